@@ -1,0 +1,362 @@
+/*
+ * job.c - job spec JSON codec (see job.h for the fields).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "job.h"
+#include "json_strict.h"
+
+static const char *const guest_kind_names[] = {
+	[JOB_GUEST_BUILTIN] = "builtin",
+	[JOB_GUEST_LINUX] = "linux",
+};
+
+const char *job_guest_kind_name(enum job_guest_kind k)
+{
+	return (unsigned)k < 2 ? guest_kind_names[k] : "?";
+}
+
+void job_spec_init(struct job_spec *j)
+{
+	memset(j, 0, sizeof(*j));
+	j->vcpus = 1;
+	j->memory = 64ULL << 20;
+	j->timeout_ms = 30000;
+	j->guest.kind = JOB_GUEST_BUILTIN;
+}
+
+void job_spec_free(struct job_spec *j)
+{
+	free(j->name);
+	free(j->workload);
+	free(j->guest.kernel);
+	free(j->guest.modules);
+	free(j->guest.initramfs);
+	free(j->guest.cmdline);
+	for (uint32_t i = 0; i < j->ndisks && i < JOB_MAX_DISKS; i++)
+		free(j->disk[i].path);
+	memset(j, 0, sizeof(*j));
+}
+
+/* ---- encoding ---- */
+
+static int set_str(json_t *o, const char *key, const char *s)
+{
+	if (!s)
+		return 0;
+	return json_object_set_new(o, key, json_string(s)) ? -ENOMEM : 0;
+}
+
+static json_t *bucket_to_json(const struct job_bucket *b)
+{
+	json_t *o = json_object();
+
+	if (!o || jset_u64(o, "size", b->size) ||
+	    jset_u64(o, "one_time_burst", b->one_time_burst) ||
+	    jset_u64(o, "refill_time_ms", b->refill_time_ms)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *disk_to_json(const struct job_disk *d)
+{
+	json_t *o = json_object(), *t = json_object();
+
+	if (!o || !t)
+		goto fail;
+	if (set_str(o, "path", d->path) || jset_u64(o, "size", d->size) ||
+	    json_object_set_new(o, "read_only", json_boolean(d->read_only)) ||
+	    set_str(o, "serial", d->serial))
+		goto fail;
+	if (d->bw.size && json_object_set_new(t, "bandwidth", bucket_to_json(&d->bw)))
+		goto fail;
+	if (d->ops.size && json_object_set_new(t, "ops", bucket_to_json(&d->ops)))
+		goto fail;
+	if (json_object_size(t) && json_object_set(o, "throttle", t))
+		goto fail;
+	json_decref(t);
+	return o;
+fail:
+	json_decref(t);
+	json_decref(o);
+	return NULL;
+}
+
+static json_t *guest_to_json(const struct job_guest *g)
+{
+	json_t *o = json_object();
+
+	if (!o || set_str(o, "kind", job_guest_kind_name(g->kind)) ||
+	    set_str(o, "kernel", g->kernel) || set_str(o, "modules", g->modules) ||
+	    set_str(o, "initramfs", g->initramfs) || set_str(o, "cmdline", g->cmdline)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_t *job_spec_to_json(const struct job_spec *j)
+{
+	json_t *o = json_object(), *disks = json_array();
+
+	if (!o || !disks)
+		goto fail;
+	if (jset_u64(o, "version", JOB_SPEC_VERSION) || set_str(o, "name", j->name) ||
+	    jset_u64(o, "vcpus", j->vcpus) || jset_u64(o, "memory", j->memory) ||
+	    jset_u64(o, "timeout_ms", j->timeout_ms) ||
+	    json_object_set_new(o, "guest", guest_to_json(&j->guest)) ||
+	    set_str(o, "workload", j->workload))
+		goto fail;
+	for (uint32_t i = 0; i < j->ndisks; i++)
+		if (json_array_append_new(disks, disk_to_json(&j->disk[i])))
+			goto fail;
+	if (json_object_set(o, "disks", disks))
+		goto fail;
+	json_decref(disks);
+	return o;
+fail:
+	json_decref(disks);
+	json_decref(o);
+	return NULL;
+}
+
+char *job_spec_encode(const struct job_spec *j)
+{
+	json_t *o = job_spec_to_json(j);
+	char *s;
+
+	if (!o)
+		return NULL;
+	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	return s;
+}
+
+/* ---- decoding ---- */
+
+static const char *const job_keys[] = {
+	"version", "name", "vcpus", "memory", "timeout_ms", "guest", "workload",
+	"disks", NULL
+};
+static const char *const guest_keys[] = {
+	"kind", "kernel", "modules", "initramfs", "cmdline", NULL
+};
+static const char *const disk_keys[] = {
+	"path", "size", "read_only", "serial", "throttle", NULL
+};
+static const char *const throttle_keys[] = { "bandwidth", "ops", NULL };
+static const char *const bucket_keys[] = {
+	"size", "one_time_burst", "refill_time_ms", NULL
+};
+
+static int bucket_from_json(const json_t *o, const char *what,
+			    struct job_bucket *b, struct verr *e)
+{
+	int rc;
+
+	if ((rc = jstrict_keys(o, what, bucket_keys, e)) ||
+	    (rc = jstrict_u64_range(o, what, "size", 1, INT64_MAX, &b->size, e)) ||
+	    (rc = jstrict_opt_u64(o, what, "one_time_burst", &b->one_time_burst, e)) ||
+	    (rc = jstrict_u64_range(o, what, "refill_time_ms", 1, 3600000,
+				    &b->refill_time_ms, e)))
+		return rc;
+	return 0;
+}
+
+static int throttle_from_json(const json_t *o, const char *what,
+			      struct job_disk *d, struct verr *e)
+{
+	char sub[96];
+	json_t *v;
+	int rc;
+
+	rc = jstrict_keys(o, what, throttle_keys, e);
+	if (rc)
+		return rc;
+	if ((v = json_object_get(o, "bandwidth"))) {
+		snprintf(sub, sizeof(sub), "%s.bandwidth", what);
+		if ((rc = bucket_from_json(v, sub, &d->bw, e)))
+			return rc;
+	}
+	if ((v = json_object_get(o, "ops"))) {
+		snprintf(sub, sizeof(sub), "%s.ops", what);
+		if ((rc = bucket_from_json(v, sub, &d->ops, e)))
+			return rc;
+	}
+	return 0;
+}
+
+static int serial_check(const char *s, const char *what, struct verr *e)
+{
+	for (; *s; s++) {
+		if (*s < 0x20 || *s > 0x7e) {
+			verr_set(e, "%s: field 'serial' must be printable ASCII", what);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int disk_from_json(const json_t *o, const char *what, struct job_disk *d,
+			  struct verr *e)
+{
+	char sub[80];
+	json_t *t;
+	int rc;
+
+	if ((rc = jstrict_keys(o, what, disk_keys, e)) ||
+	    (rc = jstrict_opt_strdup(o, what, "path", &d->path, e)) ||
+	    (rc = jstrict_opt_u64(o, what, "size", &d->size, e)) ||
+	    (rc = jstrict_opt_bool(o, what, "read_only", &d->read_only, e)) ||
+	    (rc = jstrict_opt_str(o, what, "serial", d->serial, sizeof(d->serial), e)) ||
+	    (rc = serial_check(d->serial, what, e)))
+		return rc;
+	if (d->path && !d->path[0]) {
+		verr_set(e, "%s: field 'path' is empty", what);
+		return -EINVAL;
+	}
+	if (!d->path && d->size == 0) {
+		verr_set(e, "%s: needs a 'path' or a non-zero 'size'", what);
+		return -EINVAL;
+	}
+	if (d->size % 512) {
+		verr_set(e, "%s: field 'size' (%llu) is not a multiple of 512", what,
+			 (unsigned long long)d->size);
+		return -EINVAL;
+	}
+	if ((t = json_object_get(o, "throttle"))) {
+		snprintf(sub, sizeof(sub), "%s.throttle", what);
+		return throttle_from_json(t, sub, d, e);
+	}
+	return 0;
+}
+
+static int guest_from_json(const json_t *o, struct job_guest *g, struct verr *e)
+{
+	const char *what = "job.guest";
+	char kind[16];
+	int rc;
+
+	if ((rc = jstrict_keys(o, what, guest_keys, e)) ||
+	    (rc = jstrict_str(o, what, "kind", kind, sizeof(kind), e)))
+		return rc;
+	if (strcmp(kind, "builtin") == 0) {
+		g->kind = JOB_GUEST_BUILTIN;
+	} else if (strcmp(kind, "linux") == 0) {
+		g->kind = JOB_GUEST_LINUX;
+	} else {
+		verr_set(e, "%s: field 'kind' is '%s', expected 'builtin' or 'linux'",
+			 what, kind);
+		return -EINVAL;
+	}
+	if ((rc = jstrict_opt_strdup(o, what, "kernel", &g->kernel, e)) ||
+	    (rc = jstrict_opt_strdup(o, what, "modules", &g->modules, e)) ||
+	    (rc = jstrict_opt_strdup(o, what, "initramfs", &g->initramfs, e)) ||
+	    (rc = jstrict_opt_strdup(o, what, "cmdline", &g->cmdline, e)))
+		return rc;
+	if (g->kind == JOB_GUEST_LINUX && !g->kernel) {
+		verr_set(e, "%s: a linux guest needs field 'kernel'", what);
+		return -EINVAL;
+	}
+	if (g->kind == JOB_GUEST_BUILTIN && (g->kernel || g->modules || g->initramfs)) {
+		verr_set(e, "%s: the builtin guest takes no kernel, modules or initramfs",
+			 what);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int disks_from_json(const json_t *a, struct job_spec *j, struct verr *e)
+{
+	char what[32];
+	size_t n;
+
+	if (!json_is_array(a)) {
+		verr_set(e, "job: field 'disks' must be an array");
+		return -EINVAL;
+	}
+	n = json_array_size(a);
+	if (n > JOB_MAX_DISKS) {
+		verr_set(e, "job: field 'disks' has %zu entries, at most %d", n,
+			 JOB_MAX_DISKS);
+		return -E2BIG;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int rc;
+
+		snprintf(what, sizeof(what), "job.disks[%zu]", i);
+		j->ndisks = (uint32_t)i + 1;	/* so job_spec_free sees the path */
+		rc = disk_from_json(json_array_get(a, i), what, &j->disk[i], e);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int job_spec_from_json(const json_t *root, struct job_spec *out, struct verr *e)
+{
+	const char *what = "job";
+	struct job_spec j;
+	uint64_t version, vcpus;
+	json_t *v;
+	int rc;
+
+	job_spec_init(&j);
+	if ((rc = jstrict_keys(root, what, job_keys, e)) ||
+	    (rc = jstrict_u64(root, what, "version", &version, e)))
+		goto fail;
+	if (version != JOB_SPEC_VERSION) {
+		verr_set(e, "job: version %llu is not supported (this vmorch reads %d)",
+			 (unsigned long long)version, JOB_SPEC_VERSION);
+		rc = -EPROTO;
+		goto fail;
+	}
+	if ((rc = jstrict_strdup(root, what, "name", &j.name, e)) ||
+	    (rc = jstrict_u64_range(root, what, "vcpus", 1, JOB_MAX_VCPUS, &vcpus, e)) ||
+	    (rc = jstrict_u64_range(root, what, "memory", JOB_MEM_MIN, JOB_MEM_MAX,
+				    &j.memory, e)) ||
+	    (rc = jstrict_u64_range(root, what, "timeout_ms", 1, 7 * 86400000ULL,
+				    &j.timeout_ms, e)) ||
+	    (rc = jstrict_opt_strdup(root, what, "workload", &j.workload, e)))
+		goto fail;
+	j.vcpus = (uint32_t)vcpus;
+	if (j.memory % 4096) {
+		verr_set(e, "job: field 'memory' (%llu) is not a multiple of 4096",
+			 (unsigned long long)j.memory);
+		rc = -EINVAL;
+		goto fail;
+	}
+	v = json_object_get(root, "guest");
+	if (!v) {
+		verr_set(e, "job: missing field 'guest'");
+		rc = -EINVAL;
+		goto fail;
+	}
+	if ((rc = guest_from_json(v, &j.guest, e)))
+		goto fail;
+	if ((v = json_object_get(root, "disks")) && (rc = disks_from_json(v, &j, e)))
+		goto fail;
+	*out = j;
+	return 0;
+fail:
+	job_spec_free(&j);
+	return rc;
+}
+
+int job_spec_decode(const char *text, size_t len, struct job_spec *out,
+		    struct verr *e)
+{
+	json_t *root = jstrict_loads(text, len, "job", e);
+	int rc;
+
+	if (!root)
+		return -EINVAL;
+	rc = job_spec_from_json(root, out, e);
+	json_decref(root);
+	return rc;
+}

@@ -1,0 +1,80 @@
+/*
+ * job.h - the job spec: one VM run, as the orchestrator hands it to a
+ * vmm-worker (a file, stdin, or an SSH channel).  JSON, strict and versioned.
+ */
+#ifndef VMORCH_JOB_H
+#define VMORCH_JOB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "verr.h"
+
+#define JOB_SPEC_VERSION 1
+#define JOB_MAX_DISKS	 8
+#define JOB_MAX_VCPUS	 64
+#define JOB_SERIAL_MAX	 20	/* virtio 1.2 §5.2.6: GET_ID returns 20 bytes */
+#define JOB_MEM_MIN	 (2ULL << 20)
+#define JOB_MEM_MAX	 (256ULL << 30)
+
+/*
+ * One token bucket, with Firecracker's knobs: @size tokens refill completely
+ * every @refill_time_ms; @one_time_burst extra tokens are spent once, first.
+ * @size == 0 means no limit.
+ */
+struct job_bucket {
+	uint64_t size;
+	uint64_t one_time_burst;
+	uint64_t refill_time_ms;
+};
+
+struct job_disk {
+	char *path;		/* raw image, or NULL for a sparse temporary file */
+	uint64_t size;		/* bytes; required without @path */
+	bool read_only;
+	char serial[JOB_SERIAL_MAX + 1];
+	struct job_bucket bw;	/* bytes */
+	struct job_bucket ops;	/* requests */
+};
+
+enum job_guest_kind {
+	JOB_GUEST_BUILTIN = 0,	/* the embedded freestanding test guest */
+	JOB_GUEST_LINUX,	/* a kernel (bzImage or vmlinux) and initramfs */
+};
+
+struct job_guest {
+	enum job_guest_kind kind;
+	char *kernel;		/* linux only */
+	char *modules;		/* linux only, optional */
+	char *initramfs;	/* linux only, optional */
+	char *cmdline;		/* extra words, optional */
+};
+
+struct job_spec {
+	char *name;		/* "scenario/vm[params]#repeat", for messages */
+	uint32_t vcpus;
+	uint64_t memory;	/* bytes, 4 KiB multiple */
+	uint64_t timeout_ms;
+	struct job_guest guest;
+	char *workload;		/* key=value words the guest runs */
+	uint32_t ndisks;
+	struct job_disk disk[JOB_MAX_DISKS];
+};
+
+/* Defaults for every optional field; strings NULL. */
+void job_spec_init(struct job_spec *j);
+void job_spec_free(struct job_spec *j);
+
+json_t *job_spec_to_json(const struct job_spec *j);
+/* Malloc'd compact JSON text, or NULL. */
+char *job_spec_encode(const struct job_spec *j);
+
+int job_spec_from_json(const json_t *root, struct job_spec *out, struct verr *e);
+int job_spec_decode(const char *text, size_t len, struct job_spec *out,
+		    struct verr *e);
+
+const char *job_guest_kind_name(enum job_guest_kind k);
+
+#endif
