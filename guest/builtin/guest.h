@@ -1,0 +1,161 @@
+/*
+ * guest.h - the built-in guest's own interfaces: workload configuration,
+ * disks, virtqueues and the result figures, shared by its subsystems.
+ */
+#ifndef GUEST_GUEST_H
+#define GUEST_GUEST_H
+
+#include "lib.h"
+#include "virtio.h"
+
+#define MAX_DISKS	VIRTIO_MMIO_MAX_WINDOWS
+#define QUEUE_MAX	256
+#define SECTOR_SIZE	512
+#define WAIT_MS		10000		/* any device wait */
+#define HOSTILE_WAIT_MS	2000		/* reaction to a hostile request */
+
+enum pattern { PAT_SEQREAD, PAT_SEQWRITE, PAT_RANDREAD, PAT_RANDWRITE, PAT_RANDRW };
+
+enum hostile {
+	HOSTILE_NONE, HOSTILE_INVALID_AVAIL_IDX, HOSTILE_DESC_LOOP,
+	HOSTILE_OOB_ADDR, HOSTILE_BAD_TYPE, HOSTILE_SHORT_HEADER,
+	HOSTILE_NO_STATUS, HOSTILE_RO_WRITE, HOSTILE_ZERO_LEN, HOSTILE_BAD_INSN,
+};
+
+struct mmio_hint {
+	uint64_t addr;
+	uint32_t irq;
+};
+
+/* cmdline.c: the workload, from key=value words. */
+struct guest_cfg {
+	enum pattern pattern;
+	uint32_t bs;
+	uint64_t ops;
+	uint32_t qd;
+	uint32_t rwmix;
+	uint64_t flush_every;
+	uint64_t seed;
+	uint64_t span;			/* 0 = whole disk */
+	bool verify;
+	bool verify_pause;
+	bool irq;
+	bool event_idx;
+	bool indirect;
+	enum hostile hostile;
+	unsigned nhints;
+	struct mmio_hint hints[MAX_DISKS];
+};
+
+int cfg_parse(struct guest_cfg *cfg, const char *cmdline);
+const char *hostile_name(enum hostile h);
+bool pattern_writes(enum pattern p);
+
+/* main.c: the reason a run failed (the first one wins) and the end of
+ * the run: result line, then the debug-exit port. */
+int fail(const char *f, ...) __attribute__((format(printf, 1, 2)));
+void guest_finish(int rc) __attribute__((noreturn));
+
+/* mem.c: a bump allocator over the RAM above the image. */
+void mem_init(uint64_t start, uint64_t end, uint64_t ram_top);
+void *mem_alloc(uint64_t size, uint64_t align);
+uint64_t mem_free_bytes(void);
+uint64_t mem_ram_end(void);		/* highest RAM address + 1 */
+
+/* serial.c */
+void serial_write(const char *s);
+void serial_printf(const char *f, ...) __attribute__((format(printf, 1, 2)));
+
+/* virtqueue.c: one split virtqueue, driver side (virtio 1.2 §2.7). */
+struct vq_seg {
+	uint64_t addr;
+	uint32_t len;
+	bool device_writes;
+};
+
+struct vq {
+	unsigned num;
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	uint16_t free_head;
+	uint16_t num_free;
+	uint16_t avail_idx;		/* next avail index we publish */
+	uint16_t kicked_idx;		/* avail_idx at the last notification */
+	uint16_t last_used;
+	bool event_idx;
+	bool want_irq;
+	uint16_t chain_len[QUEUE_MAX];
+};
+
+void vq_init(struct vq *vq, unsigned num, void *ring_mem, bool event_idx,
+	     bool want_irq);
+int vq_add(struct vq *vq, const struct vq_seg *seg, unsigned n,
+	   struct vring_desc *indirect);
+void vq_publish(struct vq *vq, uint16_t head);
+bool vq_notify_needed(struct vq *vq);
+bool vq_has_used(struct vq *vq);
+int vq_pop_used(struct vq *vq, uint32_t *len);
+void vq_rearm(struct vq *vq);
+
+/* virtio_mmio.c + blk.c: one virtio-blk disk. */
+struct disk {
+	unsigned index;
+	uintptr_t base;
+	uint32_t irq;
+	uint8_t vector;
+	uint64_t offered;		/* device features */
+	uint64_t features;		/* negotiated */
+	uint64_t capacity;		/* sectors */
+	unsigned qsize;
+	bool irq_mode;
+	bool indirect;
+	struct vq vq;
+	void *ring_mem;
+	volatile uint32_t irqs;		/* interrupts taken (irq.c) */
+	uint32_t irqs_seen;
+	uint16_t head_slot[QUEUE_MAX];
+};
+
+bool vmmio_is_blk(uintptr_t base, uint32_t *version);
+int vmmio_reset(struct disk *d);
+int vmmio_init(struct disk *d, uint64_t wanted);
+void vmmio_notify(struct disk *d);
+uint32_t vmmio_irq_ack(struct disk *d);
+uint64_t vmmio_config_read64(struct disk *d, uint32_t off);
+
+int blk_open(struct disk *d, const struct guest_cfg *cfg);
+int blk_submit(struct disk *d, unsigned slot, uint32_t type, uint64_t sector,
+	       void *buf, uint32_t len);
+void blk_kick(struct disk *d);
+int blk_wait(struct disk *d, struct deadline *dl);
+int blk_reap(struct disk *d, unsigned *slot, uint8_t *status, uint32_t *len);
+uint8_t *blk_status_byte(unsigned slot);
+struct virtio_blk_hdr *blk_header(unsigned slot);
+
+/* The figures of the result line; the device counts the same things. */
+struct run_stats {
+	uint64_t ops;
+	uint64_t reads, writes, flushes;
+	uint64_t bytes_read, bytes_written;
+	uint64_t verify_errors;
+	uint64_t cycles;
+};
+
+/* workload.c, verify.c, hostile.c */
+int workload_run_disk(struct disk *d, const struct guest_cfg *cfg,
+		      struct run_stats *st);
+void verify_fill(void *buf, uint32_t len, uint64_t seed, uint64_t sector);
+uint64_t verify_check(const void *buf, uint32_t len, uint64_t seed,
+		      uint64_t sector);
+int hostile_run(struct disk *d, const struct guest_cfg *cfg,
+		struct run_stats *st);
+void hostile_bad_insn(void);
+
+/* irq.c */
+void irq_init(void);
+void irq_start_controllers(void);
+void irq_route_disk(struct disk *d);
+void idt_clear(void);
+
+#endif

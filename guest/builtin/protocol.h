@@ -1,0 +1,24 @@
+/*
+ * protocol.h - what the built-in guest and the worker agree on: how the
+ * guest reports its verdict and figures.  Freestanding (no libc): included
+ * by guest code and by the worker.
+ *
+ * Verdict: the guest writes a 32-bit value to the debug-exit port, like
+ * QEMU's isa-debug-exit device (-device isa-debug-exit,iobase=0xf4,iosize=4),
+ * under which QEMU exits with status (value << 1) | 1.
+ *
+ * Figures: one line on the serial port,
+ *     VMORCH-RESULT {"status":"pass",...}\n
+ * a flat JSON object of numbers plus "status" ("pass" or "fail") and, on
+ * failure, "reason" (a string).
+ */
+#ifndef VMORCH_GUEST_PROTOCOL_H
+#define VMORCH_GUEST_PROTOCOL_H
+
+#define GUEST_DEBUG_EXIT_PORT	0xf4
+#define GUEST_SERIAL_PORT	0x3f8
+#define GUEST_EXIT_PASS		0x10	/* QEMU exit status 33 */
+#define GUEST_EXIT_FAIL		0x11	/* QEMU exit status 35 */
+#define GUEST_RESULT_PREFIX	"VMORCH-RESULT "
+
+#endif
