@@ -56,6 +56,8 @@ struct shm_region {
 	_Atomic uint32_t nvcpus;
 	_Atomic uint32_t worker_pid;
 	_Atomic uint64_t heartbeat_ns;	/* CLOCK_MONOTONIC, bumped by the worker */
+	_Atomic uint32_t guest_gate;	/* set by the orchestrator; the guest polls it (port 0xf5) */
+	uint32_t reserved0;
 	struct vblk_counters disk[SHM_MAX_DISKS];
 	struct shm_vcpu_exits vcpu[SHM_MAX_VCPUS];
 	_Atomic uint32_t result_ready;	/* release after result_len/json */

@@ -1,0 +1,529 @@
+/*
+ * test_worker.c - the real vmm-worker on the real /dev/kvm running the
+ * built-in guest: exact counters per workload, verify, hostile guests,
+ * throttling, live counters, crashes and the worker's own errors.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tests/kvm_check.h"
+#include "tests/worker_harness.h"
+
+static struct vm_result *result_new(void)
+{
+	struct vm_result *r = calloc(1, sizeof(*r));
+
+	assert_non_null(r);
+	return r;
+}
+
+/* Run a builtin job; fail the test with the worker's words if it did not run. */
+static void run_builtin(struct job_spec *j, struct vm_result *r)
+{
+	struct worker_run w;
+	int rc = harness_run(j, r, &w);
+
+	if (rc)
+		fail_msg("worker did not produce a result (%d): %s", rc, w.stderr_text);
+	assert_true(WIFEXITED(w.status));
+	assert_int_equal(WEXITSTATUS(w.status), 0);
+	harness_cleanup(&w);
+}
+
+static void expect_pass(const struct vm_result *r)
+{
+	if (!r->success)
+		fail_msg("verdict %s (%s); console: %s", vm_exit_kind_name(r->exit_kind),
+			 r->error, r->console_tail);
+}
+
+/* 1000 random 4 KiB reads at queue depth 16 are counted exactly once each. */
+static void test_randread_counts_exact(void **state)
+{
+	struct vm_result *r = result_new();
+	struct job_spec j;
+
+	REQUIRE_KVM();
+	harness_job(&j, "pattern=randread bs=4k ops=1000 qd=16", 1, 64);
+	run_builtin(&j, r);
+	expect_pass(r);
+	assert_int_equal(r->ndisks, 1);
+	assert_int_equal(r->disk[0].reads_completed, 1000);
+	assert_int_equal(r->disk[0].bytes_read, 4096000);
+	assert_int_equal(r->disk[0].writes_completed, 0);
+	assert_int_equal(r->disk[0].io_errors, 0);
+	assert_true(harness_metric(r, "ops") == 1000);
+	job_spec_free(&j);
+	free(r);
+}
+
+/* 1000 random 4 KiB writes at queue depth 32. */
+static void test_randwrite_counts_exact(void **state)
+{
+	struct vm_result *r = result_new();
+	struct job_spec j;
+
+	REQUIRE_KVM();
+	harness_job(&j, "pattern=randwrite bs=4096 ops=1000 qd=32", 1, 64);
+	run_builtin(&j, r);
+	expect_pass(r);
+	assert_int_equal(r->disk[0].writes_completed, 1000);
+	assert_int_equal(r->disk[0].bytes_written, 4096000);
+	assert_int_equal(r->disk[0].reads_completed, 0);
+	assert_int_equal(r->disk[0].bytes_read, 0);
+	assert_int_equal(r->disk[0].io_errors, 0);
+	job_spec_free(&j);
+	free(r);
+}
+
+/* 200 sequential 64 KiB writes with a flush every 20: 10 flushes. */
+static void test_seqwrite_flush_counts_exact(void **state)
+{
+	struct vm_result *r = result_new();
+	struct job_spec j;
+
+	REQUIRE_KVM();
+	harness_job(&j, "pattern=seqwrite bs=64k ops=200 qd=4 flush=20", 1, 64);
+	run_builtin(&j, r);
+	expect_pass(r);
+	assert_int_equal(r->disk[0].writes_completed, 200);
+	assert_int_equal(r->disk[0].bytes_written, 200 * 65536);
+	assert_int_equal(r->disk[0].flushes_completed, 10);
+	assert_int_equal(r->disk[0].io_errors, 0);
+	job_spec_free(&j);
+	free(r);
+}
+
+/* randrw: every op is a read or a write, and the guest agrees with the device. */
+static void test_randrw_reads_plus_writes_equal_ops(void **state)
+{
+	struct vm_result *r = result_new();
+	struct job_spec j;
+
+	REQUIRE_KVM();
+	harness_job(&j, "pattern=randrw rwmix=70 bs=4k ops=1000 qd=8 seed=7", 1, 64);
+	run_builtin(&j, r);
+	expect_pass(r);
+	assert_int_equal(r->disk[0].reads_completed + r->disk[0].writes_completed, 1000);
+	assert_true(r->disk[0].reads_completed > 500);
+	assert_true(r->disk[0].writes_completed > 100);
+	assert_int_equal(r->disk[0].bytes_read, r->disk[0].reads_completed * 4096);
+	assert_int_equal(r->disk[0].bytes_written, r->disk[0].writes_completed * 4096);
+	assert_true(harness_metric(r, "reads") == (double)r->disk[0].reads_completed);
+	assert_true(harness_metric(r, "writes") == (double)r->disk[0].writes_completed);
+	job_spec_free(&j);
+	free(r);
+}
+
+/* Two disks each get the whole workload, counted on their own block. */
+static void test_two_disks_counted_separately(void **state)
+{
+	struct vm_result *r = result_new();
+	struct job_spec j;
+
+	REQUIRE_KVM();
+	harness_job(&j, "pattern=seqread bs=8k ops=300 qd=2", 2, 16);
+	run_builtin(&j, r);
+	expect_pass(r);
+	assert_int_equal(r->ndisks, 2);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(r->disk[i].reads_completed, 300);
+		assert_int_equal(r->disk[i].bytes_read, 300 * 8192);
+	}
+	job_spec_free(&j);
+	free(r);
+}
+
+/* Interrupt-driven completion, event idx and indirect descriptors. */
+static void test_irq_event_idx_indirect(void **state)
+{
+	struct vm_result *r = result_new();
+	struct job_spec j;
+
+	REQUIRE_KVM();
+	harness_job(&j, "pattern=randread bs=4k ops=500 qd=16 completion=irq "
+		    "event_idx=1 indirect=1", 1, 16);
+	run_builtin(&j, r);
+	expect_pass(r);
+	assert_int_equal(r->disk[0].reads_completed, 500);
+	assert_int_equal(r->disk[0].bytes_read, 2048000);
+	assert_int_equal(r->disk[0].io_errors, 0);
+	job_spec_free(&j);
+	free(r);
+}
+
+/* A clean disk verifies: the write phase and the read phase are both counted. */
+static void test_verify_clean_disk_passes(void **state)
+{
+	struct vm_result *r = result_new();
+	struct job_spec j;
+
+	REQUIRE_KVM();
+	harness_job(&j, "pattern=seqread bs=4k ops=256 verify=1 span=1M", 1, 16);
+	run_builtin(&j, r);
+	expect_pass(r);
+	assert_true(harness_metric(r, "verify_errors") == 0);
+	assert_int_equal(r->disk[0].bytes_written, 1 << 20);
+	assert_int_equal(r->disk[0].reads_completed, 256);
+	job_spec_free(&j);
+	free(r);
+}
+
+/* Corrupting the backing file between the write and read phases fails verify. */
+static void test_verify_detects_corruption(void **state)
+{
+	char path[] = "/tmp/vmorch-verify-XXXXXX";
+	struct vm_result *r = result_new();
+	struct vblk_snapshot s;
+	struct worker_run w;
+	struct job_spec j;
+	static const char junk[512] = "corrupted by the test";
+	int fd;
+
+	REQUIRE_KVM();
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 16 << 20), 0);
+	harness_job(&j, "pattern=seqread bs=4k ops=256 verify=1 verify_pause=1 span=1M",
+		    1, 0);
+	j.disk[0].size = 0;
+	j.disk[0].path = strdup(path);
+	assert_int_equal(harness_start(&w, &j), 0);
+
+	/* Wait for the whole write phase (1 MiB) to land, then corrupt 2 sectors. */
+	for (uint64_t end = harness_now_ms() + 15000; harness_now_ms() < end;) {
+		shm_snapshot_disk(w.shm.r, 0, &s);
+		if (s.bytes_written == (1 << 20))
+			break;
+		usleep(1000);
+	}
+	assert_int_equal(s.bytes_written, 1 << 20);
+	assert_int_equal(pwrite(fd, junk, sizeof(junk), 4096), 512);
+	assert_int_equal(pwrite(fd, junk, sizeof(junk), 65536 + 512), 512);
+	fsync(fd);
+	atomic_store(&w.shm.r->guest_gate, 1);
+
+	assert_int_equal(harness_wait(&w, 20000), 0);
+	assert_int_equal(shm_read_result(w.shm.r, r, NULL), 1);
+	assert_false(r->success);
+	assert_int_equal(r->exit_kind, VM_EXIT_GUEST_FAIL);
+	assert_true(harness_metric(r, "verify_errors") == 2);
+	harness_cleanup(&w);
+	close(fd);
+	unlink(path);
+	job_spec_free(&j);
+	free(r);
+}
+
+struct hostile_case {
+	const char *mode;
+	uint64_t io_errors;
+	uint64_t invalid_avail_idx;
+	uint64_t reads;		/* on disk 0, after the hostile request */
+	uint64_t bytes_read;
+	bool read_only;
+};
+
+static const struct hostile_case hostile_cases[] = {
+	{ "invalid_avail_idx", 0, 1, 1, 512, false },
+	{ "desc_loop",         1, 0, 0, 0, false },
+	{ "oob_addr",          1, 0, 0, 0, false },
+	{ "bad_type",          1, 0, 0, 0, false },
+	{ "short_header",      1, 0, 0, 0, false },
+	{ "no_status",         1, 0, 0, 0, false },
+	{ "ro_write",          1, 0, 0, 0, true },
+	{ "zero_len",          1, 0, 0, 0, false },
+};
+
+/*
+ * Every hostile mode: the worker exits normally, disk 0 shows exactly the
+ * specified bumps, and disk 1 in the same VM still does all its work.
+ */
+static void test_hostile_modes_exact(void **state)
+{
+	struct vm_result *r = result_new();
+
+	REQUIRE_KVM();
+	for (size_t i = 0; i < sizeof(hostile_cases) / sizeof(hostile_cases[0]); i++) {
+		const struct hostile_case *c = &hostile_cases[i];
+		char workload[128];
+		struct job_spec j;
+
+		snprintf(workload, sizeof(workload),
+			 "hostile=%s pattern=randread bs=4k ops=100 qd=4", c->mode);
+		harness_job(&j, workload, 2, 16);
+		j.disk[0].read_only = c->read_only;
+		run_builtin(&j, r);
+		print_message("hostile=%s: %s io_errors=%llu invalid_avail_idx=%llu\n",
+			      c->mode, vm_exit_kind_name(r->exit_kind),
+			      (unsigned long long)r->disk[0].io_errors,
+			      (unsigned long long)r->disk[0].invalid_avail_idx_count);
+		expect_pass(r);
+		assert_int_equal(r->disk[0].io_errors, c->io_errors);
+		assert_int_equal(r->disk[0].invalid_avail_idx_count, c->invalid_avail_idx);
+		assert_int_equal(r->disk[0].reads_completed, c->reads);
+		assert_int_equal(r->disk[0].bytes_read, c->bytes_read);
+		assert_int_equal(r->disk[0].writes_completed, 0);
+		assert_int_equal(r->disk[0].bytes_written, 0);
+		assert_int_equal(r->disk[0].flushes_completed, 0);
+		assert_int_equal(r->disk[1].reads_completed, 100);
+		assert_int_equal(r->disk[1].bytes_read, 409600);
+		assert_int_equal(r->disk[1].io_errors, 0);
+		job_spec_free(&j);
+	}
+	free(r);
+}
+
+/*
+ * An ops bucket of 100/s with 50 ops: the guest stalls, the parent sees the
+ * gauge up while it waits, and every op still completes.
+ */
+static void test_throttle_stalls_and_completes(void **state)
+{
+	struct vm_result *r = result_new();
+	struct vblk_snapshot s;
+	struct worker_run w;
+	struct job_spec j;
+	bool gauge_seen = false;
+
+	REQUIRE_KVM();
+	harness_job(&j, "pattern=randread bs=4k ops=150 qd=1", 1, 16);
+	j.disk[0].ops = (struct job_bucket){ .size = 10, .refill_time_ms = 100 };
+	assert_int_equal(harness_start(&w, &j), 0);
+	for (uint64_t end = harness_now_ms() + 15000; harness_now_ms() < end;) {
+		shm_snapshot_disk(w.shm.r, 0, &s);
+		if (s.currently_throttled_gauge > 0)
+			gauge_seen = true;
+		if (waitpid(w.pid, &w.status, WNOHANG) == w.pid) {
+			w.pid = 0;
+			break;
+		}
+		usleep(200);
+	}
+	assert_int_equal(w.pid, 0);
+	assert_int_equal(shm_read_result(w.shm.r, r, NULL), 1);
+	expect_pass(r);
+	assert_true(gauge_seen);
+	assert_int_equal(r->disk[0].reads_completed, 150);
+	assert_true(r->disk[0].throttled_count > 0);
+	assert_int_equal(r->disk[0].currently_throttled_gauge, 0);
+	/* 150 ops at 100/s after a 10-op bucket: at least 1.3 s of guest time. */
+	assert_true(harness_metric(r, "guest_seconds") > 1.3);
+	harness_cleanup(&w);
+	job_spec_free(&j);
+	free(r);
+}
+
+/* The parent reads counters while the VM runs, and keeps them after SIGKILL. */
+static void test_live_counters_and_sigkill(void **state)
+{
+	struct vblk_snapshot live, after;
+	struct worker_run w;
+	struct job_spec j;
+
+	REQUIRE_KVM();
+	harness_job(&j, "pattern=randread bs=4k ops=100000 qd=1", 1, 16);
+	j.disk[0].ops = (struct job_bucket){ .size = 100, .refill_time_ms = 100 };
+	assert_int_equal(harness_start(&w, &j), 0);
+	for (uint64_t end = harness_now_ms() + 10000; harness_now_ms() < end;) {
+		shm_snapshot_disk(w.shm.r, 0, &live);
+		if (live.reads_completed >= 200)
+			break;
+		usleep(1000);
+	}
+	assert_true(live.reads_completed >= 200);
+	assert_int_equal(waitpid(w.pid, &w.status, WNOHANG), 0);	/* still running */
+
+	assert_int_equal(kill(w.pid, SIGKILL), 0);
+	assert_int_equal(waitpid(w.pid, &w.status, 0), w.pid);
+	w.pid = 0;
+	assert_true(WIFSIGNALED(w.status));
+	shm_snapshot_disk(w.shm.r, 0, &after);
+	assert_true(after.reads_completed >= live.reads_completed);
+	assert_true(after.reads_completed < 100000);
+	assert_int_equal(after.bytes_read, after.reads_completed * 4096);
+	assert_int_equal(shm_read_result(w.shm.r, &(struct vm_result){ 0 }, NULL), 0);
+	harness_cleanup(&w);
+	job_spec_free(&j);
+}
+
+/* An instruction KVM cannot run ends the VM with a readable reason. */
+static void test_bad_instruction_is_vmm_error(void **state)
+{
+	struct vm_result *r = result_new();
+	struct job_spec j;
+
+	REQUIRE_KVM();
+	harness_job(&j, "hostile=bad_insn", 0, 0);
+	j.timeout_ms = 10000;
+	run_builtin(&j, r);
+	assert_false(r->success);
+	if (access("/sys/module/kvm_pvm", F_OK) == 0) {
+		assert_int_equal(r->exit_kind, VM_EXIT_VMM_ERROR);
+		assert_non_null(strstr(r->error, "KVM internal error on vCPU 0"));
+		assert_non_null(strstr(r->error, "instruction bytes cc"));
+	} else {
+		/* Hardware KVM delivers #BP; with no IDT that is a triple fault. */
+		assert_int_equal(r->exit_kind, VM_EXIT_TRIPLE_FAULT);
+	}
+	job_spec_free(&j);
+	free(r);
+}
+
+/* A guest that never gives a verdict is stopped at the job's timeout. */
+static void test_timeout_stops_vm(void **state)
+{
+	struct vm_result *r = result_new();
+	struct job_spec j;
+	uint64_t t0;
+
+	REQUIRE_KVM();
+	harness_job(&j, "pattern=seqread bs=4k ops=100000 qd=1", 1, 16);
+	j.disk[0].ops = (struct job_bucket){ .size = 10, .refill_time_ms = 1000 };
+	j.timeout_ms = 700;
+	t0 = harness_now_ms();
+	run_builtin(&j, r);
+	assert_int_equal(r->exit_kind, VM_EXIT_TIMEOUT);
+	assert_false(r->success);
+	assert_true(harness_now_ms() - t0 < 5000);
+	assert_true(r->disk[0].reads_completed >= 10);
+	assert_true(r->disk[0].reads_completed < 100000);
+	job_spec_free(&j);
+	free(r);
+}
+
+/* No disks: the guest still boots, prints and passes. */
+static void test_no_disk_boots(void **state)
+{
+	struct vm_result *r = result_new();
+	struct job_spec j;
+
+	REQUIRE_KVM();
+	harness_job(&j, "", 0, 0);
+	run_builtin(&j, r);
+	expect_pass(r);
+	assert_int_equal(r->ndisks, 0);
+	assert_non_null(strstr(r->console_tail, "VMORCH-RESULT"));
+	assert_true(r->boot_us > 0);
+	assert_true(r->boot_us <= r->wall_us);
+	job_spec_free(&j);
+	free(r);
+}
+
+static int run_cli(const char *const argv[], const char *stdin_text, char *out,
+		   size_t cap)
+{
+	int in[2], o[2], status;
+	size_t n = 0;
+	ssize_t k;
+	pid_t pid;
+
+	assert_int_equal(pipe(in), 0);
+	assert_int_equal(pipe(o), 0);
+	pid = fork();
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(o[1], 1);
+		dup2(o[1], 2);
+		close(in[1]);
+		close(o[0]);
+		execv(harness_worker_path(), (char *const *)argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(o[1]);
+	if (stdin_text && write(in[1], stdin_text, strlen(stdin_text)) < 0)
+		fail_msg("write to worker stdin");
+	close(in[1]);
+	while (n < cap - 1 && (k = read(o[0], out + n, cap - 1 - n)) > 0)
+		n += (size_t)k;
+	out[n] = 0;
+	close(o[0]);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* --help documents every option; bad input gets status 2 and a clear message. */
+static void test_cli_help_and_bad_input(void **state)
+{
+	static const char *const help[] = { "vmm-worker", "--help", NULL };
+	static const char *const none[] = { "vmm-worker", NULL };
+	static const char *const bad_fd[] = { "vmm-worker", "--job", "-", "--shm-fd", "x", NULL };
+	static const char *const job_stdin[] = { "vmm-worker", "--job", "-", NULL };
+	static const char *const missing[] = { "vmm-worker", "--job", "/nonexistent.json", NULL };
+	char out[4096];
+
+	assert_int_equal(run_cli(help, NULL, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "--job FILE|-"));
+	assert_non_null(strstr(out, "--shm-fd N"));
+	assert_non_null(strstr(out, "--result FILE|-"));
+	assert_non_null(strstr(out, "--console FILE|-"));
+
+	assert_int_equal(run_cli(none, NULL, out, sizeof(out)), 2);
+	assert_string_equal(out, "vmm-worker: --job is required (try --help)\n");
+	assert_int_equal(run_cli(bad_fd, NULL, out, sizeof(out)), 2);
+	assert_string_equal(out, "vmm-worker: --shm-fd: not a file descriptor: 'x'\n");
+	assert_int_equal(run_cli(missing, NULL, out, sizeof(out)), 2);
+	assert_string_equal(out, "vmm-worker: job: /nonexistent.json: No such file or directory\n");
+	assert_int_equal(run_cli(job_stdin, "{\"version\":1,\"name\":\"x\",\"vcpus\":1}",
+				 out, sizeof(out)), 2);
+	assert_string_equal(out, "vmm-worker: -: job: missing field 'memory'\n");
+}
+
+/* Without --shm-fd the worker prints its VmResult on stdout. */
+static void test_cli_standalone_prints_result(void **state)
+{
+	static const char *const argv[] = { "vmm-worker", "--job", "-", NULL };
+	struct vm_result *r = result_new();
+	struct job_spec j;
+	char out[16384], *json;
+
+	REQUIRE_KVM();
+	harness_job(&j, "pattern=seqread bs=4k ops=10", 1, 1);
+	json = job_spec_encode(&j);
+	assert_int_equal(run_cli(argv, json, out, sizeof(out)), 0);
+	if (vm_result_decode(out, strlen(out), r, NULL))
+		fail_msg("not a VmResult: %s", out);
+	expect_pass(r);
+	assert_int_equal(r->disk[0].reads_completed, 10);
+	free(json);
+	job_spec_free(&j);
+	free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cli_help_and_bad_input),
+		cmocka_unit_test(test_no_disk_boots),
+		cmocka_unit_test(test_cli_standalone_prints_result),
+		cmocka_unit_test(test_randread_counts_exact),
+		cmocka_unit_test(test_randwrite_counts_exact),
+		cmocka_unit_test(test_seqwrite_flush_counts_exact),
+		cmocka_unit_test(test_randrw_reads_plus_writes_equal_ops),
+		cmocka_unit_test(test_two_disks_counted_separately),
+		cmocka_unit_test(test_irq_event_idx_indirect),
+		cmocka_unit_test(test_verify_clean_disk_passes),
+		cmocka_unit_test(test_verify_detects_corruption),
+		cmocka_unit_test(test_hostile_modes_exact),
+		cmocka_unit_test(test_throttle_stalls_and_completes),
+		cmocka_unit_test(test_live_counters_and_sigkill),
+		cmocka_unit_test(test_bad_instruction_is_vmm_error),
+		cmocka_unit_test(test_timeout_stops_vm),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,178 @@
+/*
+ * disk.c - backing store for virtio-blk (see disk.h): positional vectored
+ * I/O straight between the file and guest memory, no bounce buffers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vmm-worker/disk.h"
+
+static int disk_open_path(struct disk *dk, const struct job_disk *jd, struct verr *e)
+{
+	off_t end;
+	int rc;
+
+	dk->fd = open(jd->path, (jd->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (dk->fd < 0) {
+		rc = -errno;
+		verr_set(e, "cannot open disk image %s%s: %s", jd->path,
+			 jd->read_only ? " read-only" : "", strerror(errno));
+		return rc;
+	}
+	/* lseek, not fstat: it also sizes block devices. */
+	end = lseek(dk->fd, 0, SEEK_END);
+	if (end < 0) {
+		rc = -errno;
+		verr_set(e, "cannot size disk image %s: %s", jd->path, strerror(errno));
+		goto fail;
+	}
+	dk->size = (uint64_t)end / DISK_SECTOR * DISK_SECTOR;
+	if (jd->size && jd->size > dk->size) {
+		rc = -EINVAL;
+		verr_set(e, "disk image %s holds %llu bytes, the job asks for %llu",
+			 jd->path, (unsigned long long)dk->size,
+			 (unsigned long long)jd->size);
+		goto fail;
+	}
+	if (jd->size)
+		dk->size = jd->size;
+	if (dk->size == 0) {
+		rc = -EINVAL;
+		verr_set(e, "disk image %s is smaller than one %d-byte sector",
+			 jd->path, DISK_SECTOR);
+		goto fail;
+	}
+	return 0;
+fail:
+	close(dk->fd);
+	dk->fd = -1;
+	return rc;
+}
+
+/* O_TMPFILE where the file system has it, else mkstemp + unlink. */
+static int disk_tmpfile(const char *dir, struct verr *e)
+{
+	char *name = NULL;
+	int fd, err;
+
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+	if (asprintf(&name, "%s/vmorch-disk-XXXXXX", dir) < 0)
+		return -ENOMEM;
+	fd = mkostemp(name, O_CLOEXEC);
+	err = errno;
+	if (fd >= 0)
+		unlink(name);
+	else
+		verr_set(e, "cannot create a temporary disk in %s: %s", dir,
+			 strerror(err));
+	free(name);
+	return fd >= 0 ? fd : -err;
+}
+
+static int disk_open_temp(struct disk *dk, const struct job_disk *jd, struct verr *e)
+{
+	const char *dir = getenv("TMPDIR");
+	int rc;
+
+	if (!dir || !*dir)
+		dir = "/var/tmp";
+	dk->size = jd->size / DISK_SECTOR * DISK_SECTOR;
+	if (dk->size == 0) {
+		verr_set(e, "temporary disk needs a size of at least %d bytes",
+			 DISK_SECTOR);
+		return -EINVAL;
+	}
+	dk->fd = disk_tmpfile(dir, e);
+	if (dk->fd < 0)
+		return dk->fd;
+	/* ftruncate keeps it sparse: no blocks until the guest writes. */
+	if (ftruncate(dk->fd, (off_t)dk->size) < 0) {
+		rc = -errno;
+		verr_set(e, "cannot size a %llu-byte temporary disk in %s: %s",
+			 (unsigned long long)dk->size, dir, strerror(errno));
+		close(dk->fd);
+		dk->fd = -1;
+		return rc;
+	}
+	return 0;
+}
+
+int disk_open(struct disk *dk, const struct job_disk *jd, struct verr *e)
+{
+	dk->fd = -1;
+	dk->size = 0;
+	dk->read_only = jd->read_only;
+	if (jd->path)
+		return disk_open_path(dk, jd, e);
+	return disk_open_temp(dk, jd, e);
+}
+
+/* Drop @n transferred bytes from the front of the iovec array. */
+static void iov_advance(struct iovec **iov, int *niov, size_t n)
+{
+	while (n && *niov) {
+		if (n < (*iov)->iov_len) {
+			(*iov)->iov_base = (char *)(*iov)->iov_base + n;
+			(*iov)->iov_len -= n;
+			return;
+		}
+		n -= (*iov)->iov_len;
+		(*iov)++;
+		(*niov)--;
+	}
+	while (*niov && (*iov)->iov_len == 0) {
+		(*iov)++;
+		(*niov)--;
+	}
+}
+
+static int disk_rw(struct disk *dk, struct iovec *iov, int niov, uint64_t off,
+		   bool write)
+{
+	ssize_t n;
+
+	iov_advance(&iov, &niov, 0);
+	while (niov > 0) {
+		n = write ? pwritev(dk->fd, iov, niov, (off_t)off)
+			  : preadv(dk->fd, iov, niov, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)	/* the file shrank under us */
+			return -EIO;
+		off += (uint64_t)n;
+		iov_advance(&iov, &niov, (size_t)n);
+	}
+	return 0;
+}
+
+int disk_read(struct disk *dk, struct iovec *iov, int niov, uint64_t off)
+{
+	return disk_rw(dk, iov, niov, off, false);
+}
+
+int disk_write(struct disk *dk, struct iovec *iov, int niov, uint64_t off)
+{
+	if (dk->read_only)
+		return -EROFS;
+	return disk_rw(dk, iov, niov, off, true);
+}
+
+int disk_flush(struct disk *dk)
+{
+	return fdatasync(dk->fd) < 0 ? -errno : 0;
+}
+
+void disk_close(struct disk *dk)
+{
+	if (dk->fd >= 0)
+		close(dk->fd);
+	dk->fd = -1;
+}

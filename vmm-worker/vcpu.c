@@ -1,0 +1,292 @@
+/*
+ * vcpu.c - vCPU set-up and the KVM_RUN loop.  Each exit to user space is
+ * counted in the shm region and dispatched to a device; anything the VMM
+ * cannot handle ends the VM with a reason rather than a hang.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "vmm-worker/ports.h"
+#include "vmm-worker/vcpu.h"
+
+#define CPUID_MAX_ENTRIES 256
+#define EFER_LME	(1ULL << 8)
+#define CR0_PE		(1ULL << 0)
+#define CR0_ET		(1ULL << 4)
+
+/*
+ * Give the vCPU what KVM supports, with its own APIC ID in leaf 1 and in
+ * the x2APIC topology leaf, so an SMP guest tells its CPUs apart.
+ */
+static int vcpu_set_cpuid(struct vcpu *v, struct verr *e)
+{
+	struct kvm_cpuid2 *c;
+	int rc = 0;
+
+	c = calloc(1, sizeof(*c) + CPUID_MAX_ENTRIES * sizeof(c->entries[0]));
+	if (!c) {
+		verr_set(e, "out of memory");
+		return -ENOMEM;
+	}
+	c->nent = CPUID_MAX_ENTRIES;
+	if (ioctl(v->vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) < 0) {
+		rc = -errno;
+		verr_set(e, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		goto out;
+	}
+	for (uint32_t i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *ent = &c->entries[i];
+
+		if (ent->function == 1)
+			ent->ebx = (ent->ebx & 0x00ffffff) | ((uint32_t)v->id << 24);
+		else if (ent->function == 0xb || ent->function == 0x1f)
+			ent->edx = (uint32_t)v->id;
+	}
+	if (ioctl(v->fd, KVM_SET_CPUID2, c) < 0) {
+		rc = -errno;
+		verr_set(e, "KVM_SET_CPUID2: %s", strerror(errno));
+	}
+out:
+	free(c);
+	return rc;
+}
+
+int vcpu_create(struct vm *vm, int id, struct verr *e)
+{
+	struct vcpu *v = &vm->vcpu[id];
+	int rc;
+
+	v->vm = vm;
+	v->id = id;
+	v->exits = &vm->shm->vcpu[id];
+	v->fd = ioctl(vm->fd, KVM_CREATE_VCPU, id);
+	if (v->fd < 0) {
+		rc = -errno;
+		verr_set(e, "KVM_CREATE_VCPU %d: %s", id, strerror(errno));
+		return rc;
+	}
+	v->run = mmap(NULL, (size_t)vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      v->fd, 0);
+	if (v->run == MAP_FAILED) {
+		rc = -errno;
+		v->run = NULL;
+		verr_set(e, "mmap kvm_run of vCPU %d: %s", id, strerror(errno));
+		return rc;
+	}
+	return vcpu_set_cpuid(v, e);
+}
+
+int vcpu_set_pvh_entry(struct vcpu *v, uint32_t entry, uint32_t start_info,
+		       struct verr *e)
+{
+	struct kvm_segment code = {
+		.base = 0, .limit = 0xffffffff, .selector = 0x8, .type = 0xb,
+		.present = 1, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1,
+	};
+	struct kvm_segment data = code;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = { 0 };
+
+	if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0) {
+		verr_set(e, "KVM_GET_SREGS: %s", strerror(errno));
+		return -errno;
+	}
+	data.type = 0x3;
+	data.selector = 0x10;
+	sregs.cs = code;
+	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
+	sregs.cr0 = CR0_PE | CR0_ET;
+	sregs.cr4 = 0;
+	/*
+	 * PVH says paging is off and says nothing of EFER.  PVM's emulator
+	 * triple-faults on a guest's own WRMSR to EFER, so we set LME here;
+	 * it has no effect until the guest enables paging, and a guest that
+	 * sets it again (Linux, our built-in guest on other hypervisors)
+	 * changes nothing.
+	 */
+	sregs.efer = EFER_LME;
+	if (ioctl(v->fd, KVM_SET_SREGS, &sregs) < 0) {
+		verr_set(e, "KVM_SET_SREGS: %s", strerror(errno));
+		return -errno;
+	}
+	regs.rip = entry;
+	regs.rbx = start_info;
+	regs.rflags = 0x2;
+	if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0) {
+		verr_set(e, "KVM_SET_REGS: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static void vcpu_handle_io(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	bool is_write = run->io.direction == KVM_EXIT_IO_OUT;
+
+	atomic_fetch_add_explicit(&v->exits->io, 1, memory_order_relaxed);
+	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size)
+		ports_io(v->vm, run->io.port, data, run->io.size, is_write);
+}
+
+static void vcpu_handle_mmio(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	uint64_t addr = run->mmio.phys_addr;
+	struct vm *vm = v->vm;
+
+	atomic_fetch_add_explicit(&v->exits->mmio, 1, memory_order_relaxed);
+	if (addr >= VIRTIO_MMIO_BASE) {
+		uint64_t idx = (addr - VIRTIO_MMIO_BASE) / VIRTIO_MMIO_STRIDE;
+		uint64_t off = (addr - VIRTIO_MMIO_BASE) % VIRTIO_MMIO_STRIDE;
+
+		if (idx < vm->ndisks && off + run->mmio.len <= VIRTIO_MMIO_SIZE) {
+			vblk_mmio_access(vm->disk[idx], off, run->mmio.data,
+					 run->mmio.len, run->mmio.is_write);
+			return;
+		}
+	}
+	/* Nothing there: reads see zeros (a probe finds no magic), writes vanish. */
+	if (!run->mmio.is_write)
+		memset(run->mmio.data, 0, sizeof(run->mmio.data));
+}
+
+/* Describe where the guest was when KVM gave up: RIP and instruction bytes. */
+static void vcpu_describe_rip(struct vcpu *v, char *buf, size_t cap)
+{
+	struct kvm_translation tr = { 0 };
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	const uint8_t *insn;
+	size_t n;
+
+	if (ioctl(v->fd, KVM_GET_REGS, &regs) < 0 ||
+	    ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0) {
+		snprintf(buf, cap, "rip unknown");
+		return;
+	}
+	n = (size_t)snprintf(buf, cap, "rip 0x%llx", (unsigned long long)regs.rip);
+	tr.linear_address = sregs.cs.base + regs.rip;
+	if (ioctl(v->fd, KVM_TRANSLATE, &tr) < 0 || !tr.valid)
+		return;
+	insn = gmem_ptr(&v->vm->mem, tr.physical_address, 8);
+	if (!insn || n >= cap)
+		return;
+	n += (size_t)snprintf(buf + n, cap - n, ", instruction bytes");
+	for (int i = 0; i < 8 && n < cap; i++)
+		n += (size_t)snprintf(buf + n, cap - n, " %02x", insn[i]);
+}
+
+static const char *internal_suberror_name(uint32_t sub)
+{
+	switch (sub) {
+	case KVM_INTERNAL_ERROR_EMULATION:
+		return "instruction emulation failed";
+	case KVM_INTERNAL_ERROR_SIMUL_EX:
+		return "exception while delivering an exception";
+	case KVM_INTERNAL_ERROR_DELIVERY_EV:
+		return "event delivery failed";
+	default:
+		return "unknown";
+	}
+}
+
+/* Returns true when the loop should end. */
+static bool vcpu_handle_exit(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	struct vm *vm = v->vm;
+	char where[160];
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		vcpu_handle_io(v);
+		return false;
+	case KVM_EXIT_MMIO:
+		vcpu_handle_mmio(v);
+		return false;
+	case KVM_EXIT_HLT:
+		atomic_fetch_add_explicit(&v->exits->hlt, 1, memory_order_relaxed);
+		vm_finish(vm, VM_EXIT_POWEROFF, 0, "vCPU %d halted", v->id);
+		return true;
+	case KVM_EXIT_SHUTDOWN:
+		atomic_fetch_add_explicit(&v->exits->other, 1, memory_order_relaxed);
+		vcpu_describe_rip(v, where, sizeof(where));
+		vm_finish(vm, VM_EXIT_TRIPLE_FAULT, 0, "vCPU %d: triple fault (%s)",
+			  v->id, where);
+		return true;
+	case KVM_EXIT_SYSTEM_EVENT:
+		atomic_fetch_add_explicit(&v->exits->other, 1, memory_order_relaxed);
+		if (run->system_event.type == KVM_SYSTEM_EVENT_RESET)
+			vm_finish(vm, VM_EXIT_RESET, 0, "guest requested a reset");
+		else
+			vm_finish(vm, VM_EXIT_POWEROFF, 0, "guest powered off");
+		return true;
+	case KVM_EXIT_INTERNAL_ERROR:
+		atomic_fetch_add_explicit(&v->exits->other, 1, memory_order_relaxed);
+		vcpu_describe_rip(v, where, sizeof(where));
+		vm_finish(vm, VM_EXIT_VMM_ERROR, run->internal.suberror,
+			  "KVM internal error on vCPU %d: suberror %u (%s), %s",
+			  v->id, run->internal.suberror,
+			  internal_suberror_name(run->internal.suberror), where);
+		return true;
+	case KVM_EXIT_FAIL_ENTRY:
+		atomic_fetch_add_explicit(&v->exits->other, 1, memory_order_relaxed);
+		vm_finish(vm, VM_EXIT_VMM_ERROR, 0,
+			  "KVM entry failed on vCPU %d: hardware reason 0x%llx",
+			  v->id, (unsigned long long)
+			  run->fail_entry.hardware_entry_failure_reason);
+		return true;
+	default:
+		atomic_fetch_add_explicit(&v->exits->other, 1, memory_order_relaxed);
+		vm_finish(vm, VM_EXIT_VMM_ERROR, run->exit_reason,
+			  "vCPU %d: unhandled KVM exit reason %u", v->id,
+			  run->exit_reason);
+		return true;
+	}
+}
+
+void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	struct vm *vm = v->vm;
+	sigset_t kick;
+
+	/* SIGUSR1 (vm_stop's kick) must interrupt KVM_RUN on this thread. */
+	sigemptyset(&kick);
+	sigaddset(&kick, SIGUSR1);
+	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+
+	while (!atomic_load(&vm->stopping)) {
+		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				atomic_fetch_add_explicit(&v->exits->intr, 1,
+							  memory_order_relaxed);
+				continue;
+			}
+			vm_finish(vm, VM_EXIT_VMM_ERROR, errno, "KVM_RUN on vCPU %d: %s",
+				  v->id, strerror(errno));
+			break;
+		}
+		if (vcpu_handle_exit(v))
+			break;
+	}
+	return NULL;
+}
+
+void vcpu_destroy(struct vcpu *v)
+{
+	if (v->run)
+		munmap(v->run, (size_t)v->vm->run_size);
+	if (v->fd > 0)
+		close(v->fd);
+	v->run = NULL;
+	v->fd = -1;
+}

@@ -1,0 +1,295 @@
+/*
+ * vm.c - building, running and tearing down one KVM VM (see vm.h).
+ *
+ * Machine layout follows QEMU's microvm so one guest binary runs on both:
+ * RAM from 0, virtio-mmio windows from 0xfeb00000 (512 bytes apart, GSI 5
+ * upwards), serial at 0x3f8, debug exit at 0xf4.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "vmm-worker/builtin_guest.h"
+#include "vmm-worker/pvh.h"
+#include "vmm-worker/vcpu.h"
+#include "vmm-worker/vm.h"
+
+static void kick_handler(int sig)
+{
+	(void)sig;	/* only there to interrupt KVM_RUN */
+}
+
+static int vm_open_kvm(struct vm *vm, struct verr *e)
+{
+	int rc;
+
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		rc = -errno;
+		verr_set(e, "cannot open /dev/kvm: %s", strerror(errno));
+		return rc;
+	}
+	if (ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+		verr_set(e, "/dev/kvm speaks an unexpected API version");
+		return -EPROTO;
+	}
+	vm->fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->fd < 0) {
+		rc = -errno;
+		verr_set(e, "KVM_CREATE_VM: %s", strerror(errno));
+		return rc;
+	}
+	vm->run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->run_size <= 0) {
+		verr_set(e, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+		return -EPROTO;
+	}
+	if (ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0) < 0) {
+		rc = -errno;
+		verr_set(e, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
+		return rc;
+	}
+	return 0;
+}
+
+static int vm_map_memory(struct vm *vm, uint64_t size, struct verr *e)
+{
+	struct kvm_userspace_memory_region region = { 0 };
+	void *p;
+	int rc;
+
+	if (size > VM_LOW_MEM_MAX) {
+		verr_set(e, "memory %llu MiB: this worker supports at most %llu MiB "
+			 "(RAM below the MMIO hole)", (unsigned long long)(size >> 20),
+			 (unsigned long long)(VM_LOW_MEM_MAX >> 20));
+		return -E2BIG;
+	}
+	/* Untouched pages cost nothing: RSS grows only with what the guest uses. */
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED) {
+		rc = -errno;
+		verr_set(e, "cannot map %llu MiB of guest memory: %s",
+			 (unsigned long long)(size >> 20), strerror(errno));
+		return rc;
+	}
+	vm->mem.host = p;
+	vm->mem.size = size;
+	region.slot = 0;
+	region.guest_phys_addr = 0;
+	region.memory_size = size;
+	region.userspace_addr = (uint64_t)(uintptr_t)p;
+	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+		rc = -errno;
+		verr_set(e, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+		return rc;
+	}
+	return 0;
+}
+
+/*
+ * The guest's command line: the workload words, the job's extra words, and
+ * one virtio_mmio.device= word per disk (the form QEMU's microvm and Linux
+ * use), so the guest learns each window's interrupt line.
+ */
+static int vm_build_cmdline(const struct job_spec *job, char *buf, size_t cap,
+			    struct verr *e)
+{
+	size_t n = 0;
+	int w;
+
+	buf[0] = 0;
+	if (job->workload)
+		n += (size_t)snprintf(buf + n, cap - n, "%s", job->workload);
+	if (job->guest.cmdline && n < cap)
+		n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? " " : "",
+				      job->guest.cmdline);
+	for (uint32_t i = 0; i < job->ndisks && n < cap; i++) {
+		w = snprintf(buf + n, cap - n, "%svirtio_mmio.device=512@0x%llx:%u",
+			     n ? " " : "",
+			     (unsigned long long)(VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_STRIDE),
+			     VIRTIO_MMIO_GSI0 + i);
+		n += (size_t)w;
+	}
+	if (n >= cap) {
+		verr_set(e, "guest command line longer than %zu bytes", cap - 1);
+		return -E2BIG;
+	}
+	return 0;
+}
+
+static int vm_load_guest(struct vm *vm, const struct job_spec *job, struct verr *e)
+{
+	char cmdline[PVH_CMDLINE_MAX + 1];
+	uint64_t start_info;
+	uint32_t entry;
+	int rc;
+
+	if (job->guest.kind != JOB_GUEST_BUILTIN) {
+		verr_set(e, "guest kind '%s' is not supported by this worker yet",
+			 job_guest_kind_name(job->guest.kind));
+		return -ENOTSUP;
+	}
+	rc = pvh_load_elf(&vm->mem, builtin_guest_elf,
+			  (size_t)(builtin_guest_elf_end - builtin_guest_elf), &entry, e);
+	if (rc) {
+		verr_prefix(e, "built-in guest");
+		return rc;
+	}
+	rc = vm_build_cmdline(job, cmdline, sizeof(cmdline), e);
+	if (!rc)
+		rc = pvh_write_start_info(&vm->mem, cmdline, &start_info, e);
+	if (!rc)
+		rc = vcpu_set_pvh_entry(&vm->vcpu[0], entry, (uint32_t)start_info, e);
+	return rc;
+}
+
+static int vm_add_disks(struct vm *vm, const struct job_spec *job, struct verr *e)
+{
+	for (uint32_t i = 0; i < job->ndisks; i++) {
+		struct vblk_config cfg = {
+			.disk = &job->disk[i],
+			.counters = &vm->shm->disk[i],
+			.mem = &vm->mem,
+			.vm_fd = vm->fd,
+			.mmio_base = VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_STRIDE,
+			.gsi = VIRTIO_MMIO_GSI0 + i,
+		};
+		int rc = vblk_create(&cfg, &vm->disk[i], e);
+
+		if (rc) {
+			verr_prefix(e, "disk %u", i);
+			return rc;
+		}
+		vm->ndisks = i + 1;
+	}
+	return 0;
+}
+
+int vm_create(struct vm *vm, const struct job_spec *job, struct shm_region *shm,
+	      uint64_t start_ns, struct verr *e)
+{
+	struct sigaction sa = { .sa_handler = kick_handler };
+	int rc;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->kvm_fd = vm->fd = vm->done_fd = -1;
+	vm->shm = shm;
+	vm->start_ns = start_ns;
+	pthread_mutex_init(&vm->end_lock, NULL);
+	serial_init(&vm->serial, -1);
+	sigaction(SIGUSR1, &sa, NULL);
+
+	vm->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->done_fd < 0) {
+		verr_set(e, "eventfd: %s", strerror(errno));
+		return -errno;
+	}
+	if ((rc = vm_open_kvm(vm, e)) || (rc = vm_map_memory(vm, job->memory, e)))
+		return rc;
+	for (uint32_t i = 0; i < job->vcpus; i++) {
+		rc = vcpu_create(vm, (int)i, e);
+		if (rc)
+			return rc;
+		vm->nvcpus = i + 1;
+	}
+	vm->tsc_khz = (uint64_t)ioctl(vm->vcpu[0].fd, KVM_GET_TSC_KHZ, 0);
+	if ((int64_t)vm->tsc_khz < 0)
+		vm->tsc_khz = 0;
+	atomic_store(&shm->nvcpus, vm->nvcpus);
+	if ((rc = vm_add_disks(vm, job, e)))
+		return rc;
+	atomic_store(&shm->ndisks, vm->ndisks);
+	return vm_load_guest(vm, job, e);
+}
+
+int vm_start(struct vm *vm, struct verr *e)
+{
+	sigset_t kick;
+
+	/* Only vCPU threads take SIGUSR1: block it here, they unblock it. */
+	sigemptyset(&kick);
+	sigaddset(&kick, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &kick, NULL);
+	for (uint32_t i = 0; i < vm->nvcpus; i++) {
+		int rc = pthread_create(&vm->vcpu[i].thread, NULL, vcpu_thread,
+					&vm->vcpu[i]);
+
+		if (rc) {
+			verr_set(e, "cannot start vCPU %u: %s", i, strerror(rc));
+			return -rc;
+		}
+		vm->vcpu[i].started = true;
+	}
+	return 0;
+}
+
+void vm_finish(struct vm *vm, enum vm_exit_kind kind, int64_t code,
+	       const char *fmt, ...)
+{
+	uint64_t one = 1;
+	va_list ap;
+
+	pthread_mutex_lock(&vm->end_lock);
+	if (!vm->ended) {
+		vm->ended = true;
+		vm->end.kind = kind;
+		vm->end.code = code;
+		va_start(ap, fmt);
+		vsnprintf(vm->end.detail, sizeof(vm->end.detail), fmt, ap);
+		va_end(ap);
+	}
+	pthread_mutex_unlock(&vm->end_lock);
+	atomic_store(&vm->stopping, true);
+	if (write(vm->done_fd, &one, sizeof(one)) < 0) {
+		/* The counter cannot overflow at one write per call; nothing to do. */
+	}
+}
+
+void vm_stop(struct vm *vm)
+{
+	atomic_store(&vm->stopping, true);
+	for (uint32_t i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = &vm->vcpu[i];
+
+		if (!v->started)
+			continue;
+		/* immediate_exit covers a thread that is just about to enter KVM_RUN. */
+		v->run->immediate_exit = 1;
+		pthread_kill(v->thread, SIGUSR1);
+	}
+	for (uint32_t i = 0; i < vm->nvcpus; i++) {
+		if (vm->vcpu[i].started)
+			pthread_join(vm->vcpu[i].thread, NULL);
+		vm->vcpu[i].started = false;
+	}
+}
+
+void vm_destroy(struct vm *vm)
+{
+	vm_stop(vm);
+	for (uint32_t i = 0; i < vm->ndisks; i++)
+		vblk_destroy(vm->disk[i]);
+	for (uint32_t i = 0; i < vm->nvcpus; i++)
+		vcpu_destroy(&vm->vcpu[i]);
+	if (vm->mem.host)
+		munmap(vm->mem.host, vm->mem.size);
+	if (vm->fd >= 0)
+		close(vm->fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	if (vm->done_fd >= 0)
+		close(vm->done_fd);
+	serial_destroy(&vm->serial);
+	pthread_mutex_destroy(&vm->end_lock);
+	vm->mem.host = NULL;
+	vm->fd = vm->kvm_fd = vm->done_fd = -1;
+}

@@ -1,0 +1,85 @@
+/*
+ * vm.h - one KVM virtual machine: guest memory, vCPU threads, devices, and
+ * how it ended.  The worker's main() builds one from a job, runs it, and
+ * turns its end into a VmResult.
+ */
+#ifndef VMORCH_VM_H
+#define VMORCH_VM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <linux/kvm.h>
+
+#include "common/job.h"
+#include "common/shm.h"
+#include "common/verr.h"
+#include "common/vm_result.h"
+#include "vmm-worker/guest_mem.h"
+#include "vmm-worker/serial.h"
+#include "vmm-worker/vblk.h"
+
+#define VM_LOW_MEM_MAX	(3ULL << 30)	/* RAM stays below the MMIO hole */
+
+struct vm;
+
+struct vcpu {
+	struct vm *vm;
+	int id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool started;
+	struct shm_vcpu_exits *exits;	/* in shm */
+};
+
+/* How the VM ended; the first vCPU to decide wins (vm_finish). */
+struct vm_end {
+	enum vm_exit_kind kind;
+	int64_t code;
+	char detail[VM_ERROR_MAX + 1];
+};
+
+struct vm {
+	int kvm_fd;
+	int fd;
+	int run_size;
+	struct guest_mem mem;
+	uint32_t nvcpus;
+	struct vcpu vcpu[JOB_MAX_VCPUS];
+	uint32_t ndisks;
+	struct vblk *disk[JOB_MAX_DISKS];
+	struct serial serial;
+	struct shm_region *shm;
+	uint64_t tsc_khz;
+	uint64_t start_ns;		/* worker start, for wall/boot times */
+
+	int done_fd;			/* eventfd: a vCPU decided how the VM ends */
+	atomic_bool stopping;
+	pthread_mutex_t end_lock;
+	bool ended;
+	struct vm_end end;
+};
+
+/* Build the VM for @job: memory, irqchip, vCPUs, devices, guest loaded. */
+int vm_create(struct vm *vm, const struct job_spec *job, struct shm_region *shm,
+	      uint64_t start_ns, struct verr *e);
+
+/* Start the vCPU threads. */
+int vm_start(struct vm *vm, struct verr *e);
+
+/*
+ * Record how the VM ends (first call wins) and wake whoever waits on
+ * done_fd.  Safe from any thread.
+ */
+void vm_finish(struct vm *vm, enum vm_exit_kind kind, int64_t code,
+	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Kick every vCPU out of KVM_RUN and join the threads. */
+void vm_stop(struct vm *vm);
+
+void vm_destroy(struct vm *vm);
+
+#endif
