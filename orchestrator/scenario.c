@@ -1,0 +1,1765 @@
+/*
+ * scenario.c - scenario files: YAML (libyaml events) into a small node tree
+ * that keeps every node's line and column, strict validation of that tree,
+ * and expansion into struct job_desc (VM x matrix combination x repeat).
+ *
+ * The tree is kept after loading because matrix values are substituted into
+ * VM definitions per job: a scalar "${bs}" stands for the matrix value node
+ * itself, so an error in a matrix value points at the value where it was
+ * written.  scenario_load() builds every VM for every combination once, so
+ * a file that loads also expands.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <yaml.h>
+
+#include "orchestrator/expect.h"
+#include "orchestrator/scenario.h"
+#include "orchestrator/units.h"
+
+#define TREE_DEPTH_MAX		32
+#define SCENARIO_PATH_MAX	4095
+#define REPEAT_MAX		1000
+#define WORKLOAD_MAX		1024
+#define COMBOS_CAP		((size_t)1 << 40)	/* counting stops here */
+
+enum ynode_kind { YNODE_SCALAR, YNODE_MAP, YNODE_SEQ };
+
+/* One YAML node.  A mapping keeps key, value, key, value ... in @kid. */
+struct ynode {
+	enum ynode_kind kind;
+	unsigned line, col;		/* 1-based, from libyaml's start mark */
+	char *text;			/* scalars only */
+	size_t n, cap;
+	struct ynode **kid;
+};
+
+struct scenario {
+	char *path;			/* as given, for messages and job_desc */
+	char *dir;			/* absolute; anchors relative paths */
+	char name[JOB_NAME_MAX + 1];
+	char *description;
+	struct ynode *root;
+	const struct ynode *defaults, *matrix, *vms, *vms_key;
+	size_t nkeys;			/* matrix keys */
+	size_t njobs;
+};
+
+/* Where we are: for messages, and this job's matrix values. */
+struct ctx {
+	const struct scenario *s;
+	struct verr *e;
+	const struct ynode *mval[JOB_MAX_PARAMS];	/* NULL: key unused */
+};
+
+/* ---- messages ---- */
+
+static int fail_pos(struct ctx *c, unsigned line, unsigned col,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int fail_pos(struct ctx *c, unsigned line, unsigned col,
+		    const char *fmt, ...)
+{
+	char msg[VERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	verr_set(c->e, "%s:%u:%u: %s", c->s->path, line, col, msg);
+	return -EINVAL;
+}
+
+#define fail_at(c, node, ...) fail_pos(c, (node)->line, (node)->col, __VA_ARGS__)
+
+static const char *kind_name(const struct ynode *n)
+{
+	static const char *const names[] = {
+		[YNODE_SCALAR] = "a single value", [YNODE_MAP] = "a mapping",
+		[YNODE_SEQ] = "a list",
+	};
+
+	return names[n->kind];
+}
+
+/* "a, b, c" from a NULL-terminated list. */
+static void join_names(const char *const *names, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; names[i] && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s",
+					i ? ", " : "", names[i]);
+}
+
+/* ---- the node tree ---- */
+
+static void node_free(struct ynode *n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < n->n; i++)
+		node_free(n->kid[i]);
+	free(n->kid);
+	free(n->text);
+	free(n);
+}
+
+static struct ynode *node_new(enum ynode_kind kind, yaml_mark_t m)
+{
+	struct ynode *n = calloc(1, sizeof(*n));
+
+	if (n) {
+		n->kind = kind;
+		n->line = (unsigned)m.line + 1;
+		n->col = (unsigned)m.column + 1;
+	}
+	return n;
+}
+
+static int node_append(struct ynode *p, struct ynode *kid)
+{
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 8;
+		struct ynode **k = realloc(p->kid, cap * sizeof(*k));
+
+		if (!k)
+			return -ENOMEM;
+		p->kid = k;
+		p->cap = cap;
+	}
+	p->kid[p->n++] = kid;
+	return 0;
+}
+
+static size_t map_len(const struct ynode *m)
+{
+	return m->n / 2;
+}
+
+static const struct ynode *map_key(const struct ynode *m, size_t i)
+{
+	return m->kid[2 * i];
+}
+
+static const struct ynode *map_val(const struct ynode *m, size_t i)
+{
+	return m->kid[2 * i + 1];
+}
+
+/* Value for @key, or NULL; *@keynode gets the key when asked for. */
+static const struct ynode *map_get(const struct ynode *m, const char *key,
+				   const struct ynode **keynode)
+{
+	for (size_t i = 0; i < map_len(m); i++) {
+		if (strcmp(map_key(m, i)->text, key) == 0) {
+			if (keynode)
+				*keynode = map_key(m, i);
+			return map_val(m, i);
+		}
+	}
+	return NULL;
+}
+
+static int node_cmp(const void *a, const void *b)
+{
+	const struct ynode *x = *(const struct ynode *const *)a;
+	const struct ynode *y = *(const struct ynode *const *)b;
+	int r = strcmp(x->text, y->text);
+
+	if (r)
+		return r;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->col < y->col ? -1 : (x->col > y->col);
+}
+
+static bool pos_before(const struct ynode *a, const struct ynode *b)
+{
+	return a->line < b->line || (a->line == b->line && a->col < b->col);
+}
+
+/*
+ * Of scalars @v[0..n), the earliest one whose text appeared before, and that
+ * first appearance.  Sorting keeps this O(n log n) for a 1 MiB file of keys.
+ * 0 when all differ, 1 when *dup and *first are set, -ENOMEM.
+ */
+static int find_dup(const struct ynode **v, size_t n, const struct ynode **dup,
+		    const struct ynode **first)
+{
+	const struct ynode **s;
+	size_t group = 0;
+
+	*dup = NULL;
+	if (n < 2)
+		return 0;
+	s = malloc(n * sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), node_cmp);
+	for (size_t i = 1; i < n; i++) {
+		if (strcmp(s[i]->text, s[group]->text) != 0) {
+			group = i;
+			continue;
+		}
+		if (!*dup || pos_before(s[i], *dup)) {
+			*dup = s[i];
+			*first = s[group];
+		}
+	}
+	free(s);
+	return *dup != NULL;
+}
+
+static int map_check_dups(struct ctx *c, const struct ynode *m)
+{
+	const struct ynode *dup, *first, **keys;
+	size_t n = map_len(m);
+	int r;
+
+	keys = malloc((n ? n : 1) * sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		keys[i] = map_key(m, i);
+	r = find_dup(keys, n, &dup, &first);
+	free(keys);
+	if (r > 0)
+		return fail_at(c, dup, "duplicate key '%s' (first at %u:%u)",
+			       dup->text, first->line, first->col);
+	return r;
+}
+
+/* ---- reading: bytes, then libyaml events into the tree ---- */
+
+static void offset_to_pos(const char *buf, size_t off, unsigned *line,
+			  unsigned *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < off; i++) {
+		if (buf[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else if (((unsigned char)buf[i] & 0xc0) != 0x80) {
+			(*col)++;	/* columns count characters */
+		}
+	}
+}
+
+/* Length of the valid UTF-8 sequence at @p (RFC 3629), or 0. */
+static size_t utf8_seq_len(const unsigned char *p, size_t avail)
+{
+	unsigned char b = p[0];
+	size_t n;
+	uint32_t cp, min;
+
+	if (b < 0x80)
+		return 1;
+	if ((b & 0xe0) == 0xc0) { n = 2; cp = b & 0x1f; min = 0x80; }
+	else if ((b & 0xf0) == 0xe0) { n = 3; cp = b & 0x0f; min = 0x800; }
+	else if ((b & 0xf8) == 0xf0) { n = 4; cp = b & 0x07; min = 0x10000; }
+	else
+		return 0;
+	if (n > avail)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* UTF-8 without control characters, checked before libyaml sees it. */
+static int text_check(struct ctx *c, const char *buf, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)buf;
+	unsigned line, col;
+
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_seq_len(p + i, len - i);
+
+		if (!n) {
+			offset_to_pos(buf, i, &line, &col);
+			return fail_pos(c, line, col,
+					"file is not UTF-8 text (byte 0x%02x)", p[i]);
+		}
+		if (n == 1 && ((p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' &&
+				p[i] != '\r') || p[i] == 0x7f)) {
+			offset_to_pos(buf, i, &line, &col);
+			return fail_pos(c, line, col,
+					"control character 0x%02x is not allowed",
+					p[i]);
+		}
+		i += n;
+	}
+	return 0;
+}
+
+static int yaml_fail(struct ctx *c, const yaml_parser_t *p, const char *buf)
+{
+	unsigned line, col;
+
+	if (p->error == YAML_MEMORY_ERROR) {
+		verr_set(c->e, "%s: out of memory", c->s->path);
+		return -ENOMEM;
+	}
+	if (p->error == YAML_READER_ERROR) {
+		offset_to_pos(buf, p->problem_offset, &line, &col);
+		return fail_pos(c, line, col, "YAML syntax error: %s",
+				p->problem ? p->problem : "unreadable input");
+	}
+	line = (unsigned)p->problem_mark.line + 1;
+	col = (unsigned)p->problem_mark.column + 1;
+	if (p->context)
+		return fail_pos(c, line, col,
+				"YAML syntax error: %s (%s at line %u)",
+				p->problem ? p->problem : "?", p->context,
+				(unsigned)p->context_mark.line + 1);
+	return fail_pos(c, line, col, "YAML syntax error: %s",
+			p->problem ? p->problem : "?");
+}
+
+struct tree {
+	struct ynode *root;
+	struct ynode *stack[TREE_DEPTH_MAX];
+	int depth;
+	int docs;
+	bool done;
+};
+
+/* Anchors, aliases and tags are refused: one way to write each thing. */
+static int check_props(struct ctx *c, yaml_mark_t m, const yaml_char_t *anchor,
+		       const yaml_char_t *tag)
+{
+	if (anchor)
+		return fail_pos(c, (unsigned)m.line + 1, (unsigned)m.column + 1,
+				"anchors (&%s) are not supported", anchor);
+	if (tag)
+		return fail_pos(c, (unsigned)m.line + 1, (unsigned)m.column + 1,
+				"tags (%s) are not supported", tag);
+	return 0;
+}
+
+static int tree_attach(struct ctx *c, struct tree *t, struct ynode *n)
+{
+	struct ynode *p;
+	int r;
+
+	if (t->depth == 0) {
+		t->root = n;
+		return 0;
+	}
+	p = t->stack[t->depth - 1];
+	if (p->kind == YNODE_MAP && p->n % 2 == 0 && n->kind != YNODE_SCALAR) {
+		r = fail_at(c, n, "mapping keys must be plain text, not %s",
+			    kind_name(n));
+		node_free(n);
+		return r;
+	}
+	r = node_append(p, n);
+	if (r) {
+		node_free(n);
+		verr_set(c->e, "%s: out of memory", c->s->path);
+	}
+	return r;
+}
+
+static int tree_scalar(struct ctx *c, struct tree *t, const yaml_event_t *ev)
+{
+	struct ynode *n;
+
+	if (strlen((const char *)ev->data.scalar.value) != ev->data.scalar.length)
+		return fail_pos(c, (unsigned)ev->start_mark.line + 1,
+				(unsigned)ev->start_mark.column + 1,
+				"NUL characters are not allowed");
+	n = node_new(YNODE_SCALAR, ev->start_mark);
+	if (n)
+		n->text = strdup((const char *)ev->data.scalar.value);
+	if (!n || !n->text) {
+		node_free(n);
+		verr_set(c->e, "%s: out of memory", c->s->path);
+		return -ENOMEM;
+	}
+	return tree_attach(c, t, n);
+}
+
+static int tree_open(struct ctx *c, struct tree *t, const yaml_event_t *ev,
+		     enum ynode_kind kind)
+{
+	struct ynode *n;
+	int r;
+
+	if (t->depth == TREE_DEPTH_MAX)
+		return fail_pos(c, (unsigned)ev->start_mark.line + 1,
+				(unsigned)ev->start_mark.column + 1,
+				"nesting deeper than %d levels", TREE_DEPTH_MAX);
+	n = node_new(kind, ev->start_mark);
+	if (!n) {
+		verr_set(c->e, "%s: out of memory", c->s->path);
+		return -ENOMEM;
+	}
+	r = tree_attach(c, t, n);
+	if (r)
+		return r;
+	t->stack[t->depth++] = n;
+	return 0;
+}
+
+static int tree_event(struct ctx *c, struct tree *t, const yaml_event_t *ev)
+{
+	unsigned line = (unsigned)ev->start_mark.line + 1;
+	unsigned col = (unsigned)ev->start_mark.column + 1;
+	int r;
+
+	switch (ev->type) {
+	case YAML_DOCUMENT_START_EVENT:
+		if (++t->docs > 1)
+			return fail_pos(c, line, col,
+					"more than one YAML document (expected one scenario per file)");
+		return 0;
+	case YAML_STREAM_END_EVENT:
+		t->done = true;
+		return 0;
+	case YAML_ALIAS_EVENT:
+		return fail_pos(c, line, col, "aliases (*%s) are not supported",
+				ev->data.alias.anchor);
+	case YAML_SCALAR_EVENT:
+		r = check_props(c, ev->start_mark, ev->data.scalar.anchor,
+				ev->data.scalar.tag);
+		return r ? r : tree_scalar(c, t, ev);
+	case YAML_MAPPING_START_EVENT:
+		r = check_props(c, ev->start_mark, ev->data.mapping_start.anchor,
+				ev->data.mapping_start.tag);
+		return r ? r : tree_open(c, t, ev, YNODE_MAP);
+	case YAML_SEQUENCE_START_EVENT:
+		r = check_props(c, ev->start_mark, ev->data.sequence_start.anchor,
+				ev->data.sequence_start.tag);
+		return r ? r : tree_open(c, t, ev, YNODE_SEQ);
+	case YAML_MAPPING_END_EVENT:
+		t->depth--;
+		return map_check_dups(c, t->stack[t->depth]);
+	case YAML_SEQUENCE_END_EVENT:
+		t->depth--;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int tree_parse(struct ctx *c, const char *buf, size_t len,
+		      struct ynode **root)
+{
+	struct tree t = { 0 };
+	yaml_parser_t p;
+	yaml_event_t ev;
+	int r = 0;
+
+	if (!yaml_parser_initialize(&p)) {
+		verr_set(c->e, "%s: out of memory", c->s->path);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
+	yaml_parser_set_encoding(&p, YAML_UTF8_ENCODING);
+	while (!r && !t.done) {
+		if (!yaml_parser_parse(&p, &ev)) {
+			r = yaml_fail(c, &p, buf);
+			break;
+		}
+		r = tree_event(c, &t, &ev);
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+	if (r) {
+		node_free(t.root);
+		return r;
+	}
+	*root = t.root;
+	return 0;
+}
+
+/* ---- typed values ---- */
+
+/* "${key}" exactly: the key's text and length. */
+static bool subst_key(const char *t, const char **key, size_t *klen)
+{
+	size_t n = strlen(t), i;
+
+	if (n < 4 || strncmp(t, "${", 2) != 0 || t[n - 1] != '}')
+		return false;
+	for (i = 2; i < n - 1; i++)
+		if (!(t[i] == '_' || (t[i] >= '0' && t[i] <= '9') ||
+		      (t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z')))
+			return false;
+	*key = t + 2;
+	*klen = n - 3;
+	return true;
+}
+
+static int matrix_key_find(const struct scenario *s, const char *key, size_t klen)
+{
+	for (size_t i = 0; i < s->nkeys; i++) {
+		const char *k = map_key(s->matrix, i)->text;
+
+		if (strlen(k) == klen && strncmp(k, key, klen) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static void matrix_key_list(const struct scenario *s, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < s->nkeys && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s",
+					i ? ", " : "", map_key(s->matrix, i)->text);
+}
+
+/* The node @n stands for in this job: itself, or the matrix value "${k}" names. */
+static int resolve(struct ctx *c, const struct ynode *n, const struct ynode **out)
+{
+	char keys[256];
+	const char *key;
+	size_t klen;
+	int i;
+
+	*out = n;
+	if (n->kind != YNODE_SCALAR || !strstr(n->text, "${"))
+		return 0;
+	if (!subst_key(n->text, &key, &klen))
+		return fail_at(c, n, "bad matrix reference '%s' (expected a whole value like ${bs})",
+			       n->text);
+	i = matrix_key_find(c->s, key, klen);
+	if (i < 0) {
+		if (!c->s->nkeys)
+			return fail_at(c, n, "unknown matrix key '%.*s' (the scenario has no matrix)",
+				       (int)klen, key);
+		matrix_key_list(c->s, keys, sizeof(keys));
+		return fail_at(c, n, "unknown matrix key '%.*s' (expected one of: %s)",
+			       (int)klen, key, keys);
+	}
+	if (!c->mval[i])
+		return fail_at(c, n, "internal error: matrix key '%.*s' not bound",
+			       (int)klen, key);
+	*out = c->mval[i];
+	return 0;
+}
+
+/* A scalar (after substitution); @expected words the type for the message. */
+static int get_scalar(struct ctx *c, const struct ynode *n, const char *what,
+		      const char *expected, const char **text)
+{
+	const struct ynode *r;
+	int ret;
+
+	if (n->kind != YNODE_SCALAR)
+		return fail_at(c, n, "'%s' must be %s, not %s", what, expected,
+			       kind_name(n));
+	ret = resolve(c, n, &r);
+	if (ret)
+		return ret;
+	*text = r->text;
+	return 0;
+}
+
+/* The node a scalar resolves to, for messages about its value. */
+static const struct ynode *value_node(struct ctx *c, const struct ynode *n)
+{
+	const struct ynode *r = n;
+
+	if (resolve(c, n, &r))
+		return n;
+	return r;
+}
+
+static int get_map(struct ctx *c, const struct ynode *n, const char *what)
+{
+	if (n->kind != YNODE_MAP)
+		return fail_at(c, n, "'%s' must be a mapping, not %s", what,
+			       kind_name(n));
+	return 0;
+}
+
+static int check_keys(struct ctx *c, const struct ynode *m,
+		      const char *const *allowed, const char *where)
+{
+	char list[300];
+
+	for (size_t i = 0; i < map_len(m); i++) {
+		const struct ynode *k = map_key(m, i);
+		size_t j;
+
+		for (j = 0; allowed[j]; j++)
+			if (strcmp(allowed[j], k->text) == 0)
+				break;
+		if (!allowed[j]) {
+			join_names(allowed, list, sizeof(list));
+			return fail_at(c, k, "unknown key '%s' in %s (expected one of: %s)",
+				       k->text, where, list);
+		}
+	}
+	return 0;
+}
+
+enum num_kind { NUM_COUNT, NUM_SIZE, NUM_TIME };
+
+/* Accepted range and granularity of a number, and how to say it. */
+struct num_rule {
+	enum num_kind kind;
+	uint64_t lo, hi, align;
+	const char *range;		/* "1..64" */
+	const char *align_text;		/* "512", "4k" */
+};
+
+static int get_number(struct ctx *c, const struct ynode *n, const char *what,
+		      const struct num_rule *rule, uint64_t *out)
+{
+	static const char *const expected[] = {
+		[NUM_COUNT] = "a whole number",
+		[NUM_SIZE] = "a size like 64M",
+		[NUM_TIME] = "a time like 30s",
+	};
+	const char *t = NULL;
+	uint64_t v = 0;
+	int r;
+
+	r = get_scalar(c, n, what, expected[rule->kind], &t);
+	if (r)
+		return r;
+	n = value_node(c, n);
+	switch (rule->kind) {
+	case NUM_COUNT:
+		r = units_parse_u64(t, &v);
+		if (r == -ERANGE)
+			return fail_at(c, n, "number '%s' is too large", t);
+		if (r)
+			return fail_at(c, n, "bad number '%s' (expected a whole number)", t);
+		break;
+	case NUM_SIZE:
+		r = units_parse_size(t, &v);
+		if (r == -ERANGE)
+			return fail_at(c, n, "size '%s' is too large", t);
+		if (r)
+			return fail_at(c, n, "bad size '%s' (expected a number with an optional unit: k, M, G)", t);
+		break;
+	case NUM_TIME:
+		r = units_parse_time_ms(t, &v);
+		if (r == -ERANGE)
+			return fail_at(c, n, "time '%s' is too large", t);
+		if (r)
+			return fail_at(c, n, "bad time '%s' (expected a time like 500ms or 30s)", t);
+		break;
+	}
+	if (v < rule->lo || v > rule->hi)
+		return fail_at(c, n, "%s %s out of range (expected %s)", what, t,
+			       rule->range);
+	if (rule->align > 1 && v % rule->align)
+		return fail_at(c, n, "%s %s is not a multiple of %s", what, t,
+			       rule->align_text);
+	*out = v;
+	return 0;
+}
+
+static int get_bool(struct ctx *c, const struct ynode *n, const char *what,
+		    bool *out)
+{
+	const char *t = NULL;
+	int r;
+
+	r = get_scalar(c, n, what, "true or false", &t);
+	if (r)
+		return r;
+	if (strcmp(t, "true") == 0 || strcmp(t, "false") == 0) {
+		*out = t[0] == 't';
+		return 0;
+	}
+	return fail_at(c, value_node(c, n), "bad %s '%s' (expected true or false)",
+		       what, t);
+}
+
+static int get_enum(struct ctx *c, const struct ynode *n, const char *what,
+		    const char *const *names, const char **out)
+{
+	char list[300];
+	const char *t = NULL;
+	int r;
+
+	r = get_scalar(c, n, what, "a single value", &t);
+	if (r)
+		return r;
+	for (size_t i = 0; names[i]; i++) {
+		if (strcmp(names[i], t) == 0) {
+			*out = names[i];
+			return 0;
+		}
+	}
+	join_names(names, list, sizeof(list));
+	return fail_at(c, value_node(c, n), "bad %s '%s' (expected one of: %s)",
+		       what, t, list);
+}
+
+static int get_text(struct ctx *c, const struct ynode *n, const char *what,
+		    const char **out)
+{
+	int r = get_scalar(c, n, what, "text", out);
+
+	if (!r && !**out)
+		return fail_at(c, n, "'%s' must not be empty", what);
+	return r;
+}
+
+/* [A-Za-z0-9_.-]+: names end up in job names, paths and SQL rows. */
+static bool name_ok(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!(*s == '_' || *s == '.' || *s == '-' ||
+		      (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= 'A' && *s <= 'Z')))
+			return false;
+	return true;
+}
+
+static int get_name(struct ctx *c, const struct ynode *n, const char *what,
+		    const char **out)
+{
+	const char *t = NULL;
+
+	if (n->kind != YNODE_SCALAR)
+		return fail_at(c, n, "'%s' must be a name, not %s", what,
+			       kind_name(n));
+	t = n->text;
+	if (!name_ok(t))
+		return fail_at(c, n, "bad %s '%s' (expected letters, digits, '_', '.', '-')",
+			       what, t);
+	if (strlen(t) > JOB_NAME_MAX)
+		return fail_at(c, n, "%s too long (at most %d characters)", what,
+			       JOB_NAME_MAX);
+	*out = t;
+	return 0;
+}
+
+/* Relative to the scenario file's directory, so a scenario is portable. */
+static int get_path(struct ctx *c, const struct ynode *n, const char *what,
+		    char **out)
+{
+	const char *t = NULL;
+	int r;
+
+	r = get_text(c, n, what, &t);
+	if (r)
+		return r;
+	if (t[0] == '/')
+		*out = strdup(t);
+	else if (asprintf(out, "%s/%s", c->s->dir, t) < 0)
+		*out = NULL;
+	if (!*out) {
+		verr_set(c->e, "%s: out of memory", c->s->path);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* ---- one VM, as one job ---- */
+
+static const char *const vm_keys[] = {
+	"name", "vcpus", "memory", "guest", "disks", "workload", "timeout",
+	"repeat", "expect", NULL
+};
+
+/* A VM's value for @key, else the defaults' value, else NULL. */
+static const struct ynode *vm_get(const struct scenario *s,
+				  const struct ynode *vm, const char *key)
+{
+	const struct ynode *v = map_get(vm, key, NULL);
+
+	if (!v && s->defaults)
+		v = map_get(s->defaults, key, NULL);
+	return v;
+}
+
+static const struct num_rule rule_vcpus = {
+	NUM_COUNT, 1, JOB_MAX_VCPUS, 1, "1..64", NULL
+};
+static const struct num_rule rule_memory = {
+	NUM_SIZE, 2ULL << 20, 3ULL << 30, 4096, "2M..3G", "4k"
+};
+static const struct num_rule rule_timeout = {
+	NUM_TIME, 1, 24ULL * 3600 * 1000, 1, "1ms..24h", NULL
+};
+static const struct num_rule rule_repeat = {
+	NUM_COUNT, 1, REPEAT_MAX, 1, "1..1000", NULL
+};
+static const struct num_rule rule_disk_size = {
+	NUM_SIZE, 512, 1ULL << 40, 512, "512..1T", "512"
+};
+static const struct num_rule rule_bucket_bytes = {
+	NUM_SIZE, 1, UINT64_MAX >> 1, 1, "1 or more", NULL
+};
+static const struct num_rule rule_bucket_burst_bytes = {
+	NUM_SIZE, 0, UINT64_MAX >> 1, 1, "0 or more", NULL
+};
+static const struct num_rule rule_bucket_ops = {
+	NUM_COUNT, 1, UINT64_MAX >> 1, 1, "1 or more", NULL
+};
+static const struct num_rule rule_bucket_burst_ops = {
+	NUM_COUNT, 0, UINT64_MAX >> 1, 1, "0 or more", NULL
+};
+static const struct num_rule rule_refill = {
+	NUM_TIME, 1, 3600 * 1000, 1, "1ms..1h", NULL
+};
+
+static int build_guest(struct ctx *c, const struct ynode *n, struct job_guest *g)
+{
+	static const char *const keys[] = {
+		"kernel", "modules", "initramfs", "cmdline", NULL
+	};
+	const struct ynode *v;
+	const char *t = NULL;
+	int r;
+
+	if (n->kind == YNODE_SCALAR) {
+		r = get_scalar(c, n, "guest", "builtin", &t);
+		if (r)
+			return r;
+		if (strcmp(t, "builtin") == 0)
+			return 0;
+		return fail_at(c, value_node(c, n), "bad guest '%s' (expected builtin or a mapping with kernel, initramfs, modules, cmdline)",
+			       t);
+	}
+	r = get_map(c, n, "guest");
+	if (!r)
+		r = check_keys(c, n, keys, "guest");
+	if (r)
+		return r;
+	v = map_get(n, "kernel", NULL);
+	if (!v)
+		return fail_at(c, n, "missing required key 'kernel' in guest");
+	g->kind = JOB_GUEST_LINUX;
+	r = get_path(c, v, "kernel", &g->kernel);
+	if (!r && (v = map_get(n, "modules", NULL)))
+		r = get_path(c, v, "modules", &g->modules);
+	if (!r && (v = map_get(n, "initramfs", NULL)))
+		r = get_path(c, v, "initramfs", &g->initramfs);
+	if (!r && (v = map_get(n, "cmdline", NULL))) {
+		r = get_text(c, v, "cmdline", &t);
+		if (!r && !(g->cmdline = strdup(t)))
+			r = -ENOMEM;
+	}
+	return r;
+}
+
+/* One token bucket: bytes (@bytes) or operations. */
+static int build_bucket(struct ctx *c, const struct ynode *n, const char *what,
+			bool bytes, struct job_bucket *b)
+{
+	static const char *const keys[] = {
+		"size", "one_time_burst", "refill_time", NULL
+	};
+	const struct ynode *v;
+	int r;
+
+	r = get_map(c, n, what);
+	if (!r)
+		r = check_keys(c, n, keys, what);
+	if (r)
+		return r;
+	v = map_get(n, "size", NULL);
+	if (!v)
+		return fail_at(c, n, "missing required key 'size' in %s", what);
+	r = get_number(c, v, "size", bytes ? &rule_bucket_bytes : &rule_bucket_ops,
+		       &b->size);
+	if (r)
+		return r;
+	v = map_get(n, "refill_time", NULL);
+	if (!v)
+		return fail_at(c, n, "missing required key 'refill_time' in %s", what);
+	r = get_number(c, v, "refill_time", &rule_refill, &b->refill_time_ms);
+	if (r)
+		return r;
+	v = map_get(n, "one_time_burst", NULL);
+	if (v)
+		r = get_number(c, v, "one_time_burst",
+			       bytes ? &rule_bucket_burst_bytes : &rule_bucket_burst_ops,
+			       &b->one_time_burst);
+	return r;
+}
+
+static int build_throttle(struct ctx *c, const struct ynode *n,
+			  struct job_disk *d)
+{
+	static const char *const keys[] = { "bandwidth", "ops", NULL };
+	const struct ynode *v;
+	int r;
+
+	r = get_map(c, n, "throttle");
+	if (!r)
+		r = check_keys(c, n, keys, "throttle");
+	if (r)
+		return r;
+	if (!map_len(n))
+		return fail_at(c, n, "'throttle' must not be empty (expected bandwidth, ops or both)");
+	if ((v = map_get(n, "bandwidth", NULL)))
+		r = build_bucket(c, v, "bandwidth", true, &d->bw);
+	if (!r && (v = map_get(n, "ops", NULL)))
+		r = build_bucket(c, v, "ops", false, &d->ops);
+	return r;
+}
+
+static int build_serial(struct ctx *c, const struct ynode *n, struct job_disk *d)
+{
+	const char *t = NULL;
+	int r;
+
+	r = get_text(c, n, "serial", &t);
+	if (r)
+		return r;
+	n = value_node(c, n);
+	if (strlen(t) > JOB_SERIAL_MAX)
+		return fail_at(c, n, "serial '%s' too long (at most %d characters)",
+			       t, JOB_SERIAL_MAX);
+	for (const char *p = t; *p; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			return fail_at(c, n, "serial must be printable ASCII");
+	memcpy(d->serial, t, strlen(t) + 1);
+	return 0;
+}
+
+static int build_disk(struct ctx *c, const struct ynode *n, struct job_disk *d)
+{
+	static const char *const keys[] = {
+		"size", "image", "read_only", "serial", "throttle", NULL
+	};
+	const struct ynode *size, *image, *v;
+	int r;
+
+	r = get_map(c, n, "disk");
+	if (!r)
+		r = check_keys(c, n, keys, "disk");
+	if (r)
+		return r;
+	size = map_get(n, "size", NULL);
+	image = map_get(n, "image", NULL);
+	if (size && image)
+		return fail_at(c, n, "a disk takes size or image, not both");
+	if (!size && !image)
+		return fail_at(c, n, "a disk needs a size or an image");
+	if (size)
+		r = get_number(c, size, "disk size", &rule_disk_size, &d->size);
+	else
+		r = get_path(c, image, "image", &d->path);
+	if (!r && (v = map_get(n, "read_only", NULL)))
+		r = get_bool(c, v, "read_only", &d->read_only);
+	if (!r && (v = map_get(n, "serial", NULL)))
+		r = build_serial(c, v, d);
+	if (!r && (v = map_get(n, "throttle", NULL)))
+		r = build_throttle(c, v, d);
+	return r;
+}
+
+static int build_disks(struct ctx *c, const struct ynode *n, struct job_spec *j)
+{
+	int r;
+
+	if (n->kind != YNODE_SEQ)
+		return fail_at(c, n, "'disks' must be a list, not %s", kind_name(n));
+	if (!n->n)
+		return fail_at(c, n, "'disks' must not be empty (leave it out for a VM without disks)");
+	if (n->n > JOB_MAX_DISKS)
+		return fail_at(c, n->kid[JOB_MAX_DISKS], "too many disks (%zu, at most %d)",
+			       n->n, JOB_MAX_DISKS);
+	for (size_t i = 0; i < n->n; i++) {
+		j->ndisks = (uint32_t)i + 1;	/* job_spec_free() sees the path */
+		r = build_disk(c, n->kid[i], &j->disk[i]);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- workload: the built-in guest's key=value words ---- */
+
+enum word_kind { WORD_ENUM, WORD_BOOL, WORD_NUM };
+
+struct word {
+	const char *key;
+	enum word_kind kind;
+	const char *const *names;	/* WORD_ENUM */
+	struct num_rule rule;		/* WORD_NUM */
+};
+
+static const char *const patterns[] = {
+	"seqread", "seqwrite", "randread", "randwrite", "randrw", NULL
+};
+static const char *const completions[] = { "poll", "irq", NULL };
+static const char *const hostiles[] = {
+	"none", "invalid_avail_idx", "desc_loop", "oob_addr", "bad_type",
+	"short_header", "no_status", "ro_write", "zero_len", "bad_insn", NULL
+};
+
+/* In the order the words are written into the job's workload string. */
+static const struct word words[] = {
+	{ "pattern", WORD_ENUM, patterns, { 0 } },
+	{ "bs", WORD_NUM, NULL, { NUM_SIZE, 512, 1 << 20, 512, "512..1M", "512" } },
+	{ "ops", WORD_NUM, NULL, { NUM_COUNT, 0, 1ULL << 40, 1, "0..1099511627776", NULL } },
+	{ "qd", WORD_NUM, NULL, { NUM_COUNT, 1, 256, 1, "1..256", NULL } },
+	{ "rwmix", WORD_NUM, NULL, { NUM_COUNT, 0, 100, 1, "0..100", NULL } },
+	{ "flush", WORD_NUM, NULL, { NUM_COUNT, 0, UINT64_MAX, 1, "0 or more", NULL } },
+	{ "seed", WORD_NUM, NULL, { NUM_COUNT, 0, UINT64_MAX, 1, "0 or more", NULL } },
+	{ "verify", WORD_BOOL, NULL, { 0 } },
+	{ "completion", WORD_ENUM, completions, { 0 } },
+	{ "event_idx", WORD_BOOL, NULL, { 0 } },
+	{ "indirect", WORD_BOOL, NULL, { 0 } },
+	{ "hostile", WORD_ENUM, hostiles, { 0 } },
+	{ "span", WORD_NUM, NULL, { NUM_SIZE, 512, UINT64_MAX, 512, "512 or more", "512" } },
+};
+
+#define NWORDS (sizeof(words) / sizeof(words[0]))
+
+static int word_value(struct ctx *c, const struct word *w, const struct ynode *v,
+		      char *buf, size_t len)
+{
+	const char *t = NULL;
+	uint64_t n;
+	bool b;
+	int r;
+
+	switch (w->kind) {
+	case WORD_ENUM:
+		r = get_enum(c, v, w->key, w->names, &t);
+		if (!r)
+			snprintf(buf, len, "%s", t);
+		return r;
+	case WORD_BOOL:
+		r = get_bool(c, v, w->key, &b);
+		if (!r)
+			snprintf(buf, len, "%d", b);
+		return r;
+	case WORD_NUM:
+		r = get_number(c, v, w->key, &w->rule, &n);
+		if (!r)
+			snprintf(buf, len, "%llu", (unsigned long long)n);
+		return r;
+	}
+	return -EINVAL;
+}
+
+static int workload_check_ro(struct ctx *c, const struct ynode *m,
+			     const struct job_spec *j)
+{
+	const struct ynode *v = map_get(m, "hostile", NULL);
+
+	if (!v || strcmp(value_node(c, v)->text, "ro_write") != 0)
+		return 0;
+	if (j->ndisks == 0 || !j->disk[0].read_only)
+		return fail_at(c, value_node(c, v),
+			       "hostile ro_write needs disk 0 with read_only: true");
+	return 0;
+}
+
+static int build_workload(struct ctx *c, const struct ynode *n, struct job_spec *j)
+{
+	const char *keys[NWORDS + 1];
+	char buf[WORKLOAD_MAX], val[64];
+	size_t off = 0;
+	int r;
+
+	for (size_t i = 0; i < NWORDS; i++)
+		keys[i] = words[i].key;
+	keys[NWORDS] = NULL;
+	r = get_map(c, n, "workload");
+	if (!r)
+		r = check_keys(c, n, keys, "workload");
+	if (r)
+		return r;
+	buf[0] = 0;
+	for (size_t i = 0; i < NWORDS; i++) {
+		const struct ynode *v = map_get(n, words[i].key, NULL);
+
+		if (!v)
+			continue;
+		r = word_value(c, &words[i], v, val, sizeof(val));
+		if (r)
+			return r;
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s=%s",
+					off ? " " : "", words[i].key, val);
+	}
+	r = workload_check_ro(c, n, j);
+	if (r)
+		return r;
+	if (off && !(j->workload = strdup(buf)))
+		return -ENOMEM;
+	return 0;
+}
+
+/* ---- expectations ---- */
+
+static int build_expect_one(struct ctx *c, const struct ynode *k,
+			    const struct ynode *v, struct job_desc *j)
+{
+	struct expect_check *chk = &j->expect[j->nexpect];
+	struct expect_name en;
+	struct verr e2;
+	const char *t = NULL;
+	int r;
+
+	if (expect_name_parse(k->text, &en, &e2))
+		return fail_at(c, k, "%s", e2.msg);
+	if (en.target == EXPECT_COUNTER_DISK && en.disk >= j->spec.ndisks)
+		return fail_at(c, k, "'%s' names disk %u, but the VM has %u disk%s",
+			       k->text, en.disk, j->spec.ndisks,
+			       j->spec.ndisks == 1 ? "" : "s");
+	if (en.target == EXPECT_COUNTER_SUM && j->spec.ndisks == 0)
+		return fail_at(c, k, "'%s' is a disk counter, but the VM has no disks",
+			       k->text);
+	r = get_scalar(c, v, k->text, "a comparison like \">= 1000\"", &t);
+	if (r)
+		return r;
+	if (expect_parse(k->text, t, chk, &e2))
+		return fail_at(c, value_node(c, v), "%s", e2.msg);
+	j->nexpect++;
+	return 0;
+}
+
+static int build_expect(struct ctx *c, const struct ynode *n, struct job_desc *j)
+{
+	int r;
+
+	r = get_map(c, n, "expect");
+	if (r)
+		return r;
+	if (!map_len(n))
+		return fail_at(c, n, "'expect' must not be empty");
+	if (map_len(n) > JOB_MAX_EXPECT)
+		return fail_at(c, map_key(n, JOB_MAX_EXPECT),
+			       "too many expectations (%zu, at most %d)",
+			       map_len(n), JOB_MAX_EXPECT);
+	for (size_t i = 0; i < map_len(n); i++) {
+		r = build_expect_one(c, map_key(n, i), map_val(n, i), j);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- the job around it ---- */
+
+static int build_names(struct ctx *c, const char *vm, unsigned repeat,
+		       struct job_desc *j)
+{
+	char params[JOB_MAX_PARAMS * (JOB_PARAM_KEY_MAX + JOB_PARAM_VALUE_MAX + 2) + 3];
+	size_t off = 0;
+
+	snprintf(j->scenario, sizeof(j->scenario), "%s", c->s->name);
+	snprintf(j->scenario_file, sizeof(j->scenario_file), "%s", c->s->path);
+	snprintf(j->vm, sizeof(j->vm), "%s", vm);
+	j->repeat = repeat;
+	params[0] = 0;
+	for (size_t i = 0; i < c->s->nkeys; i++) {
+		struct job_param *p;
+
+		if (!c->mval[i])
+			continue;
+		p = &j->param[j->nparams++];
+		snprintf(p->key, sizeof(p->key), "%s", map_key(c->s->matrix, i)->text);
+		snprintf(p->value, sizeof(p->value), "%s", c->mval[i]->text);
+		off += (size_t)snprintf(params + off, sizeof(params) - off, "%s%s=%s",
+					off ? "," : "[", p->key, p->value);
+	}
+	if (off)
+		snprintf(params + off, sizeof(params) - off, "]");
+	if (asprintf(&j->spec.name, "%s/%s%s#%u", c->s->name, vm, params, repeat) < 0) {
+		j->spec.name = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int build_numbers(struct ctx *c, const struct ynode *vm,
+			 struct job_spec *js, uint64_t *nrepeat)
+{
+	const struct ynode *v;
+	uint64_t n;
+	int r = 0;
+
+	*nrepeat = 1;
+	if ((v = vm_get(c->s, vm, "vcpus")) && !(r = get_number(c, v, "vcpus", &rule_vcpus, &n)))
+		js->vcpus = (uint32_t)n;
+	if (!r && (v = vm_get(c->s, vm, "memory")))
+		r = get_number(c, v, "memory", &rule_memory, &js->memory);
+	if (!r && (v = vm_get(c->s, vm, "timeout")))
+		r = get_number(c, v, "timeout", &rule_timeout, &js->timeout_ms);
+	if (!r && (v = vm_get(c->s, vm, "repeat")))
+		r = get_number(c, v, "repeat", &rule_repeat, nrepeat);
+	return r;
+}
+
+/*
+ * Build job @repeat of VM @vm for the matrix values in @c into @j, and say
+ * how many repeats the VM asks for.  On failure @j holds nothing.
+ */
+static int vm_build(struct ctx *c, const struct ynode *vm, unsigned repeat,
+		    struct job_desc *j, unsigned *nrepeat)
+{
+	const struct ynode *v;
+	uint64_t nrep;
+	int r;
+
+	memset(j, 0, sizeof(*j));
+	job_spec_init(&j->spec);
+	r = check_keys(c, vm, vm_keys, "vm");
+	if (!r)
+		r = build_numbers(c, vm, &j->spec, &nrep);
+	if (!r && (v = vm_get(c->s, vm, "guest")))
+		r = build_guest(c, v, &j->spec.guest);
+	if (!r && (v = vm_get(c->s, vm, "disks")))
+		r = build_disks(c, v, &j->spec);
+	if (!r && (v = vm_get(c->s, vm, "workload")))
+		r = build_workload(c, v, &j->spec);
+	if (!r && (v = vm_get(c->s, vm, "expect")))
+		r = build_expect(c, v, j);
+	if (!r)
+		r = build_names(c, map_get(vm, "name", NULL)->text, repeat, j);
+	if (r == -ENOMEM)
+		verr_set(c->e, "%s: out of memory", c->s->path);
+	if (r) {
+		job_spec_free(&j->spec);
+		return r;
+	}
+	*nrepeat = (unsigned)nrep;
+	return 0;
+}
+
+/* ---- the matrix ---- */
+
+static void walk_used(const struct scenario *s, const struct ynode *n, bool *used)
+{
+	const char *key;
+	size_t klen;
+	int i;
+
+	if (n->kind == YNODE_SCALAR) {
+		if (subst_key(n->text, &key, &klen) &&
+		    (i = matrix_key_find(s, key, klen)) >= 0)
+			used[i] = true;
+		return;
+	}
+	for (size_t k = n->kind == YNODE_MAP ? 1 : 0; k < n->n;
+	     k += n->kind == YNODE_MAP ? 2 : 1)
+		walk_used(s, n->kid[k], used);
+}
+
+/* Matrix keys @vm refers to (directly or through defaults). */
+static void vm_used_keys(const struct scenario *s, const struct ynode *vm,
+			 bool *used)
+{
+	memset(used, 0, JOB_MAX_PARAMS * sizeof(*used));
+	for (size_t i = 1; vm_keys[i]; i++) {
+		const struct ynode *v = vm_get(s, vm, vm_keys[i]);
+
+		if (v)
+			walk_used(s, v, used);
+	}
+}
+
+/* Combinations of @used keys, saturating at COMBOS_CAP. */
+static size_t vm_ncombos(const struct scenario *s, const bool *used)
+{
+	size_t n = 1;
+
+	for (size_t i = 0; i < s->nkeys; i++) {
+		if (!used[i])
+			continue;
+		n *= map_val(s->matrix, i)->n;	/* <= 10000 each: no overflow */
+		if (n > COMBOS_CAP)
+			return COMBOS_CAP;
+	}
+	return n;
+}
+
+/* Bind combination @ci: the last used key varies fastest. */
+static void ctx_bind(struct ctx *c, const bool *used, size_t ci)
+{
+	for (size_t i = c->s->nkeys; i-- > 0;) {
+		const struct ynode *vals;
+
+		c->mval[i] = NULL;
+		if (!used[i])
+			continue;
+		vals = map_val(c->s->matrix, i);
+		c->mval[i] = vals->kid[ci % vals->n];
+		ci /= vals->n;
+	}
+}
+
+static bool matrix_value_ok(const char *t)
+{
+	if (!*t)
+		return false;
+	for (; *t; t++)
+		if (*t < 0x21 || *t > 0x7e || strchr(",[]=#${}", *t))
+			return false;
+	return true;
+}
+
+static int check_matrix_values(struct ctx *c, const struct ynode *k,
+			       const struct ynode *v)
+{
+	const struct ynode *dup, *first;
+	int r;
+
+	if (v->kind != YNODE_SEQ)
+		return fail_at(c, v, "matrix key '%s' must have a list of values, not %s",
+			       k->text, kind_name(v));
+	if (!v->n)
+		return fail_at(c, v, "matrix key '%s' has no values (expected a non-empty list)",
+			       k->text);
+	if (v->n > SCENARIO_JOBS_MAX)
+		return fail_at(c, v, "matrix key '%s' has %zu values (at most %d)",
+			       k->text, v->n, SCENARIO_JOBS_MAX);
+	for (size_t i = 0; i < v->n; i++) {
+		const struct ynode *x = v->kid[i];
+
+		if (x->kind != YNODE_SCALAR)
+			return fail_at(c, x, "matrix values must be single values, not %s",
+				       kind_name(x));
+		if (strlen(x->text) > JOB_PARAM_VALUE_MAX)
+			return fail_at(c, x, "matrix value too long (at most %d characters)",
+				       JOB_PARAM_VALUE_MAX);
+		if (!matrix_value_ok(x->text))
+			return fail_at(c, x, "bad matrix value '%s' (expected printable ASCII without spaces or any of , [ ] = # $ { })",
+				       x->text);
+	}
+	r = find_dup((const struct ynode **)v->kid, v->n, &dup, &first);
+	if (r > 0)
+		return fail_at(c, dup, "duplicate matrix value '%s' (first at %u:%u)",
+			       dup->text, first->line, first->col);
+	return r;
+}
+
+static int check_matrix(struct ctx *c, struct scenario *s)
+{
+	const char *key;
+	size_t klen;
+
+	if (s->matrix->kind != YNODE_MAP)
+		return fail_at(c, s->matrix, "'matrix' must be a mapping, not %s",
+			       kind_name(s->matrix));
+	if (!map_len(s->matrix))
+		return fail_at(c, s->matrix, "'matrix' must not be empty");
+	if (map_len(s->matrix) > JOB_MAX_PARAMS)
+		return fail_at(c, map_key(s->matrix, JOB_MAX_PARAMS),
+			       "too many matrix keys (%zu, at most %d)",
+			       map_len(s->matrix), JOB_MAX_PARAMS);
+	for (size_t i = 0; i < map_len(s->matrix); i++) {
+		const struct ynode *k = map_key(s->matrix, i);
+		char ref[JOB_PARAM_KEY_MAX + 8];
+		int r;
+
+		snprintf(ref, sizeof(ref), "${%.*s}", JOB_PARAM_KEY_MAX, k->text);
+		if (strlen(k->text) > JOB_PARAM_KEY_MAX || !subst_key(ref, &key, &klen))
+			return fail_at(c, k, "bad matrix key '%s' (expected letters, digits and '_', at most %d)",
+				       k->text, JOB_PARAM_KEY_MAX);
+		r = check_matrix_values(c, k, map_val(s->matrix, i));
+		if (r)
+			return r;
+	}
+	s->nkeys = map_len(s->matrix);
+	return 0;
+}
+
+/* ---- the top level ---- */
+
+static int check_version(struct ctx *c, const struct ynode *root)
+{
+	const struct ynode *v = map_get(root, "vmorch", NULL);
+
+	if (!v)
+		return fail_at(c, root, "missing required key 'vmorch' (expected 'vmorch: %d', the format version)",
+			       SCENARIO_VERSION);
+	if (v->kind != YNODE_SCALAR)
+		return fail_at(c, v, "'vmorch' must be the format version %d, not %s",
+			       SCENARIO_VERSION, kind_name(v));
+	if (strcmp(v->text, "1") != 0)
+		return fail_at(c, v, "unsupported format version '%s' (expected vmorch: %d)",
+			       v->text, SCENARIO_VERSION);
+	return 0;
+}
+
+static int check_vm_names(struct ctx *c, const struct scenario *s)
+{
+	const struct ynode **names, *dup, *first, *v;
+	const char *t = NULL;
+	int r = 0;
+
+	names = calloc(s->vms->n, sizeof(*names));
+	if (!names)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->vms->n && !r; i++) {
+		const struct ynode *vm = s->vms->kid[i];
+
+		r = get_map(c, vm, "vm");
+		if (r)
+			break;
+		v = map_get(vm, "name", NULL);
+		if (!v)
+			r = fail_at(c, vm, "missing required key 'name' in vm");
+		else
+			r = get_name(c, v, "vm name", &t);
+		names[i] = v;
+	}
+	if (!r && find_dup(names, s->vms->n, &dup, &first) > 0)
+		r = fail_at(c, dup, "duplicate vm name '%s' (first at %u:%u)",
+			    dup->text, first->line, first->col);
+	free(names);
+	return r;
+}
+
+static const char *const top_keys[] = {
+	"vmorch", "name", "description", "defaults", "matrix", "vms", NULL
+};
+
+static int check_top(struct ctx *c, struct scenario *s)
+{
+	const struct ynode *root = s->root, *v;
+	const char *t = NULL;
+	int r;
+
+	if (root->kind != YNODE_MAP)
+		return fail_at(c, root, "a scenario must be a mapping, not %s",
+			       kind_name(root));
+	r = check_version(c, root);
+	if (!r)
+		r = check_keys(c, root, top_keys, "the top level");
+	if (r)
+		return r;
+	v = map_get(root, "name", NULL);
+	if (!v)
+		return fail_at(c, root, "missing required key 'name' (the scenario's name)");
+	r = get_name(c, v, "scenario name", &t);
+	if (r)
+		return r;
+	snprintf(s->name, sizeof(s->name), "%s", t);
+	if ((v = map_get(root, "description", NULL))) {
+		r = get_scalar(c, v, "description", "text", &t);
+		if (r)
+			return r;
+		s->description = strdup(t);
+		if (!s->description)
+			return -ENOMEM;
+	}
+	if ((s->defaults = map_get(root, "defaults", NULL))) {
+		r = get_map(c, s->defaults, "defaults");
+		if (!r)
+			r = check_keys(c, s->defaults, vm_keys + 1, "defaults");
+		if (r)
+			return r;
+	}
+	if ((s->matrix = map_get(root, "matrix", NULL)) && (r = check_matrix(c, s)))
+		return r;
+	s->vms = map_get(root, "vms", &s->vms_key);
+	if (!s->vms)
+		return fail_at(c, root, "missing required key 'vms' (the list of VMs)");
+	if (s->vms->kind != YNODE_SEQ)
+		return fail_at(c, s->vms, "'vms' must be a list, not %s",
+			       kind_name(s->vms));
+	if (!s->vms->n)
+		return fail_at(c, s->vms, "'vms' must not be empty");
+	return check_vm_names(c, s);
+}
+
+/* Every VM for every combination, once: the file is valid iff this passes. */
+static int check_jobs(struct ctx *c, struct scenario *s)
+{
+	bool used[JOB_MAX_PARAMS], any[JOB_MAX_PARAMS] = { false };
+	struct job_desc *j;
+	size_t combos = 0, total = 0;
+	unsigned nrep;
+	int r = 0;
+
+	/* Each combination is at least one job: refuse a blow-up before building. */
+	for (size_t v = 0; v < s->vms->n && combos <= SCENARIO_JOBS_MAX; v++) {
+		vm_used_keys(s, s->vms->kid[v], used);
+		combos += vm_ncombos(s, used);
+	}
+	if (combos > SCENARIO_JOBS_MAX)
+		return fail_at(c, s->vms_key, "scenario expands to at least %zu jobs (at most %d)",
+			       combos, SCENARIO_JOBS_MAX);
+	j = malloc(sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	for (size_t v = 0; v < s->vms->n && !r; v++) {
+		const struct ynode *vm = s->vms->kid[v];
+
+		vm_used_keys(s, vm, used);
+		for (size_t i = 0; i < s->nkeys; i++)
+			any[i] |= used[i];
+		for (size_t ci = 0; ci < vm_ncombos(s, used) && !r; ci++) {
+			ctx_bind(c, used, ci);
+			r = vm_build(c, vm, 0, j, &nrep);
+			if (!r) {
+				job_spec_free(&j->spec);
+				total += nrep;
+			}
+		}
+	}
+	free(j);
+	if (r)
+		return r;
+	for (size_t i = 0; i < s->nkeys; i++)
+		if (!any[i])
+			return fail_at(c, map_key(s->matrix, i),
+				       "matrix key '%s' is not used (expected ${%s} in a vm or in defaults)",
+				       map_key(s->matrix, i)->text,
+				       map_key(s->matrix, i)->text);
+	if (total > SCENARIO_JOBS_MAX)
+		return fail_at(c, s->vms_key, "scenario expands to %zu jobs (at most %d)",
+			       total, SCENARIO_JOBS_MAX);
+	s->njobs = total;
+	return 0;
+}
+
+/* The absolute directory of @path, which relative paths start from. */
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *d, *abs;
+
+	if (!slash)
+		d = strdup(".");
+	else if (slash == path)
+		d = strdup("/");
+	else
+		d = strndup(path, (size_t)(slash - path));
+	if (!d)
+		return NULL;
+	abs = realpath(d, NULL);
+	free(d);
+	return abs;
+}
+
+static int scenario_parse(struct ctx *c, struct scenario *s, const char *buf,
+			  size_t len)
+{
+	int r;
+
+	if (len > SCENARIO_FILE_MAX) {
+		verr_set(c->e, "%s: file too large (%zu bytes, at most %u)",
+			 s->path, len, SCENARIO_FILE_MAX);
+		return -EFBIG;
+	}
+	r = text_check(c, buf, len);
+	if (!r)
+		r = tree_parse(c, buf, len, &s->root);
+	if (r)
+		return r;
+	if (!s->root)
+		return fail_pos(c, 1, 1, "empty scenario (expected a mapping starting with 'vmorch: 1')");
+	r = check_top(c, s);
+	if (!r)
+		r = check_jobs(c, s);
+	if (r == -ENOMEM)
+		verr_set(c->e, "%s: out of memory", s->path);
+	return r;
+}
+
+int scenario_load_buffer(const char *path, const char *buf, size_t len,
+			 struct scenario **out, struct verr *e)
+{
+	struct scenario *s;
+	struct ctx c = { .e = e };
+	int r;
+
+	*out = NULL;
+	if (strlen(path) > SCENARIO_PATH_MAX) {
+		verr_set(e, "scenario path too long (at most %d bytes)", SCENARIO_PATH_MAX);
+		return -ENAMETOOLONG;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s || !(s->path = strdup(path))) {
+		free(s);
+		verr_set(e, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	c.s = s;
+	s->dir = dir_of(path);
+	if (!s->dir) {
+		r = -errno;
+		verr_set(e, "%s: cannot resolve its directory: %s", path, strerror(errno));
+		goto fail;
+	}
+	r = scenario_parse(&c, s, buf, len);
+	if (r)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	scenario_free(s);
+	return r;
+}
+
+/* Reads at most one byte past the limit, so a huge file costs nothing. */
+static int read_limited(int fd, char **buf, size_t *len)
+{
+	size_t cap = SCENARIO_FILE_MAX + 1, n = 0;
+	char *b = malloc(cap);
+
+	if (!b)
+		return -ENOMEM;
+	while (n < cap) {
+		ssize_t got = read(fd, b + n, cap - n);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			free(b);
+			return -errno;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+	}
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+int scenario_load(const char *path, struct scenario **out, struct verr *e)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int fd, r;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		verr_set(e, "%s: cannot open: %s", path, strerror(errno));
+		return r;
+	}
+	r = read_limited(fd, &buf, &len);
+	close(fd);
+	if (r) {
+		verr_set(e, "%s: cannot read: %s", path, strerror(-r));
+		return r;
+	}
+	if (len > SCENARIO_FILE_MAX) {
+		verr_set(e, "%s: file too large (more than %u bytes)", path,
+			 SCENARIO_FILE_MAX);
+		r = -EFBIG;
+	} else {
+		r = scenario_load_buffer(path, buf, len, out, e);
+	}
+	free(buf);
+	return r;
+}
+
+void scenario_free(struct scenario *s)
+{
+	if (!s)
+		return;
+	node_free(s->root);
+	free(s->description);
+	free(s->dir);
+	free(s->path);
+	free(s);
+}
+
+const char *scenario_name(const struct scenario *s)
+{
+	return s->name;
+}
+
+const char *scenario_description(const struct scenario *s)
+{
+	return s->description;
+}
+
+const char *scenario_path(const struct scenario *s)
+{
+	return s->path;
+}
+
+size_t scenario_njobs(const struct scenario *s)
+{
+	return s->njobs;
+}
+
+/* ---- expansion ---- */
+
+static int expand_vm(struct ctx *c, const struct ynode *vm, struct job_desc *jobs,
+		     size_t cap, size_t *k)
+{
+	bool used[JOB_MAX_PARAMS];
+	unsigned nrep;
+	int r;
+
+	vm_used_keys(c->s, vm, used);
+	for (size_t ci = 0; ci < vm_ncombos(c->s, used); ci++) {
+		ctx_bind(c, used, ci);
+		for (unsigned rep = 0, n = 1; rep < n; rep++) {
+			if (*k >= cap) {
+				verr_set(c->e, "%s: internal error: more jobs than counted",
+					 c->s->path);
+				return -EINVAL;
+			}
+			r = vm_build(c, vm, rep, &jobs[*k], &nrep);
+			if (r)
+				return r;
+			(*k)++;
+			n = nrep;
+		}
+	}
+	return 0;
+}
+
+int scenario_expand(const struct scenario *s, struct job_desc **jobs,
+		    size_t *njobs, struct verr *e)
+{
+	struct ctx c = { .s = s, .e = e };
+	struct job_desc *arr;
+	size_t k = 0;
+	int r = 0;
+
+	*jobs = NULL;
+	*njobs = 0;
+	arr = calloc(s->njobs ? s->njobs : 1, sizeof(*arr));
+	if (!arr) {
+		verr_set(e, "%s: out of memory", s->path);
+		return -ENOMEM;
+	}
+	for (size_t v = 0; v < s->vms->n && !r; v++)
+		r = expand_vm(&c, s->vms->kid[v], arr, s->njobs, &k);
+	if (r) {
+		job_descs_free(arr, k);
+		return r;
+	}
+	*jobs = arr;
+	*njobs = k;
+	return 0;
+}
+
+void job_descs_free(struct job_desc *jobs, size_t n)
+{
+	if (!jobs)
+		return;
+	for (size_t i = 0; i < n; i++)
+		job_spec_free(&jobs[i].spec);
+	free(jobs);
+}

@@ -1,0 +1,672 @@
+/*
+ * test_scenario.c - the scenario loader and expander: every malformed file
+ * under tests/scenarios/bad/ is refused with its exact message and position,
+ * the files under tests/scenarios/good/ expand to exactly the expected jobs,
+ * and every shipped scenario in scenarios/ loads and expands.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "orchestrator/scenario.h"
+
+static const char *srcdir(void)
+{
+	const char *d = getenv("VMORCH_SRCDIR");
+
+	return d && *d ? d : ".";
+}
+
+static void fixture_path(char *buf, size_t len, const char *sub, const char *file)
+{
+	snprintf(buf, len, "%s/%s/%s", srcdir(), sub, file);
+}
+
+/* ---- malformed files: one exact message each ---- */
+
+struct bad_case {
+	const char *file;
+	const char *msg;
+};
+
+static const struct bad_case bad_cases[] = {
+	{ "alias.yaml",
+	  "alias.yaml:5:12: aliases (*two) are not supported" },
+	{ "anchor.yaml",
+	  "anchor.yaml:3:11: anchors (&d) are not supported" },
+	{ "bad-hostile.yaml",
+	  "bad-hostile.yaml:6:16: bad hostile 'evil' (expected one of: none, invalid_avail_idx, desc_loop, oob_addr, bad_type, short_header, no_status, ro_write, zero_len, bad_insn)" },
+	{ "bad-pattern.yaml",
+	  "bad-pattern.yaml:6:16: bad pattern 'sequential' (expected one of: seqread, seqwrite, randread, randwrite, randrw)" },
+	{ "bad-scenario-name.yaml",
+	  "bad-scenario-name.yaml:2:7: bad scenario name 'my scenario' (expected letters, digits, '_', '.', '-')" },
+	{ "bs-align.yaml",
+	  "bs-align.yaml:6:11: bs 1000 is not a multiple of 512" },
+	{ "bs-range.yaml",
+	  "bs-range.yaml:6:11: bs 2M out of range (expected 512..1M)" },
+	{ "bucket-no-refill.yaml",
+	  "bucket-no-refill.yaml:8:22: missing required key 'refill_time' in bandwidth" },
+	{ "bucket-ops-unit.yaml",
+	  "bucket-ops-unit.yaml:8:23: bad number '1k' (expected a whole number)" },
+	{ "complex-key.yaml",
+	  "complex-key.yaml:5:7: mapping keys must be plain text, not a list" },
+	{ "control-char.yaml",
+	  "control-char.yaml:5:13: control character 0x01 is not allowed" },
+	{ "defaults-bad-value.yaml",
+	  "defaults-bad-value.yaml:4:12: bad time '10' (expected a time like 500ms or 30s)" },
+	{ "defaults-unknown-key.yaml",
+	  "defaults-unknown-key.yaml:5:3: unknown key 'disk' in defaults (expected one of: vcpus, memory, guest, disks, workload, timeout, repeat, expect)" },
+	{ "description-mapping.yaml",
+	  "description-mapping.yaml:3:14: 'description' must be text, not a mapping" },
+	{ "disk-no-size.yaml",
+	  "disk-no-size.yaml:6:9: a disk needs a size or an image" },
+	{ "disk-size-align.yaml",
+	  "disk-size-align.yaml:6:15: disk size 1000 is not a multiple of 512" },
+	{ "disk-size-and-image.yaml",
+	  "disk-size-and-image.yaml:6:9: a disk takes size or image, not both" },
+	{ "disks-empty.yaml",
+	  "disks-empty.yaml:5:12: 'disks' must not be empty (leave it out for a VM without disks)" },
+	{ "disks-too-many.yaml",
+	  "disks-too-many.yaml:14:9: too many disks (9, at most 8)" },
+	{ "dup-top-key.yaml",
+	  "dup-top-key.yaml:3:1: duplicate key 'name' (first at 2:1)" },
+	{ "dup-vm-name.yaml",
+	  "dup-vm-name.yaml:6:11: duplicate vm name 'a' (first at 4:11)" },
+	{ "dup-workload-key.yaml",
+	  "dup-workload-key.yaml:8:7: duplicate key 'qd' (first at 7:7)" },
+	{ "empty.yaml",
+	  "empty.yaml:1:1: empty scenario (expected a mapping starting with 'vmorch: 1')" },
+	{ "expect-bad-comparison.yaml",
+	  "expect-bad-comparison.yaml:8:24: bad comparison 'about 1000' (expected an operator ==, !=, <, <=, >, >= and a number, like \">= 1000\")" },
+	{ "expect-bad-metric.yaml",
+	  "expect-bad-metric.yaml:6:7: bad expectation name 'IOPS' (expected a counter, diskN.<counter> or a metric name of a-z, 0-9, '_', '.')" },
+	{ "expect-bad-unit.yaml",
+	  "expect-bad-unit.yaml:8:19: bad number in comparison '>= 4X' (expected a number with an optional unit: k, M, G)" },
+	{ "expect-bare-number.yaml",
+	  "expect-bare-number.yaml:8:24: bad comparison '1000' (expected an operator ==, !=, <, <=, >, >= and a number, like \">= 1000\")" },
+	{ "expect-disk-index.yaml",
+	  "expect-disk-index.yaml:9:7: 'disk2.io_errors' names disk 2, but the VM has 2 disks" },
+	{ "expect-mapping-value.yaml",
+	  "expect-mapping-value.yaml:6:13: 'iops' must be a comparison like \">= 1000\", not a mapping" },
+	{ "expect-no-disks.yaml",
+	  "expect-no-disks.yaml:6:7: 'io_errors' is a disk counter, but the VM has no disks" },
+	{ "expect-unknown-counter.yaml",
+	  "expect-unknown-counter.yaml:8:7: unknown counter 'reads' in 'disk0.reads'" },
+	{ "guest-linux-word.yaml",
+	  "guest-linux-word.yaml:5:12: bad guest 'linux' (expected builtin or a mapping with kernel, initramfs, modules, cmdline)" },
+	{ "guest-no-kernel.yaml",
+	  "guest-no-kernel.yaml:6:7: missing required key 'kernel' in guest" },
+	{ "matrix-bad-value.yaml",
+	  "matrix-bad-value.yaml:4:12: bs 1000 is not a multiple of 512" },
+	{ "matrix-dup-value.yaml",
+	  "matrix-dup-value.yaml:4:14: duplicate matrix value '1' (first at 4:8)" },
+	{ "matrix-empty-list.yaml",
+	  "matrix-empty-list.yaml:4:7: matrix key 'bs' has no values (expected a non-empty list)" },
+	{ "matrix-no-matrix-ref.yaml",
+	  "matrix-no-matrix-ref.yaml:5:20: unknown matrix key 'qd' (the scenario has no matrix)" },
+	{ "matrix-partial-ref.yaml",
+	  "matrix-partial-ref.yaml:7:20: bad matrix reference '${n}k' (expected a whole value like ${bs})" },
+	{ "matrix-scalar.yaml",
+	  "matrix-scalar.yaml:4:7: matrix key 'bs' must have a list of values, not a single value" },
+	{ "matrix-unknown-ref.yaml",
+	  "matrix-unknown-ref.yaml:7:33: unknown matrix key 'depth' (expected one of: bs)" },
+	{ "matrix-unused-key.yaml",
+	  "matrix-unused-key.yaml:5:3: matrix key 'qd' is not used (expected ${qd} in a vm or in defaults)" },
+	{ "matrix-value-chars.yaml",
+	  "matrix-value-chars.yaml:4:12: bad matrix value 'b,c' (expected printable ASCII without spaces or any of , [ ] = # $ { })" },
+	{ "memory-align.yaml",
+	  "memory-align.yaml:5:13: memory 2049k is not a multiple of 4k" },
+	{ "memory-bad-unit.yaml",
+	  "memory-bad-unit.yaml:5:13: bad size '64X' (expected a number with an optional unit: k, M, G)" },
+	{ "memory-overflow.yaml",
+	  "memory-overflow.yaml:5:13: size '99999999999999999999' is too large" },
+	{ "memory-range.yaml",
+	  "memory-range.yaml:5:13: memory 1M out of range (expected 2M..3G)" },
+	{ "missing-name.yaml",
+	  "missing-name.yaml:1:1: missing required key 'name' (the scenario's name)" },
+	{ "missing-version.yaml",
+	  "missing-version.yaml:1:1: missing required key 'vmorch' (expected 'vmorch: 1', the format version)" },
+	{ "missing-vms.yaml",
+	  "missing-vms.yaml:1:1: missing required key 'vms' (the list of VMs)" },
+	{ "name-in-defaults.yaml",
+	  "name-in-defaults.yaml:4:3: unknown key 'name' in defaults (expected one of: vcpus, memory, guest, disks, workload, timeout, repeat, expect)" },
+	{ "not-utf8.yaml",
+	  "not-utf8.yaml:7:21: file is not UTF-8 text (byte 0xe9)" },
+	{ "qd-zero.yaml",
+	  "qd-zero.yaml:6:11: qd 0 out of range (expected 1..256)" },
+	{ "read-only-yes.yaml",
+	  "read-only-yes.yaml:7:20: bad read_only 'yes' (expected true or false)" },
+	{ "repeat-range.yaml",
+	  "repeat-range.yaml:5:13: repeat 1001 out of range (expected 1..1000)" },
+	{ "repeat-zero.yaml",
+	  "repeat-zero.yaml:5:13: repeat 0 out of range (expected 1..1000)" },
+	{ "ro-write-rw-disk.yaml",
+	  "ro-write-rw-disk.yaml:8:16: hostile ro_write needs disk 0 with read_only: true" },
+	{ "root-list.yaml",
+	  "root-list.yaml:1:1: a scenario must be a mapping, not a list" },
+	{ "rwmix-range.yaml",
+	  "rwmix-range.yaml:6:14: rwmix 101 out of range (expected 0..100)" },
+	{ "serial-too-long.yaml",
+	  "serial-too-long.yaml:7:17: serial 'abcdefghijklmnopqrstu' too long (at most 20 characters)" },
+	{ "syntax-bad-indent.yaml",
+	  "syntax-bad-indent.yaml:5:4: YAML syntax error: did not find expected '-' indicator (while parsing a block collection at line 4)" },
+	{ "syntax-tab.yaml",
+	  "syntax-tab.yaml:5:1: YAML syntax error: found a tab character that violates indentation (while scanning a plain scalar at line 4)" },
+	{ "syntax-unclosed-quote.yaml",
+	  "syntax-unclosed-quote.yaml:6:1: YAML syntax error: found unexpected end of stream (while scanning a quoted scalar at line 5)" },
+	{ "tag.yaml",
+	  "tag.yaml:5:12: tags (tag:yaml.org,2002:int) are not supported" },
+	{ "throttle-empty.yaml",
+	  "throttle-empty.yaml:7:19: 'throttle' must not be empty (expected bandwidth, ops or both)" },
+	{ "timeout-bad-unit.yaml",
+	  "timeout-bad-unit.yaml:5:14: bad time '30sec' (expected a time like 500ms or 30s)" },
+	{ "timeout-no-unit.yaml",
+	  "timeout-no-unit.yaml:5:14: bad time '30' (expected a time like 500ms or 30s)" },
+	{ "too-many-combos.yaml",
+	  "too-many-combos.yaml:6:1: scenario expands to at least 10100 jobs (at most 10000)" },
+	{ "too-many-jobs.yaml",
+	  "too-many-jobs.yaml:5:1: scenario expands to 11000 jobs (at most 10000)" },
+	{ "two-documents.yaml",
+	  "two-documents.yaml:5:1: more than one YAML document (expected one scenario per file)" },
+	{ "unknown-bucket-key.yaml",
+	  "unknown-bucket-key.yaml:8:28: unknown key 'refill' in ops (expected one of: size, one_time_burst, refill_time)" },
+	{ "unknown-disk-key.yaml",
+	  "unknown-disk-key.yaml:7:9: unknown key 'readonly' in disk (expected one of: size, image, read_only, serial, throttle)" },
+	{ "unknown-guest-key.yaml",
+	  "unknown-guest-key.yaml:7:7: unknown key 'initrd' in guest (expected one of: kernel, modules, initramfs, cmdline)" },
+	{ "unknown-throttle-key.yaml",
+	  "unknown-throttle-key.yaml:8:11: unknown key 'iops' in throttle (expected one of: bandwidth, ops)" },
+	{ "unknown-top-key.yaml",
+	  "unknown-top-key.yaml:3:1: unknown key 'descripton' in the top level (expected one of: vmorch, name, description, defaults, matrix, vms)" },
+	{ "unknown-vm-key.yaml",
+	  "unknown-vm-key.yaml:5:5: unknown key 'cpus' in vm (expected one of: name, vcpus, memory, guest, disks, workload, timeout, repeat, expect)" },
+	{ "unknown-workload-key.yaml",
+	  "unknown-workload-key.yaml:7:7: unknown key 'qdepth' in workload (expected one of: pattern, bs, ops, qd, rwmix, flush, seed, verify, completion, event_idx, indirect, hostile, span)" },
+	{ "vcpus-junk.yaml",
+	  "vcpus-junk.yaml:5:12: bad number 'two' (expected a whole number)" },
+	{ "vcpus-mapping.yaml",
+	  "vcpus-mapping.yaml:5:12: 'vcpus' must be a whole number, not a mapping" },
+	{ "vcpus-range.yaml",
+	  "vcpus-range.yaml:5:12: vcpus 65 out of range (expected 1..64)" },
+	{ "verify-number.yaml",
+	  "verify-number.yaml:6:15: bad verify '1' (expected true or false)" },
+	{ "version-2.yaml",
+	  "version-2.yaml:1:9: unsupported format version '2' (expected vmorch: 1)" },
+	{ "version-mapping.yaml",
+	  "version-mapping.yaml:1:9: 'vmorch' must be the format version 1, not a mapping" },
+	{ "vm-missing-name.yaml",
+	  "vm-missing-name.yaml:4:5: missing required key 'name' in vm" },
+	{ "vm-scalar.yaml",
+	  "vm-scalar.yaml:4:5: 'vm' must be a mapping, not a single value" },
+	{ "vms-empty.yaml",
+	  "vms-empty.yaml:3:6: 'vms' must not be empty" },
+	{ "vms-mapping.yaml",
+	  "vms-mapping.yaml:4:3: 'vms' must be a list, not a mapping" },
+	{ "workload-list.yaml",
+	  "workload-list.yaml:5:15: 'workload' must be a mapping, not a list" },
+};
+
+/* Each bad file is refused with exactly its message, position included. */
+static void test_bad_files_exact_messages(void **state)
+{
+	char dir[PATH_MAX], cwd[PATH_MAX];
+
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	fixture_path(dir, sizeof(dir), "tests/scenarios", "bad");
+	/* Load by bare name so that the message starts with just the file name. */
+	assert_int_equal(chdir(dir), 0);
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		struct scenario *s = (struct scenario *)1;
+		struct verr e = { "" };
+		int r = scenario_load(bad_cases[i].file, &s, &e);
+
+		if (r == 0 || strcmp(e.msg, bad_cases[i].msg) != 0)
+			print_error("%s:\n  got:  %s\n  want: %s\n", bad_cases[i].file,
+				    e.msg, bad_cases[i].msg);
+		assert_int_not_equal(r, 0);
+		assert_null(s);
+		assert_string_equal(e.msg, bad_cases[i].msg);
+	}
+	assert_int_equal(chdir(cwd), 0);
+}
+
+/* Every file in tests/scenarios/bad/ has a row in the table, and the table
+ * covers at least 40 distinct mistakes. */
+static void test_bad_table_covers_every_file(void **state)
+{
+	char dir[PATH_MAX], cmd[PATH_MAX + 64];
+	size_t nfiles = 0;
+	FILE *p;
+
+	fixture_path(dir, sizeof(dir), "tests/scenarios", "bad");
+	snprintf(cmd, sizeof(cmd), "ls '%s'", dir);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(cmd, sizeof(cmd), p)) {
+		bool found = false;
+
+		cmd[strcspn(cmd, "\n")] = 0;
+		for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++)
+			found |= strcmp(bad_cases[i].file, cmd) == 0;
+		if (!found)
+			print_error("no expectation for %s\n", cmd);
+		assert_true(found);
+		nfiles++;
+	}
+	pclose(p);
+	assert_int_equal(nfiles, sizeof(bad_cases) / sizeof(bad_cases[0]));
+	assert_true(nfiles >= 40);
+}
+
+static int load_text(const char *text, struct verr *e)
+{
+	struct scenario *s = NULL;
+	int r = scenario_load_buffer("mem.yaml", text, strlen(text), &s, e);
+
+	scenario_free(s);
+	return r;
+}
+
+/* Nesting is bounded, so a hostile file cannot exhaust the stack. */
+static void test_deep_nesting_refused(void **state)
+{
+	char text[256] = "vmorch: 1\nname: t\nvms: ";
+	struct verr e = { "" };
+
+	for (int i = 0; i < 40; i++)
+		strcat(text, "[");
+	assert_int_equal(load_text(text, &e), -EINVAL);
+	assert_string_equal(e.msg, "mem.yaml:3:37: nesting deeper than 32 levels");
+}
+
+/* A file over 1 MiB is refused before it is parsed. */
+static void test_large_file_refused(void **state)
+{
+	char path[] = "/tmp/vmorch-test-XXXXXX";
+	char want[128];
+	struct scenario *s = NULL;
+	struct verr e = { "" };
+	char *big;
+	int fd;
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	big = malloc(SCENARIO_FILE_MAX + 1);
+	assert_non_null(big);
+	memset(big, '#', SCENARIO_FILE_MAX + 1);
+	assert_int_equal(write(fd, big, SCENARIO_FILE_MAX + 1), SCENARIO_FILE_MAX + 1);
+	close(fd);
+	assert_int_equal(scenario_load(path, &s, &e), -EFBIG);
+	assert_null(s);
+	snprintf(want, sizeof(want), "%s: file too large (more than 1048576 bytes)", path);
+	assert_string_equal(e.msg, want);
+	assert_int_equal(scenario_load_buffer("mem.yaml", big, SCENARIO_FILE_MAX + 1,
+					      &s, &e), -EFBIG);
+	assert_string_equal(e.msg, "mem.yaml: file too large (1048577 bytes, at most 1048576)");
+	unlink(path);
+	free(big);
+}
+
+/* A missing file names the file and the system's reason. */
+static void test_missing_file(void **state)
+{
+	struct scenario *s = NULL;
+	struct verr e = { "" };
+
+	assert_int_equal(scenario_load("/nonexistent/x.yaml", &s, &e), -ENOENT);
+	assert_null(s);
+	assert_string_equal(e.msg, "/nonexistent/x.yaml: cannot open: No such file or directory");
+}
+
+/* A file that is exactly the limit is read and judged on its content. */
+static void test_limit_sized_file_parsed(void **state)
+{
+	const char *head = "vmorch: 1\nname: big\nvms:\n  - name: a\n";
+	char *buf = malloc(SCENARIO_FILE_MAX);
+	struct scenario *s = NULL;
+	struct verr e = { "" };
+
+	assert_non_null(buf);
+	memset(buf, '\n', SCENARIO_FILE_MAX);
+	memcpy(buf, head, strlen(head));
+	buf[SCENARIO_FILE_MAX - 2] = '#';
+	assert_int_equal(scenario_load_buffer("mem.yaml", buf, SCENARIO_FILE_MAX, &s, &e), 0);
+	assert_int_equal(scenario_njobs(s), 1);
+	scenario_free(s);
+	free(buf);
+}
+
+/* A UTF-16 file (with its byte order mark) is not taken for YAML. */
+static void test_utf16_refused(void **state)
+{
+	static const char text[] = "\xff\xfev\0m\0o\0r\0c\0h\0:\0 \0001\0\n\0";
+	struct scenario *s = NULL;
+	struct verr e = { "" };
+
+	assert_int_equal(scenario_load_buffer("mem.yaml", text, sizeof(text) - 1,
+					      &s, &e), -EINVAL);
+	assert_string_equal(e.msg, "mem.yaml:1:1: file is not UTF-8 text (byte 0xff)");
+}
+
+/* A NUL written as an escape in a quoted string is refused, not truncated. */
+static void test_escaped_nul_refused(void **state)
+{
+	struct verr e = { "" };
+
+	assert_int_equal(load_text("vmorch: 1\nname: \"a\\0b\"\nvms: [{name: a}]\n", &e),
+			 -EINVAL);
+	assert_string_equal(e.msg, "mem.yaml:2:7: NUL characters are not allowed");
+}
+
+/* ---- valid files: the exact job list ---- */
+
+static struct job_desc *expand_good(const char *file, size_t *n, struct scenario **sp)
+{
+	char path[PATH_MAX];
+	struct scenario *s = NULL;
+	struct job_desc *jobs = NULL;
+	struct verr e = { "" };
+
+	fixture_path(path, sizeof(path), "tests/scenarios/good", file);
+	if (scenario_load(path, &s, &e) || scenario_expand(s, &jobs, n, &e))
+		print_error("%s\n", e.msg);
+	assert_non_null(s);
+	assert_non_null(jobs);
+	assert_int_equal(*n, scenario_njobs(s));
+	*sp = s;
+	return jobs;
+}
+
+static void assert_bucket(const struct job_bucket *b, uint64_t size,
+			  uint64_t burst, uint64_t refill_ms)
+{
+	assert_int_equal(b->size, size);
+	assert_int_equal(b->one_time_burst, burst);
+	assert_int_equal(b->refill_time_ms, refill_ms);
+}
+
+static void assert_check(const struct expect_check *c, const char *name,
+			 enum expect_op op, double value, const char *text)
+{
+	assert_string_equal(c->name, name);
+	assert_int_equal(c->op, op);
+	assert_true(c->value == value);
+	assert_string_equal(c->text, text);
+}
+
+/* Every VM key left out takes its documented default. */
+static void test_good_minimal_defaults(void **state)
+{
+	struct scenario *s;
+	size_t n;
+	struct job_desc *j = expand_good("minimal.yaml", &n, &s);
+	char path[PATH_MAX];
+
+	fixture_path(path, sizeof(path), "tests/scenarios/good", "minimal.yaml");
+	assert_int_equal(n, 1);
+	assert_string_equal(scenario_name(s), "minimal");
+	assert_null(scenario_description(s));
+	assert_string_equal(j[0].spec.name, "minimal/only#0");
+	assert_string_equal(j[0].scenario, "minimal");
+	assert_string_equal(j[0].scenario_file, path);
+	assert_string_equal(j[0].vm, "only");
+	assert_int_equal(j[0].repeat, 0);
+	assert_int_equal(j[0].nparams, 0);
+	assert_int_equal(j[0].nexpect, 0);
+	assert_int_equal(j[0].spec.vcpus, 1);
+	assert_int_equal(j[0].spec.memory, 64ULL << 20);
+	assert_int_equal(j[0].spec.timeout_ms, 30000);
+	assert_int_equal(j[0].spec.guest.kind, JOB_GUEST_BUILTIN);
+	assert_null(j[0].spec.workload);
+	assert_int_equal(j[0].spec.ndisks, 0);
+	job_descs_free(j, n);
+	scenario_free(s);
+}
+
+/* Every key of the format, converted to exact numbers and strings. */
+static void test_good_full_every_key(void **state)
+{
+	char dir[PATH_MAX], want[PATH_MAX + 64];
+	struct scenario *s;
+	size_t n;
+	struct job_desc *j = expand_good("full.yaml", &n, &s);
+
+	fixture_path(want, sizeof(want), "tests/scenarios", "good");
+	assert_non_null(realpath(want, dir));
+	assert_int_equal(n, 3);
+	assert_string_equal(scenario_name(s), "full-1.0");
+	assert_string_equal(scenario_description(s), "Every key, once.\n");
+
+	for (unsigned r = 0; r < 2; r++) {
+		const struct job_desc *d = &j[r];
+
+		snprintf(want, sizeof(want), "full-1.0/builtin.all-words#%u", r);
+		assert_string_equal(d->spec.name, want);
+		assert_string_equal(d->vm, "builtin.all-words");
+		assert_int_equal(d->repeat, r);
+		assert_int_equal(d->spec.vcpus, 2);		/* from defaults */
+		assert_int_equal(d->spec.memory, 1ULL << 30);
+		assert_int_equal(d->spec.timeout_ms, 120000);
+		assert_string_equal(d->spec.workload,
+				    "pattern=randrw bs=8192 ops=5000 qd=32 rwmix=70 "
+				    "flush=100 seed=12345 verify=1 completion=irq "
+				    "event_idx=0 indirect=1 hostile=none span=1048576");
+		assert_int_equal(d->spec.ndisks, 2);
+		assert_null(d->spec.disk[0].path);
+		assert_int_equal(d->spec.disk[0].size, 64ULL << 20);
+		assert_false(d->spec.disk[0].read_only);
+		assert_string_equal(d->spec.disk[0].serial, "vmorch-disk-0");
+		assert_bucket(&d->spec.disk[0].bw, 4ULL << 20, 1ULL << 20, 500);
+		assert_bucket(&d->spec.disk[0].ops, 1000, 50, 1000);
+		snprintf(want, sizeof(want), "%s/images/data.raw", dir);
+		assert_string_equal(d->spec.disk[1].path, want);
+		assert_int_equal(d->spec.disk[1].size, 0);
+		assert_true(d->spec.disk[1].read_only);
+		assert_string_equal(d->spec.disk[1].serial, "");
+		assert_bucket(&d->spec.disk[1].bw, 0, 0, 0);
+		assert_bucket(&d->spec.disk[1].ops, 10, 0, 10);
+		/* The VM's own expect replaces the defaults' mapping entirely. */
+		assert_int_equal(d->nexpect, 5);
+		assert_check(&d->expect[0], "reads_completed", EXPECT_GE, 1000, ">= 1000");
+		assert_check(&d->expect[1], "disk1.bytes_read", EXPECT_LT, 4194304, "< 4M");
+		assert_check(&d->expect[2], "disk0.throttled_count", EXPECT_NE, 3, "!= 3");
+		assert_check(&d->expect[3], "iops", EXPECT_GT, 0.5, "> 0.5");
+		assert_check(&d->expect[4], "verify_errors", EXPECT_LE, 0, "<= 0");
+	}
+
+	assert_string_equal(j[2].spec.name, "full-1.0/linux#0");
+	assert_int_equal(j[2].spec.vcpus, 4);
+	assert_int_equal(j[2].spec.memory, 128ULL << 20);
+	assert_int_equal(j[2].spec.timeout_ms, 3600000);
+	assert_int_equal(j[2].spec.guest.kind, JOB_GUEST_LINUX);
+	snprintf(want, sizeof(want), "%s/../kernels/vmlinux", dir);
+	assert_string_equal(j[2].spec.guest.kernel, want);
+	assert_string_equal(j[2].spec.guest.initramfs, "/srv/vmorch/initramfs.cpio.gz");
+	snprintf(want, sizeof(want), "%s/modules.cpio", dir);
+	assert_string_equal(j[2].spec.guest.modules, want);
+	assert_string_equal(j[2].spec.guest.cmdline, "quiet loglevel=3");
+	assert_null(j[2].spec.workload);
+	assert_int_equal(j[2].spec.ndisks, 1);
+	assert_int_equal(j[2].spec.disk[0].size, 1ULL << 40);
+	assert_int_equal(j[2].nexpect, 1);
+	assert_check(&j[2].expect[0], "io_errors", EXPECT_EQ, 0, "== 0");
+	job_descs_free(j, n);
+	scenario_free(s);
+}
+
+/* The cross product in key order, last key fastest, each VM over the keys
+ * it uses; then repeats. */
+static void test_good_matrix_order_and_params(void **state)
+{
+	static const char *const rr[] = {
+		"sweep/rr[bs=4k,qd=1,mem=64M]#0", "sweep/rr[bs=4k,qd=1,mem=256M]#0",
+		"sweep/rr[bs=4k,qd=8,mem=64M]#0", "sweep/rr[bs=4k,qd=8,mem=256M]#0",
+		"sweep/rr[bs=4k,qd=32,mem=64M]#0", "sweep/rr[bs=4k,qd=32,mem=256M]#0",
+		"sweep/rr[bs=64k,qd=1,mem=64M]#0", "sweep/rr[bs=64k,qd=1,mem=256M]#0",
+		"sweep/rr[bs=64k,qd=8,mem=64M]#0", "sweep/rr[bs=64k,qd=8,mem=256M]#0",
+		"sweep/rr[bs=64k,qd=32,mem=64M]#0", "sweep/rr[bs=64k,qd=32,mem=256M]#0",
+		"sweep/fixed[qd=1]#0", "sweep/fixed[qd=1]#1",
+		"sweep/fixed[qd=8]#0", "sweep/fixed[qd=8]#1",
+		"sweep/fixed[qd=32]#0", "sweep/fixed[qd=32]#1",
+	};
+	struct scenario *s;
+	size_t n;
+	struct job_desc *j = expand_good("matrix.yaml", &n, &s);
+
+	assert_int_equal(n, 18);
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(j[i].spec.name, rr[i]);
+		assert_int_equal(j[i].spec.ndisks, 1);
+		assert_int_equal(j[i].spec.disk[0].size, 16ULL << 20);
+	}
+	/* rr, bs=64k qd=8 mem=256M */
+	assert_string_equal(j[9].vm, "rr");
+	assert_int_equal(j[9].nparams, 3);
+	assert_string_equal(j[9].param[0].key, "bs");
+	assert_string_equal(j[9].param[0].value, "64k");
+	assert_string_equal(j[9].param[1].key, "qd");
+	assert_string_equal(j[9].param[1].value, "8");
+	assert_string_equal(j[9].param[2].key, "mem");
+	assert_string_equal(j[9].param[2].value, "256M");
+	assert_int_equal(j[9].spec.memory, 256ULL << 20);
+	assert_string_equal(j[9].spec.workload, "pattern=randread bs=65536 qd=8");
+	/* fixed, qd=32, second repeat: memory is its own, not the matrix's */
+	assert_string_equal(j[17].vm, "fixed");
+	assert_int_equal(j[17].repeat, 1);
+	assert_int_equal(j[17].nparams, 1);
+	assert_string_equal(j[17].param[0].key, "qd");
+	assert_string_equal(j[17].param[0].value, "32");
+	assert_int_equal(j[17].spec.memory, 32ULL << 20);
+	assert_string_equal(j[17].spec.workload, "pattern=seqwrite qd=32");
+	job_descs_free(j, n);
+	scenario_free(s);
+}
+
+/* ---- shipped scenarios ---- */
+
+static struct job_desc *expand_shipped(const char *file, size_t *n)
+{
+	char path[PATH_MAX];
+	struct scenario *s = NULL;
+	struct job_desc *jobs = NULL;
+	struct verr e = { "" };
+
+	fixture_path(path, sizeof(path), "scenarios", file);
+	if (scenario_load(path, &s, &e) || scenario_expand(s, &jobs, n, &e))
+		print_error("%s\n", e.msg);
+	assert_non_null(jobs);
+	scenario_free(s);
+	return jobs;
+}
+
+static const struct expect_check *find_check(const struct job_desc *j,
+					     const char *name)
+{
+	for (unsigned i = 0; i < j->nexpect; i++)
+		if (strcmp(j->expect[i].name, name) == 0)
+			return &j->expect[i];
+	return NULL;
+}
+
+/* smoke.yaml: read, write + flush, verify, throttle and one hostile mode. */
+static void test_shipped_smoke(void **state)
+{
+	size_t n;
+	struct job_desc *j = expand_shipped("smoke.yaml", &n);
+
+	assert_int_equal(n, 5);
+	assert_string_equal(j[0].spec.name, "smoke/randread#0");
+	assert_string_equal(j[0].spec.workload, "pattern=randread bs=4096 ops=1000 qd=16 seed=1");
+	assert_check(find_check(&j[0], "reads_completed"), "reads_completed", EXPECT_EQ, 1000, "== 1000");
+	assert_check(find_check(&j[0], "bytes_read"), "bytes_read", EXPECT_EQ, 4096000, "== 4096000");
+	assert_check(find_check(&j[0], "io_errors"), "io_errors", EXPECT_EQ, 0, "== 0");
+	assert_string_equal(j[1].spec.workload, "pattern=seqwrite bs=65536 ops=256 qd=4 flush=64");
+	assert_non_null(strstr(j[2].spec.workload, "verify=1"));
+	assert_bucket(&j[3].spec.disk[0].ops, 20, 0, 50);
+	assert_check(find_check(&j[3], "throttled_count"), "throttled_count", EXPECT_GT, 0, "> 0");
+	assert_int_equal(j[4].spec.ndisks, 2);
+	assert_string_equal(j[4].spec.workload, "hostile=bad_type");
+	assert_check(find_check(&j[4], "disk0.io_errors"), "disk0.io_errors", EXPECT_EQ, 1, "== 1");
+	job_descs_free(j, n);
+}
+
+/* hostile.yaml: every mode but bad_insn, each with its exact bumps on disk 0. */
+static void test_shipped_hostile(void **state)
+{
+	static const char *const modes[] = {
+		"invalid_avail_idx", "desc_loop", "oob_addr", "bad_type",
+		"short_header", "no_status", "ro_write", "zero_len",
+	};
+	size_t n;
+	struct job_desc *j = expand_shipped("hostile.yaml", &n);
+
+	assert_int_equal(n, 8);
+	for (size_t i = 0; i < n; i++) {
+		char wl[64];
+
+		snprintf(wl, sizeof(wl), "hostile=%s", modes[i]);
+		assert_string_equal(j[i].spec.workload, wl);
+		if (i == 0) {
+			assert_check(find_check(&j[i], "disk0.invalid_avail_idx_count"),
+				     "disk0.invalid_avail_idx_count", EXPECT_EQ, 1, "== 1");
+			assert_check(find_check(&j[i], "disk0.reads_completed"),
+				     "disk0.reads_completed", EXPECT_EQ, 1, "== 1");
+		} else {
+			assert_check(find_check(&j[i], "disk0.io_errors"),
+				     "disk0.io_errors", EXPECT_EQ, 1, "== 1");
+		}
+		assert_int_equal(j[i].spec.disk[0].read_only,
+				 strcmp(modes[i], "ro_write") == 0);
+	}
+	job_descs_free(j, n);
+}
+
+/* throttle.yaml and matrix.yaml load and expand to their job counts. */
+static void test_shipped_throttle_and_matrix(void **state)
+{
+	size_t n;
+	struct job_desc *j = expand_shipped("throttle.yaml", &n);
+
+	assert_int_equal(n, 4);
+	assert_bucket(&j[0].spec.disk[0].bw, 2ULL << 20, 0, 500);
+	assert_bucket(&j[1].spec.disk[0].ops, 200, 100, 1000);
+	job_descs_free(j, n);
+
+	j = expand_shipped("matrix.yaml", &n);
+	assert_int_equal(n, 9);
+	assert_string_equal(j[0].spec.name, "matrix/randread[bs=512,qd=1]#0");
+	assert_string_equal(j[8].spec.name, "matrix/randread[bs=64k,qd=32]#0");
+	assert_string_equal(j[8].spec.workload, "pattern=randread bs=65536 ops=1000 qd=32 seed=42");
+	job_descs_free(j, n);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bad_files_exact_messages),
+		cmocka_unit_test(test_bad_table_covers_every_file),
+		cmocka_unit_test(test_deep_nesting_refused),
+		cmocka_unit_test(test_large_file_refused),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_limit_sized_file_parsed),
+		cmocka_unit_test(test_utf16_refused),
+		cmocka_unit_test(test_escaped_nul_refused),
+		cmocka_unit_test(test_good_minimal_defaults),
+		cmocka_unit_test(test_good_full_every_key),
+		cmocka_unit_test(test_good_matrix_order_and_params),
+		cmocka_unit_test(test_shipped_smoke),
+		cmocka_unit_test(test_shipped_hostile),
+		cmocka_unit_test(test_shipped_throttle_and_matrix),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
