@@ -1,0 +1,959 @@
+/*
+ * db.c - the SQLite result store: open + migrate vmorch.db, record runs and
+ * finished jobs (one transaction each), and read results back.  Counter
+ * columns in every statement are expanded from vblk_fields[] at open time.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "orchestrator/db.h"
+
+/* PRAGMA application_id of a vmorch database: 'vmor' (schema/001). */
+#define DB_APPLICATION_ID	0x766d6f72
+/* Writers queue behind each other (several vmorch, a sqlite3 shell). */
+#define DB_BUSY_TIMEOUT_MS	5000
+
+/* The statements a run needs, prepared once at open. */
+enum db_stmt {
+	ST_BEGIN,
+	ST_BEGIN_READ,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_RUN_INSERT,
+	ST_RUN_FILE_INSERT,
+	ST_RUN_END,
+	ST_RESULT_INSERT,
+	ST_COUNTERS_INSERT,
+	ST_METRIC_INSERT,
+	ST_EXPECT_INSERT,
+	ST_RESULT_SELECT,
+	ST_COUNTERS_SELECT,
+	ST_METRICS_SELECT,
+	ST_NR
+};
+
+struct db {
+	sqlite3 *h;
+	char *path;
+	sqlite3_stmt *st[ST_NR];
+};
+
+static const char *const db_stmt_sql[ST_NR] = {
+	/* IMMEDIATE: take the write lock up front, so busy_timeout applies. */
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_BEGIN_READ] = "BEGIN",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_RUN_INSERT] =
+		"INSERT INTO runs (label, started_at, host, vmorch_version,"
+		" command_line, jobs_total) VALUES (?, ?, ?, ?, ?, ?)",
+	[ST_RUN_FILE_INSERT] =
+		"INSERT INTO run_files (run_id, path, sha256) VALUES (?, ?, ?)",
+	/*
+	 * The job counts are written once, here, not per result: touching
+	 * the runs page in every result's transaction cost ~8% of ingest.
+	 * Listings count a still-running run's results live (db_query.c).
+	 */
+	[ST_RUN_END] =
+		"UPDATE runs SET status = ?1, ended_at = ?2,"
+		" jobs_passed = (SELECT count(*) FROM vm_results"
+		"  WHERE run_id = ?3 AND verdict = 'pass'),"
+		" jobs_failed = (SELECT count(*) FROM vm_results"
+		"  WHERE run_id = ?3 AND verdict = 'fail')"
+		" WHERE id = ?3",
+	[ST_RESULT_INSERT] =
+		"INSERT INTO vm_results (run_id, scenario, scenario_file, vm,"
+		" params, params_key, repeat_idx, host, verdict, success,"
+		" exit_kind, exit_code, wall_us, boot_us, started_at,"
+		" console_tail, error)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	/* ST_COUNTERS_*: built from vblk_fields[] by db_counter_sql(). */
+	[ST_METRIC_INSERT] =
+		"INSERT INTO metrics (result_id, name, value) VALUES (?, ?, ?)",
+	[ST_EXPECT_INSERT] =
+		"INSERT INTO expectations (result_id, idx, name, op_text,"
+		" expected, actual, passed, missing)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	[ST_RESULT_SELECT] =
+		"SELECT success, exit_kind, exit_code, wall_us, boot_us,"
+		" console_tail, error FROM vm_results WHERE id = ?",
+	[ST_METRICS_SELECT] =
+		"SELECT name, value FROM metrics WHERE result_id = ?"
+		" ORDER BY name",
+};
+
+static int db_errno(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+		return 0;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
+	case SQLITE_CANTOPEN:
+		return -ENOENT;
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+	case SQLITE_CONSTRAINT:
+	case SQLITE_MISMATCH:
+		return -EINVAL;
+	default:
+		return -EIO;
+	}
+}
+
+/* "what: sqlite's message", returning the matching -errno. */
+static int db_fail(struct db *db, int rc, const char *what, struct verr *e)
+{
+	verr_set(e, "%s: %s: %s", db->path, what, sqlite3_errmsg(db->h));
+	return db_errno(rc);
+}
+
+sqlite3 *db_sqlite(struct db *db)
+{
+	return db->h;
+}
+
+unsigned db_schema_version(void)
+{
+	return db_nmigrations ? db_migrations[db_nmigrations - 1].version : 0;
+}
+
+int db_counter_columns(char *buf, size_t size, const char *before,
+		       const char *after)
+{
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (int i = 0; i < VBLK_NR_COUNTERS; i++) {
+		int n = snprintf(buf + len, size - len, "%s%s%s%s",
+				 i ? ", " : "", before, vblk_fields[i].name,
+				 after);
+
+		if (n < 0 || (size_t)n >= size - len)
+			return -ENAMETOOLONG;
+		len += (size_t)n;
+	}
+	return 0;
+}
+
+/* UTC ISO 8601 with milliseconds: sorts as text, sqlite's date functions read it. */
+static void db_format_time(int64_t us, char buf[32])
+{
+	time_t s = (time_t)(us / 1000000);
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&s, &tm);
+	n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, 32 - n, ".%03dZ", (int)(us % 1000000 / 1000));
+}
+
+static int64_t db_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---- opening ---- */
+
+static int db_pragma_int(struct db *db, const char *sql, int64_t *out,
+			 struct verr *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			*out = sqlite3_column_int64(st, 0);
+			rc = SQLITE_OK;
+		}
+	}
+	if (rc != SQLITE_OK) {
+		if ((rc & 0xff) == SQLITE_NOTADB)
+			verr_set(e, "%s: not a SQLite database", db->path);
+		else
+			verr_set(e, "%s: %s", db->path, sqlite3_errmsg(db->h));
+		sqlite3_finalize(st);
+		return db_errno(rc);
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/*
+ * Decide, by reading only, whether we may write to this file: it must be
+ * empty, or ours and not newer than this build.  Nothing before this point
+ * writes (journal_mode=WAL would rewrite the header), so a refused file
+ * stays byte-identical.
+ */
+static int db_check_identity(struct db *db, struct verr *e)
+{
+	int64_t version, app_id, nobjects;
+	int rc;
+
+	rc = db_pragma_int(db, "PRAGMA user_version", &version, e);
+	if (rc)
+		return rc;
+	if (version > (int64_t)db_schema_version()) {
+		verr_set(e, "%s: schema version %" PRId64 " is newer than this"
+			 " vmorch (knows %u); upgrade vmorch", db->path,
+			 version, db_schema_version());
+		return -EPROTONOSUPPORT;
+	}
+	rc = db_pragma_int(db, "PRAGMA application_id", &app_id, e);
+	if (rc)
+		return rc;
+	if (app_id == DB_APPLICATION_ID)
+		return 0;
+	if (app_id != 0 || version != 0) {
+		verr_set(e, "%s: not a vmorch database (application_id %#" PRIx64
+			 ", user_version %" PRId64 ")", db->path,
+			 (uint64_t)(uint32_t)app_id, version);
+		return -EINVAL;
+	}
+	rc = db_pragma_int(db, "SELECT count(*) FROM sqlite_schema", &nobjects, e);
+	if (rc)
+		return rc;
+	if (nobjects) {
+		verr_set(e, "%s: a SQLite database without a vmorch schema;"
+			 " refusing to change it", db->path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int db_exec(struct db *db, const char *sql, const char *what,
+		   struct verr *e)
+{
+	int rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : db_fail(db, rc, what, e);
+}
+
+static int db_configure(struct db *db, struct verr *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	/*
+	 * WAL: readers (vmorch show, a sqlite3 shell) never block the run that
+	 * is storing results.  synchronous=NORMAL in WAL mode still survives
+	 * a crash of vmorch; only a power loss may drop the last commits.
+	 */
+	rc = sqlite3_prepare_v2(db->h, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(db, rc, "journal_mode", e);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW || !sqlite3_column_text(st, 0) ||
+	    strcmp((const char *)sqlite3_column_text(st, 0), "wal") != 0) {
+		rc = rc == SQLITE_ROW ? SQLITE_ERROR : rc;
+		sqlite3_finalize(st);
+		verr_set(e, "%s: cannot switch to WAL mode: %s", db->path,
+			 sqlite3_errmsg(db->h));
+		return db_errno(rc);
+	}
+	sqlite3_finalize(st);
+	return db_exec(db, "PRAGMA synchronous = NORMAL;"
+			   "PRAGMA foreign_keys = ON;", "pragmas", e);
+}
+
+static int db_migrate_one(struct db *db, const struct db_migration *m,
+			  struct verr *e)
+{
+	char sql[64];
+	int64_t version;
+	int rc;
+
+	rc = db_exec(db, "BEGIN IMMEDIATE", "migration", e);
+	if (rc)
+		return rc;
+	/* Another vmorch may have migrated while we waited for the lock. */
+	rc = db_pragma_int(db, "PRAGMA user_version", &version, e);
+	if (rc || version >= m->version)
+		goto out;
+	rc = db_exec(db, m->sql, m->name, e);
+	if (rc)
+		goto out;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %u", m->version);
+	rc = db_exec(db, sql, m->name, e);
+out:
+	if (rc) {
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+		verr_prefix(e, "migration %s", m->name);
+		return rc;
+	}
+	return db_exec(db, "COMMIT", m->name, e);
+}
+
+static int db_migrate(struct db *db, struct verr *e)
+{
+	int64_t version;
+	int rc;
+
+	rc = db_pragma_int(db, "PRAGMA user_version", &version, e);
+	if (rc)
+		return rc;
+	for (unsigned i = 0; i < db_nmigrations; i++) {
+		if (db_migrations[i].version != i + 1) {
+			verr_set(e, "embedded migration %s is not number %u",
+				 db_migrations[i].name, i + 1);
+			return -EINVAL;
+		}
+		if (db_migrations[i].version <= version)
+			continue;
+		rc = db_migrate_one(db, &db_migrations[i], e);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * The counter columns are typed twice: in the X-macro and in the migrations.
+ * Refuse to run when they disagree (a counter added without its migration)
+ * rather than fail on the first insert.
+ */
+static int db_check_counter_columns(struct db *db, struct verr *e)
+{
+	sqlite3_stmt *st;
+	int col = 0, rc;
+
+	rc = sqlite3_prepare_v2(db->h, "SELECT name FROM"
+				" pragma_table_info('blk_counters') ORDER BY cid",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(db, rc, "blk_counters", e);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		const char *want = col == 0 ? "result_id" :
+				   col == 1 ? "disk_idx" :
+				   col - 2 < VBLK_NR_COUNTERS ?
+				   vblk_fields[col - 2].name : "(none)";
+
+		if (strcmp(name, want) != 0)
+			break;
+		col++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE || col != VBLK_NR_COUNTERS + 2) {
+		verr_set(e, "%s: blk_counters column %d does not match the"
+			 " counter list (a counter without a migration?)",
+			 db->path, col);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static char *db_counter_sql(enum db_stmt which)
+{
+	char cols[1024], params[256] = "";
+	char *sql = NULL;
+	int rc;
+
+	if (db_counter_columns(cols, sizeof(cols), "", ""))
+		return NULL;
+	if (which == ST_COUNTERS_INSERT) {
+		for (int i = 0; i < VBLK_NR_COUNTERS; i++)
+			strcat(params, ", ?");
+		rc = asprintf(&sql, "INSERT INTO blk_counters (result_id,"
+			      " disk_idx, %s) VALUES (?, ?%s)", cols, params);
+	} else {
+		rc = asprintf(&sql, "SELECT disk_idx, %s FROM blk_counters"
+			      " WHERE result_id = ? ORDER BY disk_idx", cols);
+	}
+	return rc < 0 ? NULL : sql;
+}
+
+static int db_prepare_all(struct db *db, struct verr *e)
+{
+	for (int i = 0; i < ST_NR; i++) {
+		char *built = NULL;
+		const char *sql = db_stmt_sql[i];
+		int rc;
+
+		if (i == ST_COUNTERS_INSERT || i == ST_COUNTERS_SELECT) {
+			built = db_counter_sql(i);
+			if (!built) {
+				verr_set(e, "out of memory");
+				return -ENOMEM;
+			}
+			sql = built;
+		}
+		rc = sqlite3_prepare_v3(db->h, sql, -1,
+					SQLITE_PREPARE_PERSISTENT, &db->st[i],
+					NULL);
+		free(built);
+		if (rc != SQLITE_OK)
+			return db_fail(db, rc, "prepare", e);
+	}
+	return 0;
+}
+
+int db_open(const char *path, struct db **out, struct verr *e)
+{
+	struct db *db;
+	int rc;
+
+	*out = NULL;
+	db = calloc(1, sizeof(*db));
+	if (!db || !(db->path = strdup(path))) {
+		free(db);
+		verr_set(e, "out of memory");
+		return -ENOMEM;
+	}
+	rc = sqlite3_open_v2(path, &db->h,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		rc = db_fail(db, rc, "cannot open", e);
+		goto fail;
+	}
+	sqlite3_extended_result_codes(db->h, 1);
+	sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
+	rc = db_check_identity(db, e);
+	if (rc)
+		goto fail;
+	rc = db_configure(db, e);
+	if (rc)
+		goto fail;
+	rc = db_migrate(db, e);
+	if (rc)
+		goto fail;
+	rc = db_check_counter_columns(db, e);
+	if (rc)
+		goto fail;
+	rc = db_prepare_all(db, e);
+	if (rc)
+		goto fail;
+	*out = db;
+	return 0;
+fail:
+	db_close(db);
+	return rc;
+}
+
+void db_close(struct db *db)
+{
+	if (!db)
+		return;
+	for (int i = 0; i < ST_NR; i++)
+		sqlite3_finalize(db->st[i]);
+	sqlite3_close(db->h);
+	free(db->path);
+	free(db);
+}
+
+/* ---- statements ---- */
+
+/* Step a write statement to completion and make it reusable. */
+static int db_step_done(struct db *db, enum db_stmt which, const char *what,
+			struct verr *e)
+{
+	sqlite3_stmt *st = db->st[which];
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE) {
+		rc = db_fail(db, rc, what, e);
+		sqlite3_reset(st);
+		return rc;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int db_begin(struct db *db, struct verr *e)
+{
+	return db_step_done(db, ST_BEGIN, "begin", e);
+}
+
+static int db_commit(struct db *db, struct verr *e)
+{
+	return db_step_done(db, ST_COMMIT, "commit", e);
+}
+
+/* Keeps the first error's message: the rollback is only cleanup. */
+static void db_rollback(struct db *db)
+{
+	for (int i = 0; i < ST_NR; i++)
+		sqlite3_reset(db->st[i]);
+	if (!sqlite3_get_autocommit(db->h))
+		db_step_done(db, ST_ROLLBACK, "rollback", NULL);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* ---- runs ---- */
+
+static bool sha256_ok(const char *s)
+{
+	size_t n = 0;
+
+	for (; s && s[n]; n++)
+		if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
+			return false;
+	return n == 64;
+}
+
+static int db_run_insert(struct db *db, const struct db_run_info *info,
+			 int64_t *run_id, struct verr *e)
+{
+	sqlite3_stmt *st = db->st[ST_RUN_INSERT];
+	char now[32];
+	int rc;
+
+	db_format_time(db_now_us(), now);
+	bind_text(st, 1, info->label);
+	bind_text(st, 2, now);
+	bind_text(st, 3, info->host ? info->host : "");
+	bind_text(st, 4, info->vmorch_version ? info->vmorch_version : "");
+	bind_text(st, 5, info->command_line ? info->command_line : "");
+	sqlite3_bind_int64(st, 6, info->jobs_total);
+	rc = db_step_done(db, ST_RUN_INSERT, "new run", e);
+	if (rc)
+		return rc;
+	*run_id = sqlite3_last_insert_rowid(db->h);
+
+	st = db->st[ST_RUN_FILE_INSERT];
+	for (unsigned i = 0; i < info->nfiles; i++) {
+		sqlite3_bind_int64(st, 1, *run_id);
+		bind_text(st, 2, info->files[i].path);
+		bind_text(st, 3, info->files[i].sha256);
+		rc = db_step_done(db, ST_RUN_FILE_INSERT, info->files[i].path, e);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int db_run_begin(struct db *db, const struct db_run_info *info,
+		 int64_t *run_id, struct verr *e)
+{
+	int rc;
+
+	for (unsigned i = 0; i < info->nfiles; i++) {
+		if (!info->files[i].path || !sha256_ok(info->files[i].sha256)) {
+			verr_set(e, "run file %s: sha256 must be 64 lowercase"
+				 " hex digits", info->files[i].path ?
+				 info->files[i].path : "(null)");
+			return -EINVAL;
+		}
+	}
+	rc = db_begin(db, e);
+	if (rc)
+		return rc;
+	rc = db_run_insert(db, info, run_id, e);
+	if (!rc)
+		rc = db_commit(db, e);
+	if (rc)
+		db_rollback(db);
+	return rc;
+}
+
+static bool run_status_final(const char *s)
+{
+	return s && (!strcmp(s, DB_RUN_PASSED) || !strcmp(s, DB_RUN_FAILED) ||
+		     !strcmp(s, DB_RUN_INTERRUPTED) || !strcmp(s, DB_RUN_ERROR));
+}
+
+int db_run_end(struct db *db, int64_t run_id, const char *status,
+	       struct verr *e)
+{
+	sqlite3_stmt *st = db->st[ST_RUN_END];
+	char now[32];
+	int rc;
+
+	if (!run_status_final(status)) {
+		verr_set(e, "run %" PRId64 ": bad final status '%s'", run_id,
+			 status ? status : "(null)");
+		return -EINVAL;
+	}
+	db_format_time(db_now_us(), now);
+	bind_text(st, 1, status);
+	bind_text(st, 2, now);
+	sqlite3_bind_int64(st, 3, run_id);
+	rc = db_step_done(db, ST_RUN_END, "end run", e);
+	if (rc)
+		return rc;
+	if (sqlite3_changes(db->h) != 1) {
+		verr_set(e, "no run %" PRId64, run_id);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* ---- results ---- */
+
+/* Percent-encode what would make "k=v,k=v" ambiguous. */
+static size_t params_key_put(char *buf, size_t len, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == ',' || *s == '=' || *s == '%')
+			len += (size_t)sprintf(buf + len, "%%%02X",
+					       (unsigned char)*s);
+		else
+			buf[len++] = *s;
+	}
+	buf[len] = 0;
+	return len;
+}
+
+#define PARAMS_KEY_MAX \
+	(JOB_MAX_PARAMS * (3 * JOB_PARAM_KEY_MAX + 3 * JOB_PARAM_VALUE_MAX + 2) + 1)
+
+static void params_key_build(const struct job_desc *job, char *buf)
+{
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (unsigned i = 0; i < job->nparams && i < JOB_MAX_PARAMS; i++) {
+		if (i)
+			buf[len++] = ',';
+		len = params_key_put(buf, len, job->param[i].key);
+		buf[len++] = '=';
+		len = params_key_put(buf, len, job->param[i].value);
+	}
+}
+
+/* {"bs":"4k","qd":"16"}: compact, keys in matrix order.  Malloc'd. */
+static char *params_json_build(const struct job_desc *job)
+{
+	json_t *o = json_object();
+	char *text = NULL;
+
+	if (!o)
+		return NULL;
+	for (unsigned i = 0; i < job->nparams && i < JOB_MAX_PARAMS; i++) {
+		json_t *v = json_string(job->param[i].value);
+
+		if (!v || json_object_set_new(o, job->param[i].key, v))
+			goto out;
+	}
+	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+out:
+	json_decref(o);
+	return text;
+}
+
+/* Refuse what SQLite's INTEGER cannot hold exactly, before any write. */
+static int result_check(const struct vm_result *r, const struct job_desc *job,
+			const struct expect_outcome *outcomes, struct verr *e)
+{
+	if (r->ndisks > JOB_MAX_DISKS || r->nmetrics > VM_RESULT_MAX_METRICS ||
+	    job->nexpect > JOB_MAX_EXPECT || (job->nexpect && !outcomes)) {
+		verr_set(e, "%s: malformed result (%u disks, %u metrics,"
+			 " %u expectations)", job->scenario, r->ndisks,
+			 r->nmetrics, job->nexpect);
+		return -EINVAL;
+	}
+	if (r->wall_us > INT64_MAX || r->boot_us > INT64_MAX) {
+		verr_set(e, "%s/%s: duration above INT64_MAX", job->scenario,
+			 job->vm);
+		return -ERANGE;
+	}
+	for (uint32_t d = 0; d < r->ndisks; d++) {
+		for (int i = 0; i < VBLK_NR_COUNTERS; i++) {
+			uint64_t v = vblk_snapshot_get(&r->disk[d], i);
+
+			if (v <= INT64_MAX)
+				continue;
+			verr_set(e, "%s/%s: disk %u %s = %" PRIu64 " is above"
+				 " INT64_MAX", job->scenario, job->vm, d,
+				 vblk_fields[i].name, v);
+			return -ERANGE;
+		}
+	}
+	for (uint32_t m = 0; m < r->nmetrics; m++) {
+		if (!isfinite(r->metric[m].value)) {
+			verr_set(e, "%s/%s: metric %s is not a finite number",
+				 job->scenario, job->vm, r->metric[m].name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int result_insert_row(struct db *db, int64_t run_id,
+			     const struct job_desc *job, const char *host,
+			     const struct vm_result *r, bool verdict_pass,
+			     int64_t *result_id, struct verr *e)
+{
+	sqlite3_stmt *st = db->st[ST_RESULT_INSERT];
+	char key[PARAMS_KEY_MAX], started[32];
+	char *params;
+	int rc;
+
+	params = params_json_build(job);
+	if (!params) {
+		verr_set(e, "%s/%s: matrix values are not valid UTF-8",
+			 job->scenario, job->vm);
+		return -EINVAL;
+	}
+	params_key_build(job, key);
+	db_format_time(db_now_us() - (int64_t)r->wall_us, started);
+	sqlite3_bind_int64(st, 1, run_id);
+	bind_text(st, 2, job->scenario);
+	bind_text(st, 3, job->scenario_file);
+	bind_text(st, 4, job->vm);
+	bind_text(st, 5, params);
+	bind_text(st, 6, key);
+	sqlite3_bind_int64(st, 7, job->repeat);
+	bind_text(st, 8, host ? host : "");
+	bind_text(st, 9, verdict_pass ? "pass" : "fail");
+	sqlite3_bind_int(st, 10, r->success);
+	bind_text(st, 11, vm_exit_kind_name(r->exit_kind));
+	sqlite3_bind_int64(st, 12, r->exit_code);
+	sqlite3_bind_int64(st, 13, (int64_t)r->wall_us);
+	sqlite3_bind_int64(st, 14, (int64_t)r->boot_us);
+	bind_text(st, 15, started);
+	bind_text(st, 16, r->console_tail);
+	bind_text(st, 17, r->error);
+	rc = db_step_done(db, ST_RESULT_INSERT, "store result", e);
+	if (rc && sqlite3_extended_errcode(db->h) == SQLITE_CONSTRAINT_FOREIGNKEY) {
+		verr_set(e, "no run %" PRId64, run_id);
+		rc = -ENOENT;
+	}
+	free(params);
+	if (!rc)
+		*result_id = sqlite3_last_insert_rowid(db->h);
+	return rc;
+}
+
+static int result_insert_counters(struct db *db, int64_t result_id,
+				  const struct vm_result *r, struct verr *e)
+{
+	sqlite3_stmt *st = db->st[ST_COUNTERS_INSERT];
+
+	for (uint32_t d = 0; d < r->ndisks; d++) {
+		int rc;
+
+		sqlite3_bind_int64(st, 1, result_id);
+		sqlite3_bind_int64(st, 2, d);
+		for (int i = 0; i < VBLK_NR_COUNTERS; i++)
+			sqlite3_bind_int64(st, 3 + i, (int64_t)
+					   vblk_snapshot_get(&r->disk[d], i));
+		rc = db_step_done(db, ST_COUNTERS_INSERT, "store counters", e);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int result_insert_metrics(struct db *db, int64_t result_id,
+				 const struct vm_result *r, struct verr *e)
+{
+	sqlite3_stmt *st = db->st[ST_METRIC_INSERT];
+
+	for (uint32_t m = 0; m < r->nmetrics; m++) {
+		int rc;
+
+		sqlite3_bind_int64(st, 1, result_id);
+		bind_text(st, 2, r->metric[m].name);
+		sqlite3_bind_double(st, 3, r->metric[m].value);
+		rc = db_step_done(db, ST_METRIC_INSERT, r->metric[m].name, e);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int result_insert_expectations(struct db *db, int64_t result_id,
+				      const struct job_desc *job,
+				      const struct expect_outcome *outcomes,
+				      struct verr *e)
+{
+	sqlite3_stmt *st = db->st[ST_EXPECT_INSERT];
+
+	for (unsigned i = 0; i < job->nexpect; i++) {
+		const struct expect_check *c = &job->expect[i];
+		const struct expect_outcome *o = &outcomes[i];
+		int rc;
+
+		sqlite3_bind_int64(st, 1, result_id);
+		sqlite3_bind_int64(st, 2, i);
+		bind_text(st, 3, c->name);
+		bind_text(st, 4, c->text);
+		sqlite3_bind_double(st, 5, c->value);
+		if (o->missing || !isfinite(o->actual))
+			sqlite3_bind_null(st, 6);
+		else
+			sqlite3_bind_double(st, 6, o->actual);
+		sqlite3_bind_int(st, 7, o->passed);
+		sqlite3_bind_int(st, 8, o->missing);
+		rc = db_step_done(db, ST_EXPECT_INSERT, c->name, e);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int db_store_result(struct db *db, int64_t run_id, const struct job_desc *job,
+		    const char *host, const struct vm_result *r,
+		    const struct expect_outcome *outcomes, bool verdict_pass,
+		    int64_t *result_id, struct verr *e)
+{
+	int64_t id = 0;
+	int rc;
+
+	rc = result_check(r, job, outcomes, e);
+	if (rc)
+		return rc;
+	rc = db_begin(db, e);
+	if (rc)
+		return rc;
+	rc = result_insert_row(db, run_id, job, host, r, verdict_pass, &id, e);
+	if (!rc)
+		rc = result_insert_counters(db, id, r, e);
+	if (!rc)
+		rc = result_insert_metrics(db, id, r, e);
+	if (!rc)
+		rc = result_insert_expectations(db, id, job, outcomes, e);
+	if (!rc)
+		rc = db_commit(db, e);
+	if (rc) {
+		db_rollback(db);
+		return rc;
+	}
+	if (result_id)
+		*result_id = id;
+	return 0;
+}
+
+/* ---- reading back ---- */
+
+static void copy_column_text(sqlite3_stmt *st, int col, char *dst, size_t size)
+{
+	const char *s = (const char *)sqlite3_column_text(st, col);
+
+	snprintf(dst, size, "%s", s ? s : "");
+}
+
+static int load_result_row(struct db *db, int64_t result_id,
+			   struct vm_result *out, struct verr *e)
+{
+	sqlite3_stmt *st = db->st[ST_RESULT_SELECT];
+	const char *kind;
+	int k, rc;
+
+	sqlite3_bind_int64(st, 1, result_id);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		if (rc == SQLITE_DONE) {
+			verr_set(e, "no result %" PRId64, result_id);
+			rc = -ENOENT;
+		} else {
+			rc = db_fail(db, rc, "load result", e);
+		}
+		sqlite3_reset(st);
+		return rc;
+	}
+	out->success = sqlite3_column_int(st, 0);
+	kind = (const char *)sqlite3_column_text(st, 1);
+	k = vm_exit_kind_parse(kind ? kind : "");
+	out->exit_code = sqlite3_column_int64(st, 2);
+	out->wall_us = (uint64_t)sqlite3_column_int64(st, 3);
+	out->boot_us = (uint64_t)sqlite3_column_int64(st, 4);
+	copy_column_text(st, 5, out->console_tail, sizeof(out->console_tail));
+	copy_column_text(st, 6, out->error, sizeof(out->error));
+	if (k < 0)
+		verr_set(e, "result %" PRId64 ": unknown exit kind '%s'",
+			 result_id, kind ? kind : "");
+	sqlite3_reset(st);
+	if (k < 0)
+		return -EINVAL;
+	out->exit_kind = (enum vm_exit_kind)k;
+	return 0;
+}
+
+static int load_counters(struct db *db, int64_t result_id,
+			 struct vm_result *out, struct verr *e)
+{
+	sqlite3_stmt *st = db->st[ST_COUNTERS_SELECT];
+	int rc;
+
+	sqlite3_bind_int64(st, 1, result_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct vblk_snapshot *s = &out->disk[out->ndisks];
+
+		if (out->ndisks == JOB_MAX_DISKS ||
+		    sqlite3_column_int64(st, 0) != out->ndisks) {
+			verr_set(e, "result %" PRId64 ": disk rows are not"
+				 " 0..%d", result_id, JOB_MAX_DISKS - 1);
+			sqlite3_reset(st);
+			return -EINVAL;
+		}
+		for (int i = 0; i < VBLK_NR_COUNTERS; i++)
+			*(uint64_t *)((char *)s + vblk_fields[i].plain_off) =
+				(uint64_t)sqlite3_column_int64(st, 1 + i);
+		out->ndisks++;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_fail(db, rc, "load counters", e);
+}
+
+static int load_metrics(struct db *db, int64_t result_id,
+			struct vm_result *out, struct verr *e)
+{
+	sqlite3_stmt *st = db->st[ST_METRICS_SELECT];
+	int rc;
+
+	sqlite3_bind_int64(st, 1, result_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct vm_metric *m = &out->metric[out->nmetrics];
+
+		if (out->nmetrics == VM_RESULT_MAX_METRICS) {
+			verr_set(e, "result %" PRId64 ": more than %d metrics",
+				 result_id, VM_RESULT_MAX_METRICS);
+			sqlite3_reset(st);
+			return -E2BIG;
+		}
+		copy_column_text(st, 0, m->name, sizeof(m->name));
+		m->value = sqlite3_column_double(st, 1);
+		out->nmetrics++;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_fail(db, rc, "load metrics", e);
+}
+
+int db_load_result(struct db *db, int64_t result_id, struct vm_result *out,
+		   struct verr *e)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	/* One read transaction, so the parts agree with each other. */
+	rc = db_step_done(db, ST_BEGIN_READ, "begin", e);
+	if (rc)
+		return rc;
+	rc = load_result_row(db, result_id, out, e);
+	if (!rc)
+		rc = load_counters(db, result_id, out, e);
+	if (!rc)
+		rc = load_metrics(db, result_id, out, e);
+	db_rollback(db);
+	return rc;
+}

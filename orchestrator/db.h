@@ -1,0 +1,109 @@
+/*
+ * db.h - the SQLite result store: opening and migrating vmorch.db, recording
+ * a run and each finished job's VmResult, and reading a result back.  The
+ * schema lives in schema/NNN_name.sql (embedded at build time) and is
+ * described for users in doc/database.md.  A struct db is one SQLite
+ * connection: use it from one thread at a time.
+ */
+#ifndef VMORCH_DB_H
+#define VMORCH_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "common/verr.h"
+#include "common/vm_result.h"
+#include "orchestrator/jobdesc.h"
+
+struct db;
+
+/* A scenario file a run read; the caller hashes it (lowercase hex). */
+struct db_run_file {
+	const char *path;
+	const char *sha256;
+};
+
+struct db_run_info {
+	const char *label;		/* NULL: none */
+	const char *host;
+	const char *vmorch_version;
+	const char *command_line;
+	unsigned nfiles;
+	const struct db_run_file *files;
+	unsigned jobs_total;
+};
+
+/* Run statuses, as stored in runs.status. */
+#define DB_RUN_RUNNING		"running"
+#define DB_RUN_PASSED		"passed"
+#define DB_RUN_FAILED		"failed"
+#define DB_RUN_INTERRUPTED	"interrupted"
+#define DB_RUN_ERROR		"error"
+
+/*
+ * Open (creating if need be) and migrate the database at @path.  A file that
+ * is not a vmorch database, or one written by a newer vmorch, is refused
+ * untouched.  Returns 0 or a negative errno, with a message in @e.
+ */
+int db_open(const char *path, struct db **out, struct verr *e);
+void db_close(struct db *db);
+
+/* The connection, for read-only queries (db_query.c, reports/). */
+sqlite3 *db_sqlite(struct db *db);
+
+/* The schema version this build knows: the highest embedded migration. */
+unsigned db_schema_version(void);
+
+/*
+ * The counter column list from vblk_fields[], each name wrapped in @before
+ * and @after ("sum(c." and ")"), comma-separated, into @buf.  Every SQL
+ * statement naming counters is built with it.  -ENAMETOOLONG if @size is
+ * too small.
+ */
+int db_counter_columns(char *buf, size_t size, const char *before,
+		       const char *after);
+
+/* Insert a run with status 'running'. */
+int db_run_begin(struct db *db, const struct db_run_info *info,
+		 int64_t *run_id, struct verr *e);
+
+/*
+ * Store one finished job in its own transaction: its vm_results row, one
+ * blk_counters row per disk, its metrics and @outcomes (job->nexpect of
+ * them, NULL when there are none), and the run's job counts.  When this
+ * returns 0 the result is durable against a crash of vmorch.  Counter values
+ * above INT64_MAX are refused (-ERANGE), as the JSON codec refuses them.
+ */
+int db_store_result(struct db *db, int64_t run_id, const struct job_desc *job,
+		    const char *host, const struct vm_result *r,
+		    const struct expect_outcome *outcomes, bool verdict_pass,
+		    int64_t *result_id, struct verr *e);
+
+/* Set the run's final @status (one of DB_RUN_*, not running) and end time. */
+int db_run_end(struct db *db, int64_t run_id, const char *status,
+	       struct verr *e);
+
+/*
+ * Read a stored result back into @out (zeroed first).  Disks come back in
+ * disk_idx order, metrics in name order.
+ */
+int db_load_result(struct db *db, int64_t result_id, struct vm_result *out,
+		   struct verr *e);
+
+/*
+ * Internal: the migrations, generated into schema_embed.c from
+ * schema/NNN_name.sql by orchestrator/db.mk, in version order.
+ */
+struct db_migration {
+	unsigned version;	/* NNN */
+	const char *name;	/* "001_initial" */
+	const char *sql;
+};
+
+extern const struct db_migration db_migrations[];
+extern const unsigned db_nmigrations;
+
+#endif

@@ -1,0 +1,876 @@
+/*
+ * db_query.c - runs for people: RUN references, `vmorch runs` and
+ * `vmorch show RUN` as aligned text tables or JSON.  Read-only; the only
+ * code in orchestrator/ besides the CLI that prints, and only to the FILE*
+ * it is given.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "orchestrator/db_query.h"
+
+/* ---- small helpers ---- */
+
+static int q_fail(struct db *db, int rc, const char *what, struct verr *e)
+{
+	verr_set(e, "%s: %s", what, sqlite3_errmsg(db_sqlite(db)));
+	return rc == SQLITE_NOMEM ? -ENOMEM : rc == SQLITE_BUSY ? -EBUSY : -EIO;
+}
+
+static int q_prepare(struct db *db, const char *sql, sqlite3_stmt **st,
+		     struct verr *e)
+{
+	int rc = sqlite3_prepare_v2(db_sqlite(db), sql, -1, st, NULL);
+
+	return rc == SQLITE_OK ? 0 : q_fail(db, rc, "query", e);
+}
+
+static const char *col_text(sqlite3_stmt *st, int col)
+{
+	const char *s = (const char *)sqlite3_column_text(st, col);
+
+	return s ? s : "";
+}
+
+static json_t *col_json_text(sqlite3_stmt *st, int col)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return json_null();
+	return json_string(col_text(st, col));
+}
+
+/* The text tables show these: completions, and every counter where more is worse. */
+static bool counter_is_key(int i)
+{
+	return (vblk_fields[i].kind == VBLK_CUMULATIVE &&
+		strcmp(vblk_fields[i].unit, "requests") == 0) ||
+	       vblk_fields[i].dir == VMORCH_DIR_LOWER;
+}
+
+/* ---- RUN references ---- */
+
+/*
+ * Run @sql (one parameter: @text, or @num when @text is NULL) and take the
+ * first column of its first row.  -ENOENT, without a message, for no row.
+ */
+static int query_id(struct db *db, const char *sql, const char *text,
+		    int64_t num, int64_t *out, struct verr *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = q_prepare(db, sql, &st, e);
+	if (rc)
+		return rc;
+	if (text)
+		sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, 1, num);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		rc = -ENOENT;
+	} else {
+		rc = q_fail(db, rc, "resolve run", e);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* A non-empty string of decimal digits that fits int64_t. */
+static bool parse_count(const char *s, int64_t *out)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	return errno == 0 && *end == 0;
+}
+
+static int resolve_last(struct db *db, const char *ref, int64_t back,
+			int64_t *run_id, struct verr *e)
+{
+	int64_t nruns = 0;
+	int rc;
+
+	rc = query_id(db, "SELECT id FROM runs ORDER BY id DESC"
+		      " LIMIT 1 OFFSET ?", NULL, back, run_id, e);
+	if (rc != -ENOENT)
+		return rc;
+	/* No parameter to bind: query_id's bind then fails harmlessly. */
+	rc = query_id(db, "SELECT count(*) FROM runs", NULL, 0, &nruns, e);
+	if (rc)
+		return rc;
+	if (nruns == 0)
+		verr_set(e, "%s: there are no runs yet", ref);
+	else
+		verr_set(e, "%s: there %s only %" PRId64 " run%s", ref,
+			 nruns == 1 ? "is" : "are", nruns, nruns == 1 ? "" : "s");
+	return -ENOENT;
+}
+
+int db_run_resolve(struct db *db, const char *ref, int64_t *run_id,
+		   struct verr *e)
+{
+	int64_t n;
+	int rc;
+
+	if (!ref || !*ref) {
+		verr_set(e, "empty run reference: expected an id, a label,"
+			 " last or last~N");
+		return -EINVAL;
+	}
+	if (parse_count(ref, &n)) {
+		rc = query_id(db, "SELECT id FROM runs WHERE id = ?", NULL, n,
+			      run_id, e);
+		if (rc == -ENOENT)
+			verr_set(e, "no run %s", ref);
+		return rc;
+	}
+	if (strcmp(ref, "last") == 0)
+		return resolve_last(db, ref, 0, run_id, e);
+	if (strncmp(ref, "last~", 5) == 0) {
+		if (!parse_count(ref + 5, &n)) {
+			verr_set(e, "%s: expected last~N with N a number of"
+				 " runs back", ref);
+			return -EINVAL;
+		}
+		return resolve_last(db, ref, n, run_id, e);
+	}
+	rc = query_id(db, "SELECT id FROM runs WHERE label = ?"
+		      " ORDER BY id DESC LIMIT 1", ref, 0, run_id, e);
+	if (rc == -ENOENT)
+		verr_set(e, "no run with id or label '%s'", ref);
+	return rc;
+}
+
+/* ---- text tables ---- */
+
+struct table {
+	unsigned ncols;
+	const char **head;
+	bool *right;		/* right-aligned (numbers) */
+	char **cell;		/* nrows x ncols, malloc'd strings */
+	size_t nrows, cap;
+	bool oom;
+};
+
+static int table_init(struct table *t, unsigned ncols)
+{
+	memset(t, 0, sizeof(*t));
+	t->ncols = ncols;
+	t->head = calloc(ncols, sizeof(*t->head));
+	t->right = calloc(ncols, sizeof(*t->right));
+	return t->head && t->right ? 0 : -ENOMEM;
+}
+
+static void table_free(struct table *t)
+{
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cell[i]);
+	free(t->cell);
+	free(t->head);
+	free(t->right);
+}
+
+static void table_row(struct table *t)
+{
+	if (t->nrows == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 16;
+		char **c = realloc(t->cell, cap * t->ncols * sizeof(*c));
+
+		if (!c) {
+			t->oom = true;
+			return;
+		}
+		t->cell = c;
+		t->cap = cap;
+	}
+	memset(t->cell + t->nrows * t->ncols, 0, t->ncols * sizeof(*t->cell));
+	t->nrows++;
+}
+
+__attribute__((format(printf, 3, 4)))
+static void table_set(struct table *t, unsigned col, const char *fmt, ...)
+{
+	char **cell;
+	va_list ap;
+
+	if (t->oom || !t->nrows)
+		return;
+	cell = &t->cell[(t->nrows - 1) * t->ncols + col];
+	va_start(ap, fmt);
+	if (vasprintf(cell, fmt, ap) < 0) {
+		*cell = NULL;
+		t->oom = true;
+	}
+	va_end(ap);
+}
+
+static void table_widths(const struct table *t, size_t *w)
+{
+	for (unsigned c = 0; c < t->ncols; c++) {
+		w[c] = strlen(t->head[c]);
+		for (size_t r = 0; r < t->nrows; r++) {
+			const char *s = t->cell[r * t->ncols + c];
+
+			if (s && strlen(s) > w[c])
+				w[c] = strlen(s);
+		}
+	}
+}
+
+/* Two spaces between columns, numbers right-aligned, no trailing blanks. */
+static int table_print(const struct table *t, FILE *out)
+{
+	size_t *w = calloc(t->ncols, sizeof(*w)), linemax = 1;
+	char *line = NULL;
+
+	if (!w)
+		return -ENOMEM;
+	table_widths(t, w);
+	for (unsigned c = 0; c < t->ncols; c++)
+		linemax += w[c] + 2;
+	line = malloc(linemax);
+	for (size_t r = 0; line && r <= t->nrows; r++) {
+		size_t len = 0;
+
+		for (unsigned c = 0; c < t->ncols; c++) {
+			const char *s = r ? t->cell[(r - 1) * t->ncols + c] :
+					    t->head[c];
+
+			len += (size_t)snprintf(line + len, linemax - len,
+						t->right[c] ? "%*s  " : "%-*s  ",
+						(int)w[c], s ? s : "");
+		}
+		while (len && line[len - 1] == ' ')
+			len--;
+		line[len] = 0;
+		fprintf(out, "%s\n", line);
+	}
+	free(w);
+	if (!line)
+		return -ENOMEM;
+	free(line);
+	return 0;
+}
+
+/* ---- runs ---- */
+
+/*
+ * Job counts are stored when a run ends; a run still 'running' (or whose
+ * vmorch was killed) is counted live from its results.
+ */
+#define RUN_LIVE_COUNT(verdict)						\
+	"(SELECT count(*) FROM vm_results v WHERE v.run_id = runs.id"	\
+	" AND v.verdict = '" verdict "')"
+#define RUN_COLUMNS							\
+	"id, label, status, started_at, ended_at, host, vmorch_version,"	\
+	" command_line, jobs_total,"					\
+	" CASE status WHEN 'running' THEN " RUN_LIVE_COUNT("pass")	\
+	" ELSE jobs_passed END,"						\
+	" CASE status WHEN 'running' THEN " RUN_LIVE_COUNT("fail")	\
+	" ELSE jobs_failed END,"						\
+	" CAST(round((julianday(ended_at) - julianday(started_at))"	\
+	" * 86400000) AS INTEGER)"
+
+enum {
+	RC_ID, RC_LABEL, RC_STATUS, RC_STARTED, RC_ENDED, RC_HOST, RC_VERSION,
+	RC_CMDLINE, RC_TOTAL, RC_PASSED, RC_FAILED, RC_DURATION_MS
+};
+
+static json_t *run_row_json(sqlite3_stmt *st)
+{
+	json_t *duration = sqlite3_column_type(st, RC_DURATION_MS) == SQLITE_NULL ?
+			   json_null() :
+			   json_integer(sqlite3_column_int64(st, RC_DURATION_MS));
+
+	return json_pack("{s:I, s:o, s:s, s:s, s:o, s:o, s:s, s:s, s:s,"
+			 " s:{s:I, s:I, s:I}}",
+			 "id", (json_int_t)sqlite3_column_int64(st, RC_ID),
+			 "label", col_json_text(st, RC_LABEL),
+			 "status", col_text(st, RC_STATUS),
+			 "started_at", col_text(st, RC_STARTED),
+			 "ended_at", col_json_text(st, RC_ENDED),
+			 "duration_ms", duration,
+			 "host", col_text(st, RC_HOST),
+			 "vmorch_version", col_text(st, RC_VERSION),
+			 "command_line", col_text(st, RC_CMDLINE),
+			 "jobs",
+			 "total", (json_int_t)sqlite3_column_int64(st, RC_TOTAL),
+			 "passed", (json_int_t)sqlite3_column_int64(st, RC_PASSED),
+			 "failed", (json_int_t)sqlite3_column_int64(st, RC_FAILED));
+}
+
+static const char *const runs_head[] = {
+	"ID", "STARTED", "STATUS", "JOBS", "PASSED", "FAILED", "DURATION",
+	"LABEL",
+};
+#define RUNS_NCOLS (sizeof(runs_head) / sizeof(runs_head[0]))
+
+static void runs_table_row(struct table *t, sqlite3_stmt *st)
+{
+	table_row(t);
+	table_set(t, 0, "%" PRId64, (int64_t)sqlite3_column_int64(st, RC_ID));
+	table_set(t, 1, "%s", col_text(st, RC_STARTED));
+	table_set(t, 2, "%s", col_text(st, RC_STATUS));
+	table_set(t, 3, "%" PRId64, (int64_t)sqlite3_column_int64(st, RC_TOTAL));
+	table_set(t, 4, "%" PRId64, (int64_t)sqlite3_column_int64(st, RC_PASSED));
+	table_set(t, 5, "%" PRId64, (int64_t)sqlite3_column_int64(st, RC_FAILED));
+	if (sqlite3_column_type(st, RC_DURATION_MS) == SQLITE_NULL)
+		table_set(t, 6, "-");
+	else
+		table_set(t, 6, "%.1fs",
+			  sqlite3_column_int64(st, RC_DURATION_MS) / 1000.0);
+	table_set(t, 7, "%s", col_text(st, RC_LABEL));
+}
+
+static int runs_select(struct db *db, unsigned limit, sqlite3_stmt **st,
+		       struct verr *e)
+{
+	int rc = q_prepare(db, "SELECT " RUN_COLUMNS " FROM runs"
+			   " ORDER BY id DESC LIMIT ?", st, e);
+
+	if (!rc)
+		sqlite3_bind_int64(*st, 1, limit ? (int64_t)limit : -1);
+	return rc;
+}
+
+int db_runs_print(struct db *db, FILE *out, unsigned limit, struct verr *e)
+{
+	struct table t;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (table_init(&t, RUNS_NCOLS)) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (unsigned c = 0; c < RUNS_NCOLS; c++) {
+		t.head[c] = runs_head[c];
+		t.right[c] = c == 0 || (c >= 3 && c <= 6);
+	}
+	rc = runs_select(db, limit, &st, e);
+	if (rc)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		runs_table_row(&t, st);
+	if (rc != SQLITE_DONE) {
+		rc = q_fail(db, rc, "runs", e);
+		goto out;
+	}
+	rc = t.oom ? -ENOMEM : table_print(&t, out);
+out:
+	if (rc == -ENOMEM)
+		verr_set(e, "out of memory");
+	sqlite3_finalize(st);
+	table_free(&t);
+	return rc;
+}
+
+json_t *db_runs_json(struct db *db, unsigned limit, struct verr *e)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *runs = json_array(), *doc = NULL;
+	int rc;
+
+	if (!runs) {
+		verr_set(e, "out of memory");
+		return NULL;
+	}
+	if (runs_select(db, limit, &st, e))
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (json_array_append_new(runs, run_row_json(st))) {
+			verr_set(e, "out of memory");
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		q_fail(db, rc, "runs", e);
+		goto out;
+	}
+	doc = json_pack("{s:i, s:O}", "version", DB_QUERY_JSON_VERSION,
+			"runs", runs);
+	if (!doc)
+		verr_set(e, "out of memory");
+out:
+	sqlite3_finalize(st);
+	json_decref(runs);
+	return doc;
+}
+
+/* ---- show: one run ---- */
+
+static int run_select(struct db *db, int64_t run_id, sqlite3_stmt **st,
+		      struct verr *e)
+{
+	int rc = q_prepare(db, "SELECT " RUN_COLUMNS " FROM runs WHERE id = ?",
+			   st, e);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(*st, 1, run_id);
+	rc = sqlite3_step(*st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE) {
+		verr_set(e, "no run %" PRId64, run_id);
+		return -ENOENT;
+	}
+	return q_fail(db, rc, "run", e);
+}
+
+static int run_files_json(struct db *db, int64_t run_id, json_t *files,
+			  struct verr *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = q_prepare(db, "SELECT path, sha256 FROM run_files WHERE run_id = ?"
+		       " ORDER BY path", &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, run_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(files, json_pack("{s:s, s:s}",
+				"path", col_text(st, 0), "sha256", col_text(st, 1)));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : q_fail(db, rc, "run files", e);
+}
+
+/* The run's header as an object, with its files. */
+static json_t *show_run_json(struct db *db, int64_t run_id, struct verr *e)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *run = NULL, *files = json_array();
+
+	if (!files) {
+		verr_set(e, "out of memory");
+		return NULL;
+	}
+	if (run_select(db, run_id, &st, e))
+		goto fail;
+	run = run_row_json(st);
+	if (!run || json_object_set(run, "files", files)) {
+		verr_set(e, "out of memory");
+		goto fail;
+	}
+	if (run_files_json(db, run_id, files, e))
+		goto fail;
+	sqlite3_finalize(st);
+	json_decref(files);
+	return run;
+fail:
+	sqlite3_finalize(st);
+	json_decref(files);
+	json_decref(run);
+	return NULL;
+}
+
+/* Per-result detail statements, prepared once per `show`. */
+enum { SD_DISKS, SD_METRICS, SD_EXPECT, SD_NR };
+
+struct show_ctx {
+	struct db *db;
+	sqlite3_stmt *st[SD_NR];
+};
+
+static int show_ctx_prepare(struct show_ctx *c, struct verr *e)
+{
+	char cols[1024], sql[1200];
+	int rc;
+
+	if (db_counter_columns(cols, sizeof(cols), "", "")) {
+		verr_set(e, "counter list too long");
+		return -ENAMETOOLONG;
+	}
+	snprintf(sql, sizeof(sql), "SELECT %s FROM blk_counters"
+		 " WHERE result_id = ? ORDER BY disk_idx", cols);
+	rc = q_prepare(c->db, sql, &c->st[SD_DISKS], e);
+	if (!rc)
+		rc = q_prepare(c->db, "SELECT name, value FROM metrics"
+			       " WHERE result_id = ? ORDER BY name",
+			       &c->st[SD_METRICS], e);
+	if (!rc)
+		rc = q_prepare(c->db, "SELECT name, op_text, expected, actual,"
+			       " passed, missing FROM expectations"
+			       " WHERE result_id = ? ORDER BY idx",
+			       &c->st[SD_EXPECT], e);
+	return rc;
+}
+
+static void show_ctx_free(struct show_ctx *c)
+{
+	for (int i = 0; i < SD_NR; i++)
+		sqlite3_finalize(c->st[i]);
+}
+
+static json_t *show_disks_json(sqlite3_stmt *st)
+{
+	json_t *disks = json_array();
+
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *d = json_object();
+
+		for (int i = 0; i < VBLK_NR_COUNTERS; i++)
+			json_object_set_new(d, vblk_fields[i].name,
+					    json_integer(sqlite3_column_int64(st, i)));
+		json_array_append_new(disks, d);
+	}
+	return disks;
+}
+
+static json_t *show_metrics_json(sqlite3_stmt *st)
+{
+	json_t *m = json_object();
+
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_object_set_new(m, col_text(st, 0),
+				    json_real(sqlite3_column_double(st, 1)));
+	return m;
+}
+
+static json_t *show_expect_json(sqlite3_stmt *st)
+{
+	json_t *x = json_array();
+
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *actual = sqlite3_column_type(st, 3) == SQLITE_NULL ?
+				 json_null() :
+				 json_real(sqlite3_column_double(st, 3));
+
+		json_array_append_new(x, json_pack("{s:s, s:s, s:f, s:o, s:b, s:b}",
+				"name", col_text(st, 0),
+				"op", col_text(st, 1),
+				"expected", sqlite3_column_double(st, 2),
+				"actual", actual,
+				"passed", sqlite3_column_int(st, 4),
+				"missing", sqlite3_column_int(st, 5)));
+	}
+	return x;
+}
+
+/* Each detail statement, bound to @id, stepped by @fn into one JSON value. */
+static json_t *show_detail(struct show_ctx *c, int which, int64_t id,
+			   json_t *(*fn)(sqlite3_stmt *))
+{
+	json_t *v;
+
+	sqlite3_bind_int64(c->st[which], 1, id);
+	v = fn(c->st[which]);
+	sqlite3_reset(c->st[which]);
+	return v;
+}
+
+#define RESULT_COLUMNS							\
+	"id, scenario, vm, params, params_key, repeat_idx, host, verdict,"	\
+	" exit_kind, exit_code, wall_us, boot_us, error"
+
+enum {
+	RS_ID, RS_SCENARIO, RS_VM, RS_PARAMS, RS_PARAMS_KEY, RS_REPEAT, RS_HOST,
+	RS_VERDICT, RS_EXIT_KIND, RS_EXIT_CODE, RS_WALL, RS_BOOT, RS_ERROR,
+	RS_NCOLS
+};
+
+static json_t *show_result_json(struct show_ctx *c, sqlite3_stmt *st)
+{
+	int64_t id = sqlite3_column_int64(st, RS_ID);
+	json_t *params = json_loads(col_text(st, RS_PARAMS), 0, NULL);
+
+	return json_pack("{s:I, s:s, s:s, s:o, s:I, s:s, s:s, s:s, s:I, s:I,"
+			 " s:I, s:s, s:o, s:o, s:o}",
+			 "id", (json_int_t)id,
+			 "scenario", col_text(st, RS_SCENARIO),
+			 "vm", col_text(st, RS_VM),
+			 "params", params ? params : json_object(),
+			 "repeat", (json_int_t)sqlite3_column_int64(st, RS_REPEAT),
+			 "host", col_text(st, RS_HOST),
+			 "verdict", col_text(st, RS_VERDICT),
+			 "exit_kind", col_text(st, RS_EXIT_KIND),
+			 "exit_code", (json_int_t)sqlite3_column_int64(st, RS_EXIT_CODE),
+			 "wall_us", (json_int_t)sqlite3_column_int64(st, RS_WALL),
+			 "boot_us", (json_int_t)sqlite3_column_int64(st, RS_BOOT),
+			 "error", col_text(st, RS_ERROR),
+			 "disks", show_detail(c, SD_DISKS, id, show_disks_json),
+			 "metrics", show_detail(c, SD_METRICS, id, show_metrics_json),
+			 "expectations", show_detail(c, SD_EXPECT, id, show_expect_json));
+}
+
+static int show_results_json(struct db *db, int64_t run_id, json_t *results,
+			     struct verr *e)
+{
+	struct show_ctx c = { .db = db };
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = show_ctx_prepare(&c, e);
+	if (!rc)
+		rc = q_prepare(db, "SELECT " RESULT_COLUMNS " FROM vm_results"
+			       " WHERE run_id = ? ORDER BY scenario, vm,"
+			       " params_key, repeat_idx", &st, e);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(st, 1, run_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (json_array_append_new(results, show_result_json(&c, st))) {
+			verr_set(e, "out of memory");
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+	rc = rc == SQLITE_DONE ? 0 : q_fail(db, rc, "results", e);
+out:
+	sqlite3_finalize(st);
+	show_ctx_free(&c);
+	return rc;
+}
+
+json_t *db_run_show_json(struct db *db, int64_t run_id, struct verr *e)
+{
+	json_t *run, *results = json_array(), *doc = NULL;
+
+	run = show_run_json(db, run_id, e);
+	if (!run || !results || show_results_json(db, run_id, results, e)) {
+		if (run && !results)
+			verr_set(e, "out of memory");
+		goto out;
+	}
+	doc = json_pack("{s:i, s:O, s:O}", "version", DB_QUERY_JSON_VERSION,
+			"run", run, "results", results);
+	if (!doc)
+		verr_set(e, "out of memory");
+out:
+	json_decref(run);
+	json_decref(results);
+	return doc;
+}
+
+/* ---- show as text ---- */
+
+static void show_print_header(sqlite3_stmt *st, FILE *out)
+{
+	const char *label = col_text(st, RC_LABEL);
+
+	fprintf(out, "run %" PRId64 "%s%s%s: %s\n",
+		(int64_t)sqlite3_column_int64(st, RC_ID), *label ? " (" : "",
+		label, *label ? ")" : "", col_text(st, RC_STATUS));
+	fprintf(out, "started   %s\n", col_text(st, RC_STARTED));
+	fprintf(out, "ended     %s\n", sqlite3_column_type(st, RC_ENDED) ==
+		SQLITE_NULL ? "-" : col_text(st, RC_ENDED));
+	fprintf(out, "host      %s\n", col_text(st, RC_HOST));
+	fprintf(out, "vmorch    %s\n", col_text(st, RC_VERSION));
+	fprintf(out, "command   %s\n", col_text(st, RC_CMDLINE));
+	fprintf(out, "jobs      %" PRId64 " total, %" PRId64 " passed, %"
+		PRId64 " failed\n", (int64_t)sqlite3_column_int64(st, RC_TOTAL),
+		(int64_t)sqlite3_column_int64(st, RC_PASSED),
+		(int64_t)sqlite3_column_int64(st, RC_FAILED));
+}
+
+static int show_print_files(struct db *db, int64_t run_id, FILE *out,
+			    struct verr *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = q_prepare(db, "SELECT path, sha256 FROM run_files WHERE run_id = ?"
+		       " ORDER BY path", &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, run_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fprintf(out, "file      %s  sha256 %s\n", col_text(st, 0),
+			col_text(st, 1));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : q_fail(db, rc, "run files", e);
+}
+
+static const char *const jobs_head[] = {
+	"ID", "SCENARIO", "VM", "PARAMS", "REPEAT", "VERDICT", "EXIT", "WALL",
+};
+#define JOBS_FIXED (sizeof(jobs_head) / sizeof(jobs_head[0]))
+
+/* Counters summed over the result's disks: "sum(c.x), ..." from the list. */
+static int jobs_select(struct db *db, int64_t run_id, sqlite3_stmt **st,
+		       struct verr *e)
+{
+	char cols[1024], sql[2048];
+	int rc;
+
+	if (db_counter_columns(cols, sizeof(cols), "sum(c.", ")")) {
+		verr_set(e, "counter list too long");
+		return -ENAMETOOLONG;
+	}
+	snprintf(sql, sizeof(sql), "SELECT r.id, r.scenario, r.vm, r.params_key,"
+		 " r.repeat_idx, r.verdict, r.exit_kind, r.exit_code, r.wall_us,"
+		 " %s FROM vm_results r"
+		 " LEFT JOIN blk_counters c ON c.result_id = r.id"
+		 " WHERE r.run_id = ? GROUP BY r.id"
+		 " ORDER BY r.scenario, r.vm, r.params_key, r.repeat_idx", cols);
+	rc = q_prepare(db, sql, st, e);
+	if (!rc)
+		sqlite3_bind_int64(*st, 1, run_id);
+	return rc;
+}
+
+static void jobs_table_row(struct table *t, sqlite3_stmt *st)
+{
+	unsigned col = JOBS_FIXED;
+
+	table_row(t);
+	table_set(t, 0, "%" PRId64, (int64_t)sqlite3_column_int64(st, 0));
+	table_set(t, 1, "%s", col_text(st, 1));
+	table_set(t, 2, "%s", col_text(st, 2));
+	table_set(t, 3, "%s", *col_text(st, 3) ? col_text(st, 3) : "-");
+	table_set(t, 4, "%" PRId64, (int64_t)sqlite3_column_int64(st, 4));
+	table_set(t, 5, "%s", col_text(st, 5));
+	table_set(t, 6, "%s(%" PRId64 ")", col_text(st, 6),
+		  (int64_t)sqlite3_column_int64(st, 7));
+	table_set(t, 7, "%.3fs", sqlite3_column_int64(st, 8) / 1e6);
+	for (int i = 0; i < VBLK_NR_COUNTERS; i++) {
+		if (!counter_is_key(i))
+			continue;
+		if (sqlite3_column_type(st, 9 + i) == SQLITE_NULL)
+			table_set(t, col++, "-");
+		else
+			table_set(t, col++, "%" PRId64,
+				  (int64_t)sqlite3_column_int64(st, 9 + i));
+	}
+}
+
+static int show_print_jobs(struct db *db, int64_t run_id, FILE *out,
+			   struct verr *e)
+{
+	unsigned ncols = JOBS_FIXED, c;
+	sqlite3_stmt *st = NULL;
+	struct table t;
+	int rc;
+
+	for (int i = 0; i < VBLK_NR_COUNTERS; i++)
+		ncols += counter_is_key(i);
+	if (table_init(&t, ncols)) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (c = 0; c < JOBS_FIXED; c++)
+		t.head[c] = jobs_head[c];
+	for (int i = 0; i < VBLK_NR_COUNTERS; i++)
+		if (counter_is_key(i))
+			t.head[c++] = vblk_fields[i].name;
+	for (c = 0; c < ncols; c++)
+		t.right[c] = c == 0 || c == 4 || c >= 7;
+	rc = jobs_select(db, run_id, &st, e);
+	if (rc)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		jobs_table_row(&t, st);
+	if (rc != SQLITE_DONE) {
+		rc = q_fail(db, rc, "results", e);
+		goto out;
+	}
+	if (!t.oom)
+		fputc('\n', out);
+	rc = t.oom ? -ENOMEM : table_print(&t, out);
+out:
+	if (rc == -ENOMEM)
+		verr_set(e, "out of memory");
+	sqlite3_finalize(st);
+	table_free(&t);
+	return rc;
+}
+
+/* "smoke/read[bs=4k]#0", the name a job has everywhere else. */
+static void print_job_name(sqlite3_stmt *st, FILE *out)
+{
+	const char *key = col_text(st, 3);
+
+	fprintf(out, "%s/%s%s%s%s#%" PRId64, col_text(st, 1), col_text(st, 2),
+		*key ? "[" : "", key, *key ? "]" : "",
+		(int64_t)sqlite3_column_int64(st, 4));
+}
+
+static int show_print_failed(struct db *db, int64_t run_id, FILE *out,
+			     struct verr *e)
+{
+	sqlite3_stmt *st;
+	bool any = false;
+	int rc;
+
+	rc = q_prepare(db, "SELECT r.id, r.scenario, r.vm, r.params_key,"
+		       " r.repeat_idx, x.name, x.op_text, x.actual, x.missing"
+		       " FROM vm_results r JOIN expectations x"
+		       " ON x.result_id = r.id WHERE r.run_id = ?"
+		       " AND x.passed = 0 ORDER BY r.scenario, r.vm,"
+		       " r.params_key, r.repeat_idx, x.idx", &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, run_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!any)
+			fputs("\nfailed expectations:\n", out);
+		any = true;
+		fprintf(out, "  %" PRId64 " ", (int64_t)sqlite3_column_int64(st, 0));
+		print_job_name(st, out);
+		fprintf(out, ": %s %s: ", col_text(st, 5), col_text(st, 6));
+		if (sqlite3_column_int(st, 8))
+			fputs("missing\n", out);
+		else
+			fprintf(out, "actual %.17g\n", sqlite3_column_double(st, 7));
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : q_fail(db, rc, "expectations", e);
+}
+
+static int show_print_errors(struct db *db, int64_t run_id, FILE *out,
+			     struct verr *e)
+{
+	sqlite3_stmt *st;
+	bool any = false;
+	int rc;
+
+	rc = q_prepare(db, "SELECT id, scenario, vm, params_key, repeat_idx,"
+		       " error FROM vm_results WHERE run_id = ? AND error != ''"
+		       " ORDER BY scenario, vm, params_key, repeat_idx", &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, run_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!any)
+			fputs("\nerrors:\n", out);
+		any = true;
+		fprintf(out, "  %" PRId64 " ", (int64_t)sqlite3_column_int64(st, 0));
+		print_job_name(st, out);
+		fprintf(out, ": %s\n", col_text(st, 5));
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : q_fail(db, rc, "errors", e);
+}
+
+int db_run_show_print(struct db *db, int64_t run_id, FILE *out, struct verr *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = run_select(db, run_id, &st, e);
+	if (rc)
+		goto out;
+	show_print_header(st, out);
+	rc = show_print_files(db, run_id, out, e);
+	if (!rc)
+		rc = show_print_jobs(db, run_id, out, e);
+	if (!rc)
+		rc = show_print_failed(db, run_id, out, e);
+	if (!rc)
+		rc = show_print_errors(db, run_id, out, e);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}

@@ -1,0 +1,43 @@
+/*
+ * db_query.h - reading runs back for people: resolving a RUN reference and
+ * the `vmorch runs` / `vmorch show RUN` listings, as a text table on a FILE*
+ * or as a jansson document.  The CLI wraps these; nothing here parses argv.
+ */
+#ifndef VMORCH_DB_QUERY_H
+#define VMORCH_DB_QUERY_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "common/verr.h"
+#include "orchestrator/db.h"
+
+/* Version of the JSON documents below; bumped when their shape changes. */
+#define DB_QUERY_JSON_VERSION 1
+
+/*
+ * Resolve @ref to a run id: "42" (an id), "last" (the newest run),
+ * "last~N" (N runs before the newest), or a label (the newest run with that
+ * label; a label that looks like a number is taken as an id).  -ENOENT with
+ * a message naming @ref when there is no such run, -EINVAL for a malformed
+ * reference.
+ */
+int db_run_resolve(struct db *db, const char *ref, int64_t *run_id,
+		   struct verr *e);
+
+/* `vmorch runs`: newest first, at most @limit runs (0: all). */
+int db_runs_print(struct db *db, FILE *out, unsigned limit, struct verr *e);
+json_t *db_runs_json(struct db *db, unsigned limit, struct verr *e);
+
+/*
+ * `vmorch show RUN`: the run, its jobs (verdict, exit, key counters summed
+ * over disks) and its failed expectations.  The JSON form carries every
+ * counter per disk, every metric and every expectation outcome.
+ */
+int db_run_show_print(struct db *db, int64_t run_id, FILE *out,
+		      struct verr *e);
+json_t *db_run_show_json(struct db *db, int64_t run_id, struct verr *e);
+
+#endif

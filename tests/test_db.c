@@ -1,0 +1,958 @@
+/*
+ * test_db.c - the SQLite result store: migration, refusal of foreign and
+ * newer files, exact round trips of VmResults, one transaction per result,
+ * RUN references and the runs/show listings.  Every test works on a fresh
+ * database in its own mkdtemp directory.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "orchestrator/db.h"
+#include "orchestrator/db_query.h"
+
+#define SHA_EMPTY "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	struct db *db;
+	struct verr e;
+};
+
+static int fixture_setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	strcpy(f->dir, "/tmp/vmorch-test-db-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/vmorch.db", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int fixture_teardown(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
+	char p[160];
+
+	db_close(f->db);
+	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", f->path, suffix[i]);
+		unlink(p);
+	}
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* ---- helpers ---- */
+
+static void open_db(struct fixture *f)
+{
+	int rc = db_open(f->path, &f->db, &f->e);
+
+	if (rc)
+		fail_msg("db_open: %s", f->e.msg);
+}
+
+/* The first column of the first row of @sql, as an integer. */
+static int64_t sql_int(sqlite3 *h, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v;
+
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* ... as malloc'd text ("" for NULL). */
+static char *sql_text(sqlite3 *h, const char *sql)
+{
+	sqlite3_stmt *st;
+	char *v;
+
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = strdup(sqlite3_column_text(st, 0) ?
+		   (const char *)sqlite3_column_text(st, 0) : "");
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void assert_sql_text(sqlite3 *h, const char *sql, const char *want)
+{
+	char *got = sql_text(h, sql);
+
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void sql_exec(sqlite3 *h, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(h, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg);
+}
+
+static char *file_read(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf = malloc(1 << 20);
+
+	assert_non_null(fp);
+	assert_non_null(buf);
+	*len = fread(buf, 1, 1 << 20, fp);
+	fclose(fp);
+	return buf;
+}
+
+static bool file_exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+static int64_t begin_run(struct fixture *f, const char *label, unsigned jobs)
+{
+	static const struct db_run_file files[] = {
+		{ "scenarios/smoke.yaml", SHA_EMPTY },
+	};
+	const struct db_run_info info = {
+		.label = label,
+		.host = "build1",
+		.vmorch_version = "0.1.0",
+		.command_line = "vmorch run scenarios/smoke.yaml",
+		.nfiles = 1,
+		.files = files,
+		.jobs_total = jobs,
+	};
+	int64_t id = 0;
+
+	assert_int_equal(db_run_begin(f->db, &info, &id, &f->e), 0);
+	return id;
+}
+
+static void job_init(struct job_desc *job, const char *vm, unsigned repeat)
+{
+	memset(job, 0, sizeof(*job));
+	strcpy(job->scenario, "smoke");
+	strcpy(job->scenario_file, "scenarios/smoke.yaml");
+	snprintf(job->vm, sizeof(job->vm), "%s", vm);
+	job->repeat = repeat;
+}
+
+static void job_param(struct job_desc *job, const char *k, const char *v)
+{
+	strcpy(job->param[job->nparams].key, k);
+	strcpy(job->param[job->nparams].value, v);
+	job->nparams++;
+}
+
+static void job_expect(struct job_desc *job, const char *name,
+		       enum expect_op op, double value, const char *text)
+{
+	struct expect_check *c = &job->expect[job->nexpect++];
+
+	strcpy(c->name, name);
+	c->op = op;
+	c->value = value;
+	strcpy(c->text, text);
+}
+
+/* Two disks of distinctive values: field i of disk d is (d+1) * 1000 + i. */
+static void result_init_distinct(struct vm_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->success = true;
+	r->exit_kind = VM_EXIT_GUEST_PASS;
+	r->exit_code = -7;
+	r->wall_us = 1234567;
+	r->boot_us = 89012;
+	r->ndisks = 2;
+	for (uint32_t d = 0; d < 2; d++)
+		for (int i = 0; i < VBLK_NR_COUNTERS; i++)
+			*(uint64_t *)((char *)&r->disk[d] + vblk_fields[i].plain_off) =
+				(d + 1) * 1000 + (uint64_t)i;
+	r->disk[0].bytes_read = INT64_MAX;
+	r->disk[1].bytes_written = INT64_MAX - 1;
+	/* In name order: db_load_result returns metrics sorted by name. */
+	vm_result_set_metric(r, "iops", 1234.5);
+	vm_result_set_metric(r, "latency_us.p99", 0.25);
+	vm_result_set_metric(r, "verify_errors", 0);
+	strcpy(r->console_tail, "vmorch-guest: start\n\tdone 'quoted' \"x\"\n");
+	strcpy(r->error, "nothing went wrong");
+}
+
+/* ---- migration and refusal ---- */
+
+static const char *const tables[] = {
+	"blk_counters", "expectations", "metrics", "run_files", "runs",
+	"vm_results",
+};
+
+/* An empty file becomes schema version 1 with every table, all STRICT, in WAL mode. */
+static void test_migrate_from_empty(void **state)
+{
+	struct fixture *f = *state;
+	sqlite3 *h;
+	char sql[128];
+
+	open_db(f);
+	h = db_sqlite(f->db);
+	assert_int_equal(db_schema_version(), 1);
+	assert_int_equal(sql_int(h, "PRAGMA user_version"), 1);
+	assert_int_equal(sql_int(h, "PRAGMA application_id"), 0x766d6f72);
+	assert_sql_text(h, "PRAGMA journal_mode", "wal");
+	assert_int_equal(sql_int(h, "PRAGMA foreign_keys"), 1);
+	assert_int_equal(sql_int(h, "PRAGMA synchronous"), 1);	/* NORMAL */
+	assert_int_equal(sql_int(h, "SELECT count(*) FROM pragma_table_list"
+				 " WHERE schema = 'main' AND name NOT LIKE 'sqlite_%'"), 6);
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		snprintf(sql, sizeof(sql), "SELECT strict FROM pragma_table_list"
+			 " WHERE schema = 'main' AND name = '%s'", tables[i]);
+		assert_int_equal(sql_int(h, sql), 1);
+	}
+}
+
+/* The blk_counters columns are the counter list, in its order: one list. */
+static void test_blk_counters_columns_are_counter_list(void **state)
+{
+	struct fixture *f = *state;
+	sqlite3_stmt *st;
+	int col = 0;
+
+	open_db(f);
+	assert_int_equal(sqlite3_prepare_v2(db_sqlite(f->db),
+		"SELECT name, type, \"notnull\" FROM pragma_table_info('blk_counters')"
+		" ORDER BY cid", -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+
+		if (col == 0)
+			assert_string_equal(name, "result_id");
+		else if (col == 1)
+			assert_string_equal(name, "disk_idx");
+		else
+			assert_string_equal(name, vblk_fields[col - 2].name);
+		assert_string_equal(sqlite3_column_text(st, 1), "INTEGER");
+		assert_int_equal(sqlite3_column_int(st, 2), 1);
+		col++;
+	}
+	sqlite3_finalize(st);
+	assert_int_equal(col, 2 + VBLK_NR_COUNTERS);
+}
+
+/* Embedded migrations are numbered 1..N and named after their file. */
+static void test_migrations_embedded_in_order(void **state)
+{
+	char prefix[16];
+
+	assert_int_equal(db_nmigrations, 1);
+	for (unsigned i = 0; i < db_nmigrations; i++) {
+		assert_int_equal(db_migrations[i].version, i + 1);
+		snprintf(prefix, sizeof(prefix), "%03u_", i + 1);
+		assert_memory_equal(db_migrations[i].name, prefix, 4);
+		assert_non_null(strstr(db_migrations[i].sql, "CREATE TABLE runs"));
+	}
+	assert_string_equal(db_migrations[0].name, "001_initial");
+}
+
+/* Reopening a current database keeps its data and migrates nothing. */
+static void test_reopen_keeps_runs(void **state)
+{
+	struct fixture *f = *state;
+
+	open_db(f);
+	assert_int_equal(begin_run(f, "nightly", 0), 1);
+	db_close(f->db);
+	f->db = NULL;
+	open_db(f);
+	assert_int_equal(sql_int(db_sqlite(f->db), "SELECT count(*) FROM runs"), 1);
+	assert_int_equal(begin_run(f, NULL, 0), 2);
+}
+
+/* A database from a newer vmorch is refused with a clear message, byte for byte untouched. */
+static void test_newer_version_refused_untouched(void **state)
+{
+	struct fixture *f = *state;
+	char want[256], wal[160];
+	char *before, *after;
+	size_t nb, na;
+	sqlite3 *h;
+
+	assert_int_equal(sqlite3_open(f->path, &h), SQLITE_OK);
+	sql_exec(h, "CREATE TABLE future (x INTEGER); PRAGMA user_version = 99;");
+	sqlite3_close(h);
+	before = file_read(f->path, &nb);
+
+	assert_int_equal(db_open(f->path, &f->db, &f->e), -EPROTONOSUPPORT);
+	assert_null(f->db);
+	snprintf(want, sizeof(want), "%s: schema version 99 is newer than this"
+		 " vmorch (knows 1); upgrade vmorch", f->path);
+	assert_string_equal(f->e.msg, want);
+
+	after = file_read(f->path, &na);
+	assert_int_equal(na, nb);
+	assert_memory_equal(after, before, nb);
+	snprintf(wal, sizeof(wal), "%s-wal", f->path);
+	assert_false(file_exists(wal));
+	free(before);
+	free(after);
+}
+
+/* A file that is not SQLite at all is refused and left alone. */
+static void test_not_a_database_refused(void **state)
+{
+	struct fixture *f = *state;
+	static const char text[] = "scenarios:\n  - this is a YAML file, not a database\n"
+				   "padding padding padding padding padding padding padding\n";
+	char want[256], *after;
+	size_t na;
+	FILE *fp;
+
+	fp = fopen(f->path, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+
+	assert_int_equal(db_open(f->path, &f->db, &f->e), -EINVAL);
+	snprintf(want, sizeof(want), "%s: not a SQLite database", f->path);
+	assert_string_equal(f->e.msg, want);
+	after = file_read(f->path, &na);
+	assert_int_equal(na, strlen(text));
+	assert_memory_equal(after, text, na);
+	free(after);
+}
+
+/* Someone else's SQLite database is not turned into a vmorch one. */
+static void test_foreign_sqlite_database_refused(void **state)
+{
+	struct fixture *f = *state;
+	char want[256];
+	sqlite3 *h;
+
+	assert_int_equal(sqlite3_open(f->path, &h), SQLITE_OK);
+	sql_exec(h, "CREATE TABLE contacts (name TEXT)");
+	sqlite3_close(h);
+	assert_int_equal(db_open(f->path, &f->db, &f->e), -EINVAL);
+	snprintf(want, sizeof(want), "%s: a SQLite database without a vmorch"
+		 " schema; refusing to change it", f->path);
+	assert_string_equal(f->e.msg, want);
+
+	assert_int_equal(sqlite3_open(f->path, &h), SQLITE_OK);
+	sql_exec(h, "PRAGMA application_id = 1234");
+	sqlite3_close(h);
+	assert_int_equal(db_open(f->path, &f->db, &f->e), -EINVAL);
+	snprintf(want, sizeof(want), "%s: not a vmorch database (application_id"
+		 " 0x4d2, user_version 0)", f->path);
+	assert_string_equal(f->e.msg, want);
+}
+
+/* ---- storing results ---- */
+
+/* Counters of two disks (up to INT64_MAX), metrics, verdict and console come back exactly. */
+static void test_store_load_round_trip_exact(void **state)
+{
+	struct fixture *f = *state;
+	struct job_desc job;
+	struct vm_result r, back;
+	int64_t run, id = 0;
+
+	open_db(f);
+	run = begin_run(f, "nightly", 1);
+	job_init(&job, "randread", 2);
+	result_init_distinct(&r);
+	assert_int_equal(db_store_result(f->db, run, &job, "host-a", &r, NULL,
+					 true, &id, &f->e), 0);
+	assert_int_equal(id, 1);
+	assert_int_equal(db_load_result(f->db, id, &back, &f->e), 0);
+
+	assert_true(back.success);
+	assert_int_equal(back.exit_kind, VM_EXIT_GUEST_PASS);
+	assert_int_equal(back.exit_code, -7);
+	assert_int_equal(back.wall_us, 1234567);
+	assert_int_equal(back.boot_us, 89012);
+	assert_int_equal(back.ndisks, 2);
+	assert_memory_equal(back.disk, r.disk, 2 * sizeof(r.disk[0]));
+	assert_int_equal(back.disk[0].bytes_read, INT64_MAX);
+	assert_int_equal(back.disk[1].bytes_written, INT64_MAX - 1);
+	assert_int_equal(back.disk[1].invalid_avail_idx_count, 2008);
+	assert_int_equal(back.nmetrics, 3);
+	assert_memory_equal(back.metric, r.metric, 3 * sizeof(r.metric[0]));
+	assert_string_equal(back.console_tail, r.console_tail);
+	assert_string_equal(back.error, "nothing went wrong");
+	assert_sql_text(db_sqlite(f->db), "SELECT verdict || ' ' || host || ' ' ||"
+			" repeat_idx || ' ' || exit_kind FROM vm_results",
+			"pass host-a 2 guest_pass");
+}
+
+/* A job with no disks stores no counter rows and loads with ndisks 0. */
+static void test_store_without_disks(void **state)
+{
+	struct fixture *f = *state;
+	struct job_desc job;
+	struct vm_result r = { .exit_kind = VM_EXIT_TIMEOUT, .exit_code = 9 }, back;
+	int64_t id;
+
+	open_db(f);
+	job_init(&job, "idle", 0);
+	assert_int_equal(db_store_result(f->db, begin_run(f, NULL, 1), &job, "",
+					 &r, NULL, false, &id, &f->e), 0);
+	assert_int_equal(db_load_result(f->db, id, &back, &f->e), 0);
+	assert_int_equal(back.ndisks, 0);
+	assert_int_equal(back.nmetrics, 0);
+	assert_int_equal(back.exit_kind, VM_EXIT_TIMEOUT);
+	assert_false(back.success);
+	assert_int_equal(sql_int(db_sqlite(f->db), "SELECT count(*) FROM blk_counters"), 0);
+	assert_sql_text(db_sqlite(f->db), "SELECT verdict FROM vm_results", "fail");
+}
+
+/* Matrix values are stored as canonical JSON in matrix order and as an unambiguous key. */
+static void test_store_params_canonical(void **state)
+{
+	struct fixture *f = *state;
+	struct job_desc job;
+	struct vm_result r = { 0 };
+	sqlite3 *h;
+
+	open_db(f);
+	h = db_sqlite(f->db);
+	job_init(&job, "matrix", 0);
+	job_param(&job, "qd", "16");
+	job_param(&job, "bs", "4k");
+	job_param(&job, "mode", "a,b=c%\"");
+	assert_int_equal(db_store_result(f->db, begin_run(f, NULL, 1), &job, "",
+					 &r, NULL, true, NULL, &f->e), 0);
+	assert_sql_text(h, "SELECT params FROM vm_results",
+			"{\"qd\":\"16\",\"bs\":\"4k\",\"mode\":\"a,b=c%\\\"\"}");
+	assert_sql_text(h, "SELECT params_key FROM vm_results",
+			"qd=16,bs=4k,mode=a%2Cb%3Dc%25\"");
+	assert_sql_text(h, "SELECT json_extract(params, '$.bs') FROM vm_results", "4k");
+
+	job_init(&job, "plain", 0);
+	assert_int_equal(db_store_result(f->db, 1, &job, "", &r, NULL, true,
+					 NULL, &f->e), 0);
+	assert_sql_text(h, "SELECT params || '|' || params_key FROM vm_results"
+			" WHERE vm = 'plain'", "{}|");
+}
+
+/* Each expectation outcome is a row: text, expected, actual (NULL when missing), flags. */
+static void test_store_expectations(void **state)
+{
+	struct fixture *f = *state;
+	struct job_desc job;
+	struct vm_result r = { 0 };
+	const struct expect_outcome out[3] = {
+		{ .passed = true, .actual = 1000 },
+		{ .passed = false, .actual = 3 },
+		{ .passed = false, .missing = true },
+	};
+
+	open_db(f);
+	job_init(&job, "write", 0);
+	job_expect(&job, "reads_completed", EXPECT_GE, 1000, ">= 1000");
+	job_expect(&job, "disk1.io_errors", EXPECT_EQ, 0, "== 0");
+	job_expect(&job, "iops", EXPECT_GT, 10.5, "> 10.5");
+	assert_int_equal(db_store_result(f->db, begin_run(f, NULL, 1), &job, "",
+					 &r, out, false, NULL, &f->e), 0);
+	assert_sql_text(db_sqlite(f->db),
+		"SELECT group_concat(idx || ':' || name || ':' || op_text || ':' ||"
+		" expected || ':' || ifnull(actual, 'NULL') || ':' || passed ||"
+		" ':' || missing, ' | ') FROM (SELECT * FROM expectations ORDER BY idx)",
+		"0:reads_completed:>= 1000:1000.0:1000.0:1:0 | "
+		"1:disk1.io_errors:== 0:0.0:3.0:0:0 | "
+		"2:iops:> 10.5:10.5:NULL:0:1");
+}
+
+/* A counter above INT64_MAX is refused before anything is written. */
+static void test_store_refuses_counter_above_int64(void **state)
+{
+	struct fixture *f = *state;
+	struct job_desc job;
+	struct vm_result r;
+	int64_t run;
+
+	open_db(f);
+	run = begin_run(f, NULL, 1);
+	job_init(&job, "randread", 0);
+	result_init_distinct(&r);
+	r.disk[1].io_errors = (uint64_t)INT64_MAX + 1;
+	assert_int_equal(db_store_result(f->db, run, &job, "", &r, NULL, true,
+					 NULL, &f->e), -ERANGE);
+	assert_string_equal(f->e.msg, "smoke/randread: disk 1 io_errors ="
+			    " 9223372036854775808 is above INT64_MAX");
+	assert_int_equal(sql_int(db_sqlite(f->db), "SELECT count(*) FROM vm_results"), 0);
+}
+
+/* Storing into a run that does not exist fails and stores nothing. */
+static void test_store_unknown_run(void **state)
+{
+	struct fixture *f = *state;
+	struct job_desc job;
+	struct vm_result r = { 0 };
+
+	open_db(f);
+	job_init(&job, "read", 0);
+	assert_int_equal(db_store_result(f->db, 99, &job, "", &r, NULL, true,
+					 NULL, &f->e), -ENOENT);
+	assert_string_equal(f->e.msg, "no run 99");
+	assert_int_equal(sql_int(db_sqlite(f->db), "SELECT count(*) FROM vm_results"), 0);
+	/* The connection is usable after the rollback. */
+	assert_int_equal(db_store_result(f->db, begin_run(f, NULL, 1), &job, "",
+					 &r, NULL, true, NULL, &f->e), 0);
+}
+
+/* When db_store_result returns, another connection already sees the result (own transaction). */
+static void test_result_visible_to_other_connection(void **state)
+{
+	struct fixture *f = *state;
+	struct job_desc job;
+	struct vm_result r;
+	int64_t run;
+	sqlite3 *other;
+
+	open_db(f);
+	run = begin_run(f, NULL, 3);
+	assert_int_equal(sqlite3_open_v2(f->path, &other, SQLITE_OPEN_READONLY,
+					 NULL), SQLITE_OK);
+	result_init_distinct(&r);
+	for (unsigned i = 0; i < 3; i++) {
+		char sql[128];
+
+		job_init(&job, "randread", i);
+		assert_int_equal(db_store_result(f->db, run, &job, "", &r, NULL,
+						 i != 1, NULL, &f->e), 0);
+		assert_int_equal(sql_int(other, "SELECT count(*) FROM vm_results"), i + 1);
+		assert_int_equal(sql_int(other, "SELECT count(*) FROM blk_counters"),
+				 2 * (i + 1));
+		snprintf(sql, sizeof(sql), "SELECT bytes_read FROM blk_counters"
+			 " WHERE result_id = %u AND disk_idx = 0", i + 1);
+		assert_int_equal(sql_int(other, sql), INT64_MAX);
+	}
+	assert_int_equal(sql_int(other, "SELECT count(*) FROM vm_results"
+				 " WHERE verdict = 'pass'"), 2);
+	sqlite3_close(other);
+	/* The run's counts are taken when it ends. */
+	assert_int_equal(db_run_end(f->db, run, DB_RUN_FAILED, &f->e), 0);
+	assert_sql_text(db_sqlite(f->db), "SELECT jobs_total || ' ' || jobs_passed"
+			" || ' ' || jobs_failed FROM runs", "3 2 1");
+}
+
+/* After runs and results, integrity and foreign-key checks are clean. */
+static void test_integrity_check_ok(void **state)
+{
+	struct fixture *f = *state;
+	struct job_desc job;
+	struct vm_result r;
+	const struct expect_outcome out = { .passed = true, .actual = 1 };
+	int64_t run;
+
+	open_db(f);
+	result_init_distinct(&r);
+	job_init(&job, "randread", 0);
+	job_expect(&job, "iops", EXPECT_GT, 0, "> 0");
+	for (int k = 0; k < 3; k++) {
+		run = begin_run(f, "ci", 10);
+		for (unsigned i = 0; i < 10; i++) {
+			job.repeat = i;
+			assert_int_equal(db_store_result(f->db, run, &job, "h", &r,
+							 &out, true, NULL, &f->e), 0);
+		}
+		assert_int_equal(db_run_end(f->db, run, DB_RUN_PASSED, &f->e), 0);
+	}
+	assert_sql_text(db_sqlite(f->db), "PRAGMA integrity_check", "ok");
+	assert_int_equal(sql_int(db_sqlite(f->db),
+				 "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	assert_int_equal(sql_int(db_sqlite(f->db), "SELECT count(*) FROM metrics"), 90);
+}
+
+/* Ending a run sets its status and end time; bad statuses and unknown runs are refused. */
+static void test_run_end(void **state)
+{
+	struct fixture *f = *state;
+	int64_t run;
+
+	open_db(f);
+	run = begin_run(f, NULL, 0);
+	assert_sql_text(db_sqlite(f->db), "SELECT status FROM runs", "running");
+	assert_int_equal(db_run_end(f->db, run, DB_RUN_INTERRUPTED, &f->e), 0);
+	assert_sql_text(db_sqlite(f->db), "SELECT status FROM runs", "interrupted");
+	assert_int_equal(sql_int(db_sqlite(f->db), "SELECT ended_at >= started_at"
+				 " AND ended_at LIKE '____-__-__T__:__:__.___Z' FROM runs"), 1);
+	assert_int_equal(db_run_end(f->db, run, "running", &f->e), -EINVAL);
+	assert_string_equal(f->e.msg, "run 1: bad final status 'running'");
+	assert_int_equal(db_run_end(f->db, 5, DB_RUN_PASSED, &f->e), -ENOENT);
+	assert_string_equal(f->e.msg, "no run 5");
+}
+
+/* A run's scenario files are stored with their hash; a malformed hash is refused. */
+static void test_run_files(void **state)
+{
+	struct fixture *f = *state;
+	const struct db_run_file bad[] = { { "a.yaml", "E3B0" } };
+	const struct db_run_info info = { .nfiles = 1, .files = bad };
+	int64_t id;
+
+	open_db(f);
+	begin_run(f, NULL, 0);
+	assert_sql_text(db_sqlite(f->db), "SELECT path || ' ' || sha256 FROM run_files",
+			"scenarios/smoke.yaml " SHA_EMPTY);
+	assert_int_equal(db_run_begin(f->db, &info, &id, &f->e), -EINVAL);
+	assert_string_equal(f->e.msg, "run file a.yaml: sha256 must be 64"
+			    " lowercase hex digits");
+	assert_int_equal(sql_int(db_sqlite(f->db), "SELECT count(*) FROM runs"), 1);
+}
+
+/* Loading a result that does not exist names it. */
+static void test_load_unknown_result(void **state)
+{
+	struct fixture *f = *state;
+	struct vm_result back;
+
+	open_db(f);
+	assert_int_equal(db_load_result(f->db, 12345, &back, &f->e), -ENOENT);
+	assert_string_equal(f->e.msg, "no result 12345");
+}
+
+/* ---- RUN references ---- */
+
+static void three_runs(struct fixture *f)
+{
+	open_db(f);
+	begin_run(f, "nightly", 0);
+	begin_run(f, "pr-42", 0);
+	begin_run(f, "nightly", 0);
+}
+
+static void assert_resolves(struct fixture *f, const char *ref, int64_t want)
+{
+	int64_t id = -1;
+
+	if (db_run_resolve(f->db, ref, &id, &f->e))
+		fail_msg("%s: %s", ref, f->e.msg);
+	assert_int_equal(id, want);
+}
+
+static void assert_resolve_fails(struct fixture *f, const char *ref, int err,
+				 const char *msg)
+{
+	int64_t id;
+
+	assert_int_equal(db_run_resolve(f->db, ref, &id, &f->e), err);
+	assert_string_equal(f->e.msg, msg);
+}
+
+/* An id, a label (newest run with it), last and last~N each name one run. */
+static void test_resolve_references(void **state)
+{
+	struct fixture *f = *state;
+
+	three_runs(f);
+	assert_resolves(f, "2", 2);
+	assert_resolves(f, "nightly", 3);
+	assert_resolves(f, "pr-42", 2);
+	assert_resolves(f, "last", 3);
+	assert_resolves(f, "last~0", 3);
+	assert_resolves(f, "last~1", 2);
+	assert_resolves(f, "last~2", 1);
+}
+
+/* Unknown or malformed references are errors that say what was wrong. */
+static void test_resolve_errors(void **state)
+{
+	struct fixture *f = *state;
+
+	open_db(f);
+	assert_resolve_fails(f, "last", -ENOENT, "last: there are no runs yet");
+	begin_run(f, "nightly", 0);
+	begin_run(f, "nightly", 0);
+	assert_resolve_fails(f, "last~2", -ENOENT, "last~2: there are only 2 runs");
+	assert_resolve_fails(f, "7", -ENOENT, "no run 7");
+	assert_resolve_fails(f, "weekly", -ENOENT, "no run with id or label 'weekly'");
+	assert_resolve_fails(f, "last~x", -EINVAL,
+			     "last~x: expected last~N with N a number of runs back");
+	assert_resolve_fails(f, "", -EINVAL,
+			     "empty run reference: expected an id, a label, last or last~N");
+}
+
+/* ---- runs and show ---- */
+
+/*
+ * Run 1 "nightly": smoke/read[bs=4k,qd=16]#0 passes, smoke/write#1 fails one
+ * expectation and misses another.  Run 2: unlabelled, still running.  Times
+ * are pinned so the listings are exact.
+ */
+static void show_fixture(struct fixture *f)
+{
+	struct job_desc job;
+	struct vm_result r;
+	const struct expect_outcome ok = { .passed = true, .actual = 1000 };
+	const struct expect_outcome bad[2] = {
+		{ .passed = false, .actual = 3 },
+		{ .passed = false, .missing = true },
+	};
+	int64_t run;
+
+	open_db(f);
+	run = begin_run(f, "nightly", 2);
+
+	job_init(&job, "read", 0);
+	job_param(&job, "bs", "4k");
+	job_param(&job, "qd", "16");
+	job_expect(&job, "reads_completed", EXPECT_GE, 1000, ">= 1000");
+	memset(&r, 0, sizeof(r));
+	r.success = true;
+	r.exit_kind = VM_EXIT_GUEST_PASS;
+	r.wall_us = 1500000;
+	r.boot_us = 20000;
+	r.ndisks = 1;
+	r.disk[0].reads_completed = 1000;
+	r.disk[0].bytes_read = 4096000;
+	vm_result_set_metric(&r, "iops", 1234.5);
+	assert_int_equal(db_store_result(f->db, run, &job, "local", &r, &ok,
+					 true, NULL, &f->e), 0);
+
+	job_init(&job, "write", 1);
+	job_expect(&job, "io_errors", EXPECT_EQ, 0, "== 0");
+	job_expect(&job, "iops", EXPECT_GE, 10, ">= 10");
+	memset(&r, 0, sizeof(r));
+	r.exit_kind = VM_EXIT_GUEST_FAIL;
+	r.exit_code = 1;
+	r.wall_us = 250000;
+	r.boot_us = 20000;
+	r.ndisks = 2;
+	r.disk[0].writes_completed = 10;
+	r.disk[0].io_errors = 2;
+	r.disk[1].writes_completed = 5;
+	r.disk[1].io_errors = 1;
+	r.disk[1].flushes_completed = 1;
+	strcpy(r.error, "guest reported 3 write errors");
+	assert_int_equal(db_store_result(f->db, run, &job, "local", &r, bad,
+					 false, NULL, &f->e), 0);
+	assert_int_equal(db_run_end(f->db, run, DB_RUN_FAILED, &f->e), 0);
+
+	begin_run(f, NULL, 5);
+	sql_exec(db_sqlite(f->db),
+		 "UPDATE runs SET started_at = '2024-05-01T12:00:00.000Z',"
+		 " ended_at = '2024-05-01T12:00:07.500Z' WHERE id = 1;"
+		 "UPDATE runs SET started_at = '2024-05-02T08:30:00.000Z'"
+		 " WHERE id = 2;");
+}
+
+static char *json_text(json_t *doc)
+{
+	char *s;
+
+	assert_non_null(doc);
+	s = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(doc);
+	return s;
+}
+
+/* Captures what a printing function writes. */
+struct capture {
+	char *buf;
+	size_t len;
+	FILE *fp;
+};
+
+static FILE *capture_open(struct capture *c)
+{
+	c->fp = open_memstream(&c->buf, &c->len);
+	assert_non_null(c->fp);
+	return c->fp;
+}
+
+static char *capture_close(struct capture *c)
+{
+	fclose(c->fp);
+	return c->buf;
+}
+
+/* `vmorch runs --json`: newest first, every run field, job counts nested. */
+static void test_runs_json(void **state)
+{
+	struct fixture *f = *state;
+	char *s;
+
+	show_fixture(f);
+	s = json_text(db_runs_json(f->db, 0, &f->e));
+	assert_string_equal(s,
+		"{\"runs\":["
+		"{\"command_line\":\"vmorch run scenarios/smoke.yaml\","
+		"\"duration_ms\":null,\"ended_at\":null,\"host\":\"build1\",\"id\":2,"
+		"\"jobs\":{\"failed\":0,\"passed\":0,\"total\":5},\"label\":null,"
+		"\"started_at\":\"2024-05-02T08:30:00.000Z\",\"status\":\"running\","
+		"\"vmorch_version\":\"0.1.0\"},"
+		"{\"command_line\":\"vmorch run scenarios/smoke.yaml\","
+		"\"duration_ms\":7500,\"ended_at\":\"2024-05-01T12:00:07.500Z\","
+		"\"host\":\"build1\",\"id\":1,"
+		"\"jobs\":{\"failed\":1,\"passed\":1,\"total\":2},\"label\":\"nightly\","
+		"\"started_at\":\"2024-05-01T12:00:00.000Z\",\"status\":\"failed\","
+		"\"vmorch_version\":\"0.1.0\"}"
+		"],\"version\":1}");
+	free(s);
+
+	s = json_text(db_runs_json(f->db, 1, &f->e));
+	assert_non_null(strstr(s, "\"id\":2"));
+	assert_null(strstr(s, "\"id\":1"));
+	free(s);
+}
+
+/* `vmorch runs`: an aligned table, newest first. */
+static void test_runs_text(void **state)
+{
+	struct fixture *f = *state;
+	struct capture c;
+
+	show_fixture(f);
+	assert_int_equal(db_runs_print(f->db, capture_open(&c), 0, &f->e), 0);
+	assert_string_equal(capture_close(&c),
+		"ID  STARTED                   STATUS   JOBS  PASSED  FAILED  DURATION  LABEL\n"
+		" 2  2024-05-02T08:30:00.000Z  running     5       0       0         -\n"
+		" 1  2024-05-01T12:00:00.000Z  failed      2       1       1      7.5s  nightly\n");
+	free(c.buf);
+}
+
+/* `vmorch show RUN --json`: the run with its files, each result with disks, metrics, expectations. */
+static void test_show_json(void **state)
+{
+	struct fixture *f = *state;
+	char *s;
+
+	show_fixture(f);
+	s = json_text(db_run_show_json(f->db, 1, &f->e));
+	assert_string_equal(s,
+		"{\"results\":["
+		"{\"boot_us\":20000,\"disks\":["
+		"{\"bytes_read\":4096000,\"bytes_written\":0,"
+		"\"currently_throttled_gauge\":0,\"flushes_completed\":0,"
+		"\"invalid_avail_idx_count\":0,\"io_errors\":0,"
+		"\"reads_completed\":1000,\"throttled_count\":0,"
+		"\"writes_completed\":0}],"
+		"\"error\":\"\",\"exit_code\":0,\"exit_kind\":\"guest_pass\","
+		"\"expectations\":[{\"actual\":1000.0,\"expected\":1000.0,"
+		"\"missing\":false,\"name\":\"reads_completed\",\"op\":\">= 1000\","
+		"\"passed\":true}],"
+		"\"host\":\"local\",\"id\":1,\"metrics\":{\"iops\":1234.5},"
+		"\"params\":{\"bs\":\"4k\",\"qd\":\"16\"},\"repeat\":0,"
+		"\"scenario\":\"smoke\",\"verdict\":\"pass\",\"vm\":\"read\","
+		"\"wall_us\":1500000},"
+		"{\"boot_us\":20000,\"disks\":["
+		"{\"bytes_read\":0,\"bytes_written\":0,"
+		"\"currently_throttled_gauge\":0,\"flushes_completed\":0,"
+		"\"invalid_avail_idx_count\":0,\"io_errors\":2,"
+		"\"reads_completed\":0,\"throttled_count\":0,"
+		"\"writes_completed\":10},"
+		"{\"bytes_read\":0,\"bytes_written\":0,"
+		"\"currently_throttled_gauge\":0,\"flushes_completed\":1,"
+		"\"invalid_avail_idx_count\":0,\"io_errors\":1,"
+		"\"reads_completed\":0,\"throttled_count\":0,"
+		"\"writes_completed\":5}],"
+		"\"error\":\"guest reported 3 write errors\",\"exit_code\":1,"
+		"\"exit_kind\":\"guest_fail\","
+		"\"expectations\":[{\"actual\":3.0,\"expected\":0.0,"
+		"\"missing\":false,\"name\":\"io_errors\",\"op\":\"== 0\","
+		"\"passed\":false},"
+		"{\"actual\":null,\"expected\":10.0,\"missing\":true,"
+		"\"name\":\"iops\",\"op\":\">= 10\",\"passed\":false}],"
+		"\"host\":\"local\",\"id\":2,\"metrics\":{},\"params\":{},"
+		"\"repeat\":1,\"scenario\":\"smoke\",\"verdict\":\"fail\","
+		"\"vm\":\"write\",\"wall_us\":250000}],"
+		"\"run\":{\"command_line\":\"vmorch run scenarios/smoke.yaml\","
+		"\"duration_ms\":7500,\"ended_at\":\"2024-05-01T12:00:07.500Z\","
+		"\"files\":[{\"path\":\"scenarios/smoke.yaml\",\"sha256\":\"" SHA_EMPTY "\"}],"
+		"\"host\":\"build1\",\"id\":1,"
+		"\"jobs\":{\"failed\":1,\"passed\":1,\"total\":2},\"label\":\"nightly\","
+		"\"started_at\":\"2024-05-01T12:00:00.000Z\",\"status\":\"failed\","
+		"\"vmorch_version\":\"0.1.0\"},"
+		"\"version\":1}");
+	free(s);
+	assert_null(db_run_show_json(f->db, 9, &f->e));
+	assert_string_equal(f->e.msg, "no run 9");
+}
+
+/* `vmorch show RUN`: header, one line per job with key counters summed over disks, failures. */
+static void test_show_text(void **state)
+{
+	struct fixture *f = *state;
+	struct capture c;
+	char *s;
+
+	show_fixture(f);
+	assert_int_equal(db_run_show_print(f->db, 1, capture_open(&c), &f->e), 0);
+	s = capture_close(&c);
+	assert_non_null(strstr(s, "run 1 (nightly): failed\n"));
+	assert_non_null(strstr(s, "jobs      2 total, 1 passed, 1 failed\n"));
+	assert_non_null(strstr(s, "file      scenarios/smoke.yaml  sha256 " SHA_EMPTY "\n"));
+	assert_non_null(strstr(s,
+		"ID  SCENARIO  VM     PARAMS       REPEAT  VERDICT  EXIT             WALL"
+		"  reads_completed  writes_completed  flushes_completed"
+		"  throttled_count  io_errors  invalid_avail_idx_count\n"
+		" 1  smoke     read   bs=4k,qd=16       0  pass     guest_pass(0)  1.500s"
+		"             1000                 0                  0"
+		"                0          0                        0\n"
+		" 2  smoke     write  -                 1  fail     guest_fail(1)  0.250s"
+		"                0                15                  1"
+		"                0          3                        0\n"));
+	assert_non_null(strstr(s, "\nfailed expectations:\n"
+		"  2 smoke/write#1: io_errors == 0: actual 3\n"
+		"  2 smoke/write#1: iops >= 10: missing\n"));
+	assert_non_null(strstr(s, "\nerrors:\n"
+		"  2 smoke/write#1: guest reported 3 write errors\n"));
+	free(s);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fixture_setup, fixture_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_migrate_from_empty),
+		T(test_blk_counters_columns_are_counter_list),
+		T(test_migrations_embedded_in_order),
+		T(test_reopen_keeps_runs),
+		T(test_newer_version_refused_untouched),
+		T(test_not_a_database_refused),
+		T(test_foreign_sqlite_database_refused),
+		T(test_store_load_round_trip_exact),
+		T(test_store_without_disks),
+		T(test_store_params_canonical),
+		T(test_store_expectations),
+		T(test_store_refuses_counter_above_int64),
+		T(test_store_unknown_run),
+		T(test_result_visible_to_other_connection),
+		T(test_integrity_check_ok),
+		T(test_run_end),
+		T(test_run_files),
+		T(test_load_unknown_result),
+		T(test_resolve_references),
+		T(test_resolve_errors),
+		T(test_runs_json),
+		T(test_runs_text),
+		T(test_show_json),
+		T(test_show_text),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
