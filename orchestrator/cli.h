@@ -1,0 +1,27 @@
+/*
+ * cli.h - what the vmorch subcommands share: exit statuses, the default
+ * database path, and small option helpers.
+ */
+#ifndef VMORCH_CLI_H
+#define VMORCH_CLI_H
+
+#include <stdbool.h>
+
+#define EXIT_OK		 0	/* every job passed / the query worked */
+#define EXIT_FAILED	 1	/* some job failed (or a regression was found) */
+#define EXIT_USAGE	 2	/* bad command line or scenario */
+#define EXIT_INFRA	 3	/* database, worker, KVM or system trouble */
+#define EXIT_INTERRUPTED 130	/* stopped by SIGINT/SIGTERM; finished jobs stored */
+
+#define CLI_DEFAULT_DB	"./vmorch.db"
+
+int cmd_run(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+int cmd_runs(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+
+/* Parse a positive integer option; prints the error itself. */
+bool cli_parse_uint(const char *opt, const char *arg, unsigned min, unsigned max,
+		    unsigned *out);
+
+#endif

@@ -1,0 +1,374 @@
+/*
+ * cmd_run.c - `vmorch run`: expand scenarios into jobs, run them in a pool
+ * of workers, check expectations, store every result as it finishes, and
+ * print a summary.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/sha256.h"
+#include "orchestrator/cli.h"
+#include "orchestrator/db.h"
+#include "orchestrator/expect.h"
+#include "orchestrator/pool.h"
+#include "orchestrator/progress.h"
+#include "orchestrator/scenario.h"
+
+#define SUMMARY_TABLE_MAX 50
+
+struct run_opts {
+	unsigned jobs;
+	const char *db_path;
+	const char *label;
+	double timeout_scale;
+	bool quiet;
+};
+
+struct summary_row {
+	const struct job_desc *job;
+	bool pass;
+	enum vm_exit_kind kind;
+	uint64_t wall_us;
+	uint64_t reads, writes, errors;
+};
+
+struct run_ctx {
+	struct db *db;
+	int64_t run_id;
+	char host[256];
+	struct progress pg;
+	struct summary_row *rows;
+	size_t nrows;
+	size_t failed;
+	int store_rc;
+	struct verr err;
+};
+
+static volatile sig_atomic_t run_interrupted;
+
+static void on_signal(int sig)
+{
+	run_interrupted = sig;
+}
+
+static void run_usage(FILE *f)
+{
+	fprintf(f,
+"Usage: vmorch run [OPTIONS] FILE...\n"
+"\n"
+"Expand the scenario FILEs into jobs, run each in its own vmm-worker\n"
+"(at most --jobs at once), check expectations and store every result.\n"
+"\n"
+"  -j, --jobs N            workers at once (default: number of CPUs)\n"
+"  -d, --db PATH           result database (default " CLI_DEFAULT_DB ")\n"
+"  -l, --label TEXT        label the run (find it later with `vmorch show TEXT`)\n"
+"  -t, --timeout-scale X   multiply every job's timeout by X (default 1)\n"
+"  -q, --quiet             print only failures and the summary\n"
+"  -h, --help              show this help\n"
+"\n"
+"Exit status: 0 every job passed, 1 some job failed, 2 usage or scenario\n"
+"error, 3 infrastructure error, 130 interrupted (finished jobs are stored).\n"
+"Set NO_COLOR to turn colour off.\n");
+}
+
+static int run_parse(int argc, char **argv, struct run_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "label", required_argument, NULL, 'l' },
+		{ "timeout-scale", required_argument, NULL, 't' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	char *end;
+	int c;
+
+	o->jobs = ncpu > 0 ? (unsigned)(ncpu > 64 ? 64 : ncpu) : 1;
+	o->db_path = CLI_DEFAULT_DB;
+	o->timeout_scale = 1.0;
+	while ((c = getopt_long(argc, argv, "j:d:l:t:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			if (!cli_parse_uint("--jobs", optarg, 1, 64, &o->jobs))
+				return -1;
+			break;
+		case 'd':
+			o->db_path = optarg;
+			break;
+		case 'l':
+			o->label = optarg;
+			break;
+		case 't':
+			o->timeout_scale = strtod(optarg, &end);
+			if (*end || !(o->timeout_scale > 0 && o->timeout_scale <= 1000)) {
+				fprintf(stderr, "vmorch run: --timeout-scale: expected a number "
+					"in (0, 1000], got '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'h':
+			run_usage(stdout);
+			exit(EXIT_OK);
+		default:
+			run_usage(stderr);
+			return -1;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "vmorch run: no scenario file given (try: vmorch run "
+			"scenarios/smoke.yaml)\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* Load and expand every file into one job list; prints the first error. */
+static int run_load(char **files, int nfiles, struct job_desc **jobs, size_t *njobs)
+{
+	struct job_desc *all = NULL;
+	size_t n = 0;
+
+	for (int i = 0; i < nfiles; i++) {
+		struct scenario *s = NULL;
+		struct job_desc *some = NULL, *grown;
+		struct verr e = { "" };
+		size_t k = 0;
+
+		if (scenario_load(files[i], &s, &e) || scenario_expand(s, &some, &k, &e)) {
+			fprintf(stderr, "%s\n", e.msg);
+			scenario_free(s);
+			job_descs_free(all, n);
+			return -1;
+		}
+		scenario_free(s);
+		grown = realloc(all, (n + k) * sizeof(*all));
+		if (!grown) {
+			fprintf(stderr, "vmorch run: out of memory\n");
+			job_descs_free(some, k);
+			job_descs_free(all, n);
+			return -1;
+		}
+		all = grown;
+		memcpy(all + n, some, k * sizeof(*all));
+		free(some);	/* the descs moved into all[]; only the array goes */
+		n += k;
+	}
+	*jobs = all;
+	*njobs = n;
+	return 0;
+}
+
+static void run_first_failure(const struct job_desc *job, const struct vm_result *r,
+			      const struct expect_outcome *out, char *why, size_t cap)
+{
+	why[0] = 0;
+	if (!r->success) {
+		snprintf(why, cap, "%s%s%s", vm_exit_kind_name(r->exit_kind),
+			 r->error[0] ? ": " : "", r->error);
+		return;
+	}
+	for (unsigned i = 0; i < job->nexpect; i++) {
+		if (out[i].passed)
+			continue;
+		if (out[i].missing)
+			snprintf(why, cap, "expect %s %s: no such counter or metric",
+				 job->expect[i].name, job->expect[i].text);
+		else
+			snprintf(why, cap, "expect %s %s: got %.17g", job->expect[i].name,
+				 job->expect[i].text, out[i].actual);
+		return;
+	}
+}
+
+static int run_on_done(void *arg, const struct job_desc *job, const struct vm_result *r)
+{
+	struct run_ctx *c = arg;
+	struct expect_outcome out[JOB_MAX_EXPECT];
+	struct summary_row *row = &c->rows[c->nrows++];
+	bool pass = r->success;
+	char why[VM_ERROR_MAX + 128];
+	int rc;
+
+	for (unsigned i = 0; i < job->nexpect; i++) {
+		expect_eval(&job->expect[i], r, &out[i]);
+		pass = pass && out[i].passed;
+	}
+	run_first_failure(job, r, out, why, sizeof(why));
+	rc = db_store_result(c->db, c->run_id, job, c->host, r, out, pass, NULL, &c->err);
+	if (rc) {
+		c->store_rc = rc;
+		return rc;
+	}
+	*row = (struct summary_row){ .job = job, .pass = pass, .kind = r->exit_kind,
+				     .wall_us = r->wall_us };
+	for (uint32_t i = 0; i < r->ndisks; i++) {
+		row->reads += r->disk[i].reads_completed;
+		row->writes += r->disk[i].writes_completed;
+		row->errors += r->disk[i].io_errors;
+	}
+	if (!pass)
+		c->failed++;
+	progress_job_done(&c->pg, job, r, pass, why);
+	return 0;
+}
+
+static void run_on_progress(void *arg, const struct pool_progress *p)
+{
+	struct run_ctx *c = arg;
+
+	progress_update(&c->pg, p);
+}
+
+static void run_summary(struct run_ctx *c, size_t njobs, double secs, const char *db_path,
+			bool interrupted)
+{
+	FILE *f = c->pg.out;
+	bool table = c->nrows <= SUMMARY_TABLE_MAX;
+
+	fprintf(f, "\n%-44s %-7s %-12s %8s %9s %9s %9s\n", "job", "verdict", "exit",
+		"wall", "reads", "writes", "io_errors");
+	for (size_t i = 0; i < c->nrows; i++) {
+		const struct summary_row *r = &c->rows[i];
+
+		if (!table && r->pass)
+			continue;
+		fprintf(f, "%-44s %s%-7s%s %-12s %7.2fs %9llu %9llu %9llu\n",
+			r->job->spec.name, progress_color(&c->pg, r->pass),
+			r->pass ? "pass" : "FAIL", progress_reset(&c->pg),
+			vm_exit_kind_name(r->kind), (double)r->wall_us / 1e6,
+			(unsigned long long)r->reads, (unsigned long long)r->writes,
+			(unsigned long long)r->errors);
+	}
+	if (!table)
+		fprintf(f, "(%zu passing jobs not listed)\n", c->nrows - c->failed);
+	fprintf(f, "\nrun %lld: %zu of %zu jobs ran, %zu passed, %zu failed in %.1f s%s\n",
+		(long long)c->run_id, c->nrows, njobs, c->nrows - c->failed, c->failed,
+		secs, interrupted ? " (interrupted)" : "");
+	fprintf(f, "results: %s (vmorch show %lld)\n", db_path, (long long)c->run_id);
+}
+
+static char *run_command_line(int argc, char **argv)
+{
+	size_t len = 1;
+	char *s;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = calloc(1, len + 8);
+	if (!s)
+		return NULL;
+	strcpy(s, "vmorch");
+	for (int i = 0; i < argc; i++) {
+		strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
+static int run_begin(struct run_ctx *c, const struct run_opts *o, int argc, char **argv,
+		     char **files, int nfiles, size_t njobs)
+{
+	struct db_run_file *rf = calloc((size_t)nfiles, sizeof(*rf));
+	char (*hex)[65] = calloc((size_t)nfiles, sizeof(*hex));
+	char *cmdline = run_command_line(argc, argv);
+	struct db_run_info info = {
+		.label = o->label, .host = c->host, .vmorch_version = PACKAGE_VERSION,
+		.command_line = cmdline, .nfiles = (unsigned)nfiles, .files = rf,
+		.jobs_total = (unsigned)njobs,
+	};
+	int rc = -ENOMEM;
+
+	if (!rf || !hex || !cmdline)
+		goto out;
+	for (int i = 0; i < nfiles; i++) {
+		rc = sha256_file_hex(files[i], hex[i], &c->err);
+		if (rc)
+			goto out;
+		rf[i].path = files[i];
+		rf[i].sha256 = hex[i];
+	}
+	rc = db_run_begin(c->db, &info, &c->run_id, &c->err);
+out:
+	free(rf);
+	free(hex);
+	free(cmdline);
+	return rc;
+}
+
+static void run_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct pool_opts po = { .grace_ms = 2000, .stall_ms = 10000 };
+	struct pool_ops ops = { .done = run_on_done, .progress = run_on_progress };
+	struct run_ctx c = { .run_id = -1 };
+	struct job_desc *jobs = NULL;
+	struct run_opts o = { 0 };
+	char worker[4096];
+	uint64_t t0;
+	size_t njobs = 0;
+	int rc, status = EXIT_INFRA;
+
+	if (run_parse(argc, argv, &o))
+		return EXIT_USAGE;
+	if (run_load(argv + optind, argc - optind, &jobs, &njobs))
+		return EXIT_USAGE;
+	progress_init(&c.pg, stdout, o.quiet);
+	if (gethostname(c.host, sizeof(c.host) - 1))
+		strcpy(c.host, "localhost");
+	c.rows = calloc(njobs ? njobs : 1, sizeof(*c.rows));
+	if (!c.rows || db_open(o.db_path, &c.db, &c.err)) {
+		fprintf(stderr, "vmorch run: %s\n", c.rows ? c.err.msg : "out of memory");
+		goto out;
+	}
+	if (run_begin(&c, &o, argc, argv, argv + optind, argc - optind, njobs)) {
+		fprintf(stderr, "vmorch run: %s\n", c.err.msg);
+		goto out;
+	}
+	po.max_jobs = o.jobs;
+	po.timeout_scale = o.timeout_scale;
+	po.worker_path = pool_find_worker(worker, sizeof(worker));
+	run_signals();
+	t0 = shm_now_ns();
+	rc = pool_run(&po, jobs, njobs, &ops, &c, &run_interrupted, &c.err);
+	progress_end(&c.pg);
+	if (rc < 0) {
+		fprintf(stderr, "vmorch run: %s%s%s\n", c.err.msg,
+			c.store_rc ? ": " : "", c.store_rc ? strerror(-c.store_rc) : "");
+		db_run_end(c.db, c.run_id, DB_RUN_ERROR, NULL);
+		goto out;
+	}
+	if (rc == 1 || run_interrupted) {
+		db_run_end(c.db, c.run_id, DB_RUN_INTERRUPTED, NULL);
+		status = EXIT_INTERRUPTED;
+	} else {
+		db_run_end(c.db, c.run_id, c.failed ? DB_RUN_FAILED : DB_RUN_PASSED, NULL);
+		status = c.failed ? EXIT_FAILED : EXIT_OK;
+	}
+	run_summary(&c, njobs, (double)(shm_now_ns() - t0) / 1e9, o.db_path,
+		    status == EXIT_INTERRUPTED);
+out:
+	if (c.db)
+		db_close(c.db);
+	job_descs_free(jobs, njobs);
+	free(c.rows);
+	return status;
+}

@@ -1,0 +1,155 @@
+/*
+ * cmd_runs.c - `vmorch runs` and `vmorch show RUN`: the stored runs, as a
+ * table or as JSON.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "orchestrator/cli.h"
+#include "orchestrator/db.h"
+#include "orchestrator/db_query.h"
+
+struct query_opts {
+	const char *db_path;
+	bool json;
+	unsigned limit;
+};
+
+static int query_parse(int argc, char **argv, struct query_opts *o,
+		       void (*usage)(FILE *), bool with_limit)
+{
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "limit", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	o->db_path = CLI_DEFAULT_DB;
+	while ((c = getopt_long(argc, argv, "d:n:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			o->db_path = optarg;
+			break;
+		case 'J':
+			o->json = true;
+			break;
+		case 'n':
+			if (!with_limit) {
+				usage(stderr);
+				return -1;
+			}
+			if (!cli_parse_uint("--limit", optarg, 1, 1000000, &o->limit))
+				return -1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(EXIT_OK);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int print_json(json_t *doc)
+{
+	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	json_decref(doc);
+	if (!text)
+		return EXIT_INFRA;
+	printf("%s\n", text);
+	free(text);
+	return EXIT_OK;
+}
+
+static void runs_usage(FILE *f)
+{
+	fprintf(f, "Usage: vmorch runs [--db PATH] [--limit N] [--json]\n\n"
+		"List stored runs, newest first.\n\n"
+		"  -d, --db PATH   result database (default " CLI_DEFAULT_DB ")\n"
+		"  -n, --limit N   at most N runs\n"
+		"      --json      machine-readable output\n");
+}
+
+int cmd_runs(int argc, char **argv)
+{
+	struct query_opts o = { 0 };
+	struct verr e = { "" };
+	struct db *db;
+	int status = EXIT_OK;
+
+	if (query_parse(argc, argv, &o, runs_usage, true))
+		return EXIT_USAGE;
+	if (optind < argc) {
+		fprintf(stderr, "vmorch runs: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (db_open(o.db_path, &db, &e)) {
+		fprintf(stderr, "vmorch runs: %s\n", e.msg);
+		return EXIT_INFRA;
+	}
+	if (o.json) {
+		json_t *doc = db_runs_json(db, o.limit, &e);
+
+		status = doc ? print_json(doc) : EXIT_INFRA;
+	} else if (db_runs_print(db, stdout, o.limit, &e)) {
+		status = EXIT_INFRA;
+	}
+	if (status)
+		fprintf(stderr, "vmorch runs: %s\n", e.msg);
+	db_close(db);
+	return status;
+}
+
+static void show_usage(FILE *f)
+{
+	fprintf(f, "Usage: vmorch show [--db PATH] [--json] RUN\n\n"
+		"Show one run: its jobs, verdicts, counters and failed expectations.\n"
+		"RUN is a run id, a label (its newest run), `last` or `last~N`.\n\n"
+		"  -d, --db PATH   result database (default " CLI_DEFAULT_DB ")\n"
+		"      --json      machine-readable output\n");
+}
+
+int cmd_show(int argc, char **argv)
+{
+	struct query_opts o = { 0 };
+	struct verr e = { "" };
+	struct db *db;
+	int64_t id;
+	int rc, status = EXIT_OK;
+
+	if (query_parse(argc, argv, &o, show_usage, false))
+		return EXIT_USAGE;
+	if (optind + 1 != argc) {
+		fprintf(stderr, "vmorch show: expected exactly one RUN (an id, a label, "
+			"last or last~N)\n");
+		return EXIT_USAGE;
+	}
+	if (db_open(o.db_path, &db, &e)) {
+		fprintf(stderr, "vmorch show: %s\n", e.msg);
+		return EXIT_INFRA;
+	}
+	rc = db_run_resolve(db, argv[optind], &id, &e);
+	if (rc) {
+		fprintf(stderr, "vmorch show: %s\n", e.msg);
+		db_close(db);
+		return EXIT_USAGE;
+	}
+	if (o.json) {
+		json_t *doc = db_run_show_json(db, id, &e);
+
+		status = doc ? print_json(doc) : EXIT_INFRA;
+	} else if (db_run_show_print(db, id, stdout, &e)) {
+		status = EXIT_INFRA;
+	}
+	if (status)
+		fprintf(stderr, "vmorch show: %s\n", e.msg);
+	db_close(db);
+	return status;
+}

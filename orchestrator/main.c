@@ -1,0 +1,73 @@
+/*
+ * main.c - the vmorch command: a table of subcommands, each in its own
+ * cmd_*.c file.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "orchestrator/cli.h"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "run", cmd_run, "run scenario files and store the results" },
+	{ "validate", cmd_validate, "check scenario files without running them" },
+	{ "runs", cmd_runs, "list stored runs" },
+	{ "show", cmd_show, "show one run's jobs and verdicts" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: vmorch COMMAND [OPTIONS] [ARGS]\n\n"
+		"Run device tests in KVM virtual machines and compare runs.\n\n"
+		"Commands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n`vmorch COMMAND --help` describes a command.  "
+		"Scenario format: doc/scenario.md.\n");
+}
+
+bool cli_parse_uint(const char *opt, const char *arg, unsigned min, unsigned max,
+		    unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	v = strtoul(arg, &end, 10);
+	if (!*arg || *end || arg[0] == '-' || v < min || v > max) {
+		fprintf(stderr, "vmorch: %s: expected an integer in %u..%u, got '%s'\n",
+			opt, min, max, arg);
+		return false;
+	}
+	*out = (unsigned)v;
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		printf("vmorch %s\n", PACKAGE_VERSION);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "vmorch: unknown command '%s' (try vmorch --help)\n", argv[1]);
+	return EXIT_USAGE;
+}

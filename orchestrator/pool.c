@@ -1,0 +1,490 @@
+/*
+ * pool.c - the supervised pool of vmm-worker processes (see pool.h).
+ *
+ * One thread, one loop: start workers up to the limit, then sleep in poll()
+ * on a signalfd (SIGCHLD, SIGINT, SIGTERM) and the workers' stderr pipes
+ * for at most 100 ms; on each wake reap the exited, enforce deadlines and
+ * heartbeats, and report progress.  A worker's counters live in its shm
+ * region, so a crash or a kill loses none of them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "orchestrator/pool.h"
+
+#define POOL_TICK_MS	100
+#define POOL_ERR_MAX	2048
+
+enum kill_reason { KILL_NONE = 0, KILL_TIMEOUT, KILL_STALL, KILL_INTERRUPT };
+
+struct slot {
+	const struct job_desc *job;
+	pid_t pid;
+	struct shm_map shm;
+	int err_fd;
+	char err[POOL_ERR_MAX];
+	size_t err_len;
+	uint64_t start_ms;
+	uint64_t deadline_ms;
+	uint64_t term_ms;		/* when SIGTERM went out, 0 if not */
+	enum kill_reason why;
+};
+
+struct pool {
+	const struct pool_opts *o;
+	const struct pool_ops *ops;
+	void *ctx;
+	struct slot *slot;
+	struct pool_progress prog;
+	uint64_t done_ops, done_bytes;	/* totals of finished jobs */
+	uint64_t start_ms;
+	int sig_fd;
+	sigset_t old_mask;
+};
+
+static uint64_t now_ms(void)
+{
+	return shm_now_ns() / 1000000ULL;
+}
+
+const char *pool_find_worker(char *buf, size_t cap)
+{
+	static const char *const rel[] = { "vmm-worker", "../vmm-worker/vmm-worker" };
+	char exe[PATH_MAX];
+	ssize_t n;
+	char *slash;
+	const char *env = getenv("VMORCH_WORKER");
+
+	if (env && *env) {
+		snprintf(buf, cap, "%s", env);
+		return buf;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = 0;
+		slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = 0;
+			for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+				snprintf(buf, cap, "%s/%s", exe, rel[i]);
+				if (access(buf, X_OK) == 0)
+					return buf;
+			}
+		}
+	}
+	snprintf(buf, cap, "vmm-worker");	/* execvp searches $PATH */
+	return buf;
+}
+
+/* ---- starting ---- */
+
+static void child_exec(const struct pool *p, struct slot *s, int in_fd, int err_fd)
+{
+	char fdarg[16];
+
+	/* Our own group: a terminal's Ctrl-C reaches the orchestrator only. */
+	setpgid(0, 0);
+	sigprocmask(SIG_SETMASK, &p->old_mask, NULL);
+	dup2(in_fd, 0);
+	dup2(err_fd, 2);
+	fcntl(s->shm.fd, F_SETFD, 0);	/* the one region this worker inherits */
+	snprintf(fdarg, sizeof(fdarg), "%d", s->shm.fd);
+	execlp(p->o->worker_path, "vmm-worker", "--job", "-", "--shm-fd", fdarg,
+	       (char *)NULL);
+	dprintf(2, "cannot run %s: %s\n", p->o->worker_path, strerror(errno));
+	_exit(127);
+}
+
+/* The job as the worker sees it: its timeout scaled by --timeout-scale. */
+static char *slot_job_text(const struct pool *p, const struct job_desc *job)
+{
+	struct job_spec spec = job->spec;
+	double t = (double)spec.timeout_ms * p->o->timeout_scale;
+
+	spec.timeout_ms = t < 1 ? 1 : (uint64_t)t;
+	return job_spec_encode(&spec);
+}
+
+static int slot_start(struct pool *p, struct slot *s, const struct job_desc *job,
+		      struct verr *e)
+{
+	int in[2] = { -1, -1 }, err[2] = { -1, -1 };
+	char *text = NULL;
+	size_t len;
+	int rc = -EIO;
+
+	memset(s, 0, sizeof(*s));
+	s->shm.fd = s->err_fd = -1;
+	s->job = job;
+	if (shm_create(&s->shm, e))
+		return -EIO;
+	fcntl(s->shm.fd, F_SETFD, FD_CLOEXEC);	/* other workers must not inherit it */
+	text = slot_job_text(p, job);
+	if (!text || pipe2(in, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
+		verr_set(e, "cannot prepare job %s: %s", job->spec.name, strerror(errno));
+		goto fail;
+	}
+	s->start_ms = now_ms();
+	s->deadline_ms = s->start_ms + (uint64_t)((double)job->spec.timeout_ms *
+						  p->o->timeout_scale) + p->o->grace_ms;
+	s->pid = fork();
+	if (s->pid < 0) {
+		verr_set(e, "fork: %s", strerror(errno));
+		goto fail;
+	}
+	if (s->pid == 0)
+		child_exec(p, s, in[0], err[1]);
+	close(in[0]);
+	close(err[1]);
+	/* A job is a few KiB: it fits in the pipe, the write cannot block. */
+	len = strlen(text);
+	if (write(in[1], text, len) != (ssize_t)len) {
+		/* The worker will report a truncated job itself. */
+	}
+	close(in[1]);
+	free(text);
+	s->err_fd = err[0];
+	fcntl(s->err_fd, F_SETFL, O_NONBLOCK);
+	return 0;
+fail:
+	free(text);
+	for (int i = 0; i < 2; i++) {
+		if (in[i] >= 0)
+			close(in[i]);
+		if (err[i] >= 0)
+			close(err[i]);
+	}
+	shm_unmap(&s->shm);
+	return rc;
+}
+
+/* ---- finishing ---- */
+
+static void slot_drain_stderr(struct slot *s)
+{
+	char buf[512];
+	ssize_t n;
+
+	while (s->err_fd >= 0 && (n = read(s->err_fd, buf, sizeof(buf))) > 0) {
+		/* Keep the tail (buf is smaller than err): the last words explain. */
+		if (s->err_len + (size_t)n >= sizeof(s->err)) {
+			size_t drop = s->err_len + (size_t)n - (sizeof(s->err) - 1);
+
+			memmove(s->err, s->err + drop, s->err_len - drop);
+			s->err_len -= drop;
+		}
+		memcpy(s->err + s->err_len, buf, (size_t)n);
+		s->err_len += (size_t)n;
+		s->err[s->err_len] = 0;
+	}
+}
+
+/* Counters straight from the region: what a dead worker leaves behind. */
+static void slot_counters(const struct slot *s, struct vm_result *r)
+{
+	uint32_t n = atomic_load(&s->shm.r->ndisks);
+
+	if (n > s->job->spec.ndisks)	/* never trust a count a worker wrote */
+		n = s->job->spec.ndisks;
+	r->ndisks = n;
+	for (uint32_t i = 0; i < n; i++)
+		shm_snapshot_disk(s->shm.r, i, &r->disk[i]);
+}
+
+static void last_line(const char *text, char *out, size_t cap)
+{
+	size_t len = strlen(text);
+	const char *start;
+
+	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+		len--;
+	start = text + len;
+	while (start > text && start[-1] != '\n')
+		start--;
+	snprintf(out, cap, "%.*s", (int)(text + len - start), start);
+}
+
+static void slot_result(struct slot *s, int status, struct vm_result *r)
+{
+	struct verr e = { "" };
+	char why[VM_ERROR_MAX + 1];
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = shm_read_result(s->shm.r, r, &e);
+	if (rc == 1 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return;
+	memset(r, 0, sizeof(*r));
+	slot_counters(s, r);
+	r->wall_us = (now_ms() - s->start_ms) * 1000;
+	last_line(s->err, why, sizeof(why));
+	if (WIFSIGNALED(status)) {
+		int sig = WTERMSIG(status);
+
+		r->exit_code = sig;
+		r->exit_kind = s->why == KILL_TIMEOUT ? VM_EXIT_TIMEOUT :
+			       s->why == KILL_STALL ? VM_EXIT_STALLED : VM_EXIT_CRASHED;
+		snprintf(r->error, sizeof(r->error), "%s: worker killed by signal %d (%s)",
+			 s->why == KILL_TIMEOUT ? "timeout" :
+			 s->why == KILL_STALL ? "heartbeat stalled" : "crashed",
+			 sig, strsignal(sig));
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+		r->exit_kind = VM_EXIT_VMM_ERROR;
+		r->exit_code = WEXITSTATUS(status);
+		snprintf(r->error, sizeof(r->error), "worker exited with status %d: %.400s",
+			 WEXITSTATUS(status), why[0] ? why : "(no message)");
+	} else {
+		r->exit_kind = VM_EXIT_VMM_ERROR;
+		snprintf(r->error, sizeof(r->error), "worker gave no valid result: %.400s",
+			 rc < 0 ? e.msg : "result slot empty");
+	}
+}
+
+static void slot_release(struct slot *s)
+{
+	if (s->err_fd >= 0)
+		close(s->err_fd);
+	shm_unmap(&s->shm);
+	s->err_fd = -1;
+	s->job = NULL;
+	s->pid = 0;
+}
+
+static uint64_t snapshot_ops(const struct vblk_snapshot *d)
+{
+	return d->reads_completed + d->writes_completed + d->flushes_completed;
+}
+
+static int slot_finish(struct pool *p, struct slot *s, int status)
+{
+	struct vm_result *r = malloc(sizeof(*r));
+	int rc = 0;
+
+	slot_drain_stderr(s);
+	if (!r)
+		return -ENOMEM;
+	slot_result(s, status, r);
+	for (uint32_t i = 0; i < r->ndisks; i++) {
+		p->done_ops += snapshot_ops(&r->disk[i]);
+		p->done_bytes += r->disk[i].bytes_read + r->disk[i].bytes_written;
+	}
+	p->prog.done++;
+	if (!r->success)
+		p->prog.failed++;
+	if (s->why != KILL_INTERRUPT && p->ops->done)
+		rc = p->ops->done(p->ctx, s->job, r);
+	free(r);
+	slot_release(s);
+	return rc;
+}
+
+/* ---- supervising ---- */
+
+static void slot_supervise(const struct pool *p, struct slot *s, uint64_t now)
+{
+	uint64_t hb = atomic_load(&s->shm.r->heartbeat_ns) / 1000000ULL;
+	uint64_t alive_ms = now - s->start_ms;
+
+	if (s->term_ms && now - s->term_ms >= p->o->grace_ms) {
+		kill(s->pid, SIGKILL);
+		return;
+	}
+	if (s->term_ms)
+		return;
+	if (now >= s->deadline_ms) {
+		s->why = KILL_TIMEOUT;
+		s->term_ms = now;
+		kill(s->pid, SIGTERM);
+		return;
+	}
+	/* A worker beats every 100 ms; silence for stall_ms means it is stuck. */
+	if (alive_ms > p->o->stall_ms &&
+	    (hb ? now - hb : alive_ms) > p->o->stall_ms &&
+	    shm_get_state(s->shm.r) != SHM_STATE_EXITED) {
+		s->why = KILL_STALL;
+		s->term_ms = now;
+		kill(s->pid, SIGKILL);
+	}
+}
+
+static void pool_report(struct pool *p)
+{
+	uint64_t ops = p->done_ops, bytes = p->done_bytes;
+	struct vblk_snapshot d;
+
+	p->prog.running = 0;
+	for (unsigned i = 0; i < p->o->max_jobs; i++) {
+		const struct slot *s = &p->slot[i];
+
+		if (!s->pid)
+			continue;
+		p->prog.running++;
+		for (uint32_t k = 0; k < s->job->spec.ndisks; k++) {
+			shm_snapshot_disk(s->shm.r, k, &d);
+			ops += snapshot_ops(&d);
+			bytes += d.bytes_read + d.bytes_written;
+		}
+	}
+	p->prog.ops = ops;
+	p->prog.bytes = bytes;
+	p->prog.elapsed_ms = now_ms() - p->start_ms;
+	if (p->ops->progress)
+		p->ops->progress(p->ctx, &p->prog);
+}
+
+static int pool_reap(struct pool *p)
+{
+	int status, rc = 0;
+
+	for (unsigned i = 0; i < p->o->max_jobs; i++) {
+		struct slot *s = &p->slot[i];
+
+		if (!s->pid || waitpid(s->pid, &status, WNOHANG) != s->pid)
+			continue;
+		rc = slot_finish(p, s, status);
+		if (rc)
+			break;
+		pool_report(p);
+	}
+	return rc;
+}
+
+static void pool_wait_events(struct pool *p)
+{
+	struct pollfd pfd[1 + 64];
+	struct signalfd_siginfo si;
+	nfds_t n = 0;
+
+	pfd[n++] = (struct pollfd){ .fd = p->sig_fd, .events = POLLIN };
+	for (unsigned i = 0; i < p->o->max_jobs && n < 65; i++)
+		if (p->slot[i].pid && p->slot[i].err_fd >= 0)
+			pfd[n++] = (struct pollfd){ .fd = p->slot[i].err_fd, .events = POLLIN };
+	if (poll(pfd, n, POOL_TICK_MS) <= 0)
+		return;
+	while (read(p->sig_fd, &si, sizeof(si)) == sizeof(si))
+		;	/* SIGCHLD and friends: the loop looks at everything anyway */
+	for (unsigned i = 0; i < p->o->max_jobs; i++)
+		if (p->slot[i].pid)
+			slot_drain_stderr(&p->slot[i]);
+}
+
+/* Stop everything that runs: SIGTERM, a grace period, then SIGKILL. */
+static void pool_stop_all(struct pool *p)
+{
+	uint64_t end = now_ms() + p->o->grace_ms;
+	int status;
+
+	for (unsigned i = 0; i < p->o->max_jobs; i++) {
+		if (p->slot[i].pid) {
+			p->slot[i].why = KILL_INTERRUPT;
+			kill(p->slot[i].pid, SIGTERM);
+		}
+	}
+	for (;;) {
+		unsigned alive = 0;
+
+		for (unsigned i = 0; i < p->o->max_jobs; i++) {
+			struct slot *s = &p->slot[i];
+
+			if (!s->pid)
+				continue;
+			if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+				slot_release(s);
+				continue;
+			}
+			alive++;
+			if (now_ms() >= end)
+				kill(s->pid, SIGKILL);
+		}
+		if (!alive)
+			break;
+		usleep(10000);
+	}
+}
+
+static int pool_setup(struct pool *p, struct verr *e)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, &p->old_mask);
+	p->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (p->sig_fd < 0) {
+		verr_set(e, "signalfd: %s", strerror(errno));
+		return -errno;
+	}
+	p->slot = calloc(p->o->max_jobs, sizeof(*p->slot));
+	if (!p->slot) {
+		verr_set(e, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int pool_run(const struct pool_opts *o, const struct job_desc *jobs, size_t njobs,
+	     const struct pool_ops *ops, void *ctx,
+	     volatile sig_atomic_t *interrupted, struct verr *e)
+{
+	struct pool p = { .o = o, .ops = ops, .ctx = ctx, .sig_fd = -1 };
+	size_t next = 0;
+	int rc;
+
+	if (o->max_jobs == 0 || o->max_jobs > 64) {
+		verr_set(e, "--jobs must be 1..64");
+		return -EINVAL;
+	}
+	p.prog.total = njobs;
+	p.start_ms = now_ms();
+	rc = pool_setup(&p, e);
+	if (rc)
+		goto out;
+	while (next < njobs || p.prog.running) {
+		uint64_t now;
+
+		if (*interrupted) {
+			pool_stop_all(&p);
+			rc = 1;
+			goto out;
+		}
+		for (unsigned i = 0; i < o->max_jobs && next < njobs; i++) {
+			if (p.slot[i].pid)
+				continue;
+			rc = slot_start(&p, &p.slot[i], &jobs[next], e);
+			if (rc) {
+				pool_stop_all(&p);
+				goto out;
+			}
+			next++;
+			p.prog.started++;
+		}
+		pool_report(&p);
+		pool_wait_events(&p);
+		rc = pool_reap(&p);
+		if (rc) {
+			verr_set(e, "storing a result failed; stopping");
+			pool_stop_all(&p);
+			goto out;
+		}
+		now = now_ms();
+		for (unsigned i = 0; i < o->max_jobs; i++)
+			if (p.slot[i].pid)
+				slot_supervise(&p, &p.slot[i], now);
+		pool_report(&p);
+	}
+	rc = 0;
+out:
+	if (p.sig_fd >= 0)
+		close(p.sig_fd);
+	sigprocmask(SIG_SETMASK, &p.old_mask, NULL);
+	free(p.slot);
+	return rc;
+}

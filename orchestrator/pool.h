@@ -1,0 +1,55 @@
+/*
+ * pool.h - running jobs: one vmm-worker process per job (fork + exec, its
+ * shm region passed as an inherited fd), at most N at once, supervised for
+ * timeouts, crashes and stalled heartbeats.  The caller stores each result
+ * as it finishes.
+ */
+#ifndef VMORCH_POOL_H
+#define VMORCH_POOL_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/shm.h"
+#include "common/verr.h"
+#include "common/vm_result.h"
+#include "orchestrator/jobdesc.h"
+
+struct pool_opts {
+	unsigned max_jobs;		/* workers at once, >= 1 */
+	const char *worker_path;	/* vmm-worker executable */
+	double timeout_scale;		/* multiplies each job's timeout */
+	unsigned grace_ms;		/* SIGTERM -> SIGKILL, and slack after a timeout */
+	unsigned stall_ms;		/* heartbeat older than this: stalled */
+};
+
+/* Live totals for a progress display. */
+struct pool_progress {
+	size_t total, started, done, failed, running;
+	uint64_t ops;			/* reads + writes + flushes, all disks, all jobs */
+	uint64_t bytes;			/* bytes read + written */
+	uint64_t elapsed_ms;
+};
+
+struct pool_ops {
+	/* A job finished (any verdict); @r is complete.  Non-zero stops the pool. */
+	int (*done)(void *ctx, const struct job_desc *job, const struct vm_result *r);
+	/* Called about 10 times a second and after each finished job. */
+	void (*progress)(void *ctx, const struct pool_progress *p);
+};
+
+/*
+ * Run @jobs.  Returns 0 when every job ran to a result, 1 when
+ * *@interrupted became non-zero (workers were stopped, their results not
+ * reported), negative with @e set on an infrastructure failure.
+ */
+int pool_run(const struct pool_opts *o, const struct job_desc *jobs, size_t njobs,
+	     const struct pool_ops *ops, void *ctx,
+	     volatile sig_atomic_t *interrupted, struct verr *e);
+
+/* Find the vmm-worker next to @argv0's executable, in the build tree, or $PATH. */
+const char *pool_find_worker(char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,137 @@
+/*
+ * progress.c - live progress for `vmorch run` (see progress.h).  Honours
+ * NO_COLOR (https://no-color.org) and --quiet; never draws on a non-TTY.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "orchestrator/progress.h"
+
+#define BAR_WIDTH	24
+#define REDRAW_MS	100
+
+void progress_init(struct progress *pg, FILE *out, bool quiet)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	memset(pg, 0, sizeof(*pg));
+	pg->out = out;
+	pg->quiet = quiet;
+	pg->tty = isatty(fileno(out));
+	pg->color = pg->tty && !(nc && *nc);
+}
+
+void progress_human(double v, char *buf, size_t cap)
+{
+	static const char suffix[] = " kMGTP";
+	int i = 0;
+
+	while (v >= 1000 && i < 5) {
+		v /= 1000;
+		i++;
+	}
+	if (i == 0)
+		snprintf(buf, cap, "%.0f", v);
+	else
+		snprintf(buf, cap, "%.1f%c", v, suffix[i]);
+}
+
+const char *progress_color(const struct progress *pg, bool pass)
+{
+	return pg->color ? (pass ? "\033[32m" : "\033[31m") : "";
+}
+
+const char *progress_reset(const struct progress *pg)
+{
+	return pg->color ? "\033[0m" : "";
+}
+
+static void progress_clear(struct progress *pg)
+{
+	if (pg->bar_shown) {
+		fputs("\r\033[K", pg->out);
+		pg->bar_shown = false;
+	}
+}
+
+static void progress_rates(struct progress *pg, const struct pool_progress *p)
+{
+	uint64_t dt = p->elapsed_ms - pg->last_ms;
+	double iops, bps;
+
+	if (dt < 250)
+		return;
+	iops = (double)(p->ops - pg->last_ops) * 1000.0 / (double)dt;
+	bps = (double)(p->bytes - pg->last_bytes) * 1000.0 / (double)dt;
+	/* Smooth over about a second so the figures are readable. */
+	pg->iops = pg->last_ms ? 0.7 * pg->iops + 0.3 * iops : iops;
+	pg->bps = pg->last_ms ? 0.7 * pg->bps + 0.3 * bps : bps;
+	pg->last_ops = p->ops;
+	pg->last_bytes = p->bytes;
+	pg->last_ms = p->elapsed_ms;
+}
+
+static void progress_draw(struct progress *pg, const struct pool_progress *p)
+{
+	unsigned fill = p->total ? (unsigned)(p->done * BAR_WIDTH / p->total) : 0;
+	char bar[BAR_WIDTH + 1], iops[16], bps[16], eta[32] = "";
+
+	for (unsigned i = 0; i < BAR_WIDTH; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[BAR_WIDTH] = 0;
+	progress_human(pg->iops, iops, sizeof(iops));
+	progress_human(pg->bps, bps, sizeof(bps));
+	if (p->done && p->done < p->total) {
+		uint64_t left = p->elapsed_ms * (p->total - p->done) / p->done / 1000;
+
+		snprintf(eta, sizeof(eta), "  ETA %llu:%02llu",
+			 (unsigned long long)(left / 60), (unsigned long long)(left % 60));
+	}
+	fprintf(pg->out, "\r\033[K[%s] %zu/%zu jobs  %s%zu failed%s  %s IOPS  %sB/s%s",
+		bar, p->done, p->total, p->failed ? progress_color(pg, false) : "",
+		p->failed, p->failed ? progress_reset(pg) : "", iops, bps, eta);
+	fflush(pg->out);
+	pg->bar_shown = true;
+}
+
+void progress_update(struct progress *pg, const struct pool_progress *p)
+{
+	progress_rates(pg, p);
+	if (!pg->tty || pg->quiet)
+		return;
+	if (p->elapsed_ms - pg->last_draw_ms < REDRAW_MS && p->done < p->total)
+		return;
+	pg->last_draw_ms = p->elapsed_ms;
+	progress_draw(pg, p);
+}
+
+void progress_job_done(struct progress *pg, const struct job_desc *job,
+		       const struct vm_result *r, bool pass, const char *why)
+{
+	uint64_t reads = 0, writes = 0, errors = 0;
+
+	if (pg->quiet && pass)
+		return;
+	for (uint32_t i = 0; i < r->ndisks; i++) {
+		reads += r->disk[i].reads_completed;
+		writes += r->disk[i].writes_completed;
+		errors += r->disk[i].io_errors;
+	}
+	progress_clear(pg);
+	fprintf(pg->out, "%s%s%s %-40s %-12s %7.2fs  reads=%llu writes=%llu io_errors=%llu",
+		progress_color(pg, pass), pass ? "PASS" : "FAIL", progress_reset(pg),
+		job->spec.name, vm_exit_kind_name(r->exit_kind),
+		(double)r->wall_us / 1e6, (unsigned long long)reads,
+		(unsigned long long)writes, (unsigned long long)errors);
+	if (!pass && why && *why)
+		fprintf(pg->out, "\n       %s", why);
+	fputc('\n', pg->out);
+	fflush(pg->out);
+}
+
+void progress_end(struct progress *pg)
+{
+	progress_clear(pg);
+	fflush(pg->out);
+}
