@@ -21,25 +21,52 @@
 #define CR0_ET		(1ULL << 4)
 
 /*
+ * The hypervisor timing leaf (VMware's convention, which KVM guests read):
+ * eax = TSC kHz, ebx = local APIC timer kHz (KVM's runs at 1 GHz).  With it
+ * a guest needs no PIT calibration, and the built-in guest's cycle counts
+ * turn into seconds.
+ */
+#define CPUID_TIMING_LEAF 0x40000010
+
+static void cpuid_add_timing(struct kvm_cpuid2 *c, uint32_t tsc_khz)
+{
+	struct kvm_cpuid_entry2 *ent;
+
+	if (!tsc_khz || c->nent >= CPUID_MAX_ENTRIES)
+		return;
+	for (uint32_t i = 0; i < c->nent; i++)
+		if (c->entries[i].function == 0x40000000 &&
+		    c->entries[i].eax < CPUID_TIMING_LEAF)
+			c->entries[i].eax = CPUID_TIMING_LEAF;
+	ent = &c->entries[c->nent++];
+	memset(ent, 0, sizeof(*ent));
+	ent->function = CPUID_TIMING_LEAF;
+	ent->eax = tsc_khz;
+	ent->ebx = 1000000;
+}
+
+/*
  * Give the vCPU what KVM supports, with its own APIC ID in leaf 1 and in
  * the x2APIC topology leaf, so an SMP guest tells its CPUs apart.
  */
 static int vcpu_set_cpuid(struct vcpu *v, struct verr *e)
 {
 	struct kvm_cpuid2 *c;
-	int rc = 0;
+	int tsc_khz, rc = 0;
 
 	c = calloc(1, sizeof(*c) + CPUID_MAX_ENTRIES * sizeof(c->entries[0]));
 	if (!c) {
 		verr_set(e, "out of memory");
 		return -ENOMEM;
 	}
-	c->nent = CPUID_MAX_ENTRIES;
+	c->nent = CPUID_MAX_ENTRIES - 1;	/* room for the timing leaf */
 	if (ioctl(v->vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) < 0) {
 		rc = -errno;
 		verr_set(e, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
 		goto out;
 	}
+	tsc_khz = ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
+	cpuid_add_timing(c, tsc_khz > 0 ? (uint32_t)tsc_khz : 0);
 	for (uint32_t i = 0; i < c->nent; i++) {
 		struct kvm_cpuid_entry2 *ent = &c->entries[i];
 
