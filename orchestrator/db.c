@@ -273,8 +273,14 @@ static int db_configure(struct db *db, struct verr *e)
 		return db_errno(rc);
 	}
 	sqlite3_finalize(st);
+	/*
+	 * mmap: history over a 1M-result database touches ~10k scattered
+	 * pages; reading them through mmap instead of pread() took it from
+	 * 56 ms to 27 ms (doc/database.md).  Only address space is reserved.
+	 */
 	return db_exec(db, "PRAGMA synchronous = NORMAL;"
-			   "PRAGMA foreign_keys = ON;", "pragmas", e);
+			   "PRAGMA foreign_keys = ON;"
+			   "PRAGMA mmap_size = 1073741824;", "pragmas", e);
 }
 
 static int db_migrate_one(struct db *db, const struct db_migration *m,
