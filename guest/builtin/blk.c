@@ -80,7 +80,8 @@ void blk_kick(struct disk *d)
 }
 
 /* Wait until the used ring may hold something: poll the index, or sleep
- * until the disk's interrupt handler ran.  Bounded by dl either way. */
+ * (ring-0 service) until the disk's interrupt stub has counted one more.
+ * Bounded by dl either way: the LAPIC timer ends every sleep. */
 int blk_wait(struct disk *d, struct deadline *dl)
 {
 	if (!d->irq_mode) {
@@ -95,17 +96,21 @@ int blk_wait(struct disk *d, struct deadline *dl)
 	if (d->vq.event_idx && vq_has_used(&d->vq))
 		return 0;	/* completed before re-arming: no interrupt will come */
 	for (;;) {
-		irq_disable();
-		if (d->irqs != d->irqs_seen) {
-			d->irqs_seen = d->irqs;
-			irq_enable();
+		uint32_t n = irq_count[d->index];
+
+		if (n != d->irqs_seen) {
+			/* Acknowledge before the caller reads the used ring, so
+			 * a completion after this raises a new edge (QEMU's
+			 * line stays high while InterruptStatus is nonzero).
+			 * Both causes go (used buffer, config change, e.g.
+			 * DEVICE_NEEDS_RESET), unread: one exit, not two. */
+			d->irqs_seen = n;
+			vmmio_irq_ack_all(d);
 			return 0;
 		}
-		if (deadline_passed(dl)) {
-			irq_enable();
+		if (deadline_passed(dl))
 			return fail("disk %u: irq timeout", d->index);
-		}
-		irq_enable_and_halt();
+		svc_wait(&irq_count[d->index], n);
 	}
 }
 

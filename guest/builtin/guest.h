@@ -6,6 +6,7 @@
 #define GUEST_GUEST_H
 
 #include "lib.h"
+#include "ring.h"
 #include "virtio.h"
 
 #define MAX_DISKS	VIRTIO_MMIO_MAX_WINDOWS
@@ -55,6 +56,7 @@ bool pattern_writes(enum pattern p);
  * the run: result line, then the debug-exit port. */
 int fail(const char *f, ...) __attribute__((format(printf, 1, 2)));
 void guest_finish(int rc) __attribute__((noreturn));
+extern bool guest_in_ring0;		/* set by the exception handler */
 
 /* mem.c: a bump allocator over the RAM above the image. */
 void mem_init(uint64_t start, uint64_t end, uint64_t ram_top);
@@ -112,8 +114,7 @@ struct disk {
 	bool indirect;
 	struct vq vq;
 	void *ring_mem;
-	volatile uint32_t irqs;		/* interrupts taken (irq.c) */
-	uint32_t irqs_seen;
+	uint32_t irqs_seen;		/* irq_count[index] at the last wake */
 	uint16_t head_slot[QUEUE_MAX];
 };
 
@@ -122,6 +123,7 @@ int vmmio_reset(struct disk *d);
 int vmmio_init(struct disk *d, uint64_t wanted);
 void vmmio_notify(struct disk *d);
 uint32_t vmmio_irq_ack(struct disk *d);
+void vmmio_irq_ack_all(struct disk *d);
 uint64_t vmmio_config_read64(struct disk *d, uint32_t off);
 
 int blk_open(struct disk *d, const struct guest_cfg *cfg);
@@ -152,10 +154,26 @@ int hostile_run(struct disk *d, const struct guest_cfg *cfg,
 		struct run_stats *st);
 void hostile_bad_insn(void);
 
-/* irq.c */
+/* irq.c; irq_count (entry.S) counts each disk's interrupts, bumped by
+ * its ring-0 stub. */
+extern volatile uint32_t irq_count[MAX_DISKS];
 void irq_init(void);
 void irq_start_controllers(void);
 void irq_route_disk(struct disk *d);
-void idt_clear(void);
+
+/* The ring-0 service (entry.S), from ring 3: SVC_WAIT sleeps until the
+ * next interrupt unless *p != v already; SVC_BAD_INSN runs int3 at CPL 0
+ * with an empty IDT; SVC_HALT stops for good. */
+void ring0_call(uint32_t fn, const volatile uint32_t *p, uint32_t v);
+
+static inline void svc_wait(const volatile uint32_t *p, uint32_t v)
+{
+	ring0_call(SVC_WAIT, p, v);
+}
+
+static inline void svc_call(uint32_t fn)
+{
+	ring0_call(fn, NULL, 0);
+}
 
 #endif

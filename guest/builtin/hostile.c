@@ -177,10 +177,10 @@ int hostile_run(struct disk *d, const struct guest_cfg *cfg,
 }
 
 /* An instruction PVM cannot emulate, with no IDT to catch it: the VMM must
- * report it (real KVM: a triple fault). */
+ * report it (real KVM: a triple fault).  At CPL 0, through the service:
+ * that is where PVM's emulator sees it. */
 void hostile_bad_insn(void)
 {
 	serial_write("vmorch-guest: hostile bad_insn: int3 without an IDT\n");
-	idt_clear();
-	__asm__ volatile("int3");
+	svc_call(SVC_BAD_INSN);
 }

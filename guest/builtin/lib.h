@@ -91,22 +91,6 @@ static inline void cpu_relax(void)
 	__asm__ volatile("pause" : : : "memory");
 }
 
-static inline void irq_disable(void)
-{
-	__asm__ volatile("cli" : : : "memory");
-}
-
-static inline void irq_enable(void)
-{
-	__asm__ volatile("sti" : : : "memory");
-}
-
-/* sti; hlt: the sti shadow makes "check, then sleep" race-free. */
-static inline void irq_enable_and_halt(void)
-{
-	__asm__ volatile("sti; hlt" : : : "memory");
-}
-
 void *memset(void *dst, int c, size_t n);
 void *memcpy(void *dst, const void *src, size_t n);
 int memcmp(const void *a, const void *b, size_t n);

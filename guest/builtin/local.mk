@@ -21,7 +21,8 @@ guest_builtin_headers = \
 	guest/builtin/guest.h \
 	guest/builtin/lib.h \
 	guest/builtin/virtio.h \
-	guest/builtin/protocol.h
+	guest/builtin/protocol.h \
+	guest/builtin/ring.h
 
 GUEST_CFLAGS = -std=gnu11 -O2 -g0 -ffreestanding -fno-builtin -nostdlib \
 	-static -fno-pic -fno-pie -no-pie -mcmodel=small -mno-red-zone \

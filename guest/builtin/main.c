@@ -33,8 +33,9 @@ struct hvm_memmap_entry {
 };
 
 extern char __image_start[], __image_end[];
-void guest_main(uint32_t start_info);
+void guest_main(uint32_t start_info) __attribute__((noreturn));
 
+bool guest_in_ring0;
 static char reason[128];
 static struct guest_cfg cfg;
 static struct run_stats stats;
@@ -73,7 +74,7 @@ void guest_finish(int rc)
 	if (!pass && !reason[0])
 		fail("unknown error");
 	for (unsigned i = 0; i < ndisks; i++)
-		irqs += disks[i].irqs;
+		irqs += irq_count[disks[i].index];
 	reason_sanitize();
 	n = fmt(line, sizeof(line),
 		GUEST_RESULT_PREFIX "{\"status\":\"%s\",\"disks\":%u,\"ops\":%lu,"
@@ -92,8 +93,12 @@ void guest_finish(int rc)
 		fmt(line + n, sizeof(line) - n, "}\n");
 	serial_write(line);
 	outl(GUEST_DEBUG_EXIT_PORT, pass ? GUEST_EXIT_PASS : GUEST_EXIT_FAIL);
-	for (;;)
-		__asm__ volatile("cli; hlt");
+	for (;;) {
+		if (guest_in_ring0)	/* an exception handler ended the run */
+			__asm__ volatile("cli; hlt");
+		else
+			svc_call(SVC_HALT);
+	}
 }
 
 /* Buffers live in the RAM region that holds the image; without a memory
@@ -200,6 +205,8 @@ static int run(const struct hvm_start_info *si)
 	return 0;
 }
 
+/* Entered from entry.S at CPL 3 (IOPL 3, IF 0): everything from here on
+ * runs in ring 3 except the interrupt stubs and the ring-0 service. */
 void guest_main(uint32_t start_info)
 {
 	irq_init();

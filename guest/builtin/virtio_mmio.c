@@ -121,6 +121,14 @@ void vmmio_notify(struct disk *d)
 	reg_write(d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 }
 
+/* Acknowledge both defined causes without reading InterruptStatus first:
+ * one register access instead of two (each is an exit to the VMM). */
+void vmmio_irq_ack_all(struct disk *d)
+{
+	reg_write(d, VIRTIO_MMIO_INTERRUPT_ACK,
+		  VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG);
+}
+
 uint32_t vmmio_irq_ack(struct disk *d)
 {
 	uint32_t st = reg_read(d, VIRTIO_MMIO_INTERRUPT_STATUS);
