@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "vmm-worker/coalesced.h"
 #include "vmm-worker/ports.h"
 #include "vmm-worker/vcpu.h"
 
@@ -232,6 +233,8 @@ static bool vcpu_handle_exit(struct vcpu *v)
 	struct vm *vm = v->vm;
 	char where[160];
 
+	/* Queued serial writes happened before this exit: replay them first. */
+	coalesced_drain(vm);
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		vcpu_handle_io(v);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "vmm-worker/builtin_guest.h"
+#include "vmm-worker/coalesced.h"
 #include "vmm-worker/pvh.h"
 #include "vmm-worker/vcpu.h"
 #include "vmm-worker/vm.h"
@@ -197,6 +198,7 @@ int vm_create(struct vm *vm, const struct job_spec *job, struct shm_region *shm,
 	vm->shm = shm;
 	vm->start_ns = start_ns;
 	pthread_mutex_init(&vm->end_lock, NULL);
+	pthread_mutex_init(&vm->ring_lock, NULL);
 	serial_init(&vm->serial, -1);
 	sigaction(SIGUSR1, &sa, NULL);
 
@@ -214,6 +216,7 @@ int vm_create(struct vm *vm, const struct job_spec *job, struct shm_region *shm,
 			return rc;
 		vm->nvcpus = i + 1;
 	}
+	coalesced_init(vm);
 	vm->tsc_khz = (uint64_t)ioctl(vm->vcpu[0].fd, KVM_GET_TSC_KHZ, 0);
 	if ((int64_t)vm->tsc_khz < 0)
 		vm->tsc_khz = 0;
@@ -284,6 +287,7 @@ void vm_stop(struct vm *vm)
 			pthread_join(vm->vcpu[i].thread, NULL);
 		vm->vcpu[i].started = false;
 	}
+	coalesced_drain(vm);	/* the guest's last words */
 }
 
 void vm_destroy(struct vm *vm)
@@ -303,6 +307,7 @@ void vm_destroy(struct vm *vm)
 		close(vm->done_fd);
 	serial_destroy(&vm->serial);
 	pthread_mutex_destroy(&vm->end_lock);
+	pthread_mutex_destroy(&vm->ring_lock);
 	vm->mem.host = NULL;
 	vm->fd = vm->kvm_fd = vm->done_fd = -1;
 }

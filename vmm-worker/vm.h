@@ -56,6 +56,10 @@ struct vm {
 	uint64_t tsc_khz;
 	uint64_t start_ns;		/* worker start, for wall/boot times */
 
+	struct kvm_coalesced_mmio_ring *ring;	/* queued serial output, or NULL */
+	uint32_t ring_max;
+	pthread_mutex_t ring_lock;
+
 	int done_fd;			/* eventfd: a vCPU decided how the VM ends */
 	atomic_bool stopping;
 	pthread_mutex_t end_lock;
