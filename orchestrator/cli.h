@@ -19,9 +19,17 @@ int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_regressions(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* Parse a positive integer option; prints the error itself. */
 bool cli_parse_uint(const char *opt, const char *arg, unsigned min, unsigned max,
 		    unsigned *out);
+
+/* Parse a finite number option (cmd_diff.c); prints the error itself. */
+bool cli_parse_double(const char *opt, const char *arg, double min, double max,
+		      double *out);
 
 #endif

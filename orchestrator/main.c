@@ -19,6 +19,10 @@ static const struct command commands[] = {
 	{ "validate", cmd_validate, "check scenario files without running them" },
 	{ "runs", cmd_runs, "list stored runs" },
 	{ "show", cmd_show, "show one run's jobs and verdicts" },
+	{ "diff", cmd_diff, "compare two runs: what improved, what regressed" },
+	{ "history", cmd_history, "one metric of a scenario over time" },
+	{ "regressions", cmd_regressions, "only the regressions, for CI; exit 1 if any" },
+	{ "report", cmd_report, "a run's report: text, markdown, json, junit or html" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

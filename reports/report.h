@@ -19,6 +19,11 @@
 
 #define REPORT_JSON_VERSION 1
 
+/* Repeats needed on both sides before a change must also pass Mann-Whitney. */
+#define DIFF_MIN_REPEATS 5
+#define DIFF_DEFAULT_THRESHOLD_PCT 5.0
+#define DIFF_DEFAULT_ALPHA 0.05
+
 /* Repeats of one job aggregated: values in run order, then the summary. */
 struct agg {
 	size_t n;
@@ -35,9 +40,15 @@ enum diff_verdict {
 	DIFF_REPORTED,		/* neutral direction: changed or not, not judged */
 };
 
-/* One counter or metric of one job key, A against B. */
+/*
+ * One counter or metric of one job key, A against B.  Rows exist for keys
+ * present in both runs; a key present in one run only is a diff_job with
+ * verdict NEW or MISSING.  scenario/vm/params/params_key point into the
+ * matching diff_job's strings (not separately owned); name is owned.
+ */
 struct diff_row {
 	char *scenario, *vm, *params;	/* params: canonical JSON as stored */
+	char *params_key;		/* the same as "bs=4k,qd=16" ("" without a matrix) */
 	char *name;			/* counter ("reads_completed", summed over disks) or metric */
 	const char *unit;
 	enum vmorch_dir dir;
@@ -53,6 +64,7 @@ struct diff_row {
 /* One job key: its verdicts on both sides (pass -> fail is a regression). */
 struct diff_job {
 	char *scenario, *vm, *params;
+	char *params_key;
 	size_t n_a, n_b;		/* repeats on each side */
 	size_t pass_a, pass_b;		/* passing repeats on each side */
 	enum diff_verdict verdict;	/* REGRESSED when A all passed and B has a failure,
@@ -76,6 +88,7 @@ struct diff {
 	size_t nrows;
 	struct diff_row *rows;		/* regressions first, then by key and name */
 	size_t regressed, improved, unchanged, added, missing;	/* over rows + jobs */
+	size_t reported;		/* neutral rows that changed (DIFF_REPORTED) */
 };
 
 struct diff_opts {
@@ -110,15 +123,20 @@ struct history_opts {
 	const char *metric;		/* counter or metric name; default "iops" */
 	unsigned last;			/* 0: all runs */
 	const char *label_like;		/* GLOB on runs.label, or NULL */
+	int64_t until_run;		/* only runs with id <= this; 0: no bound */
 };
 
 int history_query(sqlite3 *db, const struct history_opts *o, struct history **out,
 		  struct verr *e);
 void history_free(struct history *h);
+/* EXPLAIN QUERY PLAN of the statements history_query runs for @o, to @f. */
+int history_explain(sqlite3 *db, const struct history_opts *o, FILE *f,
+		    struct verr *e);
 
 /* A run's jobs for `report`: one per result row. */
 struct report_job {
 	char *scenario, *vm, *params;
+	char *params_key;
 	unsigned repeat;
 	bool pass;
 	char *exit_kind, *error, *console_tail;
@@ -137,6 +155,15 @@ struct report {
 	struct history **trends;	/* recent runs of each scenario, for charts */
 };
 
+/* Helpers the compute side shares (report.c). */
+int run_info_load(sqlite3 *db, int64_t id, struct run_info *out, struct verr *e);
+void run_info_clear(struct run_info *ri);
+/* "p.reads_completed, p.writes_completed, ..." from vblk_fields[]; -ENAMETOOLONG. */
+int report_counter_columns(char *buf, size_t size, const char *prefix);
+/* Fill @a from @n values (copied); -ENOMEM. */
+int agg_fill(struct agg *a, const double *v, size_t n);
+void agg_clear(struct agg *a);
+
 int report_build(sqlite3 *db, int64_t run, int64_t vs /* 0: none */,
 		 const struct diff_opts *o, struct report **out, struct verr *e);
 void report_free(struct report *r);
@@ -147,5 +174,30 @@ int render_markdown(const struct report *r, FILE *f);
 int render_json(const struct report *r, FILE *f);
 int render_junit(const struct report *r, FILE *f);
 int render_html(const struct report *r, FILE *f);
+
+/*
+ * `vmorch diff`, `regressions` and `history` on their own.  Text shows the
+ * rows that changed (every row with @all); the JSON documents are versioned
+ * like the report's (doc/reports.md).
+ */
+int render_diff_text(const struct diff *d, FILE *f, bool all);
+int render_diff_json(const struct diff *d, FILE *f);
+int render_regressions(const struct diff *d, FILE *f);	/* one per line */
+int render_history_text(const struct history *h, FILE *f);
+int render_history_csv(const struct history *h, FILE *f);
+int render_history_json(const struct history *h, FILE *f);
+/*
+ * Shared by the text and Markdown renderers: a value as people read it
+ * (integers in full, fractions to 3 significant digits or 1 decimal),
+ * a percentage with its sign ("+5.2%", "n/a"), a job key ("vm bs=4k").
+ */
+#define REPORT_NUM_MAX 48
+void report_format_value(char *buf, size_t cap, double v);
+void report_format_pct(char *buf, size_t cap, double pct);
+void report_format_key(char *buf, size_t cap, const char *scenario,
+		       const char *vm, const char *params_key);
+
+/* The 8-level sparkline of @h's means, in at most @width UTF-8 characters. */
+int render_sparkline(const struct history *h, size_t width, FILE *f);
 
 #endif

@@ -1,0 +1,144 @@
+/*
+ * cmd_history.c - `vmorch history --scenario S [--vm V] [--metric M]`: one
+ * counter or metric per run over time (reports/history.c), as a table with
+ * a sparkline, CSV or JSON.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "orchestrator/cli.h"
+#include "orchestrator/db.h"
+#include "reports/report.h"
+
+enum { OPT_SCENARIO = 256, OPT_VM, OPT_METRIC, OPT_LAST, OPT_LABEL_LIKE,
+       OPT_JSON, OPT_CSV, OPT_EXPLAIN };
+
+static const struct option history_longopts[] = {
+	{ "db", required_argument, NULL, 'd' },
+	{ "scenario", required_argument, NULL, OPT_SCENARIO },
+	{ "vm", required_argument, NULL, OPT_VM },
+	{ "metric", required_argument, NULL, OPT_METRIC },
+	{ "last", required_argument, NULL, OPT_LAST },
+	{ "label-like", required_argument, NULL, OPT_LABEL_LIKE },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "csv", no_argument, NULL, OPT_CSV },
+	{ "explain", no_argument, NULL, OPT_EXPLAIN },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void history_usage(FILE *f)
+{
+	fprintf(f, "Usage: vmorch history --scenario S [OPTIONS]\n\n"
+		"One counter or metric of a scenario per run, oldest first, with\n"
+		"its mean, median and stddev over the run's repeats (and matrix\n"
+		"points), and a sparkline.\n\n"
+		"  -d, --db PATH         result database (default " CLI_DEFAULT_DB ")\n"
+		"      --scenario S      the scenario's name: (required)\n"
+		"      --vm V            only this VM (default: all VMs together)\n"
+		"      --metric M        a counter (reads_completed, summed over disks),\n"
+		"                        a guest metric, wall_us or boot_us (default iops)\n"
+		"      --last N          only the last N runs that have the scenario\n"
+		"      --label-like GLOB only runs whose label matches (SQLite GLOB)\n"
+		"      --json | --csv    machine-readable output (doc/reports.md)\n"
+		"      --explain         print the query plans instead\n");
+}
+
+struct history_cli {
+	const char *db_path;
+	struct history_opts o;
+	bool json, csv, explain;
+};
+
+static int history_parse(int argc, char **argv, struct history_cli *c)
+{
+	int opt;
+
+	c->db_path = CLI_DEFAULT_DB;
+	while ((opt = getopt_long(argc, argv, "d:h", history_longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			c->db_path = optarg;
+			break;
+		case OPT_SCENARIO:
+			c->o.scenario = optarg;
+			break;
+		case OPT_VM:
+			c->o.vm = optarg;
+			break;
+		case OPT_METRIC:
+			c->o.metric = optarg;
+			break;
+		case OPT_LAST:
+			if (!cli_parse_uint("--last", optarg, 1, 100000000, &c->o.last))
+				return EXIT_USAGE;
+			break;
+		case OPT_LABEL_LIKE:
+			c->o.label_like = optarg;
+			break;
+		case OPT_JSON:
+			c->json = true;
+			break;
+		case OPT_CSV:
+			c->csv = true;
+			break;
+		case OPT_EXPLAIN:
+			c->explain = true;
+			break;
+		case 'h':
+			history_usage(stdout);
+			exit(EXIT_OK);
+		default:
+			history_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc || !c->o.scenario || (c->json && c->csv)) {
+		fprintf(stderr, "vmorch history: %s\n", !c->o.scenario ?
+			"--scenario is required" : optind != argc ?
+			"unexpected argument" : "--json and --csv exclude each other");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int history_print(const struct history_cli *c, const struct history *h)
+{
+	if (c->json)
+		return render_history_json(h, stdout);
+	if (c->csv)
+		return render_history_csv(h, stdout);
+	return render_history_text(h, stdout);
+}
+
+int cmd_history(int argc, char **argv)
+{
+	struct history_cli c = { 0 };
+	struct verr e = { "" };
+	struct history *h = NULL;
+	struct db *db;
+	int status;
+
+	status = history_parse(argc, argv, &c);
+	if (status)
+		return status;
+	if (db_open(c.db_path, &db, &e)) {
+		fprintf(stderr, "vmorch history: %s\n", e.msg);
+		return EXIT_INFRA;
+	}
+	if (c.explain) {
+		status = history_explain(db_sqlite(db), &c.o, stdout, &e) ?
+			 EXIT_INFRA : EXIT_OK;
+	} else if (history_query(db_sqlite(db), &c.o, &h, &e)) {
+		status = EXIT_INFRA;
+	} else if (history_print(&c, h)) {
+		snprintf(e.msg, sizeof(e.msg), "cannot write the output");
+		status = EXIT_INFRA;
+	}
+	if (status)
+		fprintf(stderr, "vmorch history: %s\n", e.msg);
+	history_free(h);
+	db_close(db);
+	return status;
+}

@@ -1,0 +1,187 @@
+/*
+ * cmd_report.c - `vmorch report RUN [--vs RUN] --format F [-o FILE]`: build
+ * one run's report (reports/report.c) and render it as text, Markdown,
+ * JSON, JUnit XML or a self-contained HTML page.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "orchestrator/cli.h"
+#include "orchestrator/db.h"
+#include "orchestrator/db_query.h"
+#include "reports/report.h"
+
+static const struct {
+	const char *name;
+	int (*render)(const struct report *r, FILE *f);
+} report_formats[] = {
+	{ "text", render_text },
+	{ "markdown", render_markdown },
+	{ "json", render_json },
+	{ "junit", render_junit },
+	{ "html", render_html },
+};
+
+#define NFORMATS (sizeof(report_formats) / sizeof(report_formats[0]))
+
+enum { OPT_VS = 256, OPT_FORMAT, OPT_THRESHOLD, OPT_ALPHA };
+
+static const struct option report_longopts[] = {
+	{ "db", required_argument, NULL, 'd' },
+	{ "vs", required_argument, NULL, OPT_VS },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "output", required_argument, NULL, 'o' },
+	{ "threshold", required_argument, NULL, OPT_THRESHOLD },
+	{ "alpha", required_argument, NULL, OPT_ALPHA },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void report_usage(FILE *f)
+{
+	fprintf(f, "Usage: vmorch report RUN [--vs RUN] [--format F] [-o FILE]\n\n"
+		"Report one run: its jobs, failures with console tails, the diff\n"
+		"against a baseline run, and recent trends of each scenario.\n\n"
+		"  -d, --db PATH        result database (default " CLI_DEFAULT_DB ")\n"
+		"      --vs RUN         compare against this run\n"
+		"      --format F       text (default), markdown, json, junit or html\n"
+		"  -o, --output FILE    write there instead of standard output\n"
+		"      --threshold PCT  diff threshold (default 5)\n"
+		"      --alpha A        diff significance level (default 0.05)\n");
+}
+
+struct report_cli {
+	const char *db_path, *run, *vs, *out;
+	int format;
+	struct diff_opts o;
+};
+
+static int format_find(const char *name)
+{
+	for (size_t i = 0; i < NFORMATS; i++)
+		if (strcmp(report_formats[i].name, name) == 0)
+			return (int)i;
+	fprintf(stderr, "vmorch report: unknown format '%s' (text, markdown,"
+		" json, junit, html)\n", name);
+	return -1;
+}
+
+static int report_parse(int argc, char **argv, struct report_cli *c)
+{
+	int opt;
+
+	c->db_path = CLI_DEFAULT_DB;
+	c->o.threshold_pct = DIFF_DEFAULT_THRESHOLD_PCT;
+	c->o.alpha = DIFF_DEFAULT_ALPHA;
+	while ((opt = getopt_long(argc, argv, "d:o:h", report_longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			c->db_path = optarg;
+			break;
+		case OPT_VS:
+			c->vs = optarg;
+			break;
+		case OPT_FORMAT:
+			c->format = format_find(optarg);
+			if (c->format < 0)
+				return EXIT_USAGE;
+			break;
+		case 'o':
+			c->out = optarg;
+			break;
+		case OPT_THRESHOLD:
+			if (!cli_parse_double("--threshold", optarg, 0, 1e9,
+					      &c->o.threshold_pct))
+				return EXIT_USAGE;
+			break;
+		case OPT_ALPHA:
+			if (!cli_parse_double("--alpha", optarg, 0, 1, &c->o.alpha))
+				return EXIT_USAGE;
+			break;
+		case 'h':
+			report_usage(stdout);
+			exit(EXIT_OK);
+		default:
+			report_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, "vmorch report: expected exactly one RUN (an id, a"
+			" label, last or last~N)\n");
+		return EXIT_USAGE;
+	}
+	c->run = argv[optind];
+	return 0;
+}
+
+/* Render into FILE via a temporary name, so a failed report leaves no half file. */
+static int report_write(const struct report_cli *c, const struct report *r)
+{
+	char *tmp = NULL;
+	FILE *f = stdout;
+	int rc;
+
+	if (c->out) {
+		if (asprintf(&tmp, "%s.tmp", c->out) < 0)
+			return -ENOMEM;
+		f = fopen(tmp, "w");
+		if (!f) {
+			rc = -errno;
+			fprintf(stderr, "vmorch report: %s: %s\n", tmp, strerror(errno));
+			free(tmp);
+			return rc;
+		}
+	}
+	rc = report_formats[c->format].render(r, f);
+	if (c->out) {
+		if (fclose(f) && !rc)
+			rc = -EIO;
+		if (!rc && rename(tmp, c->out))
+			rc = -errno;
+		if (rc)
+			unlink(tmp);
+		free(tmp);
+	} else if (fflush(stdout) && !rc) {
+		rc = -EIO;
+	}
+	if (rc)
+		fprintf(stderr, "vmorch report: cannot write %s: %s\n",
+			c->out ? c->out : "the output", strerror(-rc));
+	return rc;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	struct report_cli c = { 0 };
+	struct verr e = { "" };
+	struct report *r = NULL;
+	struct db *db;
+	int64_t run, vs = 0;
+	int status;
+
+	status = report_parse(argc, argv, &c);
+	if (status)
+		return status;
+	if (db_open(c.db_path, &db, &e)) {
+		fprintf(stderr, "vmorch report: %s\n", e.msg);
+		return EXIT_INFRA;
+	}
+	if (db_run_resolve(db, c.run, &run, &e) ||
+	    (c.vs && db_run_resolve(db, c.vs, &vs, &e))) {
+		fprintf(stderr, "vmorch report: %s\n", e.msg);
+		status = EXIT_USAGE;
+	} else if (report_build(db_sqlite(db), run, vs, &c.o, &r, &e)) {
+		fprintf(stderr, "vmorch report: %s\n", e.msg);
+		status = EXIT_INFRA;
+	} else if (report_write(&c, r)) {
+		status = EXIT_INFRA;
+	}
+	report_free(r);
+	db_close(db);
+	return status;
+}

@@ -1,0 +1,15 @@
+# reports/render.mk - tests of the JUnit and HTML renderers (render_junit.c,
+# render_html.c, svg.c).  Included from Makefile.am.  The renderers are
+# compiled into the test directly, so it does not wait for libreports.a.
+# tests/junit.xsd is the Apache Ant JUnit schema (windyroad/JUnit-Schema,
+# Apache-2.0) that the JUnit output is validated against with xmllint.
+
+check_PROGRAMS += tests/test_render_html
+tests_test_render_html_SOURCES = tests/test_render_html.c \
+	reports/render_junit.c reports/render_html.c \
+	reports/svg.c reports/svg.h reports/report.h
+tests_test_render_html_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
+# zlib: the test decodes Chromium's screenshot to check it is not blank.
+tests_test_render_html_LDADD = $(TEST_LIBS) -lz -lm
+
+EXTRA_DIST += tests/junit.xsd reports/render.mk

@@ -1,0 +1,281 @@
+/*
+ * render_junit.c - `vmorch report --format junit`: a run as JUnit XML in the
+ * Apache Ant layout that tests/junit.xsd describes, one <testsuite> per
+ * scenario and one <testcase> per job, so that CI servers list vmorch jobs.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "reports/report.h"
+#include "reports/svg.h"
+
+#define JOB_NAME_MAX 320
+
+static const char *str_or(const char *s, const char *dflt)
+{
+	return s ? s : dflt;
+}
+
+/* xs:token with minLength 1 must keep something after whitespace collapse. */
+static const char *token_or(const char *s, const char *dflt)
+{
+	const char *p;
+
+	for (p = s; p && *p; p++)
+		if (!isspace((unsigned char)*p))
+			return s;
+	return dflt;
+}
+
+static const char *job_scenario(const struct report_job *j)
+{
+	return token_or(j->scenario, "(unnamed)");
+}
+
+/* xs:decimal has no exponent, NaN or infinity. */
+static double junit_seconds(double s)
+{
+	return isfinite(s) && s > 0 ? s : 0;
+}
+
+/*
+ * The schema's ISO8601_DATETIME_PATTERN is seconds and no zone; the database
+ * has "2024-05-01T12:00:00.123Z" (UTC), so the first 19 characters do.
+ */
+static void junit_timestamp(char out[20], const char *iso)
+{
+	static const char pat[] = "dddd-dd-ddTdd:dd:dd";
+	size_t i;
+
+	for (i = 0; iso && i < sizeof(pat) - 1; i++) {
+		if (pat[i] == 'd' ? !isdigit((unsigned char)iso[i])
+				  : iso[i] != pat[i])
+			break;
+	}
+	snprintf(out, 20, "%s", iso && i == sizeof(pat) - 1 ? iso
+							   : "1970-01-01T00:00:00");
+}
+
+static bool job_in(const struct report_job *j, const char *scenario)
+{
+	return strcmp(job_scenario(j), scenario) == 0;
+}
+
+/* True for the first job of its scenario: the suites follow job order. */
+static bool scenario_first(const struct report *r, size_t i)
+{
+	size_t k;
+
+	for (k = 0; k < i; k++)
+		if (job_in(&r->jobs[k], job_scenario(&r->jobs[i])))
+			return false;
+	return true;
+}
+
+static bool exit_normal(const struct report_job *j)
+{
+	return !j->exit_kind || strcmp(j->exit_kind, "guest_pass") == 0;
+}
+
+static void junit_property(FILE *f, const char *name, const char *value)
+{
+	if (!value)
+		return;
+	fprintf(f, "      <property name=\"%s\" value=\"", name);
+	xml_put(f, value, XML_ATTR);
+	fputs("\"/>\n", f);
+}
+
+static void junit_properties(FILE *f, const struct run_info *run)
+{
+	char id[24];
+
+	snprintf(id, sizeof(id), "%" PRId64, run->id);
+	fputs("    <properties>\n", f);
+	junit_property(f, "vmorch.run_id", id);
+	junit_property(f, "vmorch.label", run->label);
+	junit_property(f, "vmorch.status", run->status);
+	junit_property(f, "vmorch.started_at", run->started_at);
+	junit_property(f, "vmorch.ended_at", run->ended_at);
+	junit_property(f, "vmorch.host", run->host);
+	junit_property(f, "vmorch.version", run->vmorch_version);
+	fputs("    </properties>\n", f);
+}
+
+/* One line for CI summaries: the failed expectations, then why it exited. */
+static void junit_failure_message(FILE *f, const struct report_job *j)
+{
+	bool any = false;
+	size_t i;
+
+	if (j->nfailed) {
+		fprintf(f, "%zu failed expectation%s: ", j->nfailed,
+			j->nfailed == 1 ? "" : "s");
+		for (i = 0; i < j->nfailed; i++) {
+			if (i)
+				fputs("; ", f);
+			xml_put(f, j->failed[i], XML_ATTR);
+		}
+		any = true;
+	}
+	if (!exit_normal(j)) {
+		fputs(any ? "; exit " : "exit ", f);
+		xml_put(f, j->exit_kind, XML_ATTR);
+		any = true;
+	}
+	if (j->error && j->error[0]) {
+		fputs(any ? ": " : "", f);
+		xml_put(f, j->error, XML_ATTR);
+		any = true;
+	}
+	if (!any)
+		fputs("job failed", f);
+}
+
+static void junit_failure(FILE *f, const struct report_job *j)
+{
+	size_t i;
+
+	fputs("      <failure message=\"", f);
+	junit_failure_message(f, j);
+	fputs("\" type=\"", f);
+	xml_put(f, j->nfailed && exit_normal(j) ? "expectation"
+						  : str_or(j->exit_kind, "fail"),
+		XML_ATTR);
+	fputs("\">", f);
+	if (j->nfailed)
+		fputs("failed expectations:\n", f);
+	for (i = 0; i < j->nfailed; i++) {
+		fputs("  ", f);
+		xml_put(f, j->failed[i], XML_TEXT);
+		fputc('\n', f);
+	}
+	fputs("exit: ", f);
+	xml_put(f, str_or(j->exit_kind, "?"), XML_TEXT);
+	fputc('\n', f);
+	if (j->error && j->error[0]) {
+		fputs("error: ", f);
+		xml_put(f, j->error, XML_TEXT);
+		fputc('\n', f);
+	}
+	if (j->console_tail && j->console_tail[0])
+		fputs("console tail: in the suite's system-out\n", f);
+	fputs("</failure>\n", f);
+}
+
+static void junit_testcase(FILE *f, const struct report_job *j)
+{
+	char name[JOB_NAME_MAX];
+
+	job_name_format(name, sizeof(name), j->vm, j->params, j->repeat);
+	fputs("    <testcase name=\"", f);
+	xml_put(f, token_or(name, "(unnamed)"), XML_ATTR);
+	fputs("\" classname=\"", f);
+	xml_put(f, job_scenario(j), XML_ATTR);
+	fprintf(f, "\" time=\"%.3f\"", junit_seconds(j->wall_s));
+	if (j->pass) {
+		fputs("/>\n", f);
+		return;
+	}
+	fputs(">\n", f);
+	junit_failure(f, j);
+	fputs("    </testcase>\n", f);
+}
+
+/*
+ * The Ant schema has no per-testcase output, so each job's console tail goes
+ * into the suite's <system-out> under a header naming the job.
+ */
+static void junit_system_out(FILE *f, const struct report *r, const char *scenario)
+{
+	char name[JOB_NAME_MAX];
+	const struct report_job *j;
+	size_t i;
+
+	fputs("    <system-out>", f);
+	for (i = 0; i < r->njobs; i++) {
+		j = &r->jobs[i];
+		if (!job_in(j, scenario) || !j->console_tail || !j->console_tail[0])
+			continue;
+		job_name_format(name, sizeof(name), j->vm, j->params, j->repeat);
+		fputs("\n===== ", f);
+		xml_put(f, name, XML_TEXT);
+		fprintf(f, ": %s, exit ", j->pass ? "pass" : "FAIL");
+		xml_put(f, str_or(j->exit_kind, "?"), XML_TEXT);
+		fputs(" =====\n", f);
+		xml_put(f, j->console_tail, XML_TEXT);
+		if (j->console_tail[strlen(j->console_tail) - 1] != '\n')
+			fputc('\n', f);
+	}
+	fputs("</system-out>\n", f);
+}
+
+static void junit_system_err(FILE *f, const struct report *r, const char *scenario)
+{
+	char name[JOB_NAME_MAX];
+	const struct report_job *j;
+	size_t i;
+
+	fputs("    <system-err>", f);
+	for (i = 0; i < r->njobs; i++) {
+		j = &r->jobs[i];
+		if (!job_in(j, scenario) || !j->error || !j->error[0])
+			continue;
+		job_name_format(name, sizeof(name), j->vm, j->params, j->repeat);
+		xml_put(f, name, XML_TEXT);
+		fputs(": ", f);
+		xml_put(f, j->error, XML_TEXT);
+		fputc('\n', f);
+	}
+	fputs("</system-err>\n", f);
+}
+
+static void junit_testsuite(FILE *f, const struct report *r, const char *scenario,
+			    int id)
+{
+	size_t i, tests = 0, failures = 0;
+	double time = 0;
+	char ts[20];
+
+	for (i = 0; i < r->njobs; i++) {
+		if (!job_in(&r->jobs[i], scenario))
+			continue;
+		tests++;
+		failures += !r->jobs[i].pass;
+		time += junit_seconds(r->jobs[i].wall_s);
+	}
+	junit_timestamp(ts, r->run.started_at);
+	fputs("  <testsuite name=\"", f);
+	xml_put(f, scenario, XML_ATTR);
+	fprintf(f, "\" package=\"vmorch\" id=\"%d\" timestamp=\"%s\" hostname=\"",
+		id, ts);
+	xml_put(f, token_or(r->run.host, "localhost"), XML_ATTR);
+	fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\" "
+		"time=\"%.3f\">\n", tests, failures, time);
+	junit_properties(f, &r->run);
+	for (i = 0; i < r->njobs; i++)
+		if (job_in(&r->jobs[i], scenario))
+			junit_testcase(f, &r->jobs[i]);
+	junit_system_out(f, r, scenario);
+	junit_system_err(f, r, scenario);
+	fputs("  </testsuite>\n", f);
+}
+
+int render_junit(const struct report *r, FILE *f)
+{
+	size_t i;
+	int id = 0;
+
+	/* The schema's <testsuites> takes no attributes: totals are per suite. */
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n", f);
+	for (i = 0; i < r->njobs; i++)
+		if (scenario_first(r, i))
+			junit_testsuite(f, r, job_scenario(&r->jobs[i]), id++);
+	fputs("</testsuites>\n", f);
+	return ferror(f) ? -EIO : 0;
+}

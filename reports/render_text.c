@@ -1,0 +1,639 @@
+/*
+ * render_text.c - reports for a terminal: aligned tables for `vmorch report
+ * --format text`, `vmorch diff`, `regressions` and `history` (with its
+ * sparkline), plus the number formatting the Markdown renderer shares.
+ * Output depends only on the data: no clock, no locale, no terminal width.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reports/report.h"
+
+/* Lines of a failed job's console shown in the terminal report. */
+#define TEXT_CONSOLE_LINES 10
+/* Sparkline characters: wider histories are averaged into buckets. */
+#define TEXT_SPARK_WIDTH 60
+
+/* ---- formatting shared with render_markdown.c ---- */
+
+void report_format_value(char *buf, size_t cap, double v)
+{
+	if (!isfinite(v))
+		snprintf(buf, cap, "n/a");
+	else if (v == floor(v) && fabs(v) < 1e15)
+		snprintf(buf, cap, "%.0f", v);
+	else if (fabs(v) >= 100)
+		snprintf(buf, cap, "%.1f", v);
+	else
+		snprintf(buf, cap, "%.3g", v);
+}
+
+void report_format_pct(char *buf, size_t cap, double pct)
+{
+	if (!isfinite(pct))
+		snprintf(buf, cap, "n/a");
+	else
+		snprintf(buf, cap, "%+.1f%%", pct);
+}
+
+void report_format_key(char *buf, size_t cap, const char *scenario,
+		       const char *vm, const char *params_key)
+{
+	snprintf(buf, cap, "%s/%s%s%s%s", scenario, vm,
+		 params_key && *params_key ? " [" : "",
+		 params_key ? params_key : "",
+		 params_key && *params_key ? "]" : "");
+}
+
+/* ---- a text table: two spaces between columns, numbers right-aligned ---- */
+
+struct table {
+	unsigned ncols;
+	const char *const *head;
+	const bool *right;
+	char **cell;		/* nrows x ncols */
+	size_t nrows, cap;
+	bool oom;
+};
+
+static void table_row(struct table *t)
+{
+	if (t->oom)
+		return;
+	if (t->nrows == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 32;
+		char **c = realloc(t->cell, cap * t->ncols * sizeof(*c));
+
+		if (!c) {
+			t->oom = true;
+			return;
+		}
+		t->cell = c;
+		t->cap = cap;
+	}
+	memset(t->cell + t->nrows * t->ncols, 0, t->ncols * sizeof(*t->cell));
+	t->nrows++;
+}
+
+__attribute__((format(printf, 3, 4)))
+static void table_set(struct table *t, unsigned col, const char *fmt, ...)
+{
+	char **cell;
+	va_list ap;
+
+	if (t->oom || !t->nrows)
+		return;
+	cell = &t->cell[(t->nrows - 1) * t->ncols + col];
+	va_start(ap, fmt);
+	if (vasprintf(cell, fmt, ap) < 0) {
+		*cell = NULL;
+		t->oom = true;
+	}
+	va_end(ap);
+}
+
+static void table_free(struct table *t)
+{
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cell[i]);
+	free(t->cell);
+}
+
+/* Display width: UTF-8 continuation bytes take no column. */
+static size_t text_width(const char *s)
+{
+	size_t w = 0;
+
+	for (; s && *s; s++)
+		w += ((unsigned char)*s & 0xc0) != 0x80;
+	return w;
+}
+
+static void table_pad(FILE *f, const char *s, size_t w, bool right, bool last)
+{
+	size_t n = text_width(s);
+
+	if (right)
+		fprintf(f, "%*s", (int)(w - n), "");
+	fputs(s ? s : "", f);
+	if (!right && !last)
+		fprintf(f, "%*s", (int)(w - n), "");
+}
+
+static int table_print(const struct table *t, FILE *f)
+{
+	size_t w[16] = { 0 };
+
+	if (t->oom || t->ncols > 16)
+		return -ENOMEM;
+	for (unsigned c = 0; c < t->ncols; c++) {
+		w[c] = text_width(t->head[c]);
+		for (size_t r = 0; r < t->nrows; r++)
+			if (text_width(t->cell[r * t->ncols + c]) > w[c])
+				w[c] = text_width(t->cell[r * t->ncols + c]);
+	}
+	for (size_t r = 0; r <= t->nrows; r++) {
+		for (unsigned c = 0; c < t->ncols; c++) {
+			const char *s = r ? t->cell[(r - 1) * t->ncols + c] :
+					    t->head[c];
+
+			if (c)
+				fputs("  ", f);
+			table_pad(f, s, w[c], t->right[c], c + 1 == t->ncols);
+		}
+		fputc('\n', f);
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+/* ---- diff ---- */
+
+static void run_name(char *buf, size_t cap, const struct run_info *ri)
+{
+	snprintf(buf, cap, "run %" PRId64 "%s%s%s", ri->id,
+		 ri->label ? " (" : "", ri->label ? ri->label : "",
+		 ri->label ? ")" : "");
+}
+
+static void diff_print_head(const struct diff *d, FILE *f)
+{
+	char a[160], b[160];
+
+	run_name(a, sizeof(a), &d->a);
+	run_name(b, sizeof(b), &d->b);
+	fprintf(f, "diff: %s -> %s\n", a, b);
+	fprintf(f, "threshold %g%%; Mann-Whitney U at alpha %g where both sides"
+		" have >= %d repeats\n", d->threshold_pct, d->alpha,
+		DIFF_MIN_REPEATS);
+	if (d->small_sample)
+		fprintf(f, "note: some jobs have fewer than %d repeats on a side:"
+			" the threshold alone decided their verdicts\n",
+			DIFF_MIN_REPEATS);
+	fprintf(f, "summary: %zu regressed, %zu improved, %zu new, %zu missing,"
+		" %zu reported, %zu unchanged\n", d->regressed, d->improved,
+		d->added, d->missing, d->reported, d->unchanged);
+}
+
+static void job_passes(char *buf, size_t cap, size_t pass, size_t n)
+{
+	if (n)
+		snprintf(buf, cap, "%zu/%zu", pass, n);
+	else
+		snprintf(buf, cap, "-");
+}
+
+static const char *const djob_head[] = { "VERDICT", "JOB", "A PASSED", "B PASSED" };
+static const bool djob_right[] = { false, false, true, true };
+
+static int diff_print_jobs(const struct diff *d, FILE *f, bool all)
+{
+	struct table t = { 4, djob_head, djob_right, NULL, 0, 0, false };
+	int rc;
+
+	for (size_t i = 0; i < d->njobs; i++) {
+		const struct diff_job *j = &d->jobs[i];
+		char key[512], pa[48], pb[48];
+
+		if (!all && j->verdict == DIFF_UNCHANGED)
+			continue;
+		report_format_key(key, sizeof(key), j->scenario, j->vm, j->params_key);
+		job_passes(pa, sizeof(pa), j->pass_a, j->n_a);
+		job_passes(pb, sizeof(pb), j->pass_b, j->n_b);
+		table_row(&t);
+		table_set(&t, 0, "%s", diff_verdict_name(j->verdict));
+		table_set(&t, 1, "%s", key);
+		table_set(&t, 2, "%s", pa);
+		table_set(&t, 3, "%s", pb);
+	}
+	if (!t.nrows) {
+		table_free(&t);
+		return 0;
+	}
+	fprintf(f, "\nJOBS\n");
+	rc = table_print(&t, f);
+	table_free(&t);
+	return rc;
+}
+
+static const char *const drow_head[] = {
+	"VERDICT", "JOB", "METRIC", "A", "B", "DELTA", "DELTA%", "N", "P",
+};
+static const bool drow_right[] = {
+	false, false, false, true, true, true, true, true, true,
+};
+
+static void diff_row_cells(struct table *t, const struct diff_row *r)
+{
+	char key[512], a[REPORT_NUM_MAX], b[REPORT_NUM_MAX];
+	char dl[REPORT_NUM_MAX], pct[REPORT_NUM_MAX];
+
+	report_format_key(key, sizeof(key), r->scenario, r->vm, r->params_key);
+	snprintf(a, sizeof(a), "-");
+	snprintf(b, sizeof(b), "-");
+	snprintf(dl, sizeof(dl), "-");
+	snprintf(pct, sizeof(pct), "-");
+	if (r->a.n)
+		report_format_value(a, sizeof(a), r->a.mean);
+	if (r->b.n)
+		report_format_value(b, sizeof(b), r->b.mean);
+	if (r->a.n && r->b.n) {
+		report_format_value(dl, sizeof(dl), r->delta);
+		report_format_pct(pct, sizeof(pct), r->delta_pct);
+	}
+	table_row(t);
+	table_set(t, 0, "%s", diff_verdict_name(r->verdict));
+	table_set(t, 1, "%s", key);
+	table_set(t, 2, "%s", r->name);
+	table_set(t, 3, "%s", a);
+	table_set(t, 4, "%s", b);
+	table_set(t, 5, "%s", dl);
+	table_set(t, 6, "%s", pct);
+	table_set(t, 7, "%zu/%zu", r->a.n, r->b.n);
+	if (r->tested)
+		table_set(t, 8, "%.3g", r->p_value);
+	else
+		table_set(t, 8, "-");
+}
+
+static int diff_print_rows(const struct diff *d, FILE *f, bool all)
+{
+	struct table t = { 9, drow_head, drow_right, NULL, 0, 0, false };
+	size_t hidden = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < d->nrows; i++) {
+		if (!all && d->rows[i].verdict == DIFF_UNCHANGED) {
+			hidden++;
+			continue;
+		}
+		diff_row_cells(&t, &d->rows[i]);
+	}
+	if (t.nrows) {
+		fprintf(f, "\nCHANGES\n");
+		rc = table_print(&t, f);
+	}
+	if (hidden)
+		fprintf(f, "\n%zu unchanged row%s not shown (--all shows them)\n",
+			hidden, hidden == 1 ? "" : "s");
+	table_free(&t);
+	return rc;
+}
+
+int render_diff_text(const struct diff *d, FILE *f, bool all)
+{
+	int rc;
+
+	diff_print_head(d, f);
+	rc = diff_print_jobs(d, f, all);
+	if (!rc)
+		rc = diff_print_rows(d, f, all);
+	return rc ? rc : ferror(f) ? -EIO : 0;
+}
+
+static const char *dir_text(enum vmorch_dir dir)
+{
+	return dir == VMORCH_DIR_HIGHER ? "higher is better" :
+	       dir == VMORCH_DIR_LOWER ? "lower is better" : "neutral";
+}
+
+/* One line per regression, greppable: "REGRESSION job: what". */
+int render_regressions(const struct diff *d, FILE *f)
+{
+	char key[512];
+
+	for (size_t i = 0; i < d->njobs; i++) {
+		const struct diff_job *j = &d->jobs[i];
+
+		if (j->verdict != DIFF_REGRESSED)
+			continue;
+		report_format_key(key, sizeof(key), j->scenario, j->vm, j->params_key);
+		fprintf(f, "REGRESSION %s: verdict pass -> fail (%zu/%zu passed,"
+			" was %zu/%zu)\n", key, j->pass_b, j->n_b, j->pass_a, j->n_a);
+	}
+	for (size_t i = 0; i < d->nrows; i++) {
+		const struct diff_row *r = &d->rows[i];
+		char a[REPORT_NUM_MAX], b[REPORT_NUM_MAX], pct[REPORT_NUM_MAX];
+
+		if (r->verdict != DIFF_REGRESSED)
+			continue;
+		report_format_key(key, sizeof(key), r->scenario, r->vm, r->params_key);
+		report_format_value(a, sizeof(a), r->a.mean);
+		report_format_value(b, sizeof(b), r->b.mean);
+		report_format_pct(pct, sizeof(pct), r->delta_pct);
+		fprintf(f, "REGRESSION %s: %s %s -> %s %s (%s, %s", key, r->name,
+			a, b, r->unit, pct, dir_text(r->dir));
+		if (r->tested)
+			fprintf(f, ", p=%.3g", r->p_value);
+		fprintf(f, ")\n");
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+/* ---- history ---- */
+
+static const char *const spark_chars[8] = {
+	"\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588",
+};
+
+/* Mean of the points' means in [from, to); NAN when none has a value. */
+static double bucket_mean(const struct history *h, size_t from, size_t to)
+{
+	double s = 0;
+	size_t n = 0;
+
+	for (size_t i = from; i < to; i++) {
+		if (h->points[i].value.n) {
+			s += h->points[i].value.mean;
+			n++;
+		}
+	}
+	return n ? s / (double)n : NAN;
+}
+
+int render_sparkline(const struct history *h, size_t width, FILE *f)
+{
+	size_t n = h->npoints < width ? h->npoints : width;
+	double v[TEXT_SPARK_WIDTH * 4], lo = INFINITY, hi = -INFINITY;
+
+	if (n > sizeof(v) / sizeof(v[0]))
+		n = sizeof(v) / sizeof(v[0]);
+	for (size_t i = 0; i < n; i++) {
+		v[i] = bucket_mean(h, i * h->npoints / n, (i + 1) * h->npoints / n);
+		if (isfinite(v[i])) {
+			lo = fmin(lo, v[i]);
+			hi = fmax(hi, v[i]);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		int level = 0;
+
+		if (!isfinite(v[i])) {
+			fputc(' ', f);	/* a run without the value */
+			continue;
+		}
+		if (hi > lo)
+			level = (int)lround((v[i] - lo) / (hi - lo) * 7);
+		fputs(spark_chars[level], f);
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+static void history_print_head(const struct history *h, FILE *f)
+{
+	fprintf(f, "%s%s%s%s of %s%s%s: %zu run%s\n", h->metric,
+		*h->unit ? " (" : "", h->unit, *h->unit ? ")" : "",
+		h->scenario, h->vm ? "/" : "",
+		h->vm ? h->vm : " (all VMs)", h->npoints,
+		h->npoints == 1 ? "" : "s");
+}
+
+static void history_print_range(const struct history *h, FILE *f)
+{
+	double lo = INFINITY, hi = -INFINITY;
+	char a[REPORT_NUM_MAX], b[REPORT_NUM_MAX];
+
+	for (size_t i = 0; i < h->npoints; i++) {
+		if (!h->points[i].value.n)
+			continue;
+		lo = fmin(lo, h->points[i].value.mean);
+		hi = fmax(hi, h->points[i].value.mean);
+	}
+	report_format_value(a, sizeof(a), lo);
+	report_format_value(b, sizeof(b), hi);
+	fprintf(f, "  min %s  max %s\n", a, b);
+}
+
+static const char *const hist_head[] = {
+	"RUN", "STARTED", "LABEL", "N", "MEAN", "MEDIAN", "STDDEV",
+};
+static const bool hist_right[] = { true, false, false, true, true, true, true };
+
+int render_history_text(const struct history *h, FILE *f)
+{
+	struct table t = { 7, hist_head, hist_right, NULL, 0, 0, false };
+	int rc;
+
+	history_print_head(h, f);
+	for (size_t i = 0; i < h->npoints; i++) {
+		const struct history_point *p = &h->points[i];
+		char m[REPORT_NUM_MAX], md[REPORT_NUM_MAX], sd[REPORT_NUM_MAX];
+
+		report_format_value(m, sizeof(m), p->value.n ? p->value.mean : NAN);
+		report_format_value(md, sizeof(md), p->value.n ? p->value.median : NAN);
+		report_format_value(sd, sizeof(sd), p->value.n ? p->value.stddev : NAN);
+		table_row(&t);
+		table_set(&t, 0, "%" PRId64, p->run_id);
+		table_set(&t, 1, "%s", p->started_at);
+		table_set(&t, 2, "%s", p->label ? p->label : "");
+		table_set(&t, 3, "%zu", p->value.n);
+		table_set(&t, 4, "%s", m);
+		table_set(&t, 5, "%s", md);
+		table_set(&t, 6, "%s", sd);
+	}
+	rc = table_print(&t, f);
+	table_free(&t);
+	if (rc || !h->npoints)
+		return rc;
+	fputc('\n', f);
+	rc = render_sparkline(h, TEXT_SPARK_WIDTH, f);
+	history_print_range(h, f);
+	return rc ? rc : ferror(f) ? -EIO : 0;
+}
+
+/* RFC 4180: quote a field that holds a comma, quote or newline. */
+static void csv_field(FILE *f, const char *s)
+{
+	if (!s || !strpbrk(s, ",\"\r\n")) {
+		fputs(s ? s : "", f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+int render_history_csv(const struct history *h, FILE *f)
+{
+	fprintf(f, "run_id,started_at,label,n,mean,median,stddev\n");
+	for (size_t i = 0; i < h->npoints; i++) {
+		const struct history_point *p = &h->points[i];
+
+		fprintf(f, "%" PRId64 ",", p->run_id);
+		csv_field(f, p->started_at);
+		fputc(',', f);
+		csv_field(f, p->label);
+		if (p->value.n)
+			fprintf(f, ",%zu,%.17g,%.17g,%.17g\n", p->value.n,
+				p->value.mean, p->value.median, p->value.stddev);
+		else
+			fprintf(f, ",0,,,\n");
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+/* ---- the report ---- */
+
+static void report_print_head(const struct report *r, FILE *f)
+{
+	const struct run_info *ri = &r->run;
+	char name[160];
+
+	run_name(name, sizeof(name), ri);
+	fprintf(f, "%s: %s\n", name, ri->status);
+	fprintf(f, "started   %s\n", ri->started_at ? ri->started_at : "-");
+	fprintf(f, "ended     %s\n", ri->ended_at ? ri->ended_at : "-");
+	fprintf(f, "host      %s\n", ri->host ? ri->host : "");
+	fprintf(f, "vmorch    %s\n", ri->vmorch_version ? ri->vmorch_version : "");
+	fprintf(f, "jobs      %zu total, %zu passed, %zu failed\n",
+		ri->jobs_total, ri->jobs_passed, ri->jobs_failed);
+}
+
+/* The counters worth a column: completions, and every one where more is worse. */
+static bool counter_is_key(int i)
+{
+	return (vblk_fields[i].kind == VBLK_CUMULATIVE &&
+		strcmp(vblk_fields[i].unit, "requests") == 0) ||
+	       vblk_fields[i].dir == VMORCH_DIR_LOWER;
+}
+
+#define JOBS_FIXED 6
+static const char *const jobs_fixed_head[JOBS_FIXED] = {
+	"SCENARIO", "VM", "PARAMS", "REPEAT", "VERDICT", "EXIT",
+};
+
+static int report_print_jobs(const struct report *r, FILE *f)
+{
+	const char *head[16];
+	bool right[16] = { false, false, false, true, false, false, true };
+	int cidx[16];
+	unsigned nc = JOBS_FIXED;
+	struct table t;
+	int rc;
+
+	memcpy(head, jobs_fixed_head, sizeof(jobs_fixed_head));
+	head[nc++] = "WALL";
+	for (int i = 0; i < VBLK_NR_COUNTERS && nc < 16; i++) {
+		if (!counter_is_key(i))
+			continue;
+		cidx[nc] = i;
+		right[nc] = true;
+		head[nc++] = vblk_fields[i].name;
+	}
+	t = (struct table){ nc, head, right, NULL, 0, 0, false };
+	for (size_t i = 0; i < r->njobs; i++) {
+		const struct report_job *j = &r->jobs[i];
+
+		table_row(&t);
+		table_set(&t, 0, "%s", j->scenario);
+		table_set(&t, 1, "%s", j->vm);
+		table_set(&t, 2, "%s", *j->params_key ? j->params_key : "-");
+		table_set(&t, 3, "%u", j->repeat);
+		table_set(&t, 4, "%s", j->pass ? "pass" : "FAIL");
+		table_set(&t, 5, "%s", j->exit_kind);
+		table_set(&t, 6, "%.2fs", j->wall_s);
+		for (unsigned c = JOBS_FIXED + 1; c < nc; c++)
+			table_set(&t, c, "%" PRIu64, vblk_snapshot_get(&j->total, cidx[c]));
+	}
+	fprintf(f, "\nJOBS\n");
+	rc = table_print(&t, f);
+	table_free(&t);
+	return rc;
+}
+
+/* The last @max lines of @s, each prefixed with @indent. */
+static void print_tail_lines(FILE *f, const char *s, unsigned max,
+			     const char *indent)
+{
+	size_t len = strlen(s);
+	const char *p = s + len;
+	unsigned lines = 0;
+
+	while (len && s[len - 1] == '\n')
+		len--;
+	p = s + len;
+	while (p > s && lines < max) {
+		p--;
+		if (*p == '\n')
+			lines++;
+	}
+	if (*p == '\n')
+		p++;
+	while (p < s + len) {
+		const char *nl = memchr(p, '\n', (size_t)(s + len - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(s + len - p);
+
+		fprintf(f, "%s%.*s\n", indent, (int)n, p);
+		p += n + 1;
+	}
+}
+
+static void report_print_failure(const struct report_job *j, FILE *f)
+{
+	char key[512];
+
+	report_format_key(key, sizeof(key), j->scenario, j->vm, j->params_key);
+	fprintf(f, "%s #%u: %s%s%s\n", key, j->repeat, j->exit_kind,
+		*j->error ? ": " : "", j->error);
+	for (size_t k = 0; k < j->nfailed; k++)
+		fprintf(f, "  expected %s\n", j->failed[k]);
+	if (*j->console_tail) {
+		fprintf(f, "  console (last lines):\n");
+		print_tail_lines(f, j->console_tail, TEXT_CONSOLE_LINES, "  | ");
+	}
+}
+
+static void report_print_failures(const struct report *r, FILE *f)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < r->njobs; i++) {
+		if (r->jobs[i].pass)
+			continue;
+		if (!any)
+			fprintf(f, "\nFAILURES\n");
+		any = true;
+		report_print_failure(&r->jobs[i], f);
+	}
+}
+
+static void report_print_trends(const struct report *r, FILE *f)
+{
+	if (!r->ntrends)
+		return;
+	fprintf(f, "\nTRENDS (last runs up to this one)\n");
+	for (size_t i = 0; i < r->ntrends; i++) {
+		const struct history *h = r->trends[i];
+
+		fprintf(f, "%s %s%s%s%s: ", h->scenario, h->metric,
+			*h->unit ? " (" : "", h->unit, *h->unit ? ")" : "");
+		render_sparkline(h, TEXT_SPARK_WIDTH, f);
+		history_print_range(h, f);
+	}
+}
+
+int render_text(const struct report *r, FILE *f)
+{
+	int rc;
+
+	report_print_head(r, f);
+	rc = report_print_jobs(r, f);
+	if (rc)
+		return rc;
+	report_print_failures(r, f);
+	if (r->diff) {
+		fprintf(f, "\n");
+		rc = render_diff_text(r->diff, f, false);
+		if (rc)
+			return rc;
+	}
+	report_print_trends(r, f);
+	return ferror(f) ? -EIO : 0;
+}

@@ -1,0 +1,448 @@
+/*
+ * report.c - `vmorch report RUN`: gather one run's jobs (verdicts, failed
+ * expectations, console tails), its diff against a baseline and recent
+ * trends of each scenario into a struct report for the renderers.  Also
+ * the small helpers the compute side shares (run headers, aggregates).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reports/report.h"
+#include "reports/stats.h"
+
+/* Trends: these series of each scenario, over its last REPORT_TREND_RUNS runs. */
+#define REPORT_TREND_RUNS 20
+static const char *const trend_metrics[] = {
+	"iops", "reads_completed", "writes_completed", "wall_us",
+};
+
+static const char *col_text(sqlite3_stmt *st, int col)
+{
+	const char *s = (const char *)sqlite3_column_text(st, col);
+
+	return s ? s : "";
+}
+
+static char *col_dup(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? NULL :
+	       strdup(col_text(st, col));
+}
+
+static int sql_fail(sqlite3 *db, int rc, const char *what, struct verr *e)
+{
+	verr_set(e, "%s: %s", what, sqlite3_errmsg(db));
+	return rc == SQLITE_NOMEM ? -ENOMEM : rc == SQLITE_BUSY ? -EBUSY : -EIO;
+}
+
+/* ---- shared helpers ---- */
+
+int report_counter_columns(char *buf, size_t size, const char *prefix)
+{
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (int i = 0; i < VBLK_NR_COUNTERS; i++) {
+		int n = snprintf(buf + len, size - len, "%s%s%s", i ? ", " : "",
+				 prefix, vblk_fields[i].name);
+
+		if (n < 0 || (size_t)n >= size - len)
+			return -ENAMETOOLONG;
+		len += (size_t)n;
+	}
+	return 0;
+}
+
+int agg_fill(struct agg *a, const double *v, size_t n)
+{
+	memset(a, 0, sizeof(*a));
+	if (!n)
+		return 0;
+	a->values = malloc(n * sizeof(*v));
+	if (!a->values)
+		return -ENOMEM;
+	memcpy(a->values, v, n * sizeof(*v));
+	a->n = n;
+	a->mean = stats_mean(v, n);
+	a->median = stats_median(v, n);
+	a->stddev = stats_stddev(v, n);
+	return 0;
+}
+
+void agg_clear(struct agg *a)
+{
+	free(a->values);
+	memset(a, 0, sizeof(*a));
+}
+
+/* A run still 'running' (or killed) has its counts only in vm_results. */
+#define RUN_LIVE_COUNT(verdict)						\
+	"(SELECT count(*) FROM vm_results v WHERE v.run_id = runs.id"	\
+	" AND v.verdict = '" verdict "')"
+
+int run_info_load(sqlite3 *db, int64_t id, struct run_info *out, struct verr *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = sqlite3_prepare_v2(db, "SELECT id, label, started_at, ended_at,"
+				" status, host, vmorch_version, jobs_total,"
+				" CASE status WHEN 'running' THEN "
+				RUN_LIVE_COUNT("pass") " ELSE jobs_passed END,"
+				" CASE status WHEN 'running' THEN "
+				RUN_LIVE_COUNT("fail") " ELSE jobs_failed END"
+				" FROM runs WHERE id = ?", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sql_fail(db, rc, "run", e);
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(st, 0);
+		out->label = col_dup(st, 1);
+		out->started_at = col_dup(st, 2);
+		out->ended_at = col_dup(st, 3);
+		out->status = col_dup(st, 4);
+		out->host = col_dup(st, 5);
+		out->vmorch_version = col_dup(st, 6);
+		out->jobs_total = (size_t)sqlite3_column_int64(st, 7);
+		out->jobs_passed = (size_t)sqlite3_column_int64(st, 8);
+		out->jobs_failed = (size_t)sqlite3_column_int64(st, 9);
+		rc = out->status ? 0 : -ENOMEM;
+		if (rc)
+			verr_set(e, "out of memory");
+	} else if (rc == SQLITE_DONE) {
+		verr_set(e, "no run %" PRId64, id);
+		rc = -ENOENT;
+	} else {
+		rc = sql_fail(db, rc, "run", e);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+void run_info_clear(struct run_info *ri)
+{
+	free(ri->label);
+	free(ri->started_at);
+	free(ri->ended_at);
+	free(ri->status);
+	free(ri->host);
+	free(ri->vmorch_version);
+	memset(ri, 0, sizeof(*ri));
+}
+
+/* ---- the run's jobs ---- */
+
+enum {
+	JQ_ID, JQ_SCENARIO, JQ_VM, JQ_PARAMS, JQ_PARAMS_KEY, JQ_REPEAT,
+	JQ_VERDICT, JQ_EXIT_KIND, JQ_ERROR, JQ_CONSOLE, JQ_WALL, JQ_DISK,
+	JQ_COUNTERS
+};
+
+struct job_list {
+	size_t n, cap;
+	struct report_job *v;
+	int64_t *ids;		/* result id of each job, for the expectations */
+};
+
+static int job_add(struct job_list *l, sqlite3_stmt *st)
+{
+	struct report_job *j;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		struct report_job *nv = realloc(l->v, cap * sizeof(*nv));
+		int64_t *ni;
+
+		if (!nv)
+			return -ENOMEM;
+		l->v = nv;
+		ni = realloc(l->ids, cap * sizeof(*ni));
+		if (!ni)
+			return -ENOMEM;
+		l->ids = ni;
+		l->cap = cap;
+	}
+	l->ids[l->n] = sqlite3_column_int64(st, JQ_ID);
+	j = &l->v[l->n++];
+	memset(j, 0, sizeof(*j));
+	j->scenario = strdup(col_text(st, JQ_SCENARIO));
+	j->vm = strdup(col_text(st, JQ_VM));
+	j->params = strdup(col_text(st, JQ_PARAMS));
+	j->params_key = strdup(col_text(st, JQ_PARAMS_KEY));
+	j->repeat = (unsigned)sqlite3_column_int64(st, JQ_REPEAT);
+	j->pass = strcmp(col_text(st, JQ_VERDICT), "pass") == 0;
+	j->exit_kind = strdup(col_text(st, JQ_EXIT_KIND));
+	j->error = strdup(col_text(st, JQ_ERROR));
+	j->console_tail = strdup(col_text(st, JQ_CONSOLE));
+	j->wall_s = sqlite3_column_double(st, JQ_WALL) / 1e6;
+	if (!j->scenario || !j->vm || !j->params || !j->params_key ||
+	    !j->exit_kind || !j->error || !j->console_tail)
+		return -ENOMEM;
+	return 0;
+}
+
+static void job_add_disk(struct report_job *j, sqlite3_stmt *st)
+{
+	for (int i = 0; i < VBLK_NR_COUNTERS; i++)
+		*(uint64_t *)((char *)&j->total + vblk_fields[i].plain_off) +=
+			(uint64_t)sqlite3_column_int64(st, JQ_COUNTERS + i);
+}
+
+static int report_load_jobs(sqlite3 *db, int64_t run, struct job_list *l,
+			    struct verr *e)
+{
+	char cols[1024], *sql = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t last = -1;
+	int rc;
+
+	if (report_counter_columns(cols, sizeof(cols), "c.")) {
+		verr_set(e, "counter list too long");
+		return -ENAMETOOLONG;
+	}
+	if (asprintf(&sql, "SELECT r.id, r.scenario, r.vm, r.params,"
+		     " r.params_key, r.repeat_idx, r.verdict, r.exit_kind,"
+		     " r.error, r.console_tail, r.wall_us, c.disk_idx, %s"
+		     " FROM vm_results r LEFT JOIN blk_counters c"
+		     " ON c.result_id = r.id WHERE r.run_id = ?"
+		     " ORDER BY r.scenario, r.vm, r.params_key, r.repeat_idx, r.id",
+		     cols) < 0) {
+		verr_set(e, "out of memory");
+		return -ENOMEM;
+	}
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	free(sql);
+	if (rc != SQLITE_OK)
+		return sql_fail(db, rc, "report", e);
+	sqlite3_bind_int64(st, 1, run);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, JQ_ID);
+
+		if (id != last && job_add(l, st)) {
+			verr_set(e, "out of memory");
+			rc = -ENOMEM;
+			goto out;
+		}
+		last = id;
+		if (sqlite3_column_type(st, JQ_DISK) != SQLITE_NULL)
+			job_add_disk(&l->v[l->n - 1], st);
+	}
+	rc = rc == SQLITE_DONE ? 0 : sql_fail(db, rc, "report", e);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* "reads_completed >= 1000 (actual 999)", or "(missing)". */
+static char *expect_text(sqlite3_stmt *st)
+{
+	char actual[REPORT_NUM_MAX], *s = NULL;
+
+	if (sqlite3_column_int(st, 4))
+		snprintf(actual, sizeof(actual), "missing");
+	else
+		report_format_value(actual, sizeof(actual),
+				    sqlite3_column_double(st, 3));
+	if (asprintf(&s, "%s %s (%s%s)", col_text(st, 1), col_text(st, 2),
+		     sqlite3_column_int(st, 4) ? "" : "actual ", actual) < 0)
+		return NULL;
+	return s;
+}
+
+static int job_add_failed(struct report_job *j, char *text)
+{
+	char **v = realloc(j->failed, (j->nfailed + 1) * sizeof(*v));
+
+	if (!v || !text) {
+		free(text);
+		return -ENOMEM;
+	}
+	j->failed = v;
+	j->failed[j->nfailed++] = text;
+	return 0;
+}
+
+/* Failed expectations in the jobs' order, walked with one cursor. */
+static int report_load_failed(sqlite3 *db, int64_t run, struct job_list *l,
+			      struct verr *e)
+{
+	sqlite3_stmt *st = NULL;
+	size_t cur = 0;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, "SELECT r.id, x.name, x.op_text, x.actual,"
+				" x.missing FROM vm_results r"
+				" JOIN expectations x ON x.result_id = r.id"
+				" WHERE r.run_id = ? AND NOT x.passed"
+				" ORDER BY r.scenario, r.vm, r.params_key,"
+				" r.repeat_idx, r.id, x.idx", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sql_fail(db, rc, "report expectations", e);
+	sqlite3_bind_int64(st, 1, run);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+
+		while (cur < l->n && l->ids[cur] != id)
+			cur++;
+		if (cur == l->n) {
+			verr_set(e, "report: expectation of result %" PRId64
+				 " out of order", id);
+			rc = -EAGAIN;
+			goto out;
+		}
+		if (job_add_failed(&l->v[cur], expect_text(st))) {
+			verr_set(e, "out of memory");
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+	rc = rc == SQLITE_DONE ? 0 : sql_fail(db, rc, "report expectations", e);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static void report_job_clear(struct report_job *j)
+{
+	free(j->scenario);
+	free(j->vm);
+	free(j->params);
+	free(j->params_key);
+	free(j->exit_kind);
+	free(j->error);
+	free(j->console_tail);
+	for (size_t i = 0; i < j->nfailed; i++)
+		free(j->failed[i]);
+	free(j->failed);
+}
+
+/* ---- trends ---- */
+
+static bool history_has_data(const struct history *h)
+{
+	for (size_t i = 0; i < h->npoints; i++)
+		if (h->points[i].value.n && h->points[i].value.mean != 0)
+			return true;
+	return false;
+}
+
+static int trend_add(struct report *r, struct history *h)
+{
+	struct history **v = realloc(r->trends, (r->ntrends + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	r->trends = v;
+	r->trends[r->ntrends++] = h;
+	return 0;
+}
+
+/*
+ * Each scenario of the run, all its VMs together, over its last runs up to
+ * this one (not the newest: an old run's report shows the trend it ended).
+ * Series without data (no iops in a hostile scenario) are left out.
+ */
+static int report_trends(sqlite3 *db, struct report *r, struct verr *e)
+{
+	const char *prev = NULL;
+	int rc = 0;
+
+	for (size_t i = 0; i < r->njobs && !rc; i++) {
+		const char *sc = r->jobs[i].scenario;
+
+		if (prev && strcmp(prev, sc) == 0)
+			continue;
+		prev = sc;
+		for (size_t m = 0; m < sizeof(trend_metrics) / sizeof(*trend_metrics) && !rc; m++) {
+			struct history_opts ho = {
+				.scenario = sc,
+				.metric = trend_metrics[m],
+				.last = REPORT_TREND_RUNS,
+				.until_run = r->run.id,
+			};
+			struct history *h;
+
+			rc = history_query(db, &ho, &h, e);
+			if (rc)
+				break;
+			if (!history_has_data(h)) {
+				history_free(h);
+				continue;
+			}
+			rc = trend_add(r, h);
+			if (rc) {
+				history_free(h);
+				verr_set(e, "out of memory");
+			}
+		}
+	}
+	return rc;
+}
+
+static int report_collect(sqlite3 *db, struct report *r, int64_t run,
+			  int64_t vs, const struct diff_opts *o, struct verr *e)
+{
+	struct job_list l = { 0 };
+	int rc;
+
+	rc = run_info_load(db, run, &r->run, e);
+	if (!rc)
+		rc = report_load_jobs(db, run, &l, e);
+	if (!rc)
+		rc = report_load_failed(db, run, &l, e);
+	r->jobs = l.v;
+	r->njobs = l.n;
+	free(l.ids);
+	if (!rc && vs)
+		rc = diff_compute(db, vs, run, o, &r->diff, e);
+	if (!rc)
+		rc = report_trends(db, r, e);
+	return rc;
+}
+
+int report_build(sqlite3 *db, int64_t run, int64_t vs,
+		 const struct diff_opts *o, struct report **out, struct verr *e)
+{
+	struct report *r = calloc(1, sizeof(*r));
+	bool own_txn = sqlite3_get_autocommit(db);
+	int rc;
+
+	*out = NULL;
+	if (!r) {
+		verr_set(e, "out of memory");
+		return -ENOMEM;
+	}
+	/* One read snapshot for everything the report shows. */
+	if (own_txn)
+		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+	rc = report_collect(db, r, run, vs, o, e);
+	if (own_txn)
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (rc) {
+		report_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+void report_free(struct report *r)
+{
+	if (!r)
+		return;
+	run_info_clear(&r->run);
+	for (size_t i = 0; i < r->njobs; i++)
+		report_job_clear(&r->jobs[i]);
+	free(r->jobs);
+	diff_free(r->diff);
+	for (size_t i = 0; i < r->ntrends; i++)
+		history_free(r->trends[i]);
+	free(r->trends);
+	free(r);
+}

@@ -1,0 +1,272 @@
+/*
+ * test_render.c - the text, Markdown and JSON renderers (and the diff and
+ * history printers) against golden files in tests/golden/, byte for byte.
+ * The fixture pins every timestamp, so any difference is a real change.
+ * VMORCH_UPDATE_GOLDEN=1 rewrites the golden files instead (then review
+ * them with git diff).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "orchestrator/db.h"
+#include "reports/report.h"
+#include "tests/fixtures/report_fixture.h"
+
+struct fx {
+	char dir[64];
+	char path[128];
+	struct db *db;
+	struct report *r;	/* cand --vs base */
+};
+
+static int fx_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct verr e = { "" };
+	struct diff_opts o = { DIFF_DEFAULT_THRESHOLD_PCT, DIFF_DEFAULT_ALPHA };
+
+	if (!f)
+		return -1;
+	strcpy(f->dir, "/tmp/vmorch-test-render-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/v.db", f->dir);
+	if (report_fixture_build(f->path, &e) || db_open(f->path, &f->db, &e) ||
+	    report_build(db_sqlite(f->db), FIXTURE_RUN_CAND, FIXTURE_RUN_BASE,
+			 &o, &f->r, &e)) {
+		fprintf(stderr, "fixture: %s\n", e.msg);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+
+	report_free(f->r);
+	db_close(f->db);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+static const char *golden_path(const char *name)
+{
+	static char p[4096];
+	const char *s = getenv("VMORCH_SRCDIR");
+
+	snprintf(p, sizeof(p), "%s/tests/golden/%s", s ? s : ".", name);
+	return p;
+}
+
+static char *file_read(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf;
+
+	if (!fp)
+		return NULL;
+	buf = malloc(1 << 20);
+	assert_non_null(buf);
+	*len = fread(buf, 1, 1 << 20, fp);
+	fclose(fp);
+	return buf;
+}
+
+/* Print the first line where @got and @want differ, to make failures readable. */
+static void show_first_difference(const char *got, size_t glen,
+				  const char *want, size_t wlen)
+{
+	size_t i = 0, line = 1, start = 0;
+
+	while (i < glen && i < wlen && got[i] == want[i]) {
+		if (got[i] == '\n') {
+			line++;
+			start = i + 1;
+		}
+		i++;
+	}
+	print_error("first difference at line %zu:\n got: %.*s\nwant: %.*s\n", line,
+		    (int)strcspn(got + start, "\n"), got + start,
+		    (int)strcspn(want + start, "\n"), want + start);
+}
+
+/* Compare @got with the golden file @name (or rewrite it). */
+static void assert_golden(const char *name, const char *got, size_t glen)
+{
+	const char *path = golden_path(name);
+	size_t wlen = 0;
+	char *want;
+
+	if (getenv("VMORCH_UPDATE_GOLDEN")) {
+		FILE *fp = fopen(path, "wb");
+
+		assert_non_null(fp);
+		assert_int_equal(fwrite(got, 1, glen, fp), glen);
+		assert_int_equal(fclose(fp), 0);
+		return;
+	}
+	want = file_read(path, &wlen);
+	if (!want)
+		fail_msg("%s: missing (VMORCH_UPDATE_GOLDEN=1 creates it)", path);
+	if (glen != wlen || memcmp(got, want, glen) != 0) {
+		show_first_difference(got, glen, want, wlen);
+		free(want);
+		fail_msg("%s differs from the rendered output", name);
+	}
+	free(want);
+}
+
+/* Render with @fn into memory; returns the bytes (caller frees). */
+#define RENDER(buf, len, call)						\
+	do {								\
+		FILE *mf_ = open_memstream(&(buf), &(len));		\
+		assert_non_null(mf_);					\
+		assert_int_equal((call), 0);				\
+		assert_int_equal(fclose(mf_), 0);			\
+	} while (0)
+
+static void test_report_text_golden(void **state)
+{
+	struct fx *f = *state;
+	char *buf = NULL;
+	size_t len = 0;
+
+	RENDER(buf, len, render_text(f->r, mf_));
+	assert_golden("report.txt", buf, len);
+	free(buf);
+}
+
+static void test_report_markdown_golden(void **state)
+{
+	struct fx *f = *state;
+	char *buf = NULL;
+	size_t len = 0;
+
+	RENDER(buf, len, render_markdown(f->r, mf_));
+	assert_golden("report.md", buf, len);
+	free(buf);
+}
+
+static void test_report_json_golden(void **state)
+{
+	struct fx *f = *state;
+	char *buf = NULL;
+	size_t len = 0;
+
+	RENDER(buf, len, render_json(f->r, mf_));
+	assert_golden("report.json", buf, len);
+	free(buf);
+}
+
+/* The JSON is versioned and parses; NaN deltas (from zero) are null. */
+static void test_report_json_versioned_and_valid(void **state)
+{
+	struct fx *f = *state;
+	json_error_t err;
+	json_t *doc, *rows;
+	char *buf = NULL;
+	size_t len = 0;
+	bool saw_null_pct = false;
+
+	RENDER(buf, len, render_json(f->r, mf_));
+	doc = json_loadb(buf, len, 0, &err);
+	if (!doc)
+		fail_msg("JSON does not parse: %s (line %d)", err.text, err.line);
+	assert_int_equal(json_integer_value(json_object_get(doc, "vmorch_report")),
+			 REPORT_JSON_VERSION);
+	rows = json_object_get(json_object_get(doc, "diff"), "rows");
+	assert_true(json_array_size(rows) == f->r->diff->nrows);
+	for (size_t i = 0; i < json_array_size(rows); i++)
+		if (json_is_null(json_object_get(json_array_get(rows, i), "delta_pct")))
+			saw_null_pct = true;
+	assert_true(saw_null_pct);
+	json_decref(doc);
+	free(buf);
+}
+
+static void test_diff_text_golden(void **state)
+{
+	struct fx *f = *state;
+	char *buf = NULL;
+	size_t len = 0;
+
+	RENDER(buf, len, render_diff_text(f->r->diff, mf_, false));
+	assert_golden("diff.txt", buf, len);
+	free(buf);
+}
+
+static void history_render(struct fx *f, const char *golden, bool csv)
+{
+	struct history_opts o = { .scenario = "smoke", .vm = "fast", .metric = "iops" };
+	struct verr e = { "" };
+	struct history *h;
+	char *buf = NULL;
+	size_t len = 0;
+
+	assert_int_equal(history_query(db_sqlite(f->db), &o, &h, &e), 0);
+	if (csv)
+		RENDER(buf, len, render_history_csv(h, mf_));
+	else
+		RENDER(buf, len, render_history_text(h, mf_));
+	assert_golden(golden, buf, len);
+	free(buf);
+	history_free(h);
+}
+
+/* Includes the sparkline: 900, 1500, 1605 -> ▁▇█. */
+static void test_history_text_golden(void **state)
+{
+	history_render(*state, "history.txt", false);
+}
+
+static void test_history_csv_golden(void **state)
+{
+	history_render(*state, "history.csv", true);
+}
+
+/* Trends: the scenario's series with data, up to the reported run. */
+static void test_report_trends(void **state)
+{
+	struct fx *f = *state;
+	const struct history *h = f->r->trends[0];
+
+	assert_true(f->r->ntrends >= 2);
+	assert_string_equal(h->scenario, "smoke");
+	assert_string_equal(h->metric, "iops");
+	assert_int_equal(h->npoints, 3);
+	assert_int_equal(h->points[2].run_id, FIXTURE_RUN_CAND);
+	for (size_t i = 0; i < f->r->ntrends; i++)
+		assert_string_not_equal(f->r->trends[i]->metric, "writes_completed");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_report_text_golden),
+		cmocka_unit_test(test_report_markdown_golden),
+		cmocka_unit_test(test_report_json_golden),
+		cmocka_unit_test(test_report_json_versioned_and_valid),
+		cmocka_unit_test(test_diff_text_golden),
+		cmocka_unit_test(test_history_text_golden),
+		cmocka_unit_test(test_history_csv_golden),
+		cmocka_unit_test(test_report_trends),
+	};
+
+	return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
+}
