@@ -74,26 +74,46 @@ $qemu --version | head -1
 
 echo
 echo "== start-up (median of $reps, ms) =="
-for who in ours qemu; do
-	[ $who = qemu ] && [ $have_qemu = 0 ] && continue
+# job_nodisk: the trivial job (boot, report, exit); job with "ops=1": one read.
+nodisk_json() {
+	printf '{"version":1,"name":"bench","vcpus":1,"memory":67108864,"timeout_ms":120000,'
+	printf '"guest":{"kind":"builtin"},"workload":"","disks":[]}\n'
+}
+qemu_nodisk() {
+	echo "$qemu" -M microvm,x-option-roms=off,rtc=off,pit=off,pic=off,isa-serial=on,acpi=off \
+		-accel kvm -cpu host,-arch-capabilities -m 64M -nodefaults -no-user-config \
+		-nographic -no-reboot -serial stdio -kernel "$elf" -append '""' \
+		-device isa-debug-exit,iobase=0xf4,iosize=4
+}
+# startup WHO KIND -> "first_ms total_ms" medians
+startup() {
 	: > "$tmp/first"; : > "$tmp/total"
 	for _ in $(seq "$reps"); do
-		if [ $who = ours ]; then
-			job_json "pattern=seqread bs=4k ops=1" > "$tmp/job.json"
-			out=$("$tmp/timeit" -e -- "$worker" --job "$tmp/job.json" --console - --result /dev/null)
-		else
-			out=$(eval "\"$tmp/timeit\" -- $(qemu_cmd "pattern=seqread bs=4k ops=1")" </dev/null)
-		fi
+		case "$1/$2" in
+		ours/trivial)	nodisk_json > "$tmp/job.json" ;;
+		ours/oneread)	job_json "pattern=seqread bs=4k ops=1" > "$tmp/job.json" ;;
+		esac
+		case "$1/$2" in
+		ours/*)	out=$("$tmp/timeit" -e -- "$worker" --job "$tmp/job.json" --console - --result /dev/null) ;;
+		qemu/trivial) out=$(eval "\"$tmp/timeit\" -- $(qemu_nodisk)" </dev/null) ;;
+		qemu/oneread) out=$(eval "\"$tmp/timeit\" -- $(qemu_cmd "pattern=seqread bs=4k ops=1")" </dev/null) ;;
+		esac
 		echo "$out" | awk '{ print $1 / 1000 }' >> "$tmp/first"
 		echo "$out" | awk '{ print $2 / 1000 }' >> "$tmp/total"
 	done
-	eval "${who}_first=$(median < "$tmp/first") ${who}_total=$(median < "$tmp/total")"
-done
-printf '%-28s %10s %10s %8s\n' "" "vmm-worker" "qemu" "ratio"
-printf '%-28s %10s %10s %8s\n' "exec -> first guest line" "$ours_first" "${qemu_first:-n/a}" \
-	"$(ratio "$ours_first" "${qemu_first:-0}")"
-printf '%-28s %10s %10s %8s\n' "trivial job end to end" "$ours_total" "${qemu_total:-n/a}" \
-	"$(ratio "$ours_total" "${qemu_total:-0}")"
+	echo "$(median < "$tmp/first") $(median < "$tmp/total")"
+}
+read -r o_first o_triv < <(startup ours trivial)
+read -r _ o_one < <(startup ours oneread)
+q_first=0 q_triv=0 q_one=0
+if [ $have_qemu = 1 ]; then
+	read -r q_first q_triv < <(startup qemu trivial)
+	read -r _ q_one < <(startup qemu oneread)
+fi
+printf '%-34s %10s %10s %8s\n' "" "vmm-worker" "qemu" "ratio"
+printf '%-34s %10s %10s %8s\n' "exec -> first guest line" "$o_first" "$q_first" "$(ratio "$o_first" "$q_first")"
+printf '%-34s %10s %10s %8s\n' "trivial job (boot, no disk)" "$o_triv" "$q_triv" "$(ratio "$o_triv" "$q_triv")"
+printf '%-34s %10s %10s %8s\n' "one 4 KiB read, end to end" "$o_one" "$q_one" "$(ratio "$o_one" "$q_one")"
 
 echo
 echo "== I/O measured by the guest (best of $reps; ops/s, and MB/s for 1 MiB) =="

@@ -303,6 +303,8 @@ int main(int argc, char **argv)
 	vm_stop(vm);
 	result_build(vm, r);
 	status = write_result(&o, m.r, r) ? EXIT_INFRA : 0;
+	vm_destroy_detached(vm);
+	goto out;
 out_vm:
 	vm_destroy(vm);
 out:

@@ -50,4 +50,11 @@ void vblk_mmio_access(struct vblk *d, uint64_t off, uint8_t *data, uint32_t len,
  * temporary) backing file.  NULL is allowed. */
 void vblk_destroy(struct vblk *d);
 
+/*
+ * The VM itself is about to go: vblk_destroy need not unregister the
+ * eventfds (each unregistration waits for an SRCU grace period; the VM's
+ * destruction drops them anyway).
+ */
+void vblk_forget_vm(struct vblk *d);
+
 #endif

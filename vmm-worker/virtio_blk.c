@@ -522,6 +522,14 @@ static void vblk_close_fd(int *fd)
 	*fd = -1;
 }
 
+void vblk_forget_vm(struct vblk *d)
+{
+	if (!d)
+		return;
+	d->ioeventfd_on = false;
+	d->irqfd_on = false;
+}
+
 void vblk_destroy(struct vblk *d)
 {
 	uint64_t one = 1;

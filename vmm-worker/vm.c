@@ -290,6 +290,65 @@ void vm_stop(struct vm *vm)
 	coalesced_drain(vm);	/* the guest's last words */
 }
 
+/*
+ * Keep the KVM fds open in a child that outlives us by a moment: it waits
+ * for our exit (EOF on a pipe only we hold the write end of), so its exit
+ * is the last close and pays for the VM's destruction.  If the fork fails
+ * we simply pay ourselves.
+ */
+static void vm_hand_off_fds(struct vm *vm)
+{
+	int p[2], keep_max = vm->kvm_fd;
+	char c;
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		return;
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return;
+	}
+	if (pid > 0) {
+		close(p[0]);	/* p[1] stays open until we exit */
+		vm->fd = vm->kvm_fd = -1;
+		for (uint32_t i = 0; i < vm->nvcpus; i++)
+			vm->vcpu[i].fd = -1;
+		return;
+	}
+	/* Child: nothing but the KVM fds and the pipe; no stdio, no shm. */
+	setsid();
+	if (vm->fd > keep_max)
+		keep_max = vm->fd;
+	for (uint32_t i = 0; i < vm->nvcpus; i++)
+		if (vm->vcpu[i].fd > keep_max)
+			keep_max = vm->vcpu[i].fd;
+	if (p[0] > keep_max)
+		keep_max = p[0];
+	for (int fd = 0; fd < keep_max; fd++) {
+		bool keep = fd == p[0] || fd == vm->fd || fd == vm->kvm_fd;
+
+		for (uint32_t i = 0; i < vm->nvcpus && !keep; i++)
+			keep = fd == vm->vcpu[i].fd;
+		if (!keep)
+			close(fd);
+	}
+	close_range((unsigned)keep_max + 1, ~0U, 0);
+	while (read(p[0], &c, 1) < 0 && errno == EINTR)
+		;
+	_exit(0);
+}
+
+void vm_destroy_detached(struct vm *vm)
+{
+	vm_stop(vm);
+	for (uint32_t i = 0; i < vm->ndisks; i++)
+		vblk_forget_vm(vm->disk[i]);
+	vm_hand_off_fds(vm);
+	vm_destroy(vm);
+}
+
 void vm_destroy(struct vm *vm)
 {
 	vm_stop(vm);
