@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/text_table.h"
 #include "orchestrator/db_query.h"
 
 /* ---- small helpers ---- */
@@ -152,116 +153,6 @@ int db_run_resolve(struct db *db, const char *ref, int64_t *run_id,
 	return rc;
 }
 
-/* ---- text tables ---- */
-
-struct table {
-	unsigned ncols;
-	const char **head;
-	bool *right;		/* right-aligned (numbers) */
-	char **cell;		/* nrows x ncols, malloc'd strings */
-	size_t nrows, cap;
-	bool oom;
-};
-
-static int table_init(struct table *t, unsigned ncols)
-{
-	memset(t, 0, sizeof(*t));
-	t->ncols = ncols;
-	t->head = calloc(ncols, sizeof(*t->head));
-	t->right = calloc(ncols, sizeof(*t->right));
-	return t->head && t->right ? 0 : -ENOMEM;
-}
-
-static void table_free(struct table *t)
-{
-	for (size_t i = 0; i < t->nrows * t->ncols; i++)
-		free(t->cell[i]);
-	free(t->cell);
-	free(t->head);
-	free(t->right);
-}
-
-static void table_row(struct table *t)
-{
-	if (t->nrows == t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 16;
-		char **c = realloc(t->cell, cap * t->ncols * sizeof(*c));
-
-		if (!c) {
-			t->oom = true;
-			return;
-		}
-		t->cell = c;
-		t->cap = cap;
-	}
-	memset(t->cell + t->nrows * t->ncols, 0, t->ncols * sizeof(*t->cell));
-	t->nrows++;
-}
-
-__attribute__((format(printf, 3, 4)))
-static void table_set(struct table *t, unsigned col, const char *fmt, ...)
-{
-	char **cell;
-	va_list ap;
-
-	if (t->oom || !t->nrows)
-		return;
-	cell = &t->cell[(t->nrows - 1) * t->ncols + col];
-	va_start(ap, fmt);
-	if (vasprintf(cell, fmt, ap) < 0) {
-		*cell = NULL;
-		t->oom = true;
-	}
-	va_end(ap);
-}
-
-static void table_widths(const struct table *t, size_t *w)
-{
-	for (unsigned c = 0; c < t->ncols; c++) {
-		w[c] = strlen(t->head[c]);
-		for (size_t r = 0; r < t->nrows; r++) {
-			const char *s = t->cell[r * t->ncols + c];
-
-			if (s && strlen(s) > w[c])
-				w[c] = strlen(s);
-		}
-	}
-}
-
-/* Two spaces between columns, numbers right-aligned, no trailing blanks. */
-static int table_print(const struct table *t, FILE *out)
-{
-	size_t *w = calloc(t->ncols, sizeof(*w)), linemax = 1;
-	char *line = NULL;
-
-	if (!w)
-		return -ENOMEM;
-	table_widths(t, w);
-	for (unsigned c = 0; c < t->ncols; c++)
-		linemax += w[c] + 2;
-	line = malloc(linemax);
-	for (size_t r = 0; line && r <= t->nrows; r++) {
-		size_t len = 0;
-
-		for (unsigned c = 0; c < t->ncols; c++) {
-			const char *s = r ? t->cell[(r - 1) * t->ncols + c] :
-					    t->head[c];
-
-			len += (size_t)snprintf(line + len, linemax - len,
-						t->right[c] ? "%*s  " : "%-*s  ",
-						(int)w[c], s ? s : "");
-		}
-		while (len && line[len - 1] == ' ')
-			len--;
-		line[len] = 0;
-		fprintf(out, "%s\n", line);
-	}
-	free(w);
-	if (!line)
-		return -ENOMEM;
-	free(line);
-	return 0;
-}
 
 /* ---- runs ---- */
 
@@ -316,21 +207,21 @@ static const char *const runs_head[] = {
 };
 #define RUNS_NCOLS (sizeof(runs_head) / sizeof(runs_head[0]))
 
-static void runs_table_row(struct table *t, sqlite3_stmt *st)
+static void runs_table_row(struct text_table *t, sqlite3_stmt *st)
 {
-	table_row(t);
-	table_set(t, 0, "%" PRId64, (int64_t)sqlite3_column_int64(st, RC_ID));
-	table_set(t, 1, "%s", col_text(st, RC_STARTED));
-	table_set(t, 2, "%s", col_text(st, RC_STATUS));
-	table_set(t, 3, "%" PRId64, (int64_t)sqlite3_column_int64(st, RC_TOTAL));
-	table_set(t, 4, "%" PRId64, (int64_t)sqlite3_column_int64(st, RC_PASSED));
-	table_set(t, 5, "%" PRId64, (int64_t)sqlite3_column_int64(st, RC_FAILED));
+	text_table_row(t);
+	text_table_set(t, 0, "%" PRId64, (int64_t)sqlite3_column_int64(st, RC_ID));
+	text_table_set(t, 1, "%s", col_text(st, RC_STARTED));
+	text_table_set(t, 2, "%s", col_text(st, RC_STATUS));
+	text_table_set(t, 3, "%" PRId64, (int64_t)sqlite3_column_int64(st, RC_TOTAL));
+	text_table_set(t, 4, "%" PRId64, (int64_t)sqlite3_column_int64(st, RC_PASSED));
+	text_table_set(t, 5, "%" PRId64, (int64_t)sqlite3_column_int64(st, RC_FAILED));
 	if (sqlite3_column_type(st, RC_DURATION_MS) == SQLITE_NULL)
-		table_set(t, 6, "-");
+		text_table_set(t, 6, "-");
 	else
-		table_set(t, 6, "%.1fs",
+		text_table_set(t, 6, "%.1fs",
 			  sqlite3_column_int64(st, RC_DURATION_MS) / 1000.0);
-	table_set(t, 7, "%s", col_text(st, RC_LABEL));
+	text_table_set(t, 7, "%s", col_text(st, RC_LABEL));
 }
 
 static int runs_select(struct db *db, unsigned limit, sqlite3_stmt **st,
@@ -346,18 +237,14 @@ static int runs_select(struct db *db, unsigned limit, sqlite3_stmt **st,
 
 int db_runs_print(struct db *db, FILE *out, unsigned limit, struct verr *e)
 {
-	struct table t;
+	bool right[RUNS_NCOLS];
+	struct text_table t;
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (table_init(&t, RUNS_NCOLS)) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	for (unsigned c = 0; c < RUNS_NCOLS; c++) {
-		t.head[c] = runs_head[c];
-		t.right[c] = c == 0 || (c >= 3 && c <= 6);
-	}
+	for (unsigned c = 0; c < RUNS_NCOLS; c++)
+		right[c] = c == 0 || (c >= 3 && c <= 6);
+	text_table_init(&t, RUNS_NCOLS, runs_head, right);
 	rc = runs_select(db, limit, &st, e);
 	if (rc)
 		goto out;
@@ -367,12 +254,12 @@ int db_runs_print(struct db *db, FILE *out, unsigned limit, struct verr *e)
 		rc = q_fail(db, rc, "runs", e);
 		goto out;
 	}
-	rc = t.oom ? -ENOMEM : table_print(&t, out);
+	rc = t.oom ? -ENOMEM : text_table_print(&t, out);
 out:
 	if (rc == -ENOMEM)
 		verr_set(e, "out of memory");
 	sqlite3_finalize(st);
-	table_free(&t);
+	text_table_free(&t);
 	return rc;
 }
 
@@ -721,27 +608,27 @@ static int jobs_select(struct db *db, int64_t run_id, sqlite3_stmt **st,
 	return rc;
 }
 
-static void jobs_table_row(struct table *t, sqlite3_stmt *st)
+static void jobs_table_row(struct text_table *t, sqlite3_stmt *st)
 {
 	unsigned col = JOBS_FIXED;
 
-	table_row(t);
-	table_set(t, 0, "%" PRId64, (int64_t)sqlite3_column_int64(st, 0));
-	table_set(t, 1, "%s", col_text(st, 1));
-	table_set(t, 2, "%s", col_text(st, 2));
-	table_set(t, 3, "%s", *col_text(st, 3) ? col_text(st, 3) : "-");
-	table_set(t, 4, "%" PRId64, (int64_t)sqlite3_column_int64(st, 4));
-	table_set(t, 5, "%s", col_text(st, 5));
-	table_set(t, 6, "%s(%" PRId64 ")", col_text(st, 6),
+	text_table_row(t);
+	text_table_set(t, 0, "%" PRId64, (int64_t)sqlite3_column_int64(st, 0));
+	text_table_set(t, 1, "%s", col_text(st, 1));
+	text_table_set(t, 2, "%s", col_text(st, 2));
+	text_table_set(t, 3, "%s", *col_text(st, 3) ? col_text(st, 3) : "-");
+	text_table_set(t, 4, "%" PRId64, (int64_t)sqlite3_column_int64(st, 4));
+	text_table_set(t, 5, "%s", col_text(st, 5));
+	text_table_set(t, 6, "%s(%" PRId64 ")", col_text(st, 6),
 		  (int64_t)sqlite3_column_int64(st, 7));
-	table_set(t, 7, "%.3fs", sqlite3_column_int64(st, 8) / 1e6);
+	text_table_set(t, 7, "%.3fs", sqlite3_column_int64(st, 8) / 1e6);
 	for (int i = 0; i < VBLK_NR_COUNTERS; i++) {
 		if (!counter_is_key(i))
 			continue;
 		if (sqlite3_column_type(st, 9 + i) == SQLITE_NULL)
-			table_set(t, col++, "-");
+			text_table_set(t, col++, "-");
 		else
-			table_set(t, col++, "%" PRId64,
+			text_table_set(t, col++, "%" PRId64,
 				  (int64_t)sqlite3_column_int64(st, 9 + i));
 	}
 }
@@ -749,24 +636,21 @@ static void jobs_table_row(struct table *t, sqlite3_stmt *st)
 static int show_print_jobs(struct db *db, int64_t run_id, FILE *out,
 			   struct verr *e)
 {
-	unsigned ncols = JOBS_FIXED, c;
+	const char *head[JOBS_FIXED + VBLK_NR_COUNTERS];
+	bool right[JOBS_FIXED + VBLK_NR_COUNTERS];
+	unsigned ncols = 0;
 	sqlite3_stmt *st = NULL;
-	struct table t;
+	struct text_table t;
 	int rc;
 
-	for (int i = 0; i < VBLK_NR_COUNTERS; i++)
-		ncols += counter_is_key(i);
-	if (table_init(&t, ncols)) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	for (c = 0; c < JOBS_FIXED; c++)
-		t.head[c] = jobs_head[c];
+	for (unsigned c = 0; c < JOBS_FIXED; c++)
+		head[ncols++] = jobs_head[c];
 	for (int i = 0; i < VBLK_NR_COUNTERS; i++)
 		if (counter_is_key(i))
-			t.head[c++] = vblk_fields[i].name;
-	for (c = 0; c < ncols; c++)
-		t.right[c] = c == 0 || c == 4 || c >= 7;
+			head[ncols++] = vblk_fields[i].name;
+	for (unsigned c = 0; c < ncols; c++)
+		right[c] = c == 0 || c == 4 || c >= 7;
+	text_table_init(&t, ncols, head, right);
 	rc = jobs_select(db, run_id, &st, e);
 	if (rc)
 		goto out;
@@ -778,12 +662,12 @@ static int show_print_jobs(struct db *db, int64_t run_id, FILE *out,
 	}
 	if (!t.oom)
 		fputc('\n', out);
-	rc = t.oom ? -ENOMEM : table_print(&t, out);
+	rc = t.oom ? -ENOMEM : text_table_print(&t, out);
 out:
 	if (rc == -ENOMEM)
 		verr_set(e, "out of memory");
 	sqlite3_finalize(st);
-	table_free(&t);
+	text_table_free(&t);
 	return rc;
 }
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/text_table.h"
 #include "reports/report.h"
 
 /* Lines of a failed job's console shown in the terminal report. */
@@ -47,107 +48,6 @@ void report_format_key(char *buf, size_t cap, const char *scenario,
 		 params_key && *params_key ? " [" : "",
 		 params_key ? params_key : "",
 		 params_key && *params_key ? "]" : "");
-}
-
-/* ---- a text table: two spaces between columns, numbers right-aligned ---- */
-
-struct table {
-	unsigned ncols;
-	const char *const *head;
-	const bool *right;
-	char **cell;		/* nrows x ncols */
-	size_t nrows, cap;
-	bool oom;
-};
-
-static void table_row(struct table *t)
-{
-	if (t->oom)
-		return;
-	if (t->nrows == t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 32;
-		char **c = realloc(t->cell, cap * t->ncols * sizeof(*c));
-
-		if (!c) {
-			t->oom = true;
-			return;
-		}
-		t->cell = c;
-		t->cap = cap;
-	}
-	memset(t->cell + t->nrows * t->ncols, 0, t->ncols * sizeof(*t->cell));
-	t->nrows++;
-}
-
-__attribute__((format(printf, 3, 4)))
-static void table_set(struct table *t, unsigned col, const char *fmt, ...)
-{
-	char **cell;
-	va_list ap;
-
-	if (t->oom || !t->nrows)
-		return;
-	cell = &t->cell[(t->nrows - 1) * t->ncols + col];
-	va_start(ap, fmt);
-	if (vasprintf(cell, fmt, ap) < 0) {
-		*cell = NULL;
-		t->oom = true;
-	}
-	va_end(ap);
-}
-
-static void table_free(struct table *t)
-{
-	for (size_t i = 0; i < t->nrows * t->ncols; i++)
-		free(t->cell[i]);
-	free(t->cell);
-}
-
-/* Display width: UTF-8 continuation bytes take no column. */
-static size_t text_width(const char *s)
-{
-	size_t w = 0;
-
-	for (; s && *s; s++)
-		w += ((unsigned char)*s & 0xc0) != 0x80;
-	return w;
-}
-
-static void table_pad(FILE *f, const char *s, size_t w, bool right, bool last)
-{
-	size_t n = text_width(s);
-
-	if (right)
-		fprintf(f, "%*s", (int)(w - n), "");
-	fputs(s ? s : "", f);
-	if (!right && !last)
-		fprintf(f, "%*s", (int)(w - n), "");
-}
-
-static int table_print(const struct table *t, FILE *f)
-{
-	size_t w[16] = { 0 };
-
-	if (t->oom || t->ncols > 16)
-		return -ENOMEM;
-	for (unsigned c = 0; c < t->ncols; c++) {
-		w[c] = text_width(t->head[c]);
-		for (size_t r = 0; r < t->nrows; r++)
-			if (text_width(t->cell[r * t->ncols + c]) > w[c])
-				w[c] = text_width(t->cell[r * t->ncols + c]);
-	}
-	for (size_t r = 0; r <= t->nrows; r++) {
-		for (unsigned c = 0; c < t->ncols; c++) {
-			const char *s = r ? t->cell[(r - 1) * t->ncols + c] :
-					    t->head[c];
-
-			if (c)
-				fputs("  ", f);
-			table_pad(f, s, w[c], t->right[c], c + 1 == t->ncols);
-		}
-		fputc('\n', f);
-	}
-	return ferror(f) ? -EIO : 0;
 }
 
 /* ---- diff ---- */
@@ -191,9 +91,10 @@ static const bool djob_right[] = { false, false, true, true };
 
 static int diff_print_jobs(const struct diff *d, FILE *f, bool all)
 {
-	struct table t = { 4, djob_head, djob_right, NULL, 0, 0, false };
+	struct text_table t;
 	int rc;
 
+	text_table_init(&t, 4, djob_head, djob_right);
 	for (size_t i = 0; i < d->njobs; i++) {
 		const struct diff_job *j = &d->jobs[i];
 		char key[512], pa[48], pb[48];
@@ -203,19 +104,19 @@ static int diff_print_jobs(const struct diff *d, FILE *f, bool all)
 		report_format_key(key, sizeof(key), j->scenario, j->vm, j->params_key);
 		job_passes(pa, sizeof(pa), j->pass_a, j->n_a);
 		job_passes(pb, sizeof(pb), j->pass_b, j->n_b);
-		table_row(&t);
-		table_set(&t, 0, "%s", diff_verdict_name(j->verdict));
-		table_set(&t, 1, "%s", key);
-		table_set(&t, 2, "%s", pa);
-		table_set(&t, 3, "%s", pb);
+		text_table_row(&t);
+		text_table_set(&t, 0, "%s", diff_verdict_name(j->verdict));
+		text_table_set(&t, 1, "%s", key);
+		text_table_set(&t, 2, "%s", pa);
+		text_table_set(&t, 3, "%s", pb);
 	}
 	if (!t.nrows) {
-		table_free(&t);
+		text_table_free(&t);
 		return 0;
 	}
 	fprintf(f, "\nJOBS\n");
-	rc = table_print(&t, f);
-	table_free(&t);
+	rc = text_table_print(&t, f);
+	text_table_free(&t);
 	return rc;
 }
 
@@ -226,7 +127,7 @@ static const bool drow_right[] = {
 	false, false, false, true, true, true, true, true, true,
 };
 
-static void diff_row_cells(struct table *t, const struct diff_row *r)
+static void diff_row_cells(struct text_table *t, const struct diff_row *r)
 {
 	char key[512], a[REPORT_NUM_MAX], b[REPORT_NUM_MAX];
 	char dl[REPORT_NUM_MAX], pct[REPORT_NUM_MAX];
@@ -244,27 +145,28 @@ static void diff_row_cells(struct table *t, const struct diff_row *r)
 		report_format_value(dl, sizeof(dl), r->delta);
 		report_format_pct(pct, sizeof(pct), r->delta_pct);
 	}
-	table_row(t);
-	table_set(t, 0, "%s", diff_verdict_name(r->verdict));
-	table_set(t, 1, "%s", key);
-	table_set(t, 2, "%s", r->name);
-	table_set(t, 3, "%s", a);
-	table_set(t, 4, "%s", b);
-	table_set(t, 5, "%s", dl);
-	table_set(t, 6, "%s", pct);
-	table_set(t, 7, "%zu/%zu", r->a.n, r->b.n);
+	text_table_row(t);
+	text_table_set(t, 0, "%s", diff_verdict_name(r->verdict));
+	text_table_set(t, 1, "%s", key);
+	text_table_set(t, 2, "%s", r->name);
+	text_table_set(t, 3, "%s", a);
+	text_table_set(t, 4, "%s", b);
+	text_table_set(t, 5, "%s", dl);
+	text_table_set(t, 6, "%s", pct);
+	text_table_set(t, 7, "%zu/%zu", r->a.n, r->b.n);
 	if (r->tested)
-		table_set(t, 8, "%.3g", r->p_value);
+		text_table_set(t, 8, "%.3g", r->p_value);
 	else
-		table_set(t, 8, "-");
+		text_table_set(t, 8, "-");
 }
 
 static int diff_print_rows(const struct diff *d, FILE *f, bool all)
 {
-	struct table t = { 9, drow_head, drow_right, NULL, 0, 0, false };
+	struct text_table t;
 	size_t hidden = 0;
 	int rc = 0;
 
+	text_table_init(&t, 9, drow_head, drow_right);
 	for (size_t i = 0; i < d->nrows; i++) {
 		if (!all && d->rows[i].verdict == DIFF_UNCHANGED) {
 			hidden++;
@@ -274,12 +176,12 @@ static int diff_print_rows(const struct diff *d, FILE *f, bool all)
 	}
 	if (t.nrows) {
 		fprintf(f, "\nCHANGES\n");
-		rc = table_print(&t, f);
+		rc = text_table_print(&t, f);
 	}
 	if (hidden)
 		fprintf(f, "\n%zu unchanged row%s not shown (--all shows them)\n",
 			hidden, hidden == 1 ? "" : "s");
-	table_free(&t);
+	text_table_free(&t);
 	return rc;
 }
 
@@ -414,9 +316,10 @@ static const bool hist_right[] = { true, false, false, true, true, true, true };
 
 int render_history_text(const struct history *h, FILE *f)
 {
-	struct table t = { 7, hist_head, hist_right, NULL, 0, 0, false };
+	struct text_table t;
 	int rc;
 
+	text_table_init(&t, 7, hist_head, hist_right);
 	history_print_head(h, f);
 	for (size_t i = 0; i < h->npoints; i++) {
 		const struct history_point *p = &h->points[i];
@@ -425,17 +328,17 @@ int render_history_text(const struct history *h, FILE *f)
 		report_format_value(m, sizeof(m), p->value.n ? p->value.mean : NAN);
 		report_format_value(md, sizeof(md), p->value.n ? p->value.median : NAN);
 		report_format_value(sd, sizeof(sd), p->value.n ? p->value.stddev : NAN);
-		table_row(&t);
-		table_set(&t, 0, "%" PRId64, p->run_id);
-		table_set(&t, 1, "%s", p->started_at);
-		table_set(&t, 2, "%s", p->label ? p->label : "");
-		table_set(&t, 3, "%zu", p->value.n);
-		table_set(&t, 4, "%s", m);
-		table_set(&t, 5, "%s", md);
-		table_set(&t, 6, "%s", sd);
+		text_table_row(&t);
+		text_table_set(&t, 0, "%" PRId64, p->run_id);
+		text_table_set(&t, 1, "%s", p->started_at);
+		text_table_set(&t, 2, "%s", p->label ? p->label : "");
+		text_table_set(&t, 3, "%zu", p->value.n);
+		text_table_set(&t, 4, "%s", m);
+		text_table_set(&t, 5, "%s", md);
+		text_table_set(&t, 6, "%s", sd);
 	}
-	rc = table_print(&t, f);
-	table_free(&t);
+	rc = text_table_print(&t, f);
+	text_table_free(&t);
 	if (rc || !h->npoints)
 		return rc;
 	fputc('\n', f);
@@ -515,7 +418,7 @@ static int report_print_jobs(const struct report *r, FILE *f)
 	bool right[16] = { false, false, false, true, false, false, true };
 	int cidx[16];
 	unsigned nc = JOBS_FIXED;
-	struct table t;
+	struct text_table t;
 	int rc;
 
 	memcpy(head, jobs_fixed_head, sizeof(jobs_fixed_head));
@@ -527,24 +430,24 @@ static int report_print_jobs(const struct report *r, FILE *f)
 		right[nc] = true;
 		head[nc++] = vblk_fields[i].name;
 	}
-	t = (struct table){ nc, head, right, NULL, 0, 0, false };
+	text_table_init(&t, nc, head, right);
 	for (size_t i = 0; i < r->njobs; i++) {
 		const struct report_job *j = &r->jobs[i];
 
-		table_row(&t);
-		table_set(&t, 0, "%s", j->scenario);
-		table_set(&t, 1, "%s", j->vm);
-		table_set(&t, 2, "%s", *j->params_key ? j->params_key : "-");
-		table_set(&t, 3, "%u", j->repeat);
-		table_set(&t, 4, "%s", j->pass ? "pass" : "FAIL");
-		table_set(&t, 5, "%s", j->exit_kind);
-		table_set(&t, 6, "%.2fs", j->wall_s);
+		text_table_row(&t);
+		text_table_set(&t, 0, "%s", j->scenario);
+		text_table_set(&t, 1, "%s", j->vm);
+		text_table_set(&t, 2, "%s", *j->params_key ? j->params_key : "-");
+		text_table_set(&t, 3, "%u", j->repeat);
+		text_table_set(&t, 4, "%s", j->pass ? "pass" : "FAIL");
+		text_table_set(&t, 5, "%s", j->exit_kind);
+		text_table_set(&t, 6, "%.2fs", j->wall_s);
 		for (unsigned c = JOBS_FIXED + 1; c < nc; c++)
-			table_set(&t, c, "%" PRIu64, vblk_snapshot_get(&j->total, cidx[c]));
+			text_table_set(&t, c, "%" PRIu64, vblk_snapshot_get(&j->total, cidx[c]));
 	}
 	fprintf(f, "\nJOBS\n");
-	rc = table_print(&t, f);
-	table_free(&t);
+	rc = text_table_print(&t, f);
+	text_table_free(&t);
 	return rc;
 }
 
