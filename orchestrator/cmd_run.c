@@ -73,7 +73,8 @@ static void run_usage(FILE *f)
 "\n"
 "Exit status: 0 every job passed, 1 some job failed, 2 usage or scenario\n"
 "error, 3 infrastructure error, 130 interrupted (finished jobs are stored).\n"
-"Set NO_COLOR to turn colour off.\n");
+"Set NO_COLOR to turn colour off.  VMORCH_STALL_MS (default 10000) is how long\n"
+"a worker's heartbeat may stop before it is killed as stalled.\n");
 }
 
 static int run_parse(int argc, char **argv, struct run_opts *o)
@@ -306,6 +307,22 @@ out:
 	return rc;
 }
 
+/*
+ * A worker beats every 100 ms; 10 s of silence means it is stuck.
+ * VMORCH_STALL_MS overrides that (tests, very slow machines).
+ */
+static unsigned run_stall_ms(void)
+{
+	const char *s = getenv("VMORCH_STALL_MS");
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s)
+		return 10000;
+	v = strtoul(s, &end, 10);
+	return *end || v < 200 || v > 3600000 ? 10000 : (unsigned)v;
+}
+
 static void run_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -343,6 +360,7 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "vmorch run: %s\n", c.err.msg);
 		goto out;
 	}
+	po.stall_ms = run_stall_ms();
 	po.max_jobs = o.jobs;
 	po.timeout_scale = o.timeout_scale;
 	po.worker_path = pool_find_worker(worker, sizeof(worker));

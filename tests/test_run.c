@@ -300,6 +300,34 @@ static void test_stopped_worker_killed_at_deadline(void **state)
 	tmpdb_remove(&t);
 }
 
+/* A worker whose heartbeat stops (SIGSTOP, long before its deadline) is stalled. */
+static void test_silent_worker_killed_as_stalled(void **state)
+{
+	const char *argv[] = { "vmorch", "run", "--db", NULL, src("tests/run/slow.yaml"), NULL };
+	struct tmpdb t;
+	char kind[32], err[256];
+	uint64_t t0;
+	pid_t pid, worker;
+
+	REQUIRE_KVM();
+	tmpdb_make(&t);
+	argv[3] = t.path;
+	setenv("VMORCH_STALL_MS", "1000", 1);
+	pid = vmorch_spawn(&t, argv);
+	unsetenv("VMORCH_STALL_MS");
+	worker = child_of(pid);
+	usleep(300 * 1000);
+	t0 = now_ms();
+	assert_int_equal(kill(worker, SIGSTOP), 0);
+	assert_int_equal(vmorch_wait(pid, 30000), 1);
+	assert_true(now_ms() - t0 < 10000);	/* the job's timeout is 60 s */
+	q_text(t.path, "SELECT exit_kind FROM vm_results", kind, sizeof(kind));
+	assert_string_equal(kind, "stalled");
+	q_text(t.path, "SELECT error FROM vm_results", err, sizeof(err));
+	assert_string_equal(err, "heartbeat stalled: worker killed by signal 9 (Killed)");
+	tmpdb_remove(&t);
+}
+
 /* Ctrl-C: workers stop, finished jobs stay stored, the run is 'interrupted'. */
 static void test_sigint_marks_run_interrupted(void **state)
 {
@@ -369,6 +397,7 @@ int main(void)
 		cmocka_unit_test(test_killed_worker_stored_as_crashed),
 		cmocka_unit_test(test_hung_guest_ends_as_timeout),
 		cmocka_unit_test(test_stopped_worker_killed_at_deadline),
+		cmocka_unit_test(test_silent_worker_killed_as_stalled),
 		cmocka_unit_test(test_sigint_marks_run_interrupted),
 	};
 
