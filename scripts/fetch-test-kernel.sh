@@ -21,6 +21,9 @@ fi
 [ -n "$pkg" ] || { echo "fetch-test-kernel: cannot resolve linux-image-cloud-amd64" >&2; exit 1; }
 
 dir=$cache/$pkg
+# Tests run in parallel (make -j): one fetches, the others wait for it.
+exec 9>"$cache/.lock"
+flock 9
 if [ ! -f "$dir/.complete" ]; then
 	tmp=$(mktemp -d "$cache/.fetch.XXXXXX")
 	(cd "$tmp" && apt-get download "$pkg" >/dev/null 2>&1) ||

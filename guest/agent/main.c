@@ -1,0 +1,235 @@
+/*
+ * main.c - vmorch-agent, the /init of a Linux guest: mount, load the
+ * virtio modules, find the disks, run the command line's workload (or
+ * command=), print one VMORCH-RESULT line, hand the verdict to the
+ * debug-exit port.  See README.md.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "guest/builtin/protocol.h"
+
+#define ORDER_FILE "/lib/modules/order"
+
+static char reason[256];
+
+int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!reason[0]) {
+		va_start(ap, fmt);
+		vsnprintf(reason, sizeof(reason), fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+const char *fail_reason(void)
+{
+	return reason;
+}
+
+void logmsg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("vmorch-agent: ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t boottime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static char *read_cmdline(void)
+{
+	static char buf[4096];
+	FILE *f = fopen("/proc/cmdline", "re");
+	size_t n = 0;
+
+	if (f) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	buf[n] = 0;
+	return buf;
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile of the sorted samples. */
+static uint32_t percentile(const uint32_t *v, uint64_t n, unsigned pct)
+{
+	uint64_t rank;
+
+	if (!n)
+		return 0;
+	rank = (n * pct + 99) / 100;
+	return v[rank ? rank - 1 : 0];
+}
+
+/* A JSON string body: the reason may quote anything. */
+static void json_escaped(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+}
+
+struct result {
+	unsigned ndisks;
+	struct run_stats st;
+	uint64_t kernel[5];	/* disks_kernel_stats */
+	uint64_t init_ms, setup_ms;
+	bool command;
+	int exit_code;
+};
+
+static void print_result(struct result *r, bool pass)
+{
+	struct run_stats *st = &r->st;
+	char line[2048];
+	FILE *f = fmemopen(line, sizeof(line), "w");
+
+	if (!f)
+		return;
+	fprintf(f, "%s{\"status\":\"%s\"", GUEST_RESULT_PREFIX, pass ? "pass" : "fail");
+	if (!pass) {
+		fputs(",\"reason\":\"", f);
+		json_escaped(f, fail_reason());
+		fputc('"', f);
+	}
+	fprintf(f, ",\"disks\":%u,\"init_ms\":%llu,\"setup_ms\":%llu", r->ndisks,
+		(unsigned long long)r->init_ms, (unsigned long long)r->setup_ms);
+	if (r->command) {
+		fprintf(f, ",\"exit_code\":%d", r->exit_code);
+	} else {
+		qsort(st->lat_us, st->nlat, sizeof(*st->lat_us), u32_cmp);
+		fprintf(f, ",\"ops\":%llu,\"reads\":%llu,\"writes\":%llu,\"flushes\":%llu"
+			",\"bytes_read\":%llu,\"bytes_written\":%llu,\"verify_errors\":%llu"
+			",\"lat_p50_us\":%u,\"lat_p99_us\":%u,\"lat_max_us\":%u"
+			",\"iops\":%.1f,\"guest_seconds\":%.6f",
+			(unsigned long long)st->ops, (unsigned long long)st->reads,
+			(unsigned long long)st->writes, (unsigned long long)st->flushes,
+			(unsigned long long)st->bytes_read,
+			(unsigned long long)st->bytes_written,
+			(unsigned long long)st->verify_errors,
+			percentile(st->lat_us, st->nlat, 50), percentile(st->lat_us, st->nlat, 99),
+			st->nlat ? st->lat_us[st->nlat - 1] : 0,
+			st->seconds > 0 ? (double)st->ops / st->seconds : 0.0, st->seconds);
+		fprintf(f, ",\"ro_disks\":%llu,\"ro_refused\":%llu",
+			(unsigned long long)st->ro_disks, (unsigned long long)st->ro_refused);
+	}
+	fprintf(f, ",\"sys_reads\":%llu,\"sys_writes\":%llu,\"sys_flushes\":%llu"
+		",\"sys_bytes_read\":%llu,\"sys_bytes_written\":%llu}\n",
+		(unsigned long long)r->kernel[0], (unsigned long long)r->kernel[1],
+		(unsigned long long)r->kernel[2], (unsigned long long)r->kernel[3],
+		(unsigned long long)r->kernel[4]);
+	fclose(f);
+	/* One write(2): the line must not interleave with kernel messages. */
+	line[sizeof(line) - 1] = 0;
+	if (write(1, line, strlen(line)) < 0)
+		return;
+}
+
+/* Only KERN_EMERG (a panic) from here on: no kernel message may land in
+ * the middle of the result line on the shared console. */
+static void quiet_console(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/printk", "we");
+
+	if (f) {
+		fputs("1", f);
+		fclose(f);
+	}
+}
+
+static int run_workload(const struct agent_cfg *cfg, struct disk *d, unsigned n,
+			struct run_stats *st)
+{
+	for (unsigned i = 0; i < n; i++) {
+		int rc;
+
+		if (d[i].read_only)
+			st->ro_disks++;
+		if (d[i].read_only && cfg->ro_check)
+			rc = ro_check_disk(&d[i], i, cfg, st);
+		else
+			rc = workload_run_disk(&d[i], i, cfg, st);
+		if (rc)
+			return rc;
+	}
+	return st->verify_errors ? fail("%llu sectors failed verification",
+					(unsigned long long)st->verify_errors) : 0;
+}
+
+int main(void)
+{
+	static struct disk disk[AGENT_MAX_DISKS];
+	struct result r = { 0 };
+	struct agent_cfg cfg;
+	uint64_t t0;
+	int rc;
+
+	sys_mount_basics();
+	r.init_ms = boottime_ms();
+	t0 = now_ns();
+	rc = cfg_parse(&cfg, read_cmdline());
+	if (!rc)
+		rc = sys_load_modules(ORDER_FILE);
+	if (!rc)
+		rc = disks_find(disk, AGENT_MAX_DISKS, &r.ndisks);
+	r.setup_ms = (now_ns() - t0) / 1000000;
+	for (unsigned i = 0; !rc && i < r.ndisks; i++)
+		logmsg("disk %u: %s at 0x%llx, %llu bytes%s", i, disk[i].name,
+		       (unsigned long long)disk[i].addr, (unsigned long long)disk[i].bytes,
+		       disk[i].read_only ? ", read-only" : "");
+	if (!rc && cfg.command) {
+		r.command = true;
+		rc = sys_run_command(cfg.command, &r.exit_code);
+		if (!rc && r.exit_code)
+			rc = fail("command exited with status %d", r.exit_code);
+	} else if (!rc) {
+		rc = run_workload(&cfg, disk, r.ndisks, &r.st);
+	}
+	disks_kernel_stats(disk, r.ndisks, r.kernel);
+	quiet_console();
+	print_result(&r, rc == 0);
+	sys_halt(rc == 0);
+	return 0;
+}
