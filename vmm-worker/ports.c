@@ -1,9 +1,13 @@
 /*
- * ports.c - port I/O dispatch: serial, debug exit, gate (see ports.h).
+ * ports.c - port I/O dispatch: serial, debug exit, gate, i8042 reset, ACPI
+ * sleep control (see ports.h).
  */
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "guest/builtin/protocol.h"
+#include "vmm-worker/acpi.h"
+#include "vmm-worker/i8042.h"
 #include "vmm-worker/ports.h"
 
 /*
@@ -19,6 +23,36 @@ static void debug_exit_write(struct vm *vm, uint32_t value)
 			  "guest reported failure (exit value 0x%x)", value);
 }
 
+/*
+ * The hardware-reduced sleep control register: SLP_EN with \_S5's SLP_TYP
+ * is ACPI power-off (Linux's poweroff without a debug-exit verdict).
+ */
+static void acpi_sleep_write(struct vm *vm, uint8_t v)
+{
+	if ((v & ACPI_SLP_EN) &&
+	    ((v >> ACPI_SLP_TYP_SHIFT) & 7) == ACPI_SLP_TYP_S5)
+		vm_finish(vm, VM_EXIT_POWEROFF, 0, "guest powered off (ACPI S5)");
+}
+
+/*
+ * Once the guest drives the UART by its transmit interrupt, THR writes
+ * must exit: queued in the coalesced ring they would neither reach the
+ * console nor re-raise the interrupt until some unrelated exit, and an
+ * idle guest makes none.  Polling guests keep the ring.
+ */
+static void serial_stop_coalescing(struct vm *vm)
+{
+	struct kvm_coalesced_mmio_zone zone = {
+		.addr = SERIAL_PORT_BASE, .size = 1, .pio = 1,
+	};
+
+	if (!vm->ring || atomic_exchange(&vm->serial_uncoalesced, true))
+		return;
+	if (ioctl(vm->fd, KVM_UNREGISTER_COALESCED_MMIO, &zone) < 0) {
+		/* Still coalesced: output then waits for the next exit; not fatal. */
+	}
+}
+
 void ports_io(struct vm *vm, uint16_t port, uint8_t *data, uint32_t size,
 	      bool is_write)
 {
@@ -26,6 +60,21 @@ void ports_io(struct vm *vm, uint16_t port, uint8_t *data, uint32_t size,
 
 	if (port >= SERIAL_PORT_BASE && port < SERIAL_PORT_BASE + SERIAL_PORT_LEN) {
 		serial_io(&vm->serial, port, data, is_write);
+		if (is_write && port == SERIAL_PORT_BASE + 1 &&
+		    serial_tx_irq_enabled(&vm->serial))
+			serial_stop_coalescing(vm);
+		return;
+	}
+	if (port == I8042_DATA_PORT || port == I8042_CMD_PORT) {
+		i8042_io(vm, port, data, is_write);
+		return;
+	}
+	if (port == ACPI_SLEEP_CTL_PORT && is_write) {
+		acpi_sleep_write(vm, data[0]);
+		return;
+	}
+	if (port == ACPI_SLEEP_STS_PORT && !is_write) {
+		data[0] = 0;
 		return;
 	}
 	if (port == PORT_DEBUG_EXIT && is_write) {

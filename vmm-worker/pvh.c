@@ -112,13 +112,13 @@ int pvh_load_elf(const struct guest_mem *mem, const uint8_t *elf, size_t len,
 	return 0;
 }
 
-int pvh_write_start_info(const struct guest_mem *mem, const char *cmdline,
-			 uint64_t *start_info_gpa, struct verr *e)
+int pvh_write_boot_info(const struct guest_mem *mem, const struct pvh_boot_info *bi,
+			uint64_t *start_info_gpa, struct verr *e)
 {
-	const struct hvm_memmap_table_entry map[] = {
+	struct hvm_memmap_table_entry map[] = {
 		{ .addr = 0, .size = 0x9fc00, .type = 1 },
 		{ .addr = 0x9fc00, .size = 0x100000 - 0x9fc00, .type = 2 },
-		{ .addr = 0x100000, .size = mem->size - 0x100000, .type = 1 },
+		{ .addr = 0x100000, .size = 0, .type = 1 },
 	};
 	struct hvm_start_info si = {
 		.magic = PVH_START_INFO_MAGIC,
@@ -126,8 +126,9 @@ int pvh_write_start_info(const struct guest_mem *mem, const char *cmdline,
 		.cmdline_paddr = PVH_CMDLINE_GPA,
 		.memmap_paddr = PVH_MEMMAP_GPA,
 		.memmap_entries = sizeof(map) / sizeof(map[0]),
+		.rsdp_paddr = bi->rsdp_gpa,
 	};
-	size_t clen = strlen(cmdline);
+	size_t clen = strlen(bi->cmdline);
 	void *p;
 
 	if (clen > PVH_CMDLINE_MAX) {
@@ -139,10 +140,34 @@ int pvh_write_start_info(const struct guest_mem *mem, const char *cmdline,
 		verr_set(e, "guest memory too small for PVH boot");
 		return -E2BIG;
 	}
-	memcpy(gmem_ptr(mem, PVH_CMDLINE_GPA, clen + 1), cmdline, clen + 1);
+	if (bi->module_size && !gmem_ptr(mem, bi->module_gpa, bi->module_size)) {
+		verr_set(e, "PVH module (0x%llx + 0x%llx) outside guest memory",
+			 (unsigned long long)bi->module_gpa,
+			 (unsigned long long)bi->module_size);
+		return -EINVAL;
+	}
+	map[2].size = mem->size - 0x100000;
+	if (bi->module_size) {
+		struct hvm_modlist_entry mod = {
+			.paddr = bi->module_gpa, .size = bi->module_size,
+		};
+
+		memcpy(gmem_ptr(mem, PVH_MODLIST_GPA, sizeof(mod)), &mod, sizeof(mod));
+		si.nr_modules = 1;
+		si.modlist_paddr = PVH_MODLIST_GPA;
+	}
+	memcpy(gmem_ptr(mem, PVH_CMDLINE_GPA, clen + 1), bi->cmdline, clen + 1);
 	p = gmem_ptr(mem, PVH_MEMMAP_GPA, sizeof(map));
 	memcpy(p, map, sizeof(map));
 	memcpy(gmem_ptr(mem, PVH_START_INFO_GPA, sizeof(si)), &si, sizeof(si));
 	*start_info_gpa = PVH_START_INFO_GPA;
 	return 0;
+}
+
+int pvh_write_start_info(const struct guest_mem *mem, const char *cmdline,
+			 uint64_t *start_info_gpa, struct verr *e)
+{
+	const struct pvh_boot_info bi = { .cmdline = cmdline };
+
+	return pvh_write_boot_info(mem, &bi, start_info_gpa, e);
 }

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "common/json_strict.h"
+#include "guest/builtin/protocol.h"
 #include "vmm-worker/result.h"
 
 int result_parse_guest_line(const char *json, struct vm_result *r, bool *guest_ok,
@@ -82,7 +83,17 @@ void result_build(struct vm *vm, struct vm_result *r)
 	serial_copy_tail(&vm->serial, r->console_tail, sizeof(r->console_tail));
 	snprintf(r->error, sizeof(r->error), "%s", vm->end.detail);
 
-	if (serial_result_line(&vm->serial, line, sizeof(line))) {
+	if (!serial_result_line(&vm->serial, line, sizeof(line))) {
+		/*
+		 * A pass without the figures that justify it is not a pass:
+		 * the protocol is the result line first, then the verdict.
+		 */
+		if (r->exit_kind == VM_EXIT_GUEST_PASS) {
+			r->exit_kind = VM_EXIT_GUEST_FAIL;
+			snprintf(r->error, sizeof(r->error), "guest reported pass but "
+				 "printed no " GUEST_RESULT_PREFIX "line");
+		}
+	} else {
 		if (result_parse_guest_line(line, r, &guest_ok, reason, sizeof(reason), &e)) {
 			snprintf(r->error, sizeof(r->error), "%s", e.msg);
 		} else if (!guest_ok && r->exit_kind == VM_EXIT_GUEST_PASS) {

@@ -1,10 +1,17 @@
 /*
- * serial.c - a write-mostly 16550: transmit always ready, nothing to
- * receive, no interrupts.  Guests that poll LSR before each byte (the
- * built-in guest, Linux's early console) see an idle, ready line.
+ * serial.c - a 16550A at 0x3f8: transmit always ready (a byte is "sent" the
+ * moment it is written), nothing to receive.  Guests that poll LSR (the
+ * built-in guest, Linux's console) never enable interrupts; Linux's tty
+ * layer does and waits for "transmitter empty" interrupts, which this
+ * raises on COM1's line (IRQ 4) like a real UART: pending while the holding
+ * register is empty and the interrupt enabled, cleared by reading IIR or
+ * writing THR.
  */
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+
+#include <linux/kvm.h>
 
 #include "common/shm.h"
 #include "guest/builtin/protocol.h"
@@ -16,9 +23,15 @@ enum {
 };
 
 #define UART_LCR_DLAB	0x80
+#define UART_IER_MASK	0x0f
+#define UART_IER_THRI	0x02	/* interrupt when the holding register empties */
 #define UART_LSR_THRE	0x20	/* transmit holding register empty */
 #define UART_LSR_TEMT	0x40	/* transmitter empty */
 #define UART_IIR_NONE	0x01	/* no interrupt pending */
+#define UART_IIR_THRI	0x02	/* transmitter holding register empty */
+#define UART_IIR_FIFO	0xc0	/* FIFOs enabled: what makes it a 16550A */
+#define UART_FCR_ENABLE	0x01
+#define UART_MCR_LOOP	0x10
 #define UART_MSR_READY	0xb0	/* DCD, DSR, CTS */
 
 void serial_init(struct serial *s, int out_fd)
@@ -26,11 +39,47 @@ void serial_init(struct serial *s, int out_fd)
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_init(&s->lock, NULL);
 	s->out_fd = out_fd;
+	s->vm_fd = -1;
 }
 
 void serial_destroy(struct serial *s)
 {
 	pthread_mutex_destroy(&s->lock);
+}
+
+void serial_enable_irq(struct serial *s, int vm_fd)
+{
+	pthread_mutex_lock(&s->lock);
+	s->vm_fd = vm_fd;
+	pthread_mutex_unlock(&s->lock);
+}
+
+bool serial_tx_irq_enabled(struct serial *s)
+{
+	bool on;
+
+	pthread_mutex_lock(&s->lock);
+	on = s->regs[UART_IER] & UART_IER_THRI;
+	pthread_mutex_unlock(&s->lock);
+	return on;
+}
+
+static void serial_set_line(struct serial *s, bool level)
+{
+	struct kvm_irq_level irq = { .irq = SERIAL_IRQ, .level = level };
+
+	if (s->vm_fd < 0 || s->irq_level == level)
+		return;
+	s->irq_level = level;
+	if (ioctl(s->vm_fd, KVM_IRQ_LINE, &irq) < 0) {
+		/* No irqchip: the guest polls or gets nothing; nothing to report. */
+	}
+}
+
+/* The line follows "an enabled interrupt is pending" (edge at the IOAPIC). */
+static void serial_update_irq(struct serial *s)
+{
+	serial_set_line(s, s->thr_ipending && (s->regs[UART_IER] & UART_IER_THRI));
 }
 
 static void serial_end_line(struct serial *s)
@@ -41,6 +90,10 @@ static void serial_end_line(struct serial *s)
 	s->line[s->line_len] = 0;
 	if (s->line_len >= plen && memcmp(s->line, prefix, plen) == 0)
 		memcpy(s->result_line, s->line + plen, s->line_len - plen + 1);
+	if (!s->panicked && s->on_panic && strstr(s->line, SERIAL_PANIC_TEXT)) {
+		s->panicked = true;
+		s->on_panic(s->panic_ctx, s->line);
+	}
 	s->line_len = 0;
 }
 
@@ -59,6 +112,28 @@ static void serial_put(struct serial *s, uint8_t c)
 	}
 }
 
+static uint8_t serial_read_iir(struct serial *s)
+{
+	uint8_t iir = UART_IIR_NONE;
+
+	if ((s->regs[UART_IER] & UART_IER_THRI) && s->thr_ipending) {
+		iir = UART_IIR_THRI;
+		s->thr_ipending = false;	/* reading IIR acknowledges it */
+		serial_update_irq(s);
+	}
+	return iir | ((s->fcr & UART_FCR_ENABLE) ? UART_IIR_FIFO : 0);
+}
+
+/* In loopback the modem inputs echo MCR: DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD. */
+static uint8_t serial_read_msr(struct serial *s)
+{
+	uint8_t mcr = s->regs[UART_MCR];
+
+	if (!(mcr & UART_MCR_LOOP))
+		return UART_MSR_READY;
+	return (uint8_t)(((mcr & 0x01) << 5) | ((mcr & 0x02) << 3) | ((mcr & 0x0c) << 4));
+}
+
 static uint8_t serial_read(struct serial *s, unsigned reg)
 {
 	bool dlab = s->regs[UART_LCR] & UART_LCR_DLAB;
@@ -69,14 +144,36 @@ static uint8_t serial_read(struct serial *s, unsigned reg)
 	case UART_IER:
 		return dlab ? s->dlm : s->regs[UART_IER];
 	case UART_IIR_FCR:
-		return UART_IIR_NONE;
+		return serial_read_iir(s);
 	case UART_LSR:
 		return UART_LSR_THRE | UART_LSR_TEMT;
 	case UART_MSR:
-		return UART_MSR_READY;
+		return serial_read_msr(s);
 	default:
 		return s->regs[reg];
 	}
+}
+
+static void serial_write_thr(struct serial *s, uint8_t v)
+{
+	/* Sent at once: the holding register empties again, a fresh edge. */
+	s->thr_ipending = false;
+	serial_update_irq(s);
+	if (!(s->regs[UART_MCR] & UART_MCR_LOOP))
+		serial_put(s, v);
+	s->thr_ipending = true;
+	serial_update_irq(s);
+}
+
+static void serial_write_ier(struct serial *s, uint8_t v)
+{
+	uint8_t old = s->regs[UART_IER];
+
+	s->regs[UART_IER] = v & UART_IER_MASK;
+	/* Enabling THRI with the register empty raises it (the 8250 driver tests this). */
+	if ((v & UART_IER_THRI) && !(old & UART_IER_THRI))
+		s->thr_ipending = true;
+	serial_update_irq(s);
 }
 
 static void serial_write(struct serial *s, unsigned reg, uint8_t v)
@@ -86,10 +183,14 @@ static void serial_write(struct serial *s, unsigned reg, uint8_t v)
 	if (reg == UART_RBR_THR && dlab)
 		s->dll = v;
 	else if (reg == UART_RBR_THR)
-		serial_put(s, v);
+		serial_write_thr(s, v);
 	else if (reg == UART_IER && dlab)
 		s->dlm = v;
-	else if (reg != UART_LSR && reg != UART_MSR && reg != UART_IIR_FCR)
+	else if (reg == UART_IER)
+		serial_write_ier(s, v);
+	else if (reg == UART_IIR_FCR)
+		s->fcr = v;
+	else if (reg != UART_LSR && reg != UART_MSR)
 		s->regs[reg] = v;
 }
 

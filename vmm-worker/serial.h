@@ -1,7 +1,9 @@
 /*
- * serial.h - the 16550-style UART at 0x3f8: enough of it for a guest to
- * print.  Output goes to an optional console file and a ring that keeps the
- * console tail for the VmResult.
+ * serial.h - the 16550A-style UART at 0x3f8: enough of it for a guest to
+ * print, polling (the built-in guest, early consoles) or driven by its
+ * transmit interrupt (Linux's 8250 driver).  Output goes to an optional
+ * console file and a ring that keeps the console tail for the VmResult;
+ * a kernel panic line is reported as soon as it is complete.
  */
 #ifndef VMORCH_SERIAL_H
 #define VMORCH_SERIAL_H
@@ -15,12 +17,22 @@
 #define SERIAL_PORT_BASE 0x3f8
 #define SERIAL_PORT_LEN	 8
 #define SERIAL_LINE_MAX	 1024
+#define SERIAL_IRQ	 4	/* COM1's ISA interrupt */
+#define SERIAL_PANIC_TEXT "Kernel panic - not syncing"
 
 struct serial {
 	pthread_mutex_t lock;
 	int out_fd;			/* console copy, or -1 */
 	uint8_t regs[8];		/* IER, LCR, MCR, SCR and the divisor latch */
 	uint8_t dll, dlm;
+	uint8_t fcr;			/* FIFO enable: IIR's top bits say 16550A */
+	bool thr_ipending;		/* "transmitter empty" interrupt pending */
+	int vm_fd;			/* for KVM_IRQ_LINE, or -1: no interrupts */
+	bool irq_level;			/* what the line was last set to */
+	/* Called once, under the lock, with the first panic line. */
+	void (*on_panic)(void *ctx, const char *line);
+	void *panic_ctx;
+	bool panicked;
 	char tail[VM_CONSOLE_TAIL_MAX];	/* ring of the last bytes */
 	uint64_t total;			/* bytes ever written */
 	char line[SERIAL_LINE_MAX + 1];	/* the line being assembled */
@@ -31,6 +43,12 @@ struct serial {
 
 void serial_init(struct serial *s, int out_fd);
 void serial_destroy(struct serial *s);
+
+/* Raise COM1's interrupt through @vm_fd's in-kernel irqchip from now on. */
+void serial_enable_irq(struct serial *s, int vm_fd);
+
+/* True once the guest enabled the transmit interrupt (interrupt-driven output). */
+bool serial_tx_irq_enabled(struct serial *s);
 
 /* A port access in [0x3f8, 0x400); @data is one byte. */
 void serial_io(struct serial *s, uint16_t port, uint8_t *data, bool is_write);

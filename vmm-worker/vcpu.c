@@ -20,6 +20,11 @@
 #define EFER_LME	(1ULL << 8)
 #define CR0_PE		(1ULL << 0)
 #define CR0_ET		(1ULL << 4)
+#define CR0_PG		(1ULL << 31)
+#define CR4_PAE		(1ULL << 5)
+#define EFER_LMA	(1ULL << 10)
+#define MSR_IA32_MISC_ENABLE 0x1a0
+#define MSR_MTRR_DEF_TYPE    0x2ff
 
 /*
  * The hypervisor timing leaf (VMware's convention, which KVM guests read):
@@ -46,9 +51,77 @@ static void cpuid_add_timing(struct kvm_cpuid2 *c, uint32_t tsc_khz)
 	ent->ebx = 1000000;
 }
 
+/* Bits an APIC id needs to number @n CPUs: the topology leaves' shift. */
+static uint32_t cpuid_id_bits(uint32_t n)
+{
+	uint32_t bits = 0;
+
+	while ((1U << bits) < n)
+		bits++;
+	return bits;
+}
+
 /*
- * Give the vCPU what KVM supports, with its own APIC ID in leaf 1 and in
- * the x2APIC topology leaf, so an SMP guest tells its CPUs apart.
+ * The CPU topology an SMP guest reads: @n single-thread cores in one
+ * package, core i with APIC id i (the MADT says the same).  Intel's x2APIC
+ * leaves (0xb, 0x1f) and AMD's (0x80000008, 0x8000001e) both, since KVM
+ * hands out whichever the host has.
+ */
+static void cpuid_set_topology(struct kvm_cpuid_entry2 *ent, uint32_t id, uint32_t n)
+{
+	uint32_t bits = cpuid_id_bits(n);
+
+	switch (ent->function) {
+	case 1:
+		ent->ecx |= 1U << 31;			/* running under a hypervisor */
+		ent->ebx = (ent->ebx & 0x0000ffff) | (id << 24) | ((1U << bits) << 16);
+		if (n > 1)
+			ent->edx |= 1U << 28;		/* HTT: more than one logical CPU */
+		break;
+	case 4:
+		if (ent->eax & 0x1f) {			/* a cache: who shares it */
+			uint32_t share = ((ent->eax >> 5) & 7) >= 3 ? (1U << bits) - 1 : 0;
+
+			ent->eax = (ent->eax & 0x3fff) | (share << 14) |
+				   (((1U << bits) - 1) << 26);
+		}
+		break;
+	case 0xb:
+	case 0x1f:
+		ent->edx = id;
+		if (ent->index == 0) {			/* SMT level: one thread */
+			ent->eax = 0;
+			ent->ebx = 1;
+			ent->ecx = 1U << 8;
+		} else if (ent->index == 1) {		/* core level: all of them */
+			ent->eax = bits;
+			ent->ebx = n;
+			ent->ecx = 2U << 8 | 1;
+		} else {
+			ent->eax = ent->ebx = 0;
+			ent->ecx = ent->index;
+		}
+		break;
+	case 0x80000001:
+		if (n > 1)
+			ent->ecx |= 1U << 1;		/* CmpLegacy: HTT counts cores */
+		break;
+	case 0x80000008:
+		ent->ecx = (ent->ecx & ~0xf0ffU) | (bits << 12) | (n - 1);
+		break;
+	case 0x8000001e:
+		ent->eax = id;				/* extended APIC id */
+		ent->ebx = id & 0xff;			/* core id, one thread per core */
+		ent->ecx = 0;				/* node 0 */
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * Give the vCPU what KVM supports, with its own APIC id and the machine's
+ * topology, so an SMP guest tells its CPUs apart.
  */
 static int vcpu_set_cpuid(struct vcpu *v, struct verr *e)
 {
@@ -68,14 +141,9 @@ static int vcpu_set_cpuid(struct vcpu *v, struct verr *e)
 	}
 	tsc_khz = ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
 	cpuid_add_timing(c, tsc_khz > 0 ? (uint32_t)tsc_khz : 0);
-	for (uint32_t i = 0; i < c->nent; i++) {
-		struct kvm_cpuid_entry2 *ent = &c->entries[i];
-
-		if (ent->function == 1)
-			ent->ebx = (ent->ebx & 0x00ffffff) | ((uint32_t)v->id << 24);
-		else if (ent->function == 0xb || ent->function == 0x1f)
-			ent->edx = (uint32_t)v->id;
-	}
+	for (uint32_t i = 0; i < c->nent; i++)
+		cpuid_set_topology(&c->entries[i], (uint32_t)v->id,
+				   v->vm->ncpus_planned ? v->vm->ncpus_planned : 1);
 	if (ioctl(v->fd, KVM_SET_CPUID2, c) < 0) {
 		rc = -errno;
 		verr_set(e, "KVM_SET_CPUID2: %s", strerror(errno));
@@ -111,7 +179,7 @@ int vcpu_create(struct vm *vm, int id, struct verr *e)
 }
 
 int vcpu_set_pvh_entry(struct vcpu *v, uint32_t entry, uint32_t start_info,
-		       struct verr *e)
+		       bool preset_lme, struct verr *e)
 {
 	struct kvm_segment code = {
 		.base = 0, .limit = 0xffffffff, .selector = 0x8, .type = 0xb,
@@ -133,12 +201,14 @@ int vcpu_set_pvh_entry(struct vcpu *v, uint32_t entry, uint32_t start_info,
 	sregs.cr4 = 0;
 	/*
 	 * PVH says paging is off and says nothing of EFER.  PVM's emulator
-	 * triple-faults on a guest's own WRMSR to EFER, so we set LME here;
-	 * it has no effect until the guest enables paging, and a guest that
-	 * sets it again (Linux, our built-in guest on other hypervisors)
-	 * changes nothing.
+	 * triple-faults on a guest's own WRMSR to EFER, so on PVM the built-in
+	 * guest gets LME set here (it has no effect until the guest enables
+	 * paging, and the guest writes EFER only when LME is clear).  Never on
+	 * hardware KVM: QEMU 7.2's emulated SVM silently fails to restore L1's
+	 * CR0 when L2 exits with EFER.LME set and CR4.PAE clear, which left
+	 * the L1 vCPU running with paging off (traced in the nested tests).
 	 */
-	sregs.efer = EFER_LME;
+	sregs.efer = preset_lme ? EFER_LME : 0;
 	if (ioctl(v->fd, KVM_SET_SREGS, &sregs) < 0) {
 		verr_set(e, "KVM_SET_SREGS: %s", strerror(errno));
 		return -errno;
@@ -151,6 +221,70 @@ int vcpu_set_pvh_entry(struct vcpu *v, uint32_t entry, uint32_t start_info,
 		return -errno;
 	}
 	return 0;
+}
+
+int vcpu_set_long_mode_entry(struct vcpu *v, const struct vcpu_long_mode *lm,
+			     struct verr *e)
+{
+	struct kvm_segment code = {
+		.base = 0, .limit = 0xffffffff, .selector = lm->cs, .type = 0xb,
+		.present = 1, .dpl = 0, .db = 0, .s = 1, .l = 1, .g = 1,
+	};
+	struct kvm_segment data = {
+		.base = 0, .limit = 0xffffffff, .selector = lm->ds, .type = 0x3,
+		.present = 1, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1,
+	};
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = { 0 };
+
+	if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0) {
+		verr_set(e, "KVM_GET_SREGS: %s", strerror(errno));
+		return -errno;
+	}
+	sregs.cs = code;
+	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
+	sregs.gdt.base = lm->gdt_base;
+	sregs.gdt.limit = lm->gdt_limit;
+	sregs.cr3 = lm->cr3;
+	sregs.cr4 = CR4_PAE;
+	sregs.cr0 = CR0_PE | CR0_ET | CR0_PG;
+	sregs.efer = EFER_LME | EFER_LMA;
+	if (ioctl(v->fd, KVM_SET_SREGS, &sregs) < 0) {
+		verr_set(e, "KVM_SET_SREGS: %s", strerror(errno));
+		return -errno;
+	}
+	regs.rip = lm->rip;
+	regs.rsi = lm->rsi;
+	regs.rflags = 0x2;			/* interrupts off */
+	if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0) {
+		verr_set(e, "KVM_SET_REGS: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/*
+ * What firmware would have set: fast strings, and MTRRs enabled with
+ * write-back as the default type (a guest reading them disabled maps
+ * everything uncached where the host honours guest MTRRs).  Best effort:
+ * a KVM that refuses one keeps its own default.
+ */
+void vcpu_set_firmware_msrs(struct vcpu *v)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry ent[2];
+	} m = {
+		.hdr.nmsrs = 2,
+		.ent = {
+			{ .index = MSR_IA32_MISC_ENABLE, .data = 1 },
+			{ .index = MSR_MTRR_DEF_TYPE, .data = 0x806 },
+		},
+	};
+
+	if (ioctl(v->fd, KVM_SET_MSRS, &m) < 0) {
+		/* Nothing to undo: the guest runs with KVM's defaults. */
+	}
 }
 
 static void vcpu_handle_io(struct vcpu *v)

@@ -19,6 +19,7 @@
 
 #include "vmm-worker/builtin_guest.h"
 #include "vmm-worker/coalesced.h"
+#include "vmm-worker/linux_boot.h"
 #include "vmm-worker/pvh.h"
 #include "vmm-worker/vcpu.h"
 #include "vmm-worker/vm.h"
@@ -73,6 +74,30 @@ static int vm_create_irqchip(struct vm *vm, struct verr *e)
 	return 0;
 }
 
+#define VM_HUGE_ALIGN	(2ULL << 20)
+
+/*
+ * Untouched pages cost nothing: RSS grows only with what the guest uses.
+ * The mapping is 2 MiB aligned so that transparent huge pages line up with
+ * guest-physical 2 MiB frames and KVM can map them whole; a nested guest
+ * otherwise takes a two-dimensional page fault per 4 KiB page it touches.
+ */
+static void *vm_mmap_aligned(uint64_t size)
+{
+	uint8_t *p = mmap(NULL, size + VM_HUGE_ALIGN, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uintptr_t head;
+
+	if (p == MAP_FAILED)
+		return p;
+	head = (VM_HUGE_ALIGN - (uintptr_t)p % VM_HUGE_ALIGN) % VM_HUGE_ALIGN;
+	if (head)
+		munmap(p, head);
+	munmap(p + head + size, VM_HUGE_ALIGN - head);
+	madvise(p + head, size, MADV_HUGEPAGE);
+	return p + head;
+}
+
 static int vm_map_memory(struct vm *vm, uint64_t size, struct verr *e)
 {
 	struct kvm_userspace_memory_region region = { 0 };
@@ -85,9 +110,7 @@ static int vm_map_memory(struct vm *vm, uint64_t size, struct verr *e)
 			 (unsigned long long)(VM_LOW_MEM_MAX >> 20));
 		return -E2BIG;
 	}
-	/* Untouched pages cost nothing: RSS grows only with what the guest uses. */
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	p = vm_mmap_aligned(size);
 	if (p == MAP_FAILED) {
 		rc = -errno;
 		verr_set(e, "cannot map %llu MiB of guest memory: %s",
@@ -139,6 +162,16 @@ static int vm_build_cmdline(const struct job_spec *job, char *buf, size_t cap,
 	return 0;
 }
 
+/*
+ * PVM (a KVM without hardware virtualization) needs EFER.LME preset for a
+ * PVH entry (see vcpu_set_pvh_entry); hardware KVM must not get it: QEMU's
+ * emulated SVM loses L1's CR0 on the first exit from such a guest.
+ */
+static bool kvm_is_pvm(void)
+{
+	return access("/sys/module/kvm_pvm", F_OK) == 0;
+}
+
 static int vm_load_guest(struct vm *vm, const struct job_spec *job, struct verr *e)
 {
 	char cmdline[PVH_CMDLINE_MAX + 1];
@@ -146,10 +179,12 @@ static int vm_load_guest(struct vm *vm, const struct job_spec *job, struct verr 
 	uint32_t entry;
 	int rc;
 
-	if (job->guest.kind != JOB_GUEST_BUILTIN) {
-		verr_set(e, "guest kind '%s' is not supported by this worker yet",
-			 job_guest_kind_name(job->guest.kind));
-		return -ENOTSUP;
+	if (vm->lboot) {
+		rc = linux_boot_load(vm->lboot, vm, e);
+		linux_boot_free(vm->lboot);
+		free(vm->lboot);
+		vm->lboot = NULL;
+		return rc;
 	}
 	rc = pvh_load_elf(&vm->mem, builtin_guest_elf,
 			  (size_t)(builtin_guest_elf_end - builtin_guest_elf), &entry, e);
@@ -161,7 +196,8 @@ static int vm_load_guest(struct vm *vm, const struct job_spec *job, struct verr 
 	if (!rc)
 		rc = pvh_write_start_info(&vm->mem, cmdline, &start_info, e);
 	if (!rc)
-		rc = vcpu_set_pvh_entry(&vm->vcpu[0], entry, (uint32_t)start_info, e);
+		rc = vcpu_set_pvh_entry(&vm->vcpu[0], entry, (uint32_t)start_info,
+					kvm_is_pvm(), e);
 	return rc;
 }
 
@@ -207,6 +243,17 @@ int vm_create(struct vm *vm, const struct job_spec *job, struct shm_region *shm,
 		verr_set(e, "eventfd: %s", strerror(errno));
 		return -errno;
 	}
+	/* A Linux guest's files are checked before any KVM object exists. */
+	if (job->guest.kind == JOB_GUEST_LINUX) {
+		vm->lboot = calloc(1, sizeof(*vm->lboot));
+		if (!vm->lboot) {
+			verr_set(e, "out of memory");
+			return -ENOMEM;
+		}
+		if ((rc = linux_boot_open(vm->lboot, job, e)))
+			return rc;
+	}
+	vm->ncpus_planned = job->vcpus;
 	if ((rc = vm_open_kvm(vm, e)) || (rc = vm_map_memory(vm, job->memory, e)) ||
 	    (rc = vm_create_irqchip(vm, e)))
 		return rc;
@@ -352,6 +399,11 @@ void vm_destroy_detached(struct vm *vm)
 void vm_destroy(struct vm *vm)
 {
 	vm_stop(vm);
+	if (vm->lboot) {
+		linux_boot_free(vm->lboot);
+		free(vm->lboot);
+		vm->lboot = NULL;
+	}
 	for (uint32_t i = 0; i < vm->ndisks; i++)
 		vblk_destroy(vm->disk[i]);
 	for (uint32_t i = 0; i < vm->nvcpus; i++)

@@ -24,6 +24,7 @@
 #define VM_LOW_MEM_MAX	(3ULL << 30)	/* RAM stays below the MMIO hole */
 
 struct vm;
+struct linux_boot;
 
 struct vcpu {
 	struct vm *vm;
@@ -48,10 +49,12 @@ struct vm {
 	int run_size;
 	struct guest_mem mem;
 	uint32_t nvcpus;
+	uint32_t ncpus_planned;		/* the job's vCPUs, for the CPUID topology */
 	struct vcpu vcpu[JOB_MAX_VCPUS];
 	uint32_t ndisks;
 	struct vblk *disk[JOB_MAX_DISKS];
 	struct serial serial;
+	struct linux_boot *lboot;	/* a Linux guest's inputs until loaded, or NULL */
 	struct shm_region *shm;
 	uint64_t tsc_khz;
 	uint64_t start_ns;		/* worker start, for wall/boot times */
@@ -59,6 +62,7 @@ struct vm {
 	struct kvm_coalesced_mmio_ring *ring;	/* queued serial output, or NULL */
 	uint32_t ring_max;
 	pthread_mutex_t ring_lock;
+	atomic_bool serial_uncoalesced;		/* THR writes exit again (ports.c) */
 
 	int done_fd;			/* eventfd: a vCPU decided how the VM ends */
 	atomic_bool stopping;
