@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -137,6 +138,12 @@ int sys_run_command(const char *command, int *exit_code)
 void sys_halt(bool pass)
 {
 	sync();
+	/*
+	 * The result line may still sit in the tty's buffer, sent by the UART
+	 * driver on interrupts: the exit port would end the VM before it is
+	 * out (seen with 2 vCPUs).  Wait until the console has sent it all.
+	 */
+	tcdrain(1);
 	if (ioperm(GUEST_DEBUG_EXIT_PORT, 4, 1) == 0)
 		outl(pass ? GUEST_EXIT_PASS : GUEST_EXIT_FAIL, GUEST_DEBUG_EXIT_PORT);
 	reboot(RB_POWER_OFF);

@@ -1,0 +1,139 @@
+#!/bin/sh
+# linux-in-l1.sh - L2 = our worker booting Debian's own kernel (bzImage,
+# ACPI, its virtio_mmio + virtio_blk modules) with the guest agent as /init,
+# inside L1 (tests/nested/run-l1.sh).  TAP.  Checks:
+#   1 and 2 vCPUs: randrw with verify on two disks passes, and the device's
+#     counters equal the guest's own figures exactly (the agent's sys_*
+#     figures, from /sys/block/vdX/stat, which include the kernel's own
+#     partition-table reads);
+#   a throttled disk's measured IOPS within 10 % of its rate, throttled_count > 0;
+#   a read-only disk refuses writes in the guest (ro_refused) and the device
+#     sees none of them;
+#   a kernel that panics ends as guest_panic with the panic text.
+# Skips like builtin-in-l1.sh (fails under CI); also needs jq.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+srcdir=${VMORCH_SRCDIR:-$(cd "$here/../.." && pwd)}
+builddir=${VMORCH_BUILDDIR:-$srcdir}
+export VMORCH_SRCDIR=$srcdir VMORCH_BUILDDIR=$builddir
+
+required=0
+if [ -n "${CI:-}" ] || [ "${VMORCH_REQUIRE_NESTED:-0}" = 1 ]; then required=1; fi
+unavailable() {
+	if [ $required = 1 ]; then
+		echo "1..1"
+		echo "not ok 1 - nested KVM harness: $*"
+		exit 1
+	fi
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+if [ "${VMORCH_NESTED:-1}" = 0 ]; then
+	echo "1..0 # SKIP VMORCH_NESTED=0"
+	exit 0
+fi
+command -v "${QEMU:-qemu-system-x86_64}" >/dev/null 2>&1 ||
+	unavailable "qemu-system-x86_64 is not installed (Debian: qemu-system-x86)"
+command -v cpio >/dev/null 2>&1 || unavailable "cpio is not installed"
+command -v jq >/dev/null 2>&1 || unavailable "jq is not installed"
+[ -x /bin/busybox ] || [ -x /usr/bin/busybox ] ||
+	unavailable "busybox is not installed (Debian: busybox-static)"
+kdir=$("$srcdir/scripts/fetch-test-kernel.sh" 2>/dev/null) ||
+	unavailable "cannot fetch the test kernel (scripts/fetch-test-kernel.sh)"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/linux-in-l1.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+p=$tmp/payload
+mkdir -p "$p/modules/kernel/drivers/block"
+set -- "$kdir"/boot/vmlinuz-*
+cp "$1" "$p/vmlinuz"
+kver=${1##*/vmlinuz-}
+m=$kdir/lib/modules/$kver/kernel/drivers
+cp -r "$m/virtio" "$p/modules/kernel/drivers/"
+cp "$m/block/virtio_blk.ko"* "$p/modules/kernel/drivers/block/"
+
+# job NAME VCPUS WORKLOAD DISKS_JSON [CMDLINE]
+job() {
+	extra=
+	[ -z "${5:-}" ] || extra=',"cmdline":"'"$5"'"'
+	cat > "$p/$1.json" <<EOF
+{"version":1,"name":"$1","vcpus":$2,"memory":268435456,"timeout_ms":90000,
+ "guest":{"kind":"linux","kernel":"/payload/vmlinuz","modules":"/payload/modules"$extra},
+ "workload":"$3","disks":$4}
+EOF
+	echo "$1" >> "$p/jobs"
+}
+two='[{"size":16777216,"serial":"d0"},{"size":16777216,"serial":"d1"}]'
+job randrw-1cpu 1 "pattern=randrw rwmix=60 bs=4k ops=400 qd=8 verify=1 span=4M seed=3" "$two"
+job randrw-2cpu 2 "pattern=randrw rwmix=60 bs=4k ops=400 qd=16 verify=1 span=4M seed=5" "$two"
+# 100 ops/s (10 every 100 ms), 300 reads at QD 1: about 2.9 s.
+job throttled 1 "pattern=randread bs=4k ops=300 qd=1" \
+	'[{"size":16777216,"serial":"thr","throttle":{"ops":{"size":10,"refill_time_ms":100}}}]'
+job readonly 1 "pattern=randread bs=4k ops=100 qd=4 ro_check=5" \
+	'[{"size":16777216,"serial":"ro","read_only":true},{"size":16777216,"serial":"rw"}]'
+job panic 1 "pattern=seqread ops=1" "$two" "rdinit=/no-such-init"
+
+cat > "$tmp/run.sh" <<'EOF'
+for j in $(cat jobs); do
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	vmm-worker --job "$j.json" > "/tmp/$j.out" 2> "/tmp/$j.err"
+	rc=$?
+	echo "JOB $j rc=$rc seconds=$(echo "$(cut -d' ' -f1 /proc/uptime) $t0" | awk '{print $1 - $2}')"
+	echo "RESULT $j $(tr -d '\n' < "/tmp/$j.out")"
+	sed "s/^/STDERR $j /" "/tmp/$j.err" | head -5
+done
+EOF
+
+log=${VMORCH_NESTED_LOG:-$builddir/tests/nested/linux-in-l1.console}
+mkdir -p "$(dirname "$log")"
+"$here/run-l1.sh" -k "$kdir" -t "${VMORCH_NESTED_TIMEOUT:-420}" -l "$log" \
+	"$tmp/run.sh" "$p" > "$tmp/out" 2> "$tmp/err"
+rc=$?
+sed 's/^/# /' "$tmp/err" | grep -v '^# *$'
+
+n=0
+check() {	# DESCRIPTION COMMAND...: one TAP line
+	d=$1
+	shift
+	n=$((n + 1))
+	if "$@"; then echo "ok $n - $d"; else echo "not ok $n - $d"; fi
+}
+res() { sed -n "s/^RESULT $1 //p" "$tmp/out"; }
+q() {	# JOB JQ-EXPR: true when the expression holds on the job's VmResult
+	r=$(res "$1")
+	[ -n "$r" ] && printf '%s' "$r" | jq -e "$2" >/dev/null 2>&1
+}
+show() {	# JOB: the job's line, counters and metrics as TAP comments
+	sed -n "s/^\(JOB $1 .*\)/# \1/p; s/^STDERR $1 /#   worker: /p" "$tmp/out"
+	r=$(res "$1")
+	[ -n "$r" ] && printf '%s' "$r" | jq -r '"#   \(.exit_kind): \(.error // "")",
+		(.disks // [] | to_entries[] | "#   disk \(.key): \(.value | tostring)"),
+		"#   metrics: \(.metrics | tostring)"' 2>/dev/null
+}
+
+check "L1 ran the Linux jobs (run-l1.sh status $rc)" [ "$rc" = 0 ]
+exact='.success and ([.disks[].reads_completed] | add) == .metrics.sys_reads
+	and ([.disks[].writes_completed] | add) == .metrics.sys_writes
+	and ([.disks[].bytes_read] | add) == .metrics.sys_bytes_read
+	and ([.disks[].bytes_written] | add) == .metrics.sys_bytes_written
+	and ([.disks[].flushes_completed] | add) == .metrics.sys_flushes
+	and ([.disks[].io_errors] | add) == 0 and .metrics.verify_errors == 0
+	and .metrics.ops == 800'
+for j in randrw-1cpu randrw-2cpu; do
+	show $j
+	check "$j: two disks, randrw + verify passes" q $j '.success and .exit_kind == "guest_pass"'
+	check "$j: device counters equal the guest's figures exactly" q $j "$exact"
+done
+show throttled
+check "throttled: IOPS within 10% of 100/s, throttled_count > 0" q throttled \
+	'.success and .disks[0].throttled_count > 0 and .disks[0].reads_completed >= 300
+	 and (.metrics.iops - 100 | fabs) <= 10'
+show readonly
+check "readonly: the guest's writes are refused and the device sees none" q readonly \
+	'.success and .metrics.ro_refused == 5 and .disks[0].writes_completed == 0
+	 and .disks[0].bytes_written == 0'
+show panic
+check "panic: a panicking kernel ends as guest_panic with the panic text" q panic \
+	'.exit_kind == "guest_panic" and (.console_tail | test("Kernel panic"))'
+echo "1..$n"
