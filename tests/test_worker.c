@@ -504,10 +504,80 @@ static void test_cli_standalone_prints_result(void **state)
 	free(r);
 }
 
+/* The Debian test kernel's bzImage, or NULL when it cannot be fetched. */
+static const char *test_kernel(char *buf, size_t cap)
+{
+	char cmd[4200];
+	const char *srcdir = getenv("VMORCH_SRCDIR");
+	FILE *p;
+	size_t n;
+
+	snprintf(cmd, sizeof(cmd), "%s/scripts/fetch-test-kernel.sh 2>/dev/null",
+		 srcdir ? srcdir : ".");
+	p = popen(cmd, "r");
+	if (!p || !fgets(buf, (int)cap - 64, p)) {
+		if (p)
+			pclose(p);
+		return NULL;
+	}
+	pclose(p);
+	n = strcspn(buf, "\n");
+	snprintf(buf + n, cap - n, "/boot/vmlinuz-6.1.0-56-cloud-amd64");
+	return access(buf, R_OK) == 0 ? buf : NULL;
+}
+
+/* Bad Linux inputs are refused with a clear message before any VM exists. */
+static void test_linux_bad_inputs_refused(void **state)
+{
+	static const char *const argv[] = { "vmm-worker", "--job", "-", NULL };
+	char job[5200], out[4096], want[4200], kernel[4096];
+	char text[] = "/tmp/vmorch-not-a-kernel-XXXXXX";
+	int fd = mkstemp(text);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "#!/bin/sh\necho hello\n", 21), 21);
+	close(fd);
+	snprintf(job, sizeof(job), "{\"version\":1,\"name\":\"l\",\"vcpus\":1,"
+		 "\"memory\":268435456,\"timeout_ms\":1000,\"guest\":{\"kind\":"
+		 "\"linux\",\"kernel\":\"%s\"}}", text);
+	assert_int_equal(run_cli(argv, job, out, sizeof(out)), 3);
+	snprintf(want, sizeof(want), "vmm-worker: l: not a kernel: %s "
+		 "(neither a bzImage nor an ELF vmlinux)\n", text);
+	assert_string_equal(out, want);
+	unlink(text);
+	snprintf(job, sizeof(job), "{\"version\":1,\"name\":\"l\",\"vcpus\":1,"
+		 "\"memory\":268435456,\"timeout_ms\":1000,\"guest\":{\"kind\":"
+		 "\"linux\",\"kernel\":\"/nonexistent/vmlinuz\"}}");
+	assert_int_equal(run_cli(argv, job, out, sizeof(out)), 3);
+	assert_string_equal(out, "vmm-worker: l: kernel: /nonexistent/vmlinuz: "
+			    "No such file or directory\n");
+
+	if (!test_kernel(kernel, sizeof(kernel))) {
+		if (getenv("CI"))
+			fail_msg("cannot fetch the test kernel (scripts/fetch-test-kernel.sh)");
+		skip();
+	}
+	snprintf(job, sizeof(job), "{\"version\":1,\"name\":\"l\",\"vcpus\":1,"
+		 "\"memory\":268435456,\"timeout_ms\":1000,\"guest\":{\"kind\":"
+		 "\"linux\",\"kernel\":\"%s\",\"modules\":\"/nonexistent/mods\"}}",
+		 kernel);
+	assert_int_equal(run_cli(argv, job, out, sizeof(out)), 3);
+	assert_string_equal(out, "vmm-worker: l: modules directory /nonexistent/mods: "
+			    "No such file or directory\n");
+	snprintf(job, sizeof(job), "{\"version\":1,\"name\":\"l\",\"vcpus\":1,"
+		 "\"memory\":268435456,\"timeout_ms\":1000,\"guest\":{\"kind\":"
+		 "\"linux\",\"kernel\":\"%s\",\"initramfs\":\"/nonexistent/i.gz\"}}",
+		 kernel);
+	assert_int_equal(run_cli(argv, job, out, sizeof(out)), 3);
+	assert_string_equal(out, "vmm-worker: l: initramfs /nonexistent/i.gz: "
+			    "No such file or directory\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cli_help_and_bad_input),
+		cmocka_unit_test(test_linux_bad_inputs_refused),
 		cmocka_unit_test(test_no_disk_boots),
 		cmocka_unit_test(test_cli_standalone_prints_result),
 		cmocka_unit_test(test_randread_counts_exact),
