@@ -1,6 +1,7 @@
 /*
  * agent.h - vmorch-agent, the /init of a Linux guest: shared types of its
- * few parts (cmdline.c, system.c, disks.c, workload.c, verify.c, main.c).
+ * few parts (cmdline.c, system.c, disks.c, workload.c, main.c; the verify pattern
+ * is shared with the built-in guest in guest/pattern.h).
  * A static glibc program; see README.md for what it does and prints.
  */
 #ifndef VMORCH_AGENT_H
@@ -9,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "guest/pattern.h"
 
 #define AGENT_MAX_DISKS		32	/* virtio-mmio windows from 0xfeb00000 */
 #define AGENT_QD_MAX		1024
@@ -77,8 +80,5 @@ int workload_run_disk(const struct disk *d, unsigned index,
 int ro_check_disk(const struct disk *d, unsigned index,
 		  const struct agent_cfg *cfg, struct run_stats *st);
 
-/* verify.c: the built-in guest's (seed, sector) pattern, bit for bit. */
-void verify_fill(void *buf, uint32_t len, uint64_t seed, uint64_t sector);
-uint64_t verify_check(const void *buf, uint32_t len, uint64_t seed, uint64_t sector);
 
 #endif

@@ -9,9 +9,8 @@ guest_agent_sources = \
 	guest/agent/cmdline.c \
 	guest/agent/system.c \
 	guest/agent/disks.c \
-	guest/agent/workload.c \
-	guest/agent/verify.c
-guest_agent_headers = guest/agent/agent.h guest/builtin/protocol.h
+	guest/agent/workload.c
+guest_agent_headers = guest/agent/agent.h guest/builtin/protocol.h guest/pattern.h
 
 AGENT_CFLAGS = -std=gnu11 -O2 -g0 -static -Wall -Wextra -Wstrict-prototypes \
 	-Wmissing-prototypes -Werror -D_GNU_SOURCE -fno-asynchronous-unwind-tables

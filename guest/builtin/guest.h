@@ -8,6 +8,7 @@
 #include "lib.h"
 #include "ring.h"
 #include "virtio.h"
+#include "../pattern.h"
 
 #define MAX_DISKS	VIRTIO_MMIO_MAX_WINDOWS
 #define QUEUE_MAX	256
@@ -144,12 +145,9 @@ struct run_stats {
 	uint64_t cycles;
 };
 
-/* workload.c, verify.c, hostile.c */
+/* workload.c, hostile.c (the verify pattern is in ../pattern.h) */
 int workload_run_disk(struct disk *d, const struct guest_cfg *cfg,
 		      struct run_stats *st);
-void verify_fill(void *buf, uint32_t len, uint64_t seed, uint64_t sector);
-uint64_t verify_check(const void *buf, uint32_t len, uint64_t seed,
-		      uint64_t sector);
 int hostile_run(struct disk *d, const struct guest_cfg *cfg,
 		struct run_stats *st);
 void hostile_bad_insn(void);

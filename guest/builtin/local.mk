@@ -15,14 +15,14 @@ guest_builtin_sources = \
 	guest/builtin/virtqueue.c \
 	guest/builtin/blk.c \
 	guest/builtin/workload.c \
-	guest/builtin/verify.c \
 	guest/builtin/hostile.c
 guest_builtin_headers = \
 	guest/builtin/guest.h \
 	guest/builtin/lib.h \
 	guest/builtin/virtio.h \
 	guest/builtin/protocol.h \
-	guest/builtin/ring.h
+	guest/builtin/ring.h \
+	guest/pattern.h
 
 GUEST_CFLAGS = -std=gnu11 -O2 -g0 -ffreestanding -fno-builtin -nostdlib \
 	-static -fno-pic -fno-pie -no-pie -mcmodel=small -mno-red-zone \

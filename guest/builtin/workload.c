@@ -36,15 +36,6 @@ struct engine {
 	bool verify;
 };
 
-static uint64_t xorshift64(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
-}
 
 static void opgen_init(struct opgen *g, enum pattern p, uint64_t nblocks,
 		       const struct guest_cfg *cfg)
@@ -53,9 +44,7 @@ static void opgen_init(struct opgen *g, enum pattern p, uint64_t nblocks,
 	g->nblocks = nblocks;
 	g->spb = cfg->bs / SECTOR_SIZE;
 	g->next_seq = 0;
-	g->rng = cfg->seed * 0x9e3779b97f4a7c15ull + 0x2545f4914f6cdd1dull;
-	if (!g->rng)
-		g->rng = 1;		/* xorshift's one fixed point */
+	g->rng = pattern_rng_init(cfg->seed);
 	g->rwmix = cfg->rwmix;
 	g->force_read = false;
 }
@@ -76,11 +65,11 @@ static enum op_kind opgen_next(struct opgen *g, uint64_t *sector)
 		kind = OP_WRITE;
 		/* fall through */
 	case PAT_RANDREAD:
-		block = xorshift64(&g->rng) % g->nblocks;
+		block = pattern_xorshift64(&g->rng) % g->nblocks;
 		break;
 	default:
-		block = xorshift64(&g->rng) % g->nblocks;
-		if (xorshift64(&g->rng) % 100 >= g->rwmix)
+		block = pattern_xorshift64(&g->rng) % g->nblocks;
+		if (pattern_xorshift64(&g->rng) % 100 >= g->rwmix)
 			kind = OP_WRITE;
 		break;
 	}
