@@ -504,13 +504,22 @@ static void test_cli_standalone_prints_result(void **state)
 	free(r);
 }
 
-/* The Debian test kernel's bzImage, or NULL when it cannot be fetched. */
+/*
+ * The Debian test kernel's bzImage ($VMORCH_TEST_KERNEL, or fetched by
+ * scripts/fetch-test-kernel.sh), or NULL when there is none.
+ */
 static const char *test_kernel(char *buf, size_t cap)
 {
 	char cmd[4200];
 	const char *srcdir = getenv("VMORCH_SRCDIR");
+	const char *given = getenv("VMORCH_TEST_KERNEL");	/* e.g. inside the nested L1 */
 	FILE *p;
 	size_t n;
+
+	if (given && *given) {
+		snprintf(buf, cap, "%s", given);
+		return access(buf, R_OK) == 0 ? buf : NULL;
+	}
 
 	snprintf(cmd, sizeof(cmd), "%s/scripts/fetch-test-kernel.sh 2>/dev/null",
 		 srcdir ? srcdir : ".");

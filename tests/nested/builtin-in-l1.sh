@@ -50,9 +50,12 @@ rm -f /tmp/fetch-kernel.$$
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/builtin-in-l1.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+# The kernel goes along for the Linux bad-input test (so it runs, not skips).
+mkdir -p "$tmp/payload"
+cp "$kdir"/boot/vmlinuz-* "$tmp/payload/vmlinuz"
 cat > "$tmp/run.sh" <<'EOF'
 cd /vmorch || exit 1
-VMORCH_REQUIRE_KVM=1 CMOCKA_MESSAGE_OUTPUT=TAP ./tests/test_worker
+VMORCH_TEST_KERNEL=/payload/vmlinuz VMORCH_REQUIRE_KVM=1 CMOCKA_MESSAGE_OUTPUT=TAP ./tests/test_worker
 EOF
 
 log=${VMORCH_NESTED_LOG:-$builddir/tests/nested/builtin-in-l1.console}
@@ -64,7 +67,7 @@ mkdir -p "$(dirname "$log")"
 attempt=1
 while :; do
 	"$here/run-l1.sh" -k "$kdir" -t "${VMORCH_NESTED_TIMEOUT:-150}" -l "$log" \
-		-x tests/test_worker "$tmp/run.sh" > "$tmp/out" 2> "$tmp/err"
+		-x tests/test_worker "$tmp/run.sh" "$tmp/payload" > "$tmp/out" 2> "$tmp/err"
 	rc=$?
 	[ $rc = 97 ] && [ $attempt -lt 3 ] || break
 	echo "# attempt $attempt: L1 froze after: $(grep -c '^ok\|^not ok' "$tmp/out") tests; retrying in a fresh L1"
