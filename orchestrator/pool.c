@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,21 +87,41 @@ const char *pool_find_worker(char *buf, size_t cap)
 
 /* ---- starting ---- */
 
-static void child_exec(const struct pool *p, struct slot *s, int in_fd, int err_fd)
+/*
+ * posix_spawn, not fork: vmorch holds every job's description (megabytes
+ * for a big matrix) and a fork would copy its page tables for each job.
+ * The child gets its own process group (a terminal's Ctrl-C reaches only
+ * vmorch), the signal mask vmorch had before blocking SIGCHLD, the job on
+ * stdin, a pipe as stderr, and its one shm fd without FD_CLOEXEC (POSIX
+ * 2018: dup2 onto itself clears the flag).
+ */
+static int slot_spawn(const struct pool *p, struct slot *s, int in_fd, int err_fd,
+		      struct verr *e)
 {
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
 	char fdarg[16];
+	char *argv[] = { "vmm-worker", "--job", "-", "--shm-fd", fdarg, NULL };
+	int rc;
 
-	/* Our own group: a terminal's Ctrl-C reaches the orchestrator only. */
-	setpgid(0, 0);
-	sigprocmask(SIG_SETMASK, &p->old_mask, NULL);
-	dup2(in_fd, 0);
-	dup2(err_fd, 2);
-	fcntl(s->shm.fd, F_SETFD, 0);	/* the one region this worker inherits */
 	snprintf(fdarg, sizeof(fdarg), "%d", s->shm.fd);
-	execlp(p->o->worker_path, "vmm-worker", "--job", "-", "--shm-fd", fdarg,
-	       (char *)NULL);
-	dprintf(2, "cannot run %s: %s\n", p->o->worker_path, strerror(errno));
-	_exit(127);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&at);
+	posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
+	posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+	posix_spawn_file_actions_adddup2(&fa, s->shm.fd, s->shm.fd);
+	posix_spawnattr_setpgroup(&at, 0);
+	posix_spawnattr_setsigmask(&at, &p->old_mask);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
+	rc = posix_spawnp(&s->pid, p->o->worker_path, &fa, &at, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	if (rc) {
+		s->pid = 0;
+		verr_set(e, "cannot run %s: %s", p->o->worker_path, strerror(rc));
+		return -rc;
+	}
+	return 0;
 }
 
 /* The job as the worker sees it: its timeout scaled by --timeout-scale. */
@@ -135,13 +156,8 @@ static int slot_start(struct pool *p, struct slot *s, const struct job_desc *job
 	s->start_ms = now_ms();
 	s->deadline_ms = s->start_ms + (uint64_t)((double)job->spec.timeout_ms *
 						  p->o->timeout_scale) + p->o->grace_ms;
-	s->pid = fork();
-	if (s->pid < 0) {
-		verr_set(e, "fork: %s", strerror(errno));
+	if (slot_spawn(p, s, in[0], err[1], e))
 		goto fail;
-	}
-	if (s->pid == 0)
-		child_exec(p, s, in[0], err[1]);
 	close(in[0]);
 	close(err[1]);
 	/* A job is a few KiB: it fits in the pipe, the write cannot block. */
