@@ -95,12 +95,6 @@ static const char *col_text(sqlite3_stmt *st, int col)
 	return s ? s : "";
 }
 
-static int sql_fail(sqlite3 *db, int rc, const char *what, struct verr *e)
-{
-	verr_set(e, "%s: %s", what, sqlite3_errmsg(db));
-	return rc == SQLITE_NOMEM ? -ENOMEM : rc == SQLITE_BUSY ? -EBUSY : -EIO;
-}
-
 /* ---- loading one run ---- */
 
 enum {
@@ -205,31 +199,16 @@ static int result_disk(struct run_data *rd, sqlite3_stmt *st, bool first)
 static int run_load_results(sqlite3 *db, int64_t run, struct run_data *rd,
 			    struct verr *e)
 {
-	char cols[1024], *sql = NULL;
 	sqlite3_stmt *st = NULL;
 	int64_t last = -1;
 	int rc;
 
-	rc = report_counter_columns(cols, sizeof(cols), "c.");
-	if (rc) {
-		verr_set(e, "counter list too long");
+	/* Both runs come in the same key order, so A and B merge. */
+	rc = report_prepare_run_rows(db, run, "r.id, r.scenario, r.vm, r.params,"
+				     " r.params_key, r.verdict, r.wall_us, r.boot_us",
+				     "diff", &st, e);
+	if (rc)
 		return rc;
-	}
-	/* Ordered like vm_results_run (rowid last): no sort, and A and B merge. */
-	if (asprintf(&sql, "SELECT r.id, r.scenario, r.vm, r.params, r.params_key,"
-		     " r.verdict, r.wall_us, r.boot_us, c.disk_idx, %s"
-		     " FROM vm_results r LEFT JOIN blk_counters c"
-		     " ON c.result_id = r.id WHERE r.run_id = ?"
-		     " ORDER BY r.scenario, r.vm, r.params_key, r.repeat_idx, r.id",
-		     cols) < 0) {
-		verr_set(e, "out of memory");
-		return -ENOMEM;
-	}
-	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-	free(sql);
-	if (rc != SQLITE_OK)
-		return sql_fail(db, rc, "diff", e);
-	sqlite3_bind_int64(st, 1, run);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, RQ_ID);
 		bool first = id != last;
@@ -242,7 +221,7 @@ static int run_load_results(sqlite3 *db, int64_t run, struct run_data *rd,
 		    (rc = result_disk(rd, st, first)))
 			goto oom;
 	}
-	rc = rc == SQLITE_DONE ? 0 : sql_fail(db, rc, "diff", e);
+	rc = rc == SQLITE_DONE ? 0 : report_sql_fail(db, rc, "diff", e);
 	sqlite3_finalize(st);
 	return rc;
 oom:
@@ -289,7 +268,7 @@ static int run_load_metrics(sqlite3 *db, int64_t run, struct run_data *rd,
 				" r.params_key, r.repeat_idx, r.id, m.name",
 				-1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return sql_fail(db, rc, "diff metrics", e);
+		return report_sql_fail(db, rc, "diff metrics", e);
 	sqlite3_bind_int64(st, 1, run);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
@@ -313,7 +292,7 @@ static int run_load_metrics(sqlite3 *db, int64_t run, struct run_data *rd,
 			goto out;
 		}
 	}
-	rc = rc == SQLITE_DONE ? 0 : sql_fail(db, rc, "diff metrics", e);
+	rc = rc == SQLITE_DONE ? 0 : report_sql_fail(db, rc, "diff metrics", e);
 out:
 	sqlite3_finalize(st);
 	return rc;

@@ -32,12 +32,6 @@ struct hq {
 	bool filtered;			/* only the listed runs */
 };
 
-static int sql_fail(sqlite3 *db, int rc, const char *what, struct verr *e)
-{
-	verr_set(e, "%s: %s", what, sqlite3_errmsg(db));
-	return rc == SQLITE_NOMEM ? -ENOMEM : rc == SQLITE_BUSY ? -EBUSY : -EIO;
-}
-
 static const char *col_text(sqlite3_stmt *st, int col)
 {
 	const char *s = (const char *)sqlite3_column_text(st, col);
@@ -133,7 +127,7 @@ static int history_runs(sqlite3 *db, struct hq *q, struct verr *e)
 	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	free(sql);
 	if (rc != SQLITE_OK)
-		return sql_fail(db, rc, "history runs", e);
+		return report_sql_fail(db, rc, "history runs", e);
 	runs_bind(st, q->o);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (point_add(q, st)) {
@@ -144,7 +138,7 @@ static int history_runs(sqlite3 *db, struct hq *q, struct verr *e)
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return sql_fail(db, rc, "history runs", e);
+		return report_sql_fail(db, rc, "history runs", e);
 	points_reverse(q->h);
 	q->filtered = q->o->last || q->o->label_like || q->o->until_run;
 	return 0;
@@ -309,7 +303,7 @@ static int history_values(sqlite3 *db, struct hq *q, struct verr *e)
 	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	free(sql);
 	if (rc != SQLITE_OK)
-		return sql_fail(db, rc, "history", e);
+		return report_sql_fail(db, rc, "history", e);
 	values_bind(st, q);
 	q->cap = calloc(q->h->npoints + 1, sizeof(*q->cap));
 	rc = q->cap ? values_collect(q, st) : -ENOMEM;
@@ -319,7 +313,7 @@ static int history_values(sqlite3 *db, struct hq *q, struct verr *e)
 		return rc;
 	}
 	if (rc)
-		return sql_fail(db, rc, "history", e);
+		return report_sql_fail(db, rc, "history", e);
 	if (points_aggregate(q->h)) {
 		verr_set(e, "out of memory");
 		return -ENOMEM;
@@ -411,7 +405,7 @@ static int explain_one(sqlite3 *db, const char *sql, const struct hq *q,
 	rc = sqlite3_prepare_v2(db, x, -1, &st, NULL);
 	free(x);
 	if (rc != SQLITE_OK)
-		return sql_fail(db, rc, "explain", e);
+		return report_sql_fail(db, rc, "explain", e);
 	if (values)
 		values_bind(st, q);
 	else

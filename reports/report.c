@@ -33,10 +33,37 @@ static char *col_dup(sqlite3_stmt *st, int col)
 	       strdup(col_text(st, col));
 }
 
-static int sql_fail(sqlite3 *db, int rc, const char *what, struct verr *e)
+int report_sql_fail(sqlite3 *db, int rc, const char *what, struct verr *e)
 {
 	verr_set(e, "%s: %s", what, sqlite3_errmsg(db));
 	return rc == SQLITE_NOMEM ? -ENOMEM : rc == SQLITE_BUSY ? -EBUSY : -EIO;
+}
+
+int report_prepare_run_rows(sqlite3 *db, int64_t run, const char *cols,
+			    const char *what, sqlite3_stmt **st, struct verr *e)
+{
+	char counters[1024], *sql = NULL;
+	int rc;
+
+	if (report_counter_columns(counters, sizeof(counters), "c.")) {
+		verr_set(e, "counter list too long");
+		return -ENAMETOOLONG;
+	}
+	/* Ordered like vm_results_run (rowid last): no sort step. */
+	if (asprintf(&sql, "SELECT %s, c.disk_idx, %s"
+		     " FROM vm_results r LEFT JOIN blk_counters c"
+		     " ON c.result_id = r.id WHERE r.run_id = ?"
+		     " ORDER BY r.scenario, r.vm, r.params_key, r.repeat_idx, r.id",
+		     cols, counters) < 0) {
+		verr_set(e, "out of memory");
+		return -ENOMEM;
+	}
+	rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
+	free(sql);
+	if (rc != SQLITE_OK)
+		return report_sql_fail(db, rc, what, e);
+	sqlite3_bind_int64(*st, 1, run);
+	return 0;
 }
 
 /* ---- shared helpers ---- */
@@ -98,7 +125,7 @@ int run_info_load(sqlite3 *db, int64_t id, struct run_info *out, struct verr *e)
 				RUN_LIVE_COUNT("fail") " ELSE jobs_failed END"
 				" FROM runs WHERE id = ?", -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return sql_fail(db, rc, "run", e);
+		return report_sql_fail(db, rc, "run", e);
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -119,7 +146,7 @@ int run_info_load(sqlite3 *db, int64_t id, struct run_info *out, struct verr *e)
 		verr_set(e, "no run %" PRId64, id);
 		rc = -ENOENT;
 	} else {
-		rc = sql_fail(db, rc, "run", e);
+		rc = report_sql_fail(db, rc, "run", e);
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -197,30 +224,15 @@ static void job_add_disk(struct report_job *j, sqlite3_stmt *st)
 static int report_load_jobs(sqlite3 *db, int64_t run, struct job_list *l,
 			    struct verr *e)
 {
-	char cols[1024], *sql = NULL;
 	sqlite3_stmt *st = NULL;
 	int64_t last = -1;
 	int rc;
 
-	if (report_counter_columns(cols, sizeof(cols), "c.")) {
-		verr_set(e, "counter list too long");
-		return -ENAMETOOLONG;
-	}
-	if (asprintf(&sql, "SELECT r.id, r.scenario, r.vm, r.params,"
-		     " r.params_key, r.repeat_idx, r.verdict, r.exit_kind,"
-		     " r.error, r.console_tail, r.wall_us, c.disk_idx, %s"
-		     " FROM vm_results r LEFT JOIN blk_counters c"
-		     " ON c.result_id = r.id WHERE r.run_id = ?"
-		     " ORDER BY r.scenario, r.vm, r.params_key, r.repeat_idx, r.id",
-		     cols) < 0) {
-		verr_set(e, "out of memory");
-		return -ENOMEM;
-	}
-	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-	free(sql);
-	if (rc != SQLITE_OK)
-		return sql_fail(db, rc, "report", e);
-	sqlite3_bind_int64(st, 1, run);
+	rc = report_prepare_run_rows(db, run, "r.id, r.scenario, r.vm, r.params,"
+				     " r.params_key, r.repeat_idx, r.verdict, r.exit_kind,"
+				     " r.error, r.console_tail, r.wall_us", "report", &st, e);
+	if (rc)
+		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, JQ_ID);
 
@@ -233,7 +245,7 @@ static int report_load_jobs(sqlite3 *db, int64_t run, struct job_list *l,
 		if (sqlite3_column_type(st, JQ_DISK) != SQLITE_NULL)
 			job_add_disk(&l->v[l->n - 1], st);
 	}
-	rc = rc == SQLITE_DONE ? 0 : sql_fail(db, rc, "report", e);
+	rc = rc == SQLITE_DONE ? 0 : report_sql_fail(db, rc, "report", e);
 out:
 	sqlite3_finalize(st);
 	return rc;
@@ -283,7 +295,7 @@ static int report_load_failed(sqlite3 *db, int64_t run, struct job_list *l,
 				" ORDER BY r.scenario, r.vm, r.params_key,"
 				" r.repeat_idx, r.id, x.idx", -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return sql_fail(db, rc, "report expectations", e);
+		return report_sql_fail(db, rc, "report expectations", e);
 	sqlite3_bind_int64(st, 1, run);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
@@ -302,7 +314,7 @@ static int report_load_failed(sqlite3 *db, int64_t run, struct job_list *l,
 			goto out;
 		}
 	}
-	rc = rc == SQLITE_DONE ? 0 : sql_fail(db, rc, "report expectations", e);
+	rc = rc == SQLITE_DONE ? 0 : report_sql_fail(db, rc, "report expectations", e);
 out:
 	sqlite3_finalize(st);
 	return rc;

@@ -160,6 +160,18 @@ int run_info_load(sqlite3 *db, int64_t id, struct run_info *out, struct verr *e)
 void run_info_clear(struct run_info *ri);
 /* "p.reads_completed, p.writes_completed, ..." from vblk_fields[]; -ENAMETOOLONG. */
 int report_counter_columns(char *buf, size_t size, const char *prefix);
+
+/* Set @e to "@what: <SQLite's message>" and map @rc to a negative errno. */
+int report_sql_fail(sqlite3 *db, int rc, const char *what, struct verr *e);
+
+/*
+ * Prepare "SELECT @cols, c.disk_idx, <every counter> FROM vm_results r
+ * LEFT JOIN blk_counters c ..." for run @run, in vm_results_run index order
+ * (scenario, vm, params_key, repeat_idx, id): one row per disk, one row of
+ * NULL counters for a VM without disks.
+ */
+int report_prepare_run_rows(sqlite3 *db, int64_t run, const char *cols,
+			    const char *what, sqlite3_stmt **st, struct verr *e);
 /* Fill @a from @n values (copied); -ENOMEM. */
 int agg_fill(struct agg *a, const double *v, size_t n);
 void agg_clear(struct agg *a);
