@@ -1,7 +1,7 @@
 /*
  * pattern.h - what both guests (the freestanding built-in guest and the
  * Linux agent) must compute bit for bit alike: the verify data pattern and
- * the offset generator's PRNG, so either guest can check what the other
+ * the offset generator, so either guest can check what the other
  * wrote and the same seed picks the same blocks.  Header-only, integer-only
  * (the built-in guest has no libc and no SSE).
  *
@@ -13,6 +13,7 @@
 #ifndef VMORCH_GUEST_PATTERN_H
 #define VMORCH_GUEST_PATTERN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define PATTERN_SECTOR		512
@@ -81,6 +82,67 @@ static inline uint64_t pattern_xorshift64(uint64_t *s)
 	x ^= x >> 7;
 	x ^= x << 17;
 	return *s = x;
+}
+
+/* ---- the offset generator: which block each op touches, and how ---- */
+
+enum pattern { PAT_SEQREAD, PAT_SEQWRITE, PAT_RANDREAD, PAT_RANDWRITE, PAT_RANDRW };
+enum op_kind { OP_READ, OP_WRITE, OP_FLUSH };
+
+static inline bool pattern_writes(enum pattern p)
+{
+	return p == PAT_SEQWRITE || p == PAT_RANDWRITE || p == PAT_RANDRW;
+}
+
+struct opgen {
+	enum pattern pattern;
+	uint64_t nblocks;
+	uint32_t spb;			/* sectors per block */
+	uint64_t next_seq;
+	uint64_t rng;
+	uint32_t rwmix;			/* read percentage for randrw */
+	bool force_read;		/* verify read-back of a write pattern */
+};
+
+static inline void opgen_init(struct opgen *g, enum pattern p, uint64_t nblocks,
+			      uint32_t bs, uint64_t seed, uint32_t rwmix)
+{
+	g->pattern = p;
+	g->nblocks = nblocks;
+	g->spb = bs / PATTERN_SECTOR;
+	g->next_seq = 0;
+	g->rng = pattern_rng_init(seed);
+	g->rwmix = rwmix;
+	g->force_read = false;
+}
+
+/* The next op's kind and first sector. */
+static inline enum op_kind opgen_next(struct opgen *g, uint64_t *sector)
+{
+	enum op_kind kind = OP_READ;
+	uint64_t block;
+
+	switch (g->pattern) {
+	case PAT_SEQWRITE:
+		kind = OP_WRITE;
+		/* fall through */
+	case PAT_SEQREAD:
+		block = g->next_seq++ % g->nblocks;
+		break;
+	case PAT_RANDWRITE:
+		kind = OP_WRITE;
+		/* fall through */
+	case PAT_RANDREAD:
+		block = pattern_xorshift64(&g->rng) % g->nblocks;
+		break;
+	default:
+		block = pattern_xorshift64(&g->rng) % g->nblocks;
+		if (pattern_xorshift64(&g->rng) % 100 >= g->rwmix)
+			kind = OP_WRITE;
+		break;
+	}
+	*sector = block * g->spb;
+	return g->force_read ? OP_READ : kind;
 }
 
 #endif

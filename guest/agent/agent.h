@@ -18,7 +18,6 @@
 #define AGENT_SECTOR		512
 #define AGENT_WAIT_MS		10000	/* every wait is bounded */
 
-enum pattern { PAT_SEQREAD, PAT_SEQWRITE, PAT_RANDREAD, PAT_RANDWRITE, PAT_RANDRW };
 
 struct agent_cfg {
 	enum pattern pattern;
@@ -61,7 +60,6 @@ uint64_t now_ns(void);
 
 /* cmdline.c */
 int cfg_parse(struct agent_cfg *cfg, const char *cmdline);
-bool pattern_writes(enum pattern p);
 
 /* system.c */
 void sys_mount_basics(void);

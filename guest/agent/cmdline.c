@@ -18,11 +18,6 @@ static const char *const pattern_names[] = {
 	[PAT_RANDRW] = "randrw",
 };
 
-bool pattern_writes(enum pattern p)
-{
-	return p == PAT_SEQWRITE || p == PAT_RANDWRITE || p == PAT_RANDRW;
-}
-
 /* Decimal or 0x hex, no sign, no overflow. */
 static int parse_u64(const char *s, uint64_t *out)
 {

@@ -23,18 +23,6 @@
 
 #define VERIFY_PAUSE_PORT	0xf5
 
-enum op_kind { OP_READ, OP_WRITE, OP_FLUSH };
-
-struct opgen {
-	enum pattern pattern;
-	uint64_t nblocks;
-	uint32_t spb;
-	uint64_t next_seq;
-	uint64_t rng;
-	uint32_t rwmix;
-	bool force_read;
-};
-
 struct slot {
 	enum op_kind kind;
 	uint64_t sector;
@@ -56,46 +44,6 @@ struct engine {
 	bool verify;
 };
 
-
-static void opgen_init(struct opgen *g, enum pattern p, uint64_t nblocks,
-		       const struct agent_cfg *cfg)
-{
-	g->pattern = p;
-	g->nblocks = nblocks;
-	g->spb = cfg->bs / AGENT_SECTOR;
-	g->next_seq = 0;
-	g->rng = pattern_rng_init(cfg->seed);
-	g->rwmix = cfg->rwmix;
-	g->force_read = false;
-}
-
-static enum op_kind opgen_next(struct opgen *g, uint64_t *sector)
-{
-	enum op_kind kind = OP_READ;
-	uint64_t block;
-
-	switch (g->pattern) {
-	case PAT_SEQWRITE:
-		kind = OP_WRITE;
-		/* fall through */
-	case PAT_SEQREAD:
-		block = g->next_seq++ % g->nblocks;
-		break;
-	case PAT_RANDWRITE:
-		kind = OP_WRITE;
-		/* fall through */
-	case PAT_RANDREAD:
-		block = pattern_xorshift64(&g->rng) % g->nblocks;
-		break;
-	default:
-		block = pattern_xorshift64(&g->rng) % g->nblocks;
-		if (pattern_xorshift64(&g->rng) % 100 >= g->rwmix)
-			kind = OP_WRITE;
-		break;
-	}
-	*sector = block * g->spb;
-	return g->force_read ? OP_READ : kind;
-}
 
 static int engine_prep(struct engine *e, enum op_kind kind, uint64_t sector, bool timed,
 		       struct iocb **out)
@@ -299,13 +247,13 @@ static int run_phases(struct engine *e, uint64_t nblocks)
 	int rc;
 
 	if (cfg->verify && !write_first) {
-		opgen_init(&g, PAT_SEQWRITE, nblocks, cfg);
+		opgen_init(&g, PAT_SEQWRITE, nblocks, cfg->bs, cfg->seed, cfg->rwmix);
 		if ((rc = engine_phase(e, &g, nblocks, 0, false)))
 			return rc;
 		if (cfg->verify_pause)
 			verify_pause();
 	}
-	opgen_init(&g, cfg->pattern, nblocks, cfg);
+	opgen_init(&g, cfg->pattern, nblocks, cfg->bs, cfg->seed, cfg->rwmix);
 	t0 = now_ns();
 	rc = engine_phase(e, &g, cfg->ops, cfg->flush_every, true);
 	e->st->seconds += (double)(now_ns() - t0) / 1e9;
@@ -314,7 +262,7 @@ static int run_phases(struct engine *e, uint64_t nblocks)
 	if (cfg->verify && write_first) {
 		if (cfg->verify_pause)
 			verify_pause();
-		opgen_init(&g, cfg->pattern, nblocks, cfg);
+		opgen_init(&g, cfg->pattern, nblocks, cfg->bs, cfg->seed, cfg->rwmix);
 		g.force_read = true;
 		return engine_phase(e, &g, cfg->ops, 0, false);
 	}

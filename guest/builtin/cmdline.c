@@ -32,11 +32,6 @@ const char *hostile_name(enum hostile h)
 	return hostile_names[h];
 }
 
-bool pattern_writes(enum pattern p)
-{
-	return p == PAT_SEQWRITE || p == PAT_RANDWRITE || p == PAT_RANDRW;
-}
-
 static int lookup(const char *const *names, unsigned n, const char *v,
 		  size_t vlen)
 {

@@ -16,7 +16,6 @@
 #define WAIT_MS		10000		/* any device wait */
 #define HOSTILE_WAIT_MS	2000		/* reaction to a hostile request */
 
-enum pattern { PAT_SEQREAD, PAT_SEQWRITE, PAT_RANDREAD, PAT_RANDWRITE, PAT_RANDRW };
 
 enum hostile {
 	HOSTILE_NONE, HOSTILE_INVALID_AVAIL_IDX, HOSTILE_DESC_LOOP,
@@ -51,7 +50,6 @@ struct guest_cfg {
 
 int cfg_parse(struct guest_cfg *cfg, const char *cmdline);
 const char *hostile_name(enum hostile h);
-bool pattern_writes(enum pattern p);
 
 /* main.c: the reason a run failed (the first one wins) and the end of
  * the run: result line, then the debug-exit port. */
@@ -145,7 +143,7 @@ struct run_stats {
 	uint64_t cycles;
 };
 
-/* workload.c, hostile.c (the verify pattern is in ../pattern.h) */
+/* workload.c, hostile.c (the verify pattern and offsets are in ../pattern.h) */
 int workload_run_disk(struct disk *d, const struct guest_cfg *cfg,
 		      struct run_stats *st);
 int hostile_run(struct disk *d, const struct guest_cfg *cfg,

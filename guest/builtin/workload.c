@@ -8,18 +8,6 @@
 
 #define VERIFY_PAUSE_PORT	0xf5
 
-enum op_kind { OP_READ, OP_WRITE, OP_FLUSH };
-
-struct opgen {
-	enum pattern pattern;
-	uint64_t nblocks;
-	uint32_t spb;			/* sectors per block */
-	uint64_t next_seq;
-	uint64_t rng;
-	uint32_t rwmix;
-	bool force_read;		/* verify read-back of a write pattern */
-};
-
 struct slot_state {
 	enum op_kind kind;
 	uint64_t sector;
@@ -36,46 +24,6 @@ struct engine {
 	bool verify;
 };
 
-
-static void opgen_init(struct opgen *g, enum pattern p, uint64_t nblocks,
-		       const struct guest_cfg *cfg)
-{
-	g->pattern = p;
-	g->nblocks = nblocks;
-	g->spb = cfg->bs / SECTOR_SIZE;
-	g->next_seq = 0;
-	g->rng = pattern_rng_init(cfg->seed);
-	g->rwmix = cfg->rwmix;
-	g->force_read = false;
-}
-
-static enum op_kind opgen_next(struct opgen *g, uint64_t *sector)
-{
-	enum op_kind kind = OP_READ;
-	uint64_t block;
-
-	switch (g->pattern) {
-	case PAT_SEQWRITE:
-		kind = OP_WRITE;
-		/* fall through */
-	case PAT_SEQREAD:
-		block = g->next_seq++ % g->nblocks;
-		break;
-	case PAT_RANDWRITE:
-		kind = OP_WRITE;
-		/* fall through */
-	case PAT_RANDREAD:
-		block = pattern_xorshift64(&g->rng) % g->nblocks;
-		break;
-	default:
-		block = pattern_xorshift64(&g->rng) % g->nblocks;
-		if (pattern_xorshift64(&g->rng) % 100 >= g->rwmix)
-			kind = OP_WRITE;
-		break;
-	}
-	*sector = block * g->spb;
-	return g->force_read ? OP_READ : kind;
-}
 
 static int engine_submit(struct engine *e, enum op_kind kind, uint64_t sector)
 {
@@ -250,13 +198,13 @@ static int run_phases(struct engine *e, uint64_t nblocks, uint64_t *cycles)
 	/* Read patterns (and randrw) read blocks anywhere in the span: put
 	 * the pattern on the whole span first. */
 	if (cfg->verify && !write_first) {
-		opgen_init(&g, PAT_SEQWRITE, nblocks, cfg);
+		opgen_init(&g, PAT_SEQWRITE, nblocks, cfg->bs, cfg->seed, cfg->rwmix);
 		if ((rc = engine_phase(e, &g, nblocks, 0, false)))
 			return rc;
 		if (cfg->verify_pause)
 			verify_pause();
 	}
-	opgen_init(&g, cfg->pattern, nblocks, cfg);
+	opgen_init(&g, cfg->pattern, nblocks, cfg->bs, cfg->seed, cfg->rwmix);
 	t0 = rdtsc();
 	rc = engine_phase(e, &g, cfg->ops, cfg->flush_every, true);
 	*cycles += rdtsc() - t0;
@@ -266,7 +214,7 @@ static int run_phases(struct engine *e, uint64_t nblocks, uint64_t *cycles)
 	if (cfg->verify && write_first) {
 		if (cfg->verify_pause)
 			verify_pause();
-		opgen_init(&g, cfg->pattern, nblocks, cfg);
+		opgen_init(&g, cfg->pattern, nblocks, cfg->bs, cfg->seed, cfg->rwmix);
 		g.force_read = true;
 		return engine_phase(e, &g, cfg->ops, 0, false);
 	}
