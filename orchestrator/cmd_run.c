@@ -1,7 +1,7 @@
 /*
  * cmd_run.c - `vmorch run`: expand scenarios into jobs, run them in a pool
- * of workers, check expectations, store every result as it finishes, and
- * print a summary.
+ * of workers, check expectations, store the results of each pool tick in one
+ * transaction before reporting them, and print a summary.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -46,6 +46,7 @@ struct run_ctx {
 	size_t nrows;
 	size_t failed;
 	int store_rc;
+	struct verr store_err;		/* why store_rc */
 	struct verr err;
 };
 
@@ -192,26 +193,30 @@ static void run_first_failure(const struct job_desc *job, const struct vm_result
 	}
 }
 
-static int run_on_done(void *arg, const struct job_desc *job, const struct vm_result *r)
+/* The job's verdict: the guest passed and every expectation held. */
+static void run_judge(const struct run_ctx *c, const struct pool_done *d,
+		      struct expect_outcome *out, struct db_result_rec *rec)
 {
-	struct run_ctx *c = arg;
-	struct expect_outcome out[JOB_MAX_EXPECT];
-	struct summary_row *row = &c->rows[c->nrows++];
-	bool pass = r->success;
-	char why[VM_ERROR_MAX + 128];
-	int rc;
+	bool pass = d->r->success;
 
-	for (unsigned i = 0; i < job->nexpect; i++) {
-		expect_eval(&job->expect[i], r, &out[i]);
+	for (unsigned i = 0; i < d->job->nexpect; i++) {
+		expect_eval(&d->job->expect[i], d->r, &out[i]);
 		pass = pass && out[i].passed;
 	}
-	run_first_failure(job, r, out, why, sizeof(why));
-	rc = db_store_result(c->db, c->run_id, job, c->host, r, out, pass, NULL, &c->err);
-	if (rc) {
-		c->store_rc = rc;
-		return rc;
-	}
-	*row = (struct summary_row){ .job = job, .pass = pass, .kind = r->exit_kind,
+	*rec = (struct db_result_rec){ .job = d->job, .host = c->host, .r = d->r,
+				       .outcomes = out, .verdict_pass = pass };
+}
+
+/* A stored job: its summary row and its progress line. */
+static void run_report(struct run_ctx *c, const struct pool_done *d,
+		       const struct expect_outcome *out, bool pass)
+{
+	const struct vm_result *r = d->r;
+	struct summary_row *row = &c->rows[c->nrows++];
+	char why[VM_ERROR_MAX + 128];
+
+	run_first_failure(d->job, r, out, why, sizeof(why));
+	*row = (struct summary_row){ .job = d->job, .pass = pass, .kind = r->exit_kind,
 				     .wall_us = r->wall_us };
 	for (uint32_t i = 0; i < r->ndisks; i++) {
 		row->reads += r->disk[i].reads_completed;
@@ -220,7 +225,35 @@ static int run_on_done(void *arg, const struct job_desc *job, const struct vm_re
 	}
 	if (!pass)
 		c->failed++;
-	progress_job_done(&c->pg, job, r, pass, why);
+	progress_job_done(&c->pg, d->job, r, pass, why);
+}
+
+/*
+ * The jobs one pool tick reaped: one transaction for all of them (they share
+ * its locks and page writes), and only once it is committed their summary
+ * rows and progress lines, so a crash never loses a reported result.
+ */
+static int run_on_done(void *arg, const struct pool_done *d, size_t n)
+{
+	struct run_ctx *c = arg;
+	struct expect_outcome out[POOL_MAX_JOBS][JOB_MAX_EXPECT];
+	struct db_result_rec recs[POOL_MAX_JOBS];
+	int rc;
+
+	if (n > POOL_MAX_JOBS) {
+		verr_set(&c->store_err, "%zu results at once", n);
+		c->store_rc = -E2BIG;
+		return c->store_rc;
+	}
+	for (size_t i = 0; i < n; i++)
+		run_judge(c, &d[i], out[i], &recs[i]);
+	rc = db_store_results(c->db, c->run_id, recs, n, &c->store_err);
+	if (rc) {
+		c->store_rc = rc;
+		return rc;
+	}
+	for (size_t i = 0; i < n; i++)
+		run_report(c, &d[i], out[i], recs[i].verdict_pass);
 	return 0;
 }
 
@@ -370,7 +403,7 @@ int cmd_run(int argc, char **argv)
 	progress_end(&c.pg);
 	if (rc < 0) {
 		fprintf(stderr, "vmorch run: %s%s%s\n", c.err.msg,
-			c.store_rc ? ": " : "", c.store_rc ? strerror(-c.store_rc) : "");
+			c.store_rc ? ": " : "", c.store_rc ? c.store_err.msg : "");
 		db_run_end(c.db, c.run_id, DB_RUN_ERROR, NULL);
 		goto out;
 	}

@@ -1,7 +1,8 @@
 /*
  * db.c - the SQLite result store: open + migrate vmorch.db, record runs and
- * finished jobs (one transaction each), and read results back.  Counter
- * columns in every statement are expanded from vblk_fields[] at open time.
+ * finished jobs (a group of them per transaction), and read results back.
+ * Counter columns in every statement are expanded from vblk_fields[] at
+ * open time.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -665,20 +666,22 @@ out:
 	return text;
 }
 
-/* Refuse what SQLite's INTEGER cannot hold exactly, before any write. */
+/*
+ * Refuse what SQLite's INTEGER cannot hold exactly, before any write.  The
+ * caller prefixes the message with the job's name.
+ */
 static int result_check(const struct vm_result *r, const struct job_desc *job,
 			const struct expect_outcome *outcomes, struct verr *e)
 {
 	if (r->ndisks > JOB_MAX_DISKS || r->nmetrics > VM_RESULT_MAX_METRICS ||
 	    job->nexpect > JOB_MAX_EXPECT || (job->nexpect && !outcomes)) {
-		verr_set(e, "%s: malformed result (%u disks, %u metrics,"
-			 " %u expectations)", job->scenario, r->ndisks,
-			 r->nmetrics, job->nexpect);
+		verr_set(e, "malformed result (%u disks, %u metrics,"
+			 " %u expectations)", r->ndisks, r->nmetrics,
+			 job->nexpect);
 		return -EINVAL;
 	}
 	if (r->wall_us > INT64_MAX || r->boot_us > INT64_MAX) {
-		verr_set(e, "%s/%s: duration above INT64_MAX", job->scenario,
-			 job->vm);
+		verr_set(e, "duration above INT64_MAX");
 		return -ERANGE;
 	}
 	for (uint32_t d = 0; d < r->ndisks; d++) {
@@ -687,16 +690,15 @@ static int result_check(const struct vm_result *r, const struct job_desc *job,
 
 			if (v <= INT64_MAX)
 				continue;
-			verr_set(e, "%s/%s: disk %u %s = %" PRIu64 " is above"
-				 " INT64_MAX", job->scenario, job->vm, d,
-				 vblk_fields[i].name, v);
+			verr_set(e, "disk %u %s = %" PRIu64 " is above"
+				 " INT64_MAX", d, vblk_fields[i].name, v);
 			return -ERANGE;
 		}
 	}
 	for (uint32_t m = 0; m < r->nmetrics; m++) {
 		if (!isfinite(r->metric[m].value)) {
-			verr_set(e, "%s/%s: metric %s is not a finite number",
-				 job->scenario, job->vm, r->metric[m].name);
+			verr_set(e, "metric %s is not a finite number",
+				 r->metric[m].name);
 			return -EINVAL;
 		}
 	}
@@ -715,8 +717,7 @@ static int result_insert_row(struct db *db, int64_t run_id,
 
 	params = params_json_build(job);
 	if (!params) {
-		verr_set(e, "%s/%s: matrix values are not valid UTF-8",
-			 job->scenario, job->vm);
+		verr_set(e, "matrix values are not valid UTF-8");
 		return -EINVAL;
 	}
 	params_key_build(job, key);
@@ -817,36 +818,91 @@ static int result_insert_expectations(struct db *db, int64_t result_id,
 	return 0;
 }
 
+/*
+ * "scenario/vm[params]#repeat: " before a message about one job of a group.
+ * A job from scenario expansion carries that name; one built by hand (tests,
+ * benchmarks) may not, and gets "scenario/vm#repeat".
+ */
+static void result_name_job(const struct job_desc *job, struct verr *e)
+{
+	if (job->spec.name)
+		verr_prefix(e, "%s", job->spec.name);
+	else
+		verr_prefix(e, "%s/%s#%u", job->scenario, job->vm, job->repeat);
+}
+
+/* One result's rows, inside the group's transaction. */
+static int result_insert(struct db *db, int64_t run_id,
+			 struct db_result_rec *rec, struct verr *e)
+{
+	int64_t id = 0;
+	int rc;
+
+	rc = result_insert_row(db, run_id, rec->job, rec->host, rec->r,
+			       rec->verdict_pass, &id, e);
+	if (rc == -ENOENT)
+		return rc;	/* "no run N": the group's run, not this job */
+	if (!rc)
+		rc = result_insert_counters(db, id, rec->r, e);
+	if (!rc)
+		rc = result_insert_metrics(db, id, rec->r, e);
+	if (!rc)
+		rc = result_insert_expectations(db, id, rec->job,
+						rec->outcomes, e);
+	if (rc) {
+		result_name_job(rec->job, e);
+		return rc;
+	}
+	rec->result_id = id;
+	return 0;
+}
+
+int db_store_results(struct db *db, int64_t run_id,
+		     struct db_result_rec *recs, size_t n, struct verr *e)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		recs[i].result_id = 0;
+		rc = result_check(recs[i].r, recs[i].job, recs[i].outcomes, e);
+		if (rc) {
+			result_name_job(recs[i].job, e);
+			return rc;
+		}
+	}
+	if (!n)
+		return 0;
+	rc = db_begin(db, e);
+	if (rc)
+		return rc;
+	for (i = 0; i < n && !rc; i++)
+		rc = result_insert(db, run_id, &recs[i], e);
+	if (!rc)
+		rc = db_commit(db, e);
+	if (rc) {
+		db_rollback(db);
+		for (i = 0; i < n; i++)
+			recs[i].result_id = 0;
+	}
+	return rc;
+}
+
 int db_store_result(struct db *db, int64_t run_id, const struct job_desc *job,
 		    const char *host, const struct vm_result *r,
 		    const struct expect_outcome *outcomes, bool verdict_pass,
 		    int64_t *result_id, struct verr *e)
 {
-	int64_t id = 0;
+	struct db_result_rec rec = {
+		.job = job, .host = host, .r = r, .outcomes = outcomes,
+		.verdict_pass = verdict_pass,
+	};
 	int rc;
 
-	rc = result_check(r, job, outcomes, e);
-	if (rc)
-		return rc;
-	rc = db_begin(db, e);
-	if (rc)
-		return rc;
-	rc = result_insert_row(db, run_id, job, host, r, verdict_pass, &id, e);
-	if (!rc)
-		rc = result_insert_counters(db, id, r, e);
-	if (!rc)
-		rc = result_insert_metrics(db, id, r, e);
-	if (!rc)
-		rc = result_insert_expectations(db, id, job, outcomes, e);
-	if (!rc)
-		rc = db_commit(db, e);
-	if (rc) {
-		db_rollback(db);
-		return rc;
-	}
-	if (result_id)
-		*result_id = id;
-	return 0;
+	rc = db_store_results(db, run_id, &rec, 1, e);
+	if (!rc && result_id)
+		*result_id = rec.result_id;
+	return rc;
 }
 
 /* ---- reading back ---- */

@@ -3,9 +3,10 @@
  *
  * One thread, one loop: start workers up to the limit, then sleep in poll()
  * on a signalfd (SIGCHLD, SIGINT, SIGTERM) and the workers' stderr pipes
- * for at most 100 ms; on each wake reap the exited, enforce deadlines and
- * heartbeats, and report progress.  A worker's counters live in its shm
- * region, so a crash or a kill loses none of them.
+ * for at most 100 ms; on each wake reap the exited (handing them to the
+ * caller together, so they are stored in one transaction), enforce
+ * deadlines and heartbeats, and report progress.  A worker's counters live
+ * in its shm region, so a crash or a kill loses none of them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +45,7 @@ struct pool {
 	const struct pool_ops *ops;
 	void *ctx;
 	struct slot *slot;
+	struct vm_result *res;		/* max_jobs: the results of one reap */
 	struct pool_progress prog;
 	uint64_t done_ops, done_bytes;	/* totals of finished jobs */
 	uint64_t start_ms;
@@ -279,14 +281,11 @@ static uint64_t snapshot_ops(const struct vblk_snapshot *d)
 	return d->reads_completed + d->writes_completed + d->flushes_completed;
 }
 
-static int slot_finish(struct pool *p, struct slot *s, int status)
+/* Build the result of an exited worker into @r and count it. */
+static void slot_finish(struct pool *p, struct slot *s, int status,
+			struct vm_result *r)
 {
-	struct vm_result *r = malloc(sizeof(*r));
-	int rc = 0;
-
 	slot_drain_stderr(s);
-	if (!r)
-		return -ENOMEM;
 	slot_result(s, status, r);
 	for (uint32_t i = 0; i < r->ndisks; i++) {
 		p->done_ops += snapshot_ops(&r->disk[i]);
@@ -295,11 +294,6 @@ static int slot_finish(struct pool *p, struct slot *s, int status)
 	p->prog.done++;
 	if (!r->success)
 		p->prog.failed++;
-	if (s->why != KILL_INTERRUPT && p->ops->done)
-		rc = p->ops->done(p->ctx, s->job, r);
-	free(r);
-	slot_release(s);
-	return rc;
 }
 
 /* ---- supervising ---- */
@@ -356,31 +350,48 @@ static void pool_report(struct pool *p)
 		p->ops->progress(p->ctx, &p->prog);
 }
 
+/*
+ * Collect every worker that exited and hand their results to the caller in
+ * one call, so it can store them in one transaction: a WAL commit's locks
+ * and page writes are shared by all of them (doc/database.md).  Workers
+ * stopped by an interrupt are not reported.
+ */
 static int pool_reap(struct pool *p)
 {
+	struct pool_done d[POOL_MAX_JOBS];
+	struct slot *reaped[POOL_MAX_JOBS];
+	size_t nreaped = 0, nd = 0;
 	int status, rc = 0;
 
 	for (unsigned i = 0; i < p->o->max_jobs; i++) {
 		struct slot *s = &p->slot[i];
+		struct vm_result *r;
 
 		if (!s->pid || waitpid(s->pid, &status, WNOHANG) != s->pid)
 			continue;
-		rc = slot_finish(p, s, status);
-		if (rc)
-			break;
-		pool_report(p);
+		r = &p->res[nreaped];
+		slot_finish(p, s, status, r);
+		reaped[nreaped++] = s;
+		if (s->why != KILL_INTERRUPT)
+			d[nd++] = (struct pool_done){ .job = s->job, .r = r };
 	}
+	if (nd && p->ops->done)
+		rc = p->ops->done(p->ctx, d, nd);
+	for (size_t i = 0; i < nreaped; i++)
+		slot_release(reaped[i]);
+	if (nreaped)
+		pool_report(p);
 	return rc;
 }
 
 static void pool_wait_events(struct pool *p)
 {
-	struct pollfd pfd[1 + 64];
+	struct pollfd pfd[1 + POOL_MAX_JOBS];
 	struct signalfd_siginfo si;
 	nfds_t n = 0;
 
 	pfd[n++] = (struct pollfd){ .fd = p->sig_fd, .events = POLLIN };
-	for (unsigned i = 0; i < p->o->max_jobs && n < 65; i++)
+	for (unsigned i = 0; i < p->o->max_jobs && n < 1 + POOL_MAX_JOBS; i++)
 		if (p->slot[i].pid && p->slot[i].err_fd >= 0)
 			pfd[n++] = (struct pollfd){ .fd = p->slot[i].err_fd, .events = POLLIN };
 	if (poll(pfd, n, POOL_TICK_MS) <= 0)
@@ -439,7 +450,8 @@ static int pool_setup(struct pool *p, struct verr *e)
 		return -errno;
 	}
 	p->slot = calloc(p->o->max_jobs, sizeof(*p->slot));
-	if (!p->slot) {
+	p->res = calloc(p->o->max_jobs, sizeof(*p->res));
+	if (!p->slot || !p->res) {
 		verr_set(e, "out of memory");
 		return -ENOMEM;
 	}
@@ -454,7 +466,7 @@ int pool_run(const struct pool_opts *o, const struct job_desc *jobs, size_t njob
 	size_t next = 0;
 	int rc;
 
-	if (o->max_jobs == 0 || o->max_jobs > 64) {
+	if (o->max_jobs == 0 || o->max_jobs > POOL_MAX_JOBS) {
 		verr_set(e, "--jobs must be 1..64");
 		return -EINVAL;
 	}
@@ -502,5 +514,6 @@ out:
 		close(p.sig_fd);
 	sigprocmask(SIG_SETMASK, &p.old_mask, NULL);
 	free(p.slot);
+	free(p.res);
 	return rc;
 }

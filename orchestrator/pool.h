@@ -1,8 +1,8 @@
 /*
  * pool.h - running jobs: one vmm-worker process per job (fork + exec, its
  * shm region passed as an inherited fd), at most N at once, supervised for
- * timeouts, crashes and stalled heartbeats.  The caller stores each result
- * as it finishes.
+ * timeouts, crashes and stalled heartbeats.  The caller gets the results
+ * that finished in one tick together, to store them in one transaction.
  */
 #ifndef VMORCH_POOL_H
 #define VMORCH_POOL_H
@@ -17,8 +17,11 @@
 #include "common/vm_result.h"
 #include "orchestrator/jobdesc.h"
 
+/* The --jobs limit, and so the most results one done() call carries. */
+#define POOL_MAX_JOBS	64
+
 struct pool_opts {
-	unsigned max_jobs;		/* workers at once, >= 1 */
+	unsigned max_jobs;		/* workers at once, 1..POOL_MAX_JOBS */
 	const char *worker_path;	/* vmm-worker executable */
 	double timeout_scale;		/* multiplies each job's timeout */
 	unsigned grace_ms;		/* SIGTERM -> SIGKILL, and slack after a timeout */
@@ -33,10 +36,20 @@ struct pool_progress {
 	uint64_t elapsed_ms;
 };
 
+/* A finished job (any verdict) and its complete result. */
+struct pool_done {
+	const struct job_desc *job;
+	const struct vm_result *r;
+};
+
 struct pool_ops {
-	/* A job finished (any verdict); @r is complete.  Non-zero stops the pool. */
-	int (*done)(void *ctx, const struct job_desc *job, const struct vm_result *r);
-	/* Called about 10 times a second and after each finished job. */
+	/*
+	 * The @n >= 1 jobs that finished since the last call (at most
+	 * max_jobs), in slot order; valid only during the call.  Non-zero
+	 * stops the pool.
+	 */
+	int (*done)(void *ctx, const struct pool_done *d, size_t n);
+	/* Called about 10 times a second and after each batch of finished jobs. */
 	void (*progress)(void *ctx, const struct pool_progress *p);
 };
 

@@ -1,8 +1,8 @@
 /*
  * test_db.c - the SQLite result store: migration, refusal of foreign and
- * newer files, exact round trips of VmResults, one transaction per result,
- * RUN references and the runs/show listings.  Every test works on a fresh
- * database in its own mkdtemp directory.
+ * newer files, exact round trips of VmResults, one transaction per group of
+ * results (all or nothing), RUN references and the runs/show listings.
+ * Every test works on a fresh database in its own mkdtemp directory.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -499,7 +499,7 @@ static void test_store_refuses_counter_above_int64(void **state)
 	r.disk[1].io_errors = (uint64_t)INT64_MAX + 1;
 	assert_int_equal(db_store_result(f->db, run, &job, "", &r, NULL, true,
 					 NULL, &f->e), -ERANGE);
-	assert_string_equal(f->e.msg, "smoke/randread: disk 1 io_errors ="
+	assert_string_equal(f->e.msg, "smoke/randread#0: disk 1 io_errors ="
 			    " 9223372036854775808 is above INT64_MAX");
 	assert_int_equal(sql_int(db_sqlite(f->db), "SELECT count(*) FROM vm_results"), 0);
 }
@@ -556,6 +556,136 @@ static void test_result_visible_to_other_connection(void **state)
 	assert_int_equal(db_run_end(f->db, run, DB_RUN_FAILED, &f->e), 0);
 	assert_sql_text(db_sqlite(f->db), "SELECT jobs_total || ' ' || jobs_passed"
 			" || ' ' || jobs_failed FROM runs", "3 2 1");
+}
+
+/* ---- groups of results (one transaction each) ---- */
+
+/* Three distinct results: repeat i, wall i+1 s, disk 0 reads 100+i; the 2nd fails. */
+static void group_init(struct job_desc job[3], struct vm_result r[3],
+		       struct db_result_rec recs[3])
+{
+	for (unsigned i = 0; i < 3; i++) {
+		job_init(&job[i], "randread", i);
+		result_init_distinct(&r[i]);
+		r[i].wall_us = 1000000 * (i + 1);
+		r[i].disk[0].reads_completed = 100 + i;
+		recs[i] = (struct db_result_rec){ .job = &job[i], .host = "host-a",
+						  .r = &r[i], .verdict_pass = i != 1 };
+	}
+}
+
+static int64_t count_rows(struct fixture *f, const char *table)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+	return sql_int(db_sqlite(f->db), sql);
+}
+
+/* A group of three stored with one call: each comes back exactly under its own id. */
+static void test_store_group_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct job_desc job[3];
+	struct vm_result r[3], back;
+	struct db_result_rec recs[3];
+	int64_t run;
+
+	open_db(f);
+	run = begin_run(f, NULL, 3);
+	group_init(job, r, recs);
+	assert_int_equal(db_store_results(f->db, run, recs, 3, &f->e), 0);
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(recs[i].result_id, i + 1);
+		assert_int_equal(db_load_result(f->db, recs[i].result_id, &back,
+						&f->e), 0);
+		assert_int_equal(back.wall_us, 1000000 * (i + 1));
+		assert_int_equal(back.boot_us, 89012);
+		assert_int_equal(back.ndisks, 2);
+		assert_memory_equal(back.disk, r[i].disk, 2 * sizeof(r[i].disk[0]));
+		assert_int_equal(back.disk[0].reads_completed, 100 + i);
+		assert_int_equal(back.nmetrics, 3);
+		assert_memory_equal(back.metric, r[i].metric,
+				    3 * sizeof(r[i].metric[0]));
+		assert_string_equal(back.console_tail, r[i].console_tail);
+	}
+	assert_sql_text(db_sqlite(f->db), "SELECT group_concat(id || ':' ||"
+			" repeat_idx || ':' || verdict, ' ') FROM (SELECT * FROM"
+			" vm_results ORDER BY id)", "1:0:pass 2:1:fail 3:2:pass");
+	assert_int_equal(count_rows(f, "blk_counters"), 6);
+	assert_int_equal(count_rows(f, "metrics"), 9);
+	assert_int_equal(db_run_end(f->db, run, DB_RUN_FAILED, &f->e), 0);
+	assert_sql_text(db_sqlite(f->db), "SELECT jobs_total || ' ' || jobs_passed"
+			" || ' ' || jobs_failed FROM runs", "3 2 1");
+}
+
+/* An invalid 2nd result refuses the whole group before any write, naming that job. */
+static void test_store_group_invalid_stores_none(void **state)
+{
+	struct fixture *f = *state;
+	struct job_desc job[3];
+	struct vm_result r[3];
+	struct db_result_rec recs[3];
+
+	open_db(f);
+	group_init(job, r, recs);
+	r[1].disk[1].io_errors = (uint64_t)INT64_MAX + 1;
+	assert_int_equal(db_store_results(f->db, begin_run(f, NULL, 3), recs, 3,
+					  &f->e), -ERANGE);
+	assert_string_equal(f->e.msg, "smoke/randread#1: disk 1 io_errors ="
+			    " 9223372036854775808 is above INT64_MAX");
+	assert_int_equal(count_rows(f, "vm_results"), 0);
+	assert_int_equal(count_rows(f, "blk_counters"), 0);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(recs[i].result_id, 0);
+}
+
+/*
+ * A 2nd result that SQLite refuses (two metrics of one name break the
+ * metrics primary key) after the 1st was inserted rolls back the whole
+ * group, names that job, and leaves the connection usable.
+ */
+static void test_store_group_sql_failure_rolls_back(void **state)
+{
+	struct fixture *f = *state;
+	struct job_desc job[3];
+	struct vm_result r[3];
+	struct db_result_rec recs[3];
+	char want[256];
+	int64_t run;
+
+	open_db(f);
+	run = begin_run(f, NULL, 3);
+	group_init(job, r, recs);
+	strcpy(r[1].metric[1].name, "iops");
+	assert_int_equal(db_store_results(f->db, run, recs, 3, &f->e), -EINVAL);
+	snprintf(want, sizeof(want), "smoke/randread#1: %s: iops: UNIQUE"
+		 " constraint failed: metrics.result_id, metrics.name", f->path);
+	assert_string_equal(f->e.msg, want);
+	assert_int_equal(count_rows(f, "vm_results"), 0);
+	assert_int_equal(count_rows(f, "blk_counters"), 0);
+	assert_int_equal(count_rows(f, "metrics"), 0);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(recs[i].result_id, 0);
+
+	strcpy(r[1].metric[1].name, "latency_us.p99");
+	assert_int_equal(db_store_results(f->db, run, recs, 3, &f->e), 0);
+	assert_int_equal(count_rows(f, "vm_results"), 3);
+}
+
+/* A group for a run that does not exist stores nothing and says so. */
+static void test_store_group_unknown_run(void **state)
+{
+	struct fixture *f = *state;
+	struct job_desc job[3];
+	struct vm_result r[3];
+	struct db_result_rec recs[3];
+
+	open_db(f);
+	group_init(job, r, recs);
+	assert_int_equal(db_store_results(f->db, 99, recs, 3, &f->e), -ENOENT);
+	assert_string_equal(f->e.msg, "no run 99");
+	assert_int_equal(count_rows(f, "vm_results"), 0);
 }
 
 /* After runs and results, integrity and foreign-key checks are clean. */
@@ -942,6 +1072,10 @@ int main(void)
 		T(test_store_refuses_counter_above_int64),
 		T(test_store_unknown_run),
 		T(test_result_visible_to_other_connection),
+		T(test_store_group_round_trip),
+		T(test_store_group_invalid_stores_none),
+		T(test_store_group_sql_failure_rolls_back),
+		T(test_store_group_unknown_run),
 		T(test_integrity_check_ok),
 		T(test_run_end),
 		T(test_run_files),
