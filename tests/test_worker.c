@@ -423,6 +423,53 @@ static void test_no_disk_boots(void **state)
 	free(r);
 }
 
+/*
+ * VMORCH_EXIT_STATS=1: the per-port and per-page lines add up to the
+ * vCPU's io and mmio exit counts, and the verdict is one debug-exit write.
+ */
+static void test_exit_stats_add_up(void **state)
+{
+	struct vm_result *r = result_new();
+	unsigned long long io = 0, mmio = 0, sum_io = 0, sum_mmio = 0, n, f4 = 0;
+	struct worker_run w;
+	struct job_spec j;
+	char kind[8], dir[8];
+	unsigned long long where;
+	const char *line;
+
+	REQUIRE_KVM();
+	harness_job(&j, "pattern=randread bs=4k ops=100 qd=4", 1, 4);
+	setenv("VMORCH_EXIT_STATS", "1", 1);
+	assert_int_equal(harness_run(&j, r, &w), 0);
+	unsetenv("VMORCH_EXIT_STATS");
+	expect_pass(r);
+	line = strstr(w.stderr_text, "exit-stats: vcpu 0:");
+	assert_non_null(line);
+	assert_int_equal(sscanf(line, "exit-stats: vcpu 0: io %llu mmio %llu", &io, &mmio), 2);
+	for (line = strchr(line, '\n'); line && *++line; line = strchr(line, '\n')) {
+		assert_int_equal(sscanf(line, "exit-stats: %7s %7s 0x%llx %llu",
+					kind, dir, &where, &n), 4);
+		if (!strcmp(kind, "io"))
+			sum_io += n;
+		else
+			sum_mmio += n;
+		if (!strcmp(kind, "io") && !strcmp(dir, "write") && where == 0xf4)
+			f4 = n;
+	}
+	assert_true(io > 0 && mmio > 0);
+	assert_int_equal(sum_io, io);
+	assert_int_equal(sum_mmio, mmio);
+	assert_int_equal(f4, 1);
+	harness_cleanup(&w);
+
+	/* Off by default: not a word on stderr. */
+	assert_int_equal(harness_run(&j, r, &w), 0);
+	assert_null(strstr(w.stderr_text, "exit-stats"));
+	harness_cleanup(&w);
+	job_spec_free(&j);
+	free(r);
+}
+
 static int run_cli(const char *const argv[], const char *stdin_text, char *out,
 		   size_t cap)
 {
@@ -588,6 +635,7 @@ int main(void)
 		cmocka_unit_test(test_cli_help_and_bad_input),
 		cmocka_unit_test(test_linux_bad_inputs_refused),
 		cmocka_unit_test(test_no_disk_boots),
+		cmocka_unit_test(test_exit_stats_add_up),
 		cmocka_unit_test(test_cli_standalone_prints_result),
 		cmocka_unit_test(test_randread_counts_exact),
 		cmocka_unit_test(test_randwrite_counts_exact),

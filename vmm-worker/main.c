@@ -54,7 +54,10 @@ static void usage(FILE *f)
 "  -V, --version         show the version\n"
 "\n"
 "Exit status: 0 the VM ran to a result (pass or fail: see the result),\n"
-"2 bad arguments or job, 3 the VM could not be built or run.\n");
+"2 bad arguments or job, 3 the VM could not be built or run.\n"
+"\n"
+"Environment: VMORCH_EXIT_STATS=1 prints, when the VM ends, its exits to user\n"
+"space per vCPU and the ports and MMIO pages that caused the most of them.\n");
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -294,6 +297,7 @@ int main(int argc, char **argv)
 		goto out_vm;
 	}
 	vm->serial.out_fd = console_fd;
+	vm->xstats = exit_stats_from_env();
 	if (vm_start(vm, &e)) {
 		fprintf(stderr, "vmm-worker: %s: %s\n", job.name, e.msg);
 		goto out_vm;
@@ -301,6 +305,7 @@ int main(int argc, char **argv)
 	shm_set_state(m.r, SHM_STATE_BOOTING);
 	wait_vm(vm, &job, sig_fd);
 	vm_stop(vm);
+	exit_stats_print(vm->xstats, m.r, vm->nvcpus, stderr);
 	result_build(vm, r);
 	status = write_result(&o, m.r, r) ? EXIT_INFRA : 0;
 	vm_destroy_detached(vm);
@@ -312,6 +317,8 @@ out:
 		close(console_fd);
 	if (m.r)
 		shm_set_state(m.r, SHM_STATE_EXITED);
+	if (vm)
+		exit_stats_free(vm->xstats);
 	free(vm);
 	free(r);
 	job_spec_free(&job);

@@ -294,6 +294,7 @@ static void vcpu_handle_io(struct vcpu *v)
 	bool is_write = run->io.direction == KVM_EXIT_IO_OUT;
 
 	atomic_fetch_add_explicit(&v->exits->io, 1, memory_order_relaxed);
+	exit_stats_io(v->vm->xstats, run->io.port, is_write);
 	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size)
 		ports_io(v->vm, run->io.port, data, run->io.size, is_write);
 }
@@ -305,6 +306,7 @@ static void vcpu_handle_mmio(struct vcpu *v)
 	struct vm *vm = v->vm;
 
 	atomic_fetch_add_explicit(&v->exits->mmio, 1, memory_order_relaxed);
+	exit_stats_mmio(vm->xstats, addr, run->mmio.is_write);
 	if (addr >= VIRTIO_MMIO_BASE) {
 		uint64_t idx = (addr - VIRTIO_MMIO_BASE) / VIRTIO_MMIO_STRIDE;
 		uint64_t off = (addr - VIRTIO_MMIO_BASE) % VIRTIO_MMIO_STRIDE;

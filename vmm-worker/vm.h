@@ -18,6 +18,7 @@
 #include "common/verr.h"
 #include "common/vm_result.h"
 #include "vmm-worker/guest_mem.h"
+#include "vmm-worker/exit_stats.h"
 #include "vmm-worker/serial.h"
 #include "vmm-worker/vblk.h"
 
@@ -63,6 +64,7 @@ struct vm {
 	uint32_t ring_max;
 	pthread_mutex_t ring_lock;
 	atomic_bool serial_uncoalesced;		/* THR writes exit again (ports.c) */
+	struct exit_stats *xstats;		/* VMORCH_EXIT_STATS, or NULL */
 
 	int done_fd;			/* eventfd: a vCPU decided how the VM ends */
 	atomic_bool stopping;
