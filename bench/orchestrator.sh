@@ -57,4 +57,9 @@ printf 'sequential shell loop    %s\n' "$(rate "$n" "$seqt")"
 awk -v o="$orch" -v p="$par" 'BEGIN { printf "orchestrator overhead vs xargs -P 2: %+.1f %%\n", 100 * (o - p) / p }'
 
 echo
-make -s -C "$build" bench/db_ingest >/dev/null 2>&1 && "$build/bench/db_ingest" -n 100000 "$tmp/ingest.db"
+# Ingest: one result per transaction (results trickling in) and groups of
+# 64 (what group commit reaches when results arrive faster than it commits).
+if make -s -C "$build" bench/db_ingest >/dev/null 2>&1; then
+	"$build/bench/db_ingest" -n 100000 "$tmp/ingest1.db"
+	"$build/bench/db_ingest" -n 100000 -b 64 "$tmp/ingest64.db"
+fi

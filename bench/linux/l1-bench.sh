@@ -14,7 +14,11 @@
 # quiet), disk_us to the agent's "vmorch-agent: disk" line (printed just
 # before the workload starts), result_us to its VMORCH-RESULT line (just
 # after it ends), total_us to the VMM's exit.  json: the VMORCH-RESULT.
-# Also INFO lines (versions, the guests' command lines and clocksources).
+# Also INFO lines (versions, the guests' command lines and clocksources,
+# and our worker's exits to user space, VMORCH_EXIT_STATS).  Boot runs twice
+# per rep: NAME boot with the kernel's full console log, NAME quiet with
+# `quiet` added, which shows the part of boot both VMMs spend in the guest's
+# own work rather than in console exits.
 #
 # Payload: vmlinuz, initramfs.cpio.gz, stopwatch (static), bench.conf:
 #   MEM_MB VCPUS DISK_MB BOOT_REPS IO_REPS CMDLINE_BASE IO_CMDLINE
@@ -40,7 +44,7 @@ ours_run() {
  "guest":{"kind":"linux","kernel":"/payload/vmlinuz","initramfs":"/payload/initramfs.cpio.gz"$extra},
  "workload":"$3","disks":[{"path":"$disk"}]}
 EOJ
-	./stopwatch -o /tmp/out -m 'Linux version' -m 'Run /init' \
+	VMORCH_EXIT_STATS=1 ./stopwatch -o /tmp/out -m 'Linux version' -m 'Run /init' \
 		-m 'vmorch-agent: disk' -m 'VMORCH-RESULT' -- \
 		vmm-worker --job /tmp/job.json --console - --result /tmp/result.json
 }
@@ -80,6 +84,10 @@ run() {
 		echo "INFO $3 guest: $(tr -d '\r' < /tmp/out | grep -a -m1 -o 'Kernel command line: .*')"
 		echo "INFO $3 guest: $(tr -d '\r' < /tmp/out | grep -a -o 'Switched to clocksource .*' | tail -1)"
 	fi
+	if [ "$4" = 1 ] && [ "$3" = ours ] && [ "$1" = boot ]; then
+		tr -d '\r' < /tmp/out | grep -a '^exit-stats: ' | head -8 |
+			sed "s/^/INFO ours $2 rep 1: /"
+	fi
 }
 
 boot_wl="pattern=seqread bs=4k ops=1"
@@ -87,6 +95,8 @@ i=1
 while [ $i -le "$BOOT_REPS" ]; do
 	run boot boot ours $i "" "$boot_wl"
 	run boot boot qemu $i "" "$boot_wl"
+	run boot quiet ours $i "quiet" "$boot_wl"
+	run boot quiet qemu $i "quiet" "$boot_wl"
 	i=$((i + 1))
 done
 
