@@ -235,6 +235,8 @@ int vm_create(struct vm *vm, const struct job_spec *job, struct shm_region *shm,
 	vm->start_ns = start_ns;
 	pthread_mutex_init(&vm->end_lock, NULL);
 	pthread_mutex_init(&vm->ring_lock, NULL);
+	pthread_mutex_init(&vm->coalesce_lock, NULL);
+	vm->recoalesce_left = SERIAL_RECOALESCE_MAX;
 	serial_init(&vm->serial, -1);
 	sigaction(SIGUSR1, &sa, NULL);
 
@@ -419,6 +421,7 @@ void vm_destroy(struct vm *vm)
 	serial_destroy(&vm->serial);
 	pthread_mutex_destroy(&vm->end_lock);
 	pthread_mutex_destroy(&vm->ring_lock);
+	pthread_mutex_destroy(&vm->coalesce_lock);
 	vm->mem.host = NULL;
 	vm->fd = vm->kvm_fd = vm->done_fd = -1;
 }

@@ -63,7 +63,9 @@ struct vm {
 	struct kvm_coalesced_mmio_ring *ring;	/* queued serial output, or NULL */
 	uint32_t ring_max;
 	pthread_mutex_t ring_lock;
-	atomic_bool serial_uncoalesced;		/* THR writes exit again (ports.c) */
+	pthread_mutex_t coalesce_lock;		/* the next two */
+	bool serial_uncoalesced;		/* THR writes exit (ports.c) */
+	unsigned recoalesce_left;		/* times THR may rejoin the ring */
 	struct exit_stats *xstats;		/* VMORCH_EXIT_STATS, or NULL */
 
 	int done_fd;			/* eventfd: a vCPU decided how the VM ends */
