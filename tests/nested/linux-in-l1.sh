@@ -9,7 +9,10 @@
 #   a throttled disk's measured IOPS within 10 % of its rate, throttled_count > 0;
 #   a read-only disk refuses writes in the guest (ro_refused) and the device
 #     sees none of them;
-#   a kernel that panics ends as guest_panic with the panic text.
+#   a kernel that panics ends as guest_panic with the panic text;
+#   `vmorch run` of a Linux scenario stores, in its SQLite database, counters
+#     that equal the guest's own figures exactly (read back with
+#     `vmorch show --json`), and the run passes.
 # Skips like builtin-in-l1.sh (fails under CI); also needs jq.
 set -u
 
@@ -74,7 +77,42 @@ job readonly 1 "pattern=randread bs=4k ops=100 qd=4 ro_check=5" \
 	'[{"size":16777216,"serial":"ro","read_only":true},{"size":16777216,"serial":"rw"}]'
 job panic 1 "pattern=seqread ops=1" "$two" "rdinit=/no-such-init"
 
+# The whole path once: scenario -> vmorch run -> worker -> SQLite -> show.
+cat > "$p/linux.yaml" <<'EOF'
+vmorch: 1
+name: linux-l1
+vms:
+  - name: randrw
+    memory: 256M
+    timeout: 90s
+    guest:
+      kernel: vmlinuz
+      modules: modules
+    disks:
+      - size: 16M
+        serial: d0
+      - size: 16M
+        serial: d1
+    workload:
+      pattern: randrw
+      rwmix: 60
+      bs: 4k
+      ops: 400
+      qd: 8
+      verify: true
+      span: 4M
+      seed: 7
+    expect:
+      io_errors: "== 0"
+      verify_errors: "== 0"
+      ops: "== 800"
+EOF
+
 cat > "$tmp/run.sh" <<'EOF'
+vmorch run --quiet --jobs 1 --db /tmp/vmorch.db linux.yaml > /tmp/run.out 2>&1
+echo "VMORCH-RUN rc=$?"
+sed 's/^/STDERR vmorch-run /' /tmp/run.out | tail -5
+echo "SHOW $(vmorch show --db /tmp/vmorch.db --json last | tr -d '\n')"
 for j in $(cat jobs); do
 	t0=$(cut -d' ' -f1 /proc/uptime)
 	vmm-worker --job "$j.json" > "/tmp/$j.out" 2> "/tmp/$j.err"
@@ -136,4 +174,14 @@ check "readonly: the guest's writes are refused and the device sees none" q read
 show panic
 check "panic: a panicking kernel ends as guest_panic with the panic text" q panic \
 	'.exit_kind == "guest_panic" and (.console_tail | test("Kernel panic"))'
+sed -n 's/^\(VMORCH-RUN .*\)/# \1/p; s/^STDERR vmorch-run /#   vmorch: /p' "$tmp/out"
+stored() {	# JQ-EXPR: true when it holds on `vmorch show --json last`
+	r=$(sed -n 's/^SHOW //p' "$tmp/out")
+	[ -n "$r" ] && printf '%s' "$r" | jq -e "$1" >/dev/null 2>&1
+}
+check "vmorch run of a Linux scenario in L1 passes (status 0)" grep -q '^VMORCH-RUN rc=0$' "$tmp/out"
+check "vmorch run: stored counters equal the guest's figures exactly" stored \
+	'.run.status == "passed" and (.results | length) == 1 and
+	 (.results[0] | .verdict == "pass" and (.disks | length) == 2 and
+	  '"$(printf '%s' "$exact" | sed 's/^\.success and //' | tr '\n' ' ')"')'
 echo "1..$n"
