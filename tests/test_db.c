@@ -619,6 +619,17 @@ static void test_store_group_round_trip(void **state)
 			" || ' ' || jobs_failed FROM runs", "3 2 1");
 }
 
+/* Nothing of a refused group is in the database, and no id was handed out. */
+static void assert_group_not_stored(struct fixture *f, const struct db_result_rec *recs,
+				    unsigned n)
+{
+	assert_int_equal(count_rows(f, "vm_results"), 0);
+	assert_int_equal(count_rows(f, "blk_counters"), 0);
+	assert_int_equal(count_rows(f, "metrics"), 0);
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(recs[i].result_id, 0);
+}
+
 /* An invalid 2nd result refuses the whole group before any write, naming that job. */
 static void test_store_group_invalid_stores_none(void **state)
 {
@@ -634,10 +645,7 @@ static void test_store_group_invalid_stores_none(void **state)
 					  &f->e), -ERANGE);
 	assert_string_equal(f->e.msg, "smoke/randread#1: disk 1 io_errors ="
 			    " 9223372036854775808 is above INT64_MAX");
-	assert_int_equal(count_rows(f, "vm_results"), 0);
-	assert_int_equal(count_rows(f, "blk_counters"), 0);
-	for (unsigned i = 0; i < 3; i++)
-		assert_int_equal(recs[i].result_id, 0);
+	assert_group_not_stored(f, recs, 3);
 }
 
 /*
@@ -662,11 +670,7 @@ static void test_store_group_sql_failure_rolls_back(void **state)
 	snprintf(want, sizeof(want), "smoke/randread#1: %s: iops: UNIQUE"
 		 " constraint failed: metrics.result_id, metrics.name", f->path);
 	assert_string_equal(f->e.msg, want);
-	assert_int_equal(count_rows(f, "vm_results"), 0);
-	assert_int_equal(count_rows(f, "blk_counters"), 0);
-	assert_int_equal(count_rows(f, "metrics"), 0);
-	for (unsigned i = 0; i < 3; i++)
-		assert_int_equal(recs[i].result_id, 0);
+	assert_group_not_stored(f, recs, 3);
 
 	strcpy(r[1].metric[1].name, "latency_us.p99");
 	assert_int_equal(db_store_results(f->db, run, recs, 3, &f->e), 0);
@@ -685,7 +689,7 @@ static void test_store_group_unknown_run(void **state)
 	group_init(job, r, recs);
 	assert_int_equal(db_store_results(f->db, 99, recs, 3, &f->e), -ENOENT);
 	assert_string_equal(f->e.msg, "no run 99");
-	assert_int_equal(count_rows(f, "vm_results"), 0);
+	assert_group_not_stored(f, recs, 3);
 }
 
 /* After runs and results, integrity and foreign-key checks are clean. */
