@@ -32,4 +32,22 @@ bool cli_parse_uint(const char *opt, const char *arg, unsigned min, unsigned max
 bool cli_parse_double(const char *opt, const char *arg, double min, double max,
 		      double *out);
 
+/*
+ * The statistics options that diff, regressions and report share: their
+ * getopt codes (above any short option and any command's own codes), their
+ * struct option entries, and their parser (cmd_diff.c).
+ */
+enum { CLI_OPT_THRESHOLD = 0x200, CLI_OPT_ALPHA };
+#define CLI_DIFF_LONGOPTS \
+	{ "threshold", required_argument, NULL, CLI_OPT_THRESHOLD }, \
+	{ "alpha", required_argument, NULL, CLI_OPT_ALPHA }
+
+struct diff_opts;
+
+/*
+ * If @opt is --threshold or --alpha, store @arg into @o: 1, or -1 for a bad
+ * value (the error is printed).  0 for any other option.
+ */
+int cli_diff_option(int opt, const char *arg, struct diff_opts *o);
+
 #endif

@@ -31,6 +31,15 @@ bool cli_parse_double(const char *opt, const char *arg, double min, double max,
 	return true;
 }
 
+int cli_diff_option(int opt, const char *arg, struct diff_opts *o)
+{
+	if (opt == CLI_OPT_THRESHOLD)
+		return cli_parse_double("--threshold", arg, 0, 1e9, &o->threshold_pct) ? 1 : -1;
+	if (opt == CLI_OPT_ALPHA)
+		return cli_parse_double("--alpha", arg, 0, 1, &o->alpha) ? 1 : -1;
+	return 0;
+}
+
 struct diff_cli {
 	const char *db_path;
 	const char *a, *b;		/* run references */
@@ -38,13 +47,11 @@ struct diff_cli {
 	bool json, all, fail_on_regression;
 };
 
-enum { OPT_THRESHOLD = 256, OPT_ALPHA, OPT_FAIL, OPT_JSON, OPT_ALL,
-       OPT_BASELINE, OPT_CANDIDATE };
+enum { OPT_FAIL = 256, OPT_JSON, OPT_ALL, OPT_BASELINE, OPT_CANDIDATE };
 
 static const struct option diff_longopts[] = {
 	{ "db", required_argument, NULL, 'd' },
-	{ "threshold", required_argument, NULL, OPT_THRESHOLD },
-	{ "alpha", required_argument, NULL, OPT_ALPHA },
+	CLI_DIFF_LONGOPTS,
 	{ "fail-on-regression", no_argument, NULL, OPT_FAIL },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "all", no_argument, NULL, OPT_ALL },
@@ -91,18 +98,15 @@ static int diff_parse(int argc, char **argv, struct diff_cli *c, bool regression
 	c->o.threshold_pct = DIFF_DEFAULT_THRESHOLD_PCT;
 	c->o.alpha = DIFF_DEFAULT_ALPHA;
 	while ((opt = getopt_long(argc, argv, "d:h", diff_longopts, NULL)) != -1) {
+		int known = cli_diff_option(opt, optarg, &c->o);
+
+		if (known < 0)
+			return EXIT_USAGE;
+		if (known)
+			continue;
 		switch (opt) {
 		case 'd':
 			c->db_path = optarg;
-			break;
-		case OPT_THRESHOLD:
-			if (!cli_parse_double("--threshold", optarg, 0, 1e9,
-					      &c->o.threshold_pct))
-				return EXIT_USAGE;
-			break;
-		case OPT_ALPHA:
-			if (!cli_parse_double("--alpha", optarg, 0, 1, &c->o.alpha))
-				return EXIT_USAGE;
 			break;
 		case OPT_FAIL:
 			c->fail_on_regression = true;

@@ -28,15 +28,14 @@ static const struct {
 
 #define NFORMATS (sizeof(report_formats) / sizeof(report_formats[0]))
 
-enum { OPT_VS = 256, OPT_FORMAT, OPT_THRESHOLD, OPT_ALPHA };
+enum { OPT_VS = 256, OPT_FORMAT };
 
 static const struct option report_longopts[] = {
 	{ "db", required_argument, NULL, 'd' },
 	{ "vs", required_argument, NULL, OPT_VS },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "output", required_argument, NULL, 'o' },
-	{ "threshold", required_argument, NULL, OPT_THRESHOLD },
-	{ "alpha", required_argument, NULL, OPT_ALPHA },
+	CLI_DIFF_LONGOPTS,
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -78,6 +77,12 @@ static int report_parse(int argc, char **argv, struct report_cli *c)
 	c->o.threshold_pct = DIFF_DEFAULT_THRESHOLD_PCT;
 	c->o.alpha = DIFF_DEFAULT_ALPHA;
 	while ((opt = getopt_long(argc, argv, "d:o:h", report_longopts, NULL)) != -1) {
+		int known = cli_diff_option(opt, optarg, &c->o);
+
+		if (known < 0)
+			return EXIT_USAGE;
+		if (known)
+			continue;
 		switch (opt) {
 		case 'd':
 			c->db_path = optarg;
@@ -92,15 +97,6 @@ static int report_parse(int argc, char **argv, struct report_cli *c)
 			break;
 		case 'o':
 			c->out = optarg;
-			break;
-		case OPT_THRESHOLD:
-			if (!cli_parse_double("--threshold", optarg, 0, 1e9,
-					      &c->o.threshold_pct))
-				return EXIT_USAGE;
-			break;
-		case OPT_ALPHA:
-			if (!cli_parse_double("--alpha", optarg, 0, 1, &c->o.alpha))
-				return EXIT_USAGE;
 			break;
 		case 'h':
 			report_usage(stdout);
