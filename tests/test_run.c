@@ -392,6 +392,10 @@ static void test_usage_errors_exit_2(void **state)
 	const char *bad_scn[] = { "vmorch", "validate", src("tests/scenarios/bad/dup-vm-name.yaml"),
 				  NULL };
 	const char *missing[] = { "vmorch", "run", "/nonexistent/s.yaml", NULL };
+	const char *bad_thr[] = { "vmorch", "diff", "--threshold", "abc", "1", "2", NULL };
+	const char *bad_alpha[] = { "vmorch", "report", "--alpha", "2", "last", NULL };
+	const char *neg_thr[] = { "vmorch", "regressions", "--threshold", "-1",
+				  "--baseline", "1", "--candidate", "2", NULL };
 	struct tmpdb t;
 
 	tmpdb_make(&t);
@@ -406,6 +410,15 @@ static void test_usage_errors_exit_2(void **state)
 	assert_non_null(strstr(slurp(t.out), "dup-vm-name.yaml:"));
 	assert_int_equal(vmorch_run(&t, missing, 5000), 2);
 	assert_non_null(strstr(slurp(t.out), "/nonexistent/s.yaml"));
+	assert_int_equal(vmorch_run(&t, bad_thr, 5000), 2);
+	assert_string_equal(slurp(t.out), "vmorch: --threshold: expected a number in "
+			    "0..1e+09, got 'abc'\n");
+	assert_int_equal(vmorch_run(&t, bad_alpha, 5000), 2);
+	assert_string_equal(slurp(t.out), "vmorch: --alpha: expected a number in 0..1, "
+			    "got '2'\n");
+	assert_int_equal(vmorch_run(&t, neg_thr, 5000), 2);
+	assert_string_equal(slurp(t.out), "vmorch: --threshold: expected a number in "
+			    "0..1e+09, got '-1'\n");
 	tmpdb_remove(&t);
 }
 
