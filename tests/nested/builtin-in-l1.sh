@@ -62,18 +62,12 @@ log=${VMORCH_NESTED_LOG:-$builddir/tests/nested/builtin-in-l1.console}
 mkdir -p "$(dirname "$log")"
 # L1 itself (QEMU's software SVM) sometimes freezes at a random point of
 # the 17 tests (about one run in three here, never at the same test, the
-# last test's output complete).  That is status 97 from run-l1.sh: try a
-# fresh L1 at most twice more and say so.  Any other failure is final.
-attempt=1
-while :; do
-	"$here/run-l1.sh" -k "$kdir" -t "${VMORCH_NESTED_TIMEOUT:-150}" -l "$log" \
-		-x tests/test_worker "$tmp/run.sh" "$tmp/payload" > "$tmp/out" 2> "$tmp/err"
-	rc=$?
-	[ $rc = 97 ] && [ $attempt -lt 3 ] || break
-	echo "# attempt $attempt: L1 froze after: $(grep -c '^ok\|^not ok' "$tmp/out") tests; retrying in a fresh L1"
-	cp "$log" "$log.attempt$attempt" 2>/dev/null
-	attempt=$((attempt + 1))
-done
+# last test's output complete): run-l1.sh -R 2 tries a fresh L1 at most
+# twice more and says so.  Any other failure is final.
+"$here/run-l1.sh" -R 2 -k "$kdir" -t "${VMORCH_NESTED_TIMEOUT:-150}" -l "$log" \
+	-x tests/test_worker "$tmp/run.sh" "$tmp/payload" > "$tmp/out" 2> "$tmp/err"
+rc=$?
+grep '^run-l1: attempt' "$tmp/err" | sed 's/^/# /'
 
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }

@@ -125,7 +125,8 @@ EOF
 
 log=${VMORCH_NESTED_LOG:-$builddir/tests/nested/linux-in-l1.console}
 mkdir -p "$(dirname "$log")"
-"$here/run-l1.sh" -k "$kdir" -t "${VMORCH_NESTED_TIMEOUT:-420}" -l "$log" \
+# A frozen L1 (see builtin-in-l1.sh) is retried once in a fresh one.
+"$here/run-l1.sh" -R 1 -k "$kdir" -t "${VMORCH_NESTED_TIMEOUT:-420}" -l "$log" \
 	"$tmp/run.sh" "$p" > "$tmp/out" 2> "$tmp/err"
 rc=$?
 sed 's/^/# /' "$tmp/err" | grep -v '^# *$'

@@ -24,6 +24,11 @@
 #   -t SECONDS  bound on the whole L1 run (default 600)
 #   -m MEM      L1 memory (default 2G);  -c N  L1 vCPUs (default 2)
 #   -l FILE     keep L1's whole console log in FILE
+#   -R N        when L1 ends without finishing (status 97: QEMU 7.2's
+#               software SVM sometimes freezes for good), try again in a
+#               fresh L1 at most N more times; only the last attempt's
+#               output reaches stdout, each retry is said on stderr and the
+#               frozen attempt's console kept as FILE.attemptK
 #   -v          copy L1's console to stderr as it comes
 #
 # Environment: VMORCH_BUILDDIR (default: the source tree), VMORCH_CACHE
@@ -49,10 +54,10 @@ die() {
 	exit 99
 }
 
-extras= envs= mods= kdir= tmo=600 mem=2G cpus=2 log= verbose=0
+extras= envs= mods= kdir= tmo=600 mem=2G cpus=2 log= verbose=0 retries=0
 nl='
 '
-while getopts x:e:M:k:t:m:c:l:v opt; do
+while getopts x:e:M:k:t:m:c:l:vR: opt; do
 	case $opt in
 	x) extras="$extras$OPTARG$nl" ;;
 	e) envs="$envs$OPTARG$nl" ;;
@@ -63,9 +68,27 @@ while getopts x:e:M:k:t:m:c:l:v opt; do
 	c) cpus=$OPTARG ;;
 	l) log=$OPTARG ;;
 	v) verbose=1 ;;
-	*) die "usage: run-l1.sh [-x PATH] [-e VAR=VAL] [-M MOD] [-k DIR] [-t S] [-m MEM] [-c N] [-l LOG] [-v] SCRIPT [PAYLOAD_DIR]" ;;
+	R) retries=$OPTARG ;;
+	*) die "usage: run-l1.sh [-x PATH] [-e VAR=VAL] [-M MOD] [-k DIR] [-t S] [-m MEM] [-c N] [-l LOG] [-v] [-R N] SCRIPT [PAYLOAD_DIR]" ;;
 	esac
 done
+case $retries in *[!0-9]* | "") die "-R: expected a count, got '$retries'" ;; esac
+if [ "$retries" -gt 0 ] && [ -z "${RUN_L1_ATTEMPT:-}" ]; then
+	# Each attempt is this script again, in a fresh L1, without retries.
+	attempt=1
+	out=$(mktemp "${TMPDIR:-/tmp}/vmorch-l1-out.XXXXXX")
+	while :; do
+		rc=0
+		RUN_L1_ATTEMPT=$attempt "$0" "$@" > "$out" || rc=$?
+		[ $rc = 97 ] && [ $attempt -le "$retries" ] || break
+		echo "run-l1: attempt $attempt: L1 froze after $(grep -c '^ok\|^not ok\|^RUN\|^JOB' "$out") result lines; retrying in a fresh L1" >&2
+		[ -z "$log" ] || cp "$log" "$log.attempt$attempt" 2>/dev/null || true
+		attempt=$((attempt + 1))
+	done
+	cat "$out"
+	rm -f "$out"
+	exit $rc
+fi
 shift $((OPTIND - 1))
 [ $# -ge 1 ] && [ $# -le 2 ] || die "usage: run-l1.sh [options] SCRIPT [PAYLOAD_DIR]"
 script=$1
