@@ -17,7 +17,8 @@
 #
 #   bench/linux.sh                  (from a built tree: make)
 #   BOOT_REPS=5 IO_REPS=3 MEM_MB=256 VCPUS=1 DISK_MB=64 bench/linux.sh
-#   VMORCH_BUILDDIR=... bench/linux.sh;  L1_TIMEOUT=1080 (seconds, bound)
+#   VMORCH_BUILDDIR=... bench/linux.sh;  L1_TIMEOUT=720 (seconds, bound per L1;
+#   a frozen L1 is tried once more, see tests/nested/README)
 #   KEEP=DIR keeps L1's console log and the raw per-run lines in DIR.
 set -u
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,7 +30,7 @@ io_reps=${IO_REPS:-3}
 mem_mb=${MEM_MB:-256}
 vcpus=${VCPUS:-1}
 disk_mb=${DISK_MB:-64}
-l1_timeout=${L1_TIMEOUT:-1080}
+l1_timeout=${L1_TIMEOUT:-720}
 
 die() { echo "bench/linux.sh: $*" >&2; exit 2; }
 
@@ -82,7 +83,7 @@ echo "NOTE: nested under TCG (L1 = QEMU -accel tcg -cpu max, kvm_amd; L2 on L1's
 echo "      compare the ratios, not the absolute figures."
 
 t0=$(date +%s)
-"$src/tests/nested/run-l1.sh" -k "$kdir" -t "$l1_timeout" -l "$tmp/l1.console" \
+"$src/tests/nested/run-l1.sh" -R 1 -k "$kdir" -t "$l1_timeout" -l "$tmp/l1.console" \
 	-x "$qemu_bin" -x "$qemu_data/qboot.rom" -x "$qemu_data/bios-microvm.bin" \
 	"$src/bench/linux/l1-bench.sh" "$p" > "$tmp/out" 2> "$tmp/err"
 rc=$?
