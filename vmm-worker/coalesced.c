@@ -12,13 +12,17 @@
 #include "vmm-worker/coalesced.h"
 #include "vmm-worker/ports.h"
 
+/* Times THR writes may rejoin the ring after leaving it (see the header). */
+#define COALESCED_RETURNS_MAX	64
+
+/* THR only: the other UART registers always exit. */
+static const struct kvm_coalesced_mmio_zone serial_thr_zone = {
+	.addr = SERIAL_PORT_BASE, .size = 1, .pio = 1,
+};
+
 void coalesced_init(struct vm *vm)
 {
-	struct kvm_coalesced_mmio_zone zone = {
-		.addr = SERIAL_PORT_BASE,	/* THR only: the other registers exit */
-		.size = 1,
-		.pio = 1,
-	};
+	struct kvm_coalesced_mmio_zone zone = serial_thr_zone;
 	long page = sysconf(_SC_PAGESIZE);
 
 	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_PIO) <= 0 ||
@@ -26,11 +30,34 @@ void coalesced_init(struct vm *vm)
 		return;
 	if (ioctl(vm->fd, KVM_REGISTER_COALESCED_MMIO, &zone) < 0)
 		return;
+	vm->recoalesce_left = COALESCED_RETURNS_MAX;
 	/* One ring per VM, visible through any vCPU's kvm_run mapping. */
 	vm->ring = (struct kvm_coalesced_mmio_ring *)
 		((char *)vm->vcpu[0].run + KVM_COALESCED_MMIO_PAGE_OFFSET * page);
 	vm->ring_max = (uint32_t)((page - sizeof(*vm->ring)) /
 				  sizeof(struct kvm_coalesced_mmio));
+}
+
+void coalesced_serial_set(struct vm *vm, bool ring)
+{
+	struct kvm_coalesced_mmio_zone zone = serial_thr_zone;
+
+	if (!vm->ring)
+		return;
+	pthread_mutex_lock(&vm->coalesce_lock);
+	if (ring == !vm->serial_uncoalesced)
+		goto out;
+	if (!ring) {
+		/* On failure THR stays queued: output waits for the next exit. */
+		if (ioctl(vm->fd, KVM_UNREGISTER_COALESCED_MMIO, &zone) == 0)
+			vm->serial_uncoalesced = true;
+	} else if (vm->recoalesce_left &&
+		   ioctl(vm->fd, KVM_REGISTER_COALESCED_MMIO, &zone) == 0) {
+		vm->serial_uncoalesced = false;
+		vm->recoalesce_left--;
+	}
+out:
+	pthread_mutex_unlock(&vm->coalesce_lock);
 }
 
 void coalesced_drain(struct vm *vm)

@@ -18,8 +18,6 @@
 #define SERIAL_PORT_LEN	 8
 #define SERIAL_LINE_MAX	 1024
 #define SERIAL_IRQ	 4	/* COM1's ISA interrupt */
-/* Times THR writes may return to the coalesced ring (ports.c). */
-#define SERIAL_RECOALESCE_MAX 64
 #define SERIAL_PANIC_TEXT "Kernel panic - not syncing"
 
 struct serial {

@@ -236,7 +236,6 @@ int vm_create(struct vm *vm, const struct job_spec *job, struct shm_region *shm,
 	pthread_mutex_init(&vm->end_lock, NULL);
 	pthread_mutex_init(&vm->ring_lock, NULL);
 	pthread_mutex_init(&vm->coalesce_lock, NULL);
-	vm->recoalesce_left = SERIAL_RECOALESCE_MAX;
 	serial_init(&vm->serial, -1);
 	sigaction(SIGUSR1, &sa, NULL);
 

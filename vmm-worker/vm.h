@@ -64,7 +64,7 @@ struct vm {
 	uint32_t ring_max;
 	pthread_mutex_t ring_lock;
 	pthread_mutex_t coalesce_lock;		/* the next two */
-	bool serial_uncoalesced;		/* THR writes exit (ports.c) */
+	bool serial_uncoalesced;		/* THR writes exit (coalesced.c) */
 	unsigned recoalesce_left;		/* times THR may rejoin the ring */
 	struct exit_stats *xstats;		/* VMORCH_EXIT_STATS, or NULL */
 
