@@ -864,27 +864,27 @@ int db_store_results(struct db *db, int64_t run_id,
 	int rc;
 
 	for (i = 0; i < n; i++) {
-		recs[i].result_id = 0;
 		rc = result_check(recs[i].r, recs[i].job, recs[i].outcomes, e);
 		if (rc) {
 			result_name_job(recs[i].job, e);
-			return rc;
+			goto fail;
 		}
 	}
 	if (!n)
 		return 0;
 	rc = db_begin(db, e);
 	if (rc)
-		return rc;
+		goto fail;
 	for (i = 0; i < n && !rc; i++)
 		rc = result_insert(db, run_id, &recs[i], e);
 	if (!rc)
 		rc = db_commit(db, e);
-	if (rc) {
-		db_rollback(db);
-		for (i = 0; i < n; i++)
-			recs[i].result_id = 0;
-	}
+	if (!rc)
+		return 0;
+	db_rollback(db);
+fail:
+	for (i = 0; i < n; i++)
+		recs[i].result_id = 0;	/* nothing of the group is stored */
 	return rc;
 }
 
