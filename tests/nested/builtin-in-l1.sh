@@ -13,40 +13,9 @@
 # VMORCH_NESTED=0 skips it on purpose.
 set -u
 
-here=$(cd "$(dirname "$0")" && pwd)
-srcdir=${VMORCH_SRCDIR:-$(cd "$here/../.." && pwd)}
-builddir=${VMORCH_BUILDDIR:-$srcdir}
-export VMORCH_SRCDIR=$srcdir VMORCH_BUILDDIR=$builddir
-
-required=0
-if [ -n "${CI:-}" ] || [ "${VMORCH_REQUIRE_NESTED:-0}" = 1 ]; then required=1; fi
-
-unavailable() {
-	if [ $required = 1 ]; then
-		echo "1..1"
-		echo "not ok 1 - nested KVM harness: $*"
-		exit 1
-	fi
-	echo "1..0 # SKIP $*"
-	exit 0
-}
-
-if [ "${VMORCH_NESTED:-1}" = 0 ]; then
-	echo "1..0 # SKIP VMORCH_NESTED=0"
-	exit 0
-fi
-command -v "${QEMU:-qemu-system-x86_64}" >/dev/null 2>&1 ||
-	unavailable "qemu-system-x86_64 is not installed (Debian: qemu-system-x86)"
-command -v cpio >/dev/null 2>&1 || unavailable "cpio is not installed"
-[ -x /bin/busybox ] || [ -x /usr/bin/busybox ] ||
-	unavailable "busybox is not installed (Debian: busybox-static)"
+. "$(dirname "$0")/suite.sh"
+nested_suite_start
 [ -x "$builddir/tests/test_worker" ] || unavailable "no $builddir/tests/test_worker (make check builds it)"
-kdir=$("$srcdir/scripts/fetch-test-kernel.sh" 2>/tmp/fetch-kernel.$$) || {
-	why=$(cat /tmp/fetch-kernel.$$)
-	rm -f /tmp/fetch-kernel.$$
-	unavailable "cannot fetch the test kernel: $why"
-}
-rm -f /tmp/fetch-kernel.$$
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/builtin-in-l1.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

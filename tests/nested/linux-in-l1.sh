@@ -16,34 +16,8 @@
 # Skips like builtin-in-l1.sh (fails under CI); also needs jq.
 set -u
 
-here=$(cd "$(dirname "$0")" && pwd)
-srcdir=${VMORCH_SRCDIR:-$(cd "$here/../.." && pwd)}
-builddir=${VMORCH_BUILDDIR:-$srcdir}
-export VMORCH_SRCDIR=$srcdir VMORCH_BUILDDIR=$builddir
-
-required=0
-if [ -n "${CI:-}" ] || [ "${VMORCH_REQUIRE_NESTED:-0}" = 1 ]; then required=1; fi
-unavailable() {
-	if [ $required = 1 ]; then
-		echo "1..1"
-		echo "not ok 1 - nested KVM harness: $*"
-		exit 1
-	fi
-	echo "1..0 # SKIP $*"
-	exit 0
-}
-if [ "${VMORCH_NESTED:-1}" = 0 ]; then
-	echo "1..0 # SKIP VMORCH_NESTED=0"
-	exit 0
-fi
-command -v "${QEMU:-qemu-system-x86_64}" >/dev/null 2>&1 ||
-	unavailable "qemu-system-x86_64 is not installed (Debian: qemu-system-x86)"
-command -v cpio >/dev/null 2>&1 || unavailable "cpio is not installed"
-command -v jq >/dev/null 2>&1 || unavailable "jq is not installed"
-[ -x /bin/busybox ] || [ -x /usr/bin/busybox ] ||
-	unavailable "busybox is not installed (Debian: busybox-static)"
-kdir=$("$srcdir/scripts/fetch-test-kernel.sh" 2>/dev/null) ||
-	unavailable "cannot fetch the test kernel (scripts/fetch-test-kernel.sh)"
+. "$(dirname "$0")/suite.sh"
+nested_suite_start jq
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/linux-in-l1.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
