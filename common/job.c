@@ -73,6 +73,9 @@ static json_t *disk_to_json(const struct job_disk *d)
 	    json_object_set_new(o, "read_only", json_boolean(d->read_only)) ||
 	    set_str(o, "serial", d->serial))
 		goto fail;
+	if (d->allow_block_device &&
+	    json_object_set_new(o, "allow_block_device", json_true()))
+		goto fail;
 	if (d->bw.size && json_object_set_new(t, "bandwidth", bucket_to_json(&d->bw)))
 		goto fail;
 	if (d->ops.size && json_object_set_new(t, "ops", bucket_to_json(&d->ops)))
@@ -100,6 +103,23 @@ static json_t *guest_to_json(const struct job_guest *g)
 	return o;
 }
 
+static json_t *protect_to_json(const struct job_spec *j)
+{
+	json_t *a = json_array();
+
+	for (uint32_t i = 0; a && i < j->nprotect; i++) {
+		json_t *o = json_object();
+
+		if (!o || jset_u64(o, "dev", j->protect[i].dev) ||
+		    jset_u64(o, "ino", j->protect[i].ino) || json_array_append_new(a, o)) {
+			json_decref(o);
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 json_t *job_spec_to_json(const struct job_spec *j)
 {
 	json_t *o = json_object(), *disks = json_array();
@@ -118,6 +138,9 @@ json_t *job_spec_to_json(const struct job_spec *j)
 	if (json_object_set(o, "disks", disks))
 		goto fail;
 	json_decref(disks);
+	disks = NULL;
+	if (j->nprotect && json_object_set_new(o, "protect", protect_to_json(j)))
+		goto fail;
 	return o;
 fail:
 	json_decref(disks);
@@ -141,14 +164,15 @@ char *job_spec_encode(const struct job_spec *j)
 
 static const char *const job_keys[] = {
 	"version", "name", "vcpus", "memory", "timeout_ms", "guest", "workload",
-	"disks", NULL
+	"disks", "protect", NULL
 };
 static const char *const guest_keys[] = {
 	"kind", "kernel", "modules", "initramfs", "cmdline", NULL
 };
 static const char *const disk_keys[] = {
-	"path", "size", "read_only", "serial", "throttle", NULL
+	"path", "size", "read_only", "allow_block_device", "serial", "throttle", NULL
 };
+static const char *const protect_keys[] = { "dev", "ino", NULL };
 static const char *const throttle_keys[] = { "bandwidth", "ops", NULL };
 static const char *const bucket_keys[] = {
 	"size", "one_time_burst", "refill_time_ms", NULL
@@ -213,6 +237,8 @@ static int disk_from_json(const json_t *o, const char *what, struct job_disk *d,
 	    (rc = jstrict_opt_strdup(o, what, "path", &d->path, e)) ||
 	    (rc = jstrict_opt_u64(o, what, "size", &d->size, e)) ||
 	    (rc = jstrict_opt_bool(o, what, "read_only", &d->read_only, e)) ||
+	    (rc = jstrict_opt_bool(o, what, "allow_block_device",
+				   &d->allow_block_device, e)) ||
 	    (rc = jstrict_opt_str(o, what, "serial", d->serial, sizeof(d->serial), e)) ||
 	    (rc = serial_check(d->serial, what, e)))
 		return rc;
@@ -298,6 +324,35 @@ static int disks_from_json(const json_t *a, struct job_spec *j, struct verr *e)
 	return 0;
 }
 
+static int protect_from_json(const json_t *a, struct job_spec *j, struct verr *e)
+{
+	char what[32];
+	size_t n;
+	int rc;
+
+	if (!json_is_array(a)) {
+		verr_set(e, "job: field 'protect' must be an array");
+		return -EINVAL;
+	}
+	n = json_array_size(a);
+	if (n > JOB_MAX_PROTECT) {
+		verr_set(e, "job: field 'protect' has %zu entries, at most %d", n,
+			 JOB_MAX_PROTECT);
+		return -E2BIG;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const json_t *o = json_array_get(a, i);
+
+		snprintf(what, sizeof(what), "job.protect[%zu]", i);
+		if ((rc = jstrict_keys(o, what, protect_keys, e)) ||
+		    (rc = jstrict_u64(o, what, "dev", &j->protect[i].dev, e)) ||
+		    (rc = jstrict_u64(o, what, "ino", &j->protect[i].ino, e)))
+			return rc;
+	}
+	j->nprotect = (uint32_t)n;
+	return 0;
+}
+
 int job_spec_from_json(const json_t *root, struct job_spec *out, struct verr *e)
 {
 	const char *what = "job";
@@ -340,6 +395,8 @@ int job_spec_from_json(const json_t *root, struct job_spec *out, struct verr *e)
 	if ((rc = guest_from_json(v, &j.guest, e)))
 		goto fail;
 	if ((v = json_object_get(root, "disks")) && (rc = disks_from_json(v, &j, e)))
+		goto fail;
+	if ((v = json_object_get(root, "protect")) && (rc = protect_from_json(v, &j, e)))
 		goto fail;
 	*out = j;
 	return 0;

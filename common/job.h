@@ -18,6 +18,7 @@
 #define JOB_SERIAL_MAX	 20	/* virtio 1.2 §5.2.6: GET_ID returns 20 bytes */
 #define JOB_MEM_MIN	 (2ULL << 20)
 #define JOB_MEM_MAX	 (256ULL << 30)
+#define JOB_MAX_PROTECT	 4	/* the database, its -wal, -shm and -journal */
 
 /*
  * One token bucket, with Firecracker's knobs: @size tokens refill completely
@@ -34,6 +35,7 @@ struct job_disk {
 	char *path;		/* raw image, or NULL for a sparse temporary file */
 	uint64_t size;		/* bytes; required without @path */
 	bool read_only;
+	bool allow_block_device;	/* @path may be a block device */
 	char serial[JOB_SERIAL_MAX + 1];
 	struct job_bucket bw;	/* bytes */
 	struct job_bucket ops;	/* requests */
@@ -52,6 +54,16 @@ struct job_guest {
 	char *cmdline;		/* extra words, optional */
 };
 
+/*
+ * A file the worker must never use as a disk, by device and inode: the
+ * orchestrator's result database and its companions.  The worker compares
+ * what it has opened, so no rename or symlink race gets past the check.
+ */
+struct job_file_id {
+	uint64_t dev;
+	uint64_t ino;
+};
+
 struct job_spec {
 	char *name;		/* "scenario/vm[params]#repeat", for messages */
 	uint32_t vcpus;
@@ -61,6 +73,8 @@ struct job_spec {
 	char *workload;		/* key=value words the guest runs */
 	uint32_t ndisks;
 	struct job_disk disk[JOB_MAX_DISKS];
+	uint32_t nprotect;
+	struct job_file_id protect[JOB_MAX_PROTECT];
 };
 
 /* Defaults for every optional field; strings NULL. */

@@ -1,6 +1,7 @@
 /*
  * verr.c - filling the error buffer (see verr.h).
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,23 @@ void verr_set(struct verr *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
+}
+
+int verr_errno(struct verr *e, const char *fmt, ...)
+{
+	int err = errno ? errno : EIO;
+	size_t len;
+	va_list ap;
+
+	if (e) {
+		va_start(ap, fmt);
+		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+		va_end(ap);
+		len = strlen(e->msg);
+		snprintf(e->msg + len, sizeof(e->msg) - len, ": %s", strerror(err));
+	}
+	errno = err;
+	return -err;
 }
 
 void verr_prefix(struct verr *e, const char *fmt, ...)

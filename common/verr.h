@@ -20,6 +20,14 @@ struct verr {
 void verr_set(struct verr *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * For a failed system call: capture errno before anything else can change
+ * it, set "<message>: <strerror>", and return the negative errno (EIO if
+ * errno was 0).  Use it as `return verr_errno(e, "open %s", path);`.
+ */
+int verr_errno(struct verr *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* Prefix the existing message with "<prefix>: ". */
 void verr_prefix(struct verr *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

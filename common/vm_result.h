@@ -24,7 +24,13 @@
 #define VM_CONSOLE_TAIL_MAX	4096
 #define VM_ERROR_MAX		512
 
-/* X(enum suffix, JSON name). */
+/*
+ * X(enum suffix, JSON name).  The last two are failures of the host, not of
+ * the code under test: INFRA is a host resource or file the worker could
+ * not get (exit_code holds the errno: ENOSPC, EMFILE, ENOMEM, ENOENT...),
+ * KILLED a worker ended by a signal vmorch did not send (the OOM killer,
+ * an operator's kill).  A run with either exits 3, not 1.
+ */
 #define VM_EXIT_KINDS(X)                       \
 	X(GUEST_PASS,   "guest_pass")          \
 	X(GUEST_FAIL,   "guest_fail")          \
@@ -35,7 +41,9 @@
 	X(TIMEOUT,      "timeout")             \
 	X(STALLED,      "stalled")             \
 	X(CRASHED,      "crashed")             \
-	X(VMM_ERROR,    "vmm_error")
+	X(VMM_ERROR,    "vmm_error")           \
+	X(INFRA,        "infra_error")         \
+	X(KILLED,       "killed")
 
 enum vm_exit_kind {
 #define VM_X_ENUM(e, s) VM_EXIT_##e,
@@ -64,6 +72,11 @@ struct vm_result {
 };
 
 const char *vm_exit_kind_name(enum vm_exit_kind k);
+/* True for the kinds that are the host's failure, not the test's. */
+static inline bool vm_exit_kind_is_infra(enum vm_exit_kind k)
+{
+	return k == VM_EXIT_INFRA || k == VM_EXIT_KILLED;
+}
 /* Returns the kind, or -1 for an unknown name. */
 int vm_exit_kind_parse(const char *name);
 

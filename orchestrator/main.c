@@ -2,6 +2,8 @@
  * main.c - the vmorch command: a table of subcommands, each in its own
  * cmd_*.c file.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,8 +56,34 @@ bool cli_parse_uint(const char *opt, const char *arg, unsigned min, unsigned max
 	return true;
 }
 
+/*
+ * Every command's output is checked once, here: a full disk, a closed pipe
+ * or /dev/full turns a successful answer into exit 3 with the reason,
+ * never into a silent exit 0 with a truncated document.
+ */
+static int output_check(const char *cmd, int status)
+{
+	int err = 0;
+
+	if (fflush(stdout) || ferror(stdout))
+		err = errno ? errno : EIO;
+	if (!err && (fflush(stderr) || ferror(stderr)))
+		err = errno ? errno : EIO;
+	if (!err)
+		return status;
+	fprintf(stderr, "vmorch%s%s: write error: %s\n", cmd ? " " : "", cmd ? cmd : "",
+		strerror(err));
+	return status == EXIT_OK || status == EXIT_FAILED ? EXIT_INFRA : status;
+}
+
 int main(int argc, char **argv)
 {
+	/*
+	 * A reader that goes away (`vmorch run x.yaml | head -1`) must not kill
+	 * vmorch before it stores and closes its run: writes fail with EPIPE
+	 * instead, and output_check() reports it.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;
@@ -63,15 +91,15 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		usage(stdout);
-		return EXIT_OK;
+		return output_check(NULL, EXIT_OK);
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
 		printf("vmorch %s\n", PACKAGE_VERSION);
-		return EXIT_OK;
+		return output_check(NULL, EXIT_OK);
 	}
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].fn(argc - 1, argv + 1);
+			return output_check(argv[1], commands[i].fn(argc - 1, argv + 1));
 	fprintf(stderr, "vmorch: unknown command '%s' (try vmorch --help)\n", argv[1]);
 	return EXIT_USAGE;
 }

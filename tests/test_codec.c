@@ -107,6 +107,44 @@ static void test_job_round_trip(void **state)
 	job_spec_free(&j);
 }
 
+/*
+ * The files a worker must never open as a disk (the database and its
+ * companions, by device and inode) and a disk's block-device permission
+ * travel with the job; an old job without them decodes to none.
+ */
+static void test_job_protect_and_block_device_round_trip(void **state)
+{
+	struct job_spec j, back;
+	struct verr e = { "" };
+	char *text;
+
+	make_job(&j);
+	j.nprotect = 2;
+	j.protect[0] = (struct job_file_id){ .dev = 2049, .ino = 1234567 };
+	j.protect[1] = (struct job_file_id){ .dev = 2049, .ino = (uint64_t)INT64_MAX };
+	j.disk[1].allow_block_device = true;
+	text = job_spec_encode(&j);
+	assert_non_null(text);
+	if (job_spec_decode(text, strlen(text), &back, &e))
+		fail_msg("%s", e.msg);
+	assert_int_equal(back.nprotect, 2);
+	assert_int_equal(back.protect[0].dev, 2049);
+	assert_int_equal(back.protect[0].ino, 1234567);
+	assert_int_equal(back.protect[1].ino, (uint64_t)INT64_MAX);
+	assert_false(back.disk[0].allow_block_device);
+	assert_true(back.disk[1].allow_block_device);
+	free(text);
+	job_spec_free(&back);
+	j.nprotect = 0;
+	j.disk[1].allow_block_device = false;
+	text = job_spec_encode(&j);
+	assert_null(strstr(text, "protect"));
+	assert_null(strstr(text, "allow_block_device"));
+	free(text);
+	job_spec_free(&j);
+	(void)state;
+}
+
 /* A Linux job keeps its kernel, modules and initramfs. */
 static void test_job_linux_round_trip(void **state)
 {
@@ -361,6 +399,7 @@ int main(void)
 		cmocka_unit_test(test_snapshot_encode_refuses_u64_above_int64),
 		cmocka_unit_test(test_job_round_trip),
 		cmocka_unit_test(test_job_linux_round_trip),
+		cmocka_unit_test(test_job_protect_and_block_device_round_trip),
 		cmocka_unit_test(test_result_round_trip),
 		cmocka_unit_test(test_result_without_disks_and_binary_console),
 		cmocka_unit_test(test_job_malformed_refused),
