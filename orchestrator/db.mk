@@ -50,6 +50,12 @@ check_PROGRAMS += tests/test_db
 tests_test_db_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
 tests_test_db_LDADD = $(DB_LIBS) $(TEST_LIBS)
 
+# The read commands run as a user meets them (the vmorch binary on damaged,
+# missing or unwritable databases); no KVM needed.
+check_PROGRAMS += tests/test_cli
+tests_test_cli_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
+tests_test_cli_LDADD = $(DB_LIBS) $(TEST_LIBS)
+
 # The ingest benchmark (bench/ingest.sh runs it): built on demand only, by a
 # plain rule, so it never slows `make` or `make check`.
 bench/db_ingest$(EXEEXT): $(srcdir)/bench/db_ingest.c orchestrator/libdb.a \

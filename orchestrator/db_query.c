@@ -941,7 +941,7 @@ int db_run_show_print(struct db *db, int64_t run_id, FILE *out, struct verr *e)
 		rc = -ENOMEM;
 	}
 	if (!rc && fwrite(text, 1, len, out) != len)
-		rc = verr_errno(e, "write");
+		rc = verr_errno(e, "write error");
 	free(text);
 	return rc;
 }
