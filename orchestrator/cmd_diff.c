@@ -141,7 +141,7 @@ static int diff_run(const char *cmd, const struct diff_cli *c, struct db **db,
 	struct verr e = { "" };
 	int64_t a, b;
 
-	if (db_open(c->db_path, db, &e)) {
+	if (db_open_readonly(c->db_path, db, &e)) {
 		fprintf(stderr, "vmorch %s: %s\n", cmd, e.msg);
 		return EXIT_INFRA;
 	}

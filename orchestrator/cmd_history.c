@@ -123,7 +123,7 @@ int cmd_history(int argc, char **argv)
 	status = history_parse(argc, argv, &c);
 	if (status)
 		return status;
-	if (db_open(c.db_path, &db, &e)) {
+	if (db_open_readonly(c.db_path, &db, &e)) {
 		fprintf(stderr, "vmorch history: %s\n", e.msg);
 		return EXIT_INFRA;
 	}

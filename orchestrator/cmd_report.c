@@ -163,7 +163,7 @@ int cmd_report(int argc, char **argv)
 	status = report_parse(argc, argv, &c);
 	if (status)
 		return status;
-	if (db_open(c.db_path, &db, &e)) {
+	if (db_open_readonly(c.db_path, &db, &e)) {
 		fprintf(stderr, "vmorch report: %s\n", e.msg);
 		return EXIT_INFRA;
 	}

@@ -14,6 +14,7 @@
 #include "common/sha256.h"
 #include "orchestrator/cli.h"
 #include "orchestrator/db.h"
+#include "orchestrator/db_query.h"
 #include "orchestrator/expect.h"
 #include "orchestrator/pool.h"
 #include "orchestrator/progress.h"
@@ -105,9 +106,16 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		case 'd':
 			o->db_path = optarg;
 			break;
-		case 'l':
+		case 'l': {
+			struct verr le;
+
+			if (db_label_check(optarg, &le)) {
+				fprintf(stderr, "vmorch run: %s\n", le.msg);
+				return -1;
+			}
 			o->label = optarg;
 			break;
+		}
 		case 't':
 			o->timeout_scale = strtod(optarg, &end);
 			if (*end || !(o->timeout_scale > 0 && o->timeout_scale <= 1000)) {

@@ -2,6 +2,7 @@
  * cmd_runs.c - `vmorch runs` and `vmorch show RUN`: the stored runs, as a
  * table or as JSON.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,14 +57,21 @@ static int query_parse(int argc, char **argv, struct query_opts *o,
 	return 0;
 }
 
-static int print_json(json_t *doc)
+/* The whole document or nothing; main() checks that stdout took it. */
+static int print_json(json_t *doc, struct verr *e)
 {
 	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 
 	json_decref(doc);
-	if (!text)
+	if (!text) {
+		verr_set(e, "out of memory");
 		return EXIT_INFRA;
-	printf("%s\n", text);
+	}
+	if (printf("%s\n", text) < 0) {
+		verr_errno(e, "write error");
+		free(text);
+		return EXIT_INFRA;
+	}
 	free(text);
 	return EXIT_OK;
 }
@@ -90,14 +98,14 @@ int cmd_runs(int argc, char **argv)
 		fprintf(stderr, "vmorch runs: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (db_open(o.db_path, &db, &e)) {
+	if (db_open_readonly(o.db_path, &db, &e)) {
 		fprintf(stderr, "vmorch runs: %s\n", e.msg);
 		return EXIT_INFRA;
 	}
 	if (o.json) {
 		json_t *doc = db_runs_json(db, o.limit, &e);
 
-		status = doc ? print_json(doc) : EXIT_INFRA;
+		status = doc ? print_json(doc, &e) : EXIT_INFRA;
 	} else if (db_runs_print(db, stdout, o.limit, &e)) {
 		status = EXIT_INFRA;
 	}
@@ -131,20 +139,21 @@ int cmd_show(int argc, char **argv)
 			"last or last~N)\n");
 		return EXIT_USAGE;
 	}
-	if (db_open(o.db_path, &db, &e)) {
+	if (db_open_readonly(o.db_path, &db, &e)) {
 		fprintf(stderr, "vmorch show: %s\n", e.msg);
 		return EXIT_INFRA;
 	}
 	rc = db_run_resolve(db, argv[optind], &id, &e);
 	if (rc) {
+		/* No such run is the user's mistake; a failed query is not. */
 		fprintf(stderr, "vmorch show: %s\n", e.msg);
 		db_close(db);
-		return EXIT_USAGE;
+		return rc == -ENOENT || rc == -EINVAL ? EXIT_USAGE : EXIT_INFRA;
 	}
 	if (o.json) {
 		json_t *doc = db_run_show_json(db, id, &e);
 
-		status = doc ? print_json(doc) : EXIT_INFRA;
+		status = doc ? print_json(doc, &e) : EXIT_INFRA;
 	} else if (db_run_show_print(db, id, stdout, &e)) {
 		status = EXIT_INFRA;
 	}

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -40,9 +42,20 @@ enum db_stmt {
 	ST_NR
 };
 
+/* Where this process runs, as runs.owner_host and runs.owner_boot hold it. */
+struct db_owner {
+	char host[256];
+	char boot[128];		/* "<boot_id> pid:[N]" */
+	int64_t pid;
+	int64_t start;		/* clock ticks since boot */
+};
+
 struct db {
 	sqlite3 *h;
 	char *path;
+	bool readonly;
+	int last_rc;		/* SQLite's code for the last db_fail() */
+	struct db_owner self;
 	sqlite3_stmt *st[ST_NR];
 };
 
@@ -54,9 +67,11 @@ static const char *const db_stmt_sql[ST_NR] = {
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_RUN_INSERT] =
 		"INSERT INTO runs (label, started_at, host, vmorch_version,"
-		" command_line, jobs_total) VALUES (?, ?, ?, ?, ?, ?)",
+		" command_line, jobs_total, owner_host, owner_boot, owner_pid,"
+		" owner_start) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_RUN_FILE_INSERT] =
-		"INSERT INTO run_files (run_id, path, sha256) VALUES (?, ?, ?)",
+		"INSERT INTO run_files (run_id, path, sha256, description)"
+		" VALUES (?, ?, ?, ?)",
 	/*
 	 * The job counts are written once, here, not per result: touching
 	 * the runs page in every result's transaction cost ~8% of ingest.
@@ -108,8 +123,9 @@ static int db_errno(int rc)
 		return -EACCES;
 	case SQLITE_CANTOPEN:
 		return -ENOENT;
-	case SQLITE_NOTADB:
 	case SQLITE_CORRUPT:
+		return -EUCLEAN;
+	case SQLITE_NOTADB:
 	case SQLITE_CONSTRAINT:
 	case SQLITE_MISMATCH:
 		return -EINVAL;
@@ -118,10 +134,19 @@ static int db_errno(int rc)
 	}
 }
 
-/* "what: sqlite's message", returning the matching -errno. */
+/*
+ * "what: sqlite's message", returning the matching -errno.  Corruption says
+ * so in plain words: the user must stop writing and restore a copy, not
+ * retry.
+ */
 static int db_fail(struct db *db, int rc, const char *what, struct verr *e)
 {
-	verr_set(e, "%s: %s: %s", db->path, what, sqlite3_errmsg(db->h));
+	db->last_rc = rc;
+	if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB)
+		verr_set(e, "%s: %s: the database is corrupt (%s)", db->path,
+			 what, sqlite3_errmsg(db->h));
+	else
+		verr_set(e, "%s: %s: %s", db->path, what, sqlite3_errmsg(db->h));
 	return db_errno(rc);
 }
 
@@ -173,6 +198,169 @@ static int64_t db_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+static int db_exec(struct db *db, const char *sql, const char *what,
+		   struct verr *e)
+{
+	int rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : db_fail(db, rc, what, e);
+}
+
+/* ---- run owners ---- */
+
+/*
+ * A process's start time in clock ticks since boot: field 22 of
+ * /proc/PID/stat, counted after the ')' that ends the command name (which
+ * may itself hold spaces and parentheses).  -ENOENT when there is no such
+ * process.
+ */
+static int proc_start_ticks(int64_t pid, int64_t *out)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start;
+	FILE *f;
+	size_t n;
+	int field;
+
+	snprintf(path, sizeof(path), "/proc/%" PRId64 "/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT || errno == ESRCH ? -ENOENT : -errno;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	if (!p)
+		return -EINVAL;
+	/* ") S ppid ..." : field 3 is the state, just after the ')'. */
+	for (field = 2; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &start) != 1)
+		return -EINVAL;
+	*out = (int64_t)start;
+	return 0;
+}
+
+/*
+ * The scope in which pids mean something: the kernel's boot id (a new one
+ * at every boot) and the pid namespace.  Either may be unreadable (no
+ * /proc): then the owner cannot be judged and runs stay 'running'.
+ */
+static void db_owner_scope(char *buf, size_t size)
+{
+	char boot[64] = "", ns[64] = "";
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+	ssize_t n;
+
+	buf[0] = 0;
+	if (f) {
+		if (!fgets(boot, sizeof(boot), f))
+			boot[0] = 0;
+		fclose(f);
+	}
+	boot[strcspn(boot, "\n")] = 0;
+	n = readlink("/proc/self/ns/pid", ns, sizeof(ns) - 1);
+	if (n <= 0 || !boot[0])
+		return;
+	ns[n] = 0;
+	snprintf(buf, size, "%s %s", boot, ns);
+}
+
+static void db_owner_self(struct db_owner *o)
+{
+	memset(o, 0, sizeof(*o));
+	if (gethostname(o->host, sizeof(o->host) - 1))
+		o->host[0] = 0;
+	db_owner_scope(o->boot, sizeof(o->boot));
+	o->pid = getpid();
+	if (proc_start_ticks(o->pid, &o->start))
+		o->start = -1;
+}
+
+/*
+ * Is the owner of a run recorded as (@host, @boot, @pid, @start) dead, as
+ * seen from @self?  Only when it ran on this host: in this boot and pid
+ * namespace, its pid is gone or now belongs to a process that started at
+ * another time; or this host has rebooted since.  Another host's (or
+ * another container's) owner cannot be judged, and counts as alive.
+ */
+static bool db_owner_dead(const struct db_owner *self, const char *host,
+			  const char *boot, int64_t pid, int64_t start)
+{
+	size_t idlen = strcspn(self->boot, " ");
+	int64_t now;
+
+	if (!host || !boot || !self->host[0] || !self->boot[0] ||
+	    strcmp(host, self->host) != 0)
+		return false;
+	if (strncmp(boot, self->boot, idlen) != 0 || boot[idlen] != ' ')
+		return true;	/* this host booted again since */
+	if (strcmp(boot, self->boot) != 0 || pid <= 0)
+		return false;	/* another pid namespace */
+	switch (proc_start_ticks(pid, &now)) {
+	case 0:
+		return now != start;
+	case -ENOENT:
+		return true;
+	default:
+		return false;	/* hidden from us (hidepid): cannot tell */
+	}
+}
+
+/*
+ * SQL: vmorch_run_status(status, owner_host, owner_boot, owner_pid,
+ * owner_start) is @status, or 'abandoned' for a 'running' run whose owner
+ * is dead.  Registered on every connection, so listings, diff and reports
+ * can all show the same status.
+ */
+static void db_sql_run_status(sqlite3_context *ctx, int argc,
+			      sqlite3_value **argv)
+{
+	const struct db_owner *self = sqlite3_user_data(ctx);
+	const char *status = (const char *)sqlite3_value_text(argv[0]);
+
+	(void)argc;
+	if (status && strcmp(status, DB_RUN_RUNNING) == 0 &&
+	    sqlite3_value_type(argv[3]) == SQLITE_INTEGER &&
+	    sqlite3_value_type(argv[4]) == SQLITE_INTEGER &&
+	    db_owner_dead(self, (const char *)sqlite3_value_text(argv[1]),
+			  (const char *)sqlite3_value_text(argv[2]),
+			  sqlite3_value_int64(argv[3]),
+			  sqlite3_value_int64(argv[4])))
+		status = DB_RUN_ABANDONED;
+	if (status)
+		sqlite3_result_text(ctx, status, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_result_null(ctx);
+}
+
+static int db_register_functions(struct db *db, struct verr *e)
+{
+	int rc = sqlite3_create_function_v2(db->h, "vmorch_run_status", 5,
+					    SQLITE_UTF8 | SQLITE_DIRECTONLY,
+					    &db->self, db_sql_run_status,
+					    NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : db_fail(db, rc, "register functions", e);
+}
+
+/*
+ * `vmorch run` stores 'abandoned' for good for this host's runs whose owner
+ * died, with their job counts, as db_run_end would have.  ended_at stays
+ * NULL: when the owner died is not known.
+ */
+static int db_mark_abandoned(struct db *db, struct verr *e)
+{
+	return db_exec(db, "UPDATE runs SET status = 'abandoned',"
+		       " jobs_passed = (SELECT count(*) FROM vm_results v"
+		       "  WHERE v.run_id = runs.id AND v.verdict = 'pass'),"
+		       " jobs_failed = (SELECT count(*) FROM vm_results v"
+		       "  WHERE v.run_id = runs.id AND v.verdict = 'fail')"
+		       " WHERE status = 'running' AND vmorch_run_status(status,"
+		       " owner_host, owner_boot, owner_pid, owner_start)"
+		       " = 'abandoned'", "mark abandoned runs", e);
+}
+
 /* ---- opening ---- */
 
 static int db_pragma_int(struct db *db, const char *sql, int64_t *out,
@@ -190,22 +378,40 @@ static int db_pragma_int(struct db *db, const char *sql, int64_t *out,
 		}
 	}
 	if (rc != SQLITE_OK) {
-		if ((rc & 0xff) == SQLITE_NOTADB)
+		if ((rc & 0xff) == SQLITE_NOTADB) {
 			verr_set(e, "%s: not a SQLite database", db->path);
-		else
-			verr_set(e, "%s: %s", db->path, sqlite3_errmsg(db->h));
+			rc = db_errno(rc);
+		} else {
+			rc = db_fail(db, rc, "read", e);
+		}
 		sqlite3_finalize(st);
-		return db_errno(rc);
+		return rc;
 	}
 	sqlite3_finalize(st);
 	return 0;
 }
 
 /*
- * Decide, by reading only, whether we may write to this file: it must be
- * empty, or ours and not newer than this build.  Nothing before this point
- * writes (journal_mode=WAL would rewrite the header), so a refused file
- * stays byte-identical.
+ * A read-only connection cannot migrate.  An older database is refused
+ * with what to do rather than read through a schema it lacks: every query
+ * in db_query.c and reports/ names the newest schema's columns.
+ */
+static int db_check_version_readonly(struct db *db, int64_t version,
+				     struct verr *e)
+{
+	if (version == (int64_t)db_schema_version())
+		return 0;
+	verr_set(e, "database at %s has schema %" PRId64 ", this vmorch needs"
+		 " %u: run a write command (vmorch run) to upgrade it",
+		 db->path, version, db_schema_version());
+	return -EPROTO;
+}
+
+/*
+ * Decide, by reading only, whether we may use this file: it must be ours
+ * and not newer than this build, or (to write) empty.  Nothing before this
+ * point writes (journal_mode=WAL would rewrite the header), so a refused
+ * file stays byte-identical.
  */
 static int db_check_identity(struct db *db, struct verr *e)
 {
@@ -225,7 +431,7 @@ static int db_check_identity(struct db *db, struct verr *e)
 	if (rc)
 		return rc;
 	if (app_id == DB_APPLICATION_ID)
-		return 0;
+		return db->readonly ? db_check_version_readonly(db, version, e) : 0;
 	if (app_id != 0 || version != 0) {
 		verr_set(e, "%s: not a vmorch database (application_id %#" PRIx64
 			 ", user_version %" PRId64 ")", db->path,
@@ -240,22 +446,27 @@ static int db_check_identity(struct db *db, struct verr *e)
 			 " refusing to change it", db->path);
 		return -EINVAL;
 	}
+	if (db->readonly) {
+		verr_set(e, "no database at %s (the file is empty)", db->path);
+		return -ENOENT;
+	}
 	return 0;
 }
 
-static int db_exec(struct db *db, const char *sql, const char *what,
-		   struct verr *e)
-{
-	int rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL);
-
-	return rc == SQLITE_OK ? 0 : db_fail(db, rc, what, e);
-}
 
 static int db_configure(struct db *db, struct verr *e)
 {
 	sqlite3_stmt *st;
 	int rc;
 
+	/*
+	 * mmap: history over a 1M-result database touches ~10k scattered
+	 * pages; reading them through mmap instead of pread() took it from
+	 * 56 ms to 27 ms (doc/database.md).  Only address space is reserved.
+	 */
+	if (db->readonly)
+		return db_exec(db, "PRAGMA query_only = ON;"
+				   "PRAGMA mmap_size = 1073741824;", "pragmas", e);
 	/*
 	 * WAL: readers (vmorch show, a sqlite3 shell) never block the run that
 	 * is storing results.  synchronous=NORMAL in WAL mode still survives
@@ -269,19 +480,33 @@ static int db_configure(struct db *db, struct verr *e)
 	    strcmp((const char *)sqlite3_column_text(st, 0), "wal") != 0) {
 		rc = rc == SQLITE_ROW ? SQLITE_ERROR : rc;
 		sqlite3_finalize(st);
-		verr_set(e, "%s: cannot switch to WAL mode: %s", db->path,
-			 sqlite3_errmsg(db->h));
-		return db_errno(rc);
+		return db_fail(db, rc, "cannot switch to WAL mode", e);
 	}
 	sqlite3_finalize(st);
-	/*
-	 * mmap: history over a 1M-result database touches ~10k scattered
-	 * pages; reading them through mmap instead of pread() took it from
-	 * 56 ms to 27 ms (doc/database.md).  Only address space is reserved.
-	 */
 	return db_exec(db, "PRAGMA synchronous = NORMAL;"
-			   "PRAGMA foreign_keys = ON;"
 			   "PRAGMA mmap_size = 1073741824;", "pragmas", e);
+}
+
+/* A migration that rebuilt a table must leave every reference valid. */
+static int db_check_foreign_keys(struct db *db, struct verr *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db->h, "PRAGMA foreign_key_check", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(db, rc, "foreign_key_check", e);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		verr_set(e, "%s: a row of %s points at a missing %s row",
+			 db->path, sqlite3_column_text(st, 0),
+			 sqlite3_column_text(st, 2));
+	else if (rc != SQLITE_DONE)
+		db_fail(db, rc, "foreign_key_check", e);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return -EINVAL;
+	return rc == SQLITE_DONE ? 0 : db_errno(rc);
 }
 
 static int db_migrate_one(struct db *db, const struct db_migration *m,
@@ -299,6 +524,8 @@ static int db_migrate_one(struct db *db, const struct db_migration *m,
 	if (rc || version >= m->version)
 		goto out;
 	rc = db_exec(db, m->sql, m->name, e);
+	if (!rc)
+		rc = db_check_foreign_keys(db, e);
 	if (rc)
 		goto out;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %u", m->version);
@@ -312,6 +539,12 @@ out:
 	return db_exec(db, "COMMIT", m->name, e);
 }
 
+/*
+ * Foreign keys are off while migrations run (they cannot be switched inside
+ * a transaction): a migration that rebuilds a table drops the parent that
+ * other tables reference (SQLite's 12-step ALTER TABLE procedure), and
+ * db_check_foreign_keys() checks the result before each commit.
+ */
 static int db_migrate(struct db *db, struct verr *e)
 {
 	int64_t version;
@@ -320,7 +553,8 @@ static int db_migrate(struct db *db, struct verr *e)
 	rc = db_pragma_int(db, "PRAGMA user_version", &version, e);
 	if (rc)
 		return rc;
-	for (unsigned i = 0; i < db_nmigrations; i++) {
+	rc = db_exec(db, "PRAGMA foreign_keys = OFF", "pragmas", e);
+	for (unsigned i = 0; i < db_nmigrations && !rc; i++) {
 		if (db_migrations[i].version != i + 1) {
 			verr_set(e, "embedded migration %s is not number %u",
 				 db_migrations[i].name, i + 1);
@@ -329,10 +563,10 @@ static int db_migrate(struct db *db, struct verr *e)
 		if (db_migrations[i].version <= version)
 			continue;
 		rc = db_migrate_one(db, &db_migrations[i], e);
-		if (rc)
-			return rc;
 	}
-	return 0;
+	if (rc)
+		return rc;
+	return db_exec(db, "PRAGMA foreign_keys = ON", "pragmas", e);
 }
 
 /*
@@ -416,18 +650,48 @@ static int db_prepare_all(struct db *db, struct verr *e)
 	return 0;
 }
 
+static struct db *db_alloc(const char *path, bool readonly, struct verr *e)
+{
+	struct db *db = calloc(1, sizeof(*db));
+
+	if (!db || !(db->path = strdup(path))) {
+		free(db);
+		verr_set(e, "out of memory");
+		return NULL;
+	}
+	db->readonly = readonly;
+	db_owner_self(&db->self);
+	return db;
+}
+
+/* What both kinds of connection do once the file is known to be ours. */
+static int db_open_finish(struct db *db, struct verr *e)
+{
+	int rc;
+
+	rc = db_configure(db, e);
+	if (!rc && !db->readonly)
+		rc = db_migrate(db, e);
+	if (!rc)
+		rc = db_check_counter_columns(db, e);
+	if (!rc)
+		rc = db_register_functions(db, e);
+	if (!rc && !db->readonly)
+		rc = db_mark_abandoned(db, e);
+	if (!rc)
+		rc = db_prepare_all(db, e);
+	return rc;
+}
+
 int db_open(const char *path, struct db **out, struct verr *e)
 {
 	struct db *db;
 	int rc;
 
 	*out = NULL;
-	db = calloc(1, sizeof(*db));
-	if (!db || !(db->path = strdup(path))) {
-		free(db);
-		verr_set(e, "out of memory");
+	db = db_alloc(path, false, e);
+	if (!db)
 		return -ENOMEM;
-	}
 	rc = sqlite3_open_v2(path, &db->h,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc != SQLITE_OK) {
@@ -437,18 +701,114 @@ int db_open(const char *path, struct db **out, struct verr *e)
 	sqlite3_extended_result_codes(db->h, 1);
 	sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
 	rc = db_check_identity(db, e);
+	if (!rc)
+		rc = db_open_finish(db, e);
 	if (rc)
 		goto fail;
-	rc = db_configure(db, e);
-	if (rc)
+	*out = db;
+	return 0;
+fail:
+	db_close(db);
+	return rc;
+}
+
+/* "file:" URI of @path with every byte a URI could misread %-encoded. */
+static char *db_uri_immutable(const char *path)
+{
+	static const char keep[] = "abcdefghijklmnopqrstuvwxyz"
+				   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/-._~";
+	size_t n = strlen(path);
+	char *uri = malloc(3 * n + 32), *p = uri;
+
+	if (!uri)
+		return NULL;
+	p += sprintf(p, "file:");
+	for (; *path; path++) {
+		if (strchr(keep, *path))
+			*p++ = *path;
+		else
+			p += sprintf(p, "%%%02X", (unsigned char)*path);
+	}
+	strcpy(p, "?immutable=1");
+	return uri;
+}
+
+/* The file at @path plus @suffix: its size, -1 when it does not exist. */
+static off_t db_side_file_size(const char *path, const char *suffix)
+{
+	char side[4096];
+	struct stat sb;
+
+	snprintf(side, sizeof(side), "%s%s", path, suffix);
+	return stat(side, &sb) ? -1 : sb.st_size;
+}
+
+/*
+ * Reading a WAL database needs its -shm, which SQLite creates beside it: in
+ * a read-only directory without one, the first read fails with CANTOPEN.
+ * If there is no -wal with frames either, no writer has commits that the
+ * file lacks, and reading the file alone as immutable gives the same
+ * answer.  With a live -wal there is no right answer without the -shm.
+ */
+static int db_reopen_immutable(struct db *db, struct verr *e)
+{
+	char *uri;
+	int rc;
+
+	if (db_side_file_size(db->path, "-wal") > 0) {
+		verr_set(e, "%s: cannot read its write-ahead log (%s-wal) without"
+			 " a -shm file, which cannot be created here: %s",
+			 db->path, db->path, sqlite3_errmsg(db->h));
+		return -EACCES;
+	}
+	uri = db_uri_immutable(db->path);
+	if (!uri) {
+		verr_set(e, "out of memory");
+		return -ENOMEM;
+	}
+	sqlite3_close(db->h);
+	rc = sqlite3_open_v2(uri, &db->h, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+			     NULL);
+	free(uri);
+	if (rc != SQLITE_OK)
+		return db_fail(db, rc, "cannot open", e);
+	sqlite3_extended_result_codes(db->h, 1);
+	return db_check_identity(db, e);
+}
+
+int db_open_readonly(const char *path, struct db **out, struct verr *e)
+{
+	struct db *db;
+	struct stat sb;
+	int rc;
+
+	*out = NULL;
+	if (stat(path, &sb)) {
+		if (errno == ENOENT) {
+			verr_set(e, "no database at %s", path);
+			return -ENOENT;
+		}
+		return verr_errno(e, "%s", path);
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		verr_set(e, "%s: not a vmorch database (not a regular file)", path);
+		return -EINVAL;
+	}
+	db = db_alloc(path, true, e);
+	if (!db)
+		return -ENOMEM;
+	rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READONLY, NULL);
+	if (rc != SQLITE_OK) {
+		rc = db_fail(db, rc, "cannot open", e);
 		goto fail;
-	rc = db_migrate(db, e);
-	if (rc)
-		goto fail;
-	rc = db_check_counter_columns(db, e);
-	if (rc)
-		goto fail;
-	rc = db_prepare_all(db, e);
+	}
+	sqlite3_extended_result_codes(db->h, 1);
+	sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
+	rc = db_check_identity(db, e);
+	if (rc && (db->last_rc & 0xff) == SQLITE_CANTOPEN)
+		rc = db_reopen_immutable(db, e);
+	if (!rc)
+		rc = db_open_finish(db, e);
 	if (rc)
 		goto fail;
 	*out = db;
@@ -540,6 +900,13 @@ static int db_run_insert(struct db *db, const struct db_run_info *info,
 	bind_text(st, 4, info->vmorch_version ? info->vmorch_version : "");
 	bind_text(st, 5, info->command_line ? info->command_line : "");
 	sqlite3_bind_int64(st, 6, info->jobs_total);
+	bind_text(st, 7, db->self.host[0] ? db->self.host : NULL);
+	bind_text(st, 8, db->self.boot[0] ? db->self.boot : NULL);
+	sqlite3_bind_int64(st, 9, db->self.pid);
+	if (db->self.start >= 0)
+		sqlite3_bind_int64(st, 10, db->self.start);
+	else
+		sqlite3_bind_null(st, 10);
 	rc = db_step_done(db, ST_RUN_INSERT, "new run", e);
 	if (rc)
 		return rc;
@@ -550,6 +917,7 @@ static int db_run_insert(struct db *db, const struct db_run_info *info,
 		sqlite3_bind_int64(st, 1, *run_id);
 		bind_text(st, 2, info->files[i].path);
 		bind_text(st, 3, info->files[i].sha256);
+		bind_text(st, 4, info->files[i].description);
 		rc = db_step_done(db, ST_RUN_FILE_INSERT, info->files[i].path, e);
 		if (rc)
 			return rc;
@@ -584,7 +952,8 @@ int db_run_begin(struct db *db, const struct db_run_info *info,
 static bool run_status_final(const char *s)
 {
 	return s && (!strcmp(s, DB_RUN_PASSED) || !strcmp(s, DB_RUN_FAILED) ||
-		     !strcmp(s, DB_RUN_INTERRUPTED) || !strcmp(s, DB_RUN_ERROR));
+		     !strcmp(s, DB_RUN_INTERRUPTED) || !strcmp(s, DB_RUN_ERROR) ||
+		     !strcmp(s, DB_RUN_ABANDONED));
 }
 
 int db_run_end(struct db *db, int64_t run_id, const char *status,

@@ -24,6 +24,7 @@ struct db;
 struct db_run_file {
 	const char *path;
 	const char *sha256;
+	const char *description;	/* the scenario's description:, or NULL */
 };
 
 struct db_run_info {
@@ -42,13 +43,30 @@ struct db_run_info {
 #define DB_RUN_FAILED		"failed"
 #define DB_RUN_INTERRUPTED	"interrupted"
 #define DB_RUN_ERROR		"error"
+/*
+ * Shown for a 'running' run whose vmorch, on this host, is dead (pid gone or
+ * reused, or the host rebooted); stored as such by the next db_open().
+ */
+#define DB_RUN_ABANDONED	"abandoned"
 
 /*
  * Open (creating if need be) and migrate the database at @path.  A file that
  * is not a vmorch database, or one written by a newer vmorch, is refused
- * untouched.  Returns 0 or a negative errno, with a message in @e.
+ * untouched.  Runs of this host whose vmorch died are marked abandoned.
+ * Returns 0 or a negative errno, with a message in @e; -EUCLEAN when SQLite
+ * finds the file corrupt, and the message says so.
  */
 int db_open(const char *path, struct db **out, struct verr *e);
+
+/*
+ * Open an existing database for reading only: never creates, migrates or
+ * writes it (`runs`, `show`, `diff`, `history`, `report`).  -ENOENT "no
+ * database at PATH"; a non-vmorch file, a newer schema or an older one
+ * (which only a write command may migrate) are refused.  Works in a
+ * read-only directory (doc/database.md says how).  Only the reading
+ * functions may be used on the result.
+ */
+int db_open_readonly(const char *path, struct db **out, struct verr *e);
 void db_close(struct db *db);
 
 /* The connection, for read-only queries (db_query.c, reports/). */
@@ -107,7 +125,11 @@ int db_store_result(struct db *db, int64_t run_id, const struct job_desc *job,
 		    const struct expect_outcome *outcomes, bool verdict_pass,
 		    int64_t *result_id, struct verr *e);
 
-/* Set the run's final @status (one of DB_RUN_*, not running) and end time. */
+/*
+ * Set the run's final @status (one of DB_RUN_*, not running) and end time.
+ * Returns 0 or a negative errno with a message: a run whose status is not
+ * stored ends 'running' and is shown abandoned once vmorch has exited.
+ */
 int db_run_end(struct db *db, int64_t run_id, const char *status,
 	       struct verr *e);
 

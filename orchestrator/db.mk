@@ -3,7 +3,7 @@
 # Included from Makefile.am.
 
 # Migrations, in order.  A new one is a file here plus a line in this list.
-DB_SCHEMA_SQL = schema/001_initial.sql
+DB_SCHEMA_SQL = schema/001_initial.sql schema/002_run_owner.sql
 
 noinst_LIBRARIES += orchestrator/libdb.a
 orchestrator_libdb_a_SOURCES = \
@@ -49,6 +49,12 @@ EXTRA_DIST += $(DB_SCHEMA_SQL) doc/database.md orchestrator/db.mk \
 check_PROGRAMS += tests/test_db
 tests_test_db_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
 tests_test_db_LDADD = $(DB_LIBS) $(TEST_LIBS)
+
+# The read commands run as a user meets them (the vmorch binary on damaged,
+# missing or unwritable databases); no KVM needed.
+check_PROGRAMS += tests/test_cli
+tests_test_cli_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
+tests_test_cli_LDADD = $(DB_LIBS) $(TEST_LIBS)
 
 # The ingest benchmark (bench/ingest.sh runs it): built on demand only, by a
 # plain rule, so it never slows `make` or `make check`.

@@ -11,15 +11,43 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/text_escape.h"
 #include "common/text_table.h"
 #include "orchestrator/db_query.h"
 
 /* ---- small helpers ---- */
 
+/* Every SQLite error of a query; a corrupt file says so in plain words. */
 static int q_fail(struct db *db, int rc, const char *what, struct verr *e)
 {
-	verr_set(e, "%s: %s", what, sqlite3_errmsg(db_sqlite(db)));
-	return rc == SQLITE_NOMEM ? -ENOMEM : rc == SQLITE_BUSY ? -EBUSY : -EIO;
+	switch (rc & 0xff) {
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		verr_set(e, "%s: the database is corrupt (%s)", what,
+			 sqlite3_errmsg(db_sqlite(db)));
+		return -EUCLEAN;
+	case SQLITE_NOMEM:
+		verr_set(e, "%s: out of memory", what);
+		return -ENOMEM;
+	default:
+		verr_set(e, "%s: %s", what, sqlite3_errmsg(db_sqlite(db)));
+		return (rc & 0xff) == SQLITE_BUSY ? -EBUSY : -EIO;
+	}
+}
+
+/* A cell of untrusted text, control characters made visible. */
+static void table_set_text(struct text_table *t, unsigned col, const char *s)
+{
+	size_t n = text_escape(NULL, 0, s, 0) + 1;
+	char *buf = malloc(n);
+
+	if (!buf) {
+		t->oom = true;
+		return;
+	}
+	text_escape(buf, n, s, 0);
+	text_table_set(t, col, "%s", buf);
+	free(buf);
 }
 
 static int q_prepare(struct db *db, const char *sql, sqlite3_stmt **st,
@@ -153,6 +181,33 @@ int db_run_resolve(struct db *db, const char *ref, int64_t *run_id,
 	return rc;
 }
 
+/*
+ * A label must name its run back through db_run_resolve(): not a number
+ * (taken as an id), not last or last~..., not empty, and printable.
+ */
+int db_label_check(const char *label, struct verr *e)
+{
+	if (!label || !*label) {
+		verr_set(e, "--label: a label cannot be empty");
+		return -EINVAL;
+	}
+	if (!text_is_clean(label, 0)) {
+		verr_set(e, "--label: control characters or invalid UTF-8 in"
+			 " a label");
+		return -EINVAL;
+	}
+	if (strspn(label, "0123456789") == strlen(label)) {
+		verr_set(e, "--label %s: a number names the run with that id;"
+			 " use a label with a letter in it", label);
+		return -EINVAL;
+	}
+	if (strcmp(label, "last") == 0 || strncmp(label, "last~", 5) == 0) {
+		verr_set(e, "--label %s: last and last~N name runs by position;"
+			 " choose another label", label);
+		return -EINVAL;
+	}
+	return 0;
+}
 
 /* ---- runs ---- */
 
@@ -164,7 +219,8 @@ int db_run_resolve(struct db *db, const char *ref, int64_t *run_id,
 	"(SELECT count(*) FROM vm_results v WHERE v.run_id = runs.id"	\
 	" AND v.verdict = '" verdict "')"
 #define RUN_COLUMNS							\
-	"id, label, status, started_at, ended_at, host, vmorch_version,"	\
+	"id, label, vmorch_run_status(status, owner_host, owner_boot,"	\
+	" owner_pid, owner_start), started_at, ended_at, host, vmorch_version,"	\
 	" command_line, jobs_total,"					\
 	" CASE status WHEN 'running' THEN " RUN_LIVE_COUNT("pass")	\
 	" ELSE jobs_passed END,"						\
@@ -212,7 +268,7 @@ static void runs_table_row(struct text_table *t, sqlite3_stmt *st)
 	text_table_row(t);
 	text_table_set(t, 0, "%" PRId64, (int64_t)sqlite3_column_int64(st, RC_ID));
 	text_table_set(t, 1, "%s", col_text(st, RC_STARTED));
-	text_table_set(t, 2, "%s", col_text(st, RC_STATUS));
+	table_set_text(t, 2, col_text(st, RC_STATUS));
 	text_table_set(t, 3, "%" PRId64, (int64_t)sqlite3_column_int64(st, RC_TOTAL));
 	text_table_set(t, 4, "%" PRId64, (int64_t)sqlite3_column_int64(st, RC_PASSED));
 	text_table_set(t, 5, "%" PRId64, (int64_t)sqlite3_column_int64(st, RC_FAILED));
@@ -221,7 +277,7 @@ static void runs_table_row(struct text_table *t, sqlite3_stmt *st)
 	else
 		text_table_set(t, 6, "%.1fs",
 			  sqlite3_column_int64(st, RC_DURATION_MS) / 1000.0);
-	text_table_set(t, 7, "%s", col_text(st, RC_LABEL));
+	table_set_text(t, 7, col_text(st, RC_LABEL));
 }
 
 static int runs_select(struct db *db, unsigned limit, sqlite3_stmt **st,
@@ -276,7 +332,9 @@ json_t *db_runs_json(struct db *db, unsigned limit, struct verr *e)
 	if (runs_select(db, limit, &st, e))
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (json_array_append_new(runs, run_row_json(st))) {
+		json_t *row = run_row_json(st);
+
+		if (!row || json_array_append_new(runs, row)) {
 			verr_set(e, "out of memory");
 			goto out;
 		}
@@ -316,20 +374,31 @@ static int run_select(struct db *db, int64_t run_id, sqlite3_stmt **st,
 	return q_fail(db, rc, "run", e);
 }
 
+#define RUN_FILES_SQL							\
+	"SELECT path, sha256, description FROM run_files WHERE run_id = ?"	\
+	" ORDER BY path"
+
 static int run_files_json(struct db *db, int64_t run_id, json_t *files,
 			  struct verr *e)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	rc = q_prepare(db, "SELECT path, sha256 FROM run_files WHERE run_id = ?"
-		       " ORDER BY path", &st, e);
+	rc = q_prepare(db, RUN_FILES_SQL, &st, e);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, run_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(files, json_pack("{s:s, s:s}",
-				"path", col_text(st, 0), "sha256", col_text(st, 1)));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *f = json_pack("{s:s, s:s, s:o}", "path", col_text(st, 0),
+				      "sha256", col_text(st, 1),
+				      "description", col_json_text(st, 2));
+
+		if (!f || json_array_append_new(files, f)) {
+			sqlite3_finalize(st);
+			verr_set(e, "out of memory");
+			return -ENOMEM;
+		}
+	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : q_fail(db, rc, "run files", e);
 }
@@ -401,61 +470,88 @@ static void show_ctx_free(struct show_ctx *c)
 		sqlite3_finalize(c->st[i]);
 }
 
-static json_t *show_disks_json(sqlite3_stmt *st)
+/*
+ * One row of a detail statement, added to @into (an array or object).
+ * Returns 0 or -ENOMEM.
+ */
+static int show_disk_row(sqlite3_stmt *st, json_t *into)
 {
-	json_t *disks = json_array();
+	json_t *d = json_object();
 
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_t *d = json_object();
-
-		for (int i = 0; i < VBLK_NR_COUNTERS; i++)
-			json_object_set_new(d, vblk_fields[i].name,
-					    json_integer(sqlite3_column_int64(st, i)));
-		json_array_append_new(disks, d);
+	if (!d)
+		return -ENOMEM;
+	for (int i = 0; i < VBLK_NR_COUNTERS; i++) {
+		if (json_object_set_new(d, vblk_fields[i].name,
+					json_integer(sqlite3_column_int64(st, i)))) {
+			json_decref(d);
+			return -ENOMEM;
+		}
 	}
-	return disks;
+	return json_array_append_new(into, d) ? -ENOMEM : 0;
 }
 
-static json_t *show_metrics_json(sqlite3_stmt *st)
+static int show_metric_row(sqlite3_stmt *st, json_t *into)
 {
-	json_t *m = json_object();
-
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_object_set_new(m, col_text(st, 0),
-				    json_real(sqlite3_column_double(st, 1)));
-	return m;
+	return json_object_set_new(into, col_text(st, 0),
+				   json_real(sqlite3_column_double(st, 1))) ?
+	       -ENOMEM : 0;
 }
 
-static json_t *show_expect_json(sqlite3_stmt *st)
+static int show_expect_row(sqlite3_stmt *st, json_t *into)
 {
-	json_t *x = json_array();
+	json_t *actual = sqlite3_column_type(st, 3) == SQLITE_NULL ?
+			 json_null() : json_real(sqlite3_column_double(st, 3));
+	json_t *x = json_pack("{s:s, s:s, s:f, s:o, s:b, s:b}",
+			      "name", col_text(st, 0),
+			      "op", col_text(st, 1),
+			      "expected", sqlite3_column_double(st, 2),
+			      "actual", actual,
+			      "passed", sqlite3_column_int(st, 4),
+			      "missing", sqlite3_column_int(st, 5));
 
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_t *actual = sqlite3_column_type(st, 3) == SQLITE_NULL ?
-				 json_null() :
-				 json_real(sqlite3_column_double(st, 3));
+	return !x || json_array_append_new(into, x) ? -ENOMEM : 0;
+}
 
-		json_array_append_new(x, json_pack("{s:s, s:s, s:f, s:o, s:b, s:b}",
-				"name", col_text(st, 0),
-				"op", col_text(st, 1),
-				"expected", sqlite3_column_double(st, 2),
-				"actual", actual,
-				"passed", sqlite3_column_int(st, 4),
-				"missing", sqlite3_column_int(st, 5)));
+static const struct show_detail_kind {
+	const char *key;
+	bool object;
+	int (*row)(sqlite3_stmt *st, json_t *into);
+} show_details[SD_NR] = {
+	[SD_DISKS] = { "disks", false, show_disk_row },
+	[SD_METRICS] = { "metrics", true, show_metric_row },
+	[SD_EXPECT] = { "expectations", false, show_expect_row },
+};
+
+/*
+ * Each detail statement, bound to @id, stepped to its end into @result's
+ * key: an unread row (a corrupt page) is an error, never a shorter list.
+ */
+static int show_detail(struct show_ctx *c, int which, int64_t id,
+		       json_t *result, struct verr *e)
+{
+	const struct show_detail_kind *k = &show_details[which];
+	sqlite3_stmt *st = c->st[which];
+	json_t *v = k->object ? json_object() : json_array();
+	int rc;
+
+	if (!v || json_object_set_new(result, k->key, v)) {
+		verr_set(e, "out of memory");
+		return -ENOMEM;
 	}
-	return x;
-}
-
-/* Each detail statement, bound to @id, stepped by @fn into one JSON value. */
-static json_t *show_detail(struct show_ctx *c, int which, int64_t id,
-			   json_t *(*fn)(sqlite3_stmt *))
-{
-	json_t *v;
-
-	sqlite3_bind_int64(c->st[which], 1, id);
-	v = fn(c->st[which]);
-	sqlite3_reset(c->st[which]);
-	return v;
+	sqlite3_bind_int64(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (k->row(st, v)) {
+			sqlite3_reset(st);
+			verr_set(e, "out of memory");
+			return -ENOMEM;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	rc = q_fail(c->db, rc, k->key, e);
+	verr_prefix(e, "result %" PRId64, id);
+	return rc;
 }
 
 #define RESULT_COLUMNS							\
@@ -468,28 +564,35 @@ enum {
 	RS_NCOLS
 };
 
-static json_t *show_result_json(struct show_ctx *c, sqlite3_stmt *st)
+static int show_result_json(struct show_ctx *c, sqlite3_stmt *st,
+			    json_t *results, struct verr *e)
 {
 	int64_t id = sqlite3_column_int64(st, RS_ID);
 	json_t *params = json_loads(col_text(st, RS_PARAMS), 0, NULL);
+	json_t *r;
+	int rc = 0;
 
-	return json_pack("{s:I, s:s, s:s, s:o, s:I, s:s, s:s, s:s, s:I, s:I,"
-			 " s:I, s:s, s:o, s:o, s:o}",
-			 "id", (json_int_t)id,
-			 "scenario", col_text(st, RS_SCENARIO),
-			 "vm", col_text(st, RS_VM),
-			 "params", params ? params : json_object(),
-			 "repeat", (json_int_t)sqlite3_column_int64(st, RS_REPEAT),
-			 "host", col_text(st, RS_HOST),
-			 "verdict", col_text(st, RS_VERDICT),
-			 "exit_kind", col_text(st, RS_EXIT_KIND),
-			 "exit_code", (json_int_t)sqlite3_column_int64(st, RS_EXIT_CODE),
-			 "wall_us", (json_int_t)sqlite3_column_int64(st, RS_WALL),
-			 "boot_us", (json_int_t)sqlite3_column_int64(st, RS_BOOT),
-			 "error", col_text(st, RS_ERROR),
-			 "disks", show_detail(c, SD_DISKS, id, show_disks_json),
-			 "metrics", show_detail(c, SD_METRICS, id, show_metrics_json),
-			 "expectations", show_detail(c, SD_EXPECT, id, show_expect_json));
+	r = json_pack("{s:I, s:s, s:s, s:o, s:I, s:s, s:s, s:s, s:I, s:I,"
+		      " s:I, s:s}",
+		      "id", (json_int_t)id,
+		      "scenario", col_text(st, RS_SCENARIO),
+		      "vm", col_text(st, RS_VM),
+		      "params", params ? params : json_object(),
+		      "repeat", (json_int_t)sqlite3_column_int64(st, RS_REPEAT),
+		      "host", col_text(st, RS_HOST),
+		      "verdict", col_text(st, RS_VERDICT),
+		      "exit_kind", col_text(st, RS_EXIT_KIND),
+		      "exit_code", (json_int_t)sqlite3_column_int64(st, RS_EXIT_CODE),
+		      "wall_us", (json_int_t)sqlite3_column_int64(st, RS_WALL),
+		      "boot_us", (json_int_t)sqlite3_column_int64(st, RS_BOOT),
+		      "error", col_text(st, RS_ERROR));
+	if (!r || json_array_append_new(results, r)) {
+		verr_set(e, "out of memory");
+		return -ENOMEM;
+	}
+	for (int i = 0; i < SD_NR && !rc; i++)
+		rc = show_detail(c, i, id, r, e);
+	return rc;
 }
 
 static int show_results_json(struct db *db, int64_t run_id, json_t *results,
@@ -508,11 +611,9 @@ static int show_results_json(struct db *db, int64_t run_id, json_t *results,
 		goto out;
 	sqlite3_bind_int64(st, 1, run_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (json_array_append_new(results, show_result_json(&c, st))) {
-			verr_set(e, "out of memory");
-			rc = -ENOMEM;
+		rc = show_result_json(&c, st, results, e);
+		if (rc)
 			goto out;
-		}
 	}
 	rc = rc == SQLITE_DONE ? 0 : q_fail(db, rc, "results", e);
 out:
@@ -521,21 +622,45 @@ out:
 	return rc;
 }
 
+/*
+ * Reads run in one transaction: a run being written while `show` reads it
+ * is seen at one instant, its header counts agreeing with its results.
+ */
+static int q_begin(struct db *db, struct verr *e)
+{
+	int rc = sqlite3_exec(db_sqlite(db), "BEGIN", NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : q_fail(db, rc, "begin", e);
+}
+
+static void q_end(struct db *db)
+{
+	if (!sqlite3_get_autocommit(db_sqlite(db)))
+		sqlite3_exec(db_sqlite(db), "ROLLBACK", NULL, NULL, NULL);
+}
+
 json_t *db_run_show_json(struct db *db, int64_t run_id, struct verr *e)
 {
-	json_t *run, *results = json_array(), *doc = NULL;
+	json_t *run = NULL, *results = NULL, *doc = NULL;
 
+	if (q_begin(db, e))
+		return NULL;
 	run = show_run_json(db, run_id, e);
-	if (!run || !results || show_results_json(db, run_id, results, e)) {
-		if (run && !results)
-			verr_set(e, "out of memory");
+	if (!run)
+		goto out;
+	results = json_array();
+	if (!results) {
+		verr_set(e, "out of memory");
 		goto out;
 	}
+	if (show_results_json(db, run_id, results, e))
+		goto out;
 	doc = json_pack("{s:i, s:O, s:O}", "version", DB_QUERY_JSON_VERSION,
 			"run", run, "results", results);
 	if (!doc)
 		verr_set(e, "out of memory");
 out:
+	q_end(db);
 	json_decref(run);
 	json_decref(results);
 	return doc;
@@ -543,20 +668,33 @@ out:
 
 /* ---- show as text ---- */
 
+/*
+ * The text form is written into a memory stream and copied to the caller's
+ * FILE only once every query has ended well: an error half-way prints
+ * nothing on stdout rather than a table that looks complete.
+ */
+
 static void show_print_header(sqlite3_stmt *st, FILE *out)
 {
 	const char *label = col_text(st, RC_LABEL);
 
-	fprintf(out, "run %" PRId64 "%s%s%s: %s\n",
-		(int64_t)sqlite3_column_int64(st, RC_ID), *label ? " (" : "",
-		label, *label ? ")" : "", col_text(st, RC_STATUS));
+	fprintf(out, "run %" PRId64, (int64_t)sqlite3_column_int64(st, RC_ID));
+	if (*label) {
+		fputs(" (", out);
+		text_fputs(label, out, 0);
+		fputc(')', out);
+	}
+	fprintf(out, ": %s\n", col_text(st, RC_STATUS));
 	fprintf(out, "started   %s\n", col_text(st, RC_STARTED));
 	fprintf(out, "ended     %s\n", sqlite3_column_type(st, RC_ENDED) ==
 		SQLITE_NULL ? "-" : col_text(st, RC_ENDED));
-	fprintf(out, "host      %s\n", col_text(st, RC_HOST));
-	fprintf(out, "vmorch    %s\n", col_text(st, RC_VERSION));
-	fprintf(out, "command   %s\n", col_text(st, RC_CMDLINE));
-	fprintf(out, "jobs      %" PRId64 " total, %" PRId64 " passed, %"
+	fputs("host      ", out);
+	text_fputs(col_text(st, RC_HOST), out, 0);
+	fputs("\nvmorch    ", out);
+	text_fputs(col_text(st, RC_VERSION), out, 0);
+	fputs("\ncommand   ", out);
+	text_fputs(col_text(st, RC_CMDLINE), out, 0);
+	fprintf(out, "\njobs      %" PRId64 " total, %" PRId64 " passed, %"
 		PRId64 " failed\n", (int64_t)sqlite3_column_int64(st, RC_TOTAL),
 		(int64_t)sqlite3_column_int64(st, RC_PASSED),
 		(int64_t)sqlite3_column_int64(st, RC_FAILED));
@@ -568,14 +706,20 @@ static int show_print_files(struct db *db, int64_t run_id, FILE *out,
 	sqlite3_stmt *st;
 	int rc;
 
-	rc = q_prepare(db, "SELECT path, sha256 FROM run_files WHERE run_id = ?"
-		       " ORDER BY path", &st, e);
+	rc = q_prepare(db, RUN_FILES_SQL, &st, e);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, run_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		fprintf(out, "file      %s  sha256 %s\n", col_text(st, 0),
-			col_text(st, 1));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fputs("file      ", out);
+		text_fputs(col_text(st, 0), out, 0);
+		fprintf(out, "  sha256 %s\n", col_text(st, 1));
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
+			fputs("          ", out);
+			text_fputs(col_text(st, 2), out, 0);
+			fputc('\n', out);
+		}
+	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : q_fail(db, rc, "run files", e);
 }
@@ -614,9 +758,9 @@ static void jobs_table_row(struct text_table *t, sqlite3_stmt *st)
 
 	text_table_row(t);
 	text_table_set(t, 0, "%" PRId64, (int64_t)sqlite3_column_int64(st, 0));
-	text_table_set(t, 1, "%s", col_text(st, 1));
-	text_table_set(t, 2, "%s", col_text(st, 2));
-	text_table_set(t, 3, "%s", *col_text(st, 3) ? col_text(st, 3) : "-");
+	table_set_text(t, 1, col_text(st, 1));
+	table_set_text(t, 2, col_text(st, 2));
+	table_set_text(t, 3, *col_text(st, 3) ? col_text(st, 3) : "-");
 	text_table_set(t, 4, "%" PRId64, (int64_t)sqlite3_column_int64(st, 4));
 	text_table_set(t, 5, "%s", col_text(st, 5));
 	text_table_set(t, 6, "%s(%" PRId64 ")", col_text(st, 6),
@@ -676,9 +820,15 @@ static void print_job_name(sqlite3_stmt *st, FILE *out)
 {
 	const char *key = col_text(st, 3);
 
-	fprintf(out, "%s/%s%s%s%s#%" PRId64, col_text(st, 1), col_text(st, 2),
-		*key ? "[" : "", key, *key ? "]" : "",
-		(int64_t)sqlite3_column_int64(st, 4));
+	text_fputs(col_text(st, 1), out, 0);
+	fputc('/', out);
+	text_fputs(col_text(st, 2), out, 0);
+	if (*key) {
+		fputc('[', out);
+		text_fputs(key, out, 0);
+		fputc(']', out);
+	}
+	fprintf(out, "#%" PRId64, (int64_t)sqlite3_column_int64(st, 4));
 }
 
 static int show_print_failed(struct db *db, int64_t run_id, FILE *out,
@@ -703,7 +853,11 @@ static int show_print_failed(struct db *db, int64_t run_id, FILE *out,
 		any = true;
 		fprintf(out, "  %" PRId64 " ", (int64_t)sqlite3_column_int64(st, 0));
 		print_job_name(st, out);
-		fprintf(out, ": %s %s: ", col_text(st, 5), col_text(st, 6));
+		fputs(": ", out);
+		text_fputs(col_text(st, 5), out, 0);
+		fputc(' ', out);
+		text_fputs(col_text(st, 6), out, 0);
+		fputs(": ", out);
 		if (sqlite3_column_int(st, 8))
 			fputs("missing\n", out);
 		else
@@ -732,13 +886,16 @@ static int show_print_errors(struct db *db, int64_t run_id, FILE *out,
 		any = true;
 		fprintf(out, "  %" PRId64 " ", (int64_t)sqlite3_column_int64(st, 0));
 		print_job_name(st, out);
-		fprintf(out, ": %s\n", col_text(st, 5));
+		fputs(": ", out);
+		text_fputs(col_text(st, 5), out, 0);
+		fputc('\n', out);
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : q_fail(db, rc, "errors", e);
 }
 
-int db_run_show_print(struct db *db, int64_t run_id, FILE *out, struct verr *e)
+static int show_print_all(struct db *db, int64_t run_id, FILE *out,
+			  struct verr *e)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
@@ -756,5 +913,35 @@ int db_run_show_print(struct db *db, int64_t run_id, FILE *out, struct verr *e)
 		rc = show_print_errors(db, run_id, out, e);
 out:
 	sqlite3_finalize(st);
+	return rc;
+}
+
+int db_run_show_print(struct db *db, int64_t run_id, FILE *out, struct verr *e)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem;
+	int rc;
+
+	mem = open_memstream(&text, &len);
+	if (!mem) {
+		verr_set(e, "out of memory");
+		return -ENOMEM;
+	}
+	rc = q_begin(db, e);
+	if (!rc)
+		rc = show_print_all(db, run_id, mem, e);
+	q_end(db);
+	if (ferror(mem) && !rc) {
+		verr_set(e, "out of memory");
+		rc = -ENOMEM;
+	}
+	if (fclose(mem) && !rc) {
+		verr_set(e, "out of memory");
+		rc = -ENOMEM;
+	}
+	if (!rc && fwrite(text, 1, len, out) != len)
+		rc = verr_errno(e, "write error");
+	free(text);
 	return rc;
 }

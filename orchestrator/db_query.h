@@ -27,6 +27,20 @@
 int db_run_resolve(struct db *db, const char *ref, int64_t *run_id,
 		   struct verr *e);
 
+/*
+ * Refuse a label that db_run_resolve() could never find its run by: empty,
+ * all digits (an id), last or last~..., or holding control characters or
+ * invalid UTF-8.  -EINVAL with a message for `vmorch run --label`.
+ */
+int db_label_check(const char *label, struct verr *e);
+
+/*
+ * Every function below reads to the end of each query or fails: a SQLite
+ * error (a corrupt page) gives a negative errno (-EUCLEAN for corruption)
+ * and a message, never a shorter listing, and the printers then write
+ * nothing to @out.  Text output shows control characters escaped.
+ */
+
 /* `vmorch runs`: newest first, at most @limit runs (0: all). */
 int db_runs_print(struct db *db, FILE *out, unsigned limit, struct verr *e);
 json_t *db_runs_json(struct db *db, unsigned limit, struct verr *e);

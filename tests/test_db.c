@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -135,7 +138,7 @@ static bool file_exists(const char *path)
 static int64_t begin_run(struct fixture *f, const char *label, unsigned jobs)
 {
 	static const struct db_run_file files[] = {
-		{ "scenarios/smoke.yaml", SHA_EMPTY },
+		{ "scenarios/smoke.yaml", SHA_EMPTY, NULL },
 	};
 	const struct db_run_info info = {
 		.label = label,
@@ -219,8 +222,8 @@ static void test_migrate_from_empty(void **state)
 
 	open_db(f);
 	h = db_sqlite(f->db);
-	assert_int_equal(db_schema_version(), 1);
-	assert_int_equal(sql_int(h, "PRAGMA user_version"), 1);
+	assert_int_equal(db_schema_version(), 2);
+	assert_int_equal(sql_int(h, "PRAGMA user_version"), 2);
 	assert_int_equal(sql_int(h, "PRAGMA application_id"), 0x766d6f72);
 	assert_sql_text(h, "PRAGMA journal_mode", "wal");
 	assert_int_equal(sql_int(h, "PRAGMA foreign_keys"), 1);
@@ -267,7 +270,7 @@ static void test_migrations_embedded_in_order(void **state)
 {
 	char prefix[16];
 
-	assert_int_equal(db_nmigrations, 1);
+	assert_int_equal(db_nmigrations, 2);
 	for (unsigned i = 0; i < db_nmigrations; i++) {
 		assert_int_equal(db_migrations[i].version, i + 1);
 		snprintf(prefix, sizeof(prefix), "%03u_", i + 1);
@@ -275,6 +278,7 @@ static void test_migrations_embedded_in_order(void **state)
 		assert_non_null(strstr(db_migrations[i].sql, "CREATE TABLE runs"));
 	}
 	assert_string_equal(db_migrations[0].name, "001_initial");
+	assert_string_equal(db_migrations[1].name, "002_run_owner");
 }
 
 /* Reopening a current database keeps its data and migrates nothing. */
@@ -308,7 +312,7 @@ static void test_newer_version_refused_untouched(void **state)
 	assert_int_equal(db_open(f->path, &f->db, &f->e), -EPROTONOSUPPORT);
 	assert_null(f->db);
 	snprintf(want, sizeof(want), "%s: schema version 99 is newer than this"
-		 " vmorch (knows 1); upgrade vmorch", f->path);
+		 " vmorch (knows 2); upgrade vmorch", f->path);
 	assert_string_equal(f->e.msg, want);
 
 	after = file_read(f->path, &na);
@@ -743,7 +747,7 @@ static void test_run_end(void **state)
 static void test_run_files(void **state)
 {
 	struct fixture *f = *state;
-	const struct db_run_file bad[] = { { "a.yaml", "E3B0" } };
+	const struct db_run_file bad[] = { { "a.yaml", "E3B0", NULL } };
 	const struct db_run_info info = { .nfiles = 1, .files = bad };
 	int64_t id;
 
@@ -893,6 +897,13 @@ static void show_fixture(struct fixture *f)
 		 " WHERE id = 2;");
 }
 
+static off_t file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? -1 : st.st_size;
+}
+
 static char *json_text(json_t *doc)
 {
 	char *s;
@@ -1015,7 +1026,7 @@ static void test_show_json(void **state)
 		"\"vm\":\"write\",\"wall_us\":250000}],"
 		"\"run\":{\"command_line\":\"vmorch run scenarios/smoke.yaml\","
 		"\"duration_ms\":7500,\"ended_at\":\"2024-05-01T12:00:07.500Z\","
-		"\"files\":[{\"path\":\"scenarios/smoke.yaml\",\"sha256\":\"" SHA_EMPTY "\"}],"
+		"\"files\":[{\"description\":null,\"path\":\"scenarios/smoke.yaml\",\"sha256\":\"" SHA_EMPTY "\"}],"
 		"\"host\":\"build1\",\"id\":1,"
 		"\"jobs\":{\"failed\":1,\"passed\":1,\"total\":2},\"label\":\"nightly\","
 		"\"started_at\":\"2024-05-01T12:00:00.000Z\",\"status\":\"failed\","
@@ -1057,6 +1068,449 @@ static void test_show_text(void **state)
 	free(s);
 }
 
+
+/* ---- schema 2: owners, abandoned runs, descriptions ---- */
+
+/*
+ * A schema-1 database as vmorch 1 left it: two runs (one ended, one still
+ * 'running' from a vmorch that did not record its owner), three results,
+ * four disk rows, two metrics, one expectation.
+ */
+static void make_v1_database(const char *path)
+{
+	sqlite3 *h;
+
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	sql_exec(h, "PRAGMA journal_mode = WAL");
+	sql_exec(h, "BEGIN");
+	sql_exec(h, db_migrations[0].sql);
+	sql_exec(h, "PRAGMA user_version = 1;"
+		 "INSERT INTO runs (id, label, started_at, ended_at, status, host,"
+		 " vmorch_version, command_line, jobs_total, jobs_passed, jobs_failed)"
+		 " VALUES (1, 'nightly', '2024-05-01T12:00:00.000Z',"
+		 " '2024-05-01T12:00:07.500Z', 'failed', 'build1', '0.1.0', 'vmorch run a',"
+		 " 2, 1, 1),"
+		 " (2, NULL, '2024-05-02T12:00:00.000Z', NULL, 'running', 'build1',"
+		 " '0.1.0', 'vmorch run b', 5, 0, 0);"
+		 "INSERT INTO run_files VALUES (1, 'a.yaml', '" SHA_EMPTY "');"
+		 "INSERT INTO vm_results (id, run_id, scenario, scenario_file, vm,"
+		 " params, params_key, repeat_idx, host, verdict, success, exit_kind,"
+		 " exit_code, wall_us, boot_us, started_at, console_tail, error) VALUES"
+		 " (1, 1, 's', 'a.yaml', 'v', '{}', '', 0, 'h', 'pass', 1, 'guest_pass',"
+		 "  0, 10, 1, '2024-05-01T12:00:01.000Z', '', ''),"
+		 " (2, 1, 's', 'a.yaml', 'v', '{}', '', 1, 'h', 'fail', 0, 'guest_fail',"
+		 "  1, 10, 1, '2024-05-01T12:00:01.000Z', '', 'bad'),"
+		 " (3, 2, 's', 'b.yaml', 'v', '{}', '', 0, 'h', 'pass', 1, 'guest_pass',"
+		 "  0, 10, 1, '2024-05-02T12:00:01.000Z', '', '');"
+		 "INSERT INTO blk_counters (result_id, disk_idx, reads_completed,"
+		 " writes_completed, flushes_completed, bytes_read, bytes_written,"
+		 " throttled_count, io_errors, currently_throttled_gauge,"
+		 " invalid_avail_idx_count) VALUES (1, 0, 7, 0, 0, 28672, 0, 0, 0, 0, 0),"
+		 " (1, 1, 1, 0, 0, 4096, 0, 0, 0, 0, 0), (2, 0, 0, 3, 0, 0, 0, 0, 2, 0, 0),"
+		 " (3, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0);"
+		 "INSERT INTO metrics VALUES (1, 'iops', 12.5), (3, 'iops', 3.0);"
+		 "INSERT INTO expectations VALUES (2, 0, 'io_errors', '== 0', 0, 2, 0, 0);");
+	sql_exec(h, "COMMIT");
+	sqlite3_close(h);
+}
+
+/* Migration 002 from a v1 database keeps every row and every reference. */
+static void test_migrate_v1_keeps_results(void **state)
+{
+	struct fixture *f = *state;
+	sqlite3 *h;
+
+	make_v1_database(f->path);
+	open_db(f);
+	h = db_sqlite(f->db);
+	assert_int_equal(sql_int(h, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_int(h, "PRAGMA foreign_keys"), 1);
+	assert_sql_text(h, "PRAGMA integrity_check", "ok");
+	assert_int_equal(sql_int(h, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	assert_sql_text(h, "SELECT group_concat(id || ' ' || ifnull(label, '-') || ' '"
+			" || status || ' ' || jobs_passed || '/' || jobs_failed || ' '"
+			" || ifnull(owner_pid, 'NULL'), '; ') FROM runs",
+			"1 nightly failed 1/1 NULL; 2 - running 0/0 NULL");
+	assert_int_equal(sql_int(h, "SELECT count(*) FROM vm_results"), 3);
+	assert_int_equal(sql_int(h, "SELECT count(*) FROM blk_counters"), 4);
+	assert_int_equal(sql_int(h, "SELECT sum(reads_completed) FROM blk_counters"), 17);
+	assert_int_equal(sql_int(h, "SELECT count(*) FROM metrics"), 2);
+	assert_int_equal(sql_int(h, "SELECT count(*) FROM expectations"), 1);
+	assert_sql_text(h, "SELECT path || ' ' || ifnull(description, 'NULL')"
+			" FROM run_files", "a.yaml NULL");
+	/* The rebuilt table kept its indexes, and the new status is allowed. */
+	assert_int_equal(sql_int(h, "SELECT count(*) FROM sqlite_schema WHERE"
+				 " tbl_name = 'runs' AND type = 'index'"
+				 " AND name IN ('runs_label', 'runs_started_at')"), 2);
+	sql_exec(h, "UPDATE runs SET status = 'abandoned' WHERE id = 2");
+	/* Deleting a run still cascades to its results: the references hold. */
+	sql_exec(h, "DELETE FROM runs WHERE id = 1");
+	assert_int_equal(sql_int(h, "SELECT count(*) FROM vm_results"), 1);
+	assert_int_equal(sql_int(h, "SELECT count(*) FROM blk_counters"), 1);
+}
+
+/* A v1 run with no recorded owner cannot be judged: it stays 'running'. */
+static void test_unknown_owner_stays_running(void **state)
+{
+	struct fixture *f = *state;
+	char *s;
+
+	make_v1_database(f->path);
+	open_db(f);
+	s = json_text(db_runs_json(f->db, 1, &f->e));
+	assert_non_null(strstr(s, "\"status\":\"running\""));
+	free(s);
+}
+
+/* The pid of a process that has exited (and been reaped). */
+static pid_t dead_pid(void)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(0);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	return pid;
+}
+
+static const char *run_status_of(struct fixture *f, int64_t id)
+{
+	static char status[32];
+	json_t *doc = db_run_show_json(f->db, id, &f->e);
+
+	if (!doc)
+		fail_msg("show %d: %s", (int)id, f->e.msg);
+	snprintf(status, sizeof(status), "%s", json_string_value(
+		 json_object_get(json_object_get(doc, "run"), "status")));
+	json_decref(doc);
+	return status;
+}
+
+/*
+ * A run records its owner; it is shown 'abandoned' once that process is
+ * gone (pid exited, or pid reused by a process with another start time),
+ * and stays 'running' while the owner lives or is on another host.
+ */
+static void test_dead_owner_shows_abandoned(void **state)
+{
+	struct fixture *f = *state;
+	char sql[256];
+	sqlite3 *h;
+
+	open_db(f);
+	h = db_sqlite(f->db);
+	begin_run(f, "alive", 1);
+	begin_run(f, "exited", 1);
+	begin_run(f, "reused", 1);
+	begin_run(f, "elsewhere", 1);
+	assert_int_equal(sql_int(h, "SELECT owner_pid FROM runs WHERE id = 1"), getpid());
+	assert_int_equal(sql_int(h, "SELECT count(*) FROM runs WHERE owner_start > 0"
+				 " AND owner_boot LIKE '%-% pid:[%]'"), 4);
+	snprintf(sql, sizeof(sql), "UPDATE runs SET owner_pid = %d WHERE id = 2",
+		 (int)dead_pid());
+	sql_exec(h, sql);
+	sql_exec(h, "UPDATE runs SET owner_start = owner_start - 1 WHERE id = 3;"
+		 "UPDATE runs SET owner_host = 'other-host', owner_pid = 999999999"
+		 " WHERE id = 4;");
+
+	assert_string_equal(run_status_of(f, 1), "running");
+	assert_string_equal(run_status_of(f, 2), "abandoned");
+	assert_string_equal(run_status_of(f, 3), "abandoned");
+	assert_string_equal(run_status_of(f, 4), "running");
+	assert_sql_text(h, "SELECT group_concat(status) FROM runs",
+			"running,running,running,running");
+}
+
+/* Opening for writing stores 'abandoned' for good, with the job counts. */
+static void test_open_marks_dead_owner_runs(void **state)
+{
+	struct fixture *f = *state;
+	struct job_desc job;
+	struct vm_result r;
+	char sql[128];
+
+	open_db(f);
+	begin_run(f, "mine", 3);
+	begin_run(f, "dead", 3);
+	job_init(&job, "read", 0);
+	memset(&r, 0, sizeof(r));
+	r.exit_kind = VM_EXIT_GUEST_PASS;
+	r.success = true;
+	assert_int_equal(db_store_result(f->db, 2, &job, "h", &r, NULL, true,
+					 NULL, &f->e), 0);
+	snprintf(sql, sizeof(sql), "UPDATE runs SET owner_pid = %d WHERE id = 2",
+		 (int)dead_pid());
+	sql_exec(db_sqlite(f->db), sql);
+	db_close(f->db);
+	f->db = NULL;
+	open_db(f);
+	assert_sql_text(db_sqlite(f->db), "SELECT group_concat(status || ' ' ||"
+			" jobs_passed || ' ' || ifnull(ended_at, '-'), '; ') FROM runs",
+			"running 0 -; abandoned 1 -");
+}
+
+/* A scenario's description is stored with its file and shown. */
+static void test_run_file_description(void **state)
+{
+	struct fixture *f = *state;
+	static const struct db_run_file files[] = {
+		{ "a.yaml", SHA_EMPTY, "nightly \x1b[31mread\x1b[0m checks" },
+		{ "b.yaml", SHA_EMPTY, NULL },
+	};
+	const struct db_run_info info = {
+		.label = "d", .host = "h", .vmorch_version = "0", .command_line = "c",
+		.nfiles = 2, .files = files, .jobs_total = 0,
+	};
+	struct capture c;
+	int64_t id;
+	char *s;
+
+	open_db(f);
+	assert_int_equal(db_run_begin(f->db, &info, &id, &f->e), 0);
+	s = json_text(db_run_show_json(f->db, id, &f->e));
+	assert_non_null(strstr(s, "\"files\":[{\"description\":\"nightly"
+			       " \\u001B[31mread\\u001B[0m checks\",\"path\":\"a.yaml\","));
+	assert_non_null(strstr(s, "{\"description\":null,\"path\":\"b.yaml\","));
+	free(s);
+	assert_int_equal(db_run_show_print(f->db, id, capture_open(&c), &f->e), 0);
+	s = capture_close(&c);
+	assert_non_null(strstr(s, "file      a.yaml  sha256 " SHA_EMPTY "\n"
+			       "          nightly \\e[31mread\\e[0m checks\n"
+			       "file      b.yaml  sha256 " SHA_EMPTY "\n\n"));
+	free(s);
+}
+
+/* ---- labels and terminal escapes ---- */
+
+static void assert_label_refused(const char *label, const char *msg)
+{
+	struct verr e = { "" };
+
+	assert_int_equal(db_label_check(label, &e), -EINVAL);
+	assert_string_equal(e.msg, msg);
+}
+
+/* Labels that a RUN reference could never find are refused. */
+static void test_label_check(void **state)
+{
+	struct verr e = { "" };
+
+	(void)state;
+	assert_int_equal(db_label_check("nightly", &e), 0);
+	assert_int_equal(db_label_check("pr-42", &e), 0);
+	assert_int_equal(db_label_check("2x", &e), 0);
+	assert_int_equal(db_label_check("lastly", &e), 0);
+	assert_int_equal(db_label_check("r\xc3\xa9sum\xc3\xa9", &e), 0);
+	assert_label_refused("", "--label: a label cannot be empty");
+	assert_label_refused("2", "--label 2: a number names the run with that id;"
+			     " use a label with a letter in it");
+	assert_label_refused("99999999999999999999", "--label 99999999999999999999:"
+			     " a number names the run with that id; use a label"
+			     " with a letter in it");
+	assert_label_refused("last", "--label last: last and last~N name runs by"
+			     " position; choose another label");
+	assert_label_refused("last~1", "--label last~1: last and last~N name runs"
+			     " by position; choose another label");
+	assert_label_refused("last~x", "--label last~x: last and last~N name runs"
+			     " by position; choose another label");
+	assert_label_refused("a\x1b]0;x\x07", "--label: control characters or"
+			     " invalid UTF-8 in a label");
+	assert_label_refused("a\nb", "--label: control characters or invalid"
+			     " UTF-8 in a label");
+	assert_label_refused("\xff", "--label: control characters or invalid"
+			     " UTF-8 in a label");
+}
+
+/* Text listings show stored control characters escaped; JSON keeps them exact. */
+static void test_text_output_escapes_controls(void **state)
+{
+	struct fixture *f = *state;
+	struct job_desc job;
+	struct vm_result r;
+	struct capture c;
+	int64_t id;
+	char *s;
+
+	open_db(f);
+	id = begin_run(f, "x\x1b]0;owned\x07\x1b[2J", 1);
+	job_init(&job, "v\x1b[31m", 0);
+	memset(&r, 0, sizeof(r));
+	r.exit_kind = VM_EXIT_GUEST_FAIL;
+	strcpy(r.error, "bad\r\x9b" "1Aforged");
+	assert_int_equal(db_store_result(f->db, id, &job, "h", &r, NULL, false,
+					 NULL, &f->e), 0);
+	sql_exec(db_sqlite(f->db), "UPDATE runs SET command_line ="
+		 " 'vmorch run ' || char(27) || 'c'");
+
+	assert_int_equal(db_runs_print(f->db, capture_open(&c), 0, &f->e), 0);
+	s = capture_close(&c);
+	assert_non_null(strstr(s, "  x\\e]0;owned\\x07\\e[2J\n"));
+	assert_null(strchr(s, 0x1b));
+	free(s);
+
+	assert_int_equal(db_run_show_print(f->db, id, capture_open(&c), &f->e), 0);
+	s = capture_close(&c);
+	assert_non_null(strstr(s, "run 1 (x\\e]0;owned\\x07\\e[2J): running\n"));
+	assert_non_null(strstr(s, "command   vmorch run \\ec\n"));
+	assert_non_null(strstr(s, "  1 smoke/v\\e[31m#0: bad\\r\\x9b1Aforged\n"));
+	assert_non_null(strstr(s, "  smoke     v\\e[31m  "));
+	assert_null(strchr(s, 0x1b));
+	assert_null(strchr(s, '\r'));
+	free(s);
+
+	s = json_text(db_runs_json(f->db, 0, &f->e));
+	assert_non_null(strstr(s, "\"label\":\"x\\u001B]0;owned\\u0007\\u001B[2J\""));
+	free(s);
+}
+
+/* ---- read-only opening ---- */
+
+/* A missing file is "no database at PATH", and nothing is created. */
+static void test_readonly_missing_creates_nothing(void **state)
+{
+	struct fixture *f = *state;
+	char want[256];
+
+	assert_int_equal(db_open_readonly(f->path, &f->db, &f->e), -ENOENT);
+	snprintf(want, sizeof(want), "no database at %s", f->path);
+	assert_string_equal(f->e.msg, want);
+	assert_false(file_exists(f->path));
+}
+
+/* /dev/null is no database, and no /dev/null-journal appears. */
+static void test_readonly_dev_null(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(db_open_readonly("/dev/null", &f->db, &f->e), -EINVAL);
+	assert_string_equal(f->e.msg, "/dev/null: not a vmorch database (not a"
+			    " regular file)");
+	assert_false(file_exists("/dev/null-journal"));
+	assert_false(file_exists("/dev/null-wal"));
+}
+
+/* An empty file and a foreign SQLite file are refused byte for byte untouched. */
+static void test_readonly_refuses_foreign(void **state)
+{
+	struct fixture *f = *state;
+	char want[256];
+	FILE *fp;
+	sqlite3 *h;
+
+	fp = fopen(f->path, "w");
+	assert_non_null(fp);
+	fclose(fp);
+	assert_int_equal(db_open_readonly(f->path, &f->db, &f->e), -ENOENT);
+	snprintf(want, sizeof(want), "no database at %s (the file is empty)", f->path);
+	assert_string_equal(f->e.msg, want);
+	assert_int_equal(file_size(f->path), 0);
+
+	assert_int_equal(sqlite3_open(f->path, &h), SQLITE_OK);
+	sql_exec(h, "PRAGMA application_id = 1234; CREATE TABLE t (x)");
+	sqlite3_close(h);
+	assert_int_equal(db_open_readonly(f->path, &f->db, &f->e), -EINVAL);
+	snprintf(want, sizeof(want), "%s: not a vmorch database (application_id"
+		 " 0x4d2, user_version 0)", f->path);
+	assert_string_equal(f->e.msg, want);
+}
+
+/* An older schema is not migrated by a reader: the message says what to do. */
+static void test_readonly_older_schema_refused(void **state)
+{
+	struct fixture *f = *state;
+	char want[256];
+
+	make_v1_database(f->path);
+	assert_int_equal(db_open_readonly(f->path, &f->db, &f->e), -EPROTO);
+	snprintf(want, sizeof(want), "database at %s has schema 1, this vmorch"
+		 " needs 2: run a write command (vmorch run) to upgrade it", f->path);
+	assert_string_equal(f->e.msg, want);
+	assert_null(f->db);
+	open_db(f);
+	assert_int_equal(sql_int(db_sqlite(f->db), "PRAGMA user_version"), 2);
+}
+
+/* A read-only connection lists runs and cannot write. */
+static void test_readonly_reads_not_writes(void **state)
+{
+	struct fixture *f = *state;
+	struct db *ro;
+	char *s;
+
+	show_fixture(f);
+	assert_int_equal(db_open_readonly(f->path, &ro, &f->e), 0);
+	s = json_text(db_runs_json(ro, 0, &f->e));
+	assert_non_null(strstr(s, "\"id\":2"));
+	assert_non_null(strstr(s, "\"id\":1"));
+	free(s);
+	assert_int_not_equal(sqlite3_exec(db_sqlite(ro), "DELETE FROM runs",
+					  NULL, NULL, NULL), SQLITE_OK);
+	db_close(ro);
+	assert_int_equal(sql_int(db_sqlite(f->db), "SELECT count(*) FROM runs"), 2);
+}
+
+/*
+ * In a read-only directory (a read-only bind mount: root ignores 0555),
+ * a WAL database with no -shm is read as immutable, giving the whole
+ * answer; with a -wal holding commits it is refused rather than misread.
+ * The mount lives in a child's private mount namespace.
+ */
+static int readonly_dir_child(const char *dir, const char *path)
+{
+	struct db *db = NULL;
+	struct verr e = { "" };
+	json_t *doc;
+	int n;
+
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount(dir, dir, NULL, MS_BIND, NULL) ||
+	    mount(NULL, dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL))
+		return 77;
+	if (db_open_readonly(path, &db, &e)) {
+		fprintf(stderr, "readonly dir: %s\n", e.msg);
+		return 1;
+	}
+	doc = db_runs_json(db, 0, &e);
+	n = doc ? (int)json_array_size(json_object_get(doc, "runs")) : -1;
+	json_decref(doc);
+	db_close(db);
+	return n == 2 ? 0 : 2;
+}
+
+static int run_in_child(int (*fn)(const char *, const char *), const char *a,
+			const char *b)
+{
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(fn(a, b));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static void test_readonly_directory(void **state)
+{
+	struct fixture *f = *state;
+	char shm[160];
+	int rc;
+
+	show_fixture(f);
+	db_close(f->db);	/* checkpoints and removes -wal and -shm */
+	f->db = NULL;
+	snprintf(shm, sizeof(shm), "%s-shm", f->path);
+	assert_false(file_exists(shm));
+	rc = run_in_child(readonly_dir_child, f->dir, f->path);
+	if (rc == 77)
+		skip();	/* no CAP_SYS_ADMIN for a private read-only mount */
+	assert_int_equal(rc, 0);
+	assert_false(file_exists(shm));
+}
+
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fixture_setup, fixture_teardown)
 
 int main(void)
@@ -1090,6 +1544,19 @@ int main(void)
 		T(test_runs_text),
 		T(test_show_json),
 		T(test_show_text),
+		T(test_migrate_v1_keeps_results),
+		T(test_unknown_owner_stays_running),
+		T(test_dead_owner_shows_abandoned),
+		T(test_open_marks_dead_owner_runs),
+		T(test_run_file_description),
+		T(test_label_check),
+		T(test_text_output_escapes_controls),
+		T(test_readonly_missing_creates_nothing),
+		T(test_readonly_dev_null),
+		T(test_readonly_refuses_foreign),
+		T(test_readonly_older_schema_refused),
+		T(test_readonly_reads_not_writes),
+		T(test_readonly_directory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
