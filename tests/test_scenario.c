@@ -88,7 +88,7 @@ static const struct bad_case bad_cases[] = {
 	{ "expect-bad-comparison.yaml",
 	  "expect-bad-comparison.yaml:8:24: bad comparison 'about 1000' (expected an operator ==, !=, <, <=, >, >= and a number, like \">= 1000\")" },
 	{ "expect-bad-metric.yaml",
-	  "expect-bad-metric.yaml:6:7: bad expectation name 'IOPS' (expected a counter, diskN.<counter> or a metric name of a-z, 0-9, '_', '.')" },
+	  "expect-bad-metric.yaml:6:7: unknown expectation 'IOPS' (did you mean iops?)" },
 	{ "expect-bad-unit.yaml",
 	  "expect-bad-unit.yaml:8:19: bad number in comparison '>= 4X' (expected a number with an optional unit: k, M, G)" },
 	{ "expect-bare-number.yaml",
