@@ -24,6 +24,7 @@ struct db;
 struct db_run_file {
 	const char *path;
 	const char *sha256;
+	const char *description; /* may be NULL */
 };
 
 struct db_run_info {

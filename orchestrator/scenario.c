@@ -18,9 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <yaml.h>
 
+#include "common/sha256.h"
 #include "orchestrator/expect.h"
 #include "orchestrator/scenario.h"
 #include "orchestrator/units.h"
@@ -47,6 +49,10 @@ struct scenario {
 	char *dir;			/* absolute; anchors relative paths */
 	char name[JOB_NAME_MAX + 1];
 	char *description;
+	char sha256[65];		/* of the bytes parsed */
+	bool has_id;			/* read from a file: dev and ino are set */
+	dev_t dev;
+	ino_t ino;
 	struct ynode *root;
 	const struct ynode *defaults, *matrix, *vms, *vms_key;
 	size_t nkeys;			/* matrix keys */
@@ -1598,6 +1604,7 @@ int scenario_load_buffer(const char *path, const char *buf, size_t len,
 		return -ENOMEM;
 	}
 	c.s = s;
+	sha256_hex(buf, len, s->sha256);
 	s->dir = dir_of(path);
 	if (!s->dir) {
 		r = -errno;
@@ -1640,19 +1647,43 @@ static int read_limited(int fd, char **buf, size_t *len)
 	return 0;
 }
 
+/*
+ * A scenario is read once, from whatever the path opens: a file, a pipe or
+ * FIFO (`<(...)`, waited on like any reader), a character stream.  A
+ * directory or a block device is refused before reading.
+ */
+static int open_checked(const char *path, struct stat *st, struct verr *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return verr_errno(e, "%s: cannot open", path);
+	if (fstat(fd, st)) {
+		int r = verr_errno(e, "%s: cannot stat", path);
+
+		close(fd);
+		return r;
+	}
+	if (S_ISDIR(st->st_mode) || S_ISBLK(st->st_mode)) {
+		verr_set(e, "%s: is a %s (expected a scenario file, a pipe or a stream)",
+			 path, S_ISDIR(st->st_mode) ? "directory" : "block device");
+		close(fd);
+		return S_ISDIR(st->st_mode) ? -EISDIR : -EINVAL;
+	}
+	return fd;
+}
+
 int scenario_load(const char *path, struct scenario **out, struct verr *e)
 {
+	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
 	int fd, r;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		r = -errno;
-		verr_set(e, "%s: cannot open: %s", path, strerror(errno));
-		return r;
-	}
+	fd = open_checked(path, &st, e);
+	if (fd < 0)
+		return fd;
 	r = read_limited(fd, &buf, &len);
 	close(fd);
 	if (r) {
@@ -1667,6 +1698,11 @@ int scenario_load(const char *path, struct scenario **out, struct verr *e)
 		r = scenario_load_buffer(path, buf, len, out, e);
 	}
 	free(buf);
+	if (!r) {
+		(*out)->has_id = true;
+		(*out)->dev = st.st_dev;
+		(*out)->ino = st.st_ino;
+	}
 	return r;
 }
 
@@ -1694,6 +1730,82 @@ const char *scenario_description(const struct scenario *s)
 const char *scenario_path(const struct scenario *s)
 {
 	return s->path;
+}
+
+const char *scenario_sha256(const struct scenario *s)
+{
+	return s->sha256;
+}
+
+/* ---- the files of one run ---- */
+
+/* A path given before is refused unopened: a pipe is read only once. */
+static int set_check_path(const struct scenario_set *set, const char *path,
+			  struct verr *e)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		if (strcmp(scenario_path(set->s[i]), path) == 0) {
+			verr_set(e, "%s: given twice (each scenario file may be given once)",
+				 path);
+			return -EEXIST;
+		}
+	}
+	return 0;
+}
+
+/* The same file under another name, or two files with one scenario name. */
+static int set_check_loaded(const struct scenario_set *set,
+			    const struct scenario *s, struct verr *e)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		const struct scenario *o = set->s[i];
+
+		if (s->has_id && o->has_id && s->dev == o->dev && s->ino == o->ino) {
+			verr_set(e, "%s: same file as %s (each scenario file may be given once)",
+				 s->path, o->path);
+			return -EEXIST;
+		}
+		if (strcmp(s->name, o->name) == 0) {
+			verr_set(e, "%s: scenario name '%s' is also the name of %s (jobs of one name would be merged; rename one)",
+				 s->path, s->name, o->path);
+			return -EEXIST;
+		}
+	}
+	return 0;
+}
+
+int scenario_set_add(struct scenario_set *set, const char *path, struct verr *e)
+{
+	struct scenario *s = NULL, **grown;
+	int r;
+
+	r = set_check_path(set, path, e);
+	if (!r)
+		r = scenario_load(path, &s, e);
+	if (!r)
+		r = set_check_loaded(set, s, e);
+	if (r) {
+		scenario_free(s);
+		return r;
+	}
+	grown = realloc(set->s, (set->n + 1) * sizeof(*grown));
+	if (!grown) {
+		scenario_free(s);
+		verr_set(e, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	set->s = grown;
+	set->s[set->n++] = s;
+	return 0;
+}
+
+void scenario_set_release(struct scenario_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		scenario_free(set->s[i]);
+	free(set->s);
+	set->s = NULL;
+	set->n = 0;
 }
 
 size_t scenario_njobs(const struct scenario *s)

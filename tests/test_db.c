@@ -135,7 +135,7 @@ static bool file_exists(const char *path)
 static int64_t begin_run(struct fixture *f, const char *label, unsigned jobs)
 {
 	static const struct db_run_file files[] = {
-		{ "scenarios/smoke.yaml", SHA_EMPTY },
+		{ "scenarios/smoke.yaml", SHA_EMPTY, NULL },
 	};
 	const struct db_run_info info = {
 		.label = label,
@@ -743,7 +743,7 @@ static void test_run_end(void **state)
 static void test_run_files(void **state)
 {
 	struct fixture *f = *state;
-	const struct db_run_file bad[] = { { "a.yaml", "E3B0" } };
+	const struct db_run_file bad[] = { { "a.yaml", "E3B0", NULL } };
 	const struct db_run_info info = { .nfiles = 1, .files = bad };
 	int64_t id;
 

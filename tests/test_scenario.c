@@ -5,6 +5,7 @@
  * and every shipped scenario in scenarios/ loads and expands.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,9 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 
+#include "common/sha256.h"
 #include "orchestrator/scenario.h"
 
 static const char *srcdir(void)
@@ -649,6 +653,257 @@ static void test_shipped_throttle_and_matrix(void **state)
 	job_descs_free(j, n);
 }
 
+/* ---- reading files: once, and each file once per run ---- */
+
+static const char small_text[] =
+	"vmorch: 1\nname: piped\ndescription: from a pipe\n"
+	"vms:\n  - name: a\n";
+
+struct tmpdir {
+	char path[64];
+};
+
+static void tmpdir_make(struct tmpdir *t)
+{
+	strcpy(t->path, "/tmp/vmorch-scn-XXXXXX");
+	assert_non_null(mkdtemp(t->path));
+}
+
+static void tmpdir_remove(struct tmpdir *t)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->path);
+	if (system(cmd) != 0)
+		print_error("could not remove %s\n", t->path);
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * A child that writes @text into the FIFO @path in two pieces, 50 ms apart,
+ * then exits; alarm() bounds it if nobody ever reads.
+ */
+static pid_t fifo_writer(const char *path, const char *text)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		size_t half = strlen(text) / 2;
+		int fd;
+
+		alarm(20);
+		fd = open(path, O_WRONLY);
+		if (fd < 0 || write(fd, text, half) != (ssize_t)half)
+			_exit(1);
+		usleep(50 * 1000);
+		if (write(fd, text + half, strlen(text) - half) !=
+		    (ssize_t)(strlen(text) - half))
+			_exit(1);
+		_exit(0);
+	}
+	return pid;
+}
+
+static void child_reap(pid_t pid)
+{
+	int status;
+
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* A FIFO is read once, to its end, and the hash is of exactly those bytes. */
+static void test_fifo_hash_is_of_bytes_parsed(void **state)
+{
+	struct tmpdir t;
+	char fifo[PATH_MAX], want[65];
+	struct scenario *s = NULL;
+	struct verr e = { "" };
+	pid_t w;
+
+	tmpdir_make(&t);
+	snprintf(fifo, sizeof(fifo), "%s/s.yaml", t.path);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	w = fifo_writer(fifo, small_text);
+	alarm(30);
+	if (scenario_load(fifo, &s, &e))
+		print_error("%s\n", e.msg);
+	alarm(0);
+	child_reap(w);
+	assert_non_null(s);
+	sha256_hex(small_text, strlen(small_text), want);
+	assert_string_equal(scenario_sha256(s), want);
+	assert_string_equal(scenario_name(s), "piped");
+	assert_string_equal(scenario_description(s), "from a pipe");
+	scenario_free(s);
+	tmpdir_remove(&t);
+}
+
+/* From memory too: the hash of the buffer, e3b0... only for no bytes at all. */
+static void test_buffer_hash(void **state)
+{
+	static const char text[] = "vmorch: 1\nname: m\nvms: [{name: a}]\n";
+	struct scenario *s = NULL;
+	struct verr e = { "" };
+	char want[65];
+
+	assert_int_equal(scenario_load_buffer("mem.yaml", text, strlen(text), &s, &e), 0);
+	sha256_hex(text, strlen(text), want);
+	assert_string_equal(scenario_sha256(s), want);
+	assert_string_not_equal(want, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	scenario_free(s);
+}
+
+static const char *vmorch_path(void)
+{
+	static char p[PATH_MAX];
+	const char *b = getenv("VMORCH_BUILDDIR");
+
+	snprintf(p, sizeof(p), "%s/orchestrator/vmorch", b && *b ? b : ".");
+	return p;
+}
+
+/*
+ * Run vmorch with @argv, output (both streams) into @out; at most 20 s.
+ * Returns its exit status.
+ */
+static int vmorch_run(const char *const argv[], char *out, size_t cap)
+{
+	int fd[2], status;
+	size_t n = 0;
+	ssize_t got;
+	pid_t pid;
+
+	assert_int_equal(pipe(fd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		alarm(20);
+		dup2(fd[1], 1);
+		dup2(fd[1], 2);
+		close(fd[0]);
+		execv(vmorch_path(), (char *const *)argv);
+		_exit(127);
+	}
+	close(fd[1]);
+	while (n < cap - 1 && (got = read(fd[0], out + n, cap - 1 - n)) > 0)
+		n += (size_t)got;
+	out[n] = 0;
+	close(fd[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/*
+ * `vmorch validate` on a FIFO waits for its writer, reads it once and prints
+ * the hash of what it read; the same FIFO given twice is refused unopened.
+ */
+static void test_validate_fifo(void **state)
+{
+	struct tmpdir t;
+	char fifo[128], out[2048], want[512], hex[65];
+	size_t n;
+	pid_t w;
+
+	tmpdir_make(&t);
+	snprintf(fifo, sizeof(fifo), "%s/s.yaml", t.path);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	sha256_hex(small_text, strlen(small_text), hex);
+
+	w = fifo_writer(fifo, small_text);
+	{
+		const char *argv[] = { "vmorch", "validate", fifo, NULL };
+
+		assert_int_equal(vmorch_run(argv, out, sizeof(out)), 0);
+	}
+	child_reap(w);
+	snprintf(want, sizeof(want), "%s: ok, 1 job, sha256 %s\n", fifo, hex);
+	assert_string_equal(out, want);
+
+	w = fifo_writer(fifo, small_text);
+	{
+		const char *argv[] = { "vmorch", "validate", fifo, fifo, NULL };
+
+		assert_int_equal(vmorch_run(argv, out, sizeof(out)), 2);
+	}
+	child_reap(w);
+	/* stdout and stderr share the pipe: each line whole, in either order. */
+	snprintf(want, sizeof(want), "%s: ok, 1 job, sha256 %s\n", fifo, hex);
+	assert_non_null(strstr(out, want));
+	n = strlen(want);
+	snprintf(want, sizeof(want), "%s: given twice (each scenario file may be given once)\n",
+		 fifo);
+	assert_non_null(strstr(out, want));
+	assert_int_equal(strlen(out), n + strlen(want));
+	tmpdir_remove(&t);
+}
+
+/* A directory or a block device is not read as a scenario. */
+static void test_directory_refused(void **state)
+{
+	struct scenario *s = NULL;
+	struct verr e = { "" };
+
+	assert_int_equal(scenario_load("/tmp", &s, &e), -EISDIR);
+	assert_null(s);
+	assert_string_equal(e.msg, "/tmp: is a directory (expected a scenario file, a pipe or a stream)");
+}
+
+/* Same path, same file by another path, same scenario name: all refused. */
+static void test_set_refuses_duplicates(void **state)
+{
+	static const char other[] = "vmorch: 1\nname: other\nvms: [{name: a}]\n";
+	struct scenario_set set = { NULL, 0 };
+	struct tmpdir t;
+	char a[PATH_MAX], link[PATH_MAX], copy[PATH_MAX], b[PATH_MAX];
+	char want[3 * PATH_MAX];
+	struct verr e = { "" };
+
+	tmpdir_make(&t);
+	write_file(t.path, "a.yaml", small_text);
+	write_file(t.path, "copy.yaml", small_text);
+	write_file(t.path, "b.yaml", other);
+	snprintf(a, sizeof(a), "%s/a.yaml", t.path);
+	snprintf(link, sizeof(link), "%s/link.yaml", t.path);
+	snprintf(copy, sizeof(copy), "%s/copy.yaml", t.path);
+	snprintf(b, sizeof(b), "%s/b.yaml", t.path);
+	assert_int_equal(symlink("a.yaml", link), 0);
+
+	assert_int_equal(scenario_set_add(&set, a, &e), 0);
+	assert_int_equal(scenario_set_add(&set, a, &e), -EEXIST);
+	snprintf(want, sizeof(want), "%s: given twice (each scenario file may be given once)", a);
+	assert_string_equal(e.msg, want);
+	assert_int_equal(scenario_set_add(&set, link, &e), -EEXIST);
+	snprintf(want, sizeof(want), "%s: same file as %s (each scenario file may be given once)",
+		 link, a);
+	assert_string_equal(e.msg, want);
+	assert_int_equal(scenario_set_add(&set, copy, &e), -EEXIST);
+	snprintf(want, sizeof(want), "%s: scenario name 'piped' is also the name of %s "
+		 "(jobs of one name would be merged; rename one)", copy, a);
+	assert_string_equal(e.msg, want);
+	assert_int_equal(scenario_set_add(&set, b, &e), 0);
+	assert_int_equal(set.n, 2);
+	assert_string_equal(scenario_name(set.s[0]), "piped");
+	assert_string_equal(scenario_name(set.s[1]), "other");
+	scenario_set_release(&set);
+	assert_int_equal(set.n, 0);
+	tmpdir_remove(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -666,6 +921,11 @@ int main(void)
 		cmocka_unit_test(test_shipped_smoke),
 		cmocka_unit_test(test_shipped_hostile),
 		cmocka_unit_test(test_shipped_throttle_and_matrix),
+		cmocka_unit_test(test_fifo_hash_is_of_bytes_parsed),
+		cmocka_unit_test(test_buffer_hash),
+		cmocka_unit_test(test_validate_fifo),
+		cmocka_unit_test(test_directory_refused),
+		cmocka_unit_test(test_set_refuses_duplicates),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
