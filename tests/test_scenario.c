@@ -45,6 +45,8 @@ struct bad_case {
 static const struct bad_case bad_cases[] = {
 	{ "alias.yaml",
 	  "alias.yaml:5:12: aliases (*two) are not supported" },
+	{ "allow-block-device-yes.yaml",
+	  "allow-block-device-yes.yaml:7:29: bad allow_block_device 'yes' (expected true or false)" },
 	{ "anchor.yaml",
 	  "anchor.yaml:3:11: anchors (&d) are not supported" },
 	{ "bad-hostile.yaml",
@@ -71,6 +73,8 @@ static const struct bad_case bad_cases[] = {
 	  "defaults-unknown-key.yaml:5:3: unknown key 'disk' in defaults (expected one of: vcpus, memory, guest, disks, workload, timeout, repeat, expect)" },
 	{ "description-mapping.yaml",
 	  "description-mapping.yaml:3:14: 'description' must be text, not a mapping" },
+	{ "disk-below-bs.yaml",
+	  "disk-below-bs.yaml:7:15: disk 1 (2048 bytes) is smaller than the default bs 4k (expected at least one block)" },
 	{ "disk-no-size.yaml",
 	  "disk-no-size.yaml:6:9: a disk needs a size or an image" },
 	{ "disk-size-align.yaml",
@@ -101,14 +105,20 @@ static const struct bad_case bad_cases[] = {
 	  "expect-disk-index.yaml:9:7: 'disk2.io_errors' names disk 2, but the VM has 2 disks" },
 	{ "expect-mapping-value.yaml",
 	  "expect-mapping-value.yaml:6:13: 'iops' must be a comparison like \">= 1000\", not a mapping" },
+	{ "expect-metric-wrong-guest.yaml",
+	  "expect-metric-wrong-guest.yaml:8:7: metric 'lat_p99_us' is not reported by the built-in guest (only by a Linux guest)" },
 	{ "expect-no-disks.yaml",
 	  "expect-no-disks.yaml:6:7: 'io_errors' is a disk counter, but the VM has no disks" },
 	{ "expect-unknown-counter.yaml",
 	  "expect-unknown-counter.yaml:8:7: unknown counter 'reads' in 'disk0.reads'" },
+	{ "expect-unknown-metric.yaml",
+	  "expect-unknown-metric.yaml:9:7: unknown expectation 'reads_complete' (did you mean reads_completed?)" },
 	{ "guest-linux-word.yaml",
 	  "guest-linux-word.yaml:5:12: bad guest 'linux' (expected builtin or a mapping with kernel, initramfs, modules, cmdline)" },
 	{ "guest-no-kernel.yaml",
 	  "guest-no-kernel.yaml:6:7: missing required key 'kernel' in guest" },
+	{ "image-directory.yaml",
+	  "image-directory.yaml:6:16: image '.' is a directory (expected a raw image file)" },
 	{ "matrix-bad-value.yaml",
 	  "matrix-bad-value.yaml:4:12: bs 1000 is not a multiple of 512" },
 	{ "matrix-dup-value.yaml",
@@ -145,6 +155,8 @@ static const struct bad_case bad_cases[] = {
 	  "name-in-defaults.yaml:4:3: unknown key 'name' in defaults (expected one of: vcpus, memory, guest, disks, workload, timeout, repeat, expect)" },
 	{ "not-utf8.yaml",
 	  "not-utf8.yaml:7:21: file is not UTF-8 text (byte 0xe9)" },
+	{ "ops-no-disk.yaml",
+	  "ops-no-disk.yaml:5:40: workload has ops 1000 but the VM has no disks, so it would pass without any I/O (add a disk, or leave ops out)" },
 	{ "qd-zero.yaml",
 	  "qd-zero.yaml:6:11: qd 0 out of range (expected 1..256)" },
 	{ "read-only-yes.yaml",
@@ -161,6 +173,14 @@ static const struct bad_case bad_cases[] = {
 	  "rwmix-range.yaml:6:14: rwmix 101 out of range (expected 0..100)" },
 	{ "serial-too-long.yaml",
 	  "serial-too-long.yaml:7:17: serial 'abcdefghijklmnopqrstu' too long (at most 20 characters)" },
+	{ "span-below-bs.yaml",
+	  "span-below-bs.yaml:7:40: span 32k is smaller than bs 64k (expected at least one block)" },
+	{ "span-below-default-bs.yaml",
+	  "span-below-default-bs.yaml:7:31: span 1k is smaller than the default bs 4k (expected at least one block)" },
+	{ "span-beyond-disk-matrix.yaml",
+	  "span-beyond-disk-matrix.yaml:4:14: span 32M is larger than disk 0 (16777216 bytes, at 8:15)" },
+	{ "span-beyond-disk.yaml",
+	  "span-beyond-disk.yaml:8:58: span 4M is larger than disk 1 (1048576 bytes, at 7:15)" },
 	{ "syntax-bad-indent.yaml",
 	  "syntax-bad-indent.yaml:5:4: YAML syntax error: did not find expected '-' indicator (while parsing a block collection at line 4)" },
 	{ "syntax-tab.yaml",
@@ -184,7 +204,7 @@ static const struct bad_case bad_cases[] = {
 	{ "unknown-bucket-key.yaml",
 	  "unknown-bucket-key.yaml:8:28: unknown key 'refill' in ops (expected one of: size, one_time_burst, refill_time)" },
 	{ "unknown-disk-key.yaml",
-	  "unknown-disk-key.yaml:7:9: unknown key 'readonly' in disk (expected one of: size, image, read_only, serial, throttle)" },
+	  "unknown-disk-key.yaml:7:9: unknown key 'readonly' in disk (expected one of: size, image, read_only, allow_block_device, serial, throttle)" },
 	{ "unknown-guest-key.yaml",
 	  "unknown-guest-key.yaml:7:7: unknown key 'initrd' in guest (expected one of: kernel, modules, initramfs, cmdline)" },
 	{ "unknown-throttle-key.yaml",
@@ -904,6 +924,107 @@ static void test_set_refuses_duplicates(void **state)
 	tmpdir_remove(&t);
 }
 
+/* ---- disks checked against what is on the host ---- */
+
+/* Some block device under /dev, or NULL (then the test skips). */
+static const char *find_block_device(char *buf, size_t len)
+{
+	static const char *const names[] = {
+		"loop0", "vda", "sda", "nvme0n1", "zram0", "ram0", "xvda", NULL
+	};
+	struct stat st;
+
+	for (size_t i = 0; names[i]; i++) {
+		snprintf(buf, len, "/dev/%s", names[i]);
+		if (stat(buf, &st) == 0 && S_ISBLK(st.st_mode))
+			return buf;
+	}
+	return NULL;
+}
+
+static const char blk_text[] =
+	"vmorch: 1\nname: blk\nvms:\n  - name: a\n    disks:\n"
+	"      - image: disk.img\n";
+
+/* A block device, even behind a symlink, needs allow_block_device: true. */
+static void test_block_device_image_needs_allow(void **state)
+{
+	struct scenario *s = NULL;
+	struct job_desc *j = NULL;
+	struct verr e = { "" };
+	struct tmpdir t;
+	char dev[64], path[PATH_MAX], img[PATH_MAX], want[PATH_MAX + 256];
+	char text[256];
+	size_t n;
+
+	if (!find_block_device(dev, sizeof(dev)))
+		skip();
+	tmpdir_make(&t);
+	snprintf(img, sizeof(img), "%s/disk.img", t.path);
+	assert_int_equal(symlink(dev, img), 0);
+	write_file(t.path, "s.yaml", blk_text);
+	snprintf(path, sizeof(path), "%s/s.yaml", t.path);
+	assert_int_equal(scenario_load(path, &s, &e), -EINVAL);
+	assert_null(s);
+	snprintf(want, sizeof(want), "%s:6:16: image 'disk.img' is a block device; "
+		 "writing to it destroys what it holds (set allow_block_device: true "
+		 "on this disk if that is meant)", path);
+	assert_string_equal(e.msg, want);
+
+	snprintf(text, sizeof(text), "%s        allow_block_device: true\n", blk_text);
+	write_file(t.path, "s.yaml", text);
+	if (scenario_load(path, &s, &e) || scenario_expand(s, &j, &n, &e))
+		print_error("%s\n", e.msg);
+	assert_non_null(j);
+	assert_int_equal(n, 1);
+	assert_true(j[0].spec.disk[0].allow_block_device);
+	assert_string_equal(j[0].spec.disk[0].path, img);
+	job_descs_free(j, n);
+	scenario_free(s);
+	tmpdir_remove(&t);
+}
+
+/* A plain image is not a block device, and its size bounds the span. */
+static void test_image_size_bounds_span(void **state)
+{
+	static const char fmt[] =
+		"vmorch: 1\nname: img\nvms:\n  - name: a\n    disks:\n"
+		"      - image: disk.img\n    workload: {ops: 10, span: %s}\n";
+	struct scenario *s = NULL;
+	struct job_desc *j = NULL;
+	struct verr e = { "" };
+	struct tmpdir t;
+	char path[PATH_MAX], img[PATH_MAX], text[256], want[PATH_MAX + 128];
+	size_t n;
+	int fd;
+
+	tmpdir_make(&t);
+	snprintf(img, sizeof(img), "%s/disk.img", t.path);
+	fd = open(img, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 1 << 20), 0);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/s.yaml", t.path);
+
+	snprintf(text, sizeof(text), fmt, "2M");
+	write_file(t.path, "s.yaml", text);
+	assert_int_equal(scenario_load(path, &s, &e), -EINVAL);
+	snprintf(want, sizeof(want), "%s:7:31: span 2M is larger than disk 0 "
+		 "(1048576 bytes, at 6:16)", path);
+	assert_string_equal(e.msg, want);
+
+	snprintf(text, sizeof(text), fmt, "1M");
+	write_file(t.path, "s.yaml", text);
+	if (scenario_load(path, &s, &e) || scenario_expand(s, &j, &n, &e))
+		print_error("%s\n", e.msg);
+	assert_non_null(j);
+	assert_false(j[0].spec.disk[0].allow_block_device);
+	assert_string_equal(j[0].spec.workload, "ops=10 span=1048576");
+	job_descs_free(j, n);
+	scenario_free(s);
+	tmpdir_remove(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -926,6 +1047,8 @@ int main(void)
 		cmocka_unit_test(test_validate_fifo),
 		cmocka_unit_test(test_directory_refused),
 		cmocka_unit_test(test_set_refuses_duplicates),
+		cmocka_unit_test(test_block_device_image_needs_allow),
+		cmocka_unit_test(test_image_size_bounds_span),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
