@@ -924,6 +924,43 @@ static void test_set_refuses_duplicates(void **state)
 	tmpdir_remove(&t);
 }
 
+/*
+ * `vmorch run` with one file twice or two files of one name stops at
+ * loading: exit 2 naming both, and no database is created.
+ */
+static void test_run_duplicate_files_exit_2(void **state)
+{
+	static const char other[] = "vmorch: 1\nname: piped\nvms: [{name: b}]\n";
+	struct tmpdir t;
+	char a[128], b[128], db[128], out[2048], want[512];
+	struct stat st;
+
+	tmpdir_make(&t);
+	write_file(t.path, "a.yaml", small_text);
+	write_file(t.path, "b.yaml", other);
+	snprintf(a, sizeof(a), "%s/a.yaml", t.path);
+	snprintf(b, sizeof(b), "%s/b.yaml", t.path);
+	snprintf(db, sizeof(db), "%s/v.db", t.path);
+	{
+		const char *argv[] = { "vmorch", "run", "--db", db, a, a, NULL };
+
+		assert_int_equal(vmorch_run(argv, out, sizeof(out)), 2);
+	}
+	snprintf(want, sizeof(want), "%s: given twice (each scenario file may be given once)\n", a);
+	assert_string_equal(out, want);
+	{
+		const char *argv[] = { "vmorch", "run", "--db", db, a, b, NULL };
+
+		assert_int_equal(vmorch_run(argv, out, sizeof(out)), 2);
+	}
+	snprintf(want, sizeof(want), "%s: scenario name 'piped' is also the name of %s "
+		 "(jobs of one name would be merged; rename one)\n", b, a);
+	assert_string_equal(out, want);
+	assert_int_equal(stat(db, &st), -1);
+	assert_int_equal(errno, ENOENT);
+	tmpdir_remove(&t);
+}
+
 /* ---- disks checked against what is on the host ---- */
 
 /* Some block device under /dev, or NULL (then the test skips). */
@@ -1047,6 +1084,7 @@ int main(void)
 		cmocka_unit_test(test_validate_fifo),
 		cmocka_unit_test(test_directory_refused),
 		cmocka_unit_test(test_set_refuses_duplicates),
+		cmocka_unit_test(test_run_duplicate_files_exit_2),
 		cmocka_unit_test(test_block_device_image_needs_allow),
 		cmocka_unit_test(test_image_size_bounds_span),
 	};
