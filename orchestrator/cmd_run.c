@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/sha256.h"
+#include "common/text_escape.h"
 #include "orchestrator/cli.h"
 #include "orchestrator/db.h"
 #include "orchestrator/db_query.h"
@@ -143,36 +143,50 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
-/* Load and expand every file into one job list; prints the first error. */
-static int run_load(char **files, int nfiles, struct job_desc **jobs, size_t *njobs)
+/* Appends @some (moved, not copied) to @all; 0 or -ENOMEM. */
+static int run_jobs_append(struct job_desc **all, size_t *n, struct job_desc *some,
+			   size_t k)
+{
+	struct job_desc *grown = realloc(*all, (*n + k) * sizeof(**all));
+
+	if (!grown)
+		return -ENOMEM;
+	memcpy(grown + *n, some, k * sizeof(*grown));
+	*all = grown;
+	*n += k;
+	return 0;
+}
+
+/*
+ * Load every file once into @set (kept: run_begin stores what was read)
+ * and expand them into one job list; prints the first error.  A file given
+ * twice or a scenario name used twice is a usage error like a bad file.
+ */
+static int run_load(char **files, int nfiles, struct scenario_set *set,
+		    struct job_desc **jobs, size_t *njobs)
 {
 	struct job_desc *all = NULL;
 	size_t n = 0;
 
 	for (int i = 0; i < nfiles; i++) {
-		struct scenario *s = NULL;
-		struct job_desc *some = NULL, *grown;
+		struct job_desc *some = NULL;
 		struct verr e = { "" };
 		size_t k = 0;
 
-		if (scenario_load(files[i], &s, &e) || scenario_expand(s, &some, &k, &e)) {
-			fprintf(stderr, "%s\n", e.msg);
-			scenario_free(s);
+		if (scenario_set_add(set, files[i], &e) ||
+		    scenario_expand(set->s[set->n - 1], &some, &k, &e)) {
+			text_fputs(e.msg, stderr, 0);
+			fputc('\n', stderr);
 			job_descs_free(all, n);
 			return -1;
 		}
-		scenario_free(s);
-		grown = realloc(all, (n + k) * sizeof(*all));
-		if (!grown) {
+		if (run_jobs_append(&all, &n, some, k)) {
 			fprintf(stderr, "vmorch run: out of memory\n");
 			job_descs_free(some, k);
 			job_descs_free(all, n);
 			return -1;
 		}
-		all = grown;
-		memcpy(all + n, some, k * sizeof(*all));
 		free(some);	/* the descs moved into all[]; only the array goes */
-		n += k;
 	}
 	*jobs = all;
 	*njobs = n;
@@ -318,32 +332,31 @@ static char *run_command_line(int argc, char **argv)
 	return s;
 }
 
+/* Each file as it was read: the hash of the bytes parsed, not of a re-read. */
 static int run_begin(struct run_ctx *c, const struct run_opts *o, int argc, char **argv,
-		     char **files, int nfiles, size_t njobs)
+		     const struct scenario_set *set, size_t njobs)
 {
-	struct db_run_file *rf = calloc((size_t)nfiles, sizeof(*rf));
-	char (*hex)[65] = calloc((size_t)nfiles, sizeof(*hex));
+	struct db_run_file *rf = calloc(set->n ? set->n : 1, sizeof(*rf));
 	char *cmdline = run_command_line(argc, argv);
 	struct db_run_info info = {
 		.label = o->label, .host = c->host, .vmorch_version = PACKAGE_VERSION,
-		.command_line = cmdline, .nfiles = (unsigned)nfiles, .files = rf,
+		.command_line = cmdline, .nfiles = (unsigned)set->n, .files = rf,
 		.jobs_total = (unsigned)njobs,
 	};
 	int rc = -ENOMEM;
 
-	if (!rf || !hex || !cmdline)
+	if (!rf || !cmdline) {
+		verr_set(&c->err, "out of memory");
 		goto out;
-	for (int i = 0; i < nfiles; i++) {
-		rc = sha256_file_hex(files[i], hex[i], &c->err);
-		if (rc)
-			goto out;
-		rf[i].path = files[i];
-		rf[i].sha256 = hex[i];
+	}
+	for (size_t i = 0; i < set->n; i++) {
+		rf[i].path = scenario_path(set->s[i]);
+		rf[i].sha256 = scenario_sha256(set->s[i]);
+		rf[i].description = scenario_description(set->s[i]);
 	}
 	rc = db_run_begin(c->db, &info, &c->run_id, &c->err);
 out:
 	free(rf);
-	free(hex);
 	free(cmdline);
 	return rc;
 }
@@ -380,6 +393,7 @@ int cmd_run(int argc, char **argv)
 	struct run_ctx c = { .run_id = -1 };
 	struct job_desc *jobs = NULL;
 	struct run_opts o = { 0 };
+	struct scenario_set set = { NULL, 0 };
 	char worker[4096];
 	uint64_t t0;
 	size_t njobs = 0;
@@ -387,8 +401,10 @@ int cmd_run(int argc, char **argv)
 
 	if (run_parse(argc, argv, &o))
 		return EXIT_USAGE;
-	if (run_load(argv + optind, argc - optind, &jobs, &njobs))
+	if (run_load(argv + optind, argc - optind, &set, &jobs, &njobs)) {
+		scenario_set_release(&set);
 		return EXIT_USAGE;
+	}
 	progress_init(&c.pg, stdout, o.quiet);
 	if (gethostname(c.host, sizeof(c.host) - 1))
 		strcpy(c.host, "localhost");
@@ -397,7 +413,7 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "vmorch run: %s\n", c.rows ? c.err.msg : "out of memory");
 		goto out;
 	}
-	if (run_begin(&c, &o, argc, argv, argv + optind, argc - optind, njobs)) {
+	if (run_begin(&c, &o, argc, argv, &set, njobs)) {
 		fprintf(stderr, "vmorch run: %s\n", c.err.msg);
 		goto out;
 	}
@@ -428,6 +444,7 @@ out:
 	if (c.db)
 		db_close(c.db);
 	job_descs_free(jobs, njobs);
+	scenario_set_release(&set);
 	free(c.rows);
 	return status;
 }

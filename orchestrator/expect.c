@@ -1,10 +1,14 @@
 /*
  * expect.c - parsing and evaluating scenario expectations (see expect.h).
- * Names resolve through vblk_field_find(), never a list of our own, so a new
- * counter is expectable the moment it is added to VBLK_COUNTERS.
+ * Counter names resolve through vblk_field_find(), never a list of our own,
+ * so a new counter is expectable the moment it is added to VBLK_COUNTERS.
+ * Guest metrics are the one table below; tests/test_units.c checks it
+ * against the names the guests and the worker actually print.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +26,110 @@ const char *expect_op_str(enum expect_op op)
 {
 	return (unsigned)op < sizeof(op_strs) / sizeof(op_strs[0]) ?
 	       op_strs[op] : "?";
+}
+
+#define B EXPECT_BUILTIN
+#define L EXPECT_LINUX
+
+/*
+ * bytes_read and bytes_written are reported too, but the counters of the
+ * same name win (a guest's own figure is checked by sys_bytes_* instead).
+ */
+const struct expect_metric expect_metrics[] = {
+	{ "disks", B | L },		{ "ops", B | L },
+	{ "reads", B | L },		{ "writes", B | L },
+	{ "flushes", B | L },		{ "bytes_read", B | L },
+	{ "bytes_written", B | L },	{ "verify_errors", B | L },
+	{ "iops", B | L },		{ "guest_seconds", B | L },
+	{ "irqs", B },			{ "cycles", B },
+	{ "tsc_khz", B },		{ "throughput_bps", B },
+	{ "init_ms", L },		{ "setup_ms", L },
+	{ "exit_code", L },		{ "lat_p50_us", L },
+	{ "lat_p99_us", L },		{ "lat_max_us", L },
+	{ "ro_disks", L },		{ "ro_refused", L },
+	{ "sys_reads", L },		{ "sys_writes", L },
+	{ "sys_flushes", L },		{ "sys_bytes_read", L },
+	{ "sys_bytes_written", L },
+};
+
+const size_t expect_nmetrics = sizeof(expect_metrics) / sizeof(expect_metrics[0]);
+
+#undef B
+#undef L
+
+static const struct expect_metric *metric_find(const char *name)
+{
+	for (size_t i = 0; i < expect_nmetrics; i++)
+		if (strcmp(expect_metrics[i].name, name) == 0)
+			return &expect_metrics[i];
+	return NULL;
+}
+
+/*
+ * Edit distance (insertions, deletions, substitutions and swaps of two
+ * neighbours each cost 1), ignoring case; names longer than the buffers
+ * count as far apart.
+ */
+static size_t name_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t d[3][EXPECT_NAME_MAX + 2], *prev2 = d[0], *prev = d[1], *cur = d[2];
+
+	if (la > EXPECT_NAME_MAX || lb > EXPECT_NAME_MAX)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t *t;
+
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			char x = (char)tolower((unsigned char)a[i - 1]);
+			char y = (char)tolower((unsigned char)b[j - 1]);
+			size_t v = prev[j - 1] + (x != y);
+
+			if (prev[j] + 1 < v)
+				v = prev[j] + 1;
+			if (cur[j - 1] + 1 < v)
+				v = cur[j - 1] + 1;
+			if (i > 1 && j > 1 && x == tolower((unsigned char)b[j - 2]) &&
+			    y == tolower((unsigned char)a[i - 2]) && prev2[j - 2] + 1 < v)
+				v = prev2[j - 2] + 1;
+			cur[j] = v;
+		}
+		t = prev2;
+		prev2 = prev;
+		prev = cur;
+		cur = t;
+	}
+	return prev[lb];
+}
+
+/* A typo is a few edits: 1 in a short name, up to 3 in a long one. */
+static bool name_close(const char *typed, const char *known, size_t *best)
+{
+	size_t len = strlen(typed), limit = len <= 4 ? 1 : len <= 8 ? 2 : 3;
+	size_t d = name_distance(typed, known);
+
+	if (d > limit || d >= *best)
+		return false;
+	*best = d;
+	return true;
+}
+
+/* The known name nearest @typed, or NULL; counters only with @counters_only. */
+static const char *name_suggest(const char *typed, bool counters_only)
+{
+	const char *pick = NULL;
+	size_t best = SIZE_MAX;
+
+	for (int i = 0; i < VBLK_NR_COUNTERS; i++)
+		if (name_close(typed, vblk_fields[i].name, &best))
+			pick = vblk_fields[i].name;
+	for (size_t i = 0; i < expect_nmetrics && !counters_only; i++)
+		if (name_close(typed, expect_metrics[i].name, &best))
+			pick = expect_metrics[i].name;
+	return pick;
 }
 
 static bool metric_name_ok(const char *s)
@@ -55,6 +163,32 @@ static int disk_prefix(const char *name, unsigned *idx, const char **rest)
 	return 1;
 }
 
+static int unknown_counter(const char *name, const char *counter, struct verr *e)
+{
+	const char *hint = name_suggest(counter, true);
+
+	if (hint)
+		verr_set(e, "unknown counter '%s' in '%s' (did you mean %.*s%s?)",
+			 counter, name, (int)(counter - name), name, hint);
+	else
+		verr_set(e, "unknown counter '%s' in '%s'", counter, name);
+	return -EINVAL;
+}
+
+static int unknown_name(const char *name, struct verr *e)
+{
+	const char *hint = name_suggest(name, false);
+
+	if (hint)
+		verr_set(e, "unknown expectation '%s' (did you mean %s?)", name, hint);
+	else
+		verr_set(e, "unknown expectation '%s' (expected a counter such as "
+			 "reads_completed, diskN.<counter>, a guest metric such as "
+			 "iops, or " EXPECT_USER_PREFIX "<name> for a metric of "
+			 "your own program)", name);
+	return -EINVAL;
+}
+
 int expect_name_parse(const char *name, struct expect_name *out, struct verr *e)
 {
 	const char *counter;
@@ -74,10 +208,8 @@ int expect_name_parse(const char *name, struct expect_name *out, struct verr *e)
 	}
 	if (r > 0) {
 		f = vblk_field_find(counter);
-		if (f < 0) {
-			verr_set(e, "unknown counter '%s' in '%s'", counter, name);
-			return -EINVAL;
-		}
+		if (f < 0)
+			return unknown_counter(name, counter, e);
 		*out = (struct expect_name){ EXPECT_COUNTER_DISK, f, disk };
 		return 0;
 	}
@@ -86,14 +218,44 @@ int expect_name_parse(const char *name, struct expect_name *out, struct verr *e)
 		*out = (struct expect_name){ EXPECT_COUNTER_SUM, f, 0 };
 		return 0;
 	}
-	if (strlen(name) > VM_METRIC_NAME_MAX || !metric_name_ok(name)) {
-		verr_set(e, "bad expectation name '%s' (expected a counter, "
-			 "diskN.<counter> or a metric name of a-z, 0-9, '_', '.')",
-			 name);
+	if (metric_find(name)) {
+		*out = (struct expect_name){ EXPECT_METRIC, -1, 0 };
+		return 0;
+	}
+	if (strncmp(name, EXPECT_USER_PREFIX, strlen(EXPECT_USER_PREFIX)) != 0)
+		return unknown_name(name, e);
+	if (strlen(name) > VM_METRIC_NAME_MAX || !metric_name_ok(name) ||
+	    !name[strlen(EXPECT_USER_PREFIX)]) {
+		verr_set(e, "bad metric name '%s' (expected user. and a-z, 0-9, "
+			 "'_', '.', at most %d characters in all)", name,
+			 VM_METRIC_NAME_MAX);
 		return -EINVAL;
 	}
-	*out = (struct expect_name){ EXPECT_METRIC, -1, 0 };
+	*out = (struct expect_name){ EXPECT_USER_METRIC, -1, 0 };
 	return 0;
+}
+
+int expect_name_check_guest(const char *name, enum job_guest_kind kind,
+			    struct verr *e)
+{
+	static const char *const guest_names[] = {
+		[JOB_GUEST_BUILTIN] = "the built-in guest",
+		[JOB_GUEST_LINUX] = "a Linux guest",
+	};
+	const struct expect_metric *m;
+	struct expect_name en;
+
+	if (expect_name_parse(name, &en, e))
+		return -EINVAL;
+	if (en.target != EXPECT_METRIC)
+		return 0;
+	m = metric_find(name);
+	if (m->guests & (1U << kind))
+		return 0;
+	verr_set(e, "metric '%s' is not reported by %s (only by %s)", name,
+		 guest_names[kind],
+		 guest_names[kind == JOB_GUEST_LINUX ? JOB_GUEST_BUILTIN : JOB_GUEST_LINUX]);
+	return -EINVAL;
 }
 
 static const char *skip_space(const char *p)
@@ -219,6 +381,7 @@ static bool expect_lookup(const struct expect_check *c,
 		*v = (double)sum;
 		return true;
 	case EXPECT_METRIC:
+	case EXPECT_USER_METRIC:
 		for (uint32_t i = 0; i < r->nmetrics && i < VM_RESULT_MAX_METRICS; i++) {
 			if (strcmp(r->metric[i].name, c->name) == 0) {
 				*v = r->metric[i].value;

@@ -18,9 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <yaml.h>
 
+#include "common/sha256.h"
 #include "orchestrator/expect.h"
 #include "orchestrator/scenario.h"
 #include "orchestrator/units.h"
@@ -47,6 +49,10 @@ struct scenario {
 	char *dir;			/* absolute; anchors relative paths */
 	char name[JOB_NAME_MAX + 1];
 	char *description;
+	char sha256[65];		/* of the bytes parsed */
+	bool has_id;			/* read from a file: dev and ino are set */
+	dev_t dev;
+	ino_t ino;
 	struct ynode *root;
 	const struct ynode *defaults, *matrix, *vms, *vms_key;
 	size_t nkeys;			/* matrix keys */
@@ -58,6 +64,9 @@ struct ctx {
 	const struct scenario *s;
 	struct verr *e;
 	const struct ynode *mval[JOB_MAX_PARAMS];	/* NULL: key unused */
+	/* This job's disks, for the workload's cross-checks. */
+	const struct ynode *disk_node[JOB_MAX_DISKS];	/* size or image */
+	uint64_t disk_bytes[JOB_MAX_DISKS];		/* 0: not known */
 };
 
 /* ---- messages ---- */
@@ -941,10 +950,38 @@ static int build_serial(struct ctx *c, const struct ynode *n, struct job_disk *d
 	return 0;
 }
 
-static int build_disk(struct ctx *c, const struct ynode *n, struct job_disk *d)
+/*
+ * What the image is now: a block device only with allow_block_device (a
+ * symlink counts as what it points to), its size for the workload's span
+ * checks.  The worker checks again what it opens; a file that does not
+ * exist yet is left to it.
+ */
+static int check_image(struct ctx *c, const struct ynode *n, struct job_disk *d,
+		       uint64_t *bytes)
+{
+	const struct ynode *v = value_node(c, n);
+	struct stat st;
+
+	*bytes = 0;
+	if (stat(d->path, &st))
+		return 0;
+	if (S_ISDIR(st.st_mode))
+		return fail_at(c, v, "image '%s' is a directory (expected a raw image file)",
+			       v->text);
+	if (S_ISBLK(st.st_mode) && !d->allow_block_device)
+		return fail_at(c, v, "image '%s' is a block device; writing to it destroys what it holds (set allow_block_device: true on this disk if that is meant)",
+			       v->text);
+	if (S_ISREG(st.st_mode))
+		*bytes = (uint64_t)st.st_size;
+	return 0;
+}
+
+static int build_disk(struct ctx *c, const struct ynode *n, struct job_disk *d,
+		      unsigned idx)
 {
 	static const char *const keys[] = {
-		"size", "image", "read_only", "serial", "throttle", NULL
+		"size", "image", "read_only", "allow_block_device", "serial",
+		"throttle", NULL
 	};
 	const struct ynode *size, *image, *v;
 	int r;
@@ -960,10 +997,19 @@ static int build_disk(struct ctx *c, const struct ynode *n, struct job_disk *d)
 		return fail_at(c, n, "a disk takes size or image, not both");
 	if (!size && !image)
 		return fail_at(c, n, "a disk needs a size or an image");
-	if (size)
+	if ((v = map_get(n, "allow_block_device", NULL)))
+		r = get_bool(c, v, "allow_block_device", &d->allow_block_device);
+	if (r)
+		return r;
+	c->disk_node[idx] = value_node(c, size ? size : image);
+	if (size) {
 		r = get_number(c, size, "disk size", &rule_disk_size, &d->size);
-	else
+		c->disk_bytes[idx] = d->size;
+	} else {
 		r = get_path(c, image, "image", &d->path);
+		if (!r)
+			r = check_image(c, image, d, &c->disk_bytes[idx]);
+	}
 	if (!r && (v = map_get(n, "read_only", NULL)))
 		r = get_bool(c, v, "read_only", &d->read_only);
 	if (!r && (v = map_get(n, "serial", NULL)))
@@ -986,7 +1032,7 @@ static int build_disks(struct ctx *c, const struct ynode *n, struct job_spec *j)
 			       n->n, JOB_MAX_DISKS);
 	for (size_t i = 0; i < n->n; i++) {
 		j->ndisks = (uint32_t)i + 1;	/* job_spec_free() sees the path */
-		r = build_disk(c, n->kid[i], &j->disk[i]);
+		r = build_disk(c, n->kid[i], &j->disk[i], (unsigned)i);
 		if (r)
 			return r;
 	}
@@ -1033,10 +1079,10 @@ static const struct word words[] = {
 #define NWORDS (sizeof(words) / sizeof(words[0]))
 
 static int word_value(struct ctx *c, const struct word *w, const struct ynode *v,
-		      char *buf, size_t len)
+		      char *buf, size_t len, uint64_t *num)
 {
 	const char *t = NULL;
-	uint64_t n;
+	uint64_t n = 0;
 	bool b;
 	int r;
 
@@ -1055,6 +1101,7 @@ static int word_value(struct ctx *c, const struct word *w, const struct ynode *v
 		r = get_number(c, v, w->key, &w->rule, &n);
 		if (!r)
 			snprintf(buf, len, "%llu", (unsigned long long)n);
+		*num = n;
 		return r;
 	}
 	return -EINVAL;
@@ -1073,10 +1120,69 @@ static int workload_check_ro(struct ctx *c, const struct ynode *m,
 	return 0;
 }
 
+/* Both guests' default block size, "4k" (guest/builtin/README.md). */
+#define WORKLOAD_DEFAULT_BS	4096
+
+/* The number word @key was given as, and its node; false when not given. */
+static bool workload_num(struct ctx *c, const struct ynode *m, const char *key,
+			 const uint64_t *num, uint64_t *out, const struct ynode **node)
+{
+	const struct ynode *v = map_get(m, key, NULL);
+
+	if (!v)
+		return false;
+	for (size_t i = 0; i < NWORDS; i++)
+		if (strcmp(words[i].key, key) == 0)
+			*out = num[i];
+	*node = value_node(c, v);
+	return true;
+}
+
+/*
+ * What the guest would only find out at run time, or never: I/O asked of a
+ * VM without disks, a span beyond a disk, a span (or a whole disk) smaller
+ * than one block.
+ */
+static int workload_check_disks(struct ctx *c, const struct ynode *m,
+				const struct job_spec *j, const uint64_t *num)
+{
+	const struct ynode *ops_n, *span_n = NULL, *bs_n = NULL;
+	uint64_t ops = 0, span = 0, bs = WORKLOAD_DEFAULT_BS;
+	const char *bs_text;
+	bool has_span, has_bs;
+
+	if (workload_num(c, m, "ops", num, &ops, &ops_n) && ops && !j->ndisks)
+		return fail_at(c, ops_n, "workload has ops %s but the VM has no disks, so it would pass without any I/O (add a disk, or leave ops out)",
+			       ops_n->text);
+	has_span = workload_num(c, m, "span", num, &span, &span_n);
+	has_bs = workload_num(c, m, "bs", num, &bs, &bs_n);
+	bs_text = has_bs ? bs_n->text : "4k";
+	if (has_span && span < bs)
+		return fail_at(c, span_n, "span %s is smaller than %sbs %s (expected at least one block)",
+			       span_n->text, has_bs ? "" : "the default ", bs_text);
+	for (uint32_t i = 0; i < j->ndisks; i++) {
+		uint64_t size = c->disk_bytes[i];
+
+		if (!size)
+			continue;	/* not known before the worker opens it */
+		if (has_span && span > size)
+			return fail_at(c, span_n, "span %s is larger than disk %u (%llu bytes, at %u:%u)",
+				       span_n->text, i, (unsigned long long)size,
+				       c->disk_node[i]->line, c->disk_node[i]->col);
+		if (!has_span && size < bs)
+			return fail_at(c, has_bs ? bs_n : c->disk_node[i],
+				       "disk %u (%llu bytes) is smaller than %sbs %s (expected at least one block)",
+				       i, (unsigned long long)size,
+				       has_bs ? "" : "the default ", bs_text);
+	}
+	return 0;
+}
+
 static int build_workload(struct ctx *c, const struct ynode *n, struct job_spec *j)
 {
 	const char *keys[NWORDS + 1];
 	char buf[WORKLOAD_MAX], val[64];
+	uint64_t num[NWORDS] = { 0 };
 	size_t off = 0;
 	int r;
 
@@ -1094,13 +1200,15 @@ static int build_workload(struct ctx *c, const struct ynode *n, struct job_spec 
 
 		if (!v)
 			continue;
-		r = word_value(c, &words[i], v, val, sizeof(val));
+		r = word_value(c, &words[i], v, val, sizeof(val), &num[i]);
 		if (r)
 			return r;
 		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s=%s",
 					off ? " " : "", words[i].key, val);
 	}
 	r = workload_check_ro(c, n, j);
+	if (!r)
+		r = workload_check_disks(c, n, j, num);
 	if (r)
 		return r;
 	if (off && !(j->workload = strdup(buf)))
@@ -1128,6 +1236,8 @@ static int build_expect_one(struct ctx *c, const struct ynode *k,
 	if (en.target == EXPECT_COUNTER_SUM && j->spec.ndisks == 0)
 		return fail_at(c, k, "'%s' is a disk counter, but the VM has no disks",
 			       k->text);
+	if (expect_name_check_guest(k->text, j->spec.guest.kind, &e2))
+		return fail_at(c, k, "%s", e2.msg);
 	r = get_scalar(c, v, k->text, "a comparison like \">= 1000\"", &t);
 	if (r)
 		return r;
@@ -1222,6 +1332,8 @@ static int vm_build(struct ctx *c, const struct ynode *vm, unsigned repeat,
 	int r;
 
 	memset(j, 0, sizeof(*j));
+	memset(c->disk_node, 0, sizeof(c->disk_node));
+	memset(c->disk_bytes, 0, sizeof(c->disk_bytes));
 	job_spec_init(&j->spec);
 	r = check_keys(c, vm, vm_keys, "vm");
 	if (!r)
@@ -1598,6 +1710,7 @@ int scenario_load_buffer(const char *path, const char *buf, size_t len,
 		return -ENOMEM;
 	}
 	c.s = s;
+	sha256_hex(buf, len, s->sha256);
 	s->dir = dir_of(path);
 	if (!s->dir) {
 		r = -errno;
@@ -1640,19 +1753,43 @@ static int read_limited(int fd, char **buf, size_t *len)
 	return 0;
 }
 
+/*
+ * A scenario is read once, from whatever the path opens: a file, a pipe or
+ * FIFO (`<(...)`, waited on like any reader), a character stream.  A
+ * directory or a block device is refused before reading.
+ */
+static int open_checked(const char *path, struct stat *st, struct verr *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return verr_errno(e, "%s: cannot open", path);
+	if (fstat(fd, st)) {
+		int r = verr_errno(e, "%s: cannot stat", path);
+
+		close(fd);
+		return r;
+	}
+	if (S_ISDIR(st->st_mode) || S_ISBLK(st->st_mode)) {
+		verr_set(e, "%s: is a %s (expected a scenario file, a pipe or a stream)",
+			 path, S_ISDIR(st->st_mode) ? "directory" : "block device");
+		close(fd);
+		return S_ISDIR(st->st_mode) ? -EISDIR : -EINVAL;
+	}
+	return fd;
+}
+
 int scenario_load(const char *path, struct scenario **out, struct verr *e)
 {
+	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
 	int fd, r;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		r = -errno;
-		verr_set(e, "%s: cannot open: %s", path, strerror(errno));
-		return r;
-	}
+	fd = open_checked(path, &st, e);
+	if (fd < 0)
+		return fd;
 	r = read_limited(fd, &buf, &len);
 	close(fd);
 	if (r) {
@@ -1667,6 +1804,11 @@ int scenario_load(const char *path, struct scenario **out, struct verr *e)
 		r = scenario_load_buffer(path, buf, len, out, e);
 	}
 	free(buf);
+	if (!r) {
+		(*out)->has_id = true;
+		(*out)->dev = st.st_dev;
+		(*out)->ino = st.st_ino;
+	}
 	return r;
 }
 
@@ -1694,6 +1836,82 @@ const char *scenario_description(const struct scenario *s)
 const char *scenario_path(const struct scenario *s)
 {
 	return s->path;
+}
+
+const char *scenario_sha256(const struct scenario *s)
+{
+	return s->sha256;
+}
+
+/* ---- the files of one run ---- */
+
+/* A path given before is refused unopened: a pipe is read only once. */
+static int set_check_path(const struct scenario_set *set, const char *path,
+			  struct verr *e)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		if (strcmp(scenario_path(set->s[i]), path) == 0) {
+			verr_set(e, "%s: given twice (each scenario file may be given once)",
+				 path);
+			return -EEXIST;
+		}
+	}
+	return 0;
+}
+
+/* The same file under another name, or two files with one scenario name. */
+static int set_check_loaded(const struct scenario_set *set,
+			    const struct scenario *s, struct verr *e)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		const struct scenario *o = set->s[i];
+
+		if (s->has_id && o->has_id && s->dev == o->dev && s->ino == o->ino) {
+			verr_set(e, "%s: same file as %s (each scenario file may be given once)",
+				 s->path, o->path);
+			return -EEXIST;
+		}
+		if (strcmp(s->name, o->name) == 0) {
+			verr_set(e, "%s: scenario name '%s' is also the name of %s (jobs of one name would be merged; rename one)",
+				 s->path, s->name, o->path);
+			return -EEXIST;
+		}
+	}
+	return 0;
+}
+
+int scenario_set_add(struct scenario_set *set, const char *path, struct verr *e)
+{
+	struct scenario *s = NULL, **grown;
+	int r;
+
+	r = set_check_path(set, path, e);
+	if (!r)
+		r = scenario_load(path, &s, e);
+	if (!r)
+		r = set_check_loaded(set, s, e);
+	if (r) {
+		scenario_free(s);
+		return r;
+	}
+	grown = realloc(set->s, (set->n + 1) * sizeof(*grown));
+	if (!grown) {
+		scenario_free(s);
+		verr_set(e, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	set->s = grown;
+	set->s[set->n++] = s;
+	return 0;
+}
+
+void scenario_set_release(struct scenario_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		scenario_free(set->s[i]);
+	free(set->s);
+	set->s = NULL;
+	set->n = 0;
 }
 
 size_t scenario_njobs(const struct scenario *s)

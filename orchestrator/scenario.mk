@@ -34,6 +34,7 @@ EXTRA_DIST += doc/scenario.md \
 	tests/scenarios/good/matrix.yaml \
 	tests/scenarios/good/minimal.yaml \
 	tests/scenarios/bad/alias.yaml \
+	tests/scenarios/bad/allow-block-device-yes.yaml \
 	tests/scenarios/bad/anchor.yaml \
 	tests/scenarios/bad/bad-hostile.yaml \
 	tests/scenarios/bad/bad-pattern.yaml \
@@ -47,6 +48,7 @@ EXTRA_DIST += doc/scenario.md \
 	tests/scenarios/bad/defaults-bad-value.yaml \
 	tests/scenarios/bad/defaults-unknown-key.yaml \
 	tests/scenarios/bad/description-mapping.yaml \
+	tests/scenarios/bad/disk-below-bs.yaml \
 	tests/scenarios/bad/disk-no-size.yaml \
 	tests/scenarios/bad/disk-size-align.yaml \
 	tests/scenarios/bad/disk-size-and-image.yaml \
@@ -62,10 +64,13 @@ EXTRA_DIST += doc/scenario.md \
 	tests/scenarios/bad/expect-bare-number.yaml \
 	tests/scenarios/bad/expect-disk-index.yaml \
 	tests/scenarios/bad/expect-mapping-value.yaml \
+	tests/scenarios/bad/expect-metric-wrong-guest.yaml \
 	tests/scenarios/bad/expect-no-disks.yaml \
 	tests/scenarios/bad/expect-unknown-counter.yaml \
+	tests/scenarios/bad/expect-unknown-metric.yaml \
 	tests/scenarios/bad/guest-linux-word.yaml \
 	tests/scenarios/bad/guest-no-kernel.yaml \
+	tests/scenarios/bad/image-directory.yaml \
 	tests/scenarios/bad/matrix-bad-value.yaml \
 	tests/scenarios/bad/matrix-dup-value.yaml \
 	tests/scenarios/bad/matrix-empty-list.yaml \
@@ -84,6 +89,7 @@ EXTRA_DIST += doc/scenario.md \
 	tests/scenarios/bad/missing-vms.yaml \
 	tests/scenarios/bad/name-in-defaults.yaml \
 	tests/scenarios/bad/not-utf8.yaml \
+	tests/scenarios/bad/ops-no-disk.yaml \
 	tests/scenarios/bad/qd-zero.yaml \
 	tests/scenarios/bad/read-only-yes.yaml \
 	tests/scenarios/bad/repeat-range.yaml \
@@ -92,6 +98,10 @@ EXTRA_DIST += doc/scenario.md \
 	tests/scenarios/bad/root-list.yaml \
 	tests/scenarios/bad/rwmix-range.yaml \
 	tests/scenarios/bad/serial-too-long.yaml \
+	tests/scenarios/bad/span-below-bs.yaml \
+	tests/scenarios/bad/span-below-default-bs.yaml \
+	tests/scenarios/bad/span-beyond-disk-matrix.yaml \
+	tests/scenarios/bad/span-beyond-disk.yaml \
 	tests/scenarios/bad/syntax-bad-indent.yaml \
 	tests/scenarios/bad/syntax-tab.yaml \
 	tests/scenarios/bad/syntax-unclosed-quote.yaml \

@@ -5,6 +5,7 @@
  * and every shipped scenario in scenarios/ loads and expands.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,9 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 
+#include "common/sha256.h"
 #include "orchestrator/scenario.h"
 
 static const char *srcdir(void)
@@ -41,6 +45,8 @@ struct bad_case {
 static const struct bad_case bad_cases[] = {
 	{ "alias.yaml",
 	  "alias.yaml:5:12: aliases (*two) are not supported" },
+	{ "allow-block-device-yes.yaml",
+	  "allow-block-device-yes.yaml:7:29: bad allow_block_device 'yes' (expected true or false)" },
 	{ "anchor.yaml",
 	  "anchor.yaml:3:11: anchors (&d) are not supported" },
 	{ "bad-hostile.yaml",
@@ -67,6 +73,8 @@ static const struct bad_case bad_cases[] = {
 	  "defaults-unknown-key.yaml:5:3: unknown key 'disk' in defaults (expected one of: vcpus, memory, guest, disks, workload, timeout, repeat, expect)" },
 	{ "description-mapping.yaml",
 	  "description-mapping.yaml:3:14: 'description' must be text, not a mapping" },
+	{ "disk-below-bs.yaml",
+	  "disk-below-bs.yaml:7:15: disk 1 (2048 bytes) is smaller than the default bs 4k (expected at least one block)" },
 	{ "disk-no-size.yaml",
 	  "disk-no-size.yaml:6:9: a disk needs a size or an image" },
 	{ "disk-size-align.yaml",
@@ -88,7 +96,7 @@ static const struct bad_case bad_cases[] = {
 	{ "expect-bad-comparison.yaml",
 	  "expect-bad-comparison.yaml:8:24: bad comparison 'about 1000' (expected an operator ==, !=, <, <=, >, >= and a number, like \">= 1000\")" },
 	{ "expect-bad-metric.yaml",
-	  "expect-bad-metric.yaml:6:7: bad expectation name 'IOPS' (expected a counter, diskN.<counter> or a metric name of a-z, 0-9, '_', '.')" },
+	  "expect-bad-metric.yaml:6:7: unknown expectation 'IOPS' (did you mean iops?)" },
 	{ "expect-bad-unit.yaml",
 	  "expect-bad-unit.yaml:8:19: bad number in comparison '>= 4X' (expected a number with an optional unit: k, M, G)" },
 	{ "expect-bare-number.yaml",
@@ -97,14 +105,20 @@ static const struct bad_case bad_cases[] = {
 	  "expect-disk-index.yaml:9:7: 'disk2.io_errors' names disk 2, but the VM has 2 disks" },
 	{ "expect-mapping-value.yaml",
 	  "expect-mapping-value.yaml:6:13: 'iops' must be a comparison like \">= 1000\", not a mapping" },
+	{ "expect-metric-wrong-guest.yaml",
+	  "expect-metric-wrong-guest.yaml:8:7: metric 'lat_p99_us' is not reported by the built-in guest (only by a Linux guest)" },
 	{ "expect-no-disks.yaml",
 	  "expect-no-disks.yaml:6:7: 'io_errors' is a disk counter, but the VM has no disks" },
 	{ "expect-unknown-counter.yaml",
 	  "expect-unknown-counter.yaml:8:7: unknown counter 'reads' in 'disk0.reads'" },
+	{ "expect-unknown-metric.yaml",
+	  "expect-unknown-metric.yaml:9:7: unknown expectation 'reads_complete' (did you mean reads_completed?)" },
 	{ "guest-linux-word.yaml",
 	  "guest-linux-word.yaml:5:12: bad guest 'linux' (expected builtin or a mapping with kernel, initramfs, modules, cmdline)" },
 	{ "guest-no-kernel.yaml",
 	  "guest-no-kernel.yaml:6:7: missing required key 'kernel' in guest" },
+	{ "image-directory.yaml",
+	  "image-directory.yaml:6:16: image '.' is a directory (expected a raw image file)" },
 	{ "matrix-bad-value.yaml",
 	  "matrix-bad-value.yaml:4:12: bs 1000 is not a multiple of 512" },
 	{ "matrix-dup-value.yaml",
@@ -141,6 +155,8 @@ static const struct bad_case bad_cases[] = {
 	  "name-in-defaults.yaml:4:3: unknown key 'name' in defaults (expected one of: vcpus, memory, guest, disks, workload, timeout, repeat, expect)" },
 	{ "not-utf8.yaml",
 	  "not-utf8.yaml:7:21: file is not UTF-8 text (byte 0xe9)" },
+	{ "ops-no-disk.yaml",
+	  "ops-no-disk.yaml:5:40: workload has ops 1000 but the VM has no disks, so it would pass without any I/O (add a disk, or leave ops out)" },
 	{ "qd-zero.yaml",
 	  "qd-zero.yaml:6:11: qd 0 out of range (expected 1..256)" },
 	{ "read-only-yes.yaml",
@@ -157,6 +173,14 @@ static const struct bad_case bad_cases[] = {
 	  "rwmix-range.yaml:6:14: rwmix 101 out of range (expected 0..100)" },
 	{ "serial-too-long.yaml",
 	  "serial-too-long.yaml:7:17: serial 'abcdefghijklmnopqrstu' too long (at most 20 characters)" },
+	{ "span-below-bs.yaml",
+	  "span-below-bs.yaml:7:40: span 32k is smaller than bs 64k (expected at least one block)" },
+	{ "span-below-default-bs.yaml",
+	  "span-below-default-bs.yaml:7:31: span 1k is smaller than the default bs 4k (expected at least one block)" },
+	{ "span-beyond-disk-matrix.yaml",
+	  "span-beyond-disk-matrix.yaml:4:14: span 32M is larger than disk 0 (16777216 bytes, at 8:15)" },
+	{ "span-beyond-disk.yaml",
+	  "span-beyond-disk.yaml:8:58: span 4M is larger than disk 1 (1048576 bytes, at 7:15)" },
 	{ "syntax-bad-indent.yaml",
 	  "syntax-bad-indent.yaml:5:4: YAML syntax error: did not find expected '-' indicator (while parsing a block collection at line 4)" },
 	{ "syntax-tab.yaml",
@@ -180,7 +204,7 @@ static const struct bad_case bad_cases[] = {
 	{ "unknown-bucket-key.yaml",
 	  "unknown-bucket-key.yaml:8:28: unknown key 'refill' in ops (expected one of: size, one_time_burst, refill_time)" },
 	{ "unknown-disk-key.yaml",
-	  "unknown-disk-key.yaml:7:9: unknown key 'readonly' in disk (expected one of: size, image, read_only, serial, throttle)" },
+	  "unknown-disk-key.yaml:7:9: unknown key 'readonly' in disk (expected one of: size, image, read_only, allow_block_device, serial, throttle)" },
 	{ "unknown-guest-key.yaml",
 	  "unknown-guest-key.yaml:7:7: unknown key 'initrd' in guest (expected one of: kernel, modules, initramfs, cmdline)" },
 	{ "unknown-throttle-key.yaml",
@@ -649,6 +673,395 @@ static void test_shipped_throttle_and_matrix(void **state)
 	job_descs_free(j, n);
 }
 
+/* ---- reading files: once, and each file once per run ---- */
+
+static const char small_text[] =
+	"vmorch: 1\nname: piped\ndescription: from a pipe\n"
+	"vms:\n  - name: a\n";
+
+struct tmpdir {
+	char path[64];
+};
+
+static void tmpdir_make(struct tmpdir *t)
+{
+	strcpy(t->path, "/tmp/vmorch-scn-XXXXXX");
+	assert_non_null(mkdtemp(t->path));
+}
+
+static void tmpdir_remove(struct tmpdir *t)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->path);
+	if (system(cmd) != 0)
+		print_error("could not remove %s\n", t->path);
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * A child that writes @text into the FIFO @path in two pieces, 50 ms apart,
+ * then exits; alarm() bounds it if nobody ever reads.
+ */
+static pid_t fifo_writer(const char *path, const char *text)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		size_t half = strlen(text) / 2;
+		int fd;
+
+		alarm(20);
+		fd = open(path, O_WRONLY);
+		if (fd < 0 || write(fd, text, half) != (ssize_t)half)
+			_exit(1);
+		usleep(50 * 1000);
+		if (write(fd, text + half, strlen(text) - half) !=
+		    (ssize_t)(strlen(text) - half))
+			_exit(1);
+		_exit(0);
+	}
+	return pid;
+}
+
+static void child_reap(pid_t pid)
+{
+	int status;
+
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* A FIFO is read once, to its end, and the hash is of exactly those bytes. */
+static void test_fifo_hash_is_of_bytes_parsed(void **state)
+{
+	struct tmpdir t;
+	char fifo[PATH_MAX], want[65];
+	struct scenario *s = NULL;
+	struct verr e = { "" };
+	pid_t w;
+
+	tmpdir_make(&t);
+	snprintf(fifo, sizeof(fifo), "%s/s.yaml", t.path);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	w = fifo_writer(fifo, small_text);
+	alarm(30);
+	if (scenario_load(fifo, &s, &e))
+		print_error("%s\n", e.msg);
+	alarm(0);
+	child_reap(w);
+	assert_non_null(s);
+	sha256_hex(small_text, strlen(small_text), want);
+	assert_string_equal(scenario_sha256(s), want);
+	assert_string_equal(scenario_name(s), "piped");
+	assert_string_equal(scenario_description(s), "from a pipe");
+	scenario_free(s);
+	tmpdir_remove(&t);
+}
+
+/* From memory too: the hash of the buffer, e3b0... only for no bytes at all. */
+static void test_buffer_hash(void **state)
+{
+	static const char text[] = "vmorch: 1\nname: m\nvms: [{name: a}]\n";
+	struct scenario *s = NULL;
+	struct verr e = { "" };
+	char want[65];
+
+	assert_int_equal(scenario_load_buffer("mem.yaml", text, strlen(text), &s, &e), 0);
+	sha256_hex(text, strlen(text), want);
+	assert_string_equal(scenario_sha256(s), want);
+	assert_string_not_equal(want, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	scenario_free(s);
+}
+
+static const char *vmorch_path(void)
+{
+	static char p[PATH_MAX];
+	const char *b = getenv("VMORCH_BUILDDIR");
+
+	snprintf(p, sizeof(p), "%s/orchestrator/vmorch", b && *b ? b : ".");
+	return p;
+}
+
+/*
+ * Run vmorch with @argv, output (both streams) into @out; at most 20 s.
+ * Returns its exit status.
+ */
+static int vmorch_run(const char *const argv[], char *out, size_t cap)
+{
+	int fd[2], status;
+	size_t n = 0;
+	ssize_t got;
+	pid_t pid;
+
+	assert_int_equal(pipe(fd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		alarm(20);
+		dup2(fd[1], 1);
+		dup2(fd[1], 2);
+		close(fd[0]);
+		execv(vmorch_path(), (char *const *)argv);
+		_exit(127);
+	}
+	close(fd[1]);
+	while (n < cap - 1 && (got = read(fd[0], out + n, cap - 1 - n)) > 0)
+		n += (size_t)got;
+	out[n] = 0;
+	close(fd[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/*
+ * `vmorch validate` on a FIFO waits for its writer, reads it once and prints
+ * the hash of what it read; the same FIFO given twice is refused unopened.
+ */
+static void test_validate_fifo(void **state)
+{
+	struct tmpdir t;
+	char fifo[128], out[2048], want[512], hex[65];
+	size_t n;
+	pid_t w;
+
+	tmpdir_make(&t);
+	snprintf(fifo, sizeof(fifo), "%s/s.yaml", t.path);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	sha256_hex(small_text, strlen(small_text), hex);
+
+	w = fifo_writer(fifo, small_text);
+	{
+		const char *argv[] = { "vmorch", "validate", fifo, NULL };
+
+		assert_int_equal(vmorch_run(argv, out, sizeof(out)), 0);
+	}
+	child_reap(w);
+	snprintf(want, sizeof(want), "%s: ok, 1 job, sha256 %s\n", fifo, hex);
+	assert_string_equal(out, want);
+
+	w = fifo_writer(fifo, small_text);
+	{
+		const char *argv[] = { "vmorch", "validate", fifo, fifo, NULL };
+
+		assert_int_equal(vmorch_run(argv, out, sizeof(out)), 2);
+	}
+	child_reap(w);
+	/* stdout and stderr share the pipe: each line whole, in either order. */
+	snprintf(want, sizeof(want), "%s: ok, 1 job, sha256 %s\n", fifo, hex);
+	assert_non_null(strstr(out, want));
+	n = strlen(want);
+	snprintf(want, sizeof(want), "%s: given twice (each scenario file may be given once)\n",
+		 fifo);
+	assert_non_null(strstr(out, want));
+	assert_int_equal(strlen(out), n + strlen(want));
+	tmpdir_remove(&t);
+}
+
+/* A directory or a block device is not read as a scenario. */
+static void test_directory_refused(void **state)
+{
+	struct scenario *s = NULL;
+	struct verr e = { "" };
+
+	assert_int_equal(scenario_load("/tmp", &s, &e), -EISDIR);
+	assert_null(s);
+	assert_string_equal(e.msg, "/tmp: is a directory (expected a scenario file, a pipe or a stream)");
+}
+
+/* Same path, same file by another path, same scenario name: all refused. */
+static void test_set_refuses_duplicates(void **state)
+{
+	static const char other[] = "vmorch: 1\nname: other\nvms: [{name: a}]\n";
+	struct scenario_set set = { NULL, 0 };
+	struct tmpdir t;
+	char a[PATH_MAX], link[PATH_MAX], copy[PATH_MAX], b[PATH_MAX];
+	char want[3 * PATH_MAX];
+	struct verr e = { "" };
+
+	tmpdir_make(&t);
+	write_file(t.path, "a.yaml", small_text);
+	write_file(t.path, "copy.yaml", small_text);
+	write_file(t.path, "b.yaml", other);
+	snprintf(a, sizeof(a), "%s/a.yaml", t.path);
+	snprintf(link, sizeof(link), "%s/link.yaml", t.path);
+	snprintf(copy, sizeof(copy), "%s/copy.yaml", t.path);
+	snprintf(b, sizeof(b), "%s/b.yaml", t.path);
+	assert_int_equal(symlink("a.yaml", link), 0);
+
+	assert_int_equal(scenario_set_add(&set, a, &e), 0);
+	assert_int_equal(scenario_set_add(&set, a, &e), -EEXIST);
+	snprintf(want, sizeof(want), "%s: given twice (each scenario file may be given once)", a);
+	assert_string_equal(e.msg, want);
+	assert_int_equal(scenario_set_add(&set, link, &e), -EEXIST);
+	snprintf(want, sizeof(want), "%s: same file as %s (each scenario file may be given once)",
+		 link, a);
+	assert_string_equal(e.msg, want);
+	assert_int_equal(scenario_set_add(&set, copy, &e), -EEXIST);
+	snprintf(want, sizeof(want), "%s: scenario name 'piped' is also the name of %s "
+		 "(jobs of one name would be merged; rename one)", copy, a);
+	assert_string_equal(e.msg, want);
+	assert_int_equal(scenario_set_add(&set, b, &e), 0);
+	assert_int_equal(set.n, 2);
+	assert_string_equal(scenario_name(set.s[0]), "piped");
+	assert_string_equal(scenario_name(set.s[1]), "other");
+	scenario_set_release(&set);
+	assert_int_equal(set.n, 0);
+	tmpdir_remove(&t);
+}
+
+/*
+ * `vmorch run` with one file twice or two files of one name stops at
+ * loading: exit 2 naming both, and no database is created.
+ */
+static void test_run_duplicate_files_exit_2(void **state)
+{
+	static const char other[] = "vmorch: 1\nname: piped\nvms: [{name: b}]\n";
+	struct tmpdir t;
+	char a[128], b[128], db[128], out[2048], want[512];
+	struct stat st;
+
+	tmpdir_make(&t);
+	write_file(t.path, "a.yaml", small_text);
+	write_file(t.path, "b.yaml", other);
+	snprintf(a, sizeof(a), "%s/a.yaml", t.path);
+	snprintf(b, sizeof(b), "%s/b.yaml", t.path);
+	snprintf(db, sizeof(db), "%s/v.db", t.path);
+	{
+		const char *argv[] = { "vmorch", "run", "--db", db, a, a, NULL };
+
+		assert_int_equal(vmorch_run(argv, out, sizeof(out)), 2);
+	}
+	snprintf(want, sizeof(want), "%s: given twice (each scenario file may be given once)\n", a);
+	assert_string_equal(out, want);
+	{
+		const char *argv[] = { "vmorch", "run", "--db", db, a, b, NULL };
+
+		assert_int_equal(vmorch_run(argv, out, sizeof(out)), 2);
+	}
+	snprintf(want, sizeof(want), "%s: scenario name 'piped' is also the name of %s "
+		 "(jobs of one name would be merged; rename one)\n", b, a);
+	assert_string_equal(out, want);
+	assert_int_equal(stat(db, &st), -1);
+	assert_int_equal(errno, ENOENT);
+	tmpdir_remove(&t);
+}
+
+/* ---- disks checked against what is on the host ---- */
+
+/* Some block device under /dev, or NULL (then the test skips). */
+static const char *find_block_device(char *buf, size_t len)
+{
+	static const char *const names[] = {
+		"loop0", "vda", "sda", "nvme0n1", "zram0", "ram0", "xvda", NULL
+	};
+	struct stat st;
+
+	for (size_t i = 0; names[i]; i++) {
+		snprintf(buf, len, "/dev/%s", names[i]);
+		if (stat(buf, &st) == 0 && S_ISBLK(st.st_mode))
+			return buf;
+	}
+	return NULL;
+}
+
+static const char blk_text[] =
+	"vmorch: 1\nname: blk\nvms:\n  - name: a\n    disks:\n"
+	"      - image: disk.img\n";
+
+/* A block device, even behind a symlink, needs allow_block_device: true. */
+static void test_block_device_image_needs_allow(void **state)
+{
+	struct scenario *s = NULL;
+	struct job_desc *j = NULL;
+	struct verr e = { "" };
+	struct tmpdir t;
+	char dev[64], path[PATH_MAX], img[PATH_MAX], want[PATH_MAX + 256];
+	char text[256];
+	size_t n;
+
+	if (!find_block_device(dev, sizeof(dev)))
+		skip();
+	tmpdir_make(&t);
+	snprintf(img, sizeof(img), "%s/disk.img", t.path);
+	assert_int_equal(symlink(dev, img), 0);
+	write_file(t.path, "s.yaml", blk_text);
+	snprintf(path, sizeof(path), "%s/s.yaml", t.path);
+	assert_int_equal(scenario_load(path, &s, &e), -EINVAL);
+	assert_null(s);
+	snprintf(want, sizeof(want), "%s:6:16: image 'disk.img' is a block device; "
+		 "writing to it destroys what it holds (set allow_block_device: true "
+		 "on this disk if that is meant)", path);
+	assert_string_equal(e.msg, want);
+
+	snprintf(text, sizeof(text), "%s        allow_block_device: true\n", blk_text);
+	write_file(t.path, "s.yaml", text);
+	if (scenario_load(path, &s, &e) || scenario_expand(s, &j, &n, &e))
+		print_error("%s\n", e.msg);
+	assert_non_null(j);
+	assert_int_equal(n, 1);
+	assert_true(j[0].spec.disk[0].allow_block_device);
+	assert_string_equal(j[0].spec.disk[0].path, img);
+	job_descs_free(j, n);
+	scenario_free(s);
+	tmpdir_remove(&t);
+}
+
+/* A plain image is not a block device, and its size bounds the span. */
+static void test_image_size_bounds_span(void **state)
+{
+	static const char fmt[] =
+		"vmorch: 1\nname: img\nvms:\n  - name: a\n    disks:\n"
+		"      - image: disk.img\n    workload: {ops: 10, span: %s}\n";
+	struct scenario *s = NULL;
+	struct job_desc *j = NULL;
+	struct verr e = { "" };
+	struct tmpdir t;
+	char path[PATH_MAX], img[PATH_MAX], text[256], want[PATH_MAX + 128];
+	size_t n;
+	int fd;
+
+	tmpdir_make(&t);
+	snprintf(img, sizeof(img), "%s/disk.img", t.path);
+	fd = open(img, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 1 << 20), 0);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/s.yaml", t.path);
+
+	snprintf(text, sizeof(text), fmt, "2M");
+	write_file(t.path, "s.yaml", text);
+	assert_int_equal(scenario_load(path, &s, &e), -EINVAL);
+	snprintf(want, sizeof(want), "%s:7:31: span 2M is larger than disk 0 "
+		 "(1048576 bytes, at 6:16)", path);
+	assert_string_equal(e.msg, want);
+
+	snprintf(text, sizeof(text), fmt, "1M");
+	write_file(t.path, "s.yaml", text);
+	if (scenario_load(path, &s, &e) || scenario_expand(s, &j, &n, &e))
+		print_error("%s\n", e.msg);
+	assert_non_null(j);
+	assert_false(j[0].spec.disk[0].allow_block_device);
+	assert_string_equal(j[0].spec.workload, "ops=10 span=1048576");
+	job_descs_free(j, n);
+	scenario_free(s);
+	tmpdir_remove(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -666,6 +1079,14 @@ int main(void)
 		cmocka_unit_test(test_shipped_smoke),
 		cmocka_unit_test(test_shipped_hostile),
 		cmocka_unit_test(test_shipped_throttle_and_matrix),
+		cmocka_unit_test(test_fifo_hash_is_of_bytes_parsed),
+		cmocka_unit_test(test_buffer_hash),
+		cmocka_unit_test(test_validate_fifo),
+		cmocka_unit_test(test_directory_refused),
+		cmocka_unit_test(test_set_refuses_duplicates),
+		cmocka_unit_test(test_run_duplicate_files_exit_2),
+		cmocka_unit_test(test_block_device_image_needs_allow),
+		cmocka_unit_test(test_image_size_bounds_span),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

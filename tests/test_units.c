@@ -7,7 +7,10 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -166,7 +169,7 @@ static void test_expect_parse_ops(void **state)
 	c = parse_ok("iops", "<= 2.5k");
 	assert_int_equal(c.op, EXPECT_LE);
 	assert_true(c.value == 2560);
-	c = parse_ok("guest.temp_c", "!= -3.25");
+	c = parse_ok("user.temp_c", "!= -3.25");
 	assert_int_equal(c.op, EXPECT_NE);
 	assert_true(c.value == -3.25);
 }
@@ -185,10 +188,9 @@ static void test_expect_parse_errors(void **state)
 {
 	parse_bad("disk0.reads", "== 1", "unknown counter 'reads' in 'disk0.reads'");
 	parse_bad("disk8.io_errors", "== 1", "bad disk in 'disk8.io_errors' (expected disk0..disk7)");
-	parse_bad("IOPS", "> 0", "bad expectation name 'IOPS' (expected a counter, "
-		  "diskN.<counter> or a metric name of a-z, 0-9, '_', '.')");
-	parse_bad("", "> 0", "bad expectation name '' (expected a counter, "
-		  "diskN.<counter> or a metric name of a-z, 0-9, '_', '.')");
+	parse_bad("", "> 0", "unknown expectation '' (expected a counter such as "
+		  "reads_completed, diskN.<counter>, a guest metric such as iops, "
+		  "or user.<name> for a metric of your own program)");
 	parse_bad("iops", "1000", "bad comparison '1000' (expected an operator ==, !=, "
 		  "<, <=, >, >= and a number, like \">= 1000\")");
 	parse_bad("iops", "=> 1", "bad comparison '=> 1' (expected an operator ==, !=, "
@@ -203,6 +205,177 @@ static void test_expect_parse_errors(void **state)
 		  "with an optional unit: k, M, G)");
 	parse_bad("iops", "> 1 2", "bad number in comparison '> 1 2' (expected a number "
 		  "with an optional unit: k, M, G)");
+}
+
+/* A name no guest reports is refused, with the nearest known name if close. */
+static void test_expect_unknown_name_suggests(void **state)
+{
+	parse_bad("reads_complete", "== 10",
+		  "unknown expectation 'reads_complete' (did you mean reads_completed?)");
+	parse_bad("iopz", "> 0", "unknown expectation 'iopz' (did you mean iops?)");
+	parse_bad("IOPS", "> 0", "unknown expectation 'IOPS' (did you mean iops?)");
+	parse_bad("lat_p99_ms", "< 100",
+		  "unknown expectation 'lat_p99_ms' (did you mean lat_p99_us?)");
+	parse_bad("io_erorrs", "== 0",
+		  "unknown expectation 'io_erorrs' (did you mean io_errors?)");
+	parse_bad("disk1.reads_complted", "== 1",
+		  "unknown counter 'reads_complted' in 'disk1.reads_complted' "
+		  "(did you mean disk1.reads_completed?)");
+	parse_bad("temperature", "< 90", "unknown expectation 'temperature' "
+		  "(expected a counter such as reads_completed, diskN.<counter>, a "
+		  "guest metric such as iops, or user.<name> for a metric of your "
+		  "own program)");
+}
+
+/* user.<name> is the way to expect a metric of one's own program. */
+static void test_expect_user_prefix(void **state)
+{
+	struct expect_name en;
+	struct verr e = { "" };
+	char name[VM_METRIC_NAME_MAX + 2], msg[VERR_MAX];
+
+	assert_int_equal(expect_name_parse("user.temp_c", &en, &e), 0);
+	assert_int_equal(en.target, EXPECT_USER_METRIC);
+	assert_int_equal(expect_name_parse("iops", &en, &e), 0);
+	assert_int_equal(en.target, EXPECT_METRIC);
+	parse_bad("user.", "> 0", "bad metric name 'user.' (expected user. and a-z, "
+		  "0-9, '_', '.', at most 63 characters in all)");
+	parse_bad("user.Temp", "> 0", "bad metric name 'user.Temp' (expected user. and "
+		  "a-z, 0-9, '_', '.', at most 63 characters in all)");
+	/* 63 characters in all is the longest a result can carry. */
+	memset(name, 'a', VM_METRIC_NAME_MAX);
+	memcpy(name, "user.", 5);
+	name[VM_METRIC_NAME_MAX] = 0;
+	assert_int_equal(expect_name_parse(name, &en, NULL), 0);
+	strcat(name, "a");
+	snprintf(msg, sizeof(msg), "bad metric name '%s' (expected user. and a-z, "
+		 "0-9, '_', '.', at most 63 characters in all)", name);
+	parse_bad(name, "> 0", msg);
+}
+
+/* A known metric is accepted only for a guest that reports it. */
+static void test_expect_metric_per_guest(void **state)
+{
+	struct verr e = { "" };
+
+	assert_int_equal(expect_name_check_guest("lat_p99_us", JOB_GUEST_LINUX, &e), 0);
+	assert_int_equal(expect_name_check_guest("irqs", JOB_GUEST_BUILTIN, &e), 0);
+	assert_int_equal(expect_name_check_guest("iops", JOB_GUEST_BUILTIN, &e), 0);
+	assert_int_equal(expect_name_check_guest("iops", JOB_GUEST_LINUX, &e), 0);
+	assert_int_equal(expect_name_check_guest("user.x", JOB_GUEST_BUILTIN, &e), 0);
+	assert_int_equal(expect_name_check_guest("io_errors", JOB_GUEST_LINUX, &e), 0);
+	assert_int_equal(expect_name_check_guest("lat_p99_us", JOB_GUEST_BUILTIN, &e),
+			 -EINVAL);
+	assert_string_equal(e.msg, "metric 'lat_p99_us' is not reported by the built-in "
+			    "guest (only by a Linux guest)");
+	assert_int_equal(expect_name_check_guest("throughput_bps", JOB_GUEST_LINUX, &e),
+			 -EINVAL);
+	assert_string_equal(e.msg, "metric 'throughput_bps' is not reported by a Linux "
+			    "guest (only by the built-in guest)");
+}
+
+/* ---- the metric table against what the guests print ---- */
+
+#define SRC_NAMES_MAX 64
+
+struct names {
+	char v[SRC_NAMES_MAX][VM_METRIC_NAME_MAX + 1];
+	size_t n;
+};
+
+static void names_add(struct names *ns, const char *s, size_t len)
+{
+	for (size_t i = 0; i < ns->n; i++)
+		if (strlen(ns->v[i]) == len && strncmp(ns->v[i], s, len) == 0)
+			return;
+	assert_true(ns->n < SRC_NAMES_MAX);
+	assert_true(len <= VM_METRIC_NAME_MAX);
+	memcpy(ns->v[ns->n], s, len);
+	ns->v[ns->n++][len] = 0;
+}
+
+static bool names_has(const struct names *ns, const char *s)
+{
+	for (size_t i = 0; i < ns->n; i++)
+		if (strcmp(ns->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+static char *read_source(const char *rel)
+{
+	static char buf[1 << 17];
+	const char *d = getenv("VMORCH_SRCDIR");
+	char path[4096];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", d && *d ? d : ".", rel);
+	f = fopen(path, "r");
+	if (!f)
+		fail_msg("cannot open %s", path);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	assert_true(n < sizeof(buf) - 1);
+	buf[n] = 0;
+	return buf;
+}
+
+/*
+ * Every name between @open and @close in @rel's text: the JSON keys a
+ * guest's printf format holds (\"ops\":) or the names the worker sets.
+ */
+static void source_names(const char *rel, const char *open, const char *close,
+			 struct names *ns)
+{
+	const char *p = read_source(rel), *q;
+
+	while ((p = strstr(p, open))) {
+		p += strlen(open);
+		q = p;
+		while ((*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || *q == '_')
+			q++;
+		if (q > p && strncmp(q, close, strlen(close)) == 0 &&
+		    strncmp(p, "status", 6) != 0 && strncmp(p, "reason", 6) != 0)
+			names_add(ns, p, (size_t)(q - p));
+		p = q;
+	}
+}
+
+/* The names a guest's result line and the worker's rates give that guest. */
+static void guest_names(const char *main_c, struct names *ns)
+{
+	memset(ns, 0, sizeof(*ns));
+	source_names(main_c, "\\\"", "\\\":", ns);
+	/* vmm-worker/result.c derives its rates from the guest's cycles. */
+	if (names_has(ns, "cycles"))
+		source_names("vmm-worker/result.c", "vm_result_set_metric(r, \"", "\"", ns);
+}
+
+/* expect_metrics[] says exactly what each guest prints, no more, no less. */
+static void test_expect_metric_table_matches_guests(void **state)
+{
+	static struct names builtin, linux_;
+
+	guest_names("guest/builtin/main.c", &builtin);
+	guest_names("guest/agent/main.c", &linux_);
+	assert_true(builtin.n >= 10);
+	assert_true(linux_.n >= 10);
+	for (size_t i = 0; i < expect_nmetrics; i++) {
+		const struct expect_metric *m = &expect_metrics[i];
+
+		if (names_has(&builtin, m->name) != !!(m->guests & EXPECT_BUILTIN))
+			fail_msg("metric %s: built-in guest table bit is wrong", m->name);
+		if (names_has(&linux_, m->name) != !!(m->guests & EXPECT_LINUX))
+			fail_msg("metric %s: Linux guest table bit is wrong", m->name);
+	}
+	for (size_t i = 0; i < builtin.n + linux_.n; i++) {
+		const char *n = i < builtin.n ? builtin.v[i] : linux_.v[i - builtin.n];
+		struct expect_name en;
+
+		if (expect_name_parse(n, &en, NULL))
+			fail_msg("guest metric %s is missing from expect_metrics[]", n);
+	}
 }
 
 /* Counter names come from the one counter list, so every field is expectable. */
@@ -360,6 +533,10 @@ int main(void)
 		cmocka_unit_test(test_size_format),
 		cmocka_unit_test(test_expect_parse_ops),
 		cmocka_unit_test(test_expect_parse_errors),
+		cmocka_unit_test(test_expect_unknown_name_suggests),
+		cmocka_unit_test(test_expect_user_prefix),
+		cmocka_unit_test(test_expect_metric_per_guest),
+		cmocka_unit_test(test_expect_metric_table_matches_guests),
 		cmocka_unit_test(test_expect_every_counter_name),
 		cmocka_unit_test(test_expect_eval_sums_disks),
 		cmocka_unit_test(test_expect_eval_one_disk),
