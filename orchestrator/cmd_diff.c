@@ -155,14 +155,19 @@ static int diff_run(const char *cmd, const struct diff_cli *c, struct db **db,
 {
 	struct verr e = { "" };
 	int64_t a, b;
+	int rc;
 
 	if (db_open(c->db_path, db, &e)) {
 		fprintf(stderr, "vmorch %s: %s\n", cmd, e.msg);
 		return EXIT_INFRA;
 	}
-	if (db_run_resolve(*db, c->a, &a, &e) || db_run_resolve(*db, c->b, &b, &e)) {
+	rc = db_run_resolve(*db, c->a, &a, &e);
+	if (!rc)
+		rc = db_run_resolve(*db, c->b, &b, &e);
+	if (rc) {
 		fprintf(stderr, "vmorch %s: %s\n", cmd, e.msg);
-		return EXIT_USAGE;
+		/* An unknown run is the user's; a database error is not. */
+		return rc == -ENOENT || rc == -EINVAL ? EXIT_USAGE : EXIT_INFRA;
 	}
 	if (diff_compute(db_sqlite(*db), a, b, &c->o, d, &e)) {
 		fprintf(stderr, "vmorch %s: %s\n", cmd, e.msg);

@@ -153,7 +153,7 @@ int cmd_report(int argc, char **argv)
 	struct report *r = NULL;
 	struct db *db;
 	int64_t run, vs = 0;
-	int status;
+	int status, rc;
 
 	status = report_parse(argc, argv, &c);
 	if (status)
@@ -166,10 +166,13 @@ int cmd_report(int argc, char **argv)
 		fprintf(stderr, "vmorch report: %s\n", e.msg);
 		return EXIT_INFRA;
 	}
-	if (db_run_resolve(db, c.run, &run, &e) ||
-	    (c.vs && db_run_resolve(db, c.vs, &vs, &e))) {
+	rc = db_run_resolve(db, c.run, &run, &e);
+	if (!rc && c.vs)
+		rc = db_run_resolve(db, c.vs, &vs, &e);
+	if (rc) {
 		fprintf(stderr, "vmorch report: %s\n", e.msg);
-		status = EXIT_USAGE;
+		/* An unknown run is the user's; a database error is not. */
+		status = rc == -ENOENT || rc == -EINVAL ? EXIT_USAGE : EXIT_INFRA;
 	} else if (report_build(db_sqlite(db), run, vs, &c.o, &r, &e)) {
 		fprintf(stderr, "vmorch report: %s\n", e.msg);
 		status = EXIT_INFRA;
