@@ -8,10 +8,12 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "orchestrator/cli.h"
 #include "orchestrator/db.h"
 #include "orchestrator/db_query.h"
+#include "reports/outfile.h"
 #include "reports/report.h"
 
 bool cli_parse_double(const char *opt, const char *arg, double min, double max,
@@ -44,10 +46,11 @@ struct diff_cli {
 	const char *db_path;
 	const char *a, *b;		/* run references */
 	struct diff_opts o;
-	bool json, all, fail_on_regression;
+	bool json, all, fail_on_regression, allow_missing;
 };
 
-enum { OPT_FAIL = 256, OPT_JSON, OPT_ALL, OPT_BASELINE, OPT_CANDIDATE };
+enum { OPT_FAIL = 256, OPT_JSON, OPT_ALL, OPT_BASELINE, OPT_CANDIDATE,
+       OPT_ALLOW_MISSING };
 
 static const struct option diff_longopts[] = {
 	{ "db", required_argument, NULL, 'd' },
@@ -57,6 +60,7 @@ static const struct option diff_longopts[] = {
 	{ "all", no_argument, NULL, OPT_ALL },
 	{ "baseline", required_argument, NULL, OPT_BASELINE },
 	{ "candidate", required_argument, NULL, OPT_CANDIDATE },
+	{ "allow-missing", no_argument, NULL, OPT_ALLOW_MISSING },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -71,7 +75,11 @@ static void diff_usage(FILE *f)
 		"      --threshold PCT      smaller changes are unchanged (default 5)\n"
 		"      --alpha A            Mann-Whitney significance level, applied\n"
 		"                           with >= %d repeats on both sides (default 0.05)\n"
-		"      --fail-on-regression exit 1 when anything regressed\n"
+		"      --fail-on-regression exit 1 when anything regressed, a job\n"
+		"                           newly fails, a job of A is missing from B\n"
+		"                           or B is incomplete\n"
+		"      --allow-missing      missing jobs and an incomplete B do not\n"
+		"                           fail --fail-on-regression\n"
 		"      --all                also list unchanged rows\n"
 		"      --json               machine-readable output (doc/reports.md)\n",
 		DIFF_MIN_REPEATS);
@@ -80,11 +88,15 @@ static void diff_usage(FILE *f)
 static void regressions_usage(FILE *f)
 {
 	fprintf(f, "Usage: vmorch regressions --baseline RUN --candidate RUN [OPTIONS]\n\n"
-		"Print only the regressions of CANDIDATE against BASELINE, one per\n"
-		"line, and exit 1 if there is any.\n\n"
+		"Print the regressions of CANDIDATE against BASELINE, its newly\n"
+		"failing and missing jobs, one per line, and whether CANDIDATE is\n"
+		"incomplete; exit 1 if any of them holds.\n\n"
 		"  -d, --db PATH        result database (default " CLI_DEFAULT_DB ")\n"
 		"      --threshold PCT  smaller changes are unchanged (default 5)\n"
 		"      --alpha A        Mann-Whitney significance level (default 0.05)\n"
+		"      --allow-missing  missing jobs and an incomplete CANDIDATE\n"
+		"                       (interrupted, or fewer results than jobs)\n"
+		"                       are shown but do not fail\n"
 		"      --json           the diff as JSON (doc/reports.md)\n");
 }
 
@@ -123,6 +135,9 @@ static int diff_parse(int argc, char **argv, struct diff_cli *c, bool regression
 		case OPT_CANDIDATE:
 			c->b = optarg;
 			break;
+		case OPT_ALLOW_MISSING:
+			c->allow_missing = true;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(EXIT_OK);
@@ -140,14 +155,19 @@ static int diff_run(const char *cmd, const struct diff_cli *c, struct db **db,
 {
 	struct verr e = { "" };
 	int64_t a, b;
+	int rc;
 
 	if (db_open_readonly(c->db_path, db, &e)) {
 		fprintf(stderr, "vmorch %s: %s\n", cmd, e.msg);
 		return EXIT_INFRA;
 	}
-	if (db_run_resolve(*db, c->a, &a, &e) || db_run_resolve(*db, c->b, &b, &e)) {
+	rc = db_run_resolve(*db, c->a, &a, &e);
+	if (!rc)
+		rc = db_run_resolve(*db, c->b, &b, &e);
+	if (rc) {
 		fprintf(stderr, "vmorch %s: %s\n", cmd, e.msg);
-		return EXIT_USAGE;
+		/* An unknown run is the user's; a database error is not. */
+		return rc == -ENOENT || rc == -EINVAL ? EXIT_USAGE : EXIT_INFRA;
 	}
 	if (diff_compute(db_sqlite(*db), a, b, &c->o, d, &e)) {
 		fprintf(stderr, "vmorch %s: %s\n", cmd, e.msg);
@@ -156,12 +176,53 @@ static int diff_run(const char *cmd, const struct diff_cli *c, struct db **db,
 	return EXIT_OK;
 }
 
+/* Render into memory first: a failing renderer prints nothing. */
+static int diff_print(const char *cmd, const struct diff_cli *c,
+		      const struct diff *d, bool regressions)
+{
+	struct outbuf b;
+	int rc;
+
+	rc = outbuf_open(&b);
+	if (!rc) {
+		rc = c->json ? render_diff_json(d, b.f) :
+		     regressions ? render_regressions(d, b.f) :
+		     render_diff_text(d, b.f, c->all);
+		if (outbuf_close(&b) && !rc)
+			rc = -ENOMEM;
+	}
+	if (rc)
+		fprintf(stderr, "vmorch %s: cannot render the output: %s\n", cmd,
+			strerror(-rc));
+	else
+		outbuf_put(&b, stdout);	/* main() reports a write error */
+	outbuf_release(&b);
+	return rc;
+}
+
+/* "3 regressions, 1 newly failing job, 2 missing jobs, candidate incomplete" */
+static void gate_summary(const struct diff *d, unsigned fail)
+{
+	fprintf(stderr, "%zu regression%s", d->regressed,
+		d->regressed == 1 ? "" : "s");
+	if (d->failing_jobs)
+		fprintf(stderr, ", %zu newly failing job%s", d->failing_jobs,
+			d->failing_jobs == 1 ? "" : "s");
+	if (d->missing_jobs)
+		fprintf(stderr, ", %zu missing job%s%s", d->missing_jobs,
+			d->missing_jobs == 1 ? "" : "s",
+			fail & DIFF_GATE_MISSING ? "" : " (allowed)");
+	if (d->b_incomplete)
+		fprintf(stderr, ", candidate incomplete%s",
+			fail & DIFF_GATE_INCOMPLETE ? "" : " (allowed)");
+}
+
 int cmd_diff(int argc, char **argv)
 {
 	struct diff_cli c = { 0 };
 	struct db *db = NULL;
 	struct diff *d = NULL;
-	int status, rc;
+	int status;
 
 	status = diff_parse(argc, argv, &c, false);
 	if (status)
@@ -176,12 +237,17 @@ int cmd_diff(int argc, char **argv)
 	status = diff_run("diff", &c, &db, &d);
 	if (status)
 		goto out;
-	rc = c.json ? render_diff_json(d, stdout) : render_diff_text(d, stdout, c.all);
-	if (rc) {
-		fprintf(stderr, "vmorch diff: cannot write the output\n");
+	if (diff_print("diff", &c, d, false)) {
 		status = EXIT_INFRA;
-	} else if (c.fail_on_regression && d->regressed) {
-		status = EXIT_FAILED;
+	} else if (c.fail_on_regression) {
+		unsigned fail = diff_gate(d, c.allow_missing);
+
+		if (fail) {
+			fputs("vmorch diff: failing: ", stderr);
+			gate_summary(d, fail);
+			fputc('\n', stderr);
+			status = EXIT_FAILED;
+		}
 	}
 out:
 	diff_free(d);
@@ -194,7 +260,8 @@ int cmd_regressions(int argc, char **argv)
 	struct diff_cli c = { 0 };
 	struct db *db = NULL;
 	struct diff *d = NULL;
-	int status, rc;
+	unsigned fail;
+	int status;
 
 	status = diff_parse(argc, argv, &c, true);
 	if (status)
@@ -206,16 +273,17 @@ int cmd_regressions(int argc, char **argv)
 	status = diff_run("regressions", &c, &db, &d);
 	if (status)
 		goto out;
-	rc = c.json ? render_diff_json(d, stdout) : render_regressions(d, stdout);
-	if (rc) {
-		fprintf(stderr, "vmorch regressions: cannot write the output\n");
+	if (diff_print("regressions", &c, d, true)) {
 		status = EXIT_INFRA;
 		goto out;
 	}
-	if (!c.json)
-		fprintf(stderr, "vmorch regressions: %zu regression%s (run %s -> %s)\n",
-			d->regressed, d->regressed == 1 ? "" : "s", c.a, c.b);
-	status = d->regressed ? EXIT_FAILED : EXIT_OK;
+	fail = diff_gate(d, c.allow_missing);
+	if (!c.json) {
+		fputs("vmorch regressions: ", stderr);
+		gate_summary(d, fail);
+		fprintf(stderr, " (run %s -> %s)\n", c.a, c.b);
+	}
+	status = fail ? EXIT_FAILED : EXIT_OK;
 out:
 	diff_free(d);
 	db_close(db);

@@ -9,6 +9,7 @@
 
 #include "orchestrator/cli.h"
 #include "orchestrator/db.h"
+#include "reports/outfile.h"
 #include "reports/report.h"
 
 enum { OPT_SCENARIO = 256, OPT_VM, OPT_METRIC, OPT_LAST, OPT_LABEL_LIKE,
@@ -103,13 +104,14 @@ static int history_parse(int argc, char **argv, struct history_cli *c)
 	return 0;
 }
 
-static int history_print(const struct history_cli *c, const struct history *h)
+static int history_render(const struct history_cli *c, const struct history *h,
+			  FILE *f)
 {
 	if (c->json)
-		return render_history_json(h, stdout);
+		return render_history_json(h, f);
 	if (c->csv)
-		return render_history_csv(h, stdout);
-	return render_history_text(h, stdout);
+		return render_history_csv(h, f);
+	return render_history_text(h, f);
 }
 
 int cmd_history(int argc, char **argv)
@@ -117,6 +119,7 @@ int cmd_history(int argc, char **argv)
 	struct history_cli c = { 0 };
 	struct verr e = { "" };
 	struct history *h = NULL;
+	struct outbuf b;
 	struct db *db;
 	int status;
 
@@ -127,17 +130,30 @@ int cmd_history(int argc, char **argv)
 		fprintf(stderr, "vmorch history: %s\n", e.msg);
 		return EXIT_INFRA;
 	}
+	/* Into memory first: a query that fails half-way prints nothing. */
+	if (outbuf_open(&b)) {
+		fprintf(stderr, "vmorch history: out of memory\n");
+		db_close(db);
+		return EXIT_INFRA;
+	}
 	if (c.explain) {
-		status = history_explain(db_sqlite(db), &c.o, stdout, &e) ?
+		status = history_explain(db_sqlite(db), &c.o, b.f, &e) ?
 			 EXIT_INFRA : EXIT_OK;
 	} else if (history_query(db_sqlite(db), &c.o, &h, &e)) {
 		status = EXIT_INFRA;
-	} else if (history_print(&c, h)) {
-		snprintf(e.msg, sizeof(e.msg), "cannot write the output");
+	} else if (history_render(&c, h, b.f)) {
+		snprintf(e.msg, sizeof(e.msg), "cannot render the output");
+		status = EXIT_INFRA;
+	}
+	if (outbuf_close(&b) && !status) {
+		snprintf(e.msg, sizeof(e.msg), "cannot render the output");
 		status = EXIT_INFRA;
 	}
 	if (status)
 		fprintf(stderr, "vmorch history: %s\n", e.msg);
+	else
+		outbuf_put(&b, stdout);	/* main() reports a write error */
+	outbuf_release(&b);
 	history_free(h);
 	db_close(db);
 	return status;

@@ -8,11 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "orchestrator/cli.h"
 #include "orchestrator/db.h"
 #include "orchestrator/db_query.h"
+#include "reports/outfile.h"
 #include "reports/report.h"
 
 static const struct {
@@ -115,39 +115,34 @@ static int report_parse(int argc, char **argv, struct report_cli *c)
 	return 0;
 }
 
-/* Render into FILE via a temporary name, so a failed report leaves no half file. */
+/*
+ * Render into memory, then print it or replace FILE with it: a report that
+ * failed to render leaves nothing behind, and FILE is never half written.
+ */
 static int report_write(const struct report_cli *c, const struct report *r)
 {
-	char *tmp = NULL;
-	FILE *f = stdout;
+	struct verr e = { "" };
+	struct outbuf b;
 	int rc;
 
-	if (c->out) {
-		if (asprintf(&tmp, "%s.tmp", c->out) < 0)
-			return -ENOMEM;
-		f = fopen(tmp, "w");
-		if (!f) {
-			rc = -errno;
-			fprintf(stderr, "vmorch report: %s: %s\n", tmp, strerror(errno));
-			free(tmp);
-			return rc;
-		}
+	rc = outbuf_open(&b);
+	if (!rc) {
+		rc = report_formats[c->format].render(r, b.f);
+		if (outbuf_close(&b) && !rc)
+			rc = -ENOMEM;
 	}
-	rc = report_formats[c->format].render(r, f);
-	if (c->out) {
-		if (fclose(f) && !rc)
-			rc = -EIO;
-		if (!rc && rename(tmp, c->out))
-			rc = -errno;
+	if (rc) {
+		fprintf(stderr, "vmorch report: cannot render the report: %s\n",
+			strerror(-rc));
+	} else if (c->out) {
+		rc = outfile_replace(c->out, b.data, b.len, &e);
 		if (rc)
-			unlink(tmp);
-		free(tmp);
-	} else if (fflush(stdout) && !rc) {
-		rc = -EIO;
+			fprintf(stderr, "vmorch report: %s\n", e.msg);
+	} else {
+		/* A write error on stdout is reported once, by main(). */
+		outbuf_put(&b, stdout);
 	}
-	if (rc)
-		fprintf(stderr, "vmorch report: cannot write %s: %s\n",
-			c->out ? c->out : "the output", strerror(-rc));
+	outbuf_release(&b);
 	return rc;
 }
 
@@ -158,19 +153,26 @@ int cmd_report(int argc, char **argv)
 	struct report *r = NULL;
 	struct db *db;
 	int64_t run, vs = 0;
-	int status;
+	int status, rc;
 
 	status = report_parse(argc, argv, &c);
 	if (status)
 		return status;
+	if (c.out && outfile_check_db(c.out, c.db_path, &e)) {
+		fprintf(stderr, "vmorch report: %s\n", e.msg);
+		return EXIT_USAGE;
+	}
 	if (db_open_readonly(c.db_path, &db, &e)) {
 		fprintf(stderr, "vmorch report: %s\n", e.msg);
 		return EXIT_INFRA;
 	}
-	if (db_run_resolve(db, c.run, &run, &e) ||
-	    (c.vs && db_run_resolve(db, c.vs, &vs, &e))) {
+	rc = db_run_resolve(db, c.run, &run, &e);
+	if (!rc && c.vs)
+		rc = db_run_resolve(db, c.vs, &vs, &e);
+	if (rc) {
 		fprintf(stderr, "vmorch report: %s\n", e.msg);
-		status = EXIT_USAGE;
+		/* An unknown run is the user's; a database error is not. */
+		status = rc == -ENOENT || rc == -EINVAL ? EXIT_USAGE : EXIT_INFRA;
 	} else if (report_build(db_sqlite(db), run, vs, &c.o, &r, &e)) {
 		fprintf(stderr, "vmorch report: %s\n", e.msg);
 		status = EXIT_INFRA;

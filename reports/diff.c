@@ -39,10 +39,15 @@ struct run_key {
 	struct series *metrics;
 };
 
-/* One vm_results row while its disks are being summed. */
+/*
+ * One vm_results row while its disks are being summed.  A failed result
+ * adds to its key's verdicts only: its numbers (zeros from a VM that never
+ * booted) are not compared, or a fix would show as a regression.
+ */
 struct run_res {
 	int64_t id;
 	size_t key;
+	bool pass;
 };
 
 struct run_data {
@@ -133,7 +138,7 @@ static int key_add(struct run_data *rd, sqlite3_stmt *st)
 	return 0;
 }
 
-static int res_add(struct run_data *rd, int64_t id)
+static int res_add(struct run_data *rd, int64_t id, bool pass)
 {
 	if (rd->nres == rd->capres) {
 		size_t cap = rd->capres ? 2 * rd->capres : 256;
@@ -144,13 +149,14 @@ static int res_add(struct run_data *rd, int64_t id)
 		rd->res = nr;
 		rd->capres = cap;
 	}
-	rd->res[rd->nres++] = (struct run_res){ id, rd->nkeys - 1 };
+	rd->res[rd->nres++] = (struct run_res){ id, rd->nkeys - 1, pass };
 	return 0;
 }
 
 /* A new result row: its key (new when it differs), verdict and timings. */
 static int result_begin(struct run_data *rd, sqlite3_stmt *st)
 {
+	bool pass = strcmp(col_text(st, RQ_VERDICT), "pass") == 0;
 	struct run_key *k;
 	int rc;
 
@@ -159,13 +165,14 @@ static int result_begin(struct run_data *rd, sqlite3_stmt *st)
 		if (rc)
 			return rc;
 	}
-	rc = res_add(rd, sqlite3_column_int64(st, RQ_ID));
+	rc = res_add(rd, sqlite3_column_int64(st, RQ_ID), pass);
 	if (rc)
 		return rc;
 	k = &rd->keys[rd->nkeys - 1];
 	k->nres++;
-	if (strcmp(col_text(st, RQ_VERDICT), "pass") == 0)
-		k->npass++;
+	if (!pass)
+		return 0;
+	k->npass++;
 	rc = series_push(&k->fixed[FIXED_WALL], sqlite3_column_double(st, RQ_WALL));
 	if (!rc)
 		rc = series_push(&k->fixed[FIXED_BOOT], sqlite3_column_double(st, RQ_BOOT));
@@ -217,7 +224,8 @@ static int run_load_results(sqlite3 *db, int64_t run, struct run_data *rd,
 			goto oom;
 		last = id;
 		/* LEFT JOIN: a VM without disks is one row of NULLs. */
-		if (sqlite3_column_type(st, RQ_DISK) != SQLITE_NULL &&
+		if (rd->res[rd->nres - 1].pass &&
+		    sqlite3_column_type(st, RQ_DISK) != SQLITE_NULL &&
 		    (rc = result_disk(rd, st, first)))
 			goto oom;
 	}
@@ -283,7 +291,8 @@ static int run_load_metrics(sqlite3 *db, int64_t run, struct run_data *rd,
 			rc = -EAGAIN;
 			goto out;
 		}
-		if (!strcmp(name, "wall_us") || !strcmp(name, "boot_us"))
+		if (!rd->res[cur].pass ||
+		    !strcmp(name, "wall_us") || !strcmp(name, "boot_us"))
 			continue;
 		s = key_metric(&rd->keys[rd->res[cur].key], name);
 		if (!s || series_push(s, sqlite3_column_double(st, 2))) {
@@ -496,7 +505,11 @@ static int rows_key(struct row_list *l, const struct diff_job *j,
 	return rc;
 }
 
-/* Pass -> fail is a regression whatever the numbers say. */
+/*
+ * Pass -> fail is a regression whatever the numbers say, fail -> pass an
+ * improvement; a job that fails now and did not before (or is new and
+ * fails) is newly failing.
+ */
 static enum diff_verdict job_judge(const struct diff_job *j)
 {
 	if (!j->n_a)
@@ -526,6 +539,8 @@ static int job_set(struct diff_job *j, const struct run_key *ka,
 	j->n_b = kb ? kb->nres : 0;
 	j->pass_b = kb ? kb->npass : 0;
 	j->verdict = job_judge(j);
+	j->newly_failing = j->pass_b < j->n_b &&
+			   (j->verdict == DIFF_REGRESSED || j->verdict == DIFF_NEW);
 	return 0;
 }
 
@@ -552,7 +567,8 @@ static int diff_merge(struct diff *d, struct run_data *ra, struct run_data *rb,
 		ia += ka != NULL;
 		ib += kb != NULL;
 		rc = job_set(j, ka, kb);
-		if (!rc && ka && kb)
+		/* Numbers are compared between passing results only. */
+		if (!rc && ka && kb && ka->npass && kb->npass)
 			rc = rows_key(rows, j, ka, kb, o, &d->small_sample);
 	}
 	return rc;
@@ -615,8 +631,34 @@ static void diff_count(struct diff *d)
 {
 	for (size_t i = 0; i < d->nrows; i++)
 		(*verdict_counter(d, d->rows[i].verdict))++;
-	for (size_t i = 0; i < d->njobs; i++)
+	for (size_t i = 0; i < d->njobs; i++) {
 		(*verdict_counter(d, d->jobs[i].verdict))++;
+		d->missing_jobs += d->jobs[i].verdict == DIFF_MISSING;
+		d->failing_jobs += d->jobs[i].newly_failing;
+	}
+	d->b_incomplete = run_info_incomplete(&d->b);
+}
+
+unsigned diff_gate(const struct diff *d, bool allow_missing)
+{
+	unsigned fail = 0;
+
+	if (d->regressed)
+		fail |= DIFF_GATE_REGRESSED;
+	if (d->failing_jobs)
+		fail |= DIFF_GATE_FAILING;
+	if (d->missing_jobs && !allow_missing)
+		fail |= DIFF_GATE_MISSING;
+	if (d->b_incomplete && !allow_missing)
+		fail |= DIFF_GATE_INCOMPLETE;
+	return fail;
+}
+
+const char *diff_job_verdict_name(const struct diff_job *j)
+{
+	if (j->verdict == DIFF_NEW && j->newly_failing)
+		return "new, failing";
+	return diff_verdict_name(j->verdict);
 }
 
 const char *diff_verdict_name(enum diff_verdict v)

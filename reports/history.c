@@ -411,11 +411,12 @@ static int explain_one(sqlite3 *db, const char *sql, const struct hq *q,
 	else
 		runs_bind(st, q->o);
 	fprintf(f, "%s\n", sql);
-	while (sqlite3_step(st) == SQLITE_ROW)
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		fprintf(f, "  %s%s\n", sqlite3_column_int(st, 1) ? "  " : "",
 			col_text(st, 3));
+	rc = rc == SQLITE_DONE ? 0 : report_sql_fail(db, rc, "explain", e);
 	sqlite3_finalize(st);
-	return 0;
+	return rc;
 }
 
 int history_explain(sqlite3 *db, const struct history_opts *o, FILE *f,

@@ -188,6 +188,18 @@ static void html_card(FILE *f, const char *key, const char *value)
 	fputs("</div>\n", f);
 }
 
+/* A run that did not finish says so before anything else is read. */
+static void html_incomplete(FILE *f, const struct run_info *run)
+{
+	if (!run_info_incomplete(run))
+		return;
+	fputs("<p class=\"incomplete\">", f);
+	html_badge(f, "bad", "incomplete");
+	fprintf(f, " run #%" PRId64 " ", run->id);
+	xml_put(f, run->status ? run->status : "unknown", XML_TEXT);
+	fprintf(f, ": %zu of %zu jobs stored</p>\n", run->nresults, run->jobs_total);
+}
+
 static void html_summary(FILE *f, const struct report *r)
 {
 	const struct run_info *run = &r->run;
@@ -218,6 +230,7 @@ static void html_summary(FILE *f, const struct report *r)
 		html_card(f, "duration", buf);
 	}
 	fputs("</div>\n", f);
+	html_incomplete(f, run);
 }
 
 /* ---- failures ---- */
@@ -332,7 +345,10 @@ static void html_diff_jobs(FILE *f, const struct diff *d)
 		html_key_cells(f, j->scenario, j->vm, j->params);
 		fprintf(f, "<td class=\"n\">%zu/%zu</td><td class=\"n\">%zu/%zu</td><td>",
 			j->pass_a, j->n_a, j->pass_b, j->n_b);
-		html_verdict(f, j->verdict);
+		if (j->verdict == DIFF_NEW && j->newly_failing)
+			html_badge(f, "bad", "new, failing");
+		else
+			html_verdict(f, j->verdict);
 		fputs("</td></tr>\n", f);
 	}
 	if (any)
@@ -499,6 +515,10 @@ static void html_diff_summary(FILE *f, const struct diff *d)
 		fputs(" Some keys had fewer than 5 repeats on a side: the threshold "
 		      "alone decided those.", f);
 	fputs("</p>\n", f);
+	if (d->missing_jobs || d->failing_jobs)
+		fprintf(f, "<p>Jobs: %zu missing from B, %zu newly failing.</p>\n",
+			d->missing_jobs, d->failing_jobs);
+	html_incomplete(f, &d->b);
 }
 
 static int html_diff(FILE *f, const struct diff *d)

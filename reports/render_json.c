@@ -37,7 +37,8 @@ static json_t *jparams(const char *params)
 
 static json_t *run_json(const struct run_info *ri)
 {
-	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:{s:I, s:I, s:I}}",
+	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:{s:I, s:I, s:I,"
+			 " s:I}, s:b}",
 			 "id", (json_int_t)ri->id,
 			 "label", jstr(ri->label),
 			 "status", jstr(ri->status),
@@ -48,7 +49,9 @@ static json_t *run_json(const struct run_info *ri)
 			 "jobs",
 			 "total", (json_int_t)ri->jobs_total,
 			 "passed", (json_int_t)ri->jobs_passed,
-			 "failed", (json_int_t)ri->jobs_failed);
+			 "failed", (json_int_t)ri->jobs_failed,
+			 "stored", (json_int_t)ri->nresults,
+			 "incomplete", run_info_incomplete(ri));
 }
 
 /* An aggregate; null for the side a row is missing from. */
@@ -97,8 +100,10 @@ static json_t *diff_row_json(const struct diff_row *r)
 
 static json_t *diff_job_json(const struct diff_job *j)
 {
-	return json_pack("{s:s, s:s, s:s, s:o, s:s, s:{s:I, s:I}, s:{s:I, s:I}}",
+	return json_pack("{s:s, s:b, s:s, s:s, s:o, s:s, s:{s:I, s:I},"
+			 " s:{s:I, s:I}}",
 			 "verdict", diff_verdict_name(j->verdict),
+			 "newly_failing", j->newly_failing,
 			 "scenario", j->scenario,
 			 "vm", j->vm,
 			 "params", jparams(j->params),
@@ -118,7 +123,7 @@ static json_t *diff_json(const struct diff *d)
 	for (size_t i = 0; i < d->nrows; i++)
 		json_array_append_new(rows, diff_row_json(&d->rows[i]));
 	return json_pack("{s:o, s:o, s:f, s:f, s:i, s:b, s:{s:I, s:I, s:I, s:I,"
-			 " s:I, s:I}, s:o, s:o}",
+			 " s:I, s:I, s:I, s:I}, s:o, s:o}",
 			 "a", run_json(&d->a),
 			 "b", run_json(&d->b),
 			 "threshold_pct", d->threshold_pct,
@@ -132,6 +137,8 @@ static json_t *diff_json(const struct diff *d)
 			 "missing", (json_int_t)d->missing,
 			 "reported", (json_int_t)d->reported,
 			 "unchanged", (json_int_t)d->unchanged,
+			 "missing_jobs", (json_int_t)d->missing_jobs,
+			 "newly_failing_jobs", (json_int_t)d->failing_jobs,
 			 "jobs", jobs,
 			 "rows", rows);
 }

@@ -266,6 +266,77 @@ static void junit_testsuite(FILE *f, const struct report *r, const char *scenari
 	fputs("  </testsuite>\n", f);
 }
 
+/* ---- the run as a whole: complete, and nothing missing ---- */
+
+#define RUN_SUITE "vmorch.run"
+
+static size_t junit_missing_jobs(const struct report *r)
+{
+	return r->diff ? r->diff->missing_jobs : 0;
+}
+
+/*
+ * A run that ended early cannot show the jobs it never ran as failures, so
+ * its completeness is one more test case, in error: CI systems list errors
+ * beside failures and fail the build on either.
+ */
+static void junit_run_complete(FILE *f, const struct report *r)
+{
+	const struct run_info *run = &r->run;
+
+	fputs("    <testcase name=\"run complete\" classname=\"" RUN_SUITE
+	      "\" time=\"0.000\"", f);
+	if (!run_info_incomplete(run)) {
+		fputs("/>\n", f);
+		return;
+	}
+	fprintf(f, ">\n      <error type=\"incomplete\" message=\"run %" PRId64
+		" is incomplete: ", run->id);
+	xml_put(f, str_or(run->status, "?"), XML_ATTR);
+	fprintf(f, ", %zu of %zu jobs stored\">status: ", run->nresults,
+		run->jobs_total);
+	xml_put(f, str_or(run->status, "?"), XML_TEXT);
+	fprintf(f, "\njobs planned: %zu\nresults stored: %zu\n</error>\n"
+		"    </testcase>\n", run->jobs_total, run->nresults);
+}
+
+/* A job of the baseline (--vs) this run does not have: never run, so skipped. */
+static void junit_missing_job(FILE *f, const struct report *r,
+			      const struct diff_job *j)
+{
+	char name[JOB_NAME_MAX];
+
+	job_name_format(name, sizeof(name), j->vm, j->params, 0);
+	fputs("    <testcase name=\"", f);
+	xml_put(f, token_or(name, "(unnamed)"), XML_ATTR);
+	fputs("\" classname=\"", f);
+	xml_put(f, token_or(j->scenario, "(unnamed)"), XML_ATTR);
+	fprintf(f, "\" time=\"0.000\">\n      <skipped message=\"missing: in"
+		" baseline run %" PRId64 ", not in this run\"/>\n"
+		"    </testcase>\n", r->diff->a.id);
+}
+
+static void junit_run_suite(FILE *f, const struct report *r, int id)
+{
+	size_t missing = junit_missing_jobs(r);
+	char ts[20];
+
+	junit_timestamp(ts, r->run.started_at);
+	fprintf(f, "  <testsuite name=\"" RUN_SUITE "\" package=\"vmorch\" id=\"%d\""
+		" timestamp=\"%s\" hostname=\"", id, ts);
+	xml_put(f, token_or(r->run.host, "localhost"), XML_ATTR);
+	fprintf(f, "\" tests=\"%zu\" failures=\"0\" errors=\"%d\" skipped=\"%zu\""
+		" time=\"0.000\">\n", 1 + missing,
+		run_info_incomplete(&r->run) ? 1 : 0, missing);
+	junit_properties(f, &r->run);
+	junit_run_complete(f, r);
+	for (size_t i = 0; r->diff && i < r->diff->njobs; i++)
+		if (r->diff->jobs[i].verdict == DIFF_MISSING)
+			junit_missing_job(f, r, &r->diff->jobs[i]);
+	fputs("    <system-out></system-out>\n    <system-err></system-err>\n"
+	      "  </testsuite>\n", f);
+}
+
 int render_junit(const struct report *r, FILE *f)
 {
 	size_t i;
@@ -276,6 +347,8 @@ int render_junit(const struct report *r, FILE *f)
 	for (i = 0; i < r->njobs; i++)
 		if (scenario_first(r, i))
 			junit_testsuite(f, r, job_scenario(&r->jobs[i]), id++);
+	if (run_info_incomplete(&r->run) || junit_missing_jobs(r))
+		junit_run_suite(f, r, id);
 	fputs("</testsuites>\n", f);
 	return ferror(f) ? -EIO : 0;
 }

@@ -2,13 +2,16 @@
  * render_markdown.c - `vmorch report --format markdown`, for pull-request
  * comments: a compact summary, the diff table (regressions first, unchanged
  * rows left out) and the failures with their console tails folded away.
- * GitHub-flavoured Markdown; every cell is escaped.
+ * GitHub-flavoured Markdown; every cell is escaped, and control
+ * characters and invalid UTF-8 are first made visible (text_escape.h).
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/text_escape.h"
 #include "reports/report.h"
 
 /* A PR comment stays readable: at most this many diff rows, then a count. */
@@ -16,22 +19,38 @@
 #define MD_CONSOLE_LINES 20
 #define MD_FENCE "````````````````````````````````"
 
-/* Table cell text: pipes and backslashes escaped, newlines as spaces. */
-static void md_cell(FILE *f, const char *s)
+/* @s with controls made visible, malloc'd (NULL when out of memory). */
+static char *md_visible(const char *s, unsigned flags)
 {
-	for (; s && *s; s++) {
+	size_t n = text_escape(NULL, 0, s ? s : "", flags);
+	char *buf = malloc(n + 1);
+
+	if (buf)
+		text_escape(buf, n + 1, s ? s : "", flags);
+	return buf;
+}
+
+/* Table cell text: pipes and backslashes escaped, newlines as spaces. */
+static void md_cell(FILE *f, const char *text)
+{
+	char *v = md_visible(text, 0);
+
+	for (const char *s = v; s && *s; s++) {
 		if (*s == '|' || *s == '\\' || *s == '*' || *s == '_' ||
 		    *s == '`' || *s == '<' || *s == '[')
 			fputc('\\', f);
 		fputc(*s == '\n' || *s == '\r' ? ' ' : *s, f);
 	}
+	free(v);
 }
 
 /* A code span in a table cell: only pipes need escaping, backticks are dropped. */
-static void md_code(FILE *f, const char *s)
+static void md_code(FILE *f, const char *text)
 {
+	char *v = md_visible(text, 0);
+
 	fputc('`', f);
-	for (; s && *s; s++) {
+	for (const char *s = v; s && *s; s++) {
 		if (*s == '`')
 			continue;
 		if (*s == '|')
@@ -39,6 +58,7 @@ static void md_code(FILE *f, const char *s)
 		fputc(*s == '\n' || *s == '\r' ? ' ' : *s, f);
 	}
 	fputc('`', f);
+	free(v);
 }
 
 static void md_run_name(FILE *f, const struct run_info *ri)
@@ -78,6 +98,12 @@ static void md_summary(const struct report *r, FILE *f)
 			d->added, d->missing, d->unchanged);
 	}
 	fputs("\n", f);
+	if (run_info_incomplete(ri))
+		fprintf(f, "\n> **Incomplete run**: %s, %zu of %zu jobs stored.\n",
+			ri->status, ri->nresults, ri->jobs_total);
+	if (d && (d->missing_jobs || d->failing_jobs))
+		fprintf(f, "\n> **Jobs**: %zu missing from this run, %zu newly"
+			" failing.\n", d->missing_jobs, d->failing_jobs);
 	if (d && d->small_sample)
 		fprintf(f, "\n> Some jobs have fewer than %d repeats on a side:"
 			" their verdicts come from the %g%% threshold alone,"
@@ -101,7 +127,7 @@ static void md_job_verdicts(const struct diff *d, FILE *f, size_t *shown)
 		if (j->verdict == DIFF_UNCHANGED)
 			continue;
 		fprintf(f, "| %s%s%s | ", j->verdict == DIFF_REGRESSED ? "**" : "",
-			diff_verdict_name(j->verdict),
+			diff_job_verdict_name(j),
 			j->verdict == DIFF_REGRESSED ? "**" : "");
 		md_key(f, j->scenario, j->vm, j->params_key);
 		fputs(" | verdict | ", f);
@@ -188,11 +214,16 @@ static unsigned md_fence_len(const char *s)
 	       sizeof(MD_FENCE) - 1;
 }
 
-static void md_console(const char *tail, FILE *f)
+static void md_console(const char *raw, FILE *f)
 {
-	const char *end = tail + strlen(tail), *p;
-	unsigned lines = 0, fence = md_fence_len(tail);
+	char *tail = md_visible(raw, TEXT_KEEP_LINES);
+	const char *end, *p;
+	unsigned lines = 0, fence;
 
+	if (!tail)
+		return;
+	end = tail + strlen(tail);
+	fence = md_fence_len(tail);
 	while (end > tail && end[-1] == '\n')
 		end--;
 	p = end;
@@ -203,12 +234,15 @@ static void md_console(const char *tail, FILE *f)
 		p++;
 	fprintf(f, "\n%.*s\n%.*s\n%.*s\n", (int)fence, MD_FENCE,
 		(int)(end - p), p, (int)fence, MD_FENCE);
+	free(tail);
 }
 
 /* Inside <summary> Markdown is not parsed: escape for HTML instead. */
-static void md_html(FILE *f, const char *s)
+static void md_html(FILE *f, const char *text)
 {
-	for (; s && *s; s++) {
+	char *v = md_visible(text, 0);
+
+	for (const char *s = v; s && *s; s++) {
 		if (*s == '<')
 			fputs("&lt;", f);
 		else if (*s == '>')
@@ -218,6 +252,7 @@ static void md_html(FILE *f, const char *s)
 		else
 			fputc(*s == '\n' ? ' ' : *s, f);
 	}
+	free(v);
 }
 
 static void md_failure(const struct report_job *j, FILE *f)

@@ -3,6 +3,9 @@
  * --format text`, `vmorch diff`, `regressions` and `history` (with its
  * sparkline), plus the number formatting the Markdown renderer shares.
  * Output depends only on the data: no clock, no locale, no terminal width.
+ * Every string from the database (labels, names, errors, console tails)
+ * comes from users or guests and goes out through text_escape.h, so no
+ * escape sequence reaches the terminal.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -11,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/text_escape.h"
 #include "common/text_table.h"
 #include "reports/report.h"
 
@@ -18,6 +22,29 @@
 #define TEXT_CONSOLE_LINES 10
 /* Sparkline characters: wider histories are averaged into buckets. */
 #define TEXT_SPARK_WIDTH 60
+
+/* ---- untrusted text ---- */
+
+/* @s (NULL: "") with controls and invalid UTF-8 made visible. */
+static void put_safe(FILE *f, const char *s)
+{
+	text_fputs(s ? s : "", f, 0);
+}
+
+/* Set a table cell to @s made visible. */
+static void cell_safe(struct text_table *t, unsigned col, const char *s)
+{
+	size_t n = text_escape(NULL, 0, s ? s : "", 0);
+	char *buf = malloc(n + 1);
+
+	if (!buf) {
+		t->oom = true;
+		return;
+	}
+	text_escape(buf, n + 1, s ? s : "", 0);
+	text_table_set(t, col, "%s", buf);
+	free(buf);
+}
 
 /* ---- formatting shared with render_markdown.c ---- */
 
@@ -44,19 +71,35 @@ void report_format_pct(char *buf, size_t cap, double pct)
 void report_format_key(char *buf, size_t cap, const char *scenario,
 		       const char *vm, const char *params_key)
 {
-	snprintf(buf, cap, "%s/%s%s%s%s", scenario, vm,
-		 params_key && *params_key ? " [" : "",
-		 params_key ? params_key : "",
-		 params_key && *params_key ? "]" : "");
+	char sc[160], v[160], pk[160];
+
+	text_escape(sc, sizeof(sc), scenario, 0);
+	text_escape(v, sizeof(v), vm, 0);
+	text_escape(pk, sizeof(pk), params_key ? params_key : "", 0);
+	snprintf(buf, cap, "%s/%s%s%s%s", sc, v, *pk ? " [" : "", pk,
+		 *pk ? "]" : "");
 }
 
 /* ---- diff ---- */
 
 static void run_name(char *buf, size_t cap, const struct run_info *ri)
 {
+	char label[128];
+
+	text_escape(label, sizeof(label), ri->label ? ri->label : "", 0);
 	snprintf(buf, cap, "run %" PRId64 "%s%s%s", ri->id,
-		 ri->label ? " (" : "", ri->label ? ri->label : "",
-		 ri->label ? ")" : "");
+		 ri->label ? " (" : "", label, ri->label ? ")" : "");
+}
+
+/* "run 3 (cand) is incomplete: interrupted, 14 of 60 jobs stored" */
+static void run_print_incomplete(const struct run_info *ri, FILE *f)
+{
+	char name[160];
+
+	run_name(name, sizeof(name), ri);
+	fprintf(f, "INCOMPLETE: %s ", name);
+	put_safe(f, ri->status);
+	fprintf(f, ", %zu of %zu jobs stored\n", ri->nresults, ri->jobs_total);
 }
 
 static void diff_print_head(const struct diff *d, FILE *f)
@@ -76,6 +119,11 @@ static void diff_print_head(const struct diff *d, FILE *f)
 	fprintf(f, "summary: %zu regressed, %zu improved, %zu new, %zu missing,"
 		" %zu reported, %zu unchanged\n", d->regressed, d->improved,
 		d->added, d->missing, d->reported, d->unchanged);
+	if (d->missing_jobs || d->failing_jobs)
+		fprintf(f, "jobs: %zu missing from B, %zu newly failing\n",
+			d->missing_jobs, d->failing_jobs);
+	if (d->b_incomplete)
+		run_print_incomplete(&d->b, f);
 }
 
 static void job_passes(char *buf, size_t cap, size_t pass, size_t n)
@@ -105,7 +153,7 @@ static int diff_print_jobs(const struct diff *d, FILE *f, bool all)
 		job_passes(pa, sizeof(pa), j->pass_a, j->n_a);
 		job_passes(pb, sizeof(pb), j->pass_b, j->n_b);
 		text_table_row(&t);
-		text_table_set(&t, 0, "%s", diff_verdict_name(j->verdict));
+		text_table_set(&t, 0, "%s", diff_job_verdict_name(j));
 		text_table_set(&t, 1, "%s", key);
 		text_table_set(&t, 2, "%s", pa);
 		text_table_set(&t, 3, "%s", pb);
@@ -148,7 +196,7 @@ static void diff_row_cells(struct text_table *t, const struct diff_row *r)
 	text_table_row(t);
 	text_table_set(t, 0, "%s", diff_verdict_name(r->verdict));
 	text_table_set(t, 1, "%s", key);
-	text_table_set(t, 2, "%s", r->name);
+	cell_safe(t, 2, r->name);
 	text_table_set(t, 3, "%s", a);
 	text_table_set(t, 4, "%s", b);
 	text_table_set(t, 5, "%s", dl);
@@ -202,20 +250,45 @@ static const char *dir_text(enum vmorch_dir dir)
 	       dir == VMORCH_DIR_LOWER ? "lower is better" : "neutral";
 }
 
-/* One line per regression, greppable: "REGRESSION job: what". */
-int render_regressions(const struct diff *d, FILE *f)
+/* The jobs lines of the gate: newly failing, then missing ones. */
+static void regressions_jobs(const struct diff *d, FILE *f)
 {
 	char key[512];
 
 	for (size_t i = 0; i < d->njobs; i++) {
 		const struct diff_job *j = &d->jobs[i];
 
-		if (j->verdict != DIFF_REGRESSED)
+		report_format_key(key, sizeof(key), j->scenario, j->vm, j->params_key);
+		if (j->verdict == DIFF_REGRESSED)
+			fprintf(f, "REGRESSION %s: verdict pass -> fail (%zu/%zu"
+				" passed, was %zu/%zu)\n", key, j->pass_b, j->n_b,
+				j->pass_a, j->n_a);
+		else if (j->newly_failing)
+			fprintf(f, "FAILING %s: new job, %zu/%zu passed\n", key,
+				j->pass_b, j->n_b);
+	}
+	for (size_t i = 0; i < d->njobs; i++) {
+		const struct diff_job *j = &d->jobs[i];
+
+		if (j->verdict != DIFF_MISSING)
 			continue;
 		report_format_key(key, sizeof(key), j->scenario, j->vm, j->params_key);
-		fprintf(f, "REGRESSION %s: verdict pass -> fail (%zu/%zu passed,"
-			" was %zu/%zu)\n", key, j->pass_b, j->n_b, j->pass_a, j->n_a);
+		fprintf(f, "MISSING %s: %zu repeat%s in the baseline, none in the"
+			" candidate\n", key, j->n_a, j->n_a == 1 ? "" : "s");
 	}
+}
+
+/*
+ * One line per reason the gate fails, greppable: "INCOMPLETE ...",
+ * "REGRESSION job: what", "FAILING job: ...", "MISSING job: ...".
+ */
+int render_regressions(const struct diff *d, FILE *f)
+{
+	char key[512];
+
+	if (d->b_incomplete)
+		run_print_incomplete(&d->b, f);
+	regressions_jobs(d, f);
 	for (size_t i = 0; i < d->nrows; i++) {
 		const struct diff_row *r = &d->rows[i];
 		char a[REPORT_NUM_MAX], b[REPORT_NUM_MAX], pct[REPORT_NUM_MAX];
@@ -226,8 +299,10 @@ int render_regressions(const struct diff *d, FILE *f)
 		report_format_value(a, sizeof(a), r->a.mean);
 		report_format_value(b, sizeof(b), r->b.mean);
 		report_format_pct(pct, sizeof(pct), r->delta_pct);
-		fprintf(f, "REGRESSION %s: %s %s -> %s %s (%s, %s", key, r->name,
-			a, b, r->unit, pct, dir_text(r->dir));
+		fprintf(f, "REGRESSION %s: ", key);
+		put_safe(f, r->name);
+		fprintf(f, " %s -> %s %s (%s, %s", a, b, r->unit, pct,
+			dir_text(r->dir));
 		if (r->tested)
 			fprintf(f, ", p=%.3g", r->p_value);
 		fprintf(f, ")\n");
@@ -286,11 +361,17 @@ int render_sparkline(const struct history *h, size_t width, FILE *f)
 
 static void history_print_head(const struct history *h, FILE *f)
 {
-	fprintf(f, "%s%s%s%s of %s%s%s: %zu run%s\n", h->metric,
-		*h->unit ? " (" : "", h->unit, *h->unit ? ")" : "",
-		h->scenario, h->vm ? "/" : "",
-		h->vm ? h->vm : " (all VMs)", h->npoints,
-		h->npoints == 1 ? "" : "s");
+	put_safe(f, h->metric);
+	fprintf(f, "%s%s%s of ", *h->unit ? " (" : "", h->unit,
+		*h->unit ? ")" : "");
+	put_safe(f, h->scenario);
+	if (h->vm) {
+		fputc('/', f);
+		put_safe(f, h->vm);
+	} else {
+		fputs(" (all VMs)", f);
+	}
+	fprintf(f, ": %zu run%s\n", h->npoints, h->npoints == 1 ? "" : "s");
 }
 
 static void history_print_range(const struct history *h, FILE *f)
@@ -330,8 +411,8 @@ int render_history_text(const struct history *h, FILE *f)
 		report_format_value(sd, sizeof(sd), p->value.n ? p->value.stddev : NAN);
 		text_table_row(&t);
 		text_table_set(&t, 0, "%" PRId64, p->run_id);
-		text_table_set(&t, 1, "%s", p->started_at);
-		text_table_set(&t, 2, "%s", p->label ? p->label : "");
+		cell_safe(&t, 1, p->started_at);
+		cell_safe(&t, 2, p->label);
 		text_table_set(&t, 3, "%zu", p->value.n);
 		text_table_set(&t, 4, "%s", m);
 		text_table_set(&t, 5, "%s", md);
@@ -390,13 +471,20 @@ static void report_print_head(const struct report *r, FILE *f)
 	char name[160];
 
 	run_name(name, sizeof(name), ri);
-	fprintf(f, "%s: %s\n", name, ri->status);
-	fprintf(f, "started   %s\n", ri->started_at ? ri->started_at : "-");
-	fprintf(f, "ended     %s\n", ri->ended_at ? ri->ended_at : "-");
-	fprintf(f, "host      %s\n", ri->host ? ri->host : "");
-	fprintf(f, "vmorch    %s\n", ri->vmorch_version ? ri->vmorch_version : "");
-	fprintf(f, "jobs      %zu total, %zu passed, %zu failed\n",
+	fprintf(f, "%s: ", name);
+	put_safe(f, ri->status);
+	fputs("\nstarted   ", f);
+	put_safe(f, ri->started_at ? ri->started_at : "-");
+	fputs("\nended     ", f);
+	put_safe(f, ri->ended_at ? ri->ended_at : "-");
+	fputs("\nhost      ", f);
+	put_safe(f, ri->host);
+	fputs("\nvmorch    ", f);
+	put_safe(f, ri->vmorch_version);
+	fprintf(f, "\njobs      %zu total, %zu passed, %zu failed\n",
 		ri->jobs_total, ri->jobs_passed, ri->jobs_failed);
+	if (run_info_incomplete(ri))
+		run_print_incomplete(ri, f);
 }
 
 /* The counters worth a column: completions, and every one where more is worse. */
@@ -435,12 +523,12 @@ static int report_print_jobs(const struct report *r, FILE *f)
 		const struct report_job *j = &r->jobs[i];
 
 		text_table_row(&t);
-		text_table_set(&t, 0, "%s", j->scenario);
-		text_table_set(&t, 1, "%s", j->vm);
-		text_table_set(&t, 2, "%s", *j->params_key ? j->params_key : "-");
+		cell_safe(&t, 0, j->scenario);
+		cell_safe(&t, 1, j->vm);
+		cell_safe(&t, 2, *j->params_key ? j->params_key : "-");
 		text_table_set(&t, 3, "%u", j->repeat);
 		text_table_set(&t, 4, "%s", j->pass ? "pass" : "FAIL");
-		text_table_set(&t, 5, "%s", j->exit_kind);
+		cell_safe(&t, 5, j->exit_kind);
 		text_table_set(&t, 6, "%.2fs", j->wall_s);
 		for (unsigned c = JOBS_FIXED + 1; c < nc; c++)
 			text_table_set(&t, c, "%" PRIu64, vblk_snapshot_get(&j->total, cidx[c]));
@@ -472,8 +560,13 @@ static void print_tail_lines(FILE *f, const char *s, unsigned max,
 	while (p < s + len) {
 		const char *nl = memchr(p, '\n', (size_t)(s + len - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(s + len - p);
+		char *line = strndup(p, n);
 
-		fprintf(f, "%s%.*s\n", indent, (int)n, p);
+		/* A guest's line: a \r or an escape must not redraw the terminal. */
+		fputs(indent, f);
+		put_safe(f, line ? line : "(out of memory)");
+		fputc('\n', f);
+		free(line);
 		p += n + 1;
 	}
 }
@@ -483,10 +576,18 @@ static void report_print_failure(const struct report_job *j, FILE *f)
 	char key[512];
 
 	report_format_key(key, sizeof(key), j->scenario, j->vm, j->params_key);
-	fprintf(f, "%s #%u: %s%s%s\n", key, j->repeat, j->exit_kind,
-		*j->error ? ": " : "", j->error);
-	for (size_t k = 0; k < j->nfailed; k++)
-		fprintf(f, "  expected %s\n", j->failed[k]);
+	fprintf(f, "%s #%u: ", key, j->repeat);
+	put_safe(f, j->exit_kind);
+	if (*j->error) {
+		fputs(": ", f);
+		put_safe(f, j->error);
+	}
+	fputc('\n', f);
+	for (size_t k = 0; k < j->nfailed; k++) {
+		fputs("  expected ", f);
+		put_safe(f, j->failed[k]);
+		fputc('\n', f);
+	}
 	if (*j->console_tail) {
 		fprintf(f, "  console (last lines):\n");
 		print_tail_lines(f, j->console_tail, TEXT_CONSOLE_LINES, "  | ");
@@ -515,8 +616,11 @@ static void report_print_trends(const struct report *r, FILE *f)
 	for (size_t i = 0; i < r->ntrends; i++) {
 		const struct history *h = r->trends[i];
 
-		fprintf(f, "%s %s%s%s%s: ", h->scenario, h->metric,
-			*h->unit ? " (" : "", h->unit, *h->unit ? ")" : "");
+		put_safe(f, h->scenario);
+		fputc(' ', f);
+		put_safe(f, h->metric);
+		fprintf(f, "%s%s%s: ", *h->unit ? " (" : "", h->unit,
+			*h->unit ? ")" : "");
 		render_sparkline(h, TEXT_SPARK_WIDTH, f);
 		history_print_range(h, f);
 	}

@@ -122,7 +122,9 @@ int run_info_load(sqlite3 *db, int64_t id, struct run_info *out, struct verr *e)
 				" CASE status WHEN 'running' THEN "
 				RUN_LIVE_COUNT("pass") " ELSE jobs_passed END,"
 				" CASE status WHEN 'running' THEN "
-				RUN_LIVE_COUNT("fail") " ELSE jobs_failed END"
+				RUN_LIVE_COUNT("fail") " ELSE jobs_failed END,"
+				" (SELECT count(*) FROM vm_results v"
+				" WHERE v.run_id = runs.id)"
 				" FROM runs WHERE id = ?", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return report_sql_fail(db, rc, "run", e);
@@ -139,6 +141,7 @@ int run_info_load(sqlite3 *db, int64_t id, struct run_info *out, struct verr *e)
 		out->jobs_total = (size_t)sqlite3_column_int64(st, 7);
 		out->jobs_passed = (size_t)sqlite3_column_int64(st, 8);
 		out->jobs_failed = (size_t)sqlite3_column_int64(st, 9);
+		out->nresults = (size_t)sqlite3_column_int64(st, 10);
 		rc = out->status ? 0 : -ENOMEM;
 		if (rc)
 			verr_set(e, "out of memory");

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <sqlite3.h>
 
@@ -69,6 +70,7 @@ struct diff_job {
 	size_t pass_a, pass_b;		/* passing repeats on each side */
 	enum diff_verdict verdict;	/* REGRESSED when A all passed and B has a failure,
 					   IMPROVED the other way, NEW/MISSING, else UNCHANGED */
+	bool newly_failing;		/* B fails, and A passed or did not have it */
 };
 
 struct run_info {
@@ -76,7 +78,21 @@ struct run_info {
 	char *label;			/* or NULL */
 	char *started_at, *ended_at, *status, *host, *vmorch_version;
 	size_t jobs_total, jobs_passed, jobs_failed;
+	size_t nresults;		/* results stored (may be < jobs_total) */
 };
+
+/*
+ * A run that did not finish all its jobs: still running, interrupted,
+ * ended in error or abandoned (any status but passed/failed), or with
+ * fewer results stored than it planned.
+ */
+static inline bool run_info_incomplete(const struct run_info *ri)
+{
+	if (!ri->status || (strcmp(ri->status, "passed") &&
+			    strcmp(ri->status, "failed")))
+		return true;
+	return ri->nresults < ri->jobs_total;
+}
 
 struct diff {
 	struct run_info a, b;
@@ -89,6 +105,9 @@ struct diff {
 	struct diff_row *rows;		/* regressions first, then by key and name */
 	size_t regressed, improved, unchanged, added, missing;	/* over rows + jobs */
 	size_t reported;		/* neutral rows that changed (DIFF_REPORTED) */
+	size_t missing_jobs;		/* jobs of A that B does not have */
+	size_t failing_jobs;		/* jobs with newly_failing */
+	bool b_incomplete;		/* run_info_incomplete(&b) */
 };
 
 struct diff_opts {
@@ -101,6 +120,21 @@ int diff_compute(sqlite3 *db, int64_t a, int64_t b, const struct diff_opts *o,
 		 struct diff **out, struct verr *e);
 void diff_free(struct diff *d);
 const char *diff_verdict_name(enum diff_verdict v);
+/* The verdict of a job as shown: "new, failing" for a new job that fails. */
+const char *diff_job_verdict_name(const struct diff_job *j);
+
+/*
+ * The CI gate (`regressions`, `diff --fail-on-regression`): why B fails
+ * against A, as DIFF_GATE_* bits; 0 when it passes.  A regression (a
+ * metric, or a job from pass to fail) and a newly failing job always
+ * fail it; a job of A missing from B and an incomplete B do unless
+ * @allow_missing.
+ */
+#define DIFF_GATE_REGRESSED	1u
+#define DIFF_GATE_FAILING	2u
+#define DIFF_GATE_MISSING	4u
+#define DIFF_GATE_INCOMPLETE	8u
+unsigned diff_gate(const struct diff *d, bool allow_missing);
 
 /* One value per run for a scenario/VM/metric, oldest first. */
 struct history_point {

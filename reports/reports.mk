@@ -10,7 +10,8 @@ reports_libreports_a_SOURCES = \
 	reports/diff.c reports/history.c reports/report.c \
 	reports/render_text.c reports/render_markdown.c reports/render_json.c \
 	reports/render_junit.c reports/render_html.c \
-	reports/svg.c reports/svg.h
+	reports/svg.c reports/svg.h \
+	reports/outfile.c reports/outfile.h
 reports_libreports_a_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 
 # libreports needs common/ and SQLite: list them again after it, since the

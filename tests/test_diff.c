@@ -4,8 +4,10 @@
  * small-sample and Mann-Whitney paths, history filters, and the exit
  * statuses of the real vmorch binary.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,6 +30,7 @@
 struct fx {
 	char dir[64];
 	char path[128];
+	char gate[128];			/* report_fixture_build_gate() */
 	char out[160];
 	struct db *db;
 	struct diff *d;
@@ -44,7 +49,9 @@ static int fx_setup(void **state)
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/v.db", f->dir);
 	snprintf(f->out, sizeof(f->out), "%s/out.txt", f->dir);
-	if (report_fixture_build(f->path, &e) || db_open(f->path, &f->db, &e) ||
+	snprintf(f->gate, sizeof(f->gate), "%s/gate.db", f->dir);
+	if (report_fixture_build(f->path, &e) ||
+	    report_fixture_build_gate(f->gate, &e) || db_open(f->path, &f->db, &e) ||
 	    diff_compute(db_sqlite(f->db), FIXTURE_RUN_BASE, FIXTURE_RUN_CAND,
 			 &o, &f->d, &e)) {
 		fprintf(stderr, "fixture: %s\n", e.msg);
@@ -170,17 +177,31 @@ static void test_metric_only_on_one_side(void **state)
 		       DIFF_MISSING);
 }
 
-/* reads 1000 -> 999 is -0.1%, yet pass -> fail is a regression. */
+static size_t rows_of(const struct diff *d, const char *vm)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->nrows; i++)
+		n += !strcmp(d->rows[i].vm, vm);
+	return n;
+}
+
+/*
+ * reads 1000 -> 999 is -0.1%, yet pass -> fail is a regression; the failed
+ * result's numbers are not compared at all, so the job has no rows.
+ */
 static void test_pass_to_fail_regressed(void **state)
 {
 	struct fx *f = *state;
 	const struct diff_job *j = job_find(f->d, "breaks");
 
 	assert_verdict(j->verdict, DIFF_REGRESSED);
+	assert_true(j->newly_failing);
 	assert_int_equal(j->pass_a, 1);
 	assert_int_equal(j->pass_b, 0);
-	assert_verdict(row_find(f->d, "breaks", "", "reads_completed")->verdict,
-		       DIFF_UNCHANGED);
+	assert_int_equal(rows_of(f->d, "breaks"), 0);
+	assert_int_equal(f->d->failing_jobs, 1);
+	assert_int_equal(f->d->missing_jobs, 1);	/* gone */
 }
 
 /* Means differ by 9% (over the threshold), but Mann-Whitney p = 0.69. */
@@ -227,7 +248,7 @@ static void test_regressions_first_and_counted(void **state)
 	assert_int_equal(f->d->missing, 2);	/* gone, verify_errors */
 	assert_verdict(f->d->rows[0].verdict, DIFF_REGRESSED);
 	assert_verdict(f->d->rows[1].verdict, DIFF_REGRESSED);
-	assert_string_equal(f->d->rows[2].vm, "breaks");	/* key order */
+	assert_string_equal(f->d->rows[2].vm, "errors");	/* key order */
 	assert_string_equal(f->d->rows[2].name, vblk_fields[0].name);
 	for (size_t i = 0; i < f->d->nrows; i++) {
 		bool reg = f->d->rows[i].verdict == DIFF_REGRESSED;
@@ -325,25 +346,39 @@ static const char *vmorch_path(void)
 	return p;
 }
 
-/* Run vmorch with @args (NULL-terminated), output to f->out; exit status. */
-static int vmorch(struct fx *f, const char *const *args)
+/*
+ * Run vmorch with @args (NULL-terminated) on database @db, stdout to
+ * f->out and stderr to f->out.err (or both to f->out when !split); @limit
+ * (if non-zero) caps the size of files it may write.  Its exit status.
+ */
+static int vmorch_on(struct fx *f, const char *db, const char *const *args,
+		     bool split, rlim_t limit)
 {
 	const char *argv[16] = { "vmorch" };
+	char err[200];
 	int n = 1, status;
 	pid_t pid;
 
 	while (*args && n < 13)
 		argv[n++] = *args++;
 	argv[n++] = "--db";
-	argv[n++] = f->path;
+	argv[n++] = db;
 	argv[n] = NULL;
+	snprintf(err, sizeof(err), "%s.err", f->out);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		int fd = open(f->out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int efd = split ? open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644) : fd;
+		struct rlimit rl = { limit, limit };
 
 		dup2(fd, 1);
-		dup2(fd, 2);
+		dup2(efd, 2);
+		if (limit) {
+			/* Past the limit write() fails with EFBIG instead. */
+			signal(SIGXFSZ, SIG_IGN);
+			setrlimit(RLIMIT_FSIZE, &rl);
+		}
 		execv(vmorch_path(), (char *const *)argv);
 		_exit(127);
 	}
@@ -352,16 +387,44 @@ static int vmorch(struct fx *f, const char *const *args)
 	return WEXITSTATUS(status);
 }
 
-static bool out_contains(struct fx *f, const char *s)
+static int vmorch(struct fx *f, const char *const *args)
 {
-	static char buf[65536];
-	FILE *fp = fopen(f->out, "r");
+	return vmorch_on(f, f->path, args, false, 0);
+}
+
+static char *file_slurp(const char *path, size_t *len)
+{
+	static char buf[262144];
+	FILE *fp = fopen(path, "r");
 	size_t n = fp ? fread(buf, 1, sizeof(buf) - 1, fp) : 0;
 
 	if (fp)
 		fclose(fp);
 	buf[n] = 0;
-	return strstr(buf, s) != NULL;
+	if (len)
+		*len = n;
+	return buf;
+}
+
+static bool out_contains(struct fx *f, const char *s)
+{
+	return strstr(file_slurp(f->out, NULL), s) != NULL;
+}
+
+static bool err_contains(struct fx *f, const char *s)
+{
+	char err[200];
+
+	snprintf(err, sizeof(err), "%s.err", f->out);
+	return strstr(file_slurp(err, NULL), s) != NULL;
+}
+
+static size_t out_size(struct fx *f)
+{
+	size_t n;
+
+	file_slurp(f->out, &n);
+	return n;
 }
 
 static void test_cli_diff_exit_0_without_flag(void **state)
@@ -427,6 +490,386 @@ static void test_cli_history_csv(void **state)
 				 "3,2024-05-03T12:00:00.000Z,cand,1,800,800,0\n"));
 }
 
+/* ---- the CI gate ---- */
+
+static struct diff *gate_diff(struct fx *f, int64_t a, int64_t b)
+{
+	struct diff_opts o = { DIFF_DEFAULT_THRESHOLD_PCT, DIFF_DEFAULT_ALPHA };
+	struct verr e = { "" };
+	struct db *db;
+	struct diff *d = NULL;
+
+	assert_int_equal(db_open(f->gate, &db, &e), 0);
+	assert_int_equal(diff_compute(db_sqlite(db), a, b, &o, &d, &e), 0);
+	db_close(db);
+	return d;
+}
+
+/*
+ * vmm_error -> pass: an improvement, and the failed result's zeros
+ * (boot_us 0, no I/O) are not compared with the passing one's numbers.
+ */
+static void test_gate_fail_to_pass_improved_not_compared(void **state)
+{
+	struct fx *f = *state;
+	struct diff *d = gate_diff(f, 1, 2);
+
+	assert_verdict(job_find(d, "c")->verdict, DIFF_IMPROVED);
+	assert_false(job_find(d, "c")->newly_failing);
+	assert_int_equal(rows_of(d, "c"), 0);
+	assert_int_equal(d->regressed, 0);
+	assert_int_equal(d->improved, 1);
+	assert_int_equal(diff_gate(d, false), 0);
+	diff_free(d);
+}
+
+/* Interrupted after 2 of 4 jobs: incomplete, and c and d are missing. */
+static void test_gate_incomplete_candidate_fails(void **state)
+{
+	struct fx *f = *state;
+	struct diff *d = gate_diff(f, 1, 3);
+
+	assert_true(d->b_incomplete);
+	assert_int_equal(d->b.nresults, 2);
+	assert_int_equal(d->b.jobs_total, 4);
+	assert_int_equal(d->missing_jobs, 2);
+	assert_int_equal(d->regressed, 0);
+	assert_int_equal(diff_gate(d, false), DIFF_GATE_MISSING | DIFF_GATE_INCOMPLETE);
+	assert_int_equal(diff_gate(d, true), 0);
+	diff_free(d);
+}
+
+static void test_cli_regressions_fail_to_pass_exit_0(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(vmorch_on(f, f->gate, (const char *[]){ "regressions",
+				   "--baseline", "g-base", "--candidate", "g-fixed",
+				   NULL }, false, 0), 0);
+	assert_true(out_contains(f, "vmorch regressions: 0 regressions (run g-base"
+				 " -> g-fixed)\n"));
+}
+
+static void test_cli_regressions_incomplete_candidate_exit_1(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(vmorch_on(f, f->gate, (const char *[]){ "regressions",
+				   "--baseline", "g-base", "--candidate", "g-killed",
+				   NULL }, false, 0), 1);
+	assert_true(out_contains(f, "INCOMPLETE: run 3 (g-killed) interrupted,"
+				 " 2 of 4 jobs stored\n"));
+	assert_true(out_contains(f, "MISSING gate/c: 1 repeat in the baseline,"
+				 " none in the candidate\n"));
+	assert_true(out_contains(f, "MISSING gate/d:"));
+	assert_true(out_contains(f, "0 regressions, 2 missing jobs, candidate"
+				 " incomplete (run g-base -> g-killed)"));
+}
+
+static void test_cli_allow_missing_passes_incomplete_candidate(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(vmorch_on(f, f->gate, (const char *[]){ "regressions",
+				   "--allow-missing", "--baseline", "g-base",
+				   "--candidate", "g-killed", NULL }, false, 0), 0);
+	assert_true(out_contains(f, "2 missing jobs (allowed), candidate"
+				 " incomplete (allowed)"));
+	assert_int_equal(vmorch_on(f, f->gate, (const char *[]){ "diff",
+				   "--fail-on-regression", "--allow-missing",
+				   "g-base", "g-killed", NULL }, false, 0), 0);
+}
+
+static void test_cli_diff_fail_on_regression_incomplete_exit_1(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(vmorch_on(f, f->gate, (const char *[]){ "diff",
+				   "--fail-on-regression", "g-base", "g-killed",
+				   NULL }, false, 0), 1);
+	assert_true(out_contains(f, "INCOMPLETE: run 3 (g-killed) interrupted,"
+				 " 2 of 4 jobs stored\n"));
+	assert_true(out_contains(f, "missing  gate/c       0/1         -\n"));
+}
+
+/* A complete run that lost job b fails the gate unless missing is allowed. */
+static void test_cli_regressions_missing_job_exit_1(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(vmorch_on(f, f->gate, (const char *[]){ "regressions",
+				   "--baseline", "g-fixed", "--candidate", "g-lost",
+				   NULL }, false, 0), 1);
+	assert_true(out_contains(f, "MISSING gate/b: 1 repeat in the baseline"));
+	assert_false(out_contains(f, "INCOMPLETE"));
+	assert_int_equal(vmorch_on(f, f->gate, (const char *[]){ "regressions",
+				   "--allow-missing", "--baseline", "g-fixed",
+				   "--candidate", "g-lost", NULL }, false, 0), 0);
+}
+
+/* A new job that fails is newly failing: the gate fails, --allow-missing or not. */
+static void test_cli_newly_failing_job_exit_1(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(vmorch_on(f, f->gate, (const char *[]){ "diff",
+				   "--fail-on-regression", "--allow-missing",
+				   "g-fixed", "g-newfail", NULL }, false, 0), 1);
+	assert_true(out_contains(f, "new, failing  gate/e"));
+	assert_true(out_contains(f, "jobs: 0 missing from B, 1 newly failing\n"));
+	assert_int_equal(vmorch_on(f, f->gate, (const char *[]){ "regressions",
+				   "--baseline", "g-fixed", "--candidate",
+				   "g-newfail", NULL }, false, 0), 1);
+	assert_true(out_contains(f, "FAILING gate/e: new job, 0/1 passed\n"));
+	assert_int_equal(vmorch_on(f, f->gate, (const char *[]){ "diff", "--json",
+				   "g-fixed", "g-newfail", NULL }, false, 0), 0);
+	assert_true(out_contains(f, "\"newly_failing_jobs\": 1"));
+}
+
+/* ---- report -o FILE ---- */
+
+static void path_in(struct fx *f, char *buf, size_t cap, const char *name)
+{
+	snprintf(buf, cap, "%s/%s", f->dir, name);
+}
+
+static char *file_dup(const char *path, size_t *len)
+{
+	char *s = file_slurp(path, len);
+	char *d = malloc(*len + 1);
+
+	assert_non_null(d);
+	memcpy(d, s, *len + 1);
+	return d;
+}
+
+/* The database, its journal's name, or a link to it: refused, db untouched. */
+static void test_cli_report_refuses_database_as_output(void **state)
+{
+	struct fx *f = *state;
+	char journal[200], link[200];
+	size_t n0, n1;
+	char *before = file_dup(f->path, &n0), *after;
+	struct stat st;
+
+	snprintf(journal, sizeof(journal), "%s-journal", f->path);
+	path_in(f, link, sizeof(link), "db-link");
+	assert_int_equal(symlink(f->path, link), 0);
+	assert_int_equal(vmorch_on(f, f->path, (const char *[]){ "report", "cand",
+				   "-o", f->path, NULL }, true, 0), 2);
+	assert_true(err_contains(f, "refusing to overwrite it"));
+	assert_int_equal(out_size(f), 0);
+	assert_int_equal(vmorch_on(f, f->path, (const char *[]){ "report", "cand",
+				   "-o", journal, NULL }, true, 0), 2);
+	assert_int_equal(stat(journal, &st), -1);
+	assert_int_equal(vmorch_on(f, f->path, (const char *[]){ "report", "cand",
+				   "-o", link, NULL }, true, 0), 2);
+	after = file_dup(f->path, &n1);
+	assert_int_equal(n0, n1);
+	assert_memory_equal(before, after, n0);
+	free(before);
+	free(after);
+	unlink(link);
+}
+
+/* Another user's symlink at the old temporary name leads nowhere now. */
+static void test_cli_report_planted_symlink_not_followed(void **state)
+{
+	struct fx *f = *state;
+	char victim[200], out[200], planted[200];
+	struct stat st;
+	FILE *fp;
+
+	path_in(f, victim, sizeof(victim), "victim");
+	path_in(f, out, sizeof(out), "report.txt");
+	path_in(f, planted, sizeof(planted), "report.txt.tmp");
+	fp = fopen(victim, "w");
+	assert_non_null(fp);
+	fputs("precious\n", fp);
+	fclose(fp);
+	assert_int_equal(symlink(victim, planted), 0);
+	assert_int_equal(vmorch_on(f, f->path, (const char *[]){ "report", "cand",
+				   "-o", out, NULL }, true, 0), 0);
+	assert_string_equal(file_slurp(victim, NULL), "precious\n");
+	assert_int_equal(strncmp(file_slurp(out, NULL), "run 3 (cand): failed\n", 21), 0);
+	assert_int_equal(lstat(planted, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_int_equal(stat(out, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644 & ~0);	/* umask 022 in make check */
+	unlink(planted);
+	unlink(victim);
+	unlink(out);
+}
+
+/* Names in @f->dir that start with @prefix (temporaries left behind). */
+static unsigned dir_count(struct fx *f, const char *prefix)
+{
+	DIR *d = opendir(f->dir);
+	struct dirent *de;
+	unsigned n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		n += strncmp(de->d_name, prefix, strlen(prefix)) == 0;
+	closedir(d);
+	return n;
+}
+
+/* A write that fails (EFBIG past RLIMIT_FSIZE): exit 3, target and dir as before. */
+static void test_cli_report_write_error_keeps_target(void **state)
+{
+	struct fx *f = *state;
+	char out[200];
+	FILE *fp;
+
+	path_in(f, out, sizeof(out), "keep.txt");
+	fp = fopen(out, "w");
+	assert_non_null(fp);
+	fputs("old\n", fp);
+	fclose(fp);
+	/*
+	 * 40000 bytes: room for SQLite's 32 KiB -shm file, not for the HTML
+	 * report (about 70 KB).
+	 */
+	assert_int_equal(vmorch_on(f, f->path, (const char *[]){ "report", "cand",
+				   "--vs", "base", "--format", "html", "-o", out,
+				   NULL }, true, 40000), 3);
+	assert_true(err_contains(f, "vmorch report: write error: "));
+	assert_true(err_contains(f, "keep.txt: File too large\n"));
+	assert_string_equal(file_slurp(out, NULL), "old\n");
+	assert_int_equal(dir_count(f, ".keep.txt."), 0);
+	unlink(out);
+}
+
+static void test_cli_report_dev_full_exit_3(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(vmorch_on(f, f->path, (const char *[]){ "report", "cand",
+				   "-o", "/dev/full", NULL }, true, 0), 3);
+	assert_true(err_contains(f, "vmorch report: write error: /dev/full: No space"
+				 " left on device\n"));
+}
+
+/* ---- a corrupted database ---- */
+
+static void file_copy(const char *from, const char *to)
+{
+	size_t n;
+	char *s = file_dup(from, &n);
+	FILE *fp = fopen(to, "w");
+
+	assert_non_null(fp);
+	assert_int_equal(fwrite(s, 1, n, fp), n);
+	assert_int_equal(fclose(fp), 0);
+	free(s);
+}
+
+/*
+ * Overwrite every page of the metrics table and its indexes with garbage,
+ * found through the dbstat table (the runs table stays readable, so the
+ * commands get as far as their report queries).
+ */
+static void db_corrupt_metrics(const char *path)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	long pages[64];
+	int np = 0, psize;
+	char junk[65536];
+	int fd;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT d.pageno FROM dbstat d"
+			 " JOIN sqlite_schema s ON s.name = d.name"
+			 " WHERE s.tbl_name = 'metrics'", -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW && np < 64)
+		pages[np++] = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	psize = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	assert_true(np > 0 && psize > 0 && (size_t)psize <= sizeof(junk));
+	memset(junk, 0xa5, sizeof(junk));
+	fd = open(path, O_WRONLY);
+	assert_true(fd >= 0);
+	for (int i = 0; i < np; i++)
+		assert_int_equal(pwrite(fd, junk, (size_t)psize,
+					(off_t)(pages[i] - 1) * psize), psize);
+	close(fd);
+}
+
+/* Every read command: exit 3, a message, and not a byte of a document. */
+static void test_cli_corrupt_db_exit_3_no_output(void **state)
+{
+	struct fx *f = *state;
+	const char *const cmds[][8] = {
+		{ "diff", "base", "cand", NULL },
+		{ "diff", "--json", "base", "cand", NULL },
+		{ "regressions", "--baseline", "base", "--candidate", "cand", NULL },
+		{ "history", "--scenario", "smoke", NULL },
+		{ "history", "--scenario", "smoke", "--json", NULL },
+		{ "report", "cand", NULL },
+		{ "report", "cand", "--format", "json", NULL },
+		{ "report", "cand", "--format", "html", NULL },
+	};
+	char bad[200];
+
+	path_in(f, bad, sizeof(bad), "corrupt.db");
+	file_copy(f->path, bad);
+	db_corrupt_metrics(bad);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(*cmds); i++) {
+		int st = vmorch_on(f, bad, (const char *const *)cmds[i], true, 0);
+
+		if (st != 3 || out_size(f) != 0)
+			fail_msg("vmorch %s %s: exit %d, %zu bytes of output",
+				 cmds[i][0], cmds[i][1], st, out_size(f));
+		assert_true(err_contains(f, "malformed"));
+	}
+	unlink(bad);
+}
+
+/* ---- terminal escapes ---- */
+
+/* A label, an error and a console tail with escapes print them visibly. */
+static void test_cli_text_output_shows_escapes(void **state)
+{
+	struct fx *f = *state;
+	char hostile[200];
+	sqlite3 *db;
+
+	path_in(f, hostile, sizeof(hostile), "hostile.db");
+	file_copy(f->path, hostile);
+	assert_int_equal(sqlite3_open(hostile, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE runs SET label ="
+		" 'c' || char(27) || ']0;pwn' || char(7) || char(27) || '[31m'"
+		" WHERE id = 3; UPDATE vm_results SET error = 'bad' || char(27)"
+		" || '[2J', console_tail = 'line' || char(13) || 'FAKE PASS'"
+		" || char(10) || char(155) || 'x' WHERE verdict = 'fail'",
+		NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(vmorch_on(f, hostile, (const char *[]){ "diff", "base", "3",
+				   NULL }, true, 0), 0);
+	assert_true(out_contains(f, "diff: run 2 (base) -> run 3"
+				 " (c\\e]0;pwn\\x07\\e[31m)\n"));
+	assert_null(memchr(file_slurp(f->out, NULL), 0x1b, out_size(f)));
+	assert_int_equal(vmorch_on(f, hostile, (const char *[]){ "report", "3",
+				   NULL }, true, 0), 0);
+	assert_true(out_contains(f, "smoke/breaks #0: guest_fail: bad\\e[2J\n"));
+	assert_true(out_contains(f, "  | line\\rFAKE PASS\n  | \\xc2\\x9bx\n"));
+	assert_null(memchr(file_slurp(f->out, NULL), 0x1b, out_size(f)));
+	assert_null(memchr(file_slurp(f->out, NULL), '\r', out_size(f)));
+	assert_int_equal(vmorch_on(f, hostile, (const char *[]){ "report", "3",
+				   "--format", "markdown", NULL }, true, 0), 0);
+	assert_null(memchr(file_slurp(f->out, NULL), 0x1b, out_size(f)));
+	assert_null(memchr(file_slurp(f->out, NULL), '\r', out_size(f)));
+	assert_true(out_contains(f, "line\\rFAKE PASS\n"));
+	unlink(hostile);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -453,6 +896,20 @@ int main(void)
 		cmocka_unit_test(test_cli_regressions_exit_0_when_none),
 		cmocka_unit_test(test_cli_unknown_run_usage_error),
 		cmocka_unit_test(test_cli_history_csv),
+		cmocka_unit_test(test_gate_fail_to_pass_improved_not_compared),
+		cmocka_unit_test(test_gate_incomplete_candidate_fails),
+		cmocka_unit_test(test_cli_regressions_fail_to_pass_exit_0),
+		cmocka_unit_test(test_cli_regressions_incomplete_candidate_exit_1),
+		cmocka_unit_test(test_cli_allow_missing_passes_incomplete_candidate),
+		cmocka_unit_test(test_cli_diff_fail_on_regression_incomplete_exit_1),
+		cmocka_unit_test(test_cli_regressions_missing_job_exit_1),
+		cmocka_unit_test(test_cli_newly_failing_job_exit_1),
+		cmocka_unit_test(test_cli_report_refuses_database_as_output),
+		cmocka_unit_test(test_cli_report_planted_symlink_not_followed),
+		cmocka_unit_test(test_cli_report_write_error_keeps_target),
+		cmocka_unit_test(test_cli_report_dev_full_exit_3),
+		cmocka_unit_test(test_cli_corrupt_db_exit_3_no_output),
+		cmocka_unit_test(test_cli_text_output_shows_escapes),
 	};
 
 	return cmocka_run_group_tests(tests, fx_setup, fx_teardown);

@@ -147,7 +147,7 @@ static struct report fixture_report = {
 		 .started_at = "2024-05-01T12:00:00.123Z",
 		 .ended_at = "2024-05-01T12:01:10.456Z", .status = "failed",
 		 .host = "ci-host", .vmorch_version = "0.1.0",
-		 .jobs_total = 5, .jobs_passed = 3, .jobs_failed = 2 },
+		 .jobs_total = 5, .jobs_passed = 3, .jobs_failed = 2, .nresults = 5 },
 	.njobs = 5, .jobs = fixture_jobs,
 	.diff = &fixture_diff,
 	.ntrends = 5, .trends = fixture_trends,
@@ -401,6 +401,15 @@ static void test_junit_validates_against_schema(void **state)
 	assert_junit_valid(t->path);
 }
 
+static size_t count(const char *s, const char *needle)
+{
+	size_t n = 0;
+
+	for (; (s = strstr(s, needle)); s += strlen(needle))
+		n++;
+	return n;
+}
+
 static void test_junit_empty_report_validates(void **state)
 {
 	struct tmp *t = *state;
@@ -410,17 +419,12 @@ static void test_junit_empty_report_validates(void **state)
 	render_to(t, "empty.xml", &empty_report, render_junit);
 	assert_junit_valid(t->path);
 	s = render_string(&empty_report, render_junit);
-	assert_null(strstr(s, "<testsuite "));
+	/* Still running with nothing stored: only the run's own suite, in error. */
+	assert_int_equal(count(s, "<testsuite "), 1);
+	assert_non_null(strstr(s, "<testsuite name=\"vmorch.run\""));
+	assert_non_null(strstr(s, "<error type=\"incomplete\" message=\"run 7 is"
+			       " incomplete: running, 0 of 0 jobs stored\">"));
 	free(s);
-}
-
-static size_t count(const char *s, const char *needle)
-{
-	size_t n = 0;
-
-	for (; (s = strstr(s, needle)); s += strlen(needle))
-		n++;
-	return n;
 }
 
 /* NULL strings, a blank scenario and NaN times still give a valid document. */
@@ -487,6 +491,56 @@ static void test_junit_console_tail_escaped(void **state)
 	assert_non_null(strstr(s, "\xef\xbf\xbd[0mstuck"));
 	assert_null(strchr(s, '\x01'));
 	assert_null(strchr(s, '\x1b'));
+	free(s);
+}
+
+/*
+ * A run interrupted after 2 of 5 jobs, against a baseline with a job it
+ * never ran: one error for the run, one skipped test case per missing job,
+ * in a suite of its own, and the document still validates.
+ */
+static void test_junit_incomplete_run_and_missing_job(void **state)
+{
+	struct tmp *t = *state;
+	struct diff_job jobs[] = {
+		fixture_diff_jobs[0],
+		{ .scenario = "boot", .vm = "gone", .params = "{}", .n_a = 1,
+		  .pass_a = 1, .verdict = DIFF_MISSING },
+	};
+	struct diff d = fixture_diff;
+	struct report r = fixture_report;
+	char *s;
+
+	d.jobs = jobs;
+	d.njobs = 2;
+	d.missing_jobs = 1;
+	r.diff = &d;
+	r.run.status = "interrupted";
+	r.run.nresults = 2;
+	r.njobs = 2;
+	s = render_string(&r, render_junit);
+	assert_non_null(strstr(s, "<testsuite name=\"vmorch.run\" package=\"vmorch\""));
+	assert_non_null(strstr(s, "tests=\"2\" failures=\"0\" errors=\"1\" skipped=\"1\""));
+	assert_non_null(strstr(s, "<testcase name=\"run complete\" classname=\"vmorch.run\""
+			       " time=\"0.000\">\n      <error type=\"incomplete\""
+			       " message=\"run 42 is incomplete: interrupted, 2 of 5 jobs"
+			       " stored\">"));
+	assert_non_null(strstr(s, "<testcase name=\"gone #0\" classname=\"boot\""
+			       " time=\"0.000\">\n      <skipped message=\"missing: in"
+			       " baseline run 41, not in this run\"/>"));
+	free(s);
+	REQUIRE_TOOL(xmllint_path(), "xmllint", "libxml2-utils");
+	render_to(t, "incomplete.xml", &r, render_junit);
+	assert_junit_valid(t->path);
+}
+
+/* A finished run with every job stored has no run suite. */
+static void test_junit_complete_run_has_no_run_suite(void **state)
+{
+	char *s = render_string(&fixture_report, render_junit);
+
+	(void)state;
+	assert_null(strstr(s, "vmorch.run\""));
 	free(s);
 }
 
@@ -916,6 +970,9 @@ int main(void)
 		cmocka_unit_test(test_junit_counts_per_scenario),
 		cmocka_unit_test(test_junit_failure_lists_expectations_and_exit),
 		cmocka_unit_test(test_junit_console_tail_escaped),
+		cmocka_unit_test_setup_teardown(test_junit_incomplete_run_and_missing_job,
+						tmp_setup, tmp_teardown),
+		cmocka_unit_test(test_junit_complete_run_has_no_run_suite),
 		cmocka_unit_test_setup_teardown(test_html_parses_without_errors,
 						tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_html_empty_report_parses,
