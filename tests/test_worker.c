@@ -23,9 +23,14 @@
 #include "tests/kvm_check.h"
 #include "tests/worker_harness.h"
 
+/* Every test that wants a result needs KVM: decide before allocating, so a
+ * skip (a longjmp) leaks nothing. */
 static struct vm_result *result_new(void)
 {
-	struct vm_result *r = calloc(1, sizeof(*r));
+	struct vm_result *r;
+
+	REQUIRE_KVM();
+	r = calloc(1, sizeof(*r));
 
 	assert_non_null(r);
 	return r;
