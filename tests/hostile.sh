@@ -1,0 +1,267 @@
+#!/bin/sh
+# tests/hostile.sh - vmorch used the way a hostile or careless user would:
+# its own outputs aimed at the database, planted symlinks, corrupted and
+# missing databases, full disks, closed pipes, terminal escapes, FIFOs,
+# misspelt expectations, a low descriptor limit.  Each case checks the exit
+# status, the words, and that no stored byte changed.  Speaks TAP.
+#
+# None of it needs KVM: where a job must run, the worker's result may be a
+# pass (with /dev/kvm) or an infrastructure error (without: exit 3), and
+# the case asserts what holds in both.  The cases that need a guest to run
+# for real live in tests/test_worker.c and tests/test_run.c, which the
+# nested suite runs under a real KVM.
+set -u
+
+src=${VMORCH_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+build=${VMORCH_BUILDDIR:-$src}
+V=$build/orchestrator/vmorch
+VMORCH_WORKER=$build/vmm-worker/vmm-worker
+export VMORCH_WORKER
+NO_COLOR=1
+export NO_COLOR
+n=0
+failed=0
+
+skip_all() {	# under CI a missing prerequisite is a failure
+	if [ -n "${CI:-}" ]; then
+		echo "1..1"
+		echo "not ok 1 - $1"
+		exit 1
+	fi
+	echo "1..0 # SKIP $1"
+	exit 0
+}
+
+[ -x "$V" ] || skip_all "$V not built"
+command -v sqlite3 >/dev/null || skip_all "no sqlite3 (apt-get install sqlite3)"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/hostile.XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 99
+
+ok() {	# ok STATUS DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=$((failed + 1))
+	fi
+}
+
+is() {	# is GOT WANT DESCRIPTION
+	[ "$1" = "$2" ]
+	ok $? "$3 (got $1, want $2)"
+}
+
+has() {	# has FILE TEXT DESCRIPTION: FILE contains TEXT
+	grep -qF -- "$2" "$1"
+	ok $? "$3"
+	grep -qF -- "$2" "$1" || sed 's/^/#   /' "$1" | head -5
+}
+
+# vm CMD...: run vmorch, $rc its status, out/err its output.
+vm() {
+	"$V" "$@" >out 2>err
+	rc=$?
+}
+
+sum() { sha256sum "$1" | cut -d' ' -f1; }
+
+# A job that needs no KVM to be stored: the built-in guest, tiny.
+cat > tiny.yaml <<'EOF'
+vmorch: 1
+name: tiny
+description: "a tiny job; \e]0;owned\a\e[31mred\e[0m in the description"
+defaults:
+  memory: 64M
+  timeout: 20s
+  disks:
+    - size: 1M
+vms:
+  - name: read
+    workload: {pattern: randread, bs: 4k, ops: 16, qd: 1}
+    expect:
+      reads_completed: "== 16"
+EOF
+
+# A job whose status is 0 (pass, KVM) or 3 (infrastructure error, no KVM).
+pass_or_infra() {	# pass_or_infra RC DESCRIPTION
+	case $1 in 0|3) ok 0 "$2 (status $1)" ;; *) ok 1 "$2 (status $1, want 0 or 3)" ;; esac
+}
+
+# ---- a database to attack ----
+vm run --db r.db --label base tiny.yaml
+pass_or_infra $rc "run stores a run"
+vm run --db r.db --label second tiny.yaml
+pass_or_infra $rc "a second run"
+is "$(sqlite3 r.db 'select count(*) from vm_results')" 2 "both results stored"
+sqlite3 r.db 'pragma wal_checkpoint(truncate)' >/dev/null
+before=$(sum r.db)
+
+# ---- item 1: outputs and disks aimed at the database ----
+vm report --db r.db last -o r.db
+is $rc 2 "report -o the database: usage error"
+has err "refusing" "report -o the database: says it refuses"
+is "$(sum r.db)" "$before" "report -o the database: database unchanged"
+
+ln r.db hard.db
+vm report --db r.db last -o hard.db
+is $rc 2 "report -o a hard link to the database (same inode, other name)"
+rm -f hard.db
+
+cat > overwrite.yaml <<EOF
+vmorch: 1
+name: overwrite
+vms:
+  - name: w
+    memory: 64M
+    timeout: 20s
+    disks:
+      - image: $tmp/r.db
+    workload: {pattern: seqwrite, bs: 4k, ops: 64, qd: 1}
+EOF
+vm run --db r.db overwrite.yaml
+is $rc 3 "disk image = the database: an infrastructure error"
+is "$(sqlite3 r.db 'pragma integrity_check')" ok "disk image = the database: still a sound database"
+is "$(sqlite3 r.db 'select count(*) from runs')" 3 "disk image = the database: the attempt is stored as a run"
+sqlite3 r.db 'pragma wal_checkpoint(truncate)' >/dev/null
+before=$(sum r.db)
+
+# ---- item 2: a planted symlink next to the output ----
+echo "victim" > victim
+ln -s victim report.txt.tmp
+ln -s victim .report.txt.tmp
+vm report --db r.db base -o report.txt
+is $rc 0 "report -o beside planted symlinks succeeds"
+is "$(cat victim)" victim "the symlinks' target is untouched"
+has report.txt "tiny" "the report went to report.txt"
+ln -sf victim link.txt
+vm report --db r.db last -o link.txt
+is "$(cat victim)" victim "report -o a symlink does not write through it"
+
+# ---- item 12: read commands never create ----
+vm runs --db typo.db
+is $rc 3 "runs --db a missing file: infrastructure error"
+has err "no database at typo.db" "runs --db a missing file: says so"
+[ ! -e typo.db ] && [ ! -e typo.db-journal ] && [ ! -e typo.db-wal ]
+ok $? "runs --db a missing file creates nothing"
+vm show --db typo.db last
+is $rc 3 "show --db a missing file: infrastructure error"
+[ ! -e typo.db ]
+ok $? "show --db a missing file creates nothing"
+vm runs --db /dev/null
+is $rc 3 "runs --db /dev/null: infrastructure error"
+[ ! -e /dev/null-journal ] && [ ! -e /dev/null-wal ]
+ok $? "runs --db /dev/null leaves no /dev/null-journal"
+
+# ---- item 11: full output ----
+for c in "runs --db r.db" "show --db r.db last" "show --db r.db --json last" \
+	 "diff --db r.db base second" "history --db r.db --scenario tiny --metric reads_completed" \
+	 "report --db r.db last"; do
+	# shellcheck disable=SC2086
+	"$V" $c >/dev/full 2>err
+	rc=$?
+	is $rc 3 "$c >/dev/full: infrastructure error"
+	has err "write error: No space left on device" "$c >/dev/full: says why"
+done
+"$V" run --db r.db tiny.yaml >/dev/full 2>err
+is $? 3 "run >/dev/full: infrastructure error"
+is "$(sqlite3 r.db "select count(*) from runs where status = 'running'")" 0 \
+	"run >/dev/full: its run is ended"
+
+# ---- item 8: a closed pipe ----
+cp tiny.yaml tiny-copy.yaml
+"$V" run --db r.db tiny.yaml tiny-copy.yaml 2>/dev/null | head -c 1 >/dev/null
+is "$(sqlite3 r.db "select count(*) from runs where status = 'running'")" 0 \
+	"run | head: no run left running"
+
+# ---- item 6: terminal escapes ----
+vm show --db r.db base
+ESC=$(printf '\033')
+BEL=$(printf '\007')
+! grep -q "[$ESC$BEL]" out
+ok $? "show prints the description's escapes made visible"
+has out '\e]0;owned' "show shows the escape as text"
+vm run --db r.db --label "$(printf 'x\033]0;pwned\007')" tiny.yaml
+is $rc 2 "a label with control characters: usage error"
+vm run --db r.db --label 2 tiny.yaml
+is $rc 2 "label 2 (a run id): usage error"
+vm run --db r.db --label 'last~1' tiny.yaml
+is $rc 2 "label last~1: usage error"
+
+# ---- item 13: files read once, hashed as parsed ----
+vm validate /dev/stdin < tiny.yaml
+is $rc 0 "validate reads a pipe"
+runs_before=$(sqlite3 r.db 'select count(*) from runs')
+"$V" run --db r.db --label fifo /dev/stdin < tiny.yaml >/dev/null 2>&1
+is "$(sqlite3 r.db "select f.sha256 from run_files f join runs r on r.id = f.run_id where r.label = 'fifo'")" \
+	"$(sum tiny.yaml)" "run from a pipe stores the hash of the bytes parsed"
+is "$(sqlite3 r.db "select f.description from run_files f join runs r on r.id = f.run_id where r.label = 'fifo'" | cut -c1-10)" \
+	"a tiny job" "the scenario's description is stored"
+vm run --db r.db tiny.yaml tiny.yaml
+is $rc 2 "the same file twice: usage error"
+is "$(sqlite3 r.db 'select count(*) from runs')" $((runs_before + 1)) "the same file twice stores nothing"
+mkdir adir
+vm validate adir
+is $rc 2 "validate a directory: scenario error"
+
+# ---- items 14 and 15: caught at validate ----
+sed 's/reads_completed: "== 16"/reads_complete: "== 16"/' tiny.yaml > typo.yaml
+vm validate typo.yaml
+is $rc 2 "a misspelt metric fails validate"
+has err "did you mean reads_completed" "and suggests the name"
+has err "typo.yaml:" "and names the file"
+sed 's/ops: 16, qd: 1}/ops: 16, qd: 1, span: 2M}/' tiny.yaml > span.yaml
+vm validate span.yaml
+is $rc 2 "span beyond the disk fails validate"
+sed 's/ops: 16, qd: 1}/ops: 16, qd: 1, span: 512}/' tiny.yaml > span2.yaml
+vm validate span2.yaml
+is $rc 2 "span below bs fails validate"
+cat > nodisk.yaml <<'EOF'
+vmorch: 1
+name: nodisk
+vms:
+  - name: r
+    workload: {pattern: randread, ops: 16}
+EOF
+vm validate nodisk.yaml
+is $rc 2 "a workload with ops and no disk fails validate"
+
+# ---- item 10: few descriptors, many jobs ----
+cat > many.yaml <<'EOF'
+vmorch: 1
+name: many
+matrix:
+  seed: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+         17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32,
+         33, 34, 35, 36, 37, 38, 39, 40]
+vms:
+  - name: r
+    memory: 64M
+    timeout: 20s
+    disks: [{size: 1M}]
+    workload: {pattern: randread, bs: 4k, ops: 8, qd: 1, seed: "${seed}"}
+EOF
+(ulimit -n 64 && exec "$V" run --db fd.db --jobs 32 many.yaml) >out 2>err
+pass_or_infra $? "40 jobs, --jobs 32 under ulimit -n 64"
+is "$(sqlite3 fd.db 'select count(*) from vm_results')" 40 "every started job is stored"
+
+# ---- item 3: a corrupted database ----
+cp r.db bad.db
+size=$(stat -c %s bad.db)
+pages=$((size / 4096))
+# Scribble over every page but the header page: any read of a table fails.
+dd if=/dev/urandom of=bad.db bs=4096 seek=1 count=$((pages - 1)) conv=notrunc 2>/dev/null
+bad=$(sum bad.db)
+vm show --db bad.db --json 1
+is $rc 3 "show --json on a corrupted database: infrastructure error"
+is "$(wc -c < out)" 0 "show --json on a corrupted database prints no partial document"
+vm runs --db bad.db
+is $rc 3 "runs on a corrupted database: infrastructure error"
+vm run --db bad.db tiny.yaml
+is $rc 3 "run refuses to append to a corrupted database"
+is "$(sum bad.db)" "$bad" "and leaves it as it was"
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
