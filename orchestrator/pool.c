@@ -49,10 +49,11 @@ struct slot {
 	uint64_t deadline_ms;
 	uint64_t term_ms;		/* when SIGTERM went out, 0 if not */
 	enum kill_reason why;
-	/* Heartbeat silence: since when, and the main thread then and last tick. */
+	/* Heartbeat silence: watched since, time of it not explained by a wait for a CPU. */
 	bool quiet;
-	uint64_t quiet_ms;
-	struct task_sample quiet_at, last;
+	uint64_t stuck_ms;
+	uint64_t last_ms;		/* the last tick that sampled the main thread */
+	struct task_sample last;
 };
 
 struct pool {
@@ -420,30 +421,36 @@ static void task_sample_read(pid_t pid, struct task_sample *t)
 }
 
 /*
- * Starved, not stuck: the main thread is runnable but has had no CPU since
- * the last tick, or it spent at least half of the silence waiting on a run
- * queue (schedstat adds a wait only when the wait ends, hence both tests).
- * A stopped, blocked or deadlocked thread waits on no run queue; a thread
+ * Starved, not stuck, over the last tick: the main thread is runnable but
+ * got no CPU, or it spent at least half of the tick waiting on a run queue
+ * (schedstat adds a wait only when the wait ends, hence both tests).  A
+ * stopped, blocked or deadlocked thread waits on no run queue; a thread
  * spinning in a loop gets CPU time.  Either is stuck.
  */
-static bool slot_starved(const struct slot *s, const struct task_sample *now,
-			 uint64_t silence_ms)
+static bool slot_starved(const struct slot *s, const struct task_sample *t, uint64_t dt_ms)
 {
-	uint64_t waited_ms = (now->wait_ns - s->quiet_at.wait_ns) / 1000000ULL;
+	uint64_t waited_ms;
 
-	if (now->state == 'R' && now->cpu_ns == s->last.cpu_ns)
+	/* Unreadable (no /proc, the task gone): no evidence of a wait. */
+	if (!t->state || !s->last.state || t->wait_ns < s->last.wait_ns)
+		return false;
+	waited_ms = (t->wait_ns - s->last.wait_ns) / 1000000ULL;
+	if (t->state == 'R' && t->cpu_ns == s->last.cpu_ns)
 		return true;
-	return waited_ms * 2 >= silence_ms;
+	return waited_ms * 2 >= dt_ms;
 }
 
-/* A worker beats every 100 ms; silence for stall_ms while not starved means stuck. */
+/*
+ * A worker beats every 100 ms.  Silence counts toward a stall only while the
+ * main thread is not waiting for a CPU: a host too loaded to run the worker
+ * has not found a bug in it (the job's own timeout still applies).
+ */
 static bool slot_stalled(const struct pool *p, struct slot *s, uint64_t now)
 {
 	uint64_t hb = atomic_load(&s->shm.r->heartbeat_ns) / 1000000ULL;
 	uint64_t alive_ms = now - s->start_ms;
-	uint64_t silence = hb && now > hb ? now - hb : hb ? 0 : alive_ms;
+	uint64_t silence = hb ? (now > hb ? now - hb : 0) : alive_ms;
 	struct task_sample t;
-	bool starved;
 
 	if (silence < 3 * POOL_TICK_MS || shm_get_state(s->shm.r) == SHM_STATE_EXITED) {
 		s->quiet = false;
@@ -451,14 +458,15 @@ static bool slot_stalled(const struct pool *p, struct slot *s, uint64_t now)
 	}
 	task_sample_read(s->pid, &t);
 	if (!s->quiet) {
+		/* Unwatched until now: count the silence so far as stuck. */
 		s->quiet = true;
-		s->quiet_ms = now;
-		s->quiet_at = s->last = t;
-		return false;
+		s->stuck_ms = silence;
+	} else if (!slot_starved(s, &t, now - s->last_ms)) {
+		s->stuck_ms += now - s->last_ms;
 	}
-	starved = slot_starved(s, &t, now - s->quiet_ms);
 	s->last = t;
-	return silence > p->o->stall_ms && alive_ms > p->o->stall_ms && !starved;
+	s->last_ms = now;
+	return s->stuck_ms > p->o->stall_ms && alive_ms > p->o->stall_ms;
 }
 
 static void slot_supervise(const struct pool *p, struct slot *s, uint64_t now)
