@@ -621,10 +621,39 @@ static void pin_threads(pid_t pid, int cpu)
 	closedir(d);
 }
 
+/* Wait up to @ms for @pid to have @n threads (a worker's vCPU thread started). */
+static void threads_wait(pid_t pid, unsigned n, unsigned ms)
+{
+	uint64_t end = now_ms() + ms;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	for (;;) {
+		struct dirent *de;
+		unsigned k = 0;
+		DIR *d = opendir(path);
+
+		assert_non_null(d);
+		while ((de = readdir(d)))
+			k += atoi(de->d_name) > 0;
+		closedir(d);
+		if (k >= n)
+			return;
+		if (now_ms() > end)
+			fail_msg("worker %d has %u threads after %u ms, not %u", pid, k, ms, n);
+		usleep(10000);
+	}
+}
+
 /*
  * A worker the host starves (its threads share a CPU with a real-time hog
  * for 2.5 s, far longer than the 500 ms of silence allowed here) is waiting
  * for a CPU, not stuck: it is not killed as stalled and its job passes.
+ * The hog starts once the VM runs (its vCPU thread exists, then 300 ms):
+ * the main thread then waits in its heartbeat loop, and starved it waits
+ * on a run queue.  (Starved while building the VM it may sleep in the
+ * kernel, e.g. on an RCU grace period the hog delays: that silence is not
+ * a run-queue wait and would count.)
  */
 static void test_starved_worker_is_not_stalled(void **state)
 {
@@ -643,6 +672,7 @@ static void test_starved_worker_is_not_stalled(void **state)
 	pid = vmorch_spawn(&t, argv);
 	unsetenv("VMORCH_STALL_MS");
 	worker = child_of(pid);
+	threads_wait(worker, 2, 20000);
 	usleep(300 * 1000);
 	pin_threads(worker, 0);
 	hog = cpu_hog_rt(0, 2500);
