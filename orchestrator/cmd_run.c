@@ -3,12 +3,15 @@
  * of workers, check expectations, store the results of each pool tick in one
  * transaction before reporting them, and print a summary.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/text_escape.h"
@@ -21,9 +24,12 @@
 #include "orchestrator/scenario.h"
 
 #define SUMMARY_TABLE_MAX 50
+/* Descriptors besides the pool's: stdio, signalfd, SQLite's journal, slack. */
+#define RUN_FDS_SLACK	16
 
 struct run_opts {
 	unsigned jobs;
+	bool jobs_given;		/* --jobs on the command line */
 	const char *db_path;
 	const char *label;
 	double timeout_scale;
@@ -33,6 +39,7 @@ struct run_opts {
 struct summary_row {
 	const struct job_desc *job;
 	bool pass;
+	bool infra;			/* the host failed, not the test */
 	enum vm_exit_kind kind;
 	uint64_t wall_us;
 	uint64_t reads, writes, errors;
@@ -45,7 +52,8 @@ struct run_ctx {
 	struct progress pg;
 	struct summary_row *rows;
 	size_t nrows;
-	size_t failed;
+	size_t failed;			/* test failures */
+	size_t infra;			/* infrastructure failures (not in failed) */
 	int store_rc;
 	struct verr store_err;		/* why store_rc */
 	struct verr err;
@@ -102,6 +110,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		case 'j':
 			if (!cli_parse_uint("--jobs", optarg, 1, 64, &o->jobs))
 				return -1;
+			o->jobs_given = true;
 			break;
 		case 'd':
 			o->db_path = optarg;
@@ -239,13 +248,16 @@ static void run_report(struct run_ctx *c, const struct pool_done *d,
 
 	run_first_failure(d->job, r, out, why, sizeof(why));
 	*row = (struct summary_row){ .job = d->job, .pass = pass, .kind = r->exit_kind,
+				     .infra = vm_exit_kind_is_infra(r->exit_kind),
 				     .wall_us = r->wall_us };
 	for (uint32_t i = 0; i < r->ndisks; i++) {
 		row->reads += r->disk[i].reads_completed;
 		row->writes += r->disk[i].writes_completed;
 		row->errors += r->disk[i].io_errors;
 	}
-	if (!pass)
+	if (row->infra)
+		c->infra++;
+	else if (!pass)
 		c->failed++;
 	progress_job_done(&c->pg, d->job, r, pass, why);
 }
@@ -286,11 +298,18 @@ static void run_on_progress(void *arg, const struct pool_progress *p)
 	progress_update(&c->pg, p);
 }
 
+static const char *run_verdict_word(const struct summary_row *r)
+{
+	return r->pass ? "pass" : r->infra ? "ERROR" : "FAIL";
+}
+
 static void run_summary(struct run_ctx *c, size_t njobs, double secs, const char *db_path,
 			bool interrupted)
 {
 	FILE *f = c->pg.out;
 	bool table = c->nrows <= SUMMARY_TABLE_MAX;
+	size_t passed = c->nrows - c->failed - c->infra;
+	char name[256], path[1024];
 
 	fprintf(f, "\n%-44s %-7s %-12s %8s %9s %9s %9s\n", "job", "verdict", "exit",
 		"wall", "reads", "writes", "io_errors");
@@ -299,19 +318,24 @@ static void run_summary(struct run_ctx *c, size_t njobs, double secs, const char
 
 		if (!table && r->pass)
 			continue;
+		text_escape(name, sizeof(name), r->job->spec.name, 0);
 		fprintf(f, "%-44s %s%-7s%s %-12s %7.2fs %9llu %9llu %9llu\n",
-			r->job->spec.name, progress_color(&c->pg, r->pass),
-			r->pass ? "pass" : "FAIL", progress_reset(&c->pg),
+			name, progress_color(&c->pg, r->pass),
+			run_verdict_word(r), progress_reset(&c->pg),
 			vm_exit_kind_name(r->kind), (double)r->wall_us / 1e6,
 			(unsigned long long)r->reads, (unsigned long long)r->writes,
 			(unsigned long long)r->errors);
 	}
 	if (!table)
-		fprintf(f, "(%zu passing jobs not listed)\n", c->nrows - c->failed);
-	fprintf(f, "\nrun %lld: %zu of %zu jobs ran, %zu passed, %zu failed in %.1f s%s\n",
-		(long long)c->run_id, c->nrows, njobs, c->nrows - c->failed, c->failed,
-		secs, interrupted ? " (interrupted)" : "");
-	fprintf(f, "results: %s (vmorch show %lld)\n", db_path, (long long)c->run_id);
+		fprintf(f, "(%zu passing jobs not listed)\n", passed);
+	fprintf(f, "\nrun %lld: %zu of %zu jobs ran, %zu passed, %zu failed",
+		(long long)c->run_id, c->nrows, njobs, passed, c->failed);
+	if (c->infra)
+		fprintf(f, ", %zu infrastructure failure%s (the host's, not the tests')",
+			c->infra, c->infra == 1 ? "" : "s");
+	fprintf(f, " in %.1f s%s\n", secs, interrupted ? " (interrupted)" : "");
+	text_escape(path, sizeof(path), db_path, 0);
+	fprintf(f, "results: %s (vmorch show %lld)\n", path, (long long)c->run_id);
 }
 
 static char *run_command_line(int argc, char **argv)
@@ -377,6 +401,7 @@ static unsigned run_stall_ms(void)
 	return *end || v < 200 || v > 3600000 ? 10000 : (unsigned)v;
 }
 
+/* SIGHUP (a closed terminal or ssh session) is an interrupt like SIGTERM. */
 static void run_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -384,6 +409,115 @@ static void run_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* "vmorch run: MSG" with MSG made safe for a terminal. */
+static void run_error(const char *msg)
+{
+	fputs("vmorch run: ", stderr);
+	text_fputs(msg, stderr, 0);
+	fputc('\n', stderr);
+}
+
+/* Descriptors open now (an inherited one counts), or a guess without /proc. */
+static unsigned run_fds_open(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	unsigned n = 0;
+
+	if (!d)
+		return RUN_FDS_SLACK;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n > 3 ? n - 3 : 0;	/* ".", ".." and the directory's own */
+}
+
+/*
+ * Raise the soft descriptor limit to the hard one, and run fewer jobs at
+ * once when even that cannot hold --jobs workers: a start that fails for
+ * want of a descriptor would otherwise cost the whole run.
+ */
+static unsigned run_fit_fd_limit(unsigned jobs)
+{
+	struct rlimit rl;
+	uint64_t base = (uint64_t)run_fds_open() + RUN_FDS_SLACK + POOL_FDS_STARTING;
+	uint64_t fit;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return jobs;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >= base + (uint64_t)jobs * POOL_FDS_PER_JOB)
+		return jobs;
+	fit = rl.rlim_cur > base ? (rl.rlim_cur - base) / POOL_FDS_PER_JOB : 0;
+	if (fit < 1)
+		fit = 1;
+	fprintf(stderr, "vmorch run: %llu open files allowed (ulimit -n): running %llu "
+		"jobs at once, not %u\n", (unsigned long long)rl.rlim_cur,
+		(unsigned long long)fit, jobs);
+	return (unsigned)fit;
+}
+
+/* Far more workers than CPUs: each waits for a CPU, and its times show it. */
+static void run_warn_overcommit(const struct run_opts *o)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (o->jobs_given && ncpu > 0 && o->jobs > 2 * (unsigned long)ncpu)
+		fprintf(stderr, "vmorch run: --jobs %u on %ld CPU%s: jobs will wait for a "
+			"CPU; timings will include that wait\n", o->jobs, ncpu,
+			ncpu == 1 ? "" : "s");
+}
+
+/*
+ * The worker refuses to open the database, or its -wal, -shm or -journal,
+ * as a disk: it compares device and inode of what it opened with these.
+ */
+static void run_protect(const char *db_path, struct job_desc *jobs, size_t njobs)
+{
+	static const char *const suffix[JOB_MAX_PROTECT] = { "", "-wal", "-shm", "-journal" };
+	struct job_file_id id[JOB_MAX_PROTECT];
+	uint32_t n = 0;
+	char path[4096];
+	struct stat st;
+
+	for (size_t i = 0; i < JOB_MAX_PROTECT; i++) {
+		snprintf(path, sizeof(path), "%s%s", db_path, suffix[i]);
+		if (stat(path, &st) == 0)
+			id[n++] = (struct job_file_id){ .dev = st.st_dev, .ino = st.st_ino };
+	}
+	for (size_t j = 0; j < njobs; j++) {
+		memcpy(jobs[j].spec.protect, id, n * sizeof(id[0]));
+		jobs[j].spec.nprotect = n;
+	}
+}
+
+/* The run's final status in the database; a failure to set it is exit 3. */
+static int run_end(struct run_ctx *c, const char *status)
+{
+	struct verr e = { "" };
+
+	if (db_run_end(c->db, c->run_id, status, &e) == 0)
+		return 0;
+	verr_prefix(&e, "cannot end run %lld as %s", (long long)c->run_id, status);
+	run_error(e.msg);
+	return -1;
+}
+
+static const char *run_final_status(const struct run_ctx *c)
+{
+	return c->infra ? DB_RUN_ERROR : c->failed ? DB_RUN_FAILED : DB_RUN_PASSED;
+}
+
+static int run_exit_status(const struct run_ctx *c)
+{
+	return c->infra ? EXIT_INFRA : c->failed ? EXIT_FAILED : EXIT_OK;
 }
 
 int cmd_run(int argc, char **argv)
@@ -394,7 +528,7 @@ int cmd_run(int argc, char **argv)
 	struct job_desc *jobs = NULL;
 	struct run_opts o = { 0 };
 	struct scenario_set set = { NULL, 0 };
-	char worker[4096];
+	char worker[4096], msg[sizeof(c.err.msg) + sizeof(c.store_err.msg) + 2];
 	uint64_t t0;
 	size_t njobs = 0;
 	int rc, status = EXIT_INFRA;
@@ -410,15 +544,17 @@ int cmd_run(int argc, char **argv)
 		strcpy(c.host, "localhost");
 	c.rows = calloc(njobs ? njobs : 1, sizeof(*c.rows));
 	if (!c.rows || db_open(o.db_path, &c.db, &c.err)) {
-		fprintf(stderr, "vmorch run: %s\n", c.rows ? c.err.msg : "out of memory");
+		run_error(c.rows ? c.err.msg : "out of memory");
 		goto out;
 	}
 	if (run_begin(&c, &o, argc, argv, &set, njobs)) {
-		fprintf(stderr, "vmorch run: %s\n", c.err.msg);
+		run_error(c.err.msg);
 		goto out;
 	}
+	run_protect(o.db_path, jobs, njobs);
+	run_warn_overcommit(&o);
 	po.stall_ms = run_stall_ms();
-	po.max_jobs = o.jobs;
+	po.max_jobs = run_fit_fd_limit(o.jobs);
 	po.timeout_scale = o.timeout_scale;
 	po.worker_path = pool_find_worker(worker, sizeof(worker));
 	run_signals();
@@ -426,20 +562,19 @@ int cmd_run(int argc, char **argv)
 	rc = pool_run(&po, jobs, njobs, &ops, &c, &run_interrupted, &c.err);
 	progress_end(&c.pg);
 	if (rc < 0) {
-		fprintf(stderr, "vmorch run: %s%s%s\n", c.err.msg,
-			c.store_rc ? ": " : "", c.store_rc ? c.store_err.msg : "");
-		db_run_end(c.db, c.run_id, DB_RUN_ERROR, NULL);
+		snprintf(msg, sizeof(msg), "%s%s%s", c.err.msg, c.store_rc ? ": " : "",
+			 c.store_rc ? c.store_err.msg : "");
+		run_error(msg);
+		run_end(&c, DB_RUN_ERROR);
 		goto out;
 	}
 	if (rc == 1 || run_interrupted) {
-		db_run_end(c.db, c.run_id, DB_RUN_INTERRUPTED, NULL);
-		status = EXIT_INTERRUPTED;
+		status = run_end(&c, DB_RUN_INTERRUPTED) ? EXIT_INFRA : EXIT_INTERRUPTED;
 	} else {
-		db_run_end(c.db, c.run_id, c.failed ? DB_RUN_FAILED : DB_RUN_PASSED, NULL);
-		status = c.failed ? EXIT_FAILED : EXIT_OK;
+		status = run_end(&c, run_final_status(&c)) ? EXIT_INFRA : run_exit_status(&c);
 	}
 	run_summary(&c, njobs, (double)(shm_now_ns() - t0) / 1e9, o.db_path,
-		    status == EXIT_INTERRUPTED);
+		    rc == 1 || run_interrupted);
 out:
 	if (c.db)
 		db_close(c.db);

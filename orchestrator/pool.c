@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -25,7 +26,17 @@
 #define POOL_TICK_MS	100
 #define POOL_ERR_MAX	2048
 
+/* The fd every worker gets its shm region on; everything above it is closed. */
+#define POOL_CHILD_SHM_FD	3
+
 enum kill_reason { KILL_NONE = 0, KILL_TIMEOUT, KILL_STALL, KILL_INTERRUPT };
+
+/* The worker's main thread as /proc shows it (schedstat and stat). */
+struct task_sample {
+	uint64_t cpu_ns;		/* time on a CPU */
+	uint64_t wait_ns;		/* time runnable but waiting for a CPU */
+	char state;			/* R, S, D, T ... or 0 when unreadable */
+};
 
 struct slot {
 	const struct job_desc *job;
@@ -38,6 +49,11 @@ struct slot {
 	uint64_t deadline_ms;
 	uint64_t term_ms;		/* when SIGTERM went out, 0 if not */
 	enum kill_reason why;
+	/* Heartbeat silence: watched since, time of it not explained by a wait for a CPU. */
+	bool quiet;
+	uint64_t stuck_ms;
+	uint64_t last_ms;		/* the last tick that sampled the main thread */
+	struct task_sample last;
 };
 
 struct pool {
@@ -94,24 +110,34 @@ const char *pool_find_worker(char *buf, size_t cap)
  * for a big matrix) and a fork would copy its page tables for each job.
  * The child gets its own process group (a terminal's Ctrl-C reaches only
  * vmorch), the signal mask vmorch had before blocking SIGCHLD, the job on
- * stdin, a pipe as stderr, and its one shm fd without FD_CLOEXEC (POSIX
- * 2018: dup2 onto itself clears the flag).
+ * stdin, /dev/null as stdout, a pipe as stderr, its shm region as fd 3 and
+ * nothing else: a descriptor vmorch inherited (the write end of `| cat`, a
+ * caller's lock file) must not stay open for as long as a worker lives.
+ * posix_spawn runs no code in the child, so the worker itself asks for
+ * SIGKILL when its parent dies and checks that --parent-pid is still its
+ * parent (it may have died before the request).
  */
 static int slot_spawn(const struct pool *p, struct slot *s, int in_fd, int err_fd,
 		      struct verr *e)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
-	char fdarg[16];
-	char *argv[] = { "vmm-worker", "--job", "-", "--shm-fd", fdarg, NULL };
+	char fdarg[16], pidarg[16];
+	char *argv[] = { "vmm-worker", "--job", "-", "--shm-fd", fdarg,
+			 "--parent-pid", pidarg, NULL };
 	int rc;
 
-	snprintf(fdarg, sizeof(fdarg), "%d", s->shm.fd);
+	snprintf(fdarg, sizeof(fdarg), "%d", POOL_CHILD_SHM_FD);
+	snprintf(pidarg, sizeof(pidarg), "%d", (int)getpid());
 	posix_spawn_file_actions_init(&fa);
 	posix_spawnattr_init(&at);
+	/* In this order: in_fd or err_fd may be 3, the shm fd may be 1. */
 	posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
 	posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
-	posix_spawn_file_actions_adddup2(&fa, s->shm.fd, s->shm.fd);
+	/* dup2 onto itself clears FD_CLOEXEC (POSIX 2018, glibc). */
+	posix_spawn_file_actions_adddup2(&fa, s->shm.fd, POOL_CHILD_SHM_FD);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addclosefrom_np(&fa, POOL_CHILD_SHM_FD + 1);
 	posix_spawnattr_setpgroup(&at, 0);
 	posix_spawnattr_setsigmask(&at, &p->old_mask);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
@@ -142,23 +168,30 @@ static int slot_start(struct pool *p, struct slot *s, const struct job_desc *job
 	int in[2] = { -1, -1 }, err[2] = { -1, -1 };
 	char *text = NULL;
 	size_t len;
-	int rc = -EIO;
+	int rc;
 
 	memset(s, 0, sizeof(*s));
 	s->shm.fd = s->err_fd = -1;
 	s->job = job;
-	if (shm_create(&s->shm, e))
-		return -EIO;
+	rc = shm_create(&s->shm, e);
+	if (rc)
+		return rc;
 	fcntl(s->shm.fd, F_SETFD, FD_CLOEXEC);	/* other workers must not inherit it */
 	text = slot_job_text(p, job);
-	if (!text || pipe2(in, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
-		verr_set(e, "cannot prepare job %s: %s", job->spec.name, strerror(errno));
+	if (!text) {
+		rc = -ENOMEM;
+		verr_set(e, "cannot prepare job %s: out of memory", job->spec.name);
+		goto fail;
+	}
+	if (pipe2(in, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
+		rc = verr_errno(e, "cannot prepare job %s: pipe", job->spec.name);
 		goto fail;
 	}
 	s->start_ms = now_ms();
 	s->deadline_ms = s->start_ms + (uint64_t)((double)job->spec.timeout_ms *
 						  p->o->timeout_scale) + p->o->grace_ms;
-	if (slot_spawn(p, s, in[0], err[1], e))
+	rc = slot_spawn(p, s, in[0], err[1], e);
+	if (rc)
 		goto fail;
 	close(in[0]);
 	close(err[1]);
@@ -181,6 +214,7 @@ fail:
 			close(err[i]);
 	}
 	shm_unmap(&s->shm);
+	s->job = NULL;
 	return rc;
 }
 
@@ -230,35 +264,91 @@ static void last_line(const char *text, char *out, size_t cap)
 	snprintf(out, cap, "%.*s", (int)(text + len - start), start);
 }
 
+/* Signals a process raises on itself by faulting or aborting (seccomp: SIGSYS). */
+static bool signal_is_crash(int sig)
+{
+	return sig == SIGSEGV || sig == SIGABRT || sig == SIGSYS || sig == SIGBUS ||
+	       sig == SIGILL || sig == SIGFPE || sig == SIGTRAP;
+}
+
+/*
+ * A worker ended by a signal: ours (deadline, stall) say so; one the worker
+ * raised itself is a crash; any other came from outside (the OOM killer, an
+ * operator) and is the host's failure, not the test's.
+ */
+static void slot_result_signaled(const struct slot *s, int sig, struct vm_result *r)
+{
+	const char *what;
+
+	r->exit_code = sig;
+	if (s->why == KILL_TIMEOUT) {
+		r->exit_kind = VM_EXIT_TIMEOUT;
+		what = "timeout";
+	} else if (s->why == KILL_STALL) {
+		r->exit_kind = VM_EXIT_STALLED;
+		what = "heartbeat stalled";
+	} else if (signal_is_crash(sig)) {
+		r->exit_kind = VM_EXIT_CRASHED;
+		what = "crashed";
+	} else {
+		r->exit_kind = VM_EXIT_KILLED;
+		what = "killed";
+	}
+	snprintf(r->error, sizeof(r->error), "%s: worker killed by signal %d (%s)",
+		 what, sig, strsignal(sig));
+}
+
+/*
+ * The worker ends the VM on SIGTERM/SIGINT/SIGHUP and reports a timeout with
+ * exit code 128 + signal; unless that signal was our deadline, someone else
+ * stopped it.
+ */
+static void slot_result_reclassify(const struct slot *s, struct vm_result *r)
+{
+	char msg[VM_ERROR_MAX + 1];
+	int sig = (int)(r->exit_code - 128);
+
+	if (r->exit_kind != VM_EXIT_TIMEOUT || s->why == KILL_TIMEOUT ||
+	    r->exit_code <= 128 || r->exit_code >= 128 + NSIG)
+		return;
+	snprintf(msg, sizeof(msg), "%s", r->error);
+	r->exit_kind = VM_EXIT_KILLED;
+	r->exit_code = sig;
+	r->success = false;
+	snprintf(r->error, sizeof(r->error), "killed: signal %d (%s) not sent by vmorch: %.400s",
+		 sig, strsignal(sig), msg);
+}
+
 static void slot_result(struct slot *s, int status, struct vm_result *r)
 {
 	struct verr e = { "" };
 	char why[VM_ERROR_MAX + 1];
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
 	rc = shm_read_result(s->shm.r, r, &e);
-	if (rc == 1 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	/* 3 with a result: the worker met a host failure and said which (infra_error). */
+	if (rc == 1 && (code == 0 || code == 3)) {
+		slot_result_reclassify(s, r);
 		return;
+	}
 	memset(r, 0, sizeof(*r));
 	slot_counters(s, r);
 	r->wall_us = (now_ms() - s->start_ms) * 1000;
 	last_line(s->err, why, sizeof(why));
 	if (WIFSIGNALED(status)) {
-		int sig = WTERMSIG(status);
-
-		r->exit_code = sig;
-		r->exit_kind = s->why == KILL_TIMEOUT ? VM_EXIT_TIMEOUT :
-			       s->why == KILL_STALL ? VM_EXIT_STALLED : VM_EXIT_CRASHED;
-		snprintf(r->error, sizeof(r->error), "%s: worker killed by signal %d (%s)",
-			 s->why == KILL_TIMEOUT ? "timeout" :
-			 s->why == KILL_STALL ? "heartbeat stalled" : "crashed",
-			 sig, strsignal(sig));
-	} else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+		slot_result_signaled(s, WTERMSIG(status), r);
+	} else if (code == 3) {
+		/* The worker's "could not build or run the VM": the host's side. */
+		r->exit_kind = VM_EXIT_INFRA;
+		snprintf(r->error, sizeof(r->error), "worker exited with status 3: %.400s",
+			 why[0] ? why : "(no message)");
+	} else if (code != 0) {
 		r->exit_kind = VM_EXIT_VMM_ERROR;
-		r->exit_code = WEXITSTATUS(status);
+		r->exit_code = code;
 		snprintf(r->error, sizeof(r->error), "worker exited with status %d: %.400s",
-			 WEXITSTATUS(status), why[0] ? why : "(no message)");
+			 code, why[0] ? why : "(no message)");
 	} else {
 		r->exit_kind = VM_EXIT_VMM_ERROR;
 		snprintf(r->error, sizeof(r->error), "worker gave no valid result: %.400s",
@@ -298,11 +388,89 @@ static void slot_finish(struct pool *p, struct slot *s, int status,
 
 /* ---- supervising ---- */
 
-static void slot_supervise(const struct pool *p, struct slot *s, uint64_t now)
+/*
+ * The worker's main thread (its tid is its pid): schedstat's first two
+ * fields are nanoseconds on a CPU and waiting on a run queue, stat's third
+ * is the state.  Not the process totals: vCPU threads spinning in the guest
+ * must not hide a deadlocked main thread.
+ */
+static void task_sample_read(pid_t pid, struct task_sample *t)
+{
+	char path[64], buf[512], *rp;
+	unsigned long long cpu, wait;
+	FILE *f;
+
+	memset(t, 0, sizeof(*t));
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)pid, (int)pid);
+	f = fopen(path, "re");
+	if (f) {
+		if (fscanf(f, "%llu %llu", &cpu, &wait) == 2) {
+			t->cpu_ns = cpu;
+			t->wait_ns = wait;
+		}
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	/* "pid (comm) S ...": comm may hold spaces and parentheses. */
+	if (fgets(buf, sizeof(buf), f) && (rp = strrchr(buf, ')')) && rp[1] == ' ')
+		t->state = rp[2];
+	fclose(f);
+}
+
+/*
+ * Starved, not stuck, over the last tick: the main thread is runnable but
+ * got no CPU, or it spent at least half of the tick waiting on a run queue
+ * (schedstat adds a wait only when the wait ends, hence both tests).  A
+ * stopped, blocked or deadlocked thread waits on no run queue; a thread
+ * spinning in a loop gets CPU time.  Either is stuck.
+ */
+static bool slot_starved(const struct slot *s, const struct task_sample *t, uint64_t dt_ms)
+{
+	uint64_t waited_ms;
+
+	/* Unreadable (no /proc, the task gone): no evidence of a wait. */
+	if (!t->state || !s->last.state || t->wait_ns < s->last.wait_ns)
+		return false;
+	waited_ms = (t->wait_ns - s->last.wait_ns) / 1000000ULL;
+	if (t->state == 'R' && t->cpu_ns == s->last.cpu_ns)
+		return true;
+	return waited_ms * 2 >= dt_ms;
+}
+
+/*
+ * A worker beats every 100 ms.  Silence counts toward a stall only while the
+ * main thread is not waiting for a CPU: a host too loaded to run the worker
+ * has not found a bug in it (the job's own timeout still applies).
+ */
+static bool slot_stalled(const struct pool *p, struct slot *s, uint64_t now)
 {
 	uint64_t hb = atomic_load(&s->shm.r->heartbeat_ns) / 1000000ULL;
 	uint64_t alive_ms = now - s->start_ms;
+	uint64_t silence = hb ? (now > hb ? now - hb : 0) : alive_ms;
+	struct task_sample t;
 
+	if (silence < 3 * POOL_TICK_MS || shm_get_state(s->shm.r) == SHM_STATE_EXITED) {
+		s->quiet = false;
+		return false;
+	}
+	task_sample_read(s->pid, &t);
+	if (!s->quiet) {
+		/* Unwatched until now: count the silence so far as stuck. */
+		s->quiet = true;
+		s->stuck_ms = silence;
+	} else if (!slot_starved(s, &t, now - s->last_ms)) {
+		s->stuck_ms += now - s->last_ms;
+	}
+	s->last = t;
+	s->last_ms = now;
+	return s->stuck_ms > p->o->stall_ms && alive_ms > p->o->stall_ms;
+}
+
+static void slot_supervise(const struct pool *p, struct slot *s, uint64_t now)
+{
 	if (s->term_ms && now - s->term_ms >= p->o->grace_ms) {
 		kill(s->pid, SIGKILL);
 		return;
@@ -315,10 +483,7 @@ static void slot_supervise(const struct pool *p, struct slot *s, uint64_t now)
 		kill(s->pid, SIGTERM);
 		return;
 	}
-	/* A worker beats every 100 ms; silence for stall_ms means it is stuck. */
-	if (alive_ms > p->o->stall_ms &&
-	    (hb ? now - hb : alive_ms) > p->o->stall_ms &&
-	    shm_get_state(s->shm.r) != SHM_STATE_EXITED) {
+	if (slot_stalled(p, s, now)) {
 		s->why = KILL_STALL;
 		s->term_ms = now;
 		kill(s->pid, SIGKILL);
@@ -445,15 +610,46 @@ static int pool_setup(struct pool *p, struct verr *e)
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, &p->old_mask);
 	p->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (p->sig_fd < 0) {
-		verr_set(e, "signalfd: %s", strerror(errno));
-		return -errno;
-	}
+	if (p->sig_fd < 0)
+		return verr_errno(e, "signalfd");
 	p->slot = calloc(p->o->max_jobs, sizeof(*p->slot));
 	p->res = calloc(p->o->max_jobs, sizeof(*p->res));
 	if (!p->slot || !p->res) {
 		verr_set(e, "out of memory");
 		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Out of descriptors or processes for now: a running job will give some back. */
+static bool start_error_is_transient(int rc)
+{
+	return rc == -EMFILE || rc == -ENFILE || rc == -EAGAIN || rc == -ENOMEM;
+}
+
+/*
+ * Start jobs in the free slots.  A start that fails for want of a resource
+ * that running workers hold waits for one of them to end; any other failure
+ * starts nothing more, and the jobs already running still finish and are
+ * reported (a started job is never thrown away).  Returns the failure to
+ * end with, or 0.
+ */
+static int pool_fill(struct pool *p, const struct job_desc *jobs, size_t njobs,
+		     size_t *next, struct verr *e)
+{
+	for (unsigned i = 0; i < p->o->max_jobs && *next < njobs; i++) {
+		int rc;
+
+		if (p->slot[i].pid)
+			continue;
+		rc = slot_start(p, &p->slot[i], &jobs[*next], e);
+		if (rc && start_error_is_transient(rc) && p->prog.running)
+			return 0;
+		if (rc)
+			return rc;
+		(*next)++;
+		p->prog.started++;
+		p->prog.running++;
 	}
 	return 0;
 }
@@ -464,7 +660,7 @@ int pool_run(const struct pool_opts *o, const struct job_desc *jobs, size_t njob
 {
 	struct pool p = { .o = o, .ops = ops, .ctx = ctx, .sig_fd = -1 };
 	size_t next = 0;
-	int rc;
+	int rc, start_rc = 0;
 
 	if (o->max_jobs == 0 || o->max_jobs > POOL_MAX_JOBS) {
 		verr_set(e, "--jobs must be 1..64");
@@ -475,7 +671,7 @@ int pool_run(const struct pool_opts *o, const struct job_desc *jobs, size_t njob
 	rc = pool_setup(&p, e);
 	if (rc)
 		goto out;
-	while (next < njobs || p.prog.running) {
+	while ((next < njobs && !start_rc) || p.prog.running) {
 		uint64_t now;
 
 		if (*interrupted) {
@@ -483,17 +679,8 @@ int pool_run(const struct pool_opts *o, const struct job_desc *jobs, size_t njob
 			rc = 1;
 			goto out;
 		}
-		for (unsigned i = 0; i < o->max_jobs && next < njobs; i++) {
-			if (p.slot[i].pid)
-				continue;
-			rc = slot_start(&p, &p.slot[i], &jobs[next], e);
-			if (rc) {
-				pool_stop_all(&p);
-				goto out;
-			}
-			next++;
-			p.prog.started++;
-		}
+		if (!start_rc)
+			start_rc = pool_fill(&p, jobs, njobs, &next, e);
 		pool_report(&p);
 		pool_wait_events(&p);
 		rc = pool_reap(&p);
@@ -508,7 +695,7 @@ int pool_run(const struct pool_opts *o, const struct job_desc *jobs, size_t njob
 				slot_supervise(&p, &p.slot[i], now);
 		pool_report(&p);
 	}
-	rc = 0;
+	rc = start_rc;
 out:
 	if (p.sig_fd >= 0)
 		close(p.sig_fd);

@@ -20,6 +20,14 @@
 /* The --jobs limit, and so the most results one done() call carries. */
 #define POOL_MAX_JOBS	64
 
+/*
+ * Descriptors vmorch holds for each running worker (its shm region and the
+ * read end of its stderr pipe), and the most a start holds besides for a
+ * moment (two pipes).
+ */
+#define POOL_FDS_PER_JOB	2
+#define POOL_FDS_STARTING	4
+
 struct pool_opts {
 	unsigned max_jobs;		/* workers at once, 1..POOL_MAX_JOBS */
 	const char *worker_path;	/* vmm-worker executable */
@@ -56,7 +64,17 @@ struct pool_ops {
 /*
  * Run @jobs.  Returns 0 when every job ran to a result, 1 when
  * *@interrupted became non-zero (workers were stopped, their results not
- * reported), negative with @e set on an infrastructure failure.
+ * reported), negative with @e set on an infrastructure failure.  A worker
+ * that cannot start for want of descriptors or processes waits for a
+ * running one to end; when one cannot start for another reason no more
+ * start, and those running finish and are reported before the error is
+ * returned.
+ *
+ * Each worker runs with /dev/null as stdout, its job on stdin, a pipe as
+ * stderr, its shm region as fd 3 and no other descriptor, and is told
+ * vmorch's pid (--parent-pid) so that it dies with vmorch.  A worker that
+ * stays silent (no heartbeat) for stall_ms is killed as stalled unless its
+ * main thread was waiting for a CPU (starved by the host, not stuck).
  */
 int pool_run(const struct pool_opts *o, const struct job_desc *jobs, size_t njobs,
 	     const struct pool_ops *ops, void *ctx,

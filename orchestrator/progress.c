@@ -1,11 +1,15 @@
 /*
  * progress.c - live progress for `vmorch run` (see progress.h).  Honours
  * NO_COLOR (https://no-color.org) and --quiet; never draws on a non-TTY.
+ * Job names and error messages (a worker's last words, a guest's text) are
+ * printed escaped: they must not drive the terminal.  Write errors (a reader
+ * gone, a full disk) do not stop the run; `vmorch` reports them at exit.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "common/text_escape.h"
 #include "orchestrator/progress.h"
 
 #define BAR_WIDTH	24
@@ -110,6 +114,8 @@ void progress_job_done(struct progress *pg, const struct job_desc *job,
 		       const struct vm_result *r, bool pass, const char *why)
 {
 	uint64_t reads = 0, writes = 0, errors = 0;
+	bool infra = vm_exit_kind_is_infra(r->exit_kind);
+	char name[256];
 
 	if (pg->quiet && pass)
 		return;
@@ -119,13 +125,16 @@ void progress_job_done(struct progress *pg, const struct job_desc *job,
 		errors += r->disk[i].io_errors;
 	}
 	progress_clear(pg);
+	text_escape(name, sizeof(name), job->spec.name, 0);
 	fprintf(pg->out, "%s%s%s %-40s %-12s %7.2fs  reads=%llu writes=%llu io_errors=%llu",
-		progress_color(pg, pass), pass ? "PASS" : "FAIL", progress_reset(pg),
-		job->spec.name, vm_exit_kind_name(r->exit_kind),
+		progress_color(pg, pass), pass ? "PASS" : infra ? "ERROR" : "FAIL",
+		progress_reset(pg), name, vm_exit_kind_name(r->exit_kind),
 		(double)r->wall_us / 1e6, (unsigned long long)reads,
 		(unsigned long long)writes, (unsigned long long)errors);
-	if (!pass && why && *why)
-		fprintf(pg->out, "\n       %s", why);
+	if (!pass && why && *why) {
+		fputs("\n       ", pg->out);
+		text_fputs(why, pg->out, 0);
+	}
 	fputc('\n', pg->out);
 	fflush(pg->out);
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -65,6 +66,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	static const struct option longopts[] = {
 		{ "job", required_argument, NULL, 'j' },
 		{ "shm-fd", required_argument, NULL, 's' },
+		{ "parent-pid", required_argument, NULL, 'p' },
 		{ "result", required_argument, NULL, 'r' },
 		{ "console", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
@@ -75,7 +77,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	int c;
 
 	o->shm_fd = -1;
-	while ((c = getopt_long(argc, argv, "j:s:r:c:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "j:s:p:r:c:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			o->job = optarg;
@@ -88,6 +90,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 					optarg);
 				return -1;
 			}
+			break;
+		case 'p':
+			/* Die with vmorch; it may already be gone (then getppid differs). */
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() != (pid_t)strtol(optarg, NULL, 10))
+				exit(EXIT_INFRA);
 			break;
 		case 'r':
 			o->result = optarg;

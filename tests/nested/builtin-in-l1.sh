@@ -1,10 +1,12 @@
 #!/bin/sh
 # builtin-in-l1.sh - the built-in guest's end-to-end tests (tests/test_worker)
-# run once inside L1, QEMU's software-emulated machine whose Debian kernel
-# offers a hardware-like /dev/kvm (kvm_amd on emulated SVM with nested
-# paging), so the device is proven there as well as on this machine's PVM.
-# Speaks TAP: the inner cmocka TAP lines are relayed as "L1: ..." tests,
-# with the plan at the end.
+# and `vmorch run` end to end (tests/test_run) run once inside L1, QEMU's
+# software-emulated machine whose Debian kernel offers a hardware-like
+# /dev/kvm (kvm_amd on emulated SVM with nested paging), so the device is
+# proven there as well as on this machine's PVM, and the tests that need a
+# real worker run even where the host has no /dev/kvm.  Speaks TAP: both
+# programs' cmocka TAP lines are relayed as "L1: ..." tests, with the plan
+# at the end.
 #
 # Needs qemu-system-x86_64, cpio and busybox-static, and the Debian cloud
 # kernel from scripts/fetch-test-kernel.sh (apt-get download).  Without
@@ -15,26 +17,40 @@ set -u
 
 . "$(dirname "$0")/suite.sh"
 nested_suite_start
-[ -x "$builddir/tests/test_worker" ] || unavailable "no $builddir/tests/test_worker (make check builds it)"
+for prog in test_worker test_run; do
+	[ -x "$builddir/tests/$prog" ] || unavailable "no $builddir/tests/$prog (make check builds it)"
+done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/builtin-in-l1.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-# The kernel goes along for the Linux bad-input test (so it runs, not skips).
-mkdir -p "$tmp/payload"
+# The kernel goes along for the Linux bad-input test (so it runs, not skips);
+# test_run's scenarios come from the source tree (VMORCH_SRCDIR=/payload).
+# test_run leaves out in L1 its tests that need no VM (VMORCH_IN_L1): they
+# ran on the host.  Each program's status ends in one "L1-STATUS" line.
+mkdir -p "$tmp/payload/tests" "$tmp/payload/scenarios"
 cp "$kdir"/boot/vmlinuz-* "$tmp/payload/vmlinuz"
+cp -r "$srcdir/tests/run" "$tmp/payload/tests/run"
+cp "$srcdir"/scenarios/*.yaml "$tmp/payload/scenarios/"
 cat > "$tmp/run.sh" <<'EOF'
 cd /vmorch || exit 1
-VMORCH_TEST_KERNEL=/payload/vmlinuz VMORCH_REQUIRE_KVM=1 CMOCKA_MESSAGE_OUTPUT=TAP ./tests/test_worker
+export VMORCH_REQUIRE_KVM=1 CMOCKA_MESSAGE_OUTPUT=TAP
+VMORCH_TEST_KERNEL=/payload/vmlinuz ./tests/test_worker
+w=$?
+VMORCH_SRCDIR=/payload ./tests/test_run
+r=$?
+echo "L1-STATUS test_worker exited $w, test_run exited $r"
+[ $w = 0 ] && [ $r = 0 ]
 EOF
 
 log=${VMORCH_NESTED_LOG:-$builddir/tests/nested/builtin-in-l1.console}
 mkdir -p "$(dirname "$log")"
 # L1 itself (QEMU's software SVM) sometimes freezes at a random point of
-# the 17 tests (about one run in three here, never at the same test, the
+# the tests (about one run in three here, never at the same test, the
 # last test's output complete): run-l1.sh -R 2 tries a fresh L1 at most
 # twice more and says so.  Any other failure is final.
-"$here/run-l1.sh" -R 2 -k "$kdir" -t "${VMORCH_NESTED_TIMEOUT:-150}" -l "$log" \
-	-x tests/test_worker "$tmp/run.sh" "$tmp/payload" > "$tmp/out" 2> "$tmp/err"
+"$here/run-l1.sh" -R 2 -k "$kdir" -t "${VMORCH_NESTED_TIMEOUT:-300}" -l "$log" \
+	-x tests/test_worker -x tests/test_run "$tmp/run.sh" "$tmp/payload" \
+	> "$tmp/out" 2> "$tmp/err"
 rc=$?
 grep '^run-l1: attempt' "$tmp/err" | sed 's/^/# /'
 
@@ -68,9 +84,9 @@ while IFS= read -r line; do
 	esac
 done < "$tmp/out"
 case $rc in
-0) ok "L1: test_worker ran to the end and exited 0" ;;
+0) ok "L1: test_worker and test_run ran to the end and exited 0" ;;
 97 | 98 | 99)
-	notok "L1: test_worker ran to the end"
+	notok "L1: test_worker and test_run ran to the end"
 	grep -v '^run-l1: \(L1 reached\|built\|payload ran\)' "$tmp/err" | sed 's/^/# /'
 	if grep -q 'detected stalls' "$log" 2>/dev/null; then
 		echo "# An L1 vCPU stopped answering (RCU stall): it is stuck in L2."
@@ -80,6 +96,6 @@ case $rc in
 		echo "# off.  A VMM must not hand a guest EFER.LME without CR4.PAE."
 	fi
 	;;
-*) notok "L1: test_worker exited $rc" ;;
+*) notok "L1: $(sed -n 's/^L1-STATUS //p' "$tmp/out" | tail -1)" ;;
 esac
 echo "1..$n"
