@@ -6,7 +6,9 @@
 #     counters equal the guest's own figures exactly (the agent's sys_*
 #     figures, from /sys/block/vdX/stat, which include the kernel's own
 #     partition-table reads);
-#   a throttled disk's measured IOPS within 10 % of its rate, throttled_count > 0;
+#   a throttled disk never beats its rate (IOPS at most 10 % above it: the
+#     bucket starts full) and throttled_count > 0; a slower run is no fault
+#     of the throttle (a loaded host makes it slower);
 #   a read-only disk refuses writes in the guest (ro_refused) and the device
 #     sees none of them;
 #   a kernel that panics ends as guest_panic with the panic text;
@@ -139,9 +141,11 @@ for j in randrw-1cpu randrw-2cpu; do
 	check "$j: device counters equal the guest's figures exactly" q $j "$exact"
 done
 show throttled
-check "throttled: IOPS within 10% of 100/s, throttled_count > 0" q throttled \
+# 100 ops/s with a full bucket of 10 at the start: 300 reads need at least
+# 2.9 s, 103.4 IOPS at most; 110 leaves room for the guest's clock.
+check "throttled: IOPS at most 110 for a 100/s limit, throttled_count > 0" q throttled \
 	'.success and .disks[0].throttled_count > 0 and .disks[0].reads_completed >= 300
-	 and (.metrics.iops - 100 | fabs) <= 10'
+	 and .metrics.iops > 0 and .metrics.iops <= 110'
 show readonly
 check "readonly: the guest's writes are refused and the device sees none" q readonly \
 	'.success and .metrics.ro_refused == 5 and .disks[0].writes_completed == 0

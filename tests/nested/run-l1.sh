@@ -25,8 +25,8 @@
 #   -m MEM      L1 memory (default 2G);  -c N  L1 vCPUs (default 2)
 #   -l FILE     keep L1's whole console log in FILE
 #   -R N        when L1 ends without finishing (status 97: QEMU 7.2's
-#               software SVM sometimes freezes for good), try again in a
-#               fresh L1 at most N more times; only the last attempt's
+#               multi-threaded TCG sometimes freezes L1 for good), try again
+#               in a fresh L1 at most N more times; only the last attempt's
 #               output reaches stdout, each retry is said on stderr and the
 #               frozen attempt's console kept as FILE.attemptK
 #   -v          copy L1's console to stderr as it comes
@@ -35,7 +35,8 @@
 # (default ~/.cache/vmorch; initramfs images are cached by content hash
 # under l1/), QEMU (default qemu-system-x86_64), L1_QEMU_ARGS (more QEMU
 # options, e.g. a monitor socket for debugging), L1_CMDLINE (more kernel
-# parameters for L1).
+# parameters for L1), L1_ACCEL (QEMU's -accel value, default tcg;
+# builtin-in-l1.sh uses tcg,thread=single, see tests/nested/README).
 #
 # Exit status: the script's own, or 97 when L1 ended without finishing the
 # frame (timeout, crash, or an RCU stall report: a vCPU stuck for good), 98 when L1 booted but could not offer /dev/kvm,
@@ -48,6 +49,7 @@ srcdir=${VMORCH_SRCDIR:-$(cd "$here/../.." && pwd)}
 builddir=${VMORCH_BUILDDIR:-$srcdir}
 cache=${VMORCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vmorch}
 qemu=${QEMU:-qemu-system-x86_64}
+accel=${L1_ACCEL:-tcg}
 
 die() {
 	echo "run-l1: $*" >&2
@@ -264,7 +266,7 @@ cleanup() {
 trap 'cleanup; exit 130' INT TERM
 
 start=$(date +%s.%N)
-timeout -k 5 "$tmo" "$qemu" -accel tcg -cpu max -m "$mem" -smp "$cpus" \
+timeout -k 5 "$tmo" "$qemu" -accel "$accel" -cpu max -m "$mem" -smp "$cpus" \
 	-nodefaults -no-user-config -display none -monitor none -no-reboot \
 	-serial "file:$log" \
 	-kernel "$vmlinuz" -initrd "$img" \
