@@ -25,7 +25,7 @@ FUZZ_VBLK_SRCS = $(top_srcdir)/tests/fuzz_vblk.c \
 	$(top_srcdir)/vmm-worker/virtqueue.c $(top_srcdir)/vmm-worker/throttle.c \
 	$(top_srcdir)/vmm-worker/disk.c $(top_srcdir)/common/verr.c \
 	$(top_srcdir)/common/vblk_counters.c
-FUZZ_SCENARIO_SRCS = $(top_srcdir)/tests/fuzz_scenario.c \
+FUZZ_SCENARIO_SRCS = $(top_srcdir)/tests/fuzz_scenario.c $(top_srcdir)/common/sha256.c \
 	$(top_srcdir)/orchestrator/scenario.c $(top_srcdir)/orchestrator/units.c \
 	$(top_srcdir)/orchestrator/expect.c $(FUZZ_COMMON_SRCS)
 
