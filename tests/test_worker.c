@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -582,6 +583,28 @@ static const char *test_kernel(char *buf, size_t cap)
 	return access(buf, R_OK) == 0 ? buf : NULL;
 }
 
+/*
+ * @out (stderr then stdout of a standalone worker that exited 3) is the
+ * message @want, then the VmResult: infra_error with errno @err and the
+ * message (without "vmm-worker: NAME: ") as its error.
+ */
+static void expect_infra_output(const char *out, const char *want, int err)
+{
+	struct vm_result *r = result_new();
+	const char *json = out + strlen(want), *msg = strchr(want + 12, ':') + 2;
+
+	if (strncmp(out, want, strlen(want)))
+		fail_msg("expected '%s' first, got: %s", want, out);
+	if (vm_result_decode(json, strlen(json), r, NULL))
+		fail_msg("no VmResult after the message: %s", json);
+	assert_int_equal(r->exit_kind, VM_EXIT_INFRA);
+	assert_int_equal(r->exit_code, err);
+	assert_false(r->success);
+	assert_int_equal(strncmp(r->error, msg, strlen(msg) - 1), 0);
+	assert_int_equal(strlen(r->error), strlen(msg) - 1);
+	free(r);
+}
+
 /* Bad Linux inputs are refused with a clear message before any VM exists. */
 static void test_linux_bad_inputs_refused(void **state)
 {
@@ -599,14 +622,14 @@ static void test_linux_bad_inputs_refused(void **state)
 	assert_int_equal(run_cli(argv, job, out, sizeof(out)), 3);
 	snprintf(want, sizeof(want), "vmm-worker: l: not a kernel: %s "
 		 "(neither a bzImage nor an ELF vmlinux)\n", text);
-	assert_string_equal(out, want);
+	expect_infra_output(out, want, ENOEXEC);
 	unlink(text);
 	snprintf(job, sizeof(job), "{\"version\":1,\"name\":\"l\",\"vcpus\":1,"
 		 "\"memory\":268435456,\"timeout_ms\":1000,\"guest\":{\"kind\":"
 		 "\"linux\",\"kernel\":\"/nonexistent/vmlinuz\"}}");
 	assert_int_equal(run_cli(argv, job, out, sizeof(out)), 3);
-	assert_string_equal(out, "vmm-worker: l: kernel: /nonexistent/vmlinuz: "
-			    "No such file or directory\n");
+	expect_infra_output(out, "vmm-worker: l: kernel: /nonexistent/vmlinuz: "
+			    "No such file or directory\n", ENOENT);
 
 	if (!test_kernel(kernel, sizeof(kernel))) {
 		if (getenv("CI"))
@@ -618,15 +641,296 @@ static void test_linux_bad_inputs_refused(void **state)
 		 "\"linux\",\"kernel\":\"%s\",\"modules\":\"/nonexistent/mods\"}}",
 		 kernel);
 	assert_int_equal(run_cli(argv, job, out, sizeof(out)), 3);
-	assert_string_equal(out, "vmm-worker: l: modules directory /nonexistent/mods: "
-			    "No such file or directory\n");
+	expect_infra_output(out, "vmm-worker: l: modules directory /nonexistent/mods: "
+			    "No such file or directory\n", ENOENT);
 	snprintf(job, sizeof(job), "{\"version\":1,\"name\":\"l\",\"vcpus\":1,"
 		 "\"memory\":268435456,\"timeout_ms\":1000,\"guest\":{\"kind\":"
 		 "\"linux\",\"kernel\":\"%s\",\"initramfs\":\"/nonexistent/i.gz\"}}",
 		 kernel);
 	assert_int_equal(run_cli(argv, job, out, sizeof(out)), 3);
-	assert_string_equal(out, "vmm-worker: l: initramfs /nonexistent/i.gz: "
+	expect_infra_output(out, "vmm-worker: l: initramfs /nonexistent/i.gz: "
+			    "No such file or directory\n", ENOENT);
+}
+
+/* A file of 64 KiB of a known pattern under $TMPDIR; its path in @path. */
+static void make_pattern_file(char *path, size_t cap, const char *tag)
+{
+	char buf[4096];
+	int fd;
+
+	snprintf(path, cap, "%s/vmorch-%s-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") :
+		 "/tmp", tag);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	for (int i = 0; i < 16; i++) {
+		memset(buf, 'a' + i, sizeof(buf));
+		assert_int_equal(write(fd, buf, sizeof(buf)), sizeof(buf));
+	}
+	close(fd);
+}
+
+static void expect_pattern_file(const char *path)
+{
+	char buf[4096];
+	int fd = open(path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	for (int i = 0; i < 16; i++) {
+		assert_int_equal(read(fd, buf, sizeof(buf)), sizeof(buf));
+		for (size_t k = 0; k < sizeof(buf); k++)
+			if (buf[k] != 'a' + i)
+				fail_msg("%s changed at byte %zu", path, i * sizeof(buf) + k);
+	}
+	assert_int_equal(read(fd, buf, 1), 0);
+	close(fd);
+}
+
+/*
+ * Run @j, which must be refused before the VM starts: status 3 and a
+ * VmResult infra_error with errno @err whose error contains @words.
+ */
+static void expect_refused(const struct job_spec *j, int err, const char *words)
+{
+	struct vm_result *r = result_new();
+	struct worker_run w;
+
+	if (harness_run(j, r, &w))
+		fail_msg("no VmResult: %s", w.stderr_text);
+	assert_true(WIFEXITED(w.status));
+	assert_int_equal(WEXITSTATUS(w.status), 3);
+	assert_int_equal(r->exit_kind, VM_EXIT_INFRA);
+	assert_int_equal(r->exit_code, err);
+	assert_false(r->success);
+	if (!strstr(r->error, words))
+		fail_msg("error '%s' lacks '%s'", r->error, words);
+	harness_cleanup(&w);
+	free(r);
+}
+
+/* The result database (by dev+ino), also through a symlink, is never a disk. */
+static void test_protected_file_refused(void **state)
+{
+	char path[4096], link[4200];
+	struct job_spec j;
+	struct stat st;
+
+	REQUIRE_KVM();
+	make_pattern_file(path, sizeof(path), "db");
+	assert_int_equal(stat(path, &st), 0);
+	harness_job(&j, "pattern=randwrite bs=4k ops=16", 1, 0);
+	j.disk[0].path = strdup(path);
+	j.nprotect = 2;
+	j.protect[0] = (struct job_file_id){ .dev = 1, .ino = 1 };
+	j.protect[1] = (struct job_file_id){ .dev = st.st_dev, .ino = st.st_ino };
+	expect_refused(&j, EPERM, "is the result database");
+	expect_pattern_file(path);
+
+	snprintf(link, sizeof(link), "%s.link", path);
+	assert_int_equal(symlink(path, link), 0);
+	free(j.disk[0].path);
+	j.disk[0].path = strdup(link);
+	expect_refused(&j, EPERM, "is the result database");
+	j.disk[0].read_only = true;
+	expect_refused(&j, EPERM, "is the result database");
+	expect_pattern_file(path);
+
+	/* Not protected: the same file is a disk like any other. */
+	j.nprotect = 1;
+	j.disk[0].read_only = false;
+	{
+		struct vm_result *r = result_new();
+
+		run_builtin(&j, r);
+		expect_pass(r);
+		assert_int_equal(r->disk[0].writes_completed, 16);
+		free(r);
+	}
+	unlink(link);
+	unlink(path);
+	job_spec_free(&j);
+}
+
+/* A block device, named or through a symlink, needs allow_block_device. */
+static void test_block_device_refused(void **state)
+{
+	const char *dev = "/dev/loop0";
+	char link[4096];
+	struct job_spec j;
+	int fd;
+
+	REQUIRE_KVM();
+	fd = open(dev, O_RDONLY);
+	if (fd < 0) {
+		if (getenv("VMORCH_REQUIRE_KVM"))
+			fail_msg("no %s to test with: %s (L1 loads the loop module)", dev,
+				 strerror(errno));
+		skip();
+	}
+	close(fd);
+	harness_job(&j, "pattern=randread bs=4k ops=16", 1, 0);
+	j.disk[0].path = strdup(dev);
+	j.disk[0].read_only = true;
+	expect_refused(&j, EPERM, "is a block device");
+	snprintf(link, sizeof(link), "%s/vmorch-blk-%d", getenv("TMPDIR") ?
+		 getenv("TMPDIR") : "/tmp", (int)getpid());
+	assert_int_equal(symlink(dev, link), 0);
+	free(j.disk[0].path);
+	j.disk[0].path = strdup(link);
+	expect_refused(&j, EPERM, "is a block device");
+	unlink(link);
+	job_spec_free(&j);
+}
+
+/* A host failure building the VM is an infra_error VmResult with its errno. */
+static void test_missing_image_is_infra(void **state)
+{
+	struct job_spec j;
+
+	REQUIRE_KVM();
+	harness_job(&j, "pattern=randread bs=4k ops=16", 1, 0);
+	j.disk[0].path = strdup("/nonexistent/disk.img");
+	expect_refused(&j, ENOENT, "cannot open disk image /nonexistent/disk.img: "
+		       "No such file or directory");
+	free(j.disk[0].path);
+	j.disk[0].path = NULL;
+	j.disk[0].size = 1 << 20;
+	setenv("TMPDIR", "/nonexistent", 1);
+	expect_refused(&j, ENOENT, "cannot create a temporary disk in /nonexistent");
+	unsetenv("TMPDIR");
+	job_spec_free(&j);
+}
+
+/* --result and --console never follow a symlink: the target stays intact. */
+static void test_outputs_refuse_symlinks(void **state)
+{
+	static const char job[] = "{\"version\":1,\"name\":\"s\",\"vcpus\":1,"
+		"\"memory\":67108864,\"timeout_ms\":1000,\"guest\":{\"kind\":\"builtin\"}}";
+	char path[4096], link[4200], want[8600], out[8192];
+	const char *argv[] = { "vmm-worker", "--job", "-", "--result", link, NULL };
+
+	make_pattern_file(path, sizeof(path), "out");
+	snprintf(link, sizeof(link), "%s.link", path);
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_equal(run_cli(argv, job, out, sizeof(out)), 3);
+	snprintf(want, sizeof(want), "vmm-worker: s: --result %s: "
+		 "Too many levels of symbolic links\n", link);
+	assert_string_equal(out, want);
+	expect_pattern_file(path);
+
+	argv[3] = "--console";
+	assert_int_equal(run_cli(argv, job, out, sizeof(out)), 3);
+	snprintf(want, sizeof(want), "vmm-worker: s: --console %s: "
+		 "Too many levels of symbolic links\n", link);
+	expect_infra_output(out, want, ELOOP);
+	expect_pattern_file(path);
+	unlink(link);
+	unlink(path);
+}
+
+/* --parent-pid naming a process that is not our parent: gone, exit 3 at once. */
+static void test_parent_pid_gone(void **state)
+{
+	char arg[32], out[4096], want[128];
+	const char *argv[] = { "vmm-worker", "--job", "/nonexistent.json", "--parent-pid",
+			       arg, NULL };
+	pid_t other;
+
+	/* A pid that surely is not the worker's parent: a child that has exited. */
+	other = fork();
+	if (other == 0)
+		_exit(0);
+	assert_true(other > 0);
+	assert_int_equal(waitpid(other, NULL, 0), other);
+	snprintf(arg, sizeof(arg), "%d", (int)other);
+	assert_int_equal(run_cli(argv, NULL, out, sizeof(out)), 3);
+	snprintf(want, sizeof(want), "vmm-worker: vmorch (pid %d) is gone\n", (int)other);
+	assert_string_equal(out, want);
+
+	/* Our own pid: the check passes and the worker goes on (here, to a bad job). */
+	snprintf(arg, sizeof(arg), "%d", (int)getpid());
+	assert_int_equal(run_cli(argv, NULL, out, sizeof(out)), 2);
+	assert_string_equal(out, "vmm-worker: job: /nonexistent.json: "
 			    "No such file or directory\n");
+	argv[4] = "12x";
+	assert_int_equal(run_cli(argv, NULL, out, sizeof(out)), 2);
+	assert_string_equal(out, "vmm-worker: --parent-pid: not a process id: '12x'\n");
+}
+
+/* True once @pid runs the worker and sleeps (blocked reading its job). */
+static bool worker_sleeping(pid_t pid)
+{
+	char path[64], buf[256], comm[32];
+	char st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	if (sscanf(buf, "%*d (%31[^)]) %c", comm, &st) != 2)
+		return false;
+	return strcmp(comm, "vmm-worker") == 0 && st == 'S';
+}
+
+/*
+ * The worker dies with the process that spawned it: a middle process
+ * starts a worker blocked on its job (we hold the pipe's write end), then
+ * exits; we, a subreaper, inherit the worker and see it die by SIGKILL.
+ */
+static void test_worker_dies_with_parent(void **state)
+{
+	int in[2], pid_pipe[2], status;
+	pid_t mid, worker = 0;
+	uint64_t end;
+
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
+	assert_int_equal(pipe(in), 0);
+	assert_int_equal(pipe(pid_pipe), 0);
+	mid = fork();
+	if (mid == 0) {
+		char arg[32];
+		pid_t w;
+
+		snprintf(arg, sizeof(arg), "%d", (int)getpid());
+		w = fork();
+		if (w == 0) {
+			dup2(in[0], 0);
+			execl(harness_worker_path(), "vmm-worker", "--job", "-",
+			      "--parent-pid", arg, (char *)NULL);
+			_exit(127);
+		}
+		if (write(pid_pipe[1], &w, sizeof(w)) != sizeof(w))
+			_exit(1);
+		for (end = harness_now_ms() + 10000; harness_now_ms() < end &&
+		     !worker_sleeping(w);)
+			usleep(2000);
+		_exit(0);
+	}
+	assert_true(mid > 0);
+	close(in[0]);
+	close(pid_pipe[1]);
+	assert_int_equal(read(pid_pipe[0], &worker, sizeof(worker)), sizeof(worker));
+	close(pid_pipe[0]);
+	assert_int_equal(waitpid(mid, &status, 0), mid);
+	assert_true(WIFEXITED(status));
+	for (end = harness_now_ms() + 5000; harness_now_ms() < end;) {
+		if (waitpid(worker, &status, WNOHANG) == worker)
+			break;
+		usleep(2000);
+	}
+	if (kill(worker, 0) == 0) {
+		kill(worker, SIGKILL);
+		waitpid(worker, &status, 0);
+		close(in[1]);
+		fail_msg("the worker outlived its parent by 5 s");
+	}
+	close(in[1]);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGKILL);
+	prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
 }
 
 int main(void)
@@ -650,6 +954,12 @@ int main(void)
 		cmocka_unit_test(test_live_counters_and_sigkill),
 		cmocka_unit_test(test_bad_instruction_is_vmm_error),
 		cmocka_unit_test(test_timeout_stops_vm),
+		cmocka_unit_test(test_protected_file_refused),
+		cmocka_unit_test(test_block_device_refused),
+		cmocka_unit_test(test_missing_image_is_infra),
+		cmocka_unit_test(test_outputs_refuse_symlinks),
+		cmocka_unit_test(test_parent_pid_gone),
+		cmocka_unit_test(test_worker_dies_with_parent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

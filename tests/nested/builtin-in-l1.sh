@@ -32,8 +32,9 @@ mkdir -p "$(dirname "$log")"
 # L1 itself (QEMU's software SVM) sometimes freezes at a random point of
 # the 17 tests (about one run in three here, never at the same test, the
 # last test's output complete): run-l1.sh -R 2 tries a fresh L1 at most
-# twice more and says so.  Any other failure is final.
-"$here/run-l1.sh" -R 2 -k "$kdir" -t "${VMORCH_NESTED_TIMEOUT:-150}" -l "$log" \
+# twice more and says so.  Any other failure is final.  The loop module
+# gives /dev/loop0 to the block-device refusal test.
+"$here/run-l1.sh" -R 2 -M loop -k "$kdir" -t "${VMORCH_NESTED_TIMEOUT:-150}" -l "$log" \
 	-x tests/test_worker "$tmp/run.sh" "$tmp/payload" > "$tmp/out" 2> "$tmp/err"
 rc=$?
 grep '^run-l1: attempt' "$tmp/err" | sed 's/^/# /'
