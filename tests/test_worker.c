@@ -3,6 +3,7 @@
  * built-in guest: exact counters per workload, verify, hostile guests,
  * throttling, live counters, crashes and the worker's own errors.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -785,6 +786,7 @@ static void test_block_device_refused(void **state)
 static void test_missing_image_is_infra(void **state)
 {
 	struct job_spec j;
+	char *old_tmp;
 
 	REQUIRE_KVM();
 	harness_job(&j, "pattern=randread bs=4k ops=16", 1, 0);
@@ -794,9 +796,14 @@ static void test_missing_image_is_infra(void **state)
 	free(j.disk[0].path);
 	j.disk[0].path = NULL;
 	j.disk[0].size = 1 << 20;
+	old_tmp = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
 	setenv("TMPDIR", "/nonexistent", 1);
 	expect_refused(&j, ENOENT, "cannot create a temporary disk in /nonexistent");
-	unsetenv("TMPDIR");
+	if (old_tmp)
+		setenv("TMPDIR", old_tmp, 1);
+	else
+		unsetenv("TMPDIR");
+	free(old_tmp);
 	job_spec_free(&j);
 }
 
@@ -933,6 +940,189 @@ static void test_worker_dies_with_parent(void **state)
 	prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
 }
 
+/* The value of "@key:" in /proc/@proc/status (@proc: "PID" or "PID/task/TID"). */
+static const char *proc_status_field(const char *proc, const char *key, char *out,
+				     size_t cap)
+{
+	char path[128], line[256];
+	size_t klen = strlen(key);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%s/status", proc);
+	out[0] = 0;
+	f = fopen(path, "r");
+	if (!f)
+		return "(no status)";
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
+			snprintf(out, cap, "%s", line + klen + 1 + strspn(line + klen + 1, " \t"));
+			out[strcspn(out, "\n")] = 0;
+			break;
+		}
+	fclose(f);
+	return out;
+}
+
+/*
+ * One thread or the process: no_new_privs, seccomp filter, no capability;
+ * an empty bounding set too if @root (only CAP_SETPCAP may empty it).
+ */
+static void expect_sandboxed(const char *proc, bool root)
+{
+	static const char *const zero = "0000000000000000";
+	char buf[64];
+
+	assert_string_equal(proc_status_field(proc, "NoNewPrivs", buf, sizeof(buf)), "1");
+	assert_string_equal(proc_status_field(proc, "Seccomp", buf, sizeof(buf)), "2");
+	assert_string_equal(proc_status_field(proc, "CapEff", buf, sizeof(buf)), zero);
+	assert_string_equal(proc_status_field(proc, "CapPrm", buf, sizeof(buf)), zero);
+	assert_string_equal(proc_status_field(proc, "CapInh", buf, sizeof(buf)), zero);
+	assert_string_equal(proc_status_field(proc, "CapAmb", buf, sizeof(buf)), zero);
+	if (root)
+		assert_string_equal(proc_status_field(proc, "CapBnd", buf, sizeof(buf)), zero);
+}
+
+/* Start @j and wait (bounded) until its disk 0 has completed 10 reads. */
+static void start_until_reading(struct worker_run *w, const struct job_spec *j, uid_t uid)
+{
+	struct vblk_snapshot live = { 0 };
+	siginfo_t si;
+
+	assert_int_equal(harness_start_as(w, j, uid), 0);
+	for (uint64_t end = harness_now_ms() + 10000; harness_now_ms() < end;) {
+		shm_snapshot_disk(w->shm.r, 0, &live);
+		si.si_pid = 0;	/* exited already: stop waiting, leave it to harness_wait */
+		if (live.reads_completed >= 10 ||
+		    (waitid(P_PID, (id_t)w->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+		     si.si_pid))
+			break;
+		usleep(1000);
+	}
+	if (live.reads_completed < 10) {
+		harness_wait(w, 100);
+		fail_msg("the worker did not get going (wait status 0x%x): %s", w->status,
+			 w->stderr_text);
+	}
+}
+
+/*
+ * While its guest runs, the worker has no_new_privs, no capability and a
+ * seccomp filter, in every thread: main, vCPU and device threads.
+ */
+static void test_running_worker_is_sandboxed(void **state)
+{
+	char proc[64], dir[64];
+	struct worker_run w;
+	struct job_spec j;
+	struct dirent *d;
+	int ntasks = 0;
+	DIR *dp;
+
+	REQUIRE_KVM();
+	harness_job(&j, "pattern=randread bs=4k ops=100000 qd=1", 1, 16);
+	j.disk[0].ops = (struct job_bucket){ .size = 100, .refill_time_ms = 100 };
+	start_until_reading(&w, &j, 0);
+	snprintf(proc, sizeof(proc), "%d", (int)w.pid);
+	expect_sandboxed(proc, geteuid() == 0);
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)w.pid);
+	dp = opendir(dir);
+	assert_non_null(dp);
+	while ((d = readdir(dp)) && ntasks < 64) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(proc, sizeof(proc), "%d/task/%.20s", (int)w.pid, d->d_name);
+		expect_sandboxed(proc, geteuid() == 0);
+		ntasks++;
+	}
+	closedir(dp);
+	assert_int_equal(ntasks, 3);	/* main, one vCPU, one device thread */
+	harness_cleanup(&w);
+	job_spec_free(&j);
+}
+
+/* A system call outside the allow-list kills the whole worker by SIGSYS. */
+static void test_forbidden_syscall_kills(void **state)
+{
+	struct vm_result *r = result_new();
+	struct worker_run w;
+	struct job_spec j;
+
+	REQUIRE_KVM();
+	harness_job(&j, "pattern=randread bs=4k ops=1000 qd=1", 1, 4);
+	j.test_forbidden_syscall = true;
+	assert_int_equal(harness_start(&w, &j), 0);
+	assert_int_equal(harness_wait(&w, 20000), 0);
+	if (!WIFSIGNALED(w.status))
+		fail_msg("worker exited %d: %s", WEXITSTATUS(w.status), w.stderr_text);
+	assert_int_equal(WTERMSIG(w.status), SIGSYS);
+	assert_int_equal(shm_read_result(w.shm.r, r, NULL), 0);	/* no result */
+	harness_cleanup(&w);
+
+	/* The same job without the test switch runs to a pass. */
+	j.test_forbidden_syscall = false;
+	run_builtin(&j, r);
+	expect_pass(r);
+	assert_int_equal(r->disk[0].reads_completed, 1000);
+	job_spec_free(&j);
+	free(r);
+}
+
+/* /dev/kvm's owner and mode before test_non_root_worker changed them. */
+static struct stat kvm_saved;
+static bool kvm_lent;
+
+/* Runs however the test ends, failed assertions included. */
+static int kvm_give_back(void **state)
+{
+	(void)state;
+	if (!kvm_lent)
+		return 0;
+	kvm_lent = false;
+	if (chown("/dev/kvm", kvm_saved.st_uid, kvm_saved.st_gid) ||
+	    chmod("/dev/kvm", kvm_saved.st_mode & 07777))
+		return -1;
+	return 0;
+}
+
+/*
+ * A non-root user that may open /dev/kvm runs a worker: uid 65534, given
+ * /dev/kvm for the test's duration (its owner and mode are put back).
+ */
+static void test_non_root_worker(void **state)
+{
+	const uid_t uid = 65534;
+	struct vm_result *r = result_new();
+	struct worker_run w;
+	struct job_spec j;
+	char proc[32], buf[64];
+
+	REQUIRE_KVM();
+	if (geteuid() != 0) {
+		free(r);
+		skip();		/* only root can hand /dev/kvm to another user */
+	}
+	assert_int_equal(stat("/dev/kvm", &kvm_saved), 0);
+	kvm_lent = true;
+	assert_int_equal(chown("/dev/kvm", uid, kvm_saved.st_gid), 0);
+	assert_int_equal(chmod("/dev/kvm", 0600), 0);
+	harness_job(&j, "pattern=randrw bs=4k ops=2000 qd=4", 1, 16);
+	j.disk[0].ops = (struct job_bucket){ .size = 500, .refill_time_ms = 100 };
+	start_until_reading(&w, &j, uid);
+	snprintf(proc, sizeof(proc), "%d", (int)w.pid);
+	assert_string_equal(proc_status_field(proc, "Uid", buf, sizeof(buf)),
+			    "65534\t65534\t65534\t65534");
+	expect_sandboxed(proc, false);
+	assert_int_equal(harness_wait(&w, 30000), 0);
+	assert_true(WIFEXITED(w.status));
+	assert_int_equal(WEXITSTATUS(w.status), 0);
+	assert_int_equal(shm_read_result(w.shm.r, r, NULL), 1);
+	expect_pass(r);
+	assert_int_equal(r->disk[0].reads_completed + r->disk[0].writes_completed, 2000);
+	harness_cleanup(&w);
+	job_spec_free(&j);
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -960,7 +1150,13 @@ int main(void)
 		cmocka_unit_test(test_outputs_refuse_symlinks),
 		cmocka_unit_test(test_parent_pid_gone),
 		cmocka_unit_test(test_worker_dies_with_parent),
+		cmocka_unit_test(test_running_worker_is_sandboxed),
+		cmocka_unit_test(test_forbidden_syscall_kills),
+		cmocka_unit_test_teardown(test_non_root_worker, kvm_give_back),
 	};
 
+	/* VMORCH_TEST_FILTER=GLOB runs only the tests whose name matches. */
+	if (getenv("VMORCH_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("VMORCH_TEST_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

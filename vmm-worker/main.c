@@ -26,6 +26,7 @@
 #include "common/shm.h"
 #include "common/vm_result.h"
 #include "vmm-worker/result.h"
+#include "vmm-worker/sandbox.h"
 #include "vmm-worker/vm.h"
 
 #define EXIT_USAGE	2
@@ -207,7 +208,8 @@ static int open_output(const char *path, int std_fd)
 }
 
 /*
- * Opened before the VM is built: a bad path should cost no VM.  Standalone (no --shm-fd), the result
+ * Opened before the VM is built: after that the sandbox allows no open,
+ * and a bad path should cost no VM.  Standalone (no --shm-fd), the result
  * goes to stdout unless --result says otherwise.
  */
 static int outputs_open(struct outputs *out, const struct options *o, struct verr *e)
@@ -343,9 +345,9 @@ static int parent_watch_check(pid_t parent)
 	return 0;
 }
 
-/* Build the VM, run it to its end; 0 or -errno with @e set. */
+/* Build the VM, shut the sandbox, run the VM to its end; 0 or -errno with @e set. */
 static int run_vm(struct vm *vm, const struct job_spec *job, struct outputs *out,
-		  int sig_fd, struct verr *e)
+		  struct sandbox *sb, int sig_fd, struct verr *e)
 {
 	int rc;
 
@@ -354,10 +356,15 @@ static int run_vm(struct vm *vm, const struct job_spec *job, struct outputs *out
 		return rc;
 	vm->serial.out_fd = out->console_fd;
 	vm->xstats = exit_stats_from_env();
+	rc = sandbox_enter(sb, e);
+	if (rc)
+		return rc;
 	rc = vm_start(vm, e);
 	if (rc)
 		return rc;
 	shm_set_state(out->shm, SHM_STATE_BOOTING);
+	if (job->test_forbidden_syscall)
+		sandbox_call_forbidden();
 	wait_vm(vm, job, sig_fd);
 	vm_stop(vm);
 	return 0;
@@ -369,6 +376,7 @@ int main(int argc, char **argv)
 	struct outputs out = { .result_fd = -1, .console_fd = -1 };
 	struct options o = { 0 };
 	struct verr e = { "" };
+	struct sandbox sb = { 0 };
 	struct job_spec job;
 	struct shm_map m = { .fd = -1 };
 	struct vm *vm = NULL;
@@ -405,7 +413,7 @@ int main(int argc, char **argv)
 	atomic_store(&m.r->worker_pid, (uint32_t)getpid());
 	shm_set_state(m.r, SHM_STATE_STARTING);
 	shm_heartbeat(m.r);
-	if ((rc = outputs_open(&out, &o, &e))) {
+	if ((rc = outputs_open(&out, &o, &e)) || (rc = sandbox_prepare(&sb, &e))) {
 		status = fail_infra(&out, &result, job.name, rc, e.msg);
 		goto out;
 	}
@@ -420,7 +428,7 @@ int main(int argc, char **argv)
 		status = fail_infra(&out, &result, job.name, -ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = run_vm(vm, &job, &out, sig_fd, &e);
+	rc = run_vm(vm, &job, &out, &sb, sig_fd, &e);
 	if (rc) {
 		status = fail_infra(&out, &result, job.name, rc, e.msg);
 		vm_destroy(vm);
@@ -440,6 +448,7 @@ out:
 	if (vm)
 		exit_stats_free(vm->xstats);
 	free(vm);
+	sandbox_release(&sb);
 	job_spec_free(&job);
 	shm_unmap(&m);
 	return status;

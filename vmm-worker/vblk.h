@@ -41,8 +41,9 @@ int vblk_create(const struct vblk_config *cfg, struct vblk **out, struct verr *e
 /*
  * vblk_create in two steps, for the worker: vblk_prepare does all but the
  * thread, refusing a backing file that @guard protects (NULL: none);
- * vblk_start starts the thread.  The worker starts threads only once all
- * of its set-up has succeeded.  0 or -errno with @e set.
+ * vblk_start starts the thread.  The worker starts threads only once its
+ * sandbox is in, so that each inherits the dropped capabilities (they are
+ * per thread).  0 or -errno with @e set.
  */
 int vblk_prepare(const struct vblk_config *cfg, const struct disk_guard *guard,
 		 struct vblk **out, struct verr *e);

@@ -24,6 +24,8 @@ mkdir -p "$tmp/payload"
 cp "$kdir"/boot/vmlinuz-* "$tmp/payload/vmlinuz"
 cat > "$tmp/run.sh" <<'EOF'
 cd /vmorch || exit 1
+# The initramfs root is 0700; the non-root worker test needs to reach /vmorch.
+chmod 755 /
 VMORCH_TEST_KERNEL=/payload/vmlinuz VMORCH_REQUIRE_KVM=1 CMOCKA_MESSAGE_OUTPUT=TAP ./tests/test_worker
 EOF
 
