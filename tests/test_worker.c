@@ -55,10 +55,11 @@ static void expect_pass(const struct vm_result *r)
 /* 1000 random 4 KiB reads at queue depth 16 are counted exactly once each. */
 static void test_randread_counts_exact(void **state)
 {
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 	struct job_spec j;
 
 	REQUIRE_KVM();
+	r = result_new();
 	harness_job(&j, "pattern=randread bs=4k ops=1000 qd=16", 1, 64);
 	run_builtin(&j, r);
 	expect_pass(r);
@@ -75,10 +76,11 @@ static void test_randread_counts_exact(void **state)
 /* 1000 random 4 KiB writes at queue depth 32. */
 static void test_randwrite_counts_exact(void **state)
 {
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 	struct job_spec j;
 
 	REQUIRE_KVM();
+	r = result_new();
 	harness_job(&j, "pattern=randwrite bs=4096 ops=1000 qd=32", 1, 64);
 	run_builtin(&j, r);
 	expect_pass(r);
@@ -94,10 +96,11 @@ static void test_randwrite_counts_exact(void **state)
 /* 200 sequential 64 KiB writes with a flush every 20: 10 flushes. */
 static void test_seqwrite_flush_counts_exact(void **state)
 {
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 	struct job_spec j;
 
 	REQUIRE_KVM();
+	r = result_new();
 	harness_job(&j, "pattern=seqwrite bs=64k ops=200 qd=4 flush=20", 1, 64);
 	run_builtin(&j, r);
 	expect_pass(r);
@@ -112,10 +115,11 @@ static void test_seqwrite_flush_counts_exact(void **state)
 /* randrw: every op is a read or a write, and the guest agrees with the device. */
 static void test_randrw_reads_plus_writes_equal_ops(void **state)
 {
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 	struct job_spec j;
 
 	REQUIRE_KVM();
+	r = result_new();
 	harness_job(&j, "pattern=randrw rwmix=70 bs=4k ops=1000 qd=8 seed=7", 1, 64);
 	run_builtin(&j, r);
 	expect_pass(r);
@@ -133,10 +137,11 @@ static void test_randrw_reads_plus_writes_equal_ops(void **state)
 /* Two disks each get the whole workload, counted on their own block. */
 static void test_two_disks_counted_separately(void **state)
 {
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 	struct job_spec j;
 
 	REQUIRE_KVM();
+	r = result_new();
 	harness_job(&j, "pattern=seqread bs=8k ops=300 qd=2", 2, 16);
 	run_builtin(&j, r);
 	expect_pass(r);
@@ -152,10 +157,11 @@ static void test_two_disks_counted_separately(void **state)
 /* Interrupt-driven completion, event idx and indirect descriptors. */
 static void test_irq_event_idx_indirect(void **state)
 {
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 	struct job_spec j;
 
 	REQUIRE_KVM();
+	r = result_new();
 	harness_job(&j, "pattern=randread bs=4k ops=500 qd=16 completion=irq "
 		    "event_idx=1 indirect=1", 1, 16);
 	run_builtin(&j, r);
@@ -170,10 +176,11 @@ static void test_irq_event_idx_indirect(void **state)
 /* A clean disk verifies: the write phase and the read phase are both counted. */
 static void test_verify_clean_disk_passes(void **state)
 {
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 	struct job_spec j;
 
 	REQUIRE_KVM();
+	r = result_new();
 	harness_job(&j, "pattern=seqread bs=4k ops=256 verify=1 span=1M", 1, 16);
 	run_builtin(&j, r);
 	expect_pass(r);
@@ -188,7 +195,7 @@ static void test_verify_clean_disk_passes(void **state)
 static void test_verify_detects_corruption(void **state)
 {
 	char path[] = "/tmp/vmorch-verify-XXXXXX";
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 	struct vblk_snapshot s;
 	struct worker_run w;
 	struct job_spec j;
@@ -196,6 +203,7 @@ static void test_verify_detects_corruption(void **state)
 	int fd;
 
 	REQUIRE_KVM();
+	r = result_new();
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	assert_int_equal(ftruncate(fd, 16 << 20), 0);
@@ -256,9 +264,10 @@ static const struct hostile_case hostile_cases[] = {
  */
 static void test_hostile_modes_exact(void **state)
 {
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 
 	REQUIRE_KVM();
+	r = result_new();
 	for (size_t i = 0; i < sizeof(hostile_cases) / sizeof(hostile_cases[0]); i++) {
 		const struct hostile_case *c = &hostile_cases[i];
 		char workload[128];
@@ -295,13 +304,14 @@ static void test_hostile_modes_exact(void **state)
  */
 static void test_throttle_stalls_and_completes(void **state)
 {
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 	struct vblk_snapshot s;
 	struct worker_run w;
 	struct job_spec j;
 	bool gauge_seen = false;
 
 	REQUIRE_KVM();
+	r = result_new();
 	harness_job(&j, "pattern=randread bs=4k ops=150 qd=1", 1, 16);
 	j.disk[0].ops = (struct job_bucket){ .size = 10, .refill_time_ms = 100 };
 	assert_int_equal(harness_start(&w, &j), 0);
@@ -365,10 +375,11 @@ static void test_live_counters_and_sigkill(void **state)
 /* An instruction KVM cannot run ends the VM with a readable reason. */
 static void test_bad_instruction_is_vmm_error(void **state)
 {
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 	struct job_spec j;
 
 	REQUIRE_KVM();
+	r = result_new();
 	harness_job(&j, "hostile=bad_insn", 0, 0);
 	j.timeout_ms = 10000;
 	run_builtin(&j, r);
@@ -388,11 +399,12 @@ static void test_bad_instruction_is_vmm_error(void **state)
 /* A guest that never gives a verdict is stopped at the job's timeout. */
 static void test_timeout_stops_vm(void **state)
 {
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 	struct job_spec j;
 	uint64_t t0;
 
 	REQUIRE_KVM();
+	r = result_new();
 	harness_job(&j, "pattern=seqread bs=4k ops=100000 qd=1", 1, 16);
 	j.disk[0].ops = (struct job_bucket){ .size = 10, .refill_time_ms = 1000 };
 	j.timeout_ms = 700;
@@ -410,10 +422,11 @@ static void test_timeout_stops_vm(void **state)
 /* No disks: the guest still boots, prints and passes. */
 static void test_no_disk_boots(void **state)
 {
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 	struct job_spec j;
 
 	REQUIRE_KVM();
+	r = result_new();
 	harness_job(&j, "", 0, 0);
 	run_builtin(&j, r);
 	expect_pass(r);
@@ -431,7 +444,7 @@ static void test_no_disk_boots(void **state)
  */
 static void test_exit_stats_add_up(void **state)
 {
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 	unsigned long long io = 0, mmio = 0, sum_io = 0, sum_mmio = 0, n, f4 = 0;
 	struct worker_run w;
 	struct job_spec j;
@@ -440,6 +453,7 @@ static void test_exit_stats_add_up(void **state)
 	const char *line;
 
 	REQUIRE_KVM();
+	r = result_new();
 	harness_job(&j, "pattern=randread bs=4k ops=100 qd=4", 1, 4);
 	setenv("VMORCH_EXIT_STATS", "1", 1);
 	assert_int_equal(harness_run(&j, r, &w), 0);
@@ -536,11 +550,12 @@ static void test_cli_help_and_bad_input(void **state)
 static void test_cli_standalone_prints_result(void **state)
 {
 	static const char *const argv[] = { "vmm-worker", "--job", "-", NULL };
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 	struct job_spec j;
 	char out[16384], *json;
 
 	REQUIRE_KVM();
+	r = result_new();
 	harness_job(&j, "pattern=seqread bs=4k ops=10", 1, 1);
 	json = job_spec_encode(&j);
 	assert_int_equal(run_cli(argv, json, out, sizeof(out)), 0);
@@ -1043,11 +1058,12 @@ static void test_running_worker_is_sandboxed(void **state)
 /* A system call outside the allow-list kills the whole worker by SIGSYS. */
 static void test_forbidden_syscall_kills(void **state)
 {
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 	struct worker_run w;
 	struct job_spec j;
 
 	REQUIRE_KVM();
+	r = result_new();
 	harness_job(&j, "pattern=randread bs=4k ops=1000 qd=1", 1, 4);
 	j.test_forbidden_syscall = true;
 	assert_int_equal(harness_start(&w, &j), 0);
@@ -1091,12 +1107,13 @@ static int kvm_give_back(void **state)
 static void test_non_root_worker(void **state)
 {
 	const uid_t uid = 65534;
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 	struct worker_run w;
 	struct job_spec j;
 	char proc[32], buf[64];
 
 	REQUIRE_KVM();
+	r = result_new();
 	if (geteuid() != 0) {
 		free(r);
 		skip();		/* only root can hand /dev/kvm to another user */
