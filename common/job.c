@@ -141,6 +141,9 @@ json_t *job_spec_to_json(const struct job_spec *j)
 	disks = NULL;
 	if (j->nprotect && json_object_set_new(o, "protect", protect_to_json(j)))
 		goto fail;
+	if (j->test_forbidden_syscall &&
+	    json_object_set_new(o, "test", json_pack("{s:b}", "forbidden_syscall", 1)))
+		goto fail;
 	return o;
 fail:
 	json_decref(disks);
@@ -164,8 +167,9 @@ char *job_spec_encode(const struct job_spec *j)
 
 static const char *const job_keys[] = {
 	"version", "name", "vcpus", "memory", "timeout_ms", "guest", "workload",
-	"disks", "protect", NULL
+	"disks", "protect", "test", NULL
 };
+static const char *const test_keys[] = { "forbidden_syscall", NULL };
 static const char *const guest_keys[] = {
 	"kind", "kernel", "modules", "initramfs", "cmdline", NULL
 };
@@ -397,6 +401,11 @@ int job_spec_from_json(const json_t *root, struct job_spec *out, struct verr *e)
 	if ((v = json_object_get(root, "disks")) && (rc = disks_from_json(v, &j, e)))
 		goto fail;
 	if ((v = json_object_get(root, "protect")) && (rc = protect_from_json(v, &j, e)))
+		goto fail;
+	if ((v = json_object_get(root, "test")) &&
+	    ((rc = jstrict_keys(v, "job.test", test_keys, e)) ||
+	     (rc = jstrict_opt_bool(v, "job.test", "forbidden_syscall",
+				    &j.test_forbidden_syscall, e))))
 		goto fail;
 	*out = j;
 	return 0;

@@ -75,6 +75,12 @@ struct job_spec {
 	struct job_disk disk[JOB_MAX_DISKS];
 	uint32_t nprotect;
 	struct job_file_id protect[JOB_MAX_PROTECT];
+	/*
+	 * Test only (JSON "test": {"forbidden_syscall": true}): once its
+	 * sandbox is in, the worker makes a system call the seccomp filter
+	 * forbids, so tests can see that such a call kills it.
+	 */
+	bool test_forbidden_syscall;
 };
 
 /* Defaults for every optional field; strings NULL. */

@@ -3,6 +3,7 @@
  * built-in guest: exact counters per workload, verify, hostile guests,
  * throttling, live counters, crashes and the worker's own errors.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,14 +25,10 @@
 #include "tests/kvm_check.h"
 #include "tests/worker_harness.h"
 
-/* Every test that wants a result needs KVM: decide before allocating, so a
- * skip (a longjmp) leaks nothing. */
+/* Call after REQUIRE_KVM(): a skip is a longjmp, and would leak it. */
 static struct vm_result *result_new(void)
 {
-	struct vm_result *r;
-
-	REQUIRE_KVM();
-	r = calloc(1, sizeof(*r));
+	struct vm_result *r = calloc(1, sizeof(*r));
 
 	assert_non_null(r);
 	return r;
@@ -59,10 +57,11 @@ static void expect_pass(const struct vm_result *r)
 /* 1000 random 4 KiB reads at queue depth 16 are counted exactly once each. */
 static void test_randread_counts_exact(void **state)
 {
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 	struct job_spec j;
 
 	REQUIRE_KVM();
+	r = result_new();
 	harness_job(&j, "pattern=randread bs=4k ops=1000 qd=16", 1, 64);
 	run_builtin(&j, r);
 	expect_pass(r);
@@ -79,10 +78,11 @@ static void test_randread_counts_exact(void **state)
 /* 1000 random 4 KiB writes at queue depth 32. */
 static void test_randwrite_counts_exact(void **state)
 {
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 	struct job_spec j;
 
 	REQUIRE_KVM();
+	r = result_new();
 	harness_job(&j, "pattern=randwrite bs=4096 ops=1000 qd=32", 1, 64);
 	run_builtin(&j, r);
 	expect_pass(r);
@@ -98,10 +98,11 @@ static void test_randwrite_counts_exact(void **state)
 /* 200 sequential 64 KiB writes with a flush every 20: 10 flushes. */
 static void test_seqwrite_flush_counts_exact(void **state)
 {
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 	struct job_spec j;
 
 	REQUIRE_KVM();
+	r = result_new();
 	harness_job(&j, "pattern=seqwrite bs=64k ops=200 qd=4 flush=20", 1, 64);
 	run_builtin(&j, r);
 	expect_pass(r);
@@ -116,10 +117,11 @@ static void test_seqwrite_flush_counts_exact(void **state)
 /* randrw: every op is a read or a write, and the guest agrees with the device. */
 static void test_randrw_reads_plus_writes_equal_ops(void **state)
 {
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 	struct job_spec j;
 
 	REQUIRE_KVM();
+	r = result_new();
 	harness_job(&j, "pattern=randrw rwmix=70 bs=4k ops=1000 qd=8 seed=7", 1, 64);
 	run_builtin(&j, r);
 	expect_pass(r);
@@ -137,10 +139,11 @@ static void test_randrw_reads_plus_writes_equal_ops(void **state)
 /* Two disks each get the whole workload, counted on their own block. */
 static void test_two_disks_counted_separately(void **state)
 {
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 	struct job_spec j;
 
 	REQUIRE_KVM();
+	r = result_new();
 	harness_job(&j, "pattern=seqread bs=8k ops=300 qd=2", 2, 16);
 	run_builtin(&j, r);
 	expect_pass(r);
@@ -156,10 +159,11 @@ static void test_two_disks_counted_separately(void **state)
 /* Interrupt-driven completion, event idx and indirect descriptors. */
 static void test_irq_event_idx_indirect(void **state)
 {
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 	struct job_spec j;
 
 	REQUIRE_KVM();
+	r = result_new();
 	harness_job(&j, "pattern=randread bs=4k ops=500 qd=16 completion=irq "
 		    "event_idx=1 indirect=1", 1, 16);
 	run_builtin(&j, r);
@@ -174,10 +178,11 @@ static void test_irq_event_idx_indirect(void **state)
 /* A clean disk verifies: the write phase and the read phase are both counted. */
 static void test_verify_clean_disk_passes(void **state)
 {
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 	struct job_spec j;
 
 	REQUIRE_KVM();
+	r = result_new();
 	harness_job(&j, "pattern=seqread bs=4k ops=256 verify=1 span=1M", 1, 16);
 	run_builtin(&j, r);
 	expect_pass(r);
@@ -192,7 +197,7 @@ static void test_verify_clean_disk_passes(void **state)
 static void test_verify_detects_corruption(void **state)
 {
 	char path[] = "/tmp/vmorch-verify-XXXXXX";
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 	struct vblk_snapshot s;
 	struct worker_run w;
 	struct job_spec j;
@@ -200,6 +205,7 @@ static void test_verify_detects_corruption(void **state)
 	int fd;
 
 	REQUIRE_KVM();
+	r = result_new();
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	assert_int_equal(ftruncate(fd, 16 << 20), 0);
@@ -260,9 +266,10 @@ static const struct hostile_case hostile_cases[] = {
  */
 static void test_hostile_modes_exact(void **state)
 {
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 
 	REQUIRE_KVM();
+	r = result_new();
 	for (size_t i = 0; i < sizeof(hostile_cases) / sizeof(hostile_cases[0]); i++) {
 		const struct hostile_case *c = &hostile_cases[i];
 		char workload[128];
@@ -299,13 +306,14 @@ static void test_hostile_modes_exact(void **state)
  */
 static void test_throttle_stalls_and_completes(void **state)
 {
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 	struct vblk_snapshot s;
 	struct worker_run w;
 	struct job_spec j;
 	bool gauge_seen = false;
 
 	REQUIRE_KVM();
+	r = result_new();
 	harness_job(&j, "pattern=randread bs=4k ops=150 qd=1", 1, 16);
 	j.disk[0].ops = (struct job_bucket){ .size = 10, .refill_time_ms = 100 };
 	assert_int_equal(harness_start(&w, &j), 0);
@@ -369,10 +377,11 @@ static void test_live_counters_and_sigkill(void **state)
 /* An instruction KVM cannot run ends the VM with a readable reason. */
 static void test_bad_instruction_is_vmm_error(void **state)
 {
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 	struct job_spec j;
 
 	REQUIRE_KVM();
+	r = result_new();
 	harness_job(&j, "hostile=bad_insn", 0, 0);
 	j.timeout_ms = 10000;
 	run_builtin(&j, r);
@@ -392,11 +401,12 @@ static void test_bad_instruction_is_vmm_error(void **state)
 /* A guest that never gives a verdict is stopped at the job's timeout. */
 static void test_timeout_stops_vm(void **state)
 {
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 	struct job_spec j;
 	uint64_t t0;
 
 	REQUIRE_KVM();
+	r = result_new();
 	harness_job(&j, "pattern=seqread bs=4k ops=100000 qd=1", 1, 16);
 	j.disk[0].ops = (struct job_bucket){ .size = 10, .refill_time_ms = 1000 };
 	j.timeout_ms = 700;
@@ -414,10 +424,11 @@ static void test_timeout_stops_vm(void **state)
 /* No disks: the guest still boots, prints and passes. */
 static void test_no_disk_boots(void **state)
 {
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 	struct job_spec j;
 
 	REQUIRE_KVM();
+	r = result_new();
 	harness_job(&j, "", 0, 0);
 	run_builtin(&j, r);
 	expect_pass(r);
@@ -435,7 +446,7 @@ static void test_no_disk_boots(void **state)
  */
 static void test_exit_stats_add_up(void **state)
 {
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 	unsigned long long io = 0, mmio = 0, sum_io = 0, sum_mmio = 0, n, f4 = 0;
 	struct worker_run w;
 	struct job_spec j;
@@ -444,6 +455,7 @@ static void test_exit_stats_add_up(void **state)
 	const char *line;
 
 	REQUIRE_KVM();
+	r = result_new();
 	harness_job(&j, "pattern=randread bs=4k ops=100 qd=4", 1, 4);
 	setenv("VMORCH_EXIT_STATS", "1", 1);
 	assert_int_equal(harness_run(&j, r, &w), 0);
@@ -540,11 +552,12 @@ static void test_cli_help_and_bad_input(void **state)
 static void test_cli_standalone_prints_result(void **state)
 {
 	static const char *const argv[] = { "vmm-worker", "--job", "-", NULL };
-	struct vm_result *r = result_new();
+	struct vm_result *r;
 	struct job_spec j;
 	char out[16384], *json;
 
 	REQUIRE_KVM();
+	r = result_new();
 	harness_job(&j, "pattern=seqread bs=4k ops=10", 1, 1);
 	json = job_spec_encode(&j);
 	assert_int_equal(run_cli(argv, json, out, sizeof(out)), 0);
@@ -595,6 +608,29 @@ static const char *test_kernel(char *buf, size_t cap)
 	return found;
 }
 
+/*
+ * @out (stderr then stdout of a standalone worker that exited 3) is the
+ * message @want, then the VmResult: infra_error with errno @err and the
+ * message (without "vmm-worker: NAME: ") as its error.
+ */
+static void expect_infra_output(const char *out, const char *want, int err)
+{
+	struct vm_result *r = result_new();
+	const char *json = out + strlen(want), *msg = strchr(want + 12, ':') + 2;
+
+	if (strncmp(out, want, strlen(want)))
+		fail_msg("expected '%s' first, got: %s", want, out);
+	if (vm_result_decode(json, strlen(json), r, NULL))
+		fail_msg("no VmResult after the message: %s", json);
+	assert_int_equal(r->exit_kind, VM_EXIT_INFRA);
+	assert_int_equal(r->exit_code, err);
+	assert_false(r->success);
+	assert_int_equal(strncmp(r->error, msg, strlen(msg) - 1), 0);
+	assert_int_equal(strlen(r->error), strlen(msg) - 1);
+	free(r);
+}
+
+/* Bad Linux inputs are refused with a clear message before any VM exists. */
 static void test_linux_bad_inputs_refused(void **state)
 {
 	static const char *const argv[] = { "vmm-worker", "--job", "-", NULL };
@@ -611,14 +647,14 @@ static void test_linux_bad_inputs_refused(void **state)
 	assert_int_equal(run_cli(argv, job, out, sizeof(out)), 3);
 	snprintf(want, sizeof(want), "vmm-worker: l: not a kernel: %s "
 		 "(neither a bzImage nor an ELF vmlinux)\n", text);
-	assert_string_equal(out, want);
+	expect_infra_output(out, want, ENOEXEC);
 	unlink(text);
 	snprintf(job, sizeof(job), "{\"version\":1,\"name\":\"l\",\"vcpus\":1,"
 		 "\"memory\":268435456,\"timeout_ms\":1000,\"guest\":{\"kind\":"
 		 "\"linux\",\"kernel\":\"/nonexistent/vmlinuz\"}}");
 	assert_int_equal(run_cli(argv, job, out, sizeof(out)), 3);
-	assert_string_equal(out, "vmm-worker: l: kernel: /nonexistent/vmlinuz: "
-			    "No such file or directory\n");
+	expect_infra_output(out, "vmm-worker: l: kernel: /nonexistent/vmlinuz: "
+			    "No such file or directory\n", ENOENT);
 
 	if (!test_kernel(kernel, sizeof(kernel))) {
 		if (getenv("CI"))
@@ -630,15 +666,487 @@ static void test_linux_bad_inputs_refused(void **state)
 		 "\"linux\",\"kernel\":\"%s\",\"modules\":\"/nonexistent/mods\"}}",
 		 kernel);
 	assert_int_equal(run_cli(argv, job, out, sizeof(out)), 3);
-	assert_string_equal(out, "vmm-worker: l: modules directory /nonexistent/mods: "
-			    "No such file or directory\n");
+	expect_infra_output(out, "vmm-worker: l: modules directory /nonexistent/mods: "
+			    "No such file or directory\n", ENOENT);
 	snprintf(job, sizeof(job), "{\"version\":1,\"name\":\"l\",\"vcpus\":1,"
 		 "\"memory\":268435456,\"timeout_ms\":1000,\"guest\":{\"kind\":"
 		 "\"linux\",\"kernel\":\"%s\",\"initramfs\":\"/nonexistent/i.gz\"}}",
 		 kernel);
 	assert_int_equal(run_cli(argv, job, out, sizeof(out)), 3);
-	assert_string_equal(out, "vmm-worker: l: initramfs /nonexistent/i.gz: "
+	expect_infra_output(out, "vmm-worker: l: initramfs /nonexistent/i.gz: "
+			    "No such file or directory\n", ENOENT);
+}
+
+/* A file of 64 KiB of a known pattern under $TMPDIR; its path in @path. */
+static void make_pattern_file(char *path, size_t cap, const char *tag)
+{
+	char buf[4096];
+	int fd;
+
+	snprintf(path, cap, "%s/vmorch-%s-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") :
+		 "/tmp", tag);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	for (int i = 0; i < 16; i++) {
+		memset(buf, 'a' + i, sizeof(buf));
+		assert_int_equal(write(fd, buf, sizeof(buf)), sizeof(buf));
+	}
+	close(fd);
+}
+
+static void expect_pattern_file(const char *path)
+{
+	char buf[4096];
+	int fd = open(path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	for (int i = 0; i < 16; i++) {
+		assert_int_equal(read(fd, buf, sizeof(buf)), sizeof(buf));
+		for (size_t k = 0; k < sizeof(buf); k++)
+			if (buf[k] != 'a' + i)
+				fail_msg("%s changed at byte %zu", path, i * sizeof(buf) + k);
+	}
+	assert_int_equal(read(fd, buf, 1), 0);
+	close(fd);
+}
+
+/*
+ * Run @j, which must be refused before the VM starts: status 3 and a
+ * VmResult infra_error with errno @err whose error contains @words.
+ */
+static void expect_refused(const struct job_spec *j, int err, const char *words)
+{
+	struct vm_result *r = result_new();
+	struct worker_run w;
+
+	if (harness_run(j, r, &w))
+		fail_msg("no VmResult: %s", w.stderr_text);
+	assert_true(WIFEXITED(w.status));
+	assert_int_equal(WEXITSTATUS(w.status), 3);
+	assert_int_equal(r->exit_kind, VM_EXIT_INFRA);
+	assert_int_equal(r->exit_code, err);
+	assert_false(r->success);
+	if (!strstr(r->error, words))
+		fail_msg("error '%s' lacks '%s'", r->error, words);
+	harness_cleanup(&w);
+	free(r);
+}
+
+/* The result database (by dev+ino), also through a symlink, is never a disk. */
+static void test_protected_file_refused(void **state)
+{
+	char path[4096], link[4200];
+	struct job_spec j;
+	struct stat st;
+
+	REQUIRE_KVM();
+	make_pattern_file(path, sizeof(path), "db");
+	assert_int_equal(stat(path, &st), 0);
+	harness_job(&j, "pattern=randwrite bs=4k ops=16", 1, 0);
+	j.disk[0].path = strdup(path);
+	j.nprotect = 2;
+	j.protect[0] = (struct job_file_id){ .dev = 1, .ino = 1 };
+	j.protect[1] = (struct job_file_id){ .dev = st.st_dev, .ino = st.st_ino };
+	expect_refused(&j, EPERM, "is the result database");
+	expect_pattern_file(path);
+
+	snprintf(link, sizeof(link), "%s.link", path);
+	assert_int_equal(symlink(path, link), 0);
+	free(j.disk[0].path);
+	j.disk[0].path = strdup(link);
+	expect_refused(&j, EPERM, "is the result database");
+	j.disk[0].read_only = true;
+	expect_refused(&j, EPERM, "is the result database");
+	expect_pattern_file(path);
+
+	/* Not protected: the same file is a disk like any other. */
+	j.nprotect = 1;
+	j.disk[0].read_only = false;
+	{
+		struct vm_result *r = result_new();
+
+		run_builtin(&j, r);
+		expect_pass(r);
+		assert_int_equal(r->disk[0].writes_completed, 16);
+		free(r);
+	}
+	unlink(link);
+	unlink(path);
+	job_spec_free(&j);
+}
+
+/* A block device, named or through a symlink, needs allow_block_device. */
+static void test_block_device_refused(void **state)
+{
+	const char *dev = "/dev/loop0";
+	char link[4096];
+	struct job_spec j;
+	int fd;
+
+	REQUIRE_KVM();
+	fd = open(dev, O_RDONLY);
+	if (fd < 0) {
+		if (getenv("VMORCH_REQUIRE_KVM"))
+			fail_msg("no %s to test with: %s (L1 loads the loop module)", dev,
+				 strerror(errno));
+		skip();
+	}
+	close(fd);
+	harness_job(&j, "pattern=randread bs=4k ops=16", 1, 0);
+	j.disk[0].path = strdup(dev);
+	j.disk[0].read_only = true;
+	expect_refused(&j, EPERM, "is a block device");
+	snprintf(link, sizeof(link), "%s/vmorch-blk-%d", getenv("TMPDIR") ?
+		 getenv("TMPDIR") : "/tmp", (int)getpid());
+	assert_int_equal(symlink(dev, link), 0);
+	free(j.disk[0].path);
+	j.disk[0].path = strdup(link);
+	expect_refused(&j, EPERM, "is a block device");
+	unlink(link);
+	job_spec_free(&j);
+}
+
+/* A host failure building the VM is an infra_error VmResult with its errno. */
+static void test_missing_image_is_infra(void **state)
+{
+	struct job_spec j;
+	char *old_tmp;
+
+	REQUIRE_KVM();
+	harness_job(&j, "pattern=randread bs=4k ops=16", 1, 0);
+	j.disk[0].path = strdup("/nonexistent/disk.img");
+	expect_refused(&j, ENOENT, "cannot open disk image /nonexistent/disk.img: "
+		       "No such file or directory");
+	free(j.disk[0].path);
+	j.disk[0].path = NULL;
+	j.disk[0].size = 1 << 20;
+	old_tmp = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+	setenv("TMPDIR", "/nonexistent", 1);
+	expect_refused(&j, ENOENT, "cannot create a temporary disk in /nonexistent");
+	if (old_tmp)
+		setenv("TMPDIR", old_tmp, 1);
+	else
+		unsetenv("TMPDIR");
+	free(old_tmp);
+	job_spec_free(&j);
+}
+
+/* --result and --console never follow a symlink: the target stays intact. */
+static void test_outputs_refuse_symlinks(void **state)
+{
+	static const char job[] = "{\"version\":1,\"name\":\"s\",\"vcpus\":1,"
+		"\"memory\":67108864,\"timeout_ms\":1000,\"guest\":{\"kind\":\"builtin\"}}";
+	char path[4096], link[4200], want[8600], out[8192];
+	const char *argv[] = { "vmm-worker", "--job", "-", "--result", link, NULL };
+
+	make_pattern_file(path, sizeof(path), "out");
+	snprintf(link, sizeof(link), "%s.link", path);
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_equal(run_cli(argv, job, out, sizeof(out)), 3);
+	snprintf(want, sizeof(want), "vmm-worker: s: --result %s: "
+		 "Too many levels of symbolic links\n", link);
+	assert_string_equal(out, want);
+	expect_pattern_file(path);
+
+	argv[3] = "--console";
+	assert_int_equal(run_cli(argv, job, out, sizeof(out)), 3);
+	snprintf(want, sizeof(want), "vmm-worker: s: --console %s: "
+		 "Too many levels of symbolic links\n", link);
+	expect_infra_output(out, want, ELOOP);
+	expect_pattern_file(path);
+	unlink(link);
+	unlink(path);
+}
+
+/* --parent-pid naming a process that is not our parent: gone, exit 3 at once. */
+static void test_parent_pid_gone(void **state)
+{
+	char arg[32], out[4096], want[128];
+	const char *argv[] = { "vmm-worker", "--job", "/nonexistent.json", "--parent-pid",
+			       arg, NULL };
+	pid_t other;
+
+	/* A pid that surely is not the worker's parent: a child that has exited. */
+	other = fork();
+	if (other == 0)
+		_exit(0);
+	assert_true(other > 0);
+	assert_int_equal(waitpid(other, NULL, 0), other);
+	snprintf(arg, sizeof(arg), "%d", (int)other);
+	assert_int_equal(run_cli(argv, NULL, out, sizeof(out)), 3);
+	snprintf(want, sizeof(want), "vmm-worker: vmorch (pid %d) is gone\n", (int)other);
+	assert_string_equal(out, want);
+
+	/* Our own pid: the check passes and the worker goes on (here, to a bad job). */
+	snprintf(arg, sizeof(arg), "%d", (int)getpid());
+	assert_int_equal(run_cli(argv, NULL, out, sizeof(out)), 2);
+	assert_string_equal(out, "vmm-worker: job: /nonexistent.json: "
 			    "No such file or directory\n");
+	argv[4] = "12x";
+	assert_int_equal(run_cli(argv, NULL, out, sizeof(out)), 2);
+	assert_string_equal(out, "vmm-worker: --parent-pid: not a process id: '12x'\n");
+}
+
+/* True once @pid runs the worker and sleeps (blocked reading its job). */
+static bool worker_sleeping(pid_t pid)
+{
+	char path[64], buf[256], comm[32];
+	char st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	if (sscanf(buf, "%*d (%31[^)]) %c", comm, &st) != 2)
+		return false;
+	return strcmp(comm, "vmm-worker") == 0 && st == 'S';
+}
+
+/*
+ * The worker dies with the process that spawned it: a middle process
+ * starts a worker blocked on its job (we hold the pipe's write end), then
+ * exits; we, a subreaper, inherit the worker and see it die by SIGKILL.
+ */
+static void test_worker_dies_with_parent(void **state)
+{
+	int in[2], pid_pipe[2], status;
+	pid_t mid, worker = 0;
+	uint64_t end;
+
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
+	assert_int_equal(pipe(in), 0);
+	assert_int_equal(pipe(pid_pipe), 0);
+	mid = fork();
+	if (mid == 0) {
+		char arg[32];
+		pid_t w;
+
+		snprintf(arg, sizeof(arg), "%d", (int)getpid());
+		w = fork();
+		if (w == 0) {
+			dup2(in[0], 0);
+			execl(harness_worker_path(), "vmm-worker", "--job", "-",
+			      "--parent-pid", arg, (char *)NULL);
+			_exit(127);
+		}
+		if (write(pid_pipe[1], &w, sizeof(w)) != sizeof(w))
+			_exit(1);
+		for (end = harness_now_ms() + 10000; harness_now_ms() < end &&
+		     !worker_sleeping(w);)
+			usleep(2000);
+		_exit(0);
+	}
+	assert_true(mid > 0);
+	close(in[0]);
+	close(pid_pipe[1]);
+	assert_int_equal(read(pid_pipe[0], &worker, sizeof(worker)), sizeof(worker));
+	close(pid_pipe[0]);
+	assert_int_equal(waitpid(mid, &status, 0), mid);
+	assert_true(WIFEXITED(status));
+	for (end = harness_now_ms() + 5000; harness_now_ms() < end;) {
+		if (waitpid(worker, &status, WNOHANG) == worker)
+			break;
+		usleep(2000);
+	}
+	if (kill(worker, 0) == 0) {
+		kill(worker, SIGKILL);
+		waitpid(worker, &status, 0);
+		close(in[1]);
+		fail_msg("the worker outlived its parent by 5 s");
+	}
+	close(in[1]);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGKILL);
+	prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+}
+
+/* The value of "@key:" in /proc/@proc/status (@proc: "PID" or "PID/task/TID"). */
+static const char *proc_status_field(const char *proc, const char *key, char *out,
+				     size_t cap)
+{
+	char path[128], line[256];
+	size_t klen = strlen(key);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%s/status", proc);
+	out[0] = 0;
+	f = fopen(path, "r");
+	if (!f)
+		return "(no status)";
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
+			snprintf(out, cap, "%s", line + klen + 1 + strspn(line + klen + 1, " \t"));
+			out[strcspn(out, "\n")] = 0;
+			break;
+		}
+	fclose(f);
+	return out;
+}
+
+/*
+ * One thread or the process: no_new_privs, seccomp filter, no capability;
+ * an empty bounding set too if @root (only CAP_SETPCAP may empty it).
+ */
+static void expect_sandboxed(const char *proc, bool root)
+{
+	static const char *const zero = "0000000000000000";
+	char buf[64];
+
+	assert_string_equal(proc_status_field(proc, "NoNewPrivs", buf, sizeof(buf)), "1");
+	assert_string_equal(proc_status_field(proc, "Seccomp", buf, sizeof(buf)), "2");
+	assert_string_equal(proc_status_field(proc, "CapEff", buf, sizeof(buf)), zero);
+	assert_string_equal(proc_status_field(proc, "CapPrm", buf, sizeof(buf)), zero);
+	assert_string_equal(proc_status_field(proc, "CapInh", buf, sizeof(buf)), zero);
+	assert_string_equal(proc_status_field(proc, "CapAmb", buf, sizeof(buf)), zero);
+	if (root)
+		assert_string_equal(proc_status_field(proc, "CapBnd", buf, sizeof(buf)), zero);
+}
+
+/* Start @j and wait (bounded) until its disk 0 has completed 10 reads. */
+static void start_until_reading(struct worker_run *w, const struct job_spec *j, uid_t uid)
+{
+	struct vblk_snapshot live = { 0 };
+	siginfo_t si;
+
+	assert_int_equal(harness_start_as(w, j, uid), 0);
+	for (uint64_t end = harness_now_ms() + 10000; harness_now_ms() < end;) {
+		shm_snapshot_disk(w->shm.r, 0, &live);
+		si.si_pid = 0;	/* exited already: stop waiting, leave it to harness_wait */
+		if (live.reads_completed >= 10 ||
+		    (waitid(P_PID, (id_t)w->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+		     si.si_pid))
+			break;
+		usleep(1000);
+	}
+	if (live.reads_completed < 10) {
+		harness_wait(w, 100);
+		fail_msg("the worker did not get going (wait status 0x%x): %s", w->status,
+			 w->stderr_text);
+	}
+}
+
+/*
+ * While its guest runs, the worker has no_new_privs, no capability and a
+ * seccomp filter, in every thread: main, vCPU and device threads.
+ */
+static void test_running_worker_is_sandboxed(void **state)
+{
+	char proc[64], dir[64];
+	struct worker_run w;
+	struct job_spec j;
+	struct dirent *d;
+	int ntasks = 0;
+	DIR *dp;
+
+	REQUIRE_KVM();
+	harness_job(&j, "pattern=randread bs=4k ops=100000 qd=1", 1, 16);
+	j.disk[0].ops = (struct job_bucket){ .size = 100, .refill_time_ms = 100 };
+	start_until_reading(&w, &j, 0);
+	snprintf(proc, sizeof(proc), "%d", (int)w.pid);
+	expect_sandboxed(proc, geteuid() == 0);
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)w.pid);
+	dp = opendir(dir);
+	assert_non_null(dp);
+	while ((d = readdir(dp)) && ntasks < 64) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(proc, sizeof(proc), "%d/task/%.20s", (int)w.pid, d->d_name);
+		expect_sandboxed(proc, geteuid() == 0);
+		ntasks++;
+	}
+	closedir(dp);
+	assert_int_equal(ntasks, 3);	/* main, one vCPU, one device thread */
+	harness_cleanup(&w);
+	job_spec_free(&j);
+}
+
+/* A system call outside the allow-list kills the whole worker by SIGSYS. */
+static void test_forbidden_syscall_kills(void **state)
+{
+	struct vm_result *r;
+	struct worker_run w;
+	struct job_spec j;
+
+	REQUIRE_KVM();
+	r = result_new();
+	harness_job(&j, "pattern=randread bs=4k ops=1000 qd=1", 1, 4);
+	j.test_forbidden_syscall = true;
+	assert_int_equal(harness_start(&w, &j), 0);
+	assert_int_equal(harness_wait(&w, 20000), 0);
+	if (!WIFSIGNALED(w.status))
+		fail_msg("worker exited %d: %s", WEXITSTATUS(w.status), w.stderr_text);
+	assert_int_equal(WTERMSIG(w.status), SIGSYS);
+	assert_int_equal(shm_read_result(w.shm.r, r, NULL), 0);	/* no result */
+	harness_cleanup(&w);
+
+	/* The same job without the test switch runs to a pass. */
+	j.test_forbidden_syscall = false;
+	run_builtin(&j, r);
+	expect_pass(r);
+	assert_int_equal(r->disk[0].reads_completed, 1000);
+	job_spec_free(&j);
+	free(r);
+}
+
+/* /dev/kvm's owner and mode before test_non_root_worker changed them. */
+static struct stat kvm_saved;
+static bool kvm_lent;
+
+/* Runs however the test ends, failed assertions included. */
+static int kvm_give_back(void **state)
+{
+	(void)state;
+	if (!kvm_lent)
+		return 0;
+	kvm_lent = false;
+	if (chown("/dev/kvm", kvm_saved.st_uid, kvm_saved.st_gid) ||
+	    chmod("/dev/kvm", kvm_saved.st_mode & 07777))
+		return -1;
+	return 0;
+}
+
+/*
+ * A non-root user that may open /dev/kvm runs a worker: uid 65534, given
+ * /dev/kvm for the test's duration (its owner and mode are put back).
+ */
+static void test_non_root_worker(void **state)
+{
+	const uid_t uid = 65534;
+	struct vm_result *r;
+	struct worker_run w;
+	struct job_spec j;
+	char proc[32], buf[64];
+
+	REQUIRE_KVM();
+	r = result_new();
+	if (geteuid() != 0) {
+		free(r);
+		skip();		/* only root can hand /dev/kvm to another user */
+	}
+	assert_int_equal(stat("/dev/kvm", &kvm_saved), 0);
+	kvm_lent = true;
+	assert_int_equal(chown("/dev/kvm", uid, kvm_saved.st_gid), 0);
+	assert_int_equal(chmod("/dev/kvm", 0600), 0);
+	harness_job(&j, "pattern=randrw bs=4k ops=2000 qd=4", 1, 16);
+	j.disk[0].ops = (struct job_bucket){ .size = 500, .refill_time_ms = 100 };
+	start_until_reading(&w, &j, uid);
+	snprintf(proc, sizeof(proc), "%d", (int)w.pid);
+	assert_string_equal(proc_status_field(proc, "Uid", buf, sizeof(buf)),
+			    "65534\t65534\t65534\t65534");
+	expect_sandboxed(proc, false);
+	assert_int_equal(harness_wait(&w, 30000), 0);
+	assert_true(WIFEXITED(w.status));
+	assert_int_equal(WEXITSTATUS(w.status), 0);
+	assert_int_equal(shm_read_result(w.shm.r, r, NULL), 1);
+	expect_pass(r);
+	assert_int_equal(r->disk[0].reads_completed + r->disk[0].writes_completed, 2000);
+	harness_cleanup(&w);
+	job_spec_free(&j);
+	free(r);
 }
 
 int main(void)
@@ -662,7 +1170,19 @@ int main(void)
 		cmocka_unit_test(test_live_counters_and_sigkill),
 		cmocka_unit_test(test_bad_instruction_is_vmm_error),
 		cmocka_unit_test(test_timeout_stops_vm),
+		cmocka_unit_test(test_protected_file_refused),
+		cmocka_unit_test(test_block_device_refused),
+		cmocka_unit_test(test_missing_image_is_infra),
+		cmocka_unit_test(test_outputs_refuse_symlinks),
+		cmocka_unit_test(test_parent_pid_gone),
+		cmocka_unit_test(test_worker_dies_with_parent),
+		cmocka_unit_test(test_running_worker_is_sandboxed),
+		cmocka_unit_test(test_forbidden_syscall_kills),
+		cmocka_unit_test_teardown(test_non_root_worker, kvm_give_back),
 	};
 
+	/* VMORCH_TEST_FILTER=GLOB runs only the tests whose name matches. */
+	if (getenv("VMORCH_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("VMORCH_TEST_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

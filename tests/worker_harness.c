@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,21 @@ void harness_job(struct job_spec *j, const char *workload, unsigned ndisks,
 
 int harness_start(struct worker_run *w, const struct job_spec *job)
 {
+	return harness_start_as(w, job, 0);
+}
+
+/* In the forked child: become @uid for good (groups first, while we may). */
+static int harness_become(uid_t uid)
+{
+	if (uid == 0)
+		return 0;
+	if (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
+		return -errno;
+	return 0;
+}
+
+int harness_start_as(struct worker_run *w, const struct job_spec *job, uid_t uid)
+{
 	int in[2], err[2];
 	char fdarg[16];
 	char *text;
@@ -66,8 +82,14 @@ int harness_start(struct worker_run *w, const struct job_spec *job)
 		dup2(err[1], 2);
 		close(in[1]);
 		close(err[0]);
+		if (harness_become(uid)) {
+			dprintf(2, "harness: cannot become uid %u: %s\n", (unsigned)uid,
+				strerror(errno));
+			_exit(126);
+		}
 		execl(harness_worker_path(), "vmm-worker", "--job", "-", "--shm-fd", fdarg,
 		      (char *)NULL);
+		dprintf(2, "harness: exec %s: %s\n", harness_worker_path(), strerror(errno));
 		_exit(127);
 	}
 	close(in[0]);

@@ -30,6 +30,12 @@ void harness_job(struct job_spec *j, const char *workload, unsigned ndisks,
 /* Start the worker on @job; 0 or -errno. */
 int harness_start(struct worker_run *w, const struct job_spec *job);
 
+/*
+ * The same, with the worker's real, effective and saved uid and gid set to
+ * @uid (no supplementary groups) before the exec: a non-root worker.
+ */
+int harness_start_as(struct worker_run *w, const struct job_spec *job, uid_t uid);
+
 /* Wait (at most @timeout_ms) for it to exit; 0, or -ETIMEDOUT (then killed). */
 int harness_wait(struct worker_run *w, unsigned timeout_ms);
 

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,23 +12,67 @@
 
 #include "vmm-worker/disk.h"
 
-static int disk_open_path(struct disk *dk, const struct job_disk *jd, struct verr *e)
+/* True when @st is one of the files the job says must never be a disk. */
+static bool disk_is_protected(const struct stat *st, const struct disk_guard *g)
+{
+	for (uint32_t i = 0; g && i < g->nprotect; i++)
+		if (g->protect[i].dev == (uint64_t)st->st_dev &&
+		    g->protect[i].ino == (uint64_t)st->st_ino)
+			return true;
+	return false;
+}
+
+/*
+ * Judge what was opened, not the name: a symlink, a hard link or a rename
+ * after the orchestrator looked all land here as the same (dev, ino).
+ */
+static int disk_check_file(const struct disk *dk, const struct job_disk *jd,
+			   const struct disk_guard *g, struct verr *e)
+{
+	struct stat st;
+
+	if (fstat(dk->fd, &st) < 0)
+		return verr_errno(e, "cannot stat disk image %s", jd->path);
+	if (disk_is_protected(&st, g)) {
+		verr_set(e, "%s is the result database (or its -wal/-shm/-journal); "
+			 "refusing to use it as a disk", jd->path);
+		return -EPERM;
+	}
+	if (S_ISBLK(st.st_mode) && !jd->allow_block_device) {
+		verr_set(e, "%s is a block device; set allow_block_device: true on "
+			 "the disk to use it", jd->path);
+		return -EPERM;
+	}
+	if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode)) {
+		verr_set(e, "%s is neither a regular file nor a block device", jd->path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int disk_open_path(struct disk *dk, const struct job_disk *jd,
+			  const struct disk_guard *g, struct verr *e)
 {
 	off_t end;
 	int rc;
 
-	dk->fd = open(jd->path, (jd->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-	if (dk->fd < 0) {
-		rc = -errno;
-		verr_set(e, "cannot open disk image %s%s: %s", jd->path,
-			 jd->read_only ? " read-only" : "", strerror(errno));
-		return rc;
+	/* O_NONBLOCK: a FIFO given as an image must not hang the open. */
+	dk->fd = open(jd->path, (jd->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC |
+		      O_NOCTTY | O_NONBLOCK);
+	if (dk->fd < 0)
+		return verr_errno(e, "cannot open disk image %s%s", jd->path,
+				  jd->read_only ? " read-only" : "");
+	rc = disk_check_file(dk, jd, g, e);
+	if (rc)
+		goto fail;
+	if (fcntl(dk->fd, F_SETFL, 0) < 0) {
+		rc = verr_errno(e, "disk image %s", jd->path);
+		goto fail;
 	}
 	/* lseek, not fstat: it also sizes block devices. */
 	end = lseek(dk->fd, 0, SEEK_END);
 	if (end < 0) {
-		rc = -errno;
-		verr_set(e, "cannot size disk image %s: %s", jd->path, strerror(errno));
+		rc = verr_errno(e, "cannot size disk image %s", jd->path);
 		goto fail;
 	}
 	dk->size = (uint64_t)end / DISK_SECTOR * DISK_SECTOR;
@@ -57,7 +102,7 @@ fail:
 static int disk_tmpfile(const char *dir, struct verr *e)
 {
 	char *name = NULL;
-	int fd, err;
+	int fd;
 
 	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd >= 0)
@@ -65,14 +110,12 @@ static int disk_tmpfile(const char *dir, struct verr *e)
 	if (asprintf(&name, "%s/vmorch-disk-XXXXXX", dir) < 0)
 		return -ENOMEM;
 	fd = mkostemp(name, O_CLOEXEC);
-	err = errno;
 	if (fd >= 0)
 		unlink(name);
 	else
-		verr_set(e, "cannot create a temporary disk in %s: %s", dir,
-			 strerror(err));
+		fd = verr_errno(e, "cannot create a temporary disk in %s", dir);
 	free(name);
-	return fd >= 0 ? fd : -err;
+	return fd;
 }
 
 static int disk_open_temp(struct disk *dk, const struct job_disk *jd, struct verr *e)
@@ -93,9 +136,8 @@ static int disk_open_temp(struct disk *dk, const struct job_disk *jd, struct ver
 		return dk->fd;
 	/* ftruncate keeps it sparse: no blocks until the guest writes. */
 	if (ftruncate(dk->fd, (off_t)dk->size) < 0) {
-		rc = -errno;
-		verr_set(e, "cannot size a %llu-byte temporary disk in %s: %s",
-			 (unsigned long long)dk->size, dir, strerror(errno));
+		rc = verr_errno(e, "cannot size a %llu-byte temporary disk in %s",
+				(unsigned long long)dk->size, dir);
 		close(dk->fd);
 		dk->fd = -1;
 		return rc;
@@ -103,13 +145,14 @@ static int disk_open_temp(struct disk *dk, const struct job_disk *jd, struct ver
 	return 0;
 }
 
-int disk_open(struct disk *dk, const struct job_disk *jd, struct verr *e)
+int disk_open(struct disk *dk, const struct job_disk *jd, const struct disk_guard *g,
+	      struct verr *e)
 {
 	dk->fd = -1;
 	dk->size = 0;
 	dk->read_only = jd->read_only;
 	if (jd->path)
-		return disk_open_path(dk, jd, e);
+		return disk_open_path(dk, jd, g, e);
 	return disk_open_temp(dk, jd, e);
 }
 

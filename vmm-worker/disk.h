@@ -20,13 +20,23 @@ struct disk {
 	bool read_only;
 };
 
+/* Files that must never back a disk, by (st_dev, st_ino): the job's protect[]. */
+struct disk_guard {
+	const struct job_file_id *protect;
+	uint32_t nprotect;
+};
+
 /*
  * Open @jd->path (O_RDONLY for read-only disks; capacity = file size rounded
  * down to a sector, or @jd->size if non-zero and smaller), or create a sparse
  * file of @jd->size bytes in $TMPDIR (default /var/tmp) that is unlinked at
- * once, so it goes away even if the worker crashes.  0 or -errno with @e set.
+ * once, so it goes away even if the worker crashes.  An opened image that is
+ * in @g (NULL: none), or a block device without @jd->allow_block_device, is
+ * refused with -EPERM; anything else but a regular file with -EINVAL.
+ * 0 or -errno with @e set.
  */
-int disk_open(struct disk *dk, const struct job_disk *jd, struct verr *e);
+int disk_open(struct disk *dk, const struct job_disk *jd, const struct disk_guard *g,
+	      struct verr *e);
 
 /* Transfer exactly the iovec's total at byte @off.  0 or -errno. */
 int disk_read(struct disk *dk, struct iovec *iov, int niov, uint64_t off);

@@ -92,8 +92,7 @@ static int file_read(const char *path, size_t max, uint8_t **out, size_t *len,
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st)) {
-		rc = -errno;
-		verr_set(e, "%s: %s", path, strerror(errno));
+		rc = verr_errno(e, "%s", path);
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
@@ -112,7 +111,7 @@ static int file_read(const char *path, size_t max, uint8_t **out, size_t *len,
 
 		if (n <= 0) {
 			rc = n < 0 ? -errno : -EIO;
-			verr_set(e, "%s: %s", path, n < 0 ? strerror(errno) : "short read");
+			verr_set(e, "%s: %s", path, n < 0 ? strerror(-rc) : "short read");
 			goto out;
 		}
 		got += (size_t)n;
@@ -246,9 +245,11 @@ static int modules_dir_find(const struct job_guest *g, char *out, size_t cap, st
 	if (g->modules) {
 		errno = 0;
 		if (!is_dir(g->modules)) {
+			int err = errno;
+
 			verr_set(e, "modules directory %s: %s", g->modules,
-				 errno ? strerror(errno) : "not a directory");
-			return -ENOENT;
+				 err ? strerror(err) : "not a directory");
+			return err ? -err : -ENOTDIR;
 		}
 		if (!looks_like_modules_dir(g->modules) &&
 		    kernel_release(g->kernel, rel, sizeof(rel), NULL) == 0) {
@@ -837,10 +838,8 @@ static int cache_dir(char *out, size_t cap, struct verr *e)
 			mkdir(out, 0755);
 			*s = '/';
 		}
-	if (mkdir(out, 0755) && errno != EEXIST) {
-		verr_set(e, "initramfs cache %s: %s", out, strerror(errno));
-		return -errno;
-	}
+	if (mkdir(out, 0755) && errno != EEXIST)
+		return verr_errno(e, "initramfs cache %s", out);
 	return 0;
 }
 
@@ -857,8 +856,7 @@ static int archive_store(const struct inputs *in, const char *path, struct verr 
 	strf(tmp, sizeof(tmp), "%s.XXXXXX", path);
 	fd = mkstemp(tmp);
 	if (fd < 0) {
-		rc = -errno;
-		verr_set(e, "initramfs %s: %s", tmp, strerror(errno));
+		rc = verr_errno(e, "initramfs %s", tmp);
 		goto out;
 	}
 	rc = gzip_write(fd, c.buf, c.len);
@@ -888,9 +886,11 @@ int initramfs_get(const struct job_guest *g, char *out, size_t cap, struct verr 
 	if (g->initramfs) {
 		errno = 0;
 		if (!is_file(g->initramfs)) {
+			int err = errno;
+
 			verr_set(e, "initramfs %s: %s", g->initramfs,
-				 errno ? strerror(errno) : "not a regular file");
-			return -ENOENT;
+				 err ? strerror(err) : "not a regular file");
+			return err ? -err : -EINVAL;
 		}
 		strf(out, cap, "%s", g->initramfs);
 		return 0;

@@ -35,8 +35,7 @@ static int read_file(const char *path, uint8_t **out, size_t *len, struct verr *
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		rc = -errno;
-		verr_set(e, "%s: %s", path, strerror(errno));
+		rc = verr_errno(e, "%s", path);
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > KERNEL_MAX) {
@@ -59,7 +58,7 @@ static int read_file(const char *path, uint8_t **out, size_t *len, struct verr *
 		if (r <= 0) {
 			rc = r < 0 ? -errno : -EIO;
 			verr_set(e, "%s: read failed: %s", path,
-				 r < 0 ? strerror(errno) : "file shrank");
+				 r < 0 ? strerror(-rc) : "file shrank");
 			goto out;
 		}
 		n += (size_t)r;
@@ -137,11 +136,8 @@ int linux_boot_open(struct linux_boot *lb, const struct job_spec *job, struct ve
 	rc = initramfs_get(&job->guest, lb->initrd_path, sizeof(lb->initrd_path), e);
 	if (rc)
 		return rc;	/* its messages name the file or directory */
-	if (stat(lb->initrd_path, &st) < 0) {
-		rc = -errno;
-		verr_set(e, "initramfs %s: %s", lb->initrd_path, strerror(errno));
-		return rc;
-	}
+	if (stat(lb->initrd_path, &st) < 0)
+		return verr_errno(e, "initramfs %s", lb->initrd_path);
 	if (!S_ISREG(st.st_mode)) {
 		verr_set(e, "initramfs %s: not a regular file", lb->initrd_path);
 		return -EINVAL;
@@ -165,10 +161,13 @@ static int linux_boot_read_initrd(struct linux_boot *lb, const struct guest_mem 
 	int fd, rc = 0;
 
 	fd = open(lb->initrd_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || !dst) {
-		verr_set(e, "initramfs %s: %s", lb->initrd_path,
-			 fd < 0 ? strerror(errno) : "outside guest memory");
-		rc = fd < 0 ? -errno : -E2BIG;
+	if (fd < 0) {
+		rc = verr_errno(e, "initramfs %s", lb->initrd_path);
+		goto out;
+	}
+	if (!dst) {
+		verr_set(e, "initramfs %s: outside guest memory", lb->initrd_path);
+		rc = -E2BIG;
 		goto out;
 	}
 	while (n < lb->initrd_size) {

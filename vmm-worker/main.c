@@ -6,6 +6,9 @@
  * Exit status: 0 when the VM ran and a VmResult was produced (whatever the
  * verdict), 2 for a bad command line or job, 3 when the VM could not be
  * built or run (no /dev/kvm, out of memory, a backing file missing...).
+ * Once the job is read, a status 3 still publishes a VmResult whose kind is
+ * infra_error and whose exit_code is the errno, so the orchestrator stores
+ * the host's failure as such instead of guessing.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +26,7 @@
 #include "common/shm.h"
 #include "common/vm_result.h"
 #include "vmm-worker/result.h"
+#include "vmm-worker/sandbox.h"
 #include "vmm-worker/vm.h"
 
 #define EXIT_USAGE	2
@@ -35,12 +39,22 @@ struct options {
 	const char *result;
 	const char *console;
 	int shm_fd;
+	pid_t parent_pid;	/* 0: not given */
+};
+
+/* Where the worker's end goes: the shm slot and the --result file. */
+struct outputs {
+	struct shm_region *shm;	/* NULL until mapped */
+	int result_fd;		/* -1: none */
+	int console_fd;		/* -1: none */
+	uint64_t start_ns;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: vmm-worker --job FILE|- [--shm-fd N] [--result FILE|-] [--console FILE|-]\n"
+"                  [--parent-pid N]\n"
 "\n"
 "Run one KVM virtual machine described by a job spec (JSON) and write its\n"
 "VmResult (JSON).\n"
@@ -51,11 +65,16 @@ static void usage(FILE *f)
 "  -r, --result FILE|-   also write the VmResult JSON there ('-' = stdout;\n"
 "                        the default when no --shm-fd is given)\n"
 "  -c, --console FILE|-  copy the guest console there ('-' = stderr)\n"
+"                        (--result and --console never follow a symlink)\n"
+"  -p, --parent-pid N    the pid of the vmorch that spawned this worker: exit\n"
+"                        at once if it is already gone (the worker dies with\n"
+"                        its parent in any case)\n"
 "  -h, --help            show this help\n"
 "  -V, --version         show the version\n"
 "\n"
 "Exit status: 0 the VM ran to a result (pass or fail: see the result),\n"
-"2 bad arguments or job, 3 the VM could not be built or run.\n"
+"2 bad arguments or job, 3 the VM could not be built or run (then the\n"
+"VmResult, when there is one, says infra_error with the errno).\n"
 "\n"
 "Environment: VMORCH_EXIT_STATS=1 prints, when the VM ends, its exits to user\n"
 "space per vCPU and the ports and MMIO pages that caused the most of them.\n");
@@ -66,18 +85,19 @@ static int parse_options(int argc, char **argv, struct options *o)
 	static const struct option longopts[] = {
 		{ "job", required_argument, NULL, 'j' },
 		{ "shm-fd", required_argument, NULL, 's' },
-		{ "parent-pid", required_argument, NULL, 'p' },
 		{ "result", required_argument, NULL, 'r' },
 		{ "console", required_argument, NULL, 'c' },
+		{ "parent-pid", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
+	long pid;
 	int c;
 
 	o->shm_fd = -1;
-	while ((c = getopt_long(argc, argv, "j:s:p:r:c:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "j:s:r:c:p:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			o->job = optarg;
@@ -91,17 +111,21 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			break;
-		case 'p':
-			/* Die with vmorch; it may already be gone (then getppid differs). */
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			if (getppid() != (pid_t)strtol(optarg, NULL, 10))
-				exit(EXIT_INFRA);
-			break;
 		case 'r':
 			o->result = optarg;
 			break;
 		case 'c':
 			o->console = optarg;
+			break;
+		case 'p':
+			errno = 0;
+			pid = strtol(optarg, &end, 10);
+			if (errno || *end || pid <= 0 || pid > INT32_MAX) {
+				fprintf(stderr, "vmm-worker: --parent-pid: not a process id: '%s'\n",
+					optarg);
+				return -1;
+			}
+			o->parent_pid = (pid_t)pid;
 			break;
 		case 'h':
 			usage(stdout);
@@ -133,7 +157,7 @@ static char *read_all(const char *path, size_t *len, struct verr *e)
 	ssize_t r;
 
 	if (fd < 0) {
-		verr_set(e, "%s: %s", path, strerror(errno));
+		verr_errno(e, "%s", path);
 		return NULL;
 	}
 	for (;;) {
@@ -148,7 +172,7 @@ static char *read_all(const char *path, size_t *len, struct verr *e)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			verr_set(e, "%s: %s", path, strerror(errno));
+			verr_errno(e, "%s", path);
 			goto fail;
 		}
 		if (r == 0)
@@ -171,11 +195,41 @@ fail:
 	return NULL;
 }
 
+/*
+ * O_NOFOLLOW: a symlink planted where the result or console should go must
+ * not make the worker overwrite its target.
+ */
 static int open_output(const char *path, int std_fd)
 {
 	if (strcmp(path, "-") == 0)
-		return dup(std_fd);
-	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		return fcntl(std_fd, F_DUPFD_CLOEXEC, 3);
+	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW |
+		    O_NOCTTY, 0644);
+}
+
+/*
+ * Opened before the VM is built: after that the sandbox allows no open,
+ * and a bad path should cost no VM.  Standalone (no --shm-fd), the result
+ * goes to stdout unless --result says otherwise.
+ */
+static int outputs_open(struct outputs *out, const struct options *o, struct verr *e)
+{
+	const char *result = o->result ? o->result : o->shm_fd < 0 ? "-" : NULL;
+
+	if (result && (out->result_fd = open_output(result, 1)) < 0)
+		return verr_errno(e, "--result %s", result);
+	if (o->console && (out->console_fd = open_output(o->console, 2)) < 0)
+		return verr_errno(e, "--console %s", o->console);
+	return 0;
+}
+
+static void outputs_close(struct outputs *out)
+{
+	if (out->result_fd >= 0)
+		close(out->result_fd);
+	if (out->console_fd >= 0)
+		close(out->console_fd);
+	out->result_fd = out->console_fd = -1;
 }
 
 /* SIGTERM/SIGINT end the VM cleanly; block them so the signalfd sees them. */
@@ -212,8 +266,13 @@ static void wait_vm(struct vm *vm, const struct job_spec *job, int sig_fd)
 				  (unsigned long long)job->timeout_ms);
 			return;
 		}
-		if (poll(pfd, 2, HEARTBEAT_MS) < 0 && errno != EINTR)
+		if (poll(pfd, 2, HEARTBEAT_MS) < 0 && errno != EINTR) {
+			int err = errno;
+
+			vm_finish(vm, VM_EXIT_INFRA, err, "waiting for the VM: %s",
+				  strerror(err));
 			return;
+		}
 		if (pfd[0].revents)
 			return;
 		if (pfd[1].revents && read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
@@ -224,8 +283,7 @@ static void wait_vm(struct vm *vm, const struct job_spec *job, int sig_fd)
 	}
 }
 
-static int write_result(const struct options *o, struct shm_region *shm,
-			const struct vm_result *r)
+static int write_result(const struct outputs *out, const struct vm_result *r)
 {
 	char *json = vm_result_encode(r);
 	size_t len;
@@ -236,38 +294,105 @@ static int write_result(const struct options *o, struct shm_region *shm,
 		return -ENOMEM;
 	}
 	len = strlen(json);
-	if (shm_publish_result(shm, json, len))
+	if (out->shm && shm_publish_result(out->shm, json, len))
 		fprintf(stderr, "vmm-worker: result too large for the shm slot\n");
-	if (o->result || o->shm_fd < 0) {
-		int fd = open_output(o->result ? o->result : "-", 1);
-
-		if (fd < 0 || write(fd, json, len) != (ssize_t)len || write(fd, "\n", 1) != 1) {
-			fprintf(stderr, "vmm-worker: writing %s: %s\n",
-				o->result ? o->result : "stdout", strerror(errno));
-			rc = -EIO;
-		}
-		if (fd >= 0)
-			close(fd);
+	if (out->result_fd >= 0 &&
+	    (write(out->result_fd, json, len) != (ssize_t)len ||
+	     write(out->result_fd, "\n", 1) != 1)) {
+		rc = -(errno ? errno : EIO);
+		fprintf(stderr, "vmm-worker: writing the result: %s\n", strerror(-rc));
 	}
 	free(json);
 	return rc;
 }
 
+/*
+ * The host failed us (@rc = -errno): say so on stderr and in a VmResult of
+ * kind infra_error carrying the errno, wherever results go.  Returns the
+ * exit status.
+ */
+static int fail_infra(const struct outputs *out, struct vm_result *r,
+		      const char *name, int rc, const char *msg)
+{
+	fprintf(stderr, "vmm-worker: %s%s%s\n", name ? name : "", name ? ": " : "", msg);
+	memset(r, 0, sizeof(*r));
+	r->exit_kind = VM_EXIT_INFRA;
+	r->exit_code = rc < 0 ? -rc : EIO;
+	r->wall_us = (shm_now_ns() - out->start_ns) / 1000;
+	snprintf(r->error, sizeof(r->error), "%s", msg);
+	write_result(out, r);
+	return EXIT_INFRA;
+}
+
+/*
+ * Die with vmorch.  posix_spawn runs no code in the child, so this is the
+ * first thing the worker does.  The order closes the race: once the signal
+ * is armed, a parent that dies kills us; a parent that died before that
+ * has already made us someone else's child, which getppid() shows.  Both
+ * are checked after the option parsing, which only reads argv.
+ */
+static int parent_watch_arm(void)
+{
+	return prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+}
+
+static int parent_watch_check(pid_t parent)
+{
+	if (parent && getppid() != parent) {
+		fprintf(stderr, "vmm-worker: vmorch (pid %d) is gone\n", (int)parent);
+		return -ESRCH;
+	}
+	return 0;
+}
+
+/* Build the VM, shut the sandbox, run the VM to its end; 0 or -errno with @e set. */
+static int run_vm(struct vm *vm, const struct job_spec *job, struct outputs *out,
+		  struct sandbox *sb, int sig_fd, struct verr *e)
+{
+	int rc;
+
+	rc = vm_create(vm, job, out->shm, out->start_ns, e);
+	if (rc)
+		return rc;
+	vm->serial.out_fd = out->console_fd;
+	vm->xstats = exit_stats_from_env();
+	rc = sandbox_enter(sb, e);
+	if (rc)
+		return rc;
+	rc = vm_start(vm, e);
+	if (rc)
+		return rc;
+	shm_set_state(out->shm, SHM_STATE_BOOTING);
+	if (job->test_forbidden_syscall)
+		sandbox_call_forbidden();
+	wait_vm(vm, job, sig_fd);
+	vm_stop(vm);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	uint64_t start_ns = shm_now_ns();
+	static struct vm_result result;	/* static: no allocation needed to fail */
+	struct outputs out = { .result_fd = -1, .console_fd = -1 };
 	struct options o = { 0 };
 	struct verr e = { "" };
+	struct sandbox sb = { 0 };
 	struct job_spec job;
 	struct shm_map m = { .fd = -1 };
-	struct vm_result *r = NULL;
 	struct vm *vm = NULL;
-	int sig_fd, console_fd = -1, status = EXIT_INFRA;
+	int sig_fd = -1, rc, status = EXIT_INFRA;
 	char *text;
 	size_t len;
 
+	out.start_ns = shm_now_ns();
+	if (parent_watch_arm() < 0) {
+		fprintf(stderr, "vmm-worker: PR_SET_PDEATHSIG: %s\n", strerror(errno));
+		return EXIT_INFRA;
+	}
 	if (parse_options(argc, argv, &o))
 		return EXIT_USAGE;
+	if (parent_watch_check(o.parent_pid))
+		return EXIT_INFRA;
 	text = read_all(o.job, &len, &e);
 	if (!text) {
 		fprintf(stderr, "vmm-worker: job: %s\n", e.msg);
@@ -284,51 +409,46 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vmm-worker: %s\n", e.msg);
 		goto out;
 	}
+	out.shm = m.r;
 	atomic_store(&m.r->worker_pid, (uint32_t)getpid());
 	shm_set_state(m.r, SHM_STATE_STARTING);
 	shm_heartbeat(m.r);
+	if ((rc = outputs_open(&out, &o, &e)) || (rc = sandbox_prepare(&sb, &e))) {
+		status = fail_infra(&out, &result, job.name, rc, e.msg);
+		goto out;
+	}
 	sig_fd = signals_open();
-
+	if (sig_fd < 0) {
+		rc = verr_errno(&e, "signalfd");
+		status = fail_infra(&out, &result, job.name, rc, e.msg);
+		goto out;
+	}
 	vm = calloc(1, sizeof(*vm));
-	r = calloc(1, sizeof(*r));
-	if (!vm || !r || sig_fd < 0) {
-		fprintf(stderr, "vmm-worker: out of memory or signalfd failed\n");
+	if (!vm) {
+		status = fail_infra(&out, &result, job.name, -ENOMEM, "out of memory");
 		goto out;
 	}
-	if (o.console && (console_fd = open_output(o.console, 2)) < 0) {
-		fprintf(stderr, "vmm-worker: --console %s: %s\n", o.console,
-			strerror(errno));
+	rc = run_vm(vm, &job, &out, &sb, sig_fd, &e);
+	if (rc) {
+		status = fail_infra(&out, &result, job.name, rc, e.msg);
+		vm_destroy(vm);
 		goto out;
 	}
-	if (vm_create(vm, &job, m.r, start_ns, &e)) {
-		fprintf(stderr, "vmm-worker: %s: %s\n", job.name, e.msg);
-		goto out_vm;
-	}
-	vm->serial.out_fd = console_fd;
-	vm->xstats = exit_stats_from_env();
-	if (vm_start(vm, &e)) {
-		fprintf(stderr, "vmm-worker: %s: %s\n", job.name, e.msg);
-		goto out_vm;
-	}
-	shm_set_state(m.r, SHM_STATE_BOOTING);
-	wait_vm(vm, &job, sig_fd);
-	vm_stop(vm);
 	exit_stats_print(vm->xstats, m.r, vm->nvcpus, stderr);
-	result_build(vm, r);
-	status = write_result(&o, m.r, r) ? EXIT_INFRA : 0;
+	result_build(vm, &result);
+	status = write_result(&out, &result) || vm_exit_kind_is_infra(result.exit_kind) ?
+		 EXIT_INFRA : 0;
 	vm_destroy_detached(vm);
-	goto out;
-out_vm:
-	vm_destroy(vm);
 out:
-	if (console_fd >= 0)
-		close(console_fd);
+	outputs_close(&out);
+	if (sig_fd >= 0)
+		close(sig_fd);
 	if (m.r)
 		shm_set_state(m.r, SHM_STATE_EXITED);
 	if (vm)
 		exit_stats_free(vm->xstats);
 	free(vm);
-	free(r);
+	sandbox_release(&sb);
 	job_spec_free(&job);
 	shm_unmap(&m);
 	return status;

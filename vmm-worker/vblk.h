@@ -21,6 +21,7 @@
 #define VIRTIO_MMIO_GSI0   5			/* microvm's legacy IOAPIC pins */
 
 struct vblk;
+struct disk_guard;
 
 struct vblk_config {
 	const struct job_disk *disk;	/* backing file or size, RO, serial, throttle */
@@ -36,6 +37,17 @@ struct vblk_config {
  * the irqfd, and start the device thread.  0 or -errno with @e set.
  */
 int vblk_create(const struct vblk_config *cfg, struct vblk **out, struct verr *e);
+
+/*
+ * vblk_create in two steps, for the worker: vblk_prepare does all but the
+ * thread, refusing a backing file that @guard protects (NULL: none);
+ * vblk_start starts the thread.  The worker starts threads only once its
+ * sandbox is in, so that each inherits the dropped capabilities (they are
+ * per thread).  0 or -errno with @e set.
+ */
+int vblk_prepare(const struct vblk_config *cfg, const struct disk_guard *guard,
+		 struct vblk **out, struct verr *e);
+int vblk_start(struct vblk *d, struct verr *e);
 
 /*
  * A guest access to the transport window that exited to user space

@@ -135,8 +135,7 @@ static int vcpu_set_cpuid(struct vcpu *v, struct verr *e)
 	}
 	c->nent = CPUID_MAX_ENTRIES - 1;	/* room for the timing leaf */
 	if (ioctl(v->vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) < 0) {
-		rc = -errno;
-		verr_set(e, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		rc = verr_errno(e, "KVM_GET_SUPPORTED_CPUID");
 		goto out;
 	}
 	tsc_khz = ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
@@ -145,8 +144,7 @@ static int vcpu_set_cpuid(struct vcpu *v, struct verr *e)
 		cpuid_set_topology(&c->entries[i], (uint32_t)v->id,
 				   v->vm->ncpus_planned ? v->vm->ncpus_planned : 1);
 	if (ioctl(v->fd, KVM_SET_CPUID2, c) < 0) {
-		rc = -errno;
-		verr_set(e, "KVM_SET_CPUID2: %s", strerror(errno));
+		rc = verr_errno(e, "KVM_SET_CPUID2");
 	}
 out:
 	free(c);
@@ -162,17 +160,13 @@ int vcpu_create(struct vm *vm, int id, struct verr *e)
 	v->id = id;
 	v->exits = &vm->shm->vcpu[id];
 	v->fd = ioctl(vm->fd, KVM_CREATE_VCPU, id);
-	if (v->fd < 0) {
-		rc = -errno;
-		verr_set(e, "KVM_CREATE_VCPU %d: %s", id, strerror(errno));
-		return rc;
-	}
+	if (v->fd < 0)
+		return verr_errno(e, "KVM_CREATE_VCPU %d", id);
 	v->run = mmap(NULL, (size_t)vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		      v->fd, 0);
 	if (v->run == MAP_FAILED) {
-		rc = -errno;
+		rc = verr_errno(e, "mmap kvm_run of vCPU %d", id);
 		v->run = NULL;
-		verr_set(e, "mmap kvm_run of vCPU %d: %s", id, strerror(errno));
 		return rc;
 	}
 	return vcpu_set_cpuid(v, e);
@@ -190,8 +184,7 @@ int vcpu_set_pvh_entry(struct vcpu *v, uint32_t entry, uint32_t start_info,
 	struct kvm_regs regs = { 0 };
 
 	if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0) {
-		verr_set(e, "KVM_GET_SREGS: %s", strerror(errno));
-		return -errno;
+		return verr_errno(e, "KVM_GET_SREGS");
 	}
 	data.type = 0x3;
 	data.selector = 0x10;
@@ -210,15 +203,13 @@ int vcpu_set_pvh_entry(struct vcpu *v, uint32_t entry, uint32_t start_info,
 	 */
 	sregs.efer = preset_lme ? EFER_LME : 0;
 	if (ioctl(v->fd, KVM_SET_SREGS, &sregs) < 0) {
-		verr_set(e, "KVM_SET_SREGS: %s", strerror(errno));
-		return -errno;
+		return verr_errno(e, "KVM_SET_SREGS");
 	}
 	regs.rip = entry;
 	regs.rbx = start_info;
 	regs.rflags = 0x2;
 	if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0) {
-		verr_set(e, "KVM_SET_REGS: %s", strerror(errno));
-		return -errno;
+		return verr_errno(e, "KVM_SET_REGS");
 	}
 	return 0;
 }
@@ -238,8 +229,7 @@ int vcpu_set_long_mode_entry(struct vcpu *v, const struct vcpu_long_mode *lm,
 	struct kvm_regs regs = { 0 };
 
 	if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0) {
-		verr_set(e, "KVM_GET_SREGS: %s", strerror(errno));
-		return -errno;
+		return verr_errno(e, "KVM_GET_SREGS");
 	}
 	sregs.cs = code;
 	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
@@ -250,15 +240,13 @@ int vcpu_set_long_mode_entry(struct vcpu *v, const struct vcpu_long_mode *lm,
 	sregs.cr0 = CR0_PE | CR0_ET | CR0_PG;
 	sregs.efer = EFER_LME | EFER_LMA;
 	if (ioctl(v->fd, KVM_SET_SREGS, &sregs) < 0) {
-		verr_set(e, "KVM_SET_SREGS: %s", strerror(errno));
-		return -errno;
+		return verr_errno(e, "KVM_SET_SREGS");
 	}
 	regs.rip = lm->rip;
 	regs.rsi = lm->rsi;
 	regs.rflags = 0x2;			/* interrupts off */
 	if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0) {
-		verr_set(e, "KVM_SET_REGS: %s", strerror(errno));
-		return -errno;
+		return verr_errno(e, "KVM_SET_REGS");
 	}
 	return 0;
 }
@@ -432,13 +420,16 @@ void *vcpu_thread(void *arg)
 
 	while (!atomic_load(&vm->stopping)) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN) {
+			int err = errno;
+
+			if (err == EINTR || err == EAGAIN) {
 				atomic_fetch_add_explicit(&v->exits->intr, 1,
 							  memory_order_relaxed);
 				continue;
 			}
-			vm_finish(vm, VM_EXIT_VMM_ERROR, errno, "KVM_RUN on vCPU %d: %s",
-				  v->id, strerror(errno));
+			/* The host ran out of memory for the guest: not the guest's doing. */
+			vm_finish(vm, err == ENOMEM ? VM_EXIT_INFRA : VM_EXIT_VMM_ERROR, err,
+				  "KVM_RUN on vCPU %d: %s", v->id, strerror(err));
 			break;
 		}
 		if (vcpu_handle_exit(v))

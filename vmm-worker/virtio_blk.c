@@ -447,12 +447,12 @@ static int vblk_fds_open(struct vblk *d, struct verr *e)
 	}
 	return 0;
 fail:
-	verr_set(e, "virtio-blk event fds: %s", strerror(errno));
-	return -errno;
+	return verr_errno(e, "virtio-blk event fds");
 }
 
 static int vblk_create_common(const struct vblk_config *cfg, bool with_thread,
-			      struct vblk **out, struct verr *e)
+			      const struct disk_guard *guard, struct vblk **out,
+			      struct verr *e)
 {
 	struct vblk *d;
 	int rc;
@@ -478,7 +478,7 @@ static int vblk_create_common(const struct vblk_config *cfg, bool with_thread,
 	memcpy(d->serial, cfg->disk->serial, strnlen(cfg->disk->serial, VIRTIO_BLK_ID_BYTES));
 	vq_reset(&d->vq, d->mem);
 	throttle_init(&d->throttle, cfg->disk, throttle_now_ns());
-	rc = disk_open(&d->disk, cfg->disk, e);
+	rc = disk_open(&d->disk, cfg->disk, guard, e);
 	if (rc)
 		goto fail;
 	d->device_features = vblk_features(cfg->disk);
@@ -490,12 +490,9 @@ static int vblk_create_common(const struct vblk_config *cfg, bool with_thread,
 	if (rc)
 		goto fail;
 	if (with_thread) {
-		rc = -pthread_create(&d->thread, NULL, vblk_thread, d);
-		if (rc) {
-			verr_set(e, "virtio-blk device thread: %s", strerror(-rc));
+		rc = vblk_start(d, e);
+		if (rc)
 			goto fail;
-		}
-		d->thread_on = true;
 	}
 	*out = d;
 	return 0;
@@ -504,15 +501,36 @@ fail:
 	return rc;
 }
 
+int vblk_start(struct vblk *d, struct verr *e)
+{
+	int rc;
+
+	if (d->thread_on)
+		return 0;
+	rc = pthread_create(&d->thread, NULL, vblk_thread, d);
+	if (rc) {
+		verr_set(e, "virtio-blk device thread: %s", strerror(rc));
+		return -rc;
+	}
+	d->thread_on = true;
+	return 0;
+}
+
 int vblk_create(const struct vblk_config *cfg, struct vblk **out, struct verr *e)
 {
-	return vblk_create_common(cfg, true, out, e);
+	return vblk_create_common(cfg, true, NULL, out, e);
+}
+
+int vblk_prepare(const struct vblk_config *cfg, const struct disk_guard *guard,
+		 struct vblk **out, struct verr *e)
+{
+	return vblk_create_common(cfg, false, guard, out, e);
 }
 
 int vblk_create_sync(const struct vblk_config *cfg, struct vblk **out,
 		     struct verr *e)
 {
-	return vblk_create_common(cfg, false, out, e);
+	return vblk_create_common(cfg, false, NULL, out, e);
 }
 
 static void vblk_close_fd(int *fd)

@@ -300,15 +300,12 @@ int vmmio_notify_setup(struct vblk *d, struct verr *e)
 		return 0;
 	/* A guest kick then costs ~1 us in the kernel instead of a ~9 us exit. */
 	if (ioctl(d->vm_fd, KVM_IOEVENTFD, &io) < 0) {
-		rc = -errno;
-		verr_set(e, "KVM_IOEVENTFD at 0x%llx: %s",
-			 (unsigned long long)io.addr, strerror(errno));
-		return rc;
+		return verr_errno(e, "KVM_IOEVENTFD at 0x%llx",
+				  (unsigned long long)io.addr);
 	}
 	d->ioeventfd_on = true;
 	if (ioctl(d->vm_fd, KVM_IRQFD, &irq) < 0) {
-		rc = -errno;
-		verr_set(e, "KVM_IRQFD on gsi %u: %s", d->gsi, strerror(errno));
+		rc = verr_errno(e, "KVM_IRQFD on gsi %u", d->gsi);
 		vmmio_notify_teardown(d);
 		return rc;
 	}

@@ -19,6 +19,7 @@
 
 #include "vmm-worker/builtin_guest.h"
 #include "vmm-worker/coalesced.h"
+#include "vmm-worker/disk.h"
 #include "vmm-worker/linux_boot.h"
 #include "vmm-worker/pvh.h"
 #include "vmm-worker/vcpu.h"
@@ -31,27 +32,21 @@ static void kick_handler(int sig)
 
 static int vm_open_kvm(struct vm *vm, struct verr *e)
 {
-	int rc;
-
 	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (vm->kvm_fd < 0) {
-		rc = -errno;
-		verr_set(e, "cannot open /dev/kvm: %s", strerror(errno));
-		return rc;
-	}
+	if (vm->kvm_fd < 0)
+		return verr_errno(e, "cannot open /dev/kvm");
 	if (ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
 		verr_set(e, "/dev/kvm speaks an unexpected API version");
 		return -EPROTO;
 	}
 	vm->fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
-	if (vm->fd < 0) {
-		rc = -errno;
-		verr_set(e, "KVM_CREATE_VM: %s", strerror(errno));
-		return rc;
-	}
+	if (vm->fd < 0)
+		return verr_errno(e, "KVM_CREATE_VM");
 	vm->run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (vm->run_size <= 0) {
-		verr_set(e, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+	if (vm->run_size < 0)
+		return verr_errno(e, "KVM_GET_VCPU_MMAP_SIZE");
+	if (vm->run_size == 0) {
+		verr_set(e, "KVM_GET_VCPU_MMAP_SIZE: 0 bytes");
 		return -EPROTO;
 	}
 	return 0;
@@ -64,13 +59,8 @@ static int vm_open_kvm(struct vm *vm, struct verr *e)
  */
 static int vm_create_irqchip(struct vm *vm, struct verr *e)
 {
-	int rc;
-
-	if (ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0) < 0) {
-		rc = -errno;
-		verr_set(e, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
-		return rc;
-	}
+	if (ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return verr_errno(e, "KVM_CREATE_IRQCHIP");
 	return 0;
 }
 
@@ -102,7 +92,6 @@ static int vm_map_memory(struct vm *vm, uint64_t size, struct verr *e)
 {
 	struct kvm_userspace_memory_region region = { 0 };
 	void *p;
-	int rc;
 
 	if (size > VM_LOW_MEM_MAX) {
 		verr_set(e, "memory %llu MiB: this worker supports at most %llu MiB "
@@ -111,23 +100,17 @@ static int vm_map_memory(struct vm *vm, uint64_t size, struct verr *e)
 		return -E2BIG;
 	}
 	p = vm_mmap_aligned(size);
-	if (p == MAP_FAILED) {
-		rc = -errno;
-		verr_set(e, "cannot map %llu MiB of guest memory: %s",
-			 (unsigned long long)(size >> 20), strerror(errno));
-		return rc;
-	}
+	if (p == MAP_FAILED)
+		return verr_errno(e, "cannot map %llu MiB of guest memory",
+				  (unsigned long long)(size >> 20));
 	vm->mem.host = p;
 	vm->mem.size = size;
 	region.slot = 0;
 	region.guest_phys_addr = 0;
 	region.memory_size = size;
 	region.userspace_addr = (uint64_t)(uintptr_t)p;
-	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
-		rc = -errno;
-		verr_set(e, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
-		return rc;
-	}
+	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+		return verr_errno(e, "KVM_SET_USER_MEMORY_REGION");
 	return 0;
 }
 
@@ -203,6 +186,11 @@ static int vm_load_guest(struct vm *vm, const struct job_spec *job, struct verr 
 
 static int vm_add_disks(struct vm *vm, const struct job_spec *job, struct verr *e)
 {
+	const struct disk_guard guard = {
+		.protect = job->protect,
+		.nprotect = job->nprotect,
+	};
+
 	for (uint32_t i = 0; i < job->ndisks; i++) {
 		struct vblk_config cfg = {
 			.disk = &job->disk[i],
@@ -212,7 +200,7 @@ static int vm_add_disks(struct vm *vm, const struct job_spec *job, struct verr *
 			.mmio_base = VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_STRIDE,
 			.gsi = VIRTIO_MMIO_GSI0 + i,
 		};
-		int rc = vblk_create(&cfg, &vm->disk[i], e);
+		int rc = vblk_prepare(&cfg, &guard, &vm->disk[i], e);
 
 		if (rc) {
 			verr_prefix(e, "disk %u", i);
@@ -240,10 +228,8 @@ int vm_create(struct vm *vm, const struct job_spec *job, struct shm_region *shm,
 	sigaction(SIGUSR1, &sa, NULL);
 
 	vm->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vm->done_fd < 0) {
-		verr_set(e, "eventfd: %s", strerror(errno));
-		return -errno;
-	}
+	if (vm->done_fd < 0)
+		return verr_errno(e, "eventfd");
 	/* A Linux guest's files are checked before any KVM object exists. */
 	if (job->guest.kind == JOB_GUEST_LINUX) {
 		vm->lboot = calloc(1, sizeof(*vm->lboot));
@@ -283,6 +269,14 @@ int vm_start(struct vm *vm, struct verr *e)
 	sigemptyset(&kick);
 	sigaddset(&kick, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &kick, NULL);
+	for (uint32_t i = 0; i < vm->ndisks; i++) {
+		int rc = vblk_start(vm->disk[i], e);
+
+		if (rc) {
+			verr_prefix(e, "disk %u", i);
+			return rc;
+		}
+	}
 	for (uint32_t i = 0; i < vm->nvcpus; i++) {
 		int rc = pthread_create(&vm->vcpu[i].thread, NULL, vcpu_thread,
 					&vm->vcpu[i]);

@@ -79,7 +79,7 @@ struct vm {
 int vm_create(struct vm *vm, const struct job_spec *job, struct shm_region *shm,
 	      uint64_t start_ns, struct verr *e);
 
-/* Start the vCPU threads. */
+/* Start the device threads, then the vCPU threads. */
 int vm_start(struct vm *vm, struct verr *e);
 
 /*

@@ -33,6 +33,8 @@ cp -r "$srcdir/tests/run" "$tmp/payload/tests/run"
 cp "$srcdir"/scenarios/*.yaml "$tmp/payload/scenarios/"
 cat > "$tmp/run.sh" <<'EOF'
 cd /vmorch || exit 1
+# The initramfs root is 0700; the non-root worker test needs to reach /vmorch.
+chmod 755 /
 export VMORCH_REQUIRE_KVM=1 CMOCKA_MESSAGE_OUTPUT=TAP
 VMORCH_TEST_KERNEL=/payload/vmlinuz ./tests/test_worker
 w=$?
@@ -47,9 +49,10 @@ mkdir -p "$(dirname "$log")"
 # One L1 on single-threaded TCG, no retry: L1 froze at random under QEMU's
 # multi-threaded TCG (7 of 19 runs beside stress-ng), never single-threaded
 # (0 of 18; tests/nested/README).  480 s: test_worker alone took up to
-# 118 s on a loaded 2-CPU host (25 s idle), and test_run follows it.
+# 118 s on a loaded 2-CPU host (25 s idle), and test_run follows it.  The
+# loop module gives /dev/loop0 to the block-device refusal test.
 L1_ACCEL=${L1_ACCEL:-tcg,thread=single} \
-"$here/run-l1.sh" -k "$kdir" -t "${VMORCH_NESTED_TIMEOUT:-480}" -l "$log" \
+"$here/run-l1.sh" -M loop -k "$kdir" -t "${VMORCH_NESTED_TIMEOUT:-480}" -l "$log" \
 	-x tests/test_worker -x tests/test_run "$tmp/run.sh" "$tmp/payload" \
 	> "$tmp/out" 2> "$tmp/err"
 rc=$?
