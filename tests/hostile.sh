@@ -121,10 +121,21 @@ vms:
       - image: $tmp/r.db
     workload: {pattern: seqwrite, bs: 4k, ops: 64, qd: 1}
 EOF
-vm run --db r.db overwrite.yaml
-is $rc 3 "disk image = the database: an infrastructure error"
+# The worker checks its disks before it opens /dev/kvm: these hold with
+# or without KVM.
+ln -s r.db link.db
+ln r.db hardlink.db
+for image in r.db link.db hardlink.db; do
+	sed "s|image: .*|image: $tmp/$image|" overwrite.yaml > ow.yaml
+	vm run --db r.db ow.yaml
+	is $rc 3 "disk image = $image (the database): an infrastructure error"
+	has out "is the result database" "disk image = $image: the worker says why"
+	is "$(sqlite3 r.db "select exit_kind || ' ' || exit_code from vm_results order by id desc limit 1")" \
+		"infra_error 1" "disk image = $image: stored as infra_error EPERM"
+done
+rm -f link.db hardlink.db
 is "$(sqlite3 r.db 'pragma integrity_check')" ok "disk image = the database: still a sound database"
-is "$(sqlite3 r.db 'select count(*) from runs')" 3 "disk image = the database: the attempt is stored as a run"
+is "$(sqlite3 r.db 'select count(*) from runs')" 5 "disk image = the database: each attempt is stored as a run"
 sqlite3 r.db 'pragma wal_checkpoint(truncate)' >/dev/null
 before=$(sum r.db)
 

@@ -21,7 +21,7 @@
 #define VIRTIO_MMIO_GSI0   5			/* microvm's legacy IOAPIC pins */
 
 struct vblk;
-struct disk_guard;
+struct disk;
 
 struct vblk_config {
 	const struct job_disk *disk;	/* backing file or size, RO, serial, throttle */
@@ -40,12 +40,13 @@ int vblk_create(const struct vblk_config *cfg, struct vblk **out, struct verr *e
 
 /*
  * vblk_create in two steps, for the worker: vblk_prepare does all but the
- * thread, refusing a backing file that @guard protects (NULL: none);
- * vblk_start starts the thread.  The worker starts threads only once its
- * sandbox is in, so that each inherits the dropped capabilities (they are
- * per thread).  0 or -errno with @e set.
+ * thread, on a backing store the worker opened (and checked) before any KVM
+ * object existed; the device takes @backing over (its fd becomes -1), and
+ * a @backing still open after a failure stays the caller's to close.  vblk_start starts the thread.  The worker starts threads
+ * only once its sandbox is in, so that each inherits the dropped
+ * capabilities (they are per thread).  0 or -errno with @e set.
  */
-int vblk_prepare(const struct vblk_config *cfg, const struct disk_guard *guard,
+int vblk_prepare(const struct vblk_config *cfg, struct disk *backing,
 		 struct vblk **out, struct verr *e);
 int vblk_start(struct vblk *d, struct verr *e);
 

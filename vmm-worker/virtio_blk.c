@@ -450,8 +450,9 @@ fail:
 	return verr_errno(e, "virtio-blk event fds");
 }
 
+/* With @backing (already open), the device takes it over; else it opens one. */
 static int vblk_create_common(const struct vblk_config *cfg, bool with_thread,
-			      const struct disk_guard *guard, struct vblk **out,
+			      struct disk *backing, struct vblk **out,
 			      struct verr *e)
 {
 	struct vblk *d;
@@ -478,9 +479,14 @@ static int vblk_create_common(const struct vblk_config *cfg, bool with_thread,
 	memcpy(d->serial, cfg->disk->serial, strnlen(cfg->disk->serial, VIRTIO_BLK_ID_BYTES));
 	vq_reset(&d->vq, d->mem);
 	throttle_init(&d->throttle, cfg->disk, throttle_now_ns());
-	rc = disk_open(&d->disk, cfg->disk, guard, e);
-	if (rc)
-		goto fail;
+	if (backing) {
+		d->disk = *backing;
+		backing->fd = -1;
+	} else {
+		rc = disk_open(&d->disk, cfg->disk, NULL, e);
+		if (rc)
+			goto fail;
+	}
 	d->device_features = vblk_features(cfg->disk);
 	vblk_config_build(d);
 	rc = vblk_fds_open(d, e);
@@ -521,10 +527,10 @@ int vblk_create(const struct vblk_config *cfg, struct vblk **out, struct verr *e
 	return vblk_create_common(cfg, true, NULL, out, e);
 }
 
-int vblk_prepare(const struct vblk_config *cfg, const struct disk_guard *guard,
+int vblk_prepare(const struct vblk_config *cfg, struct disk *backing,
 		 struct vblk **out, struct verr *e)
 {
-	return vblk_create_common(cfg, false, guard, out, e);
+	return vblk_create_common(cfg, false, backing, out, e);
 }
 
 int vblk_create_sync(const struct vblk_config *cfg, struct vblk **out,

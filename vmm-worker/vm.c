@@ -184,13 +184,33 @@ static int vm_load_guest(struct vm *vm, const struct job_spec *job, struct verr 
 	return rc;
 }
 
-static int vm_add_disks(struct vm *vm, const struct job_spec *job, struct verr *e)
+/*
+ * Open (or create) every disk's backing store and check what was opened
+ * against the job's protected files: before any KVM object exists, so a
+ * refused disk or a full $TMPDIR costs no VM, and is reported as such even
+ * where /dev/kvm is missing.
+ */
+static int vm_open_backing(struct vm *vm, const struct job_spec *job, struct verr *e)
 {
 	const struct disk_guard guard = {
 		.protect = job->protect,
 		.nprotect = job->nprotect,
 	};
 
+	for (uint32_t i = 0; i < job->ndisks; i++) {
+		int rc = disk_open(&vm->backing[i], &job->disk[i], &guard, e);
+
+		if (rc) {
+			verr_prefix(e, "disk %u", i);
+			return rc;
+		}
+		vm->nbacking = i + 1;
+	}
+	return 0;
+}
+
+static int vm_add_disks(struct vm *vm, const struct job_spec *job, struct verr *e)
+{
 	for (uint32_t i = 0; i < job->ndisks; i++) {
 		struct vblk_config cfg = {
 			.disk = &job->disk[i],
@@ -200,7 +220,7 @@ static int vm_add_disks(struct vm *vm, const struct job_spec *job, struct verr *
 			.mmio_base = VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_STRIDE,
 			.gsi = VIRTIO_MMIO_GSI0 + i,
 		};
-		int rc = vblk_prepare(&cfg, &guard, &vm->disk[i], e);
+		int rc = vblk_prepare(&cfg, &vm->backing[i], &vm->disk[i], e);
 
 		if (rc) {
 			verr_prefix(e, "disk %u", i);
@@ -230,7 +250,8 @@ int vm_create(struct vm *vm, const struct job_spec *job, struct shm_region *shm,
 	vm->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->done_fd < 0)
 		return verr_errno(e, "eventfd");
-	/* A Linux guest's files are checked before any KVM object exists. */
+	/* A Linux guest's files and the disks are checked before any KVM
+	 * object exists. */
 	if (job->guest.kind == JOB_GUEST_LINUX) {
 		vm->lboot = calloc(1, sizeof(*vm->lboot));
 		if (!vm->lboot) {
@@ -240,6 +261,8 @@ int vm_create(struct vm *vm, const struct job_spec *job, struct shm_region *shm,
 		if ((rc = linux_boot_open(vm->lboot, job, e)))
 			return rc;
 	}
+	if ((rc = vm_open_backing(vm, job, e)))
+		return rc;
 	vm->ncpus_planned = job->vcpus;
 	if ((rc = vm_open_kvm(vm, e)) || (rc = vm_map_memory(vm, job->memory, e)) ||
 	    (rc = vm_create_irqchip(vm, e)))
@@ -401,6 +424,8 @@ void vm_destroy(struct vm *vm)
 	}
 	for (uint32_t i = 0; i < vm->ndisks; i++)
 		vblk_destroy(vm->disk[i]);
+	for (uint32_t i = 0; i < vm->nbacking; i++)
+		disk_close(&vm->backing[i]);
 	for (uint32_t i = 0; i < vm->nvcpus; i++)
 		vcpu_destroy(&vm->vcpu[i]);
 	if (vm->mem.host)

@@ -17,6 +17,7 @@
 #include "common/shm.h"
 #include "common/verr.h"
 #include "common/vm_result.h"
+#include "vmm-worker/disk.h"
 #include "vmm-worker/guest_mem.h"
 #include "vmm-worker/exit_stats.h"
 #include "vmm-worker/serial.h"
@@ -54,6 +55,10 @@ struct vm {
 	struct vcpu vcpu[JOB_MAX_VCPUS];
 	uint32_t ndisks;
 	struct vblk *disk[JOB_MAX_DISKS];
+	/* Disk files opened and checked before any KVM object, each taken over
+	 * by its device; one still open here is closed by vm_destroy. */
+	uint32_t nbacking;
+	struct disk backing[JOB_MAX_DISKS];
 	struct serial serial;
 	struct linux_boot *lboot;	/* a Linux guest's inputs until loaded, or NULL */
 	struct shm_region *shm;
