@@ -423,21 +423,25 @@ static void task_sample_read(pid_t pid, struct task_sample *t)
 /*
  * Starved, not stuck, over the last tick: the main thread is runnable but
  * got no CPU, or it spent at least half of the tick waiting on a run queue
- * (schedstat adds a wait only when the wait ends, hence both tests).  A
- * stopped, blocked or deadlocked thread waits on no run queue; a thread
- * spinning in a loop gets CPU time.  Either is stuck.
+ * (schedstat adds a wait only when the wait ends, hence both tests) and ran
+ * for less than a tenth of it.  A stopped, blocked or deadlocked thread
+ * waits on no run queue.  A thread spinning in a loop gets CPU time: on a
+ * loaded host it also waits for half of each tick, but a tenth of a tick
+ * is ample time to beat a heart, so it is stuck.
  */
 static bool slot_starved(const struct slot *s, const struct task_sample *t, uint64_t dt_ms)
 {
-	uint64_t waited_ms;
+	uint64_t waited_ms, ran_ms;
 
 	/* Unreadable (no /proc, the task gone): no evidence of a wait. */
-	if (!t->state || !s->last.state || t->wait_ns < s->last.wait_ns)
+	if (!t->state || !s->last.state || t->wait_ns < s->last.wait_ns ||
+	    t->cpu_ns < s->last.cpu_ns)
 		return false;
-	waited_ms = (t->wait_ns - s->last.wait_ns) / 1000000ULL;
 	if (t->state == 'R' && t->cpu_ns == s->last.cpu_ns)
 		return true;
-	return waited_ms * 2 >= dt_ms;
+	waited_ms = (t->wait_ns - s->last.wait_ns) / 1000000ULL;
+	ran_ms = (t->cpu_ns - s->last.cpu_ns) / 1000000ULL;
+	return waited_ms * 2 >= dt_ms && ran_ms * 10 < dt_ms;
 }
 
 /*
