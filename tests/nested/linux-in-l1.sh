@@ -7,8 +7,9 @@
 #     figures, from /sys/block/vdX/stat, which include the kernel's own
 #     partition-table reads);
 #   a throttled disk never beats its rate (IOPS at most 10 % above it: the
-#     bucket starts full) and throttled_count > 0; a slower run is no fault
-#     of the throttle (a loaded host makes it slower);
+#     bucket starts full), and throttled_count > 0 unless the guest ran
+#     slower than the limit; a slower run is no fault of the throttle (a
+#     loaded host makes it slower);
 #   a read-only disk refuses writes in the guest (ro_refused) and the device
 #     sees none of them;
 #   a kernel that panics ends as guest_panic with the panic text;
@@ -142,10 +143,14 @@ for j in randrw-1cpu randrw-2cpu; do
 done
 show throttled
 # 100 ops/s with a full bucket of 10 at the start: 300 reads need at least
-# 2.9 s, 103.4 IOPS at most; 110 leaves room for the guest's clock.
-check "throttled: IOPS at most 110 for a 100/s limit, throttled_count > 0" q throttled \
-	'.success and .disks[0].throttled_count > 0 and .disks[0].reads_completed >= 300
-	 and .metrics.iops > 0 and .metrics.iops <= 110'
+# 2.9 s, 103.4 IOPS at most; 110 leaves room for the guest's clock.  The
+# bucket runs dry (throttled_count > 0) only for a guest faster than the
+# limit: a loaded host once ran this one at 51.5 IOPS, never throttled,
+# which is no fault of the throttle (unthrottled, the guest does ~500).
+check "throttled: IOPS at most 110 for a 100/s limit; throttled unless slower than it" q throttled \
+	'.success and .disks[0].reads_completed >= 300
+	 and .metrics.iops > 0 and .metrics.iops <= 110
+	 and (.disks[0].throttled_count > 0 or .metrics.iops < 100)'
 show readonly
 check "readonly: the guest's writes are refused and the device sees none" q readonly \
 	'.success and .metrics.ro_refused == 5 and .disks[0].writes_completed == 0
