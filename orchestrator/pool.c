@@ -51,7 +51,8 @@ struct slot {
 	enum kill_reason why;
 	/* Heartbeat silence: watched since, time of it not explained by a wait for a CPU. */
 	bool quiet;
-	uint64_t stuck_ms;
+	uint64_t stuck_ms;		/* silence not spent waiting for a CPU */
+	uint64_t quiet_cpu_ns;		/* CPU time the main thread got while silent */
 	uint64_t last_ms;		/* the last tick that sampled the main thread */
 	struct task_sample last;
 };
@@ -423,31 +424,31 @@ static void task_sample_read(pid_t pid, struct task_sample *t)
 /*
  * Starved, not stuck, over the last tick: the main thread is runnable but
  * got no CPU, or it spent at least half of the tick waiting on a run queue
- * (schedstat adds a wait only when the wait ends, hence both tests) and ran
- * for less than a tenth of it.  A stopped, blocked or deadlocked thread
- * waits on no run queue.  A thread spinning in a loop gets CPU time: on a
- * loaded host it also waits for half of each tick, but a tenth of a tick
- * is ample time to beat a heart, so it is stuck.
+ * (schedstat adds a wait only when the wait ends, hence both tests).  A
+ * stopped, blocked or deadlocked thread waits on no run queue.
  */
 static bool slot_starved(const struct slot *s, const struct task_sample *t, uint64_t dt_ms)
 {
-	uint64_t waited_ms, ran_ms;
+	uint64_t waited_ms;
 
 	/* Unreadable (no /proc, the task gone): no evidence of a wait. */
-	if (!t->state || !s->last.state || t->wait_ns < s->last.wait_ns ||
-	    t->cpu_ns < s->last.cpu_ns)
+	if (!t->state || !s->last.state || t->wait_ns < s->last.wait_ns)
 		return false;
+	waited_ms = (t->wait_ns - s->last.wait_ns) / 1000000ULL;
 	if (t->state == 'R' && t->cpu_ns == s->last.cpu_ns)
 		return true;
-	waited_ms = (t->wait_ns - s->last.wait_ns) / 1000000ULL;
-	ran_ms = (t->cpu_ns - s->last.cpu_ns) / 1000000ULL;
-	return waited_ms * 2 >= dt_ms && ran_ms * 10 < dt_ms;
+	return waited_ms * 2 >= dt_ms;
 }
 
 /*
- * A worker beats every 100 ms.  Silence counts toward a stall only while the
- * main thread is not waiting for a CPU: a host too loaded to run the worker
- * has not found a bug in it (the job's own timeout still applies).
+ * A worker beats every 100 ms.  Silence is stuck in two ways.  Ticks count
+ * toward a stall only while the main thread is not waiting for a CPU: a
+ * host too loaded to run the worker has not found a bug in it (the job's
+ * own timeout still applies); that catches a blocked or deadlocked thread.
+ * And CPU time the main thread gets while silent counts too: beating costs
+ * microseconds, so a thread that ran for a whole stall period without a
+ * beat is spinning, however loaded the host (where it also waits on a run
+ * queue for most of each tick).
  */
 static bool slot_stalled(const struct pool *p, struct slot *s, uint64_t now)
 {
@@ -465,12 +466,17 @@ static bool slot_stalled(const struct pool *p, struct slot *s, uint64_t now)
 		/* Unwatched until now: count the silence so far as stuck. */
 		s->quiet = true;
 		s->stuck_ms = silence;
-	} else if (!slot_starved(s, &t, now - s->last_ms)) {
-		s->stuck_ms += now - s->last_ms;
+		s->quiet_cpu_ns = 0;
+	} else {
+		if (!slot_starved(s, &t, now - s->last_ms))
+			s->stuck_ms += now - s->last_ms;
+		if (t.state && s->last.state && t.cpu_ns > s->last.cpu_ns)
+			s->quiet_cpu_ns += t.cpu_ns - s->last.cpu_ns;
 	}
 	s->last = t;
 	s->last_ms = now;
-	return s->stuck_ms > p->o->stall_ms && alive_ms > p->o->stall_ms;
+	return alive_ms > p->o->stall_ms &&
+	       (s->stuck_ms > p->o->stall_ms || s->quiet_cpu_ns / 1000000ULL > p->o->stall_ms);
 }
 
 static void slot_supervise(const struct pool *p, struct slot *s, uint64_t now)
