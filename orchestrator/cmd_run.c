@@ -362,8 +362,10 @@ static int run_begin(struct run_ctx *c, const struct run_opts *o, int argc, char
 {
 	struct db_run_file *rf = calloc(set->n ? set->n : 1, sizeof(*rf));
 	char *cmdline = run_command_line(argc, argv);
+	struct host_facts facts;
 	struct db_run_info info = {
-		.label = o->label, .host = c->host, .vmorch_version = PACKAGE_VERSION,
+		.label = o->label, .host = c->host, .host_facts = &facts,
+		.vmorch_version = PACKAGE_VERSION,
 		.command_line = cmdline, .nfiles = (unsigned)set->n, .files = rf,
 		.jobs_total = (unsigned)njobs,
 	};
@@ -373,6 +375,7 @@ static int run_begin(struct run_ctx *c, const struct run_opts *o, int argc, char
 		verr_set(&c->err, "out of memory");
 		goto out;
 	}
+	host_facts_collect(&facts, "/");
 	for (size_t i = 0; i < set->n; i++) {
 		rf[i].path = scenario_path(set->s[i]);
 		rf[i].sha256 = scenario_sha256(set->s[i]);

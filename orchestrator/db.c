@@ -32,6 +32,7 @@ enum db_stmt {
 	ST_RUN_INSERT,
 	ST_RUN_FILE_INSERT,
 	ST_RUN_END,
+	ST_HOST_FACTS_INSERT,
 	ST_RESULT_INSERT,
 	ST_COUNTERS_INSERT,
 	ST_METRIC_INSERT,
@@ -84,6 +85,10 @@ static const char *const db_stmt_sql[ST_NR] = {
 		" jobs_failed = (SELECT count(*) FROM vm_results"
 		"  WHERE run_id = ?3 AND verdict = 'fail')"
 		" WHERE id = ?3",
+	[ST_HOST_FACTS_INSERT] =
+		"INSERT INTO host_facts (run_id, host, kernel_release, cpu_model,"
+		" cpus, memory_bytes, kvm, vmorch_version)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_RESULT_INSERT] =
 		"INSERT INTO vm_results (run_id, scenario, scenario_file, vm,"
 		" params, params_key, repeat_idx, host, verdict, success,"
@@ -886,6 +891,23 @@ static bool sha256_ok(const char *s)
 	return n == 64;
 }
 
+int db_run_host(struct db *db, int64_t run_id, const char *host,
+		const struct host_facts *f, const char *version, struct verr *e)
+{
+	sqlite3_stmt *st = db->st[ST_HOST_FACTS_INSERT];
+
+	sqlite3_bind_int64(st, 1, run_id);
+	bind_text(st, 2, host);
+	bind_text(st, 3, f->kernel_release);
+	bind_text(st, 4, f->cpu_model);
+	sqlite3_bind_int64(st, 5, f->cpus);
+	sqlite3_bind_int64(st, 6, f->memory_bytes > INT64_MAX ? INT64_MAX :
+			   (int64_t)f->memory_bytes);
+	bind_text(st, 7, f->kvm_flavour);
+	bind_text(st, 8, version);
+	return db_step_done(db, ST_HOST_FACTS_INSERT, "host facts", e);
+}
+
 static int db_run_insert(struct db *db, const struct db_run_info *info,
 			 int64_t *run_id, struct verr *e)
 {
@@ -922,6 +944,10 @@ static int db_run_insert(struct db *db, const struct db_run_info *info,
 		if (rc)
 			return rc;
 	}
+	if (info->host_facts)
+		return db_run_host(db, *run_id, info->host ? info->host : "",
+				   info->host_facts, info->vmorch_version ?
+				   info->vmorch_version : "", e);
 	return 0;
 }
 

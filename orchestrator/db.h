@@ -14,6 +14,7 @@
 
 #include <sqlite3.h>
 
+#include "common/host_facts.h"
 #include "common/verr.h"
 #include "common/vm_result.h"
 #include "orchestrator/jobdesc.h"
@@ -30,6 +31,7 @@ struct db_run_file {
 struct db_run_info {
 	const char *label;		/* NULL: none */
 	const char *host;
+	const struct host_facts *host_facts;	/* @host's, or NULL */
 	const char *vmorch_version;
 	const char *command_line;
 	unsigned nfiles;
@@ -124,6 +126,14 @@ int db_store_result(struct db *db, int64_t run_id, const struct job_desc *job,
 		    const char *host, const struct vm_result *r,
 		    const struct expect_outcome *outcomes, bool verdict_pass,
 		    int64_t *result_id, struct verr *e);
+
+/*
+ * Record what machine @host (the name its results carry) was during run
+ * @run_id; once per run and host.  In the caller's transaction if one is
+ * open, else on its own.
+ */
+int db_run_host(struct db *db, int64_t run_id, const char *host,
+		const struct host_facts *f, const char *version, struct verr *e);
 
 /*
  * Set the run's final @status (one of DB_RUN_*, not running) and end time.

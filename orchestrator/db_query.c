@@ -403,31 +403,69 @@ static int run_files_json(struct db *db, int64_t run_id, json_t *files,
 	return rc == SQLITE_DONE ? 0 : q_fail(db, rc, "run files", e);
 }
 
-/* The run's header as an object, with its files. */
+#define RUN_HOSTS_SQL							\
+	"SELECT host, kernel_release, cpu_model, cpus, memory_bytes, kvm,"	\
+	" vmorch_version FROM host_facts WHERE run_id = ? ORDER BY host"
+
+static int run_hosts_json(struct db *db, int64_t run_id, json_t *hosts,
+			  struct verr *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = q_prepare(db, RUN_HOSTS_SQL, &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, run_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *h = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s}",
+				      "host", col_text(st, 0),
+				      "kernel_release", col_text(st, 1),
+				      "cpu_model", col_text(st, 2),
+				      "cpus", (json_int_t)sqlite3_column_int64(st, 3),
+				      "memory_bytes", (json_int_t)sqlite3_column_int64(st, 4),
+				      "kvm", col_text(st, 5),
+				      "vmorch_version", col_text(st, 6));
+
+		if (!h || json_array_append_new(hosts, h)) {
+			sqlite3_finalize(st);
+			verr_set(e, "out of memory");
+			return -ENOMEM;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : q_fail(db, rc, "run hosts", e);
+}
+
+/* The run's header as an object, with its files and hosts. */
 static json_t *show_run_json(struct db *db, int64_t run_id, struct verr *e)
 {
 	sqlite3_stmt *st = NULL;
-	json_t *run = NULL, *files = json_array();
+	json_t *run = NULL, *files = json_array(), *hosts = json_array();
 
-	if (!files) {
+	if (!files || !hosts) {
 		verr_set(e, "out of memory");
-		return NULL;
+		goto fail;
 	}
 	if (run_select(db, run_id, &st, e))
 		goto fail;
 	run = run_row_json(st);
-	if (!run || json_object_set(run, "files", files)) {
+	if (!run || json_object_set(run, "files", files) ||
+	    json_object_set(run, "hosts", hosts)) {
 		verr_set(e, "out of memory");
 		goto fail;
 	}
-	if (run_files_json(db, run_id, files, e))
+	if (run_files_json(db, run_id, files, e) ||
+	    run_hosts_json(db, run_id, hosts, e))
 		goto fail;
 	sqlite3_finalize(st);
 	json_decref(files);
+	json_decref(hosts);
 	return run;
 fail:
 	sqlite3_finalize(st);
 	json_decref(files);
+	json_decref(hosts);
 	json_decref(run);
 	return NULL;
 }
@@ -724,6 +762,34 @@ static int show_print_files(struct db *db, int64_t run_id, FILE *out,
 	return rc == SQLITE_DONE ? 0 : q_fail(db, rc, "run files", e);
 }
 
+/* "machine   build1: 6.1.0-57-cloud-amd64, AMD EPYC 7B13 (2 CPUs, 23.4 GiB), KVM pvm" */
+static int show_print_hosts(struct db *db, int64_t run_id, FILE *out,
+			    struct verr *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = q_prepare(db, RUN_HOSTS_SQL, &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, run_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fputs("machine   ", out);
+		text_fputs(col_text(st, 0), out, 0);
+		fputs(": ", out);
+		text_fputs(col_text(st, 1), out, 0);
+		fputs(", ", out);
+		text_fputs(col_text(st, 2), out, 0);
+		fprintf(out, " (%" PRId64 " CPUs, %.1f GiB), KVM ",
+			(int64_t)sqlite3_column_int64(st, 3),
+			(double)sqlite3_column_int64(st, 4) / (1 << 30));
+		text_fputs(col_text(st, 5), out, 0);
+		fputc('\n', out);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : q_fail(db, rc, "run hosts", e);
+}
+
 static const char *const jobs_head[] = {
 	"ID", "SCENARIO", "VM", "PARAMS", "REPEAT", "VERDICT", "EXIT", "WALL",
 };
@@ -905,6 +971,8 @@ static int show_print_all(struct db *db, int64_t run_id, FILE *out,
 		goto out;
 	show_print_header(st, out);
 	rc = show_print_files(db, run_id, out, e);
+	if (!rc)
+		rc = show_print_hosts(db, run_id, out, e);
 	if (!rc)
 		rc = show_print_jobs(db, run_id, out, e);
 	if (!rc)

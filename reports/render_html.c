@@ -518,6 +518,15 @@ static void html_diff_summary(FILE *f, const struct diff *d)
 	if (d->missing_jobs || d->failing_jobs)
 		fprintf(f, "<p>Jobs: %zu missing from B, %zu newly failing.</p>\n",
 			d->missing_jobs, d->failing_jobs);
+	if (run_info_machines_differ(&d->a, &d->b)) {
+		fputs("<p>", f);
+		html_badge(f, "warn", "different machines");
+		fputs(" A: ", f);
+		xml_put(f, d->a.machines, XML_TEXT);
+		fputs("; B: ", f);
+		xml_put(f, d->b.machines, XML_TEXT);
+		fputs("</p>\n", f);
+	}
 	html_incomplete(f, &d->b);
 }
 

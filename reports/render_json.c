@@ -37,8 +37,8 @@ static json_t *jparams(const char *params)
 
 static json_t *run_json(const struct run_info *ri)
 {
-	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:{s:I, s:I, s:I,"
-			 " s:I}, s:b}",
+	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:{s:I, s:I,"
+			 " s:I, s:I}, s:b}",
 			 "id", (json_int_t)ri->id,
 			 "label", jstr(ri->label),
 			 "status", jstr(ri->status),
@@ -46,6 +46,7 @@ static json_t *run_json(const struct run_info *ri)
 			 "ended_at", jstr(ri->ended_at),
 			 "host", jstr(ri->host),
 			 "vmorch_version", jstr(ri->vmorch_version),
+			 "machines", jstr(ri->machines),
 			 "jobs",
 			 "total", (json_int_t)ri->jobs_total,
 			 "passed", (json_int_t)ri->jobs_passed,
@@ -122,10 +123,11 @@ static json_t *diff_json(const struct diff *d)
 		json_array_append_new(jobs, diff_job_json(&d->jobs[i]));
 	for (size_t i = 0; i < d->nrows; i++)
 		json_array_append_new(rows, diff_row_json(&d->rows[i]));
-	return json_pack("{s:o, s:o, s:f, s:f, s:i, s:b, s:{s:I, s:I, s:I, s:I,"
-			 " s:I, s:I, s:I, s:I}, s:o, s:o}",
+	return json_pack("{s:o, s:o, s:b, s:f, s:f, s:i, s:b, s:{s:I, s:I, s:I,"
+			 " s:I, s:I, s:I, s:I, s:I}, s:o, s:o}",
 			 "a", run_json(&d->a),
 			 "b", run_json(&d->b),
+			 "machines_differ", run_info_machines_differ(&d->a, &d->b),
 			 "threshold_pct", d->threshold_pct,
 			 "alpha", d->alpha,
 			 "min_repeats", DIFF_MIN_REPEATS,

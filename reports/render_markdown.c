@@ -104,6 +104,13 @@ static void md_summary(const struct report *r, FILE *f)
 	if (d && (d->missing_jobs || d->failing_jobs))
 		fprintf(f, "\n> **Jobs**: %zu missing from this run, %zu newly"
 			" failing.\n", d->missing_jobs, d->failing_jobs);
+	if (d && run_info_machines_differ(&d->a, &d->b)) {
+		fputs("\n> **Different machines**: A ran on ", f);
+		md_cell(f, d->a.machines);
+		fputs(", B on ", f);
+		md_cell(f, d->b.machines);
+		fputs(".\n", f);
+	}
 	if (d && d->small_sample)
 		fprintf(f, "\n> Some jobs have fewer than %d repeats on a side:"
 			" their verdicts come from the %g%% threshold alone,"

@@ -102,6 +102,18 @@ static void run_print_incomplete(const struct run_info *ri, FILE *f)
 	fprintf(f, ", %zu of %zu jobs stored\n", ri->nresults, ri->jobs_total);
 }
 
+/* Figures from two machines differ for reasons no code change made. */
+static void diff_print_machines(const struct diff *d, FILE *f)
+{
+	if (!run_info_machines_differ(&d->a, &d->b))
+		return;
+	fputs("warning: the runs ran on different machines\n  A: ", f);
+	text_fputs(d->a.machines, f, 0);
+	fputs("\n  B: ", f);
+	text_fputs(d->b.machines, f, 0);
+	fputc('\n', f);
+}
+
 static void diff_print_head(const struct diff *d, FILE *f)
 {
 	char a[160], b[160];
@@ -124,6 +136,7 @@ static void diff_print_head(const struct diff *d, FILE *f)
 			d->missing_jobs, d->failing_jobs);
 	if (d->b_incomplete)
 		run_print_incomplete(&d->b, f);
+	diff_print_machines(d, f);
 }
 
 static void job_passes(char *buf, size_t cap, size_t pass, size_t n)

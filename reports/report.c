@@ -124,7 +124,11 @@ int run_info_load(sqlite3 *db, int64_t id, struct run_info *out, struct verr *e)
 				" CASE status WHEN 'running' THEN "
 				RUN_LIVE_COUNT("fail") " ELSE jobs_failed END,"
 				" (SELECT count(*) FROM vm_results v"
-				" WHERE v.run_id = runs.id)"
+				" WHERE v.run_id = runs.id),"
+				" (SELECT group_concat(m, '; ') FROM"
+				"  (SELECT DISTINCT cpu_model || ', kernel ' ||"
+				"   kernel_release AS m FROM host_facts h"
+				"   WHERE h.run_id = runs.id ORDER BY m))"
 				" FROM runs WHERE id = ?", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return report_sql_fail(db, rc, "run", e);
@@ -142,6 +146,7 @@ int run_info_load(sqlite3 *db, int64_t id, struct run_info *out, struct verr *e)
 		out->jobs_passed = (size_t)sqlite3_column_int64(st, 8);
 		out->jobs_failed = (size_t)sqlite3_column_int64(st, 9);
 		out->nresults = (size_t)sqlite3_column_int64(st, 10);
+		out->machines = col_dup(st, 11);
 		rc = out->status ? 0 : -ENOMEM;
 		if (rc)
 			verr_set(e, "out of memory");
@@ -163,6 +168,7 @@ void run_info_clear(struct run_info *ri)
 	free(ri->status);
 	free(ri->host);
 	free(ri->vmorch_version);
+	free(ri->machines);
 	memset(ri, 0, sizeof(*ri));
 }
 

@@ -79,7 +79,19 @@ struct run_info {
 	char *started_at, *ended_at, *status, *host, *vmorch_version;
 	size_t jobs_total, jobs_passed, jobs_failed;
 	size_t nresults;		/* results stored (may be < jobs_total) */
+	/*
+	 * The distinct "CPU model, kernel release" of the machines that ran
+	 * it, sorted, "; "-separated; NULL for a run stored without facts.
+	 */
+	char *machines;
 };
+
+/* Both runs' machines are known and differ: comparisons may say so. */
+static inline bool run_info_machines_differ(const struct run_info *a,
+					    const struct run_info *b)
+{
+	return a->machines && b->machines && strcmp(a->machines, b->machines);
+}
 
 /*
  * A run that did not finish all its jobs: still running, interrupted,

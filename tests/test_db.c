@@ -140,9 +140,14 @@ static int64_t begin_run(struct fixture *f, const char *label, unsigned jobs)
 	static const struct db_run_file files[] = {
 		{ "scenarios/smoke.yaml", SHA_EMPTY, NULL },
 	};
+	static const struct host_facts facts = {
+		.kernel_release = "6.1.0-57-cloud-amd64", .cpu_model = "AMD EPYC 7B13",
+		.cpus = 2, .memory_bytes = 25769803776ULL, .kvm_flavour = "pvm",
+	};
 	const struct db_run_info info = {
 		.label = label,
 		.host = "build1",
+		.host_facts = &facts,
 		.vmorch_version = "0.1.0",
 		.command_line = "vmorch run scenarios/smoke.yaml",
 		.nfiles = 1,
@@ -209,11 +214,11 @@ static void result_init_distinct(struct vm_result *r)
 /* ---- migration and refusal ---- */
 
 static const char *const tables[] = {
-	"blk_counters", "expectations", "metrics", "run_files", "runs",
-	"vm_results",
+	"blk_counters", "expectations", "host_facts", "metrics", "run_files",
+	"runs", "vm_results",
 };
 
-/* An empty file becomes schema version 1 with every table, all STRICT, in WAL mode. */
+/* An empty file becomes the newest schema with every table, all STRICT, in WAL mode. */
 static void test_migrate_from_empty(void **state)
 {
 	struct fixture *f = *state;
@@ -222,14 +227,14 @@ static void test_migrate_from_empty(void **state)
 
 	open_db(f);
 	h = db_sqlite(f->db);
-	assert_int_equal(db_schema_version(), 2);
-	assert_int_equal(sql_int(h, "PRAGMA user_version"), 2);
+	assert_int_equal(db_schema_version(), 3);
+	assert_int_equal(sql_int(h, "PRAGMA user_version"), 3);
 	assert_int_equal(sql_int(h, "PRAGMA application_id"), 0x766d6f72);
 	assert_sql_text(h, "PRAGMA journal_mode", "wal");
 	assert_int_equal(sql_int(h, "PRAGMA foreign_keys"), 1);
 	assert_int_equal(sql_int(h, "PRAGMA synchronous"), 1);	/* NORMAL */
 	assert_int_equal(sql_int(h, "SELECT count(*) FROM pragma_table_list"
-				 " WHERE schema = 'main' AND name NOT LIKE 'sqlite_%'"), 6);
+				 " WHERE schema = 'main' AND name NOT LIKE 'sqlite_%'"), 7);
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		snprintf(sql, sizeof(sql), "SELECT strict FROM pragma_table_list"
 			 " WHERE schema = 'main' AND name = '%s'", tables[i]);
@@ -270,15 +275,18 @@ static void test_migrations_embedded_in_order(void **state)
 {
 	char prefix[16];
 
-	assert_int_equal(db_nmigrations, 2);
+	assert_int_equal(db_nmigrations, 3);
 	for (unsigned i = 0; i < db_nmigrations; i++) {
 		assert_int_equal(db_migrations[i].version, i + 1);
 		snprintf(prefix, sizeof(prefix), "%03u_", i + 1);
 		assert_memory_equal(db_migrations[i].name, prefix, 4);
-		assert_non_null(strstr(db_migrations[i].sql, "CREATE TABLE runs"));
 	}
+	assert_non_null(strstr(db_migrations[0].sql, "CREATE TABLE runs"));
+	assert_non_null(strstr(db_migrations[1].sql, "CREATE TABLE runs_new"));
+	assert_non_null(strstr(db_migrations[2].sql, "CREATE TABLE host_facts"));
 	assert_string_equal(db_migrations[0].name, "001_initial");
 	assert_string_equal(db_migrations[1].name, "002_run_owner");
+	assert_string_equal(db_migrations[2].name, "003_host_facts");
 }
 
 /* Reopening a current database keeps its data and migrates nothing. */
@@ -312,7 +320,7 @@ static void test_newer_version_refused_untouched(void **state)
 	assert_int_equal(db_open(f->path, &f->db, &f->e), -EPROTONOSUPPORT);
 	assert_null(f->db);
 	snprintf(want, sizeof(want), "%s: schema version 99 is newer than this"
-		 " vmorch (knows 2); upgrade vmorch", f->path);
+		 " vmorch (knows 3); upgrade vmorch", f->path);
 	assert_string_equal(f->e.msg, want);
 
 	after = file_read(f->path, &na);
@@ -1027,7 +1035,12 @@ static void test_show_json(void **state)
 		"\"run\":{\"command_line\":\"vmorch run scenarios/smoke.yaml\","
 		"\"duration_ms\":7500,\"ended_at\":\"2024-05-01T12:00:07.500Z\","
 		"\"files\":[{\"description\":null,\"path\":\"scenarios/smoke.yaml\",\"sha256\":\"" SHA_EMPTY "\"}],"
-		"\"host\":\"build1\",\"id\":1,"
+		"\"host\":\"build1\","
+		"\"hosts\":[{\"cpu_model\":\"AMD EPYC 7B13\",\"cpus\":2,"
+		"\"host\":\"build1\",\"kernel_release\":\"6.1.0-57-cloud-amd64\","
+		"\"kvm\":\"pvm\",\"memory_bytes\":25769803776,"
+		"\"vmorch_version\":\"0.1.0\"}],"
+		"\"id\":1,"
 		"\"jobs\":{\"failed\":1,\"passed\":1,\"total\":2},\"label\":\"nightly\","
 		"\"started_at\":\"2024-05-01T12:00:00.000Z\",\"status\":\"failed\","
 		"\"vmorch_version\":\"0.1.0\"},"
@@ -1049,7 +1062,8 @@ static void test_show_text(void **state)
 	s = capture_close(&c);
 	assert_non_null(strstr(s, "run 1 (nightly): failed\n"));
 	assert_non_null(strstr(s, "jobs      2 total, 1 passed, 1 failed\n"));
-	assert_non_null(strstr(s, "file      scenarios/smoke.yaml  sha256 " SHA_EMPTY "\n"));
+	assert_non_null(strstr(s, "file      scenarios/smoke.yaml  sha256 " SHA_EMPTY "\n"
+		"machine   build1: 6.1.0-57-cloud-amd64, AMD EPYC 7B13 (2 CPUs, 24.0 GiB), KVM pvm\n"));
 	assert_non_null(strstr(s,
 		"ID  SCENARIO  VM     PARAMS       REPEAT  VERDICT  EXIT             WALL"
 		"  reads_completed  writes_completed  flushes_completed"
@@ -1114,7 +1128,7 @@ static void make_v1_database(const char *path)
 	sqlite3_close(h);
 }
 
-/* Migration 002 from a v1 database keeps every row and every reference. */
+/* Migrations 002 and 003 from a v1 database keep every row and every reference. */
 static void test_migrate_v1_keeps_results(void **state)
 {
 	struct fixture *f = *state;
@@ -1123,7 +1137,8 @@ static void test_migrate_v1_keeps_results(void **state)
 	make_v1_database(f->path);
 	open_db(f);
 	h = db_sqlite(f->db);
-	assert_int_equal(sql_int(h, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_int(h, "PRAGMA user_version"), 3);
+	assert_int_equal(sql_int(h, "SELECT count(*) FROM host_facts"), 0);
 	assert_int_equal(sql_int(h, "PRAGMA foreign_keys"), 1);
 	assert_sql_text(h, "PRAGMA integrity_check", "ok");
 	assert_int_equal(sql_int(h, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
@@ -1424,11 +1439,11 @@ static void test_readonly_older_schema_refused(void **state)
 	make_v1_database(f->path);
 	assert_int_equal(db_open_readonly(f->path, &f->db, &f->e), -EPROTO);
 	snprintf(want, sizeof(want), "database at %s has schema 1, this vmorch"
-		 " needs 2: run a write command (vmorch run) to upgrade it", f->path);
+		 " needs 3: run a write command (vmorch run) to upgrade it", f->path);
 	assert_string_equal(f->e.msg, want);
 	assert_null(f->db);
 	open_db(f);
-	assert_int_equal(sql_int(db_sqlite(f->db), "PRAGMA user_version"), 2);
+	assert_int_equal(sql_int(db_sqlite(f->db), "PRAGMA user_version"), 3);
 }
 
 /* A read-only connection lists runs and cannot write. */
@@ -1511,12 +1526,49 @@ static void test_readonly_directory(void **state)
 }
 
 
+/* The run's host facts are stored with the run, and a fleet host's beside them. */
+static void test_run_host_facts_stored(void **state)
+{
+	struct fixture *f = *state;
+	static const struct db_run_file files[] = {
+		{ "scenarios/smoke.yaml", SHA_EMPTY, NULL },
+	};
+	const struct host_facts local = {
+		.kernel_release = "6.1.0-57-amd64", .cpu_model = "AMD EPYC 7B13",
+		.cpus = 2, .memory_bytes = 25769803776ULL, .kvm_flavour = "pvm",
+	};
+	const struct host_facts remote = {
+		.kernel_release = "6.12.9", .cpu_model = "Intel Xeon", .cpus = 64,
+		.memory_bytes = 0, .kvm_flavour = "intel",
+	};
+	const struct db_run_info info = {
+		.host = "build1", .host_facts = &local, .vmorch_version = "0.1.0",
+		.command_line = "vmorch run", .nfiles = 1, .files = files,
+	};
+	int64_t id = 0;
+	sqlite3 *h;
+
+	open_db(f);
+	h = db_sqlite(f->db);
+	assert_int_equal(db_run_begin(f->db, &info, &id, &f->e), 0);
+	assert_int_equal(db_run_host(f->db, id, "kvm07", &remote, "0.2.0", &f->e), 0);
+	assert_sql_text(h, "SELECT group_concat(host || '|' || kernel_release || '|'"
+			" || cpu_model || '|' || cpus || '|' || memory_bytes || '|' || kvm"
+			" || '|' || vmorch_version, ';') FROM host_facts WHERE run_id = 1",
+			"build1|6.1.0-57-amd64|AMD EPYC 7B13|2|25769803776|pvm|0.1.0;"
+			"kvm07|6.12.9|Intel Xeon|64|0|intel|0.2.0");
+	/* Once per run and host. */
+	assert_int_equal(db_run_host(f->db, id, "kvm07", &remote, "0.2.0", &f->e),
+			 -EINVAL);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fixture_setup, fixture_teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_migrate_from_empty),
+		T(test_run_host_facts_stored),
 		T(test_blk_counters_columns_are_counter_list),
 		T(test_migrations_embedded_in_order),
 		T(test_reopen_keeps_runs),
