@@ -20,6 +20,8 @@
 #define JOB_MAX_EXPECT		32
 #define EXPECT_NAME_MAX		79
 #define EXPECT_TEXT_MAX		95
+#define JOB_MAX_LABELS		8
+#define JOB_LABEL_MAX		63
 
 /* One matrix parameter's value for this job ("bs" = "4k"). */
 struct job_param {
@@ -59,6 +61,9 @@ struct job_desc {
 	struct job_param param[JOB_MAX_PARAMS];	/* in matrix key order */
 	unsigned nexpect;
 	struct expect_check expect[JOB_MAX_EXPECT];
+	/* placement: labels a fleet host must all have to take this job. */
+	unsigned nlabels;
+	char label[JOB_MAX_LABELS][JOB_LABEL_MAX + 1];
 };
 
 #endif

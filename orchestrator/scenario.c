@@ -789,7 +789,7 @@ static int get_path(struct ctx *c, const struct ynode *n, const char *what,
 
 static const char *const vm_keys[] = {
 	"name", "vcpus", "memory", "guest", "disks", "workload", "timeout",
-	"repeat", "expect", NULL
+	"repeat", "expect", "placement", NULL
 };
 
 /* A VM's value for @key, else the defaults' value, else NULL. */
@@ -1321,6 +1321,51 @@ static int build_numbers(struct ctx *c, const struct ynode *vm,
 }
 
 /*
+ * placement: {labels: [nvme, amd]}: with --hosts, only a host that has
+ * every one of these labels takes the job.  Labels are names, as in the
+ * inventory (vmorch-hosts(5)).
+ */
+static int build_placement(struct ctx *c, const struct ynode *n,
+			   struct job_desc *j)
+{
+	static const char *const keys[] = { "labels", NULL };
+	const struct ynode *v;
+	const char *t;
+	int r;
+
+	r = get_map(c, n, "placement");
+	if (!r)
+		r = check_keys(c, n, keys, "placement");
+	if (r)
+		return r;
+	v = map_get(n, "labels", NULL);
+	if (!v)
+		return fail_at(c, n, "'placement' must have 'labels'");
+	if (v->kind != YNODE_SEQ)
+		return fail_at(c, v, "'labels' must be a list, not %s", kind_name(v));
+	if (!v->n)
+		return fail_at(c, v, "'labels' must not be empty (leave placement out"
+			       " for a VM any host may take)");
+	if (v->n > JOB_MAX_LABELS)
+		return fail_at(c, v->kid[JOB_MAX_LABELS], "too many labels (%zu, at"
+			       " most %d)", v->n, JOB_MAX_LABELS);
+	for (size_t i = 0; i < v->n; i++) {
+		r = get_name(c, v->kid[i], "label", &t);
+		if (r)
+			return r;
+		if (strlen(t) > JOB_LABEL_MAX)
+			return fail_at(c, v->kid[i], "label '%s' too long (at most %d"
+				       " characters)", t, JOB_LABEL_MAX);
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(j->label[k], t))
+				return fail_at(c, v->kid[i], "label '%s' given twice", t);
+		memcpy(j->label[i], t, strlen(t) + 1);
+		j->nlabels = (unsigned)i + 1;
+	}
+	return 0;
+}
+
+/*
  * Build job @repeat of VM @vm for the matrix values in @c into @j, and say
  * how many repeats the VM asks for.  On failure @j holds nothing.
  */
@@ -1346,6 +1391,8 @@ static int vm_build(struct ctx *c, const struct ynode *vm, unsigned repeat,
 		r = build_workload(c, v, &j->spec);
 	if (!r && (v = vm_get(c->s, vm, "expect")))
 		r = build_expect(c, v, j);
+	if (!r && (v = vm_get(c->s, vm, "placement")))
+		r = build_placement(c, v, j);
 	if (!r)
 		r = build_names(c, map_get(vm, "name", NULL)->text, repeat, j);
 	if (r == -ENOMEM)

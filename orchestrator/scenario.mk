@@ -34,6 +34,12 @@ EXTRA_DIST += doc/scenario.md \
 	tests/scenarios/good/matrix.yaml \
 	tests/scenarios/good/minimal.yaml \
 	tests/scenarios/bad/alias.yaml \
+	tests/scenarios/bad/placement-bad-label.yaml \
+	tests/scenarios/bad/placement-empty.yaml \
+	tests/scenarios/bad/placement-no-labels.yaml \
+	tests/scenarios/bad/placement-not-map.yaml \
+	tests/scenarios/bad/placement-twice.yaml \
+	tests/scenarios/bad/placement-unknown-key.yaml \
 	tests/scenarios/bad/allow-block-device-yes.yaml \
 	tests/scenarios/bad/anchor.yaml \
 	tests/scenarios/bad/bad-hostile.yaml \

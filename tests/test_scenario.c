@@ -70,7 +70,7 @@ static const struct bad_case bad_cases[] = {
 	{ "defaults-bad-value.yaml",
 	  "defaults-bad-value.yaml:4:12: bad time '10' (expected a time like 500ms or 30s)" },
 	{ "defaults-unknown-key.yaml",
-	  "defaults-unknown-key.yaml:5:3: unknown key 'disk' in defaults (expected one of: vcpus, memory, guest, disks, workload, timeout, repeat, expect)" },
+	  "defaults-unknown-key.yaml:5:3: unknown key 'disk' in defaults (expected one of: vcpus, memory, guest, disks, workload, timeout, repeat, expect, placement)" },
 	{ "description-mapping.yaml",
 	  "description-mapping.yaml:3:14: 'description' must be text, not a mapping" },
 	{ "disk-below-bs.yaml",
@@ -152,11 +152,23 @@ static const struct bad_case bad_cases[] = {
 	{ "missing-vms.yaml",
 	  "missing-vms.yaml:1:1: missing required key 'vms' (the list of VMs)" },
 	{ "name-in-defaults.yaml",
-	  "name-in-defaults.yaml:4:3: unknown key 'name' in defaults (expected one of: vcpus, memory, guest, disks, workload, timeout, repeat, expect)" },
+	  "name-in-defaults.yaml:4:3: unknown key 'name' in defaults (expected one of: vcpus, memory, guest, disks, workload, timeout, repeat, expect, placement)" },
 	{ "not-utf8.yaml",
 	  "not-utf8.yaml:7:21: file is not UTF-8 text (byte 0xe9)" },
 	{ "ops-no-disk.yaml",
 	  "ops-no-disk.yaml:5:40: workload has ops 1000 but the VM has no disks, so it would pass without any I/O (add a disk, or leave ops out)" },
+	{ "placement-bad-label.yaml",
+	  "placement-bad-label.yaml:6:22: bad label 'fast disk' (expected letters, digits, '_', '.', '-')" },
+	{ "placement-empty.yaml",
+	  "placement-empty.yaml:6:15: 'labels' must not be empty (leave placement out for a VM any host may take)" },
+	{ "placement-no-labels.yaml",
+	  "placement-no-labels.yaml:5:16: 'placement' must have 'labels'" },
+	{ "placement-not-map.yaml",
+	  "placement-not-map.yaml:5:16: 'placement' must be a mapping, not a single value" },
+	{ "placement-twice.yaml",
+	  "placement-twice.yaml:6:27: label 'nvme' given twice" },
+	{ "placement-unknown-key.yaml",
+	  "placement-unknown-key.yaml:6:7: unknown key 'label' in placement (expected one of: labels)" },
 	{ "qd-zero.yaml",
 	  "qd-zero.yaml:6:11: qd 0 out of range (expected 1..256)" },
 	{ "read-only-yes.yaml",
@@ -212,7 +224,7 @@ static const struct bad_case bad_cases[] = {
 	{ "unknown-top-key.yaml",
 	  "unknown-top-key.yaml:3:1: unknown key 'descripton' in the top level (expected one of: vmorch, name, description, defaults, matrix, vms)" },
 	{ "unknown-vm-key.yaml",
-	  "unknown-vm-key.yaml:5:5: unknown key 'cpus' in vm (expected one of: name, vcpus, memory, guest, disks, workload, timeout, repeat, expect)" },
+	  "unknown-vm-key.yaml:5:5: unknown key 'cpus' in vm (expected one of: name, vcpus, memory, guest, disks, workload, timeout, repeat, expect, placement)" },
 	{ "unknown-workload-key.yaml",
 	  "unknown-workload-key.yaml:7:7: unknown key 'qdepth' in workload (expected one of: pattern, bs, ops, qd, rwmix, flush, seed, verify, completion, event_idx, indirect, hostile, span)" },
 	{ "vcpus-junk.yaml",
@@ -505,6 +517,9 @@ static void test_good_full_every_key(void **state)
 		assert_check(&d->expect[2], "disk0.throttled_count", EXPECT_NE, 3, "!= 3");
 		assert_check(&d->expect[3], "iops", EXPECT_GT, 0.5, "> 0.5");
 		assert_check(&d->expect[4], "verify_errors", EXPECT_LE, 0, "<= 0");
+		assert_int_equal(d->nlabels, 2);
+		assert_string_equal(d->label[0], "nvme");
+		assert_string_equal(d->label[1], "amd");
 	}
 
 	assert_string_equal(j[2].spec.name, "full-1.0/linux#0");
@@ -523,6 +538,7 @@ static void test_good_full_every_key(void **state)
 	assert_int_equal(j[2].spec.disk[0].size, 1ULL << 40);
 	assert_int_equal(j[2].nexpect, 1);
 	assert_check(&j[2].expect[0], "io_errors", EXPECT_EQ, 0, "== 0");
+	assert_int_equal(j[2].nlabels, 0);
 	job_descs_free(j, n);
 	scenario_free(s);
 }
