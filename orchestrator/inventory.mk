@@ -18,6 +18,8 @@ check_PROGRAMS += tests/test_inventory
 tests_test_inventory_CFLAGS = $(TEST_CFLAGS)
 tests_test_inventory_LDADD = $(INVENTORY_LIBS) $(TEST_LIBS)
 
+dist_man5_MANS += doc/vmorch-hosts.5
+
 # Fixtures, listed one by one (automake wants no wildcards).
 EXTRA_DIST += \
 	tests/fixtures/inventory/good/lab.yaml \
