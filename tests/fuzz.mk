@@ -1,7 +1,7 @@
 # tests/fuzz.mk - libFuzzer targets (ASan+UBSan), always built with clang
 # whatever $(CC) is, from the sources themselves rather than the gcc-built
 # libraries.  `make fuzz` builds them; `make fuzz-run` runs each for
-# FUZZ_SECONDS from its seed corpus (CI: 5 x 30 s).  Not part of make check.
+# FUZZ_SECONDS from its seed corpus (CI: 6 x 30 s).  Not part of make check.
 # Included from the top-level Makefile.am (non-recursive build).
 
 FUZZ_CC = clang
@@ -28,11 +28,16 @@ FUZZ_VBLK_SRCS = $(top_srcdir)/tests/fuzz_vblk.c \
 FUZZ_SCENARIO_SRCS = $(top_srcdir)/tests/fuzz_scenario.c $(top_srcdir)/common/sha256.c \
 	$(top_srcdir)/orchestrator/scenario.c $(top_srcdir)/orchestrator/units.c \
 	$(top_srcdir)/orchestrator/expect.c $(FUZZ_COMMON_SRCS)
+FUZZ_INVENTORY_SRCS = $(top_srcdir)/tests/fuzz_inventory.c \
+	$(top_srcdir)/orchestrator/inventory.c $(top_srcdir)/orchestrator/inventory_select.c \
+	$(top_srcdir)/orchestrator/host_range.c \
+	$(top_srcdir)/orchestrator/ytree.c $(top_srcdir)/orchestrator/units.c \
+	$(top_srcdir)/common/verr.c
 
 FUZZ_PROGS = tests/fuzz_vblk tests/fuzz_scenario tests/fuzz_job tests/fuzz_result \
-	tests/fuzz_shm
+	tests/fuzz_shm tests/fuzz_inventory
 EXTRA_DIST += tests/fuzz.mk tests/fuzz_vblk.c tests/fuzz_scenario.c tests/fuzz_job.c \
-	tests/fuzz_result.c tests/fuzz_shm.c tests/fuzz_seeds.c
+	tests/fuzz_result.c tests/fuzz_shm.c tests/fuzz_seeds.c tests/fuzz_inventory.c
 CLEANFILES += $(FUZZ_PROGS) tests/fuzz_seeds
 
 tests/fuzz_vblk: $(FUZZ_VBLK_SRCS)
@@ -42,6 +47,10 @@ tests/fuzz_scenario: $(FUZZ_SCENARIO_SRCS)
 	@$(MKDIR_P) tests
 	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) $(YAML_CFLAGS) -o $@ $(FUZZ_SCENARIO_SRCS) \
 		$(YAML_LIBS) $(FUZZ_COMMON_LIBS)
+tests/fuzz_inventory: $(FUZZ_INVENTORY_SRCS)
+	@$(MKDIR_P) tests
+	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) $(YAML_CFLAGS) -o $@ $(FUZZ_INVENTORY_SRCS) \
+		$(YAML_LIBS)
 tests/fuzz_job: $(top_srcdir)/tests/fuzz_job.c $(FUZZ_COMMON_SRCS)
 	@$(MKDIR_P) tests
 	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(top_srcdir)/tests/fuzz_job.c \
@@ -70,7 +79,7 @@ FUZZ_CORPUS = tests/fuzz_corpus
 fuzz-run: fuzz
 	rm -rf tests/fuzz_seeds.d && ./tests/fuzz_seeds tests/fuzz_seeds.d
 	$(MKDIR_P) $(FUZZ_CORPUS)/vblk $(FUZZ_CORPUS)/scenario $(FUZZ_CORPUS)/job \
-		$(FUZZ_CORPUS)/result $(FUZZ_CORPUS)/shm
+		$(FUZZ_CORPUS)/result $(FUZZ_CORPUS)/shm $(FUZZ_CORPUS)/inventory
 	./tests/fuzz_vblk $(FUZZ_RUN_FLAGS) -artifact_prefix=$(FUZZ_CORPUS)/vblk-crash- \
 		$(FUZZ_CORPUS)/vblk
 	./tests/fuzz_scenario $(FUZZ_RUN_FLAGS) -artifact_prefix=$(FUZZ_CORPUS)/scenario-crash- \
@@ -82,6 +91,9 @@ fuzz-run: fuzz
 		$(FUZZ_CORPUS)/result tests/fuzz_seeds.d/result
 	./tests/fuzz_shm $(FUZZ_RUN_FLAGS) -artifact_prefix=$(FUZZ_CORPUS)/shm-crash- \
 		$(FUZZ_CORPUS)/shm tests/fuzz_seeds.d/shm
+	./tests/fuzz_inventory $(FUZZ_RUN_FLAGS) -artifact_prefix=$(FUZZ_CORPUS)/inventory-crash- \
+		$(FUZZ_CORPUS)/inventory $(top_srcdir)/tests/fixtures/inventory/good \
+		$(top_srcdir)/tests/fixtures/inventory/bad
 
 clean-local: clean-fuzz
 clean-fuzz:
