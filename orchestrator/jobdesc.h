@@ -64,6 +64,7 @@ struct job_desc {
 	/* placement: labels a fleet host must all have to take this job. */
 	unsigned nlabels;
 	char label[JOB_MAX_LABELS][JOB_LABEL_MAX + 1];
+	unsigned label_line, label_col;		/* of `labels:` in the file */
 };
 
 #endif

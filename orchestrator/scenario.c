@@ -1349,6 +1349,8 @@ static int build_placement(struct ctx *c, const struct ynode *n,
 	if (v->n > JOB_MAX_LABELS)
 		return fail_at(c, v->kid[JOB_MAX_LABELS], "too many labels (%zu, at"
 			       " most %d)", v->n, JOB_MAX_LABELS);
+	j->label_line = v->line;
+	j->label_col = v->col;
 	for (size_t i = 0; i < v->n; i++) {
 		r = get_name(c, v->kid[i], "label", &t);
 		if (r)
