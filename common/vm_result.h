@@ -25,11 +25,13 @@
 #define VM_ERROR_MAX		512
 
 /*
- * X(enum suffix, JSON name).  The last two are failures of the host, not of
- * the code under test: INFRA is a host resource or file the worker could
+ * X(enum suffix, JSON name).  The last three are failures of the host, not
+ * of the code under test: INFRA is a host resource or file the worker could
  * not get (exit_code holds the errno: ENOSPC, EMFILE, ENOMEM, ENOENT...),
  * KILLED a worker ended by a signal vmorch did not send (the OOM killer,
- * an operator's kill).  A run with either exits 3, not 1.
+ * an operator's kill), HOST_LOST a job whose fleet host was lost (the
+ * connection dropped or went silent, the record never came) on its last
+ * allowed attempt.  A run with any of them exits 3, not 1.
  */
 #define VM_EXIT_KINDS(X)                       \
 	X(GUEST_PASS,   "guest_pass")          \
@@ -43,7 +45,8 @@
 	X(CRASHED,      "crashed")             \
 	X(VMM_ERROR,    "vmm_error")           \
 	X(INFRA,        "infra_error")         \
-	X(KILLED,       "killed")
+	X(KILLED,       "killed")              \
+	X(HOST_LOST,    "host_lost")
 
 enum vm_exit_kind {
 #define VM_X_ENUM(e, s) VM_EXIT_##e,
@@ -75,7 +78,7 @@ const char *vm_exit_kind_name(enum vm_exit_kind k);
 /* True for the kinds that are the host's failure, not the test's. */
 static inline bool vm_exit_kind_is_infra(enum vm_exit_kind k)
 {
-	return k == VM_EXIT_INFRA || k == VM_EXIT_KILLED;
+	return k == VM_EXIT_INFRA || k == VM_EXIT_KILLED || k == VM_EXIT_HOST_LOST;
 }
 /* Returns the kind, or -1 for an unknown name. */
 int vm_exit_kind_parse(const char *name);
