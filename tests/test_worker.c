@@ -1,10 +1,11 @@
 /*
  * test_worker.c - the real vmm-worker on the real /dev/kvm running the
  * built-in guest: exact counters per workload, verify, hostile guests,
- * throttling, live counters, crashes and the worker's own errors; and the
- * --remote protocol.
+ * throttling, live counters, crashes and the worker's own errors; the
+ * --remote protocol; and the static worker that fleet hosts get.
  */
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
@@ -1164,6 +1165,16 @@ static void test_non_root_worker(void **state)
 
 /* ---- --remote: the fleet protocol (vmm-worker/remote.c) ---- */
 
+/* The statically linked worker that fleet hosts get staged. */
+static const char *static_worker_path(void)
+{
+	static char path[4096];
+	const char *b = getenv("VMORCH_BUILDDIR");
+
+	snprintf(path, sizeof(path), "%s/vmm-worker/vmm-worker-static", b ? b : ".");
+	return path;
+}
+
 /* Cumulative counters, exits and scheduler times never go down from @a to @b. */
 static void expect_snapshot_monotonic(const struct remote_snapshot *a,
 				      const struct remote_snapshot *b, int i)
@@ -1534,6 +1545,108 @@ static void test_remote_cli_errors(void **state)
 	assert_non_null(strstr(out, "VMORCH_SNAPSHOT_MS (20..5000)"));
 }
 
+/* ---- the static worker ---- */
+
+/*
+ * What the kernel would need besides the file: its program headers name no
+ * interpreter (PT_INTERP) and its dynamic section, if any, no library
+ * (DT_NEEDED).  @why gets the first thing found.
+ */
+static bool elf_is_static(const char *path, char *why, size_t cap)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	bool ok = false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	snprintf(why, cap, "cannot read %s", path);
+	if (fd < 0 || pread(fd, &eh, sizeof(eh), 0) != sizeof(eh))
+		goto out;
+	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_machine != EM_X86_64 || eh.e_phentsize != sizeof(ph)) {
+		snprintf(why, cap, "not an x86-64 ELF64 file");
+		goto out;
+	}
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
+		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) != sizeof(ph))
+			goto out;
+		if (ph.p_type == PT_INTERP) {
+			snprintf(why, cap, "has an interpreter (PT_INTERP)");
+			goto out;
+		}
+		for (uint64_t at = 0; ph.p_type == PT_DYNAMIC && at + sizeof(Elf64_Dyn) <= ph.p_filesz;
+		     at += sizeof(Elf64_Dyn)) {
+			Elf64_Dyn dyn;
+
+			if (pread(fd, &dyn, sizeof(dyn), (off_t)(ph.p_offset + at)) != sizeof(dyn))
+				goto out;
+			if (dyn.d_tag == DT_NULL)
+				break;
+			if (dyn.d_tag == DT_NEEDED) {
+				snprintf(why, cap, "needs a shared library (DT_NEEDED)");
+				goto out;
+			}
+		}
+	}
+	ok = true;
+out:
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* The staged worker is one static ELF that runs by itself: --help works. */
+static void test_static_worker_is_static(void **state)
+{
+	static const char *const help[] = { "vmm-worker", "--help", NULL };
+	static const char *const version[] = { "vmm-worker", "--version", NULL };
+	char why[128], out[8192];
+
+	if (!elf_is_static(static_worker_path(), why, sizeof(why)))
+		fail_msg("%s: %s", static_worker_path(), why);
+	/* The checker itself: the sanitizer build is dynamic and is told apart. */
+	assert_false(elf_is_static(harness_worker_path(), why, sizeof(why)));
+	assert_string_equal(why, "has an interpreter (PT_INTERP)");
+	assert_int_equal(run_exe(static_worker_path(), help, NULL, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "--remote"));
+	assert_int_equal(run_exe(static_worker_path(), version, NULL, out, sizeof(out)), 0);
+	assert_int_equal(strncmp(out, "vmm-worker (vmorch) ", 20), 0);
+}
+
+/* The static worker speaks the protocol: bad job lines, without a VM. */
+static void test_static_worker_bad_job_line(void **state)
+{
+	expect_bad_job_lines(static_worker_path());
+}
+
+/*
+ * The static, non-sanitized worker runs a built-in job over --remote to
+ * exact counts: its seccomp allow-list (no sanitizer extras) is enough for
+ * the VM and the reporter thread both.
+ */
+static void test_static_worker_remote_builtin_job(void **state)
+{
+	struct remote_transcript t;
+	struct job_spec j;
+
+	REQUIRE_KVM();
+	harness_job(&j, "pattern=randrw rwmix=50 bs=4k ops=1000 qd=8 seed=3", 1, 16);
+	j.disk[0].ops = (struct job_bucket){ .size = 250, .refill_time_ms = 100 };
+	remote_run_job(static_worker_path(), &j, &t, 0);
+	expect_pass(&t.result);
+	assert_int_equal(t.result.disk[0].reads_completed + t.result.disk[0].writes_completed,
+			 1000);
+	assert_int_equal(t.result.disk[0].bytes_read, t.result.disk[0].reads_completed * 4096);
+	assert_int_equal(t.result.disk[0].bytes_written,
+			 t.result.disk[0].writes_completed * 4096);
+	assert_int_equal(t.result.disk[0].io_errors, 0);
+	assert_true(t.nsnap >= 2);
+	assert_memory_equal(&t.snap[t.nsnap - 1].disk[0], &t.result.disk[0],
+			    sizeof(t.result.disk[0]));
+	remote_transcript_release(&t);
+	job_spec_free(&j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1570,6 +1683,9 @@ int main(void)
 		cmocka_unit_test(test_remote_builtin_job_frames),
 		cmocka_unit_test(test_remote_stdin_close_stops_worker),
 		cmocka_unit_test(test_remote_stdout_gone_stops_worker),
+		cmocka_unit_test(test_static_worker_is_static),
+		cmocka_unit_test(test_static_worker_bad_job_line),
+		cmocka_unit_test(test_static_worker_remote_builtin_job),
 	};
 
 	/* VMORCH_TEST_FILTER=GLOB runs only the tests whose name matches. */
