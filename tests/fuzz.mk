@@ -17,7 +17,7 @@ FUZZ_RUN_FLAGS = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=
 FUZZ_COMMON_SRCS = $(top_srcdir)/common/verr.c $(top_srcdir)/common/json_strict.c \
 	$(top_srcdir)/common/vblk_counters.c $(top_srcdir)/common/vblk_json.c \
 	$(top_srcdir)/common/job.c $(top_srcdir)/common/vm_result.c \
-	$(top_srcdir)/common/shm.c
+	$(top_srcdir)/common/shm.c $(top_srcdir)/common/remote_proto.c
 FUZZ_COMMON_LIBS = $(JANSSON_LIBS) -lm
 
 FUZZ_VBLK_SRCS = $(top_srcdir)/tests/fuzz_vblk.c \
@@ -35,9 +35,10 @@ FUZZ_INVENTORY_SRCS = $(top_srcdir)/tests/fuzz_inventory.c \
 	$(top_srcdir)/common/verr.c
 
 FUZZ_PROGS = tests/fuzz_vblk tests/fuzz_scenario tests/fuzz_job tests/fuzz_result \
-	tests/fuzz_shm tests/fuzz_inventory
+	tests/fuzz_shm tests/fuzz_inventory tests/fuzz_remote
 EXTRA_DIST += tests/fuzz.mk tests/fuzz_vblk.c tests/fuzz_scenario.c tests/fuzz_job.c \
-	tests/fuzz_result.c tests/fuzz_shm.c tests/fuzz_seeds.c tests/fuzz_inventory.c
+	tests/fuzz_result.c tests/fuzz_shm.c tests/fuzz_seeds.c tests/fuzz_inventory.c \
+	tests/fuzz_remote.c
 CLEANFILES += $(FUZZ_PROGS) tests/fuzz_seeds
 
 tests/fuzz_vblk: $(FUZZ_VBLK_SRCS)
@@ -63,7 +64,11 @@ tests/fuzz_shm: $(top_srcdir)/tests/fuzz_shm.c $(FUZZ_COMMON_SRCS)
 	@$(MKDIR_P) tests
 	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(top_srcdir)/tests/fuzz_shm.c \
 		$(FUZZ_COMMON_SRCS) $(FUZZ_COMMON_LIBS)
-# Seeds for job, result and shm, written by the real encoders.
+tests/fuzz_remote: $(top_srcdir)/tests/fuzz_remote.c $(FUZZ_COMMON_SRCS)
+	@$(MKDIR_P) tests
+	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(top_srcdir)/tests/fuzz_remote.c \
+		$(FUZZ_COMMON_SRCS) $(FUZZ_COMMON_LIBS)
+# Seeds for job, result, shm and remote, written by the real encoders.
 tests/fuzz_seeds: $(top_srcdir)/tests/fuzz_seeds.c $(FUZZ_COMMON_SRCS)
 	@$(MKDIR_P) tests
 	$(AM_V_CC)$(FUZZ_CC) -g -O1 -std=gnu11 $(FUZZ_SAN) -I$(top_srcdir) -D_GNU_SOURCE \
@@ -79,7 +84,8 @@ FUZZ_CORPUS = tests/fuzz_corpus
 fuzz-run: fuzz
 	rm -rf tests/fuzz_seeds.d && ./tests/fuzz_seeds tests/fuzz_seeds.d
 	$(MKDIR_P) $(FUZZ_CORPUS)/vblk $(FUZZ_CORPUS)/scenario $(FUZZ_CORPUS)/job \
-		$(FUZZ_CORPUS)/result $(FUZZ_CORPUS)/shm $(FUZZ_CORPUS)/inventory
+		$(FUZZ_CORPUS)/result $(FUZZ_CORPUS)/shm $(FUZZ_CORPUS)/inventory \
+		$(FUZZ_CORPUS)/remote
 	./tests/fuzz_vblk $(FUZZ_RUN_FLAGS) -artifact_prefix=$(FUZZ_CORPUS)/vblk-crash- \
 		$(FUZZ_CORPUS)/vblk
 	./tests/fuzz_scenario $(FUZZ_RUN_FLAGS) -artifact_prefix=$(FUZZ_CORPUS)/scenario-crash- \
@@ -94,6 +100,8 @@ fuzz-run: fuzz
 	./tests/fuzz_inventory $(FUZZ_RUN_FLAGS) -artifact_prefix=$(FUZZ_CORPUS)/inventory-crash- \
 		$(FUZZ_CORPUS)/inventory $(top_srcdir)/tests/fixtures/inventory/good \
 		$(top_srcdir)/tests/fixtures/inventory/bad
+	./tests/fuzz_remote $(FUZZ_RUN_FLAGS) -artifact_prefix=$(FUZZ_CORPUS)/remote-crash- \
+		$(FUZZ_CORPUS)/remote tests/fuzz_seeds.d/remote
 
 clean-local: clean-fuzz
 clean-fuzz:

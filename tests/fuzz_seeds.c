@@ -1,7 +1,8 @@
 /*
- * fuzz_seeds.c - writes the seed corpora of the job, result and shm fuzz
- * targets with the real encoders, so the seeds follow the formats as they
- * change.  Usage: fuzz_seeds DIR (creates DIR/job, DIR/result, DIR/shm).
+ * fuzz_seeds.c - writes the seed corpora of the job, result, shm and remote
+ * fuzz targets with the real encoders, so the seeds follow the formats as
+ * they change.  Usage: fuzz_seeds DIR (creates DIR/job, DIR/result, DIR/shm,
+ * DIR/remote).
  * The scenario target's seeds are the shipped scenarios and test fixtures.
  */
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "common/job.h"
+#include "common/remote_proto.h"
 #include "common/shm.h"
 #include "common/vm_result.h"
 
@@ -165,6 +167,55 @@ static void shms_write(void)
 	free(json);
 }
 
+/* fuzz_remote.c's layout: a chunk-size byte, then the channel's bytes. */
+static void remote_seed(const char *name, uint8_t chunk, char *const *frames, int n,
+			size_t cut)
+{
+	static uint8_t b[4 * SHM_RESULT_MAX];
+	size_t at = 1;
+
+	b[0] = chunk;
+	for (int i = 0; i < n; i++) {
+		size_t len;
+
+		if (!frames[i])
+			exit(1);
+		len = strlen(frames[i]);
+		memcpy(b + at, frames[i], len);
+		at += len;
+	}
+	seed_write("remote", name, b, at - cut);
+}
+
+static void remotes_write(void)
+{
+	static struct remote_snapshot snap;
+	static struct vm_result r;
+	char *f[4];
+	size_t len;
+
+	result_fill(&r);
+	snap.state = SHM_STATE_RUNNING;
+	snap.heartbeat_age_ms = 40;
+	snap.sched = (struct remote_sched){ 123456789, 1000, true };
+	snap.ndisks = 2;
+	snap.disk[0] = r.disk[0];
+	snap.disk[1] = r.disk[1];
+	snap.nvcpus = 2;
+	snap.vcpu[0] = (struct remote_vcpu_exits){ 10, 20, 3, 4, 5 };
+	f[0] = remote_hello_encode(4242, &len);
+	f[1] = remote_snapshot_encode(&snap, &len);
+	snap.state = SHM_STATE_EXITED;
+	f[2] = remote_snapshot_encode(&snap, &len);
+	f[3] = remote_result_encode(&r, &len);
+	remote_seed("whole", 255, f, 4, 0);
+	remote_seed("small-chunks", 6, f, 4, 0);
+	remote_seed("truncated", 63, f, 4, 7);
+	remote_seed("hello-only", 0, f, 1, 0);
+	for (int i = 0; i < 4; i++)
+		free(f[i]);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -179,5 +230,6 @@ int main(int argc, char **argv)
 	jobs_write();
 	results_write();
 	shms_write();
+	remotes_write();
 	return 0;
 }

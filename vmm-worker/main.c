@@ -9,6 +9,11 @@
  * Once the job is read, a status 3 still publishes a VmResult whose kind is
  * infra_error and whose exit_code is the errno, so the orchestrator stores
  * the host's failure as such instead of guessing.
+ *
+ * --remote is the same worker on a fleet host, over one SSH channel: the
+ * job is the first line of stdin, whose end later means "stop", and the
+ * hello, live snapshots and the VmResult go out as frames on stdout
+ * (vmm-worker/remote.c, common/remote_proto.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +30,7 @@
 #include "common/job.h"
 #include "common/shm.h"
 #include "common/vm_result.h"
+#include "vmm-worker/remote.h"
 #include "vmm-worker/result.h"
 #include "vmm-worker/sandbox.h"
 #include "vmm-worker/vm.h"
@@ -40,6 +46,7 @@ struct options {
 	const char *console;
 	int shm_fd;
 	pid_t parent_pid;	/* 0: not given */
+	bool remote;
 };
 
 /* Where the worker's end goes: the shm slot and the --result file. */
@@ -47,6 +54,7 @@ struct outputs {
 	struct shm_region *shm;	/* NULL until mapped */
 	int result_fd;		/* -1: none */
 	int console_fd;		/* -1: none */
+	struct remote_channel *remote;	/* --remote: frames on stdout */
 	uint64_t start_ns;
 };
 
@@ -55,6 +63,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: vmm-worker --job FILE|- [--shm-fd N] [--result FILE|-] [--console FILE|-]\n"
 "                  [--parent-pid N]\n"
+"       vmm-worker --remote [--console FILE|-] [--parent-pid N]\n"
 "\n"
 "Run one KVM virtual machine described by a job spec (JSON) and write its\n"
 "VmResult (JSON).\n"
@@ -69,6 +78,17 @@ static void usage(FILE *f)
 "  -p, --parent-pid N    the pid of the vmorch that spawned this worker: exit\n"
 "                        at once if it is already gone (the worker dies with\n"
 "                        its parent in any case)\n"
+"      --remote          the fleet protocol, for one SSH exec channel: the job\n"
+"                        is the first line of standard input (one line of JSON,\n"
+"                        at most 1 MiB); stdin then stays open, and its end\n"
+"                        (EOF, error, hang-up) stops the VM within a second.\n"
+"                        Standard output carries one JSON line per frame:\n"
+"                        {\"vmorch-remote\":1,\"pid\":N} first, then\n"
+"                        {\"snapshot\":{...}} every 200 ms (live counters,\n"
+"                        heartbeat age, the main thread's scheduling), and\n"
+"                        {\"result\":{VmResult}} last.  A bad job line still\n"
+"                        gets its hello and a result frame (vmm_error, or\n"
+"                        infra_error when the line never arrived whole).\n"
 "  -h, --help            show this help\n"
 "  -V, --version         show the version\n"
 "\n"
@@ -77,7 +97,8 @@ static void usage(FILE *f)
 "VmResult, when there is one, says infra_error with the errno).\n"
 "\n"
 "Environment: VMORCH_EXIT_STATS=1 prints, when the VM ends, its exits to user\n"
-"space per vCPU and the ports and MMIO pages that caused the most of them.\n");
+"space per vCPU and the ports and MMIO pages that caused the most of them.\n"
+"VMORCH_SNAPSHOT_MS (20..5000) sets the --remote snapshot period.\n");
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -88,6 +109,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "result", required_argument, NULL, 'r' },
 		{ "console", required_argument, NULL, 'c' },
 		{ "parent-pid", required_argument, NULL, 'p' },
+		{ "remote", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -127,6 +149,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			}
 			o->parent_pid = (pid_t)pid;
 			break;
+		case 'R':
+			o->remote = true;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -142,7 +167,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 		fprintf(stderr, "vmm-worker: unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
-	if (!o->job) {
+	if (o->remote && (o->job || o->shm_fd >= 0 || o->result)) {
+		fprintf(stderr, "vmm-worker: --remote reads its job from standard input and "
+			"writes its result there: no --job, --shm-fd or --result\n");
+		return -1;
+	}
+	if (!o->job && !o->remote) {
 		fprintf(stderr, "vmm-worker: --job is required (try --help)\n");
 		return -1;
 	}
@@ -214,7 +244,8 @@ static int open_output(const char *path, int std_fd)
  */
 static int outputs_open(struct outputs *out, const struct options *o, struct verr *e)
 {
-	const char *result = o->result ? o->result : o->shm_fd < 0 ? "-" : NULL;
+	const char *result = o->result ? o->result :
+			     o->shm_fd < 0 && !o->remote ? "-" : NULL;
 
 	if (result && (out->result_fd = open_output(result, 1)) < 0)
 		return verr_errno(e, "--result %s", result);
@@ -245,13 +276,18 @@ static int signals_open(void)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-/* Wait for the VM to end, beating the heart and enforcing the job's timeout. */
-static void wait_vm(struct vm *vm, const struct job_spec *job, int sig_fd)
+/*
+ * Wait for the VM to end, beating the heart and enforcing the job's timeout.
+ * A @remote channel's end (its stop_fd) stops the VM as a timeout does.
+ */
+static void wait_vm(struct vm *vm, const struct job_spec *job, int sig_fd,
+		    const struct remote_channel *remote)
 {
 	uint64_t deadline = vm->start_ns + job->timeout_ms * 1000000ULL;
-	struct pollfd pfd[2] = {
+	struct pollfd pfd[3] = {
 		{ .fd = vm->done_fd, .events = POLLIN },
 		{ .fd = sig_fd, .events = POLLIN },
+		{ .fd = remote ? remote_stop_fd(remote) : -1, .events = POLLIN },
 	};
 
 	for (;;) {
@@ -266,7 +302,7 @@ static void wait_vm(struct vm *vm, const struct job_spec *job, int sig_fd)
 				  (unsigned long long)job->timeout_ms);
 			return;
 		}
-		if (poll(pfd, 2, HEARTBEAT_MS) < 0 && errno != EINTR) {
+		if (poll(pfd, 3, HEARTBEAT_MS) < 0 && errno != EINTR) {
 			int err = errno;
 
 			vm_finish(vm, VM_EXIT_INFRA, err, "waiting for the VM: %s",
@@ -278,6 +314,11 @@ static void wait_vm(struct vm *vm, const struct job_spec *job, int sig_fd)
 		if (pfd[1].revents && read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
 			vm_finish(vm, VM_EXIT_TIMEOUT, 128 + (int)si.ssi_signo,
 				  "stopped by signal %u before a verdict", si.ssi_signo);
+			return;
+		}
+		if (pfd[2].revents) {
+			vm_finish(vm, VM_EXIT_TIMEOUT, 0, "stopped: %s before a verdict",
+				  remote_stop_reason(remote));
 			return;
 		}
 	}
@@ -296,6 +337,8 @@ static int write_result(const struct outputs *out, const struct vm_result *r)
 	len = strlen(json);
 	if (out->shm && shm_publish_result(out->shm, json, len))
 		fprintf(stderr, "vmm-worker: result too large for the shm slot\n");
+	if (out->remote && (rc = remote_send_result(out->remote, r)))
+		fprintf(stderr, "vmm-worker: writing the result frame: %s\n", strerror(-rc));
 	if (out->result_fd >= 0 &&
 	    (write(out->result_fd, json, len) != (ssize_t)len ||
 	     write(out->result_fd, "\n", 1) != 1)) {
@@ -345,6 +388,60 @@ static int parent_watch_check(pid_t parent)
 	return 0;
 }
 
+/*
+ * A job that could not be read or decoded: status 2, as for --job.  A
+ * remote worker also says so in a result frame: vmm_error with exit code 2
+ * (what the pool makes of a local worker's status 2) when the job was
+ * refused, infra_error with the errno when it never arrived whole.
+ */
+static int fail_job(const struct outputs *out, struct vm_result *r,
+		    enum vm_exit_kind kind, int err, const char *msg)
+{
+	if (out->remote) {
+		memset(r, 0, sizeof(*r));
+		r->exit_kind = kind;
+		r->exit_code = kind == VM_EXIT_INFRA ? err : EXIT_USAGE;
+		r->wall_us = (shm_now_ns() - out->start_ns) / 1000;
+		snprintf(r->error, sizeof(r->error), "%s", msg);
+		remote_send_result(out->remote, r);
+	}
+	return EXIT_USAGE;
+}
+
+/* Read and decode the job (--job FILE, or the remote job line); 0 or a status. */
+static int job_load(const struct options *o, const struct outputs *out,
+		    struct job_spec *job, struct vm_result *r)
+{
+	const char *name = o->remote ? "-" : o->job;
+	struct verr e = { "" };
+	char *text = NULL;
+	size_t len;
+	int rc;
+
+	if (o->remote) {
+		rc = remote_read_job(out->remote, JOB_TEXT_MAX, &text, &len, &e);
+		remote_send_hello(out->remote);
+		if (rc) {
+			fprintf(stderr, "vmm-worker: %s\n", e.msg);
+			return fail_job(out, r, rc == -EMSGSIZE ? VM_EXIT_VMM_ERROR :
+					VM_EXIT_INFRA, -rc, e.msg);
+		}
+	} else {
+		text = read_all(o->job, &len, &e);
+		if (!text) {
+			fprintf(stderr, "vmm-worker: job: %s\n", e.msg);
+			return EXIT_USAGE;
+		}
+	}
+	rc = job_spec_decode(text, len, job, &e);
+	free(text);
+	if (rc) {
+		fprintf(stderr, "vmm-worker: %s: %s\n", name, e.msg);
+		return fail_job(out, r, VM_EXIT_VMM_ERROR, -rc, e.msg);
+	}
+	return 0;
+}
+
 /* Build the VM, shut the sandbox, run the VM to its end; 0 or -errno with @e set. */
 static int run_vm(struct vm *vm, const struct job_spec *job, struct outputs *out,
 		  struct sandbox *sb, int sig_fd, struct verr *e)
@@ -365,7 +462,7 @@ static int run_vm(struct vm *vm, const struct job_spec *job, struct outputs *out
 	shm_set_state(out->shm, SHM_STATE_BOOTING);
 	if (job->test_forbidden_syscall)
 		sandbox_call_forbidden();
-	wait_vm(vm, job, sig_fd);
+	wait_vm(vm, job, sig_fd, out->remote);
 	vm_stop(vm);
 	return 0;
 }
@@ -373,6 +470,7 @@ static int run_vm(struct vm *vm, const struct job_spec *job, struct outputs *out
 int main(int argc, char **argv)
 {
 	static struct vm_result result;	/* static: no allocation needed to fail */
+	static struct remote_channel remote;
 	struct outputs out = { .result_fd = -1, .console_fd = -1 };
 	struct options o = { 0 };
 	struct verr e = { "" };
@@ -381,8 +479,7 @@ int main(int argc, char **argv)
 	struct shm_map m = { .fd = -1 };
 	struct vm *vm = NULL;
 	int sig_fd = -1, rc, status = EXIT_INFRA;
-	char *text;
-	size_t len;
+	unsigned period_ms;
 
 	out.start_ns = shm_now_ns();
 	if (parent_watch_arm() < 0) {
@@ -393,20 +490,32 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	if (parent_watch_check(o.parent_pid))
 		return EXIT_INFRA;
-	text = read_all(o.job, &len, &e);
-	if (!text) {
-		fprintf(stderr, "vmm-worker: job: %s\n", e.msg);
-		return EXIT_USAGE;
+	if (o.remote) {
+		if (remote_period_from_env(&period_ms, &e)) {
+			fprintf(stderr, "vmm-worker: %s\n", e.msg);
+			return EXIT_USAGE;
+		}
+		if (remote_channel_open(&remote, 0, 1, period_ms, &e)) {
+			fprintf(stderr, "vmm-worker: %s\n", e.msg);
+			remote_channel_close(&remote);
+			return EXIT_INFRA;
+		}
+		out.remote = &remote;
 	}
-	if (job_spec_decode(text, len, &job, &e)) {
-		fprintf(stderr, "vmm-worker: %s: %s\n", o.job, e.msg);
-		free(text);
-		return EXIT_USAGE;
+	status = job_load(&o, &out, &job, &result);
+	if (status) {
+		if (out.remote)
+			remote_channel_close(out.remote);
+		return status;
 	}
-	free(text);
+	status = EXIT_INFRA;
 
-	if (o.shm_fd >= 0 ? shm_map_checked(o.shm_fd, &m, &e) : shm_create(&m, &e)) {
-		fprintf(stderr, "vmm-worker: %s\n", e.msg);
+	rc = o.shm_fd >= 0 ? shm_map_checked(o.shm_fd, &m, &e) : shm_create(&m, &e);
+	if (rc) {
+		if (out.remote)
+			status = fail_infra(&out, &result, job.name, rc, e.msg);
+		else
+			fprintf(stderr, "vmm-worker: %s\n", e.msg);
 		goto out;
 	}
 	out.shm = m.r;
@@ -420,6 +529,11 @@ int main(int argc, char **argv)
 	sig_fd = signals_open();
 	if (sig_fd < 0) {
 		rc = verr_errno(&e, "signalfd");
+		status = fail_infra(&out, &result, job.name, rc, e.msg);
+		goto out;
+	}
+	/* After signals_open: the reporter inherits the blocked SIGTERM. */
+	if (out.remote && (rc = remote_reporter_start(out.remote, m.r, &sb, &e))) {
 		status = fail_infra(&out, &result, job.name, rc, e.msg);
 		goto out;
 	}
@@ -440,6 +554,8 @@ int main(int argc, char **argv)
 		 EXIT_INFRA : 0;
 	vm_destroy_detached(vm);
 out:
+	if (out.remote)
+		remote_channel_close(out.remote);
 	outputs_close(&out);
 	if (sig_fd >= 0)
 		close(sig_fd);

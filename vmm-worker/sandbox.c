@@ -32,7 +32,11 @@
 
 /* Allowed with any arguments. */
 static const int sandbox_allowed[] = {
-	/* Guest memory and device I/O on descriptors opened during set-up. */
+	/*
+	 * Guest memory and device I/O on descriptors opened during set-up; a
+	 * --remote worker's frames, stdin watch and /proc re-reads (remote.c)
+	 * need nothing more.
+	 */
 	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
 	SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(preadv), SCMP_SYS(pwritev),
 	SCMP_SYS(preadv2), SCMP_SYS(pwritev2), SCMP_SYS(fdatasync), SCMP_SYS(fsync),

@@ -1,12 +1,13 @@
 #!/bin/sh
-# builtin-in-l1.sh - the built-in guest's end-to-end tests (tests/test_worker)
-# and `vmorch run` end to end (tests/test_run) run once inside L1, QEMU's
-# software-emulated machine whose Debian kernel offers a hardware-like
-# /dev/kvm (kvm_amd on emulated SVM with nested paging), so the device is
-# proven there as well as on this machine's PVM, and the tests that need a
-# real worker run even where the host has no /dev/kvm.  Speaks TAP: both
-# programs' cmocka TAP lines are relayed as "L1: ..." tests, with the plan
-# at the end.
+# builtin-in-l1.sh - the built-in guest's end-to-end tests (tests/test_worker,
+# with the --remote protocol and vmm-worker-static, the static worker fleet
+# hosts get) and `vmorch run` end to end (tests/test_run) run once inside
+# L1, QEMU's software-emulated machine whose Debian kernel offers a
+# hardware-like /dev/kvm (kvm_amd on emulated SVM with nested paging), so
+# the device is proven there as well as on this machine's PVM, and the
+# tests that need a real worker run even where the host has no /dev/kvm.
+# Speaks TAP: both programs' cmocka TAP lines are relayed as "L1: ..."
+# tests, with the plan at the end.
 #
 # Needs qemu-system-x86_64, cpio and busybox-static, and the Debian cloud
 # kernel from scripts/fetch-test-kernel.sh (apt-get download).  Without
@@ -17,8 +18,8 @@ set -u
 
 . "$(dirname "$0")/suite.sh"
 nested_suite_start
-for prog in test_worker test_run; do
-	[ -x "$builddir/tests/$prog" ] || unavailable "no $builddir/tests/$prog (make check builds it)"
+for prog in tests/test_worker tests/test_run vmm-worker/vmm-worker-static; do
+	[ -x "$builddir/$prog" ] || unavailable "no $builddir/$prog (make check builds it)"
 done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/builtin-in-l1.XXXXXX")
@@ -53,7 +54,8 @@ mkdir -p "$(dirname "$log")"
 # loop module gives /dev/loop0 to the block-device refusal test.
 L1_ACCEL=${L1_ACCEL:-tcg,thread=single} \
 "$here/run-l1.sh" -M loop -k "$kdir" -t "${VMORCH_NESTED_TIMEOUT:-480}" -l "$log" \
-	-x tests/test_worker -x tests/test_run "$tmp/run.sh" "$tmp/payload" \
+	-x tests/test_worker -x tests/test_run -x vmm-worker/vmm-worker-static \
+	"$tmp/run.sh" "$tmp/payload" \
 	> "$tmp/out" 2> "$tmp/err"
 rc=$?
 
