@@ -986,15 +986,16 @@ static void test_throttle_request_larger_than_bucket_completes(void **state)
 }
 
 /*
- * 1000 ops/s configured ({1000 ops, 1000 ms}) measures within 5% over
- * VMORCH_THROTTLE_SECONDS (default 1 s; the benchmark uses 3), after the
- * initial full bucket.  The bucket holds a second of slack because this runs
- * on shared, oversubscribed CI machines: a bucket only loses tokens when the
- * device thread gets no CPU for longer than its slack (measured: {10, 10 ms}
- * fell to ~430 ops/s and {100, 100 ms} to ~740 ops/s next to a QEMU and a
- * compiler on 2 CPUs).  Starvation can only slow a bucket, never speed it.
+ * 1000 ops/s configured ({1000 ops, 1000 ms}), measured over
+ * VMORCH_THROTTLE_SECONDS (default 1 s; the benchmark uses 3) after the
+ * initial full bucket.  What a throttle promises is a ceiling: it never lets
+ * more through than its rate.  How close it comes to the rate from below
+ * depends on this process getting CPU (on a loaded 2-CPU machine the
+ * posting thread and the device thread both starve), so that floor is no
+ * test here; the bucket's exact refill is tested with injected time in
+ * tests/test_throttle.c (test_refill_linear_and_capped).
  */
-static double throttle_measure_rate(unsigned int secs)
+static double throttle_measure_rate(unsigned int secs, uint64_t *throttled)
 {
 	unsigned int total = secs * 1000 + 1000;	/* + the initial full bucket */
 	struct job_disk jd = { .size = DISK_BYTES };
@@ -1024,6 +1025,7 @@ static double throttle_measure_rate(unsigned int secs)
 	}
 	ns = throttle_now_ns() - t0;
 	assert_int_equal(ctr(&t->ctr.flushes_completed), total);
+	*throttled = ctr(&t->ctr.throttled_count);
 	rate = (double)(total - 1000) / ((double)ns / 1e9);
 	print_message("throttle: %u ops in %.3f s = %.1f ops/s (configured 1000)\n",
 		      total, (double)ns / 1e9, rate);
@@ -1031,21 +1033,18 @@ static double throttle_measure_rate(unsigned int secs)
 	return rate;
 }
 
-/*
- * Too fast fails at once.  Too slow gets three tries: it only means this
- * process was starved of CPU (a shared CI host), not that tokens leaked.
- */
-static void test_throttle_rate_is_accurate(void **state)
+/* A device throttled to 1000 ops/s never beats that rate, and it did throttle. */
+static void test_throttle_rate_is_a_ceiling(void **state)
 {
 	const char *env = getenv("VMORCH_THROTTLE_SECONDS");
 	unsigned int secs = env ? (unsigned int)atoi(env) : 1;
-	double rate = 0;
+	uint64_t throttled = 0;
+	double rate;
 
-	for (int attempt = 0; attempt < 3 && rate <= 950.0; attempt++) {
-		rate = throttle_measure_rate(secs ? secs : 1);
-		assert_true(rate < 1050.0);
-	}
-	assert_true(rate > 950.0);
+	rate = throttle_measure_rate(secs ? secs : 1, &throttled);
+	assert_true(rate < 1050.0);
+	assert_true(throttled > 0);
+	(void)state;
 }
 
 /* ---- lifecycle ---- */
@@ -1104,7 +1103,7 @@ int main(void)
 		cmocka_unit_test(test_queue_notify_register_kicks),
 		cmocka_unit_test(test_throttle_ops_stalls_and_completes),
 		cmocka_unit_test(test_throttle_request_larger_than_bucket_completes),
-		cmocka_unit_test(test_throttle_rate_is_accurate),
+		cmocka_unit_test(test_throttle_rate_is_a_ceiling),
 		cmocka_unit_test(test_create_reports_missing_image),
 	};
 
