@@ -33,6 +33,7 @@ enum db_stmt {
 	ST_RUN_FILE_INSERT,
 	ST_RUN_END,
 	ST_HOST_FACTS_INSERT,
+	ST_ATTEMPT_INSERT,
 	ST_RESULT_INSERT,
 	ST_COUNTERS_INSERT,
 	ST_METRIC_INSERT,
@@ -89,6 +90,10 @@ static const char *const db_stmt_sql[ST_NR] = {
 		"INSERT INTO host_facts (run_id, host, kernel_release, cpu_model,"
 		" cpus, memory_bytes, kvm, vmorch_version)"
 		" VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	[ST_ATTEMPT_INSERT] =
+		"INSERT INTO attempts (run_id, job, attempt, host, started_at,"
+		" ended_at, outcome, reason, result_id)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_RESULT_INSERT] =
 		"INSERT INTO vm_results (run_id, scenario, scenario_file, vm,"
 		" params, params_key, repeat_idx, host, verdict, success,"
@@ -1226,6 +1231,35 @@ static void result_name_job(const struct job_desc *job, struct verr *e)
 		verr_prefix(e, "%s/%s#%u", job->scenario, job->vm, job->repeat);
 }
 
+static int result_insert_attempts(struct db *db, int64_t run_id,
+				  int64_t result_id, const struct db_result_rec *rec,
+				  struct verr *e)
+{
+	sqlite3_stmt *st = db->st[ST_ATTEMPT_INSERT];
+	char t0[32], t1[32];
+	int rc;
+
+	for (size_t i = 0; i < rec->nattempts; i++) {
+		const struct db_attempt *a = &rec->attempts[i];
+
+		db_format_time(a->started_us, t0);
+		db_format_time(a->ended_us, t1);
+		sqlite3_bind_int64(st, 1, run_id);
+		bind_text(st, 2, rec->job->spec.name ? rec->job->spec.name : rec->job->vm);
+		sqlite3_bind_int64(st, 3, a->attempt);
+		bind_text(st, 4, a->host);
+		bind_text(st, 5, t0);
+		bind_text(st, 6, t1);
+		bind_text(st, 7, a->host_lost ? "host_lost" : "result");
+		bind_text(st, 8, a->reason ? a->reason : "");
+		sqlite3_bind_int64(st, 9, result_id);
+		rc = db_step_done(db, ST_ATTEMPT_INSERT, "attempt", e);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /* One result's rows, inside the group's transaction. */
 static int result_insert(struct db *db, int64_t run_id,
 			 struct db_result_rec *rec, struct verr *e)
@@ -1244,6 +1278,8 @@ static int result_insert(struct db *db, int64_t run_id,
 	if (!rc)
 		rc = result_insert_expectations(db, id, rec->job,
 						rec->outcomes, e);
+	if (!rc)
+		rc = result_insert_attempts(db, run_id, id, rec, e);
 	if (rc) {
 		result_name_job(rec->job, e);
 		return rc;

@@ -90,6 +90,15 @@ int db_counter_columns(char *buf, size_t size, const char *before,
 int db_run_begin(struct db *db, const struct db_run_info *info,
 		 int64_t *run_id, struct verr *e);
 
+/* One try at a job on a fleet host (table attempts, schema 4). */
+struct db_attempt {
+	unsigned attempt;			/* 1, 2, ... */
+	const char *host;
+	int64_t started_us, ended_us;		/* CLOCK_REALTIME, microseconds */
+	bool host_lost;				/* else: this try gave the result */
+	const char *reason;			/* why it ended, one line */
+};
+
 /* One finished job of a group that db_store_results() stores. */
 struct db_result_rec {
 	const struct job_desc *job;
@@ -97,6 +106,9 @@ struct db_result_rec {
 	const struct vm_result *r;
 	const struct expect_outcome *outcomes;	/* job->nexpect, or NULL if 0 */
 	bool verdict_pass;
+	/* Its tries on fleet hosts, in order; none for a local job. */
+	const struct db_attempt *attempts;
+	size_t nattempts;
 	int64_t result_id;			/* out: set once the group is stored */
 };
 

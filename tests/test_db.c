@@ -214,8 +214,8 @@ static void result_init_distinct(struct vm_result *r)
 /* ---- migration and refusal ---- */
 
 static const char *const tables[] = {
-	"blk_counters", "expectations", "host_facts", "metrics", "run_files",
-	"runs", "vm_results",
+	"attempts", "blk_counters", "expectations", "host_facts", "metrics",
+	"run_files", "runs", "vm_results",
 };
 
 /* An empty file becomes the newest schema with every table, all STRICT, in WAL mode. */
@@ -227,14 +227,14 @@ static void test_migrate_from_empty(void **state)
 
 	open_db(f);
 	h = db_sqlite(f->db);
-	assert_int_equal(db_schema_version(), 3);
-	assert_int_equal(sql_int(h, "PRAGMA user_version"), 3);
+	assert_int_equal(db_schema_version(), 4);
+	assert_int_equal(sql_int(h, "PRAGMA user_version"), 4);
 	assert_int_equal(sql_int(h, "PRAGMA application_id"), 0x766d6f72);
 	assert_sql_text(h, "PRAGMA journal_mode", "wal");
 	assert_int_equal(sql_int(h, "PRAGMA foreign_keys"), 1);
 	assert_int_equal(sql_int(h, "PRAGMA synchronous"), 1);	/* NORMAL */
 	assert_int_equal(sql_int(h, "SELECT count(*) FROM pragma_table_list"
-				 " WHERE schema = 'main' AND name NOT LIKE 'sqlite_%'"), 7);
+				 " WHERE schema = 'main' AND name NOT LIKE 'sqlite_%'"), 8);
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		snprintf(sql, sizeof(sql), "SELECT strict FROM pragma_table_list"
 			 " WHERE schema = 'main' AND name = '%s'", tables[i]);
@@ -275,7 +275,7 @@ static void test_migrations_embedded_in_order(void **state)
 {
 	char prefix[16];
 
-	assert_int_equal(db_nmigrations, 3);
+	assert_int_equal(db_nmigrations, 4);
 	for (unsigned i = 0; i < db_nmigrations; i++) {
 		assert_int_equal(db_migrations[i].version, i + 1);
 		snprintf(prefix, sizeof(prefix), "%03u_", i + 1);
@@ -284,9 +284,11 @@ static void test_migrations_embedded_in_order(void **state)
 	assert_non_null(strstr(db_migrations[0].sql, "CREATE TABLE runs"));
 	assert_non_null(strstr(db_migrations[1].sql, "CREATE TABLE runs_new"));
 	assert_non_null(strstr(db_migrations[2].sql, "CREATE TABLE host_facts"));
+	assert_non_null(strstr(db_migrations[3].sql, "CREATE TABLE attempts"));
 	assert_string_equal(db_migrations[0].name, "001_initial");
 	assert_string_equal(db_migrations[1].name, "002_run_owner");
 	assert_string_equal(db_migrations[2].name, "003_host_facts");
+	assert_string_equal(db_migrations[3].name, "004_attempts");
 }
 
 /* Reopening a current database keeps its data and migrates nothing. */
@@ -320,7 +322,7 @@ static void test_newer_version_refused_untouched(void **state)
 	assert_int_equal(db_open(f->path, &f->db, &f->e), -EPROTONOSUPPORT);
 	assert_null(f->db);
 	snprintf(want, sizeof(want), "%s: schema version 99 is newer than this"
-		 " vmorch (knows 3); upgrade vmorch", f->path);
+		 " vmorch (knows 4); upgrade vmorch", f->path);
 	assert_string_equal(f->e.msg, want);
 
 	after = file_read(f->path, &na);
@@ -1128,7 +1130,7 @@ static void make_v1_database(const char *path)
 	sqlite3_close(h);
 }
 
-/* Migrations 002 and 003 from a v1 database keep every row and every reference. */
+/* Migrations 002 to 004 from a v1 database keep every row and every reference. */
 static void test_migrate_v1_keeps_results(void **state)
 {
 	struct fixture *f = *state;
@@ -1137,8 +1139,9 @@ static void test_migrate_v1_keeps_results(void **state)
 	make_v1_database(f->path);
 	open_db(f);
 	h = db_sqlite(f->db);
-	assert_int_equal(sql_int(h, "PRAGMA user_version"), 3);
+	assert_int_equal(sql_int(h, "PRAGMA user_version"), 4);
 	assert_int_equal(sql_int(h, "SELECT count(*) FROM host_facts"), 0);
+	assert_int_equal(sql_int(h, "SELECT count(*) FROM attempts"), 0);
 	assert_int_equal(sql_int(h, "PRAGMA foreign_keys"), 1);
 	assert_sql_text(h, "PRAGMA integrity_check", "ok");
 	assert_int_equal(sql_int(h, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
@@ -1439,11 +1442,11 @@ static void test_readonly_older_schema_refused(void **state)
 	make_v1_database(f->path);
 	assert_int_equal(db_open_readonly(f->path, &f->db, &f->e), -EPROTO);
 	snprintf(want, sizeof(want), "database at %s has schema 1, this vmorch"
-		 " needs 3: run a write command (vmorch run) to upgrade it", f->path);
+		 " needs 4: run a write command (vmorch run) to upgrade it", f->path);
 	assert_string_equal(f->e.msg, want);
 	assert_null(f->db);
 	open_db(f);
-	assert_int_equal(sql_int(db_sqlite(f->db), "PRAGMA user_version"), 3);
+	assert_int_equal(sql_int(db_sqlite(f->db), "PRAGMA user_version"), 4);
 }
 
 /* A read-only connection lists runs and cannot write. */
@@ -1562,6 +1565,45 @@ static void test_run_host_facts_stored(void **state)
 			 -EINVAL);
 }
 
+/* A job retried after a lost host: both tries stored, one result, linked. */
+static void test_attempts_stored_with_result(void **state)
+{
+	struct fixture *f = *state;
+	struct job_desc job;
+	struct vm_result r;
+	const struct db_attempt tries[] = {
+		{ 1, "kvm01", 1714564800000000LL, 1714564801500000LL, true,
+		  "host lost: no answer to 3 keepalives" },
+		{ 2, "kvm02", 1714564801600000LL, 1714564803000000LL, false, "" },
+	};
+	struct db_result_rec rec = { 0 };
+	int64_t run;
+	sqlite3 *h;
+
+	open_db(f);
+	h = db_sqlite(f->db);
+	run = begin_run(f, NULL, 1);
+	job_init(&job, "read", 0);
+	job.spec.name = "smoke/read#0";
+	memset(&r, 0, sizeof(r));
+	r.success = true;
+	r.exit_kind = VM_EXIT_GUEST_PASS;
+	rec = (struct db_result_rec){ .job = &job, .host = "kvm02", .r = &r,
+				      .verdict_pass = true, .attempts = tries,
+				      .nattempts = 2 };
+	assert_int_equal(db_store_results(f->db, run, &rec, 1, &f->e), 0);
+	assert_int_equal(sql_int(h, "SELECT count(*) FROM vm_results"), 1);
+	assert_sql_text(h, "SELECT group_concat(job || '|' || attempt || '|' || host"
+			" || '|' || started_at || '|' || ended_at || '|' || outcome"
+			" || '|' || reason || '|' || result_id, ';') FROM attempts",
+			"smoke/read#0|1|kvm01|2024-05-01T12:00:00.000Z|"
+			"2024-05-01T12:00:01.500Z|host_lost|host lost: no answer to 3"
+			" keepalives|1;"
+			"smoke/read#0|2|kvm02|2024-05-01T12:00:01.600Z|"
+			"2024-05-01T12:00:03.000Z|result||1");
+	job.spec.name = NULL;
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fixture_setup, fixture_teardown)
 
 int main(void)
@@ -1569,6 +1611,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_migrate_from_empty),
 		T(test_run_host_facts_stored),
+		T(test_attempts_stored_with_result),
 		T(test_blk_counters_columns_are_counter_list),
 		T(test_migrations_embedded_in_order),
 		T(test_reopen_keeps_runs),
