@@ -5,6 +5,9 @@
 
 noinst_LIBRARIES += orchestrator/libfleetssh.a
 orchestrator_libfleetssh_a_SOURCES = \
+	orchestrator/ssh.h orchestrator/ssh_priv.h \
+	orchestrator/ssh_conn.c orchestrator/ssh_auth.c \
+	orchestrator/ssh_chan.c orchestrator/ssh_loop.c orchestrator/ssh_host.c \
 	orchestrator/ssh_wire.c orchestrator/ssh_wire.h \
 	orchestrator/known_hosts.c orchestrator/known_hosts.h \
 	orchestrator/sha1.c orchestrator/sha1.h \
