@@ -21,4 +21,12 @@ FLEETSSH_LIBS = orchestrator/libfleetssh.a $(SSH2_LIBS)
 check_PROGRAMS += tests/test_known_hosts
 tests_test_known_hosts_CFLAGS = $(TEST_CFLAGS)
 tests_test_known_hosts_LDADD = $(FLEETSSH_LIBS) $(TEST_LIBS)
-EXTRA_DIST += orchestrator/ssh.mk
+
+# The transport against real OpenSSH servers on 127.0.0.N (skips without
+# /usr/sbin/sshd unless CI is set).
+check_PROGRAMS += tests/test_ssh
+tests_test_ssh_SOURCES = tests/test_ssh.c tests/fleet/sshd_harness.c \
+	tests/fleet/sshd_harness.h
+tests_test_ssh_CFLAGS = $(TEST_CFLAGS) $(SSH2_CFLAGS)
+tests_test_ssh_LDADD = $(FLEETSSH_LIBS) $(TEST_LIBS)
+EXTRA_DIST += orchestrator/ssh.mk tests/fleet/sshd.sh
