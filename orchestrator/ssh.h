@@ -36,8 +36,9 @@ struct ssh_loop_opts {
 	unsigned keepalive_ms;		/* a keepalive probe this often (5000) */
 	unsigned keepalive_max;		/* probes' worth of silence, or of a write
 					   making no progress, before a host is lost (3) */
-	unsigned max_channels;		/* exec channels per connection (9: sshd's 10
-					   sessions less vmorch's control channel) */
+	unsigned max_channels;		/* exec channels per connection (9: sshd's
+					   default MaxSessions 10 less vmorch's control
+					   channel; more only for hosts that allow more) */
 };
 
 /* Fill @o with the defaults in the comments above. */
