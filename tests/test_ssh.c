@@ -773,6 +773,89 @@ static void test_twelve_channels_take_two_connections(void **state)
 	ssh_loop_free(l);
 }
 
+/* Closing a channel ourselves: the command sees EOF, the channel ends
+   with "closed by vmorch", and the connection serves the next one. */
+static void test_close_by_caller_keeps_connection(void **state)
+{
+	struct ssh_loop *l;
+	struct ssh_conn *c;
+	struct ssh_chan *ch;
+	struct tgt g;
+	struct sink s = { 0 };
+	struct verr e = { "" };
+	struct ssh_chan_opts o = { .command = "echo up; cat", .user = &s };
+	struct ssh_run_result r;
+
+	need_fleet();
+	l = new_loop(NULL);
+	c = ready_conn(l, &g);
+	assert_int_equal(ssh_chan_open(c, &o, &ch, &e), 0);
+	for (int i = 0; i < 250 && s.len < 3; i++)
+		run_for(l, 20);
+	assert_string_equal(s.buf, "up\n");
+	ssh_chan_close(ch);
+	assert_int_equal(ssh_chan_write(ch, "x", 1), -EPIPE);
+	assert_true(run_until(l, chan_done, ch, 5000));
+	assert_string_equal(ssh_chan_error(ch), "h2: closed by vmorch");
+	assert_int_equal(ev.closed, 1);
+	ssh_chan_free(ch);
+	expect_state(c, SSH_CONN_READY);
+	assert_int_equal(ssh_conn_channels(c), 0);
+	assert_int_equal(ssh_run(l, c, "echo again", NULL, 0, 100, 10000, &r, &e), 0);
+	assert_string_equal(r.out, "again\n");
+	ssh_run_result_release(&r);
+	free(s.buf);
+	ssh_loop_free(l);
+}
+
+/* Callbacks may free what they are told about: the channel in
+   chan_closed, the connection in lost. */
+static struct ssh_conn *freed_in_lost;
+static int freed_chans;
+
+static void free_on_closed(void *ctx, struct ssh_chan *ch)
+{
+	freed_chans++;
+	ssh_chan_free(ch);
+}
+
+static void free_on_lost(void *ctx, struct ssh_conn *c)
+{
+	freed_in_lost = c;
+	ssh_conn_free(c);
+}
+
+static void test_callbacks_may_free(void **state)
+{
+	static const struct ssh_loop_ops freeing = {
+		.lost = free_on_lost,
+		.chan_closed = free_on_closed,
+	};
+	struct ssh_loop_opts o;
+	struct ssh_loop *l;
+	struct ssh_conn *c;
+	struct ssh_chan *ch[2];
+	struct tgt g;
+	struct verr e = { "" };
+	struct ssh_chan_opts co = { .command = "true" };
+
+	need_fleet();
+	ssh_loop_opts_default(&o);
+	assert_int_equal(ssh_loop_new(&o, &freeing, NULL, &l, &e), 0);
+	target(&g, 30, 1, path("kh_none"), KH_STRICT, path("id_ed25519"), false);
+	assert_int_equal(ssh_conn_new(l, &g.t, &c, &e), 0);
+	assert_int_equal(ssh_chan_open(c, &co, &ch[0], &e), 0);
+	assert_int_equal(ssh_chan_open(c, &co, &ch[1], &e), 0);
+	freed_in_lost = NULL;
+	freed_chans = 0;
+	for (int i = 0; i < 50 && !freed_in_lost; i++)
+		assert_int_equal(ssh_loop_run_once(l, 100, &e), 0);
+	assert_ptr_equal(freed_in_lost, c);
+	assert_int_equal(freed_chans, 2);
+	assert_int_equal(ssh_loop_live(l), 0);
+	ssh_loop_free(l);
+}
+
 /* ---- connecting many ---- */
 
 /* At most max_handshakes connections are between connect and ready. */
@@ -1055,6 +1138,8 @@ int main(void)
 		cmocka_unit_test(test_run_collects_output_and_status),
 		cmocka_unit_test(test_run_reads_host_facts),
 		cmocka_unit_test(test_twelve_channels_take_two_connections),
+		cmocka_unit_test(test_close_by_caller_keeps_connection),
+		cmocka_unit_test(test_callbacks_may_free),
 		cmocka_unit_test(test_handshakes_are_capped),
 		cmocka_unit_test(test_refused_connection_is_down),
 		cmocka_unit_test(test_silent_host_times_out),
