@@ -29,4 +29,4 @@ tests_test_ssh_SOURCES = tests/test_ssh.c tests/fleet/sshd_harness.c \
 	tests/fleet/sshd_harness.h
 tests_test_ssh_CFLAGS = $(TEST_CFLAGS) $(SSH2_CFLAGS)
 tests_test_ssh_LDADD = $(FLEETSSH_LIBS) $(TEST_LIBS)
-EXTRA_DIST += orchestrator/ssh.mk tests/fleet/sshd.sh
+EXTRA_DIST += orchestrator/ssh.mk tests/fleet/sshd.sh doc/fleet.md
