@@ -489,6 +489,10 @@ bool ssh_chan_step(struct ssh_chan *ch, uint64_t now)
 			progress |= op_open(ch);
 			break;
 		case SSH_CHAN_EXEC:
+			if (ch->close_wanted) {
+				ch->state = SSH_CHAN_CLOSING;	/* closed before it ran */
+				break;
+			}
 			progress |= op_exec(ch);
 			break;
 		case SSH_CHAN_RUNNING:

@@ -676,7 +676,19 @@ short ssh_conn_events(const struct ssh_conn *c)
 	case SSH_CONN_HANDSHAKE:
 	case SSH_CONN_AUTH:
 	case SSH_CONN_SETUP:
+		/* One libssh2 call at a time: wait for what it waits for. */
+		dirs = libssh2_session_block_directions(c->s);
+		if (dirs & LIBSSH2_SESSION_BLOCK_OUTBOUND)
+			return POLLOUT;
+		return POLLIN;
 	case SSH_CONN_READY:
+		/*
+		 * An owed packet must leave before anything else happens on the
+		 * session, reads included: waiting for POLLIN too would spin
+		 * while the host's bytes sit unread.
+		 */
+		if (c->owed)
+			return POLLOUT;
 		dirs = libssh2_session_block_directions(c->s);
 		return (short)(POLLIN | (dirs & LIBSSH2_SESSION_BLOCK_OUTBOUND ? POLLOUT : 0));
 	default:

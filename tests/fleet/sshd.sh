@@ -18,7 +18,8 @@
 #
 # With SSHD_OWNER_PID set, the first start also leaves a reaper that runs
 # "stopall DIR" once that process is gone, or after SSHD_MAX_LIFE seconds
-# (default 600), so a test that crashes leaks nothing for long.
+# (default 600), so a test that crashes leaks nothing for long; with
+# SSHD_REAP_RM=1 it removes DIR too.
 set -u
 
 SSHD=/usr/sbin/sshd
@@ -91,6 +92,7 @@ start_reaper() {
 		done
 		rm -f "$dir/reaper.pid"
 		SSHD_OWNER_PID= "$0" stopall "$dir"
+		[ "${SSHD_REAP_RM:-}" = 1 ] && rm -rf "$dir"
 	) </dev/null >/dev/null 2>&1 &
 	echo $! > "$dir/reaper.pid"
 }

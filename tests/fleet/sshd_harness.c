@@ -23,7 +23,7 @@ static int run_script(struct fleet *f, const char *args, char *out, size_t size)
 	FILE *p;
 	int st;
 
-	snprintf(cmd, sizeof(cmd), "'%s' %s", f->script, args);
+	snprintf(cmd, sizeof(cmd), "bash '%s' %s", f->script, args);
 	p = popen(cmd, "r");
 	if (!p)
 		return -errno;
@@ -55,6 +55,7 @@ int fleet_init(struct fleet *f)
 	/* The script's reaper cleans up after us if we die. */
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	setenv("SSHD_OWNER_PID", pid, 1);
+	setenv("SSHD_REAP_RM", "1", 1);
 	snprintf(args, sizeof(args), "keys '%s'", f->dir);
 	return run_script(f, args, NULL, 0);
 }
