@@ -216,7 +216,8 @@ static void kh_line(int n, unsigned port, char *out, size_t size)
 {
 	char type[64], b64[4000];
 
-	assert_int_equal(fleet_host_pubkey(&F, n, type, sizeof(type), b64, sizeof(b64)), 0);
+	assert_int_equal(fleet_host_pubkey(&F, n, "ed25519", type, sizeof(type), b64,
+					   sizeof(b64)), 0);
 	snprintf(out, size, "[127.0.0.%d]:%u %s %s", n, port, type, b64);
 }
 
@@ -383,7 +384,7 @@ static void test_rsa_only_host_refused_at_handshake(void **state)
 	const char *kh = path("kh_rsa_host");
 
 	need_fleet();
-	assert_int_equal(fleet_start(&F, 3, true, &port), 0);
+	assert_int_equal(fleet_start(&F, 3, "rsa", &port), 0);
 	l = new_loop(NULL);
 	target(&g, 3, port, kh, KH_ACCEPT_NEW, path("id_ed25519"), false);
 	c = connect_to(l, &g);
@@ -511,7 +512,7 @@ static void test_changed_key_refused(void **state)
 	char *before, *after;
 
 	need_fleet();
-	assert_int_equal(fleet_start(&F, 4, false, &port), 0);
+	assert_int_equal(fleet_start(&F, 4, "ed25519", &port), 0);
 	l = new_loop(NULL);
 	target(&g, 4, port, kh, KH_ACCEPT_NEW, path("id_ed25519"), false);
 	c = connect_to(l, &g);
@@ -586,6 +587,44 @@ static void test_revoked_key_refused(void **state)
 		 "line 2: ssh-ed25519 %s", port2, kh, fp);
 	assert_string_equal(ssh_conn_error(c), want);
 	ssh_loop_free(l);
+}
+
+/* A host with ed25519 and ECDSA keys shows the one known_hosts lists:
+   the handshake offers only the types listed for the host. */
+static void test_known_types_pin_the_host_key(void **state)
+{
+	static const char *const kinds[] = { "ecdsa", "ed25519" };
+	static const char *const types[] = { "ecdsa-sha2-nistp256", "ssh-ed25519" };
+	struct ssh_loop *l;
+	struct ssh_conn *c;
+	struct tgt g;
+	unsigned port;
+	const char *kh = path("kh_pinned");
+
+	need_fleet();
+	assert_int_equal(fleet_start(&F, 9, "both", &port), 0);
+	l = new_loop(NULL);
+	for (int i = 0; i < 2; i++) {
+		char type[64], b64[4000], line[4200], pub[64], fp[128], want[256];
+
+		assert_int_equal(fleet_host_pubkey(&F, 9, kinds[i], type, sizeof(type), b64,
+						   sizeof(b64)), 0);
+		assert_string_equal(type, types[i]);
+		snprintf(line, sizeof(line), "[127.0.0.9]:%u %s %s\n", port, type, b64);
+		write_file(kh, line);
+		snprintf(pub, sizeof(pub), "h9/ssh_host_%s_key.pub", kinds[i]);
+		assert_int_equal(fleet_fingerprint(path(pub), fp, sizeof(fp)), 0);
+
+		target(&g, 9, port, kh, KH_STRICT, path("id_ed25519"), false);
+		c = connect_to(l, &g);
+		expect_state(c, SSH_CONN_READY);
+		snprintf(want, sizeof(want), "%s %s", types[i], fp);
+		assert_string_equal(ssh_conn_hostkey(c), want);
+		assert_string_equal(ssh_conn_hostkey_status(c), "known (known_hosts line 1)");
+		ssh_conn_free(c);
+	}
+	ssh_loop_free(l);
+	fleet_host(&F, "crash", 9);
 }
 
 /* off: any key is accepted, known_hosts is neither read nor written. */
@@ -916,7 +955,7 @@ static void test_silent_host_times_out(void **state)
 	char want[256];
 
 	need_fleet();
-	assert_int_equal(fleet_start(&F, 8, false, &port), 0);
+	assert_int_equal(fleet_start(&F, 8, "ed25519", &port), 0);
 	assert_int_equal(fleet_host(&F, "partition", 8), 0);
 	ssh_loop_opts_default(&o);
 	o.connect_timeout_ms = 1500;
@@ -961,7 +1000,7 @@ static void test_partition_detected_by_keepalive(void **state)
 	uint64_t t0, took;
 
 	need_fleet();
-	assert_int_equal(fleet_start(&F, 5, false, &port), 0);
+	assert_int_equal(fleet_start(&F, 5, "ed25519", &port), 0);
 	l = fast_keepalive_loop();
 	target(&g, 5, port, kh_for(5, port, "kh_partition"), KH_STRICT,
 	       path("id_ed25519"), false);
@@ -1000,7 +1039,7 @@ static void test_crash_detected(void **state)
 	uint64_t t0;
 
 	need_fleet();
-	assert_int_equal(fleet_start(&F, 6, false, &port), 0);
+	assert_int_equal(fleet_start(&F, 6, "ed25519", &port), 0);
 	l = fast_keepalive_loop();
 	target(&g, 6, port, kh_for(6, port, "kh_crash"), KH_STRICT, path("id_ed25519"),
 	       false);
@@ -1042,7 +1081,7 @@ static void test_stalled_write_trips_watchdog(void **state)
 
 	need_fleet();
 	assert_non_null(junk);
-	assert_int_equal(fleet_start(&F, 7, false, &port), 0);
+	assert_int_equal(fleet_start(&F, 7, "ed25519", &port), 0);
 	l = fast_keepalive_loop();
 	target(&g, 7, port, kh_for(7, port, "kh_watchdog"), KH_STRICT, path("id_ed25519"),
 	       false);
@@ -1105,7 +1144,7 @@ static int group_setup(void **state)
 	if (!fleet_available())
 		return 0;
 	if (fleet_init(&F) || fleet_agent(&F, "id_ed25519") ||
-	    fleet_start(&F, 2, false, &port2)) {
+	    fleet_start(&F, 2, "ed25519", &port2)) {
 		fprintf(stderr, "# the fake fleet did not start\n");
 		fleet_stop(&F);
 		return 0;
@@ -1133,6 +1172,7 @@ int main(void)
 		cmocka_unit_test(test_changed_key_refused),
 		cmocka_unit_test(test_hashed_entry_matches),
 		cmocka_unit_test(test_revoked_key_refused),
+		cmocka_unit_test(test_known_types_pin_the_host_key),
 		cmocka_unit_test(test_off_accepts_any_key),
 		cmocka_unit_test(test_cat_round_trip_1mib),
 		cmocka_unit_test(test_run_collects_output_and_status),

@@ -7,8 +7,9 @@
 #
 #   sshd.sh keys DIR            user keys DIR/id_ed25519 and DIR/id_rsa, both
 #                               in DIR/authorized_keys
-#   sshd.sh start DIR N [rsa]   start host N (rsa: an RSA host key only);
-#                               prints "127.0.0.N PORT"
+#   sshd.sh start DIR N [KIND]  start host N with a KIND host key: ed25519
+#                               (default), ecdsa, rsa, or both (ed25519 and
+#                               ecdsa); prints "127.0.0.N PORT"
 #   sshd.sh rekey DIR N         give host N a new ed25519 key, restart it on
 #                               the same address and port
 #   sshd.sh crash DIR N         SIGKILL host N's sshd and its descendants
@@ -99,13 +100,15 @@ start_reaper() {
 
 # HOME points into DIR so that the commands do not depend on the real
 # user's dotfiles (bash reads ~/.bashrc for ssh commands on Debian).
-write_config() { # N ADDR PORT KEYFILE
+write_config() { # N ADDR PORT KEYFILE...
+	local n=$1 addr=$2 port=$3 k
+	shift 3
 	mkdir -p "$dir/home"
-	cat > "$dir/h$1/sshd_config" <<EOF
-ListenAddress $2
-Port $3
-HostKey $4
-PidFile $dir/h$1/sshd.pid
+	for k; do echo "HostKey $k"; done > "$dir/h$n/sshd_config"
+	cat >> "$dir/h$n/sshd_config" <<EOF
+ListenAddress $addr
+Port $port
+PidFile $dir/h$n/sshd.pid
 AuthorizedKeysFile $dir/authorized_keys
 UsePAM no
 StrictModes no
@@ -156,13 +159,22 @@ start)
 	fi
 	mkdir -p /run/sshd "$dir/h$n" || die "cannot create /run/sshd"
 	addr=127.0.0.$n
-	key="$dir/h$n/ssh_host_${kind}_key"
-	rm -f "$key" "$key.pub"
-	ssh-keygen -q -t "$kind" -N '' -C "h$n" -f "$key" || die "ssh-keygen host key"
+	case $kind in
+	ed25519|ecdsa|rsa) kinds=$kind ;;
+	both) kinds="ed25519 ecdsa" ;;
+	*) die "unknown host key kind $kind" ;;
+	esac
+	rm -f "$dir/h$n"/ssh_host_*
+	keys=
+	for k in $kinds; do
+		ssh-keygen -q -t "$k" -N '' -C "h$n" -f "$dir/h$n/ssh_host_${k}_key" ||
+			die "ssh-keygen host key"
+		keys="$keys $dir/h$n/ssh_host_${k}_key"
+	done
 	start_reaper
 	for try in $(seq 20); do
 		port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-		write_config "$n" "$addr" "$port" "$key"
+		write_config "$n" "$addr" "$port" $keys
 		launch "$n" "$addr" "$port"
 		case $? in
 		0) echo "$port" > "$dir/h$n/port"; echo "$addr $port"; exit 0 ;;
@@ -177,7 +189,7 @@ rekey)
 	port=$(cat "$dir/h$n/port") || die "host $n was never started"
 	signal_host "$n" KILL
 	key="$dir/h$n/ssh_host_ed25519_key"
-	rm -f "$key" "$key.pub" "$dir/h$n/ssh_host_rsa_key" "$dir/h$n/ssh_host_rsa_key.pub"
+	rm -f "$dir/h$n"/ssh_host_*
 	ssh-keygen -q -t ed25519 -N '' -C "h$n-new" -f "$key" || die "ssh-keygen host key"
 	write_config "$n" "127.0.0.$n" "$port" "$key"
 	for try in $(seq 40); do	# the old socket may linger a moment

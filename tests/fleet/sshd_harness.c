@@ -60,12 +60,12 @@ int fleet_init(struct fleet *f)
 	return run_script(f, args, NULL, 0);
 }
 
-int fleet_start(struct fleet *f, int n, bool rsa, unsigned *port)
+int fleet_start(struct fleet *f, int n, const char *kind, unsigned *port)
 {
-	char args[PATH_MAX + 32], out[128], addr[64];
+	char args[PATH_MAX + 64], out[128], addr[64];
 	int rc;
 
-	snprintf(args, sizeof(args), "start '%s' %d%s", f->dir, n, rsa ? " rsa" : "");
+	snprintf(args, sizeof(args), "start '%s' %d %s", f->dir, n, kind);
 	rc = run_script(f, args, out, sizeof(out));
 	if (rc)
 		return rc;
@@ -113,16 +113,14 @@ const char *fleet_path(const struct fleet *f, const char *name, char *buf, size_
 	return buf;
 }
 
-int fleet_host_pubkey(const struct fleet *f, int n, char *type, size_t tsize,
-		      char *b64, size_t bsize)
+int fleet_host_pubkey(const struct fleet *f, int n, const char *kind, char *type,
+		      size_t tsize, char *b64, size_t bsize)
 {
 	char path[PATH_MAX + 64], line[4096], t[64], k[4000];
 	FILE *in;
 	int ok;
 
-	snprintf(path, sizeof(path), "%s/h%d/ssh_host_ed25519_key.pub", f->dir, n);
-	if (access(path, R_OK))
-		snprintf(path, sizeof(path), "%s/h%d/ssh_host_rsa_key.pub", f->dir, n);
+	snprintf(path, sizeof(path), "%s/h%d/ssh_host_%s_key.pub", f->dir, n, kind);
 	in = fopen(path, "r");
 	if (!in)
 		return -errno;

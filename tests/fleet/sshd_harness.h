@@ -21,8 +21,9 @@ struct fleet {
 bool fleet_available(void);
 /* A fresh directory with user keys id_ed25519 and id_rsa, authorized. */
 int fleet_init(struct fleet *f);
-/* Start host @n (127.0.0.@n) with an ed25519 host key, or RSA only. */
-int fleet_start(struct fleet *f, int n, bool rsa, unsigned *port);
+/* Start host @n (127.0.0.@n) with host keys of @kind: "ed25519", "ecdsa",
+   "rsa" or "both" (ed25519 and ecdsa). */
+int fleet_start(struct fleet *f, int n, const char *kind, unsigned *port);
 /* "crash", "partition", "heal" or "rekey" host @n. */
 int fleet_host(struct fleet *f, const char *what, int n);
 /* An ssh-agent holding @key (a file under the fleet dir). */
@@ -31,10 +32,10 @@ int fleet_agent(struct fleet *f, const char *key);
 void fleet_stop(struct fleet *f);
 /* "<dir>/<name>" in a static buffer per call site: copy it if kept. */
 const char *fleet_path(const struct fleet *f, const char *name, char *buf, size_t size);
-/* Host @n's public key line ("ssh-ed25519 AAAA... comment") and its
-   base64 key field alone. */
-int fleet_host_pubkey(const struct fleet *f, int n, char *type, size_t tsize,
-		      char *b64, size_t bsize);
+/* Host @n's @kind ("ed25519", "ecdsa", "rsa") public key: its type and
+   its base64 key field. */
+int fleet_host_pubkey(const struct fleet *f, int n, const char *kind, char *type,
+		      size_t tsize, char *b64, size_t bsize);
 /* The fingerprint ssh-keygen -lf -E sha256 prints for a .pub file. */
 int fleet_fingerprint(const char *pubfile, char *fp, size_t size);
 
