@@ -236,7 +236,8 @@ static bool op_read(struct ssh_chan *ch)
 	bool progress = false;
 
 	for (int stream = 0; stream < (ch->ctl ? 1 : 2); stream++) {
-		for (;;) {
+		/* At most 512 KiB at a time; the connection comes back for more. */
+		for (int i = 0;; i++) {
 			ssize_t n = libssh2_channel_read_ex(ch->ch, stream, buf,
 							    ch->ctl ? 1024 : sizeof(buf));
 
@@ -245,6 +246,8 @@ static bool op_read(struct ssh_chan *ch)
 				chan_take(ch, stream, buf, (size_t)n);
 				if (c->state != SSH_CONN_READY || ch->state != SSH_CHAN_RUNNING)
 					return true;
+				if (i == 15)
+					break;
 				continue;
 			}
 			if (n == LIBSSH2_ERROR_EAGAIN) {

@@ -581,9 +581,11 @@ static void conn_ready_step(struct ssh_conn *c, uint64_t now)
 	/*
 	 * A read on one channel may take packets for another off the socket
 	 * into libssh2's queue, where poll() cannot see them: go round until
-	 * a pass moves nothing.
+	 * a pass moves nothing.  A connection that still moves after a few
+	 * passes gets another step straight after the next poll(), so that
+	 * a busy host cannot hold up the others.
 	 */
-	for (int pass = 0; pass < 1000; pass++) {
+	for (int pass = 0;; pass++) {
 		uint64_t rx = c->rx_bytes;
 		bool progress = ssh_chan_step(c->ctl, now);
 
@@ -596,6 +598,10 @@ static void conn_ready_step(struct ssh_conn *c, uint64_t now)
 		}
 		if (!progress && rx == c->rx_bytes)
 			break;
+		if (pass == 8) {
+			c->kick = true;
+			break;
+		}
 	}
 	/* Nothing left to write and nothing owed: no write is stalled. */
 	{
