@@ -33,9 +33,16 @@ shift 2
 mkdir -p "$dir" || die "cannot create $dir"
 dir=$(cd "$dir" && pwd)
 
+# "pid ppid state" of every process, from /proc (no procps needed); the
+# command name in parentheses may hold anything, so cut after its last ')'.
+procs() {
+	cat /proc/[0-9]*/stat 2>/dev/null |
+		sed -n 's/^\([0-9]*\) (.*) \([A-Za-z]\) \([0-9]*\) .*/\1 \3 \2/p'
+}
+
 # Every descendant of the given pids, the pids included.
 tree() {
-	ps -e -o pid=,ppid= | awk -v roots="$*" '
+	procs | awk -v roots="$*" '
 		BEGIN { n = split(roots, r, " "); for (i = 1; i <= n; i++) want[r[i]] = 1 }
 		{ parent[$1] = $2 }
 		END {
@@ -53,9 +60,12 @@ host_pid() { cat "$dir/h$1/sshd.pid" 2>/dev/null; }
 # Does any of the given pids still run?  A zombie does not count: once
 # killed, the fake host's processes wait for their adopter to reap them.
 alive() {
-	local st
-	st=$(ps -o stat= -p "$(echo "$@" | tr ' ' ',')" 2>/dev/null | grep -v '^Z')
-	[ -n "$st" ]
+	local p st
+	for p; do
+		st=$(sed -n 's/.*) \([A-Za-z]\) .*/\1/p' "/proc/$p/stat" 2>/dev/null)
+		[ -n "$st" ] && [ "$st" != Z ] && return 0
+	done
+	return 1
 }
 
 # Stop the whole tree first so nothing forks or is re-parented away while
