@@ -10,6 +10,10 @@
  * may queue work (ssh_chan_write, ssh_chan_send_eof, ssh_chan_open,
  * ssh_chan_close) and free channels or connections (the memory is released
  * when the dispatch returns), but must not run the loop themselves.
+ *
+ * Signals: the process must ignore SIGPIPE.  vmorch's own sends use
+ * MSG_NOSIGNAL, but libssh2 1.10 writes to the ssh-agent socket with plain
+ * send(), and an agent that dies mid-request would otherwise kill vmorch.
  */
 #ifndef VMORCH_SSH_H
 #define VMORCH_SSH_H
