@@ -75,13 +75,17 @@ static uint64_t now_ms(void)
 	return shm_now_ns() / 1000000ULL;
 }
 
-const char *pool_find_worker(char *buf, size_t cap)
+/*
+ * @name from $@env, else beside this executable or in the build tree's
+ * vmm-worker/, else as a bare name for $PATH.
+ */
+static const char *pool_find_program(const char *name, const char *env_name,
+				     char *buf, size_t cap)
 {
-	static const char *const rel[] = { "vmm-worker", "../vmm-worker/vmm-worker" };
 	char exe[PATH_MAX];
 	ssize_t n;
 	char *slash;
-	const char *env = getenv("VMORCH_WORKER");
+	const char *env = getenv(env_name);
 
 	if (env && *env) {
 		snprintf(buf, cap, "%s", env);
@@ -93,15 +97,26 @@ const char *pool_find_worker(char *buf, size_t cap)
 		slash = strrchr(exe, '/');
 		if (slash) {
 			*slash = 0;
-			for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-				snprintf(buf, cap, "%s/%s", exe, rel[i]);
-				if (access(buf, X_OK) == 0)
-					return buf;
-			}
+			snprintf(buf, cap, "%s/%s", exe, name);
+			if (access(buf, X_OK) == 0)
+				return buf;
+			snprintf(buf, cap, "%s/../vmm-worker/%s", exe, name);
+			if (access(buf, X_OK) == 0)
+				return buf;
 		}
 	}
-	snprintf(buf, cap, "vmm-worker");	/* execvp searches $PATH */
+	snprintf(buf, cap, "%s", name);	/* execvp searches $PATH */
 	return buf;
+}
+
+const char *pool_find_worker(char *buf, size_t cap)
+{
+	return pool_find_program("vmm-worker", "VMORCH_WORKER", buf, cap);
+}
+
+const char *pool_find_static_worker(char *buf, size_t cap)
+{
+	return pool_find_program("vmm-worker-static", "VMORCH_STATIC_WORKER", buf, cap);
 }
 
 /* ---- starting ---- */

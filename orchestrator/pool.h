@@ -82,5 +82,10 @@ int pool_run(const struct pool_opts *o, const struct job_desc *jobs, size_t njob
 
 /* Find the vmm-worker next to @argv0's executable, in the build tree, or $PATH. */
 const char *pool_find_worker(char *buf, size_t cap);
+/*
+ * The same for vmm-worker-static, the worker staged on fleet hosts
+ * ($VMORCH_STATIC_WORKER overrides).
+ */
+const char *pool_find_static_worker(char *buf, size_t cap);
 
 #endif
