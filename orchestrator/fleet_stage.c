@@ -1,0 +1,129 @@
+/*
+ * fleet_stage.c - staging a file on a fleet host by sha256 (see
+ * fleet_stage.h).  The host needs sh, mkdir, cat, chmod, mv and sha256sum
+ * (coreutils): nothing vmorch installs.  The outcome is the one line the
+ * command prints last ("staged"), never the channel's exit status alone,
+ * which libssh2 1.10 reports as 0 when none arrived.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "orchestrator/fleet_stage.h"
+
+#define STAGE_ERR_MAX	4096
+
+static bool stage_sha_ok(const char *s)
+{
+	return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+}
+
+/* The workdir came through the inventory's checks: letters, digits, . _ + - / only. */
+static bool stage_workdir_ok(const char *w)
+{
+	return w[0] == '/' && strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				     "0123456789._+-/") == strlen(w);
+}
+
+static int stage_check(const char *workdir, const char *sha256, struct verr *e)
+{
+	if (!stage_workdir_ok(workdir)) {
+		verr_set(e, "workdir '%s': expected an absolute path of letters, digits"
+			 " and . _ + - /", workdir);
+		return -EINVAL;
+	}
+	if (!stage_sha_ok(sha256)) {
+		verr_set(e, "sha256 '%s': expected 64 lowercase hex digits", sha256);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+char *fleet_stage_path(const char *workdir, const char *sha256,
+		       enum fleet_stage_kind kind, struct verr *e)
+{
+	char *p = NULL;
+	int n;
+
+	if (stage_check(workdir, sha256, e))
+		return NULL;
+	n = kind == FLEET_STAGE_WORKER ?
+	    asprintf(&p, "%s/bin/%s/vmm-worker", workdir, sha256) :
+	    asprintf(&p, "%s/cas/%s", workdir, sha256);
+	if (n < 0) {
+		verr_set(e, "out of memory");
+		return NULL;
+	}
+	return p;
+}
+
+/*
+ * set -e stops at the first failure; the trap removes the temporary on any
+ * exit but the good one.  The temporary is in the destination's directory
+ * so that mv is a rename on one file system.
+ */
+char *fleet_stage_command(const char *workdir, const char *sha256,
+			  enum fleet_stage_kind kind, struct verr *e)
+{
+	char *dest = fleet_stage_path(workdir, sha256, kind, e), *cmd = NULL;
+
+	if (!dest)
+		return NULL;
+	if (asprintf(&cmd,
+		     "set -e; umask 022; f=%s; d=${f%%/*}; mkdir -p \"$d\"; "
+		     "t=\"$d/.stage.$$\"; trap 'rm -f \"$t\"' EXIT; cat > \"$t\"; "
+		     "s=$(sha256sum < \"$t\"); s=${s%%%% *}; "
+		     "if [ \"$s\" != %s ]; then echo \"sha256 mismatch: got $s\" >&2; exit 1; fi; "
+		     "chmod %s \"$t\"; mv -f \"$t\" \"$f\"; trap - EXIT; echo staged",
+		     dest, sha256, kind == FLEET_STAGE_WORKER ? "755" : "644") < 0) {
+		cmd = NULL;
+		verr_set(e, "out of memory");
+	}
+	free(dest);
+	return cmd;
+}
+
+/* The host's last line of stderr: what the shell or sha256 check said. */
+static void stage_why(const struct ssh_run_result *r, char *buf, size_t cap)
+{
+	size_t len = r->err_len;
+	const char *start;
+
+	while (len && (r->err[len - 1] == '\n' || r->err[len - 1] == '\r'))
+		len--;
+	start = r->err + len;
+	while (start > r->err && start[-1] != '\n')
+		start--;
+	snprintf(buf, cap, "%.*s", (int)(r->err + len - start), start);
+	if (!buf[0])
+		snprintf(buf, cap, "no 'staged' answer (exit status %d)", r->exit_status);
+}
+
+int fleet_stage(struct ssh_loop *l, struct ssh_conn *c, const char *workdir,
+		const void *data, size_t len, const char *sha256,
+		enum fleet_stage_kind kind, unsigned timeout_ms, struct verr *e)
+{
+	struct ssh_run_result r;
+	char why[256];
+	char *cmd;
+	int rc;
+
+	cmd = fleet_stage_command(workdir, sha256, kind, e);
+	if (!cmd)
+		return -EINVAL;
+	rc = ssh_run(l, c, cmd, data, len, STAGE_ERR_MAX, timeout_ms, &r, e);
+	free(cmd);
+	if (rc) {
+		verr_prefix(e, "staging %s on %s", sha256, ssh_conn_name(c));
+		return rc;
+	}
+	if (r.out_len == 7 && !memcmp(r.out, "staged\n", 7)) {
+		ssh_run_result_release(&r);
+		return 0;
+	}
+	stage_why(&r, why, sizeof(why));
+	verr_set(e, "staging %s on %s: %s", sha256, ssh_conn_name(c), why);
+	ssh_run_result_release(&r);
+	return -EIO;
+}
