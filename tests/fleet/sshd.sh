@@ -141,7 +141,7 @@ launch() { # N ADDR PORT
 	: > "$log"
 	"$SSHD" -D -f "$dir/h$1/sshd_config" -E "$log" </dev/null >/dev/null 2>&1 &
 	echo $! > "$dir/h$1/sshd.pid"
-	for i in $(seq 100); do
+	for i in $(seq 400); do	# 20 s: sshd starts slowly on a loaded machine
 		grep -q "Server listening on $2 port $3" "$log" && return 0
 		if ! kill -0 "$(host_pid "$1")" 2>/dev/null; then
 			grep -q -i "address already in use\|cannot bind" "$log" && return 2
@@ -202,7 +202,7 @@ rekey)
 	rm -f "$dir/h$n"/ssh_host_*
 	ssh-keygen -q -t ed25519 -N '' -C "h$n-new" -f "$key" || die "ssh-keygen host key"
 	write_config "$n" "127.0.0.$n" "$port" "$key"
-	for try in $(seq 40); do	# the old socket may linger a moment
+	for try in $(seq 150); do	# the old socket may linger (15 s: a loaded machine)
 		launch "$n" "127.0.0.$n" "$port" && { echo "127.0.0.$n $port"; exit 0; }
 		sleep 0.1
 	done
