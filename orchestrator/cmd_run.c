@@ -19,6 +19,7 @@
 #include "orchestrator/db.h"
 #include "orchestrator/db_query.h"
 #include "orchestrator/expect.h"
+#include "orchestrator/fleet_run.h"
 #include "orchestrator/pool.h"
 #include "orchestrator/progress.h"
 #include "orchestrator/scenario.h"
@@ -34,6 +35,10 @@ struct run_opts {
 	const char *label;
 	double timeout_scale;
 	bool quiet;
+	const char *hosts;		/* --hosts INVENTORY */
+	const char *limit;		/* --limit */
+	unsigned retries;		/* --retries */
+	bool allow_unchecked;		/* --allow-unchecked-host-keys */
 };
 
 struct summary_row {
@@ -79,6 +84,13 @@ static void run_usage(FILE *f)
 "  -l, --label TEXT        label the run (find it later with `vmorch show TEXT`)\n"
 "  -t, --timeout-scale X   multiply every job's timeout by X (default 1)\n"
 "  -q, --quiet             print only failures and the summary\n"
+"      --hosts INVENTORY   run jobs on the fleet hosts of INVENTORY (vmorch-hosts(5))\n"
+"                          over SSH; --jobs then counts local workers beside\n"
+"                          them (default 0)\n"
+"      --limit NAME|LABEL,...  only these hosts of the inventory\n"
+"      --retries N         a job whose host is lost is tried on another host,\n"
+"                          at most N more times (default 2, 0..10)\n"
+"      --allow-unchecked-host-keys  accept an inventory with host_key_check: off\n"
 "  -h, --help              show this help\n"
 "\n"
 "Exit status: 0 every job passed, 1 some job failed, 2 usage or scenario\n"
@@ -96,6 +108,10 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		{ "timeout-scale", required_argument, NULL, 't' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "hosts", required_argument, NULL, 'H' },
+		{ "limit", required_argument, NULL, 'L' },
+		{ "retries", required_argument, NULL, 'R' },
+		{ "allow-unchecked-host-keys", no_argument, NULL, 'U' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -105,12 +121,26 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 	o->jobs = ncpu > 0 ? (unsigned)(ncpu > 64 ? 64 : ncpu) : 1;
 	o->db_path = CLI_DEFAULT_DB;
 	o->timeout_scale = 1.0;
+	o->retries = 2;
 	while ((c = getopt_long(argc, argv, "j:d:l:t:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			if (!cli_parse_uint("--jobs", optarg, 1, 64, &o->jobs))
+			if (!cli_parse_uint("--jobs", optarg, 0, 64, &o->jobs))
 				return -1;
 			o->jobs_given = true;
+			break;
+		case 'H':
+			o->hosts = optarg;
+			break;
+		case 'L':
+			o->limit = optarg;
+			break;
+		case 'R':
+			if (!cli_parse_uint("--retries", optarg, 0, POOL_MAX_RETRIES, &o->retries))
+				return -1;
+			break;
+		case 'U':
+			o->allow_unchecked = true;
 			break;
 		case 'd':
 			o->db_path = optarg;
@@ -147,6 +177,16 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 	if (optind >= argc) {
 		fprintf(stderr, "vmorch run: no scenario file given (try: vmorch run "
 			"scenarios/smoke.yaml)\n");
+		return -1;
+	}
+	if (!o->hosts && (o->limit || o->allow_unchecked)) {
+		fprintf(stderr, "vmorch run: --limit and --allow-unchecked-host-keys need --hosts\n");
+		return -1;
+	}
+	if (o->hosts && !o->jobs_given)
+		o->jobs = 0;	/* the hosts run the jobs */
+	if (!o->hosts && o->jobs == 0) {
+		fprintf(stderr, "vmorch run: --jobs 0 needs --hosts (who would run the jobs?)\n");
 		return -1;
 	}
 	return 0;
@@ -224,9 +264,23 @@ static void run_first_failure(const struct job_desc *job, const struct vm_result
 	}
 }
 
+/* A fleet job's tries as the database stores them. */
+static void run_attempts(const struct pool_done *d, struct db_attempt *a)
+{
+	for (size_t i = 0; i < d->nattempts; i++)
+		a[i] = (struct db_attempt){
+			.attempt = (unsigned)i + 1, .host = d->attempts[i].host,
+			.started_us = d->attempts[i].started_us,
+			.ended_us = d->attempts[i].ended_us,
+			.host_lost = d->attempts[i].host_lost,
+			.reason = d->attempts[i].reason,
+		};
+}
+
 /* The job's verdict: the guest passed and every expectation held. */
 static void run_judge(const struct run_ctx *c, const struct pool_done *d,
-		      struct expect_outcome *out, struct db_result_rec *rec)
+		      struct expect_outcome *out, struct db_attempt *att,
+		      struct db_result_rec *rec)
 {
 	bool pass = d->r->success;
 
@@ -234,8 +288,10 @@ static void run_judge(const struct run_ctx *c, const struct pool_done *d,
 		expect_eval(&d->job->expect[i], d->r, &out[i]);
 		pass = pass && out[i].passed;
 	}
-	*rec = (struct db_result_rec){ .job = d->job, .host = c->host, .r = d->r,
-				       .outcomes = out, .verdict_pass = pass };
+	run_attempts(d, att);
+	*rec = (struct db_result_rec){ .job = d->job, .host = d->host ? d->host : c->host,
+				       .r = d->r, .outcomes = out, .verdict_pass = pass,
+				       .attempts = att, .nattempts = d->nattempts };
 }
 
 /* A stored job: its summary row and its progress line. */
@@ -270,7 +326,8 @@ static void run_report(struct run_ctx *c, const struct pool_done *d,
 static int run_on_done(void *arg, const struct pool_done *d, size_t n)
 {
 	struct run_ctx *c = arg;
-	struct expect_outcome out[POOL_MAX_JOBS][JOB_MAX_EXPECT];
+	static struct expect_outcome out[POOL_MAX_JOBS][JOB_MAX_EXPECT];
+	static struct db_attempt att[POOL_MAX_JOBS][POOL_MAX_TRIES];
 	struct db_result_rec recs[POOL_MAX_JOBS];
 	int rc;
 
@@ -280,7 +337,7 @@ static int run_on_done(void *arg, const struct pool_done *d, size_t n)
 		return c->store_rc;
 	}
 	for (size_t i = 0; i < n; i++)
-		run_judge(c, &d[i], out[i], &recs[i]);
+		run_judge(c, &d[i], out[i], att[i], &recs[i]);
 	rc = db_store_results(c->db, c->run_id, recs, n, &c->store_err);
 	if (rc) {
 		c->store_rc = rc;
@@ -364,7 +421,9 @@ static int run_begin(struct run_ctx *c, const struct run_opts *o, int argc, char
 	char *cmdline = run_command_line(argc, argv);
 	struct host_facts facts;
 	struct db_run_info info = {
-		.label = o->label, .host = c->host, .host_facts = &facts,
+		.label = o->label, .host = c->host,
+		/* This machine ran jobs only with local slots. */
+		.host_facts = o->jobs ? &facts : NULL,
 		.vmorch_version = PACKAGE_VERSION,
 		.command_line = cmdline, .nfiles = (unsigned)set->n, .files = rf,
 		.jobs_total = (unsigned)njobs,
@@ -523,6 +582,89 @@ static int run_exit_status(const struct run_ctx *c)
 	return c->infra ? EXIT_INFRA : c->failed ? EXIT_FAILED : EXIT_OK;
 }
 
+/*
+ * Every job must have somewhere to run: a job that names files of this
+ * machine needs a local slot (--jobs), one with placement labels a host
+ * that has them.  Prints the first that has none.
+ */
+static int run_fleet_check_jobs(const struct run_opts *o, const struct fleet_run *f,
+				const struct job_desc *jobs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct job_desc *j = &jobs[i];
+		const char *labels[JOB_MAX_LABELS];
+
+		for (unsigned k = 0; k < j->nlabels; k++)
+			labels[k] = j->label[k];
+		if (j->nlabels && !inventory_can_place(&f->inv, labels, j->nlabels)) {
+			fprintf(stderr, "vmorch run: job %s: no host of %s has all its"
+				" placement labels\n", j->spec.name, f->inv.path);
+			return -1;
+		}
+		if (fleet_job_uses_files(j) && (!o->jobs || j->nlabels)) {
+			fprintf(stderr, "vmorch run: job %s names files of this machine"
+				" (a disk image or a kernel); staging them to fleet hosts"
+				" is not built yet: run it here (--jobs N, no placement)\n",
+				j->spec.name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Open the fleet and bring its hosts up; returns an exit status, or -1 to go on. */
+static int run_fleet_open(const struct run_opts *o, struct fleet_run *f,
+			  const struct job_desc *jobs, size_t njobs)
+{
+	struct fleet_run_opts fo = {
+		.inventory = o->hosts, .limit = o->limit,
+		.allow_unchecked = o->allow_unchecked,
+	};
+	char worker[4096];
+	struct verr e = { "" };
+	size_t up;
+	int rc;
+
+	fo.worker_path = pool_find_static_worker(worker, sizeof(worker));
+	rc = fleet_run_open(f, &fo, &e);
+	if (rc) {
+		run_error(e.msg);
+		return rc == -EINVAL ? EXIT_USAGE : EXIT_INFRA;
+	}
+	if (run_fleet_check_jobs(o, f, jobs, njobs))
+		return EXIT_USAGE;
+	if (f->inv.host_key_check_off)
+		run_error("warning: host keys of some hosts are NOT checked"
+			  " (host_key_check: off)");
+	up = fleet_run_bring_up(f, 60000);
+	for (size_t i = 0; i < f->n; i++)
+		if (!f->h[i].up)
+			fprintf(stderr, "vmorch run: host %s is not used: %s\n",
+				f->h[i].ih->name, f->h[i].why);
+	if (!up && !o->jobs) {
+		run_error("no fleet host is usable, and --jobs 0 runs nothing here");
+		return EXIT_INFRA;
+	}
+	return -1;
+}
+
+/* What each fleet host that came up is, with the run. */
+static int run_fleet_facts(struct run_ctx *c, const struct fleet_run *f)
+{
+	struct verr e = { "" };
+
+	for (size_t i = 0; i < f->n; i++) {
+		if (!f->h[i].up)
+			continue;
+		if (db_run_host(c->db, c->run_id, f->h[i].ih->name, &f->h[i].probe.facts,
+				PACKAGE_VERSION, &e)) {
+			run_error(e.msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct pool_opts po = { .grace_ms = 2000, .stall_ms = 10000 };
@@ -531,6 +673,7 @@ int cmd_run(int argc, char **argv)
 	struct job_desc *jobs = NULL;
 	struct run_opts o = { 0 };
 	struct scenario_set set = { NULL, 0 };
+	struct fleet_run fleet = { 0 };
 	char worker[4096], msg[sizeof(c.err.msg) + sizeof(c.store_err.msg) + 2];
 	uint64_t t0;
 	size_t njobs = 0;
@@ -541,6 +684,15 @@ int cmd_run(int argc, char **argv)
 	if (run_load(argv + optind, argc - optind, &set, &jobs, &njobs)) {
 		scenario_set_release(&set);
 		return EXIT_USAGE;
+	}
+	if (o.hosts) {
+		rc = run_fleet_open(&o, &fleet, jobs, njobs);
+		if (rc >= 0) {
+			status = rc;
+			goto out;
+		}
+		po.fleet = &fleet;
+		po.retries = o.retries;
 	}
 	progress_init(&c.pg, stdout, o.quiet);
 	if (gethostname(c.host, sizeof(c.host) - 1))
@@ -554,10 +706,14 @@ int cmd_run(int argc, char **argv)
 		run_error(c.err.msg);
 		goto out;
 	}
+	if (o.hosts && run_fleet_facts(&c, &fleet)) {
+		run_end(&c, DB_RUN_ERROR);
+		goto out;
+	}
 	run_protect(o.db_path, jobs, njobs);
 	run_warn_overcommit(&o);
 	po.stall_ms = run_stall_ms();
-	po.max_jobs = run_fit_fd_limit(o.jobs);
+	po.max_jobs = o.jobs ? run_fit_fd_limit(o.jobs) : 0;
 	po.timeout_scale = o.timeout_scale;
 	po.worker_path = pool_find_worker(worker, sizeof(worker));
 	run_signals();
@@ -579,6 +735,8 @@ int cmd_run(int argc, char **argv)
 	run_summary(&c, njobs, (double)(shm_now_ns() - t0) / 1e9, o.db_path,
 		    rc == 1 || run_interrupted);
 out:
+	if (o.hosts)
+		fleet_run_close(&fleet);
 	if (c.db)
 		db_close(c.db);
 	job_descs_free(jobs, njobs);

@@ -19,61 +19,28 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "orchestrator/pool.h"
-
-#define POOL_TICK_MS	100
-#define POOL_ERR_MAX	2048
+#include "orchestrator/pool_priv.h"
 
 /* The fd every worker gets its shm region on; everything above it is closed. */
 #define POOL_CHILD_SHM_FD	3
 
-enum kill_reason { KILL_NONE = 0, KILL_TIMEOUT, KILL_STALL, KILL_INTERRUPT };
-
-/* The worker's main thread as /proc shows it (schedstat and stat). */
-struct task_sample {
-	uint64_t cpu_ns;		/* time on a CPU */
-	uint64_t wait_ns;		/* time runnable but waiting for a CPU */
-	char state;			/* R, S, D, T ... or 0 when unreadable */
-};
-
-struct slot {
-	const struct job_desc *job;
-	pid_t pid;
-	struct shm_map shm;
-	int err_fd;
-	char err[POOL_ERR_MAX];
-	size_t err_len;
-	uint64_t start_ms;
-	uint64_t deadline_ms;
-	uint64_t term_ms;		/* when SIGTERM went out, 0 if not */
-	enum kill_reason why;
-	/* Heartbeat silence: watched since, time of it not explained by a wait for a CPU. */
-	bool quiet;
-	uint64_t stuck_ms;		/* silence not spent waiting for a CPU */
-	uint64_t quiet_cpu_ns;		/* CPU time the main thread got while silent */
-	uint64_t last_ms;		/* the last tick that sampled the main thread */
-	struct task_sample last;
-};
-
-struct pool {
-	const struct pool_opts *o;
-	const struct pool_ops *ops;
-	void *ctx;
-	struct slot *slot;
-	struct vm_result *res;		/* max_jobs: the results of one reap */
-	struct pool_progress prog;
-	uint64_t done_ops, done_bytes;	/* totals of finished jobs */
-	uint64_t start_ms;
-	int sig_fd;
-	sigset_t old_mask;
-};
-
-static uint64_t now_ms(void)
+uint64_t pool_now_ms(void)
 {
 	return shm_now_ns() / 1000000ULL;
 }
+
+int64_t pool_wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+#define now_ms pool_now_ms
 
 /*
  * @name from $@env, else beside this executable or in the build tree's
@@ -169,7 +136,7 @@ static int slot_spawn(const struct pool *p, struct slot *s, int in_fd, int err_f
 }
 
 /* The job as the worker sees it: its timeout scaled by --timeout-scale. */
-static char *slot_job_text(const struct pool *p, const struct job_desc *job)
+char *pool_job_text(const struct pool *p, const struct job_desc *job)
 {
 	struct job_spec spec = job->spec;
 	double t = (double)spec.timeout_ms * p->o->timeout_scale;
@@ -186,14 +153,12 @@ static int slot_start(struct pool *p, struct slot *s, const struct job_desc *job
 	size_t len;
 	int rc;
 
-	memset(s, 0, sizeof(*s));
 	s->shm.fd = s->err_fd = -1;
-	s->job = job;
 	rc = shm_create(&s->shm, e);
 	if (rc)
 		return rc;
 	fcntl(s->shm.fd, F_SETFD, FD_CLOEXEC);	/* other workers must not inherit it */
-	text = slot_job_text(p, job);
+	text = pool_job_text(p, job);
 	if (!text) {
 		rc = -ENOMEM;
 		verr_set(e, "cannot prepare job %s: out of memory", job->spec.name);
@@ -230,7 +195,6 @@ fail:
 			close(err[i]);
 	}
 	shm_unmap(&s->shm);
-	s->job = NULL;
 	return rc;
 }
 
@@ -256,7 +220,7 @@ static void slot_drain_stderr(struct slot *s)
 }
 
 /* Counters straight from the region: what a dead worker leaves behind. */
-static void slot_counters(const struct slot *s, struct vm_result *r)
+void pool_slot_counters(const struct slot *s, struct vm_result *r)
 {
 	uint32_t n = atomic_load(&s->shm.r->ndisks);
 
@@ -350,7 +314,7 @@ static void slot_result(struct slot *s, int status, struct vm_result *r)
 		return;
 	}
 	memset(r, 0, sizeof(*r));
-	slot_counters(s, r);
+	pool_slot_counters(s, r);
 	r->wall_us = (now_ms() - s->start_ms) * 1000;
 	last_line(s->err, why, sizeof(why));
 	if (WIFSIGNALED(status)) {
@@ -374,12 +338,15 @@ static void slot_result(struct slot *s, int status, struct vm_result *r)
 
 static void slot_release(struct slot *s)
 {
+	if (s->rs)
+		remote_slot_release(s);
 	if (s->err_fd >= 0)
 		close(s->err_fd);
 	shm_unmap(&s->shm);
 	s->err_fd = -1;
 	s->job = NULL;
 	s->pid = 0;
+	s->busy = false;
 }
 
 static uint64_t snapshot_ops(const struct vblk_snapshot *d)
@@ -387,12 +354,9 @@ static uint64_t snapshot_ops(const struct vblk_snapshot *d)
 	return d->reads_completed + d->writes_completed + d->flushes_completed;
 }
 
-/* Build the result of an exited worker into @r and count it. */
-static void slot_finish(struct pool *p, struct slot *s, int status,
-			struct vm_result *r)
+/* Count a finished job's result into the totals. */
+static void pool_count(struct pool *p, const struct vm_result *r)
 {
-	slot_drain_stderr(s);
-	slot_result(s, status, r);
 	for (uint32_t i = 0; i < r->ndisks; i++) {
 		p->done_ops += snapshot_ops(&r->disk[i]);
 		p->done_bytes += r->disk[i].bytes_read + r->disk[i].bytes_written;
@@ -476,7 +440,10 @@ static bool slot_stalled(const struct pool *p, struct slot *s, uint64_t now)
 		s->quiet = false;
 		return false;
 	}
-	task_sample_read(s->pid, &t);
+	if (s->rs)
+		remote_slot_sample(s, &t);
+	else
+		task_sample_read(s->pid, &t);
 	if (!s->quiet) {
 		/* Unwatched until now: count the silence so far as stuck. */
 		s->quiet = true;
@@ -494,10 +461,19 @@ static bool slot_stalled(const struct pool *p, struct slot *s, uint64_t now)
 	       (s->stuck_ms > p->o->stall_ms || s->quiet_cpu_ns / 1000000ULL > p->o->stall_ms);
 }
 
+/* Ask a worker to stop (SIGTERM; a remote one: EOF on its stdin), or make it (SIGKILL; close). */
+static void slot_stop(struct slot *s, bool hard)
+{
+	if (s->rs)
+		remote_slot_stop(s, hard);
+	else
+		kill(s->pid, hard ? SIGKILL : SIGTERM);
+}
+
 static void slot_supervise(const struct pool *p, struct slot *s, uint64_t now)
 {
 	if (s->term_ms && now - s->term_ms >= p->o->grace_ms) {
-		kill(s->pid, SIGKILL);
+		slot_stop(s, true);
 		return;
 	}
 	if (s->term_ms)
@@ -505,13 +481,13 @@ static void slot_supervise(const struct pool *p, struct slot *s, uint64_t now)
 	if (now >= s->deadline_ms) {
 		s->why = KILL_TIMEOUT;
 		s->term_ms = now;
-		kill(s->pid, SIGTERM);
+		slot_stop(s, false);
 		return;
 	}
 	if (slot_stalled(p, s, now)) {
 		s->why = KILL_STALL;
 		s->term_ms = now;
-		kill(s->pid, SIGKILL);
+		slot_stop(s, true);
 	}
 }
 
@@ -521,10 +497,10 @@ static void pool_report(struct pool *p)
 	struct vblk_snapshot d;
 
 	p->prog.running = 0;
-	for (unsigned i = 0; i < p->o->max_jobs; i++) {
+	for (unsigned i = 0; i < p->nslots; i++) {
 		const struct slot *s = &p->slot[i];
 
-		if (!s->pid)
+		if (!s->busy)
 			continue;
 		p->prog.running++;
 		for (uint32_t k = 0; k < s->job->spec.ndisks; k++) {
@@ -540,96 +516,310 @@ static void pool_report(struct pool *p)
 		p->ops->progress(p->ctx, &p->prog);
 }
 
+/* ---- the queue of jobs waiting for a slot ---- */
+
+static void pend_push(struct pool *p, size_t job)
+{
+	p->pend[p->npend++] = job;
+}
+
+/* A slot can take @job: a local slot any job (fleet runs: one without placement). */
+static bool slot_takes(const struct pool *p, const struct slot *s, size_t job)
+{
+	const struct job_desc *j = &p->jobs[job];
+
+	if (!s->rs)
+		return !p->o->fleet || !j->nlabels;
+	if (!fleet_host_takes(s->rs->fh, j))
+		return false;
+	return !p->track || p->track[job].avoid != s->rs->fh;
+}
+
+/*
+ * The first waiting job @s can take; a job lost on a host goes elsewhere
+ * when another host can take it, and back to that host only when none can.
+ */
+static bool pend_take(struct pool *p, const struct slot *s, size_t *job)
+{
+	for (size_t i = 0; i < p->npend; i++) {
+		if (!slot_takes(p, s, p->pend[i]))
+			continue;
+		*job = p->pend[i];
+		memmove(&p->pend[i], &p->pend[i + 1], (p->npend - i - 1) * sizeof(*p->pend));
+		p->npend--;
+		return true;
+	}
+	return false;
+}
+
+/* Some slot of a live host, or a local one, could ever take @job. */
+static bool job_has_a_home(const struct pool *p, size_t job)
+{
+	const struct job_desc *j = &p->jobs[job];
+
+	if (p->o->max_jobs && (!p->o->fleet || !j->nlabels))
+		return true;
+	for (unsigned i = 0; i < p->nslots; i++)
+		if (p->slot[i].rs && fleet_host_takes(p->slot[i].rs->fh, j))
+			return true;
+	return false;
+}
+
+/* ---- finishing ---- */
+
+static void attempt_close(struct pool *p, const struct slot *s, bool lost,
+			  const char *why)
+{
+	struct job_track *t = &p->track[s->job_idx];
+	struct pool_attempt *a;
+
+	if (t->ntries >= POOL_MAX_TRIES)
+		return;
+	a = &t->tries[t->ntries++];
+	a->host = s->rs->fh->ih->name;
+	a->started_us = s->start_us;
+	a->ended_us = pool_wall_us();
+	a->host_lost = lost;
+	snprintf(a->reason, sizeof(a->reason), "%s", why ? why : "");
+}
+
+/* A job with no host left to try: its result says so, counters as last seen. */
+static void result_host_lost(const struct slot *s, const char *why, struct vm_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (s->busy)
+		pool_slot_counters(s, r);
+	r->exit_kind = VM_EXIT_HOST_LOST;
+	r->wall_us = s->busy ? (now_ms() - s->start_ms) * 1000 : 0;
+	snprintf(r->error, sizeof(r->error), "%.500s", why);
+}
+
+/*
+ * A remote job ended.  1 with @r filled when it has a result to store, 0
+ * when it was put back in the queue for another host, -1 when it was
+ * stopped by an interrupt (not reported).
+ */
+static int remote_finish(struct pool *p, struct slot *s, struct vm_result *r)
+{
+	char why[VERR_MAX + 64];
+
+	if (remote_slot_result(p, s, r, why, sizeof(why))) {
+		attempt_close(p, s, false, "");
+		return s->why == KILL_INTERRUPT ? -1 : 1;
+	}
+	if (s->why == KILL_INTERRUPT)
+		return -1;
+	attempt_close(p, s, true, why);
+	p->track[s->job_idx].avoid = s->rs->fh;
+	/* A host that lost a job is down for the rest of the run. */
+	s->rs->fh->up = false;
+	s->rs->fh->lost = true;
+	if (!s->rs->fh->why[0])
+		snprintf(s->rs->fh->why, sizeof(s->rs->fh->why), "%.400s", why);
+	if (p->track[s->job_idx].ntries <= p->o->retries && job_has_a_home(p, s->job_idx)) {
+		pend_push(p, s->job_idx);
+		p->prog.started--;
+		return 0;
+	}
+	result_host_lost(s, why, r);
+	return 1;
+}
+
+static void done_fill(struct pool *p, const struct slot *s, const struct vm_result *r,
+		      struct pool_done *d)
+{
+	*d = (struct pool_done){ .job = s->job, .r = r };
+	if (s->rs) {
+		d->host = s->rs->fh->ih->name;
+		d->attempts = p->track[s->job_idx].tries;
+		d->nattempts = p->track[s->job_idx].ntries;
+	}
+}
+
+/* A slot whose job ended: 1 and @r filled to report, 0 when requeued, -1 to drop. */
+static int slot_reap_one(struct pool *p, struct slot *s, struct vm_result *r)
+{
+	int status, rc;
+
+	if (s->rs) {
+		if (!s->rs->ended)
+			return -2;
+		rc = remote_finish(p, s, r);
+	} else {
+		if (waitpid(s->pid, &status, WNOHANG) != s->pid)
+			return -2;
+		slot_drain_stderr(s);
+		slot_result(s, status, r);
+		rc = s->why == KILL_INTERRUPT ? -1 : 1;
+	}
+	if (rc == 1 || rc == -1)
+		pool_count(p, r);
+	return rc;
+}
+
 /*
  * Collect every worker that exited and hand their results to the caller in
- * one call, so it can store them in one transaction: a WAL commit's locks
- * and page writes are shared by all of them (doc/database.md).  Workers
- * stopped by an interrupt are not reported.
+ * calls of at most POOL_MAX_JOBS, so it can store each group in one
+ * transaction: a WAL commit's locks and page writes are shared by all of
+ * them (doc/database.md).  Workers stopped by an interrupt are not
+ * reported; a fleet job whose host was lost goes back to the queue.
  */
 static int pool_reap(struct pool *p)
 {
 	struct pool_done d[POOL_MAX_JOBS];
 	struct slot *reaped[POOL_MAX_JOBS];
 	size_t nreaped = 0, nd = 0;
-	int status, rc = 0;
+	int rc = 0;
 
-	for (unsigned i = 0; i < p->o->max_jobs; i++) {
+	for (unsigned i = 0; i < p->nslots && !rc; i++) {
 		struct slot *s = &p->slot[i];
 		struct vm_result *r;
+		int k;
 
-		if (!s->pid || waitpid(s->pid, &status, WNOHANG) != s->pid)
+		if (!s->busy)
 			continue;
 		r = &p->res[nreaped];
-		slot_finish(p, s, status, r);
+		k = slot_reap_one(p, s, r);
+		if (k == -2)
+			continue;
+		if (k == 1)
+			done_fill(p, s, r, &d[nd++]);
 		reaped[nreaped++] = s;
-		if (s->why != KILL_INTERRUPT)
-			d[nd++] = (struct pool_done){ .job = s->job, .r = r };
+		if (nreaped == POOL_MAX_JOBS) {
+			if (nd && p->ops->done)
+				rc = p->ops->done(p->ctx, d, nd);
+			for (size_t j = 0; j < nreaped; j++)
+				slot_release(reaped[j]);
+			nreaped = nd = 0;
+		}
 	}
-	if (nd && p->ops->done)
+	if (!rc && nd && p->ops->done)
 		rc = p->ops->done(p->ctx, d, nd);
-	for (size_t i = 0; i < nreaped; i++)
-		slot_release(reaped[i]);
-	if (nreaped)
-		pool_report(p);
+	for (size_t j = 0; j < nreaped; j++)
+		slot_release(reaped[j]);
+	pool_report(p);
 	return rc;
 }
 
+/*
+ * Jobs that no slot can ever take any more (every host that could is
+ * lost, and no local slot fits): stored as host_lost, as their last
+ * attempt left them.
+ */
+static int pool_drop_homeless(struct pool *p)
+{
+	struct pool_done d[POOL_MAX_JOBS];
+	size_t nd = 0, i = 0;
+	int rc = 0;
+
+	while (i < p->npend && !rc) {
+		size_t job = p->pend[i];
+		struct slot ghost = { .job = &p->jobs[job], .job_idx = job };
+		struct vm_result *r = &p->res[nd];
+		const struct job_track *t = p->track ? &p->track[job] : NULL;
+		char why[320];
+
+		if (job_has_a_home(p, job)) {
+			i++;
+			continue;
+		}
+		memmove(&p->pend[i], &p->pend[i + 1], (p->npend - i - 1) * sizeof(*p->pend));
+		p->npend--;
+		snprintf(why, sizeof(why), "no fleet host left to run it%s%s",
+			 t && t->ntries ? ": " : "",
+			 t && t->ntries ? t->tries[t->ntries - 1].reason : "");
+		result_host_lost(&ghost, why, r);
+		pool_count(p, r);
+		d[nd] = (struct pool_done){ .job = ghost.job, .r = r };
+		if (t) {
+			/* Never tried anywhere: no host's name. */
+			d[nd].host = t->ntries ? t->tries[t->ntries - 1].host : "-";
+			d[nd].attempts = t->tries;
+			d[nd].nattempts = t->ntries;
+		}
+		if (++nd == POOL_MAX_JOBS || i >= p->npend) {
+			rc = p->ops->done ? p->ops->done(p->ctx, d, nd) : 0;
+			nd = 0;
+		}
+	}
+	if (!rc && nd && p->ops->done)
+		rc = p->ops->done(p->ctx, d, nd);
+	return rc;
+}
+
+#define POOL_MAX_SSH_FDS	1024
+
 static void pool_wait_events(struct pool *p)
 {
-	struct pollfd pfd[1 + POOL_MAX_JOBS];
+	static struct pollfd pfd[1 + POOL_MAX_SLOTS + POOL_MAX_SSH_FDS];
 	struct signalfd_siginfo si;
-	nfds_t n = 0;
+	nfds_t n = 0, nssh = 0;
+	int timeout = POOL_TICK_MS;
 
 	pfd[n++] = (struct pollfd){ .fd = p->sig_fd, .events = POLLIN };
-	for (unsigned i = 0; i < p->o->max_jobs && n < 1 + POOL_MAX_JOBS; i++)
-		if (p->slot[i].pid && p->slot[i].err_fd >= 0)
+	for (unsigned i = 0; i < p->nslots; i++)
+		if (p->slot[i].busy && p->slot[i].err_fd >= 0)
 			pfd[n++] = (struct pollfd){ .fd = p->slot[i].err_fd, .events = POLLIN };
-	if (poll(pfd, n, POOL_TICK_MS) <= 0)
+	if (p->o->fleet) {
+		nssh = ssh_loop_pollfds(p->o->fleet->loop, pfd + n, POOL_MAX_SSH_FDS, &timeout);
+		if (nssh > POOL_MAX_SSH_FDS)
+			nssh = POOL_MAX_SSH_FDS;
+		if (timeout < 0 || timeout > POOL_TICK_MS)
+			timeout = POOL_TICK_MS;
+	}
+	if (poll(pfd, n + nssh, timeout) < 0)
 		return;
+	if (nssh)
+		ssh_loop_dispatch(p->o->fleet->loop, pfd + n, nssh);
 	while (read(p->sig_fd, &si, sizeof(si)) == sizeof(si))
 		;	/* SIGCHLD and friends: the loop looks at everything anyway */
-	for (unsigned i = 0; i < p->o->max_jobs; i++)
-		if (p->slot[i].pid)
+	for (unsigned i = 0; i < p->nslots; i++)
+		if (p->slot[i].busy && !p->slot[i].rs)
 			slot_drain_stderr(&p->slot[i]);
 }
 
-/* Stop everything that runs: SIGTERM, a grace period, then SIGKILL. */
+/* Stop everything that runs: SIGTERM (EOF), a grace period, then SIGKILL (close). */
 static void pool_stop_all(struct pool *p)
 {
 	uint64_t end = now_ms() + p->o->grace_ms;
 	int status;
 
-	for (unsigned i = 0; i < p->o->max_jobs; i++) {
-		if (p->slot[i].pid) {
+	for (unsigned i = 0; i < p->nslots; i++) {
+		if (p->slot[i].busy) {
 			p->slot[i].why = KILL_INTERRUPT;
-			kill(p->slot[i].pid, SIGTERM);
+			slot_stop(&p->slot[i], false);
 		}
 	}
 	for (;;) {
 		unsigned alive = 0;
 
-		for (unsigned i = 0; i < p->o->max_jobs; i++) {
+		for (unsigned i = 0; i < p->nslots; i++) {
 			struct slot *s = &p->slot[i];
 
-			if (!s->pid)
+			if (!s->busy)
 				continue;
-			if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+			if (s->rs ? s->rs->ended : waitpid(s->pid, &status, WNOHANG) == s->pid) {
 				slot_release(s);
 				continue;
 			}
 			alive++;
 			if (now_ms() >= end)
-				kill(s->pid, SIGKILL);
+				slot_stop(s, true);
 		}
 		if (!alive)
 			break;
-		usleep(10000);
+		if (p->o->fleet)
+			pool_wait_events(p);
+		else
+			usleep(10000);
 	}
 }
 
-static int pool_setup(struct pool *p, struct verr *e)
+static int pool_setup(struct pool *p, size_t njobs, struct verr *e)
 {
+	struct fleet_run *f = p->o->fleet;
 	sigset_t set;
+	unsigned k;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
@@ -637,13 +827,54 @@ static int pool_setup(struct pool *p, struct verr *e)
 	p->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (p->sig_fd < 0)
 		return verr_errno(e, "signalfd");
-	p->slot = calloc(p->o->max_jobs, sizeof(*p->slot));
-	p->res = calloc(p->o->max_jobs, sizeof(*p->res));
-	if (!p->slot || !p->res) {
+	p->nslots = p->o->max_jobs;
+	for (size_t h = 0; f && h < f->n; h++)
+		if (f->h[h].up)
+			p->nslots += f->h[h].ih->slots;
+	if (p->nslots > POOL_MAX_SLOTS) {
+		verr_set(e, "%u job slots (--jobs and the hosts' slots): at most %d",
+			 p->nslots, POOL_MAX_SLOTS);
+		return -EINVAL;
+	}
+	p->slot = calloc(p->nslots ? p->nslots : 1, sizeof(*p->slot));
+	p->res = calloc(POOL_MAX_JOBS, sizeof(*p->res));
+	p->pend = calloc(njobs ? njobs : 1, sizeof(*p->pend));
+	p->track = f ? calloc(njobs ? njobs : 1, sizeof(*p->track)) : NULL;
+	if (!p->slot || !p->res || !p->pend || (f && !p->track)) {
 		verr_set(e, "out of memory");
 		return -ENOMEM;
 	}
+	for (unsigned i = 0; i < p->nslots; i++)
+		p->slot[i].err_fd = -1;
+	k = p->o->max_jobs;
+	for (size_t h = 0; f && h < f->n; h++) {
+		for (unsigned j = 0; f->h[h].up && j < f->h[h].ih->slots; j++) {
+			p->slot[k].rs = calloc(1, sizeof(*p->slot[k].rs));
+			if (!p->slot[k].rs) {
+				verr_set(e, "out of memory");
+				return -ENOMEM;
+			}
+			p->slot[k++].rs->fh = &f->h[h];
+		}
+	}
+	for (size_t j = 0; j < njobs; j++)
+		pend_push(p, j);
+	if (f)
+		remote_events_install(p);
 	return 0;
+}
+
+static void pool_teardown(struct pool *p)
+{
+	if (p->sig_fd >= 0)
+		close(p->sig_fd);
+	sigprocmask(SIG_SETMASK, &p->old_mask, NULL);
+	for (unsigned i = 0; p->slot && i < p->nslots; i++)
+		free(p->slot[i].rs);
+	free(p->slot);
+	free(p->res);
+	free(p->pend);
+	free(p->track);
 }
 
 /* Out of descriptors or processes for now: a running job will give some back. */
@@ -652,51 +883,92 @@ static bool start_error_is_transient(int rc)
 	return rc == -EMFILE || rc == -ENFILE || rc == -EAGAIN || rc == -ENOMEM;
 }
 
+static int slot_start_any(struct pool *p, struct slot *s, size_t job, struct verr *e)
+{
+	struct rslot *rs = s->rs;
+
+	memset(s, 0, sizeof(*s));
+	s->rs = rs;
+	s->err_fd = -1;
+	s->job = &p->jobs[job];
+	s->job_idx = job;
+	s->start_us = pool_wall_us();
+	return rs ? remote_slot_start(p, s, e) : slot_start(p, s, s->job, e);
+}
+
 /*
  * Start jobs in the free slots.  A start that fails for want of a resource
  * that running workers hold waits for one of them to end; any other failure
- * starts nothing more, and the jobs already running still finish and are
- * reported (a started job is never thrown away).  Returns the failure to
- * end with, or 0.
+ * of a local start starts nothing more, and the jobs already running still
+ * finish and are reported (a started job is never thrown away).  A fleet
+ * host that cannot open a channel is down; its job waits for another.
+ * Returns the failure to end with, or 0.
  */
-static int pool_fill(struct pool *p, const struct job_desc *jobs, size_t njobs,
-		     size_t *next, struct verr *e)
+static int pool_fill(struct pool *p, struct verr *e)
 {
-	for (unsigned i = 0; i < p->o->max_jobs && *next < njobs; i++) {
+	for (unsigned i = 0; i < p->nslots && p->npend; i++) {
+		struct slot *s = &p->slot[i];
+		size_t job;
 		int rc;
 
-		if (p->slot[i].pid)
+		if (s->busy || (s->rs && !s->rs->fh->up) || !pend_take(p, s, &job))
 			continue;
-		rc = slot_start(p, &p->slot[i], &jobs[*next], e);
-		if (rc && start_error_is_transient(rc) && p->prog.running)
-			return 0;
-		if (rc)
+		rc = slot_start_any(p, s, job, e);
+		if (rc) {
+			struct rslot *rs = s->rs;
+
+			memmove(&p->pend[1], &p->pend[0], p->npend * sizeof(*p->pend));
+			p->pend[0] = job;
+			p->npend++;
+			memset(s, 0, sizeof(*s));
+			s->rs = rs;
+			s->err_fd = -1;
+			if (rs) {
+				rs->fh->up = false;
+				rs->fh->lost = true;
+				snprintf(rs->fh->why, sizeof(rs->fh->why), "%s", e->msg);
+				continue;
+			}
+			if (start_error_is_transient(rc) && p->prog.running)
+				return 0;
 			return rc;
-		(*next)++;
+		}
+		s->busy = true;
 		p->prog.started++;
 		p->prog.running++;
 	}
 	return 0;
 }
 
+static bool pool_busy(const struct pool *p)
+{
+	for (unsigned i = 0; i < p->nslots; i++)
+		if (p->slot[i].busy)
+			return true;
+	return false;
+}
+
 int pool_run(const struct pool_opts *o, const struct job_desc *jobs, size_t njobs,
 	     const struct pool_ops *ops, void *ctx,
 	     volatile sig_atomic_t *interrupted, struct verr *e)
 {
-	struct pool p = { .o = o, .ops = ops, .ctx = ctx, .sig_fd = -1 };
-	size_t next = 0;
+	struct pool p = { .o = o, .ops = ops, .ctx = ctx, .jobs = jobs, .sig_fd = -1 };
 	int rc, start_rc = 0;
 
-	if (o->max_jobs == 0 || o->max_jobs > POOL_MAX_JOBS) {
+	if (o->max_jobs > POOL_MAX_JOBS || (!o->max_jobs && !o->fleet)) {
 		verr_set(e, "--jobs must be 1..64");
+		return -EINVAL;
+	}
+	if (o->retries > POOL_MAX_RETRIES) {
+		verr_set(e, "--retries must be 0..%d", POOL_MAX_RETRIES);
 		return -EINVAL;
 	}
 	p.prog.total = njobs;
 	p.start_ms = now_ms();
-	rc = pool_setup(&p, e);
+	rc = pool_setup(&p, njobs, e);
 	if (rc)
 		goto out;
-	while ((next < njobs && !start_rc) || p.prog.running) {
+	while ((p.npend && !start_rc) || pool_busy(&p)) {
 		uint64_t now;
 
 		if (*interrupted) {
@@ -705,7 +977,13 @@ int pool_run(const struct pool_opts *o, const struct job_desc *jobs, size_t njob
 			goto out;
 		}
 		if (!start_rc)
-			start_rc = pool_fill(&p, jobs, njobs, &next, e);
+			start_rc = pool_fill(&p, e);
+		if (!start_rc && o->fleet && pool_drop_homeless(&p)) {
+			rc = -EIO;
+			verr_set(e, "storing a result failed; stopping");
+			pool_stop_all(&p);
+			goto out;
+		}
 		pool_report(&p);
 		pool_wait_events(&p);
 		rc = pool_reap(&p);
@@ -715,17 +993,13 @@ int pool_run(const struct pool_opts *o, const struct job_desc *jobs, size_t njob
 			goto out;
 		}
 		now = now_ms();
-		for (unsigned i = 0; i < o->max_jobs; i++)
-			if (p.slot[i].pid)
+		for (unsigned i = 0; i < p.nslots; i++)
+			if (p.slot[i].busy)
 				slot_supervise(&p, &p.slot[i], now);
 		pool_report(&p);
 	}
 	rc = start_rc;
 out:
-	if (p.sig_fd >= 0)
-		close(p.sig_fd);
-	sigprocmask(SIG_SETMASK, &p.old_mask, NULL);
-	free(p.slot);
-	free(p.res);
+	pool_teardown(&p);
 	return rc;
 }

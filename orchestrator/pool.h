@@ -19,6 +19,8 @@
 
 /* The --jobs limit, and so the most results one done() call carries. */
 #define POOL_MAX_JOBS	64
+/* Local and fleet slots together: jobs running at once. */
+#define POOL_MAX_SLOTS	1024
 
 /*
  * Descriptors vmorch holds for each running worker (its shm region and the
@@ -28,12 +30,30 @@
 #define POOL_FDS_PER_JOB	2
 #define POOL_FDS_STARTING	4
 
+/* --retries at most: a job is tried on at most this many hosts plus one. */
+#define POOL_MAX_RETRIES	10
+#define POOL_MAX_TRIES		(POOL_MAX_RETRIES + 1)
+
+struct fleet_run;
+
 struct pool_opts {
-	unsigned max_jobs;		/* workers at once, 1..POOL_MAX_JOBS */
+	unsigned max_jobs;		/* local workers at once, 0..POOL_MAX_JOBS
+					   (0 only with a fleet) */
 	const char *worker_path;	/* vmm-worker executable */
 	double timeout_scale;		/* multiplies each job's timeout */
 	unsigned grace_ms;		/* SIGTERM -> SIGKILL, and slack after a timeout */
 	unsigned stall_ms;		/* heartbeat older than this: stalled */
+	/* Fleet hosts that came up (fleet_run_bring_up), or NULL. */
+	struct fleet_run *fleet;
+	unsigned retries;		/* a job whose host is lost: tries again */
+};
+
+/* One try at a job on a fleet host. */
+struct pool_attempt {
+	const char *host;
+	int64_t started_us, ended_us;	/* CLOCK_REALTIME */
+	bool host_lost;			/* else: this try gave the result */
+	char reason[256];
 };
 
 /* Live totals for a progress display. */
@@ -48,6 +68,9 @@ struct pool_progress {
 struct pool_done {
 	const struct job_desc *job;
 	const struct vm_result *r;
+	const char *host;		/* the fleet host's name; NULL: local */
+	const struct pool_attempt *attempts;	/* fleet jobs: every try */
+	size_t nattempts;
 };
 
 struct pool_ops {

@@ -1,0 +1,336 @@
+/*
+ * fleet_run.c - bring-up of a run's fleet hosts (see fleet_run.h): every
+ * host logs in and runs the probe at once over one poll loop; a host whose
+ * user may use /dev/kvm gets the worker staged if it lacks it, and is up.
+ * Afterwards the loop's events go to the pool.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/sha256.h"
+#include "orchestrator/fleet_run.h"
+#include "orchestrator/fleet_stage.h"
+
+#define BRING_UP_PROBE_MAX	(64 * 1024)
+#define STAGE_TIMEOUT_MS	120000
+
+static uint64_t fleet_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct fleet_host *fleet_conn_host(const struct ssh_conn *c)
+{
+	return ssh_conn_user(c);
+}
+
+/* ---- events: bring-up's own, then the pool's ---- */
+
+static void fleet_on_lost(void *ctx, struct ssh_conn *c)
+{
+	struct fleet_run *f = ctx;
+	struct fleet_host *h = fleet_conn_host(c);
+
+	if (h && !h->why[0])
+		snprintf(h->why, sizeof(h->why), "%s", ssh_conn_error(c));
+	if (f->running && f->ev.lost)
+		f->ev.lost(f->ev_ctx, c);
+}
+
+static void fleet_on_data(void *ctx, struct ssh_chan *ch, int stream,
+			  const void *buf, size_t len)
+{
+	struct fleet_run *f = ctx;
+
+	if (f->running && f->ev.chan_data)
+		f->ev.chan_data(f->ev_ctx, ch, stream, buf, len);
+}
+
+static void fleet_on_drained(void *ctx, struct ssh_chan *ch)
+{
+	struct fleet_run *f = ctx;
+
+	if (f->running && f->ev.chan_drained)
+		f->ev.chan_drained(f->ev_ctx, ch);
+}
+
+/* Bring-up's probe channels carry their host as user data. */
+static void fleet_on_closed(void *ctx, struct ssh_chan *ch)
+{
+	struct fleet_run *f = ctx;
+	struct fleet_host *h;
+	struct verr e = { "" };
+	const char *out;
+	size_t len;
+
+	if (f->running) {
+		if (f->ev.chan_closed)
+			f->ev.chan_closed(f->ev_ctx, ch);
+		return;
+	}
+	h = ssh_chan_user(ch);
+	if (!h)
+		return;
+	if (ssh_chan_error(ch)) {
+		snprintf(h->why, sizeof(h->why), "host probe: %s", ssh_chan_error(ch));
+	} else {
+		out = ssh_chan_output(ch, 0, &len);
+		if (host_probe_parse(out, len, &h->probe, &e))
+			snprintf(h->why, sizeof(h->why), "%s", e.msg);
+		else
+			h->up = true;	/* probed; bring-up decides the rest */
+	}
+	ssh_chan_free(ch);
+}
+
+static const struct ssh_loop_ops fleet_ops = {
+	.lost = fleet_on_lost, .chan_data = fleet_on_data,
+	.chan_drained = fleet_on_drained, .chan_closed = fleet_on_closed,
+};
+
+/* ---- opening ---- */
+
+static enum kh_policy fleet_policy(enum inv_host_key_check k)
+{
+	return k == INV_HKC_OFF ? KH_OFF : k == INV_HKC_ACCEPT_NEW ? KH_ACCEPT_NEW :
+	       KH_STRICT;
+}
+
+/* The loop's timing: the inventory's shortest keepalive (the transport has one). */
+static void fleet_loop_opts(const struct inventory *inv, unsigned connect_ms,
+			    struct ssh_loop_opts *lo)
+{
+	ssh_loop_opts_default(lo);
+	if (connect_ms)
+		lo->connect_timeout_ms = connect_ms;
+	for (size_t i = 0; i < inv->n; i++) {
+		if (i == 0 || inv->hosts[i].keepalive_ms < lo->keepalive_ms)
+			lo->keepalive_ms = (unsigned)inv->hosts[i].keepalive_ms;
+		if (i == 0 || inv->hosts[i].keepalive_max < lo->keepalive_max)
+			lo->keepalive_max = inv->hosts[i].keepalive_max;
+	}
+	if (lo->keepalive_ms < 100)
+		lo->keepalive_ms = 100;
+	if (lo->keepalive_max < 2)
+		lo->keepalive_max = 2;
+}
+
+static int fleet_hosts_new(struct fleet_run *f, struct verr *e)
+{
+	f->n = f->inv.n;
+	f->h = calloc(f->n ? f->n : 1, sizeof(*f->h));
+	if (!f->h)
+		return verr_errno(e, "fleet hosts");
+	for (size_t i = 0; i < f->n; i++) {
+		const struct inv_host *ih = &f->inv.hosts[i];
+		struct ssh_target t = {
+			.name = ih->name, .address = ih->address, .port = ih->port,
+			.user = ih->user, .identities = (const char *const *)ih->identity,
+			.nidentities = ih->n_identity, .known_hosts = ih->known_hosts,
+			.policy = fleet_policy(ih->host_key_check),
+		};
+		/* A job channel per slot, plus one for staging and probes. */
+		unsigned conns = ih->slots / (SSH_SERVER_MAX_SESSIONS - 1) + 1;
+		int rc;
+
+		f->h[i].ih = ih;
+		rc = ssh_host_new(f->loop, &t, conns, &f->h[i].sh, e);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int fleet_run_open(struct fleet_run *f, const struct fleet_run_opts *o,
+		   struct verr *e)
+{
+	struct ssh_loop_opts lo;
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	if (inventory_load(o->inventory, &f->inv, e) ||
+	    (o->limit && inventory_limit(&f->inv, o->limit, e)))
+		return -EINVAL;
+	if (f->inv.host_key_check_off && !o->allow_unchecked) {
+		verr_set(e, "%s turns host key checking off (host_key_check: off);"
+			 " give --allow-unchecked-host-keys to accept that", f->inv.path);
+		return -EINVAL;
+	}
+	f->worker_path = o->worker_path;
+	rc = sha256_file_hex(o->worker_path, f->worker_sha, e);
+	if (rc) {
+		verr_prefix(e, "the worker staged on fleet hosts");
+		return rc;
+	}
+	fleet_loop_opts(&f->inv, o->connect_timeout_ms, &lo);
+	rc = ssh_loop_new(&lo, &fleet_ops, f, &f->loop, e);
+	if (!rc)
+		rc = fleet_hosts_new(f, e);
+	return rc;
+}
+
+void fleet_run_close(struct fleet_run *f)
+{
+	for (size_t i = 0; f->h && i < f->n; i++)
+		ssh_host_free(f->h[i].sh);
+	free(f->h);
+	if (f->loop)
+		ssh_loop_free(f->loop);
+	inventory_release(&f->inv);
+	memset(f, 0, sizeof(*f));
+}
+
+/* ---- bring-up ---- */
+
+static void fleet_probe_start(struct fleet_run *f, struct fleet_host *h)
+{
+	struct verr e = { "" };
+	struct ssh_chan_opts o = { .user = h, .capture_max = BRING_UP_PROBE_MAX };
+	struct ssh_chan *ch;
+	char *cmd = host_probe_command(h->ih->workdir, f->worker_sha, &e);
+
+	if (!cmd) {
+		snprintf(h->why, sizeof(h->why), "%s", e.msg);
+		return;
+	}
+	o.command = cmd;
+	if (ssh_host_chan_open(h->sh, &o, &ch, &e))
+		snprintf(h->why, sizeof(h->why), "%s", e.msg);
+	else
+		ssh_conn_set_user(ssh_chan_conn(ch), h);
+	free(cmd);
+}
+
+static bool fleet_probes_done(const struct fleet_run *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (!f->h[i].up && !f->h[i].why[0])
+			return false;
+	return true;
+}
+
+static char *fleet_read_worker(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	if (!fp)
+		return NULL;
+	if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) > 0 &&
+	    fseek(fp, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n)) &&
+	    fread(buf, 1, (size_t)n, fp) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	*len = buf ? (size_t)n : 0;
+	fclose(fp);
+	return buf;
+}
+
+static bool getenv_flag(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && !strcmp(v, "1");
+}
+
+/* A probed host: usable, staged (now if need be), or why not. */
+static void fleet_host_settle(struct fleet_run *f, struct fleet_host *h,
+			      const char *worker_path, char **worker, size_t *wlen)
+{
+	struct verr e = { "" };
+
+	/*
+	 * VMORCH_FLEET_ALLOW_NO_KVM=1 (tests on machines without KVM): use the
+	 * host anyway; its worker then ends each job as infra_error, which
+	 * still takes the whole path (staging, channels, frames, storing).
+	 */
+	if (!h->probe.kvm_usable && !getenv_flag("VMORCH_FLEET_ALLOW_NO_KVM")) {
+		h->up = false;
+		snprintf(h->why, sizeof(h->why), "%s: /dev/kvm is not usable by %s (kvm: %s)",
+			 h->ih->name, h->ih->user, h->probe.facts.kvm_flavour);
+		return;
+	}
+	if (h->probe.worker_staged)
+		return;
+	if (!*worker && !(*worker = fleet_read_worker(worker_path, wlen))) {
+		h->up = false;
+		snprintf(h->why, sizeof(h->why), "cannot read %s", worker_path);
+		return;
+	}
+	if (fleet_stage(f->loop, ssh_host_conn(h->sh, 0), h->ih->workdir, *worker, *wlen,
+			f->worker_sha, FLEET_STAGE_WORKER, STAGE_TIMEOUT_MS, &e)) {
+		h->up = false;
+		snprintf(h->why, sizeof(h->why), "%s", e.msg);
+		return;
+	}
+	h->probe.worker_staged = true;
+}
+
+size_t fleet_run_bring_up(struct fleet_run *f, unsigned timeout_ms)
+{
+	uint64_t deadline = fleet_now_ms() + timeout_ms;
+	char *worker = NULL;
+	size_t wlen = 0, up = 0;
+	struct verr e = { "" };
+
+	for (size_t i = 0; i < f->n; i++)
+		fleet_probe_start(f, &f->h[i]);
+	while (!fleet_probes_done(f) && fleet_now_ms() < deadline)
+		if (ssh_loop_run_once(f->loop, 100, &e))
+			break;
+	for (size_t i = 0; i < f->n; i++) {
+		struct fleet_host *h = &f->h[i];
+
+		if (!h->up && !h->why[0])
+			snprintf(h->why, sizeof(h->why), "%s: no answer within %u ms",
+				 h->ih->name, timeout_ms);
+		if (h->up)
+			fleet_host_settle(f, h, f->worker_path, &worker, &wlen);
+		up += h->up;
+	}
+	free(worker);
+	f->running = true;
+	return up;
+}
+
+bool fleet_job_uses_files(const struct job_desc *j)
+{
+	const struct job_spec *js = &j->spec;
+
+	if (js->guest.kernel || js->guest.initramfs || js->guest.modules)
+		return true;
+	for (uint32_t i = 0; i < js->ndisks; i++)
+		if (js->disk[i].path)
+			return true;
+	return false;
+}
+
+bool fleet_host_takes(const struct fleet_host *h, const struct job_desc *j)
+{
+	if (!h->up || fleet_job_uses_files(j))
+		return false;
+	for (unsigned i = 0; i < j->nlabels; i++)
+		if (!inv_host_has_label(h->ih, j->label[i]))
+			return false;
+	return true;
+}
+
+char *fleet_job_command(const struct fleet_run *f, const struct fleet_host *h)
+{
+	struct verr e = { "" };
+	char *path = fleet_stage_path(h->ih->workdir, f->worker_sha, FLEET_STAGE_WORKER, &e);
+	char *cmd = NULL;
+
+	if (path && asprintf(&cmd, "exec %s --remote", path) < 0)
+		cmd = NULL;
+	free(path);
+	return cmd;
+}

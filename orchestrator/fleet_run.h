@@ -1,0 +1,85 @@
+/*
+ * fleet_run.h - the fleet hosts of one `vmorch run --hosts`: the inventory,
+ * one SSH loop, and per host its connections, what its probe said and
+ * whether it takes jobs.  Bring-up logs in to every host at once, probes
+ * each, and stages this vmorch's static worker where it is missing; the
+ * pool (pool.c) then runs jobs on the hosts that came up, one exec channel
+ * each, and hears of their channels and of lost hosts through the events
+ * it sets here.
+ */
+#ifndef VMORCH_FLEET_RUN_H
+#define VMORCH_FLEET_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/verr.h"
+#include "orchestrator/host_probe.h"
+#include "orchestrator/inventory.h"
+#include "orchestrator/jobdesc.h"
+#include "orchestrator/ssh.h"
+
+struct fleet_host {
+	const struct inv_host *ih;
+	struct ssh_host *sh;
+	bool up;			/* takes jobs */
+	bool lost;			/* was up, lost during the run */
+	struct host_probe probe;
+	unsigned running;		/* its jobs now */
+	char why[VERR_MAX];		/* why it is not up */
+};
+
+struct fleet_run {
+	struct inventory inv;
+	struct ssh_loop *loop;
+	struct fleet_host *h;
+	size_t n;
+	const char *worker_path;	/* vmm-worker-static, as given */
+	char worker_sha[65];
+	/* Channel and host events during the run (the pool's). */
+	struct ssh_loop_ops ev;
+	void *ev_ctx;
+	bool running;			/* bring-up is over: events go to ev */
+};
+
+struct fleet_run_opts {
+	const char *inventory;
+	const char *limit;		/* --limit, or NULL */
+	bool allow_unchecked;		/* --allow-unchecked-host-keys */
+	const char *worker_path;	/* vmm-worker-static */
+	unsigned connect_timeout_ms;	/* 0: the transport's default */
+};
+
+/*
+ * Load the inventory and the worker, make the loop.  Usage problems (a bad
+ * inventory, host_key_check: off without the flag) are -EINVAL; the
+ * message is in @e either way.
+ */
+int fleet_run_open(struct fleet_run *f, const struct fleet_run_opts *o,
+		   struct verr *e);
+
+/*
+ * Log in to every host, probe it, stage the worker where it is missing.
+ * Returns how many hosts are up; each other host's @why says why not.
+ */
+size_t fleet_run_bring_up(struct fleet_run *f, unsigned timeout_ms);
+
+void fleet_run_close(struct fleet_run *f);
+
+/*
+ * A job naming files of this machine (a disk image, a kernel, an
+ * initramfs, modules): staging them to hosts is not built yet, so such a
+ * job runs only in a local slot.
+ */
+bool fleet_job_uses_files(const struct job_desc *j);
+
+/* The host is up, has every placement label of @j, and @j names no files. */
+bool fleet_host_takes(const struct fleet_host *h, const struct job_desc *j);
+
+/* "exec <workdir>/bin/<sha256>/vmm-worker --remote" (malloc'd) or NULL. */
+char *fleet_job_command(const struct fleet_run *f, const struct fleet_host *h);
+
+/* The fleet host @c belongs to. */
+struct fleet_host *fleet_conn_host(const struct ssh_conn *c);
+
+#endif

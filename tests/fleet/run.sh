@@ -1,0 +1,181 @@
+#!/bin/sh
+# tests/fleet/run.sh - `vmorch run --hosts` against real sshd servers on
+# 127.0.0.N (tests/fleet/sshd.sh), each fake host with its own workdir.
+#   - The worker is staged on each host once, by its sha256; every job of
+#     scenarios/smoke.yaml is stored exactly once, on a fleet host, with
+#     one attempt, and each host's facts are stored with the run.  With a
+#     usable /dev/kvm the counters equal a local run's exactly; without
+#     one (this machine may be a PVM guest) VMORCH_FLEET_ALLOW_NO_KVM=1
+#     lets the hosts be used and every job ends as infra_error: the path
+#     (staging, channels, frames, storing) is the same.
+#   - A host whose worker ends without a result (a broken worker planted
+#     at the staged path) loses its jobs: each is tried on the other host
+#     and stored once, with both attempts; the broken host is not used
+#     again.
+#   - With both hosts broken every job is stored as host_lost and the run
+#     exits 3; no host reachable: exit 3 and nothing stored.
+#   - Usage: placement no host meets, a disk image with --jobs 0, --limit
+#     or --jobs 0 without --hosts.
+# Speaks TAP.
+set -u
+
+src=${VMORCH_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+build=${VMORCH_BUILDDIR:-$src}
+V=$build/orchestrator/vmorch
+W=$build/vmm-worker/vmm-worker-static
+VMORCH_WORKER=$build/vmm-worker/vmm-worker
+export VMORCH_WORKER
+SSHD_SH=$src/tests/fleet/sshd.sh
+n=0
+failed=0
+
+skip_all() {	# under CI a missing prerequisite is a failure
+	if [ -n "${CI:-}" ]; then
+		echo "1..1"
+		echo "not ok 1 - $1"
+		exit 1
+	fi
+	echo "1..0 # SKIP $1"
+	exit 0
+}
+
+[ -x "$V" ] || skip_all "$V not built"
+[ -x "$W" ] || skip_all "$W not built"
+[ -x /usr/sbin/sshd ] || skip_all "no sshd (apt-get install openssh-server)"
+command -v sqlite3 >/dev/null || skip_all "no sqlite3"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/fleet-run.XXXXXX") || exit 99
+trap 'bash "$SSHD_SH" stopall "$tmp/fleet" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 99
+export SSHD_OWNER_PID=$$
+unset SSH_AUTH_SOCK
+
+ok() {	# ok STATUS DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=$((failed + 1))
+	fi
+}
+
+is() {	# is GOT WANT DESCRIPTION
+	[ "$1" = "$2" ]
+	ok $? "$3 (got '$1', want '$2')"
+}
+
+q() { sqlite3 "$1" "$2"; }
+
+bash "$SSHD_SH" keys fleet >/dev/null || skip_all "cannot make user keys"
+for h in 2 3; do
+	bash "$SSHD_SH" start fleet $h ed25519 >/dev/null || skip_all "cannot start sshd on 127.0.0.$h"
+done
+
+kvm=0
+if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+	kvm=1
+else
+	VMORCH_FLEET_ALLOW_NO_KVM=1
+	export VMORCH_FLEET_ALLOW_NO_KVM
+fi
+
+cat > inv.yaml <<Y
+vmorch-hosts: 1
+defaults:
+  user: $(id -un)
+  identity: $tmp/fleet/id_ed25519
+  known_hosts: $tmp/known_hosts
+  host_key_check: accept-new
+  slots: 2
+  keepalive: 1s
+hosts:
+  - name: a
+    address: 127.0.0.2
+    port: $(cat fleet/h2/port)
+    workdir: $tmp/wa
+    labels: [first]
+  - name: b
+    address: 127.0.0.3
+    port: $(cat fleet/h3/port)
+    workdir: $tmp/wb
+Y
+smoke=$src/scenarios/smoke.yaml
+sha=$(sha256sum "$W" | cut -d' ' -f1)
+njobs=$(q /dev/null "select 5")	# smoke.yaml: 5 VMs, one repeat each
+
+"$V" run -q --hosts inv.yaml --db f.db "$smoke" >out 2>err
+rc=$?
+is "$rc" "$([ $kvm = 1 ] && echo 0 || echo 3)" "a fleet run of smoke.yaml: exit as a local run would"
+cmp -s "$W" "wa/bin/$sha/vmm-worker" && cmp -s "$W" "wb/bin/$sha/vmm-worker"
+ok $? "the static worker is staged on both hosts under its sha256"
+is "$(q f.db 'select count(*) from vm_results')" "$njobs" "every job stored exactly once"
+is "$(q f.db "select count(*) from vm_results where host in ('a', 'b')")" "$njobs" "each on a fleet host"
+is "$(q f.db "select count(*) from attempts where attempt = 1 and outcome = 'result'")" "$njobs" "each with one attempt, the one that gave its result"
+is "$(q f.db 'select group_concat(host) from (select host from host_facts order by host)')" "a,b" "the facts of both hosts, and none of this machine (--jobs 0)"
+is "$(q f.db 'select kernel_release from host_facts where host = "a"')" "$(uname -r)" "a host's kernel release as it reported it"
+if [ $kvm = 1 ]; then
+	"$V" run -q --db l.db "$smoke" >/dev/null 2>&1
+	cols="reads_completed, writes_completed, flushes_completed, bytes_read, bytes_written, io_errors, invalid_avail_idx_count"
+	is "$(q f.db "select group_concat(x, ';') from (select r.vm || ':' || c.disk_idx || ':' || $(echo "$cols" | sed 's/, / || \x27,\x27 || /g') as x from vm_results r join blk_counters c on c.result_id = r.id order by 1)")" \
+	   "$(q l.db "select group_concat(x, ';') from (select r.vm || ':' || c.disk_idx || ':' || $(echo "$cols" | sed 's/, / || \x27,\x27 || /g') as x from vm_results r join blk_counters c on c.result_id = r.id order by 1)")" \
+	   "the deterministic counters equal a local run's"
+else
+	is "$(q f.db "select count(*) from vm_results where exit_kind = 'infra_error' and error like '%/dev/kvm%'")" "$njobs" "without KVM every job is infra_error, naming /dev/kvm"
+fi
+
+# A broken worker on host a: it ends without a result.
+printf '#!/bin/sh\nexit 0\n' > "wa/bin/$sha/vmm-worker"
+"$V" run -q --hosts inv.yaml --db g.db "$smoke" >out 2>err
+rc=$?
+is "$rc" "$([ $kvm = 1 ] && echo 0 || echo 3)" "a host that loses jobs: the run still ends as the jobs do"
+is "$(q g.db 'select count(*) from vm_results')" "$njobs" "every job stored exactly once"
+is "$(q g.db "select count(*) from vm_results where host = 'b'")" "$njobs" "all of them by host b"
+lost=$(q g.db "select count(*) from attempts where host = 'a' and outcome = 'host_lost'")
+[ "$lost" -ge 1 ] && [ "$lost" -le 2 ]
+ok $? "host a lost its first jobs (one per slot, at most 2): $lost"
+is "$(q g.db "select count(*) from attempts a where outcome = 'host_lost' and not exists (select 1 from attempts b where b.job = a.job and b.attempt = a.attempt + 1 and b.host = 'b' and b.outcome = 'result')")" 0 \
+	"each lost job's next attempt is on host b, and gave its result"
+q g.db "select reason from attempts where outcome = 'host_lost' limit 1" | grep -q "^host a lost: the worker's channel closed without a result"
+ok $? "the attempt says why the host was lost"
+
+# Both broken: nothing can run anywhere.
+mkdir -p "wb/bin/$sha" && cp "wa/bin/$sha/vmm-worker" "wb/bin/$sha/vmm-worker"
+"$V" run -q --hosts inv.yaml --db h.db "$smoke" >out 2>err
+rc=$?
+is "$rc" 3 "every host lost: exit 3"
+is "$(q h.db "select count(*) from vm_results where exit_kind = 'host_lost'")" "$njobs" "every job stored, as host_lost"
+is "$(q h.db 'select status from runs')" "error" "the run is an error, not a failure of the tests"
+
+# No host reachable.
+sed "s/port: $(cat fleet/h2/port)/port: 1/; s/port: $(cat fleet/h3/port)/port: 1/" inv.yaml > dead.yaml
+"$V" run -q --hosts dead.yaml --db d.db "$smoke" >out 2>err
+is "$?" 3 "no host reachable: exit 3"
+grep -q "no fleet host is usable" err
+ok $? "and says so"
+is "$(q d.db 'select count(*) from runs' 2>/dev/null || echo 0)" 0 "nothing stored"
+
+# Usage errors, before anything connects.
+cat > pl.yaml <<'Y'
+vmorch: 1
+name: pl
+vms:
+  - name: fast
+    placement:
+      labels: [nvme]
+Y
+"$V" run --hosts inv.yaml --db u.db pl.yaml >out 2>err
+is "$?" 2 "a job whose placement no host meets: usage error"
+grep -q "job pl/fast#0: no host of inv.yaml has all its placement labels" err
+ok $? "naming the job"
+printf 'vmorch: 1\nname: img\nvms:\n  - name: a\n    disks:\n      - image: disk.raw\n' > img.yaml
+truncate -s 1M disk.raw
+"$V" run --hosts inv.yaml --db u.db img.yaml >out 2>err
+is "$?" 2 "a disk image with --jobs 0: usage error (images are not staged yet)"
+"$V" run --limit a --db u.db "$smoke" >out 2>err
+is "$?" 2 "--limit without --hosts: usage error"
+"$V" run --jobs 0 --db u.db "$smoke" >out 2>err
+is "$?" 2 "--jobs 0 without --hosts: usage error"
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
