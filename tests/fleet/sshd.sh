@@ -139,11 +139,15 @@ EOF
 launch() { # N ADDR PORT
 	local log="$dir/h$1/log" i
 	: > "$log"
+	local pid
 	"$SSHD" -D -f "$dir/h$1/sshd_config" -E "$log" </dev/null >/dev/null 2>&1 &
-	echo $! > "$dir/h$1/sshd.pid"
+	pid=$!
+	echo $pid > "$dir/h$1/sshd.pid"
 	for i in $(seq 400); do	# 20 s: sshd starts slowly on a loaded machine
 		grep -q "Server listening on $2 port $3" "$log" && return 0
-		if ! kill -0 "$(host_pid "$1")" 2>/dev/null; then
+		# $pid, not the pid file: sshd rewrites that file as it starts,
+		# and a read in between finds it empty.
+		if ! kill -0 "$pid" 2>/dev/null; then
 			grep -q -i "address already in use\|cannot bind" "$log" && return 2
 			return 1
 		fi
