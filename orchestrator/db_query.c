@@ -471,7 +471,7 @@ fail:
 }
 
 /* Per-result detail statements, prepared once per `show`. */
-enum { SD_DISKS, SD_METRICS, SD_EXPECT, SD_NR };
+enum { SD_DISKS, SD_METRICS, SD_EXPECT, SD_ATTEMPTS, SD_NR };
 
 struct show_ctx {
 	struct db *db;
@@ -499,6 +499,11 @@ static int show_ctx_prepare(struct show_ctx *c, struct verr *e)
 			       " passed, missing FROM expectations"
 			       " WHERE result_id = ? ORDER BY idx",
 			       &c->st[SD_EXPECT], e);
+	if (!rc)
+		rc = q_prepare(c->db, "SELECT attempt, host, started_at, ended_at,"
+			       " outcome, reason FROM attempts"
+			       " WHERE result_id = ? ORDER BY attempt",
+			       &c->st[SD_ATTEMPTS], e);
 	return rc;
 }
 
@@ -550,6 +555,19 @@ static int show_expect_row(sqlite3_stmt *st, json_t *into)
 	return !x || json_array_append_new(into, x) ? -ENOMEM : 0;
 }
 
+static int show_attempt_row(sqlite3_stmt *st, json_t *into)
+{
+	json_t *x = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}",
+			      "attempt", (json_int_t)sqlite3_column_int64(st, 0),
+			      "host", col_text(st, 1),
+			      "started_at", col_text(st, 2),
+			      "ended_at", col_text(st, 3),
+			      "outcome", col_text(st, 4),
+			      "reason", col_text(st, 5));
+
+	return !x || json_array_append_new(into, x) ? -ENOMEM : 0;
+}
+
 static const struct show_detail_kind {
 	const char *key;
 	bool object;
@@ -558,6 +576,7 @@ static const struct show_detail_kind {
 	[SD_DISKS] = { "disks", false, show_disk_row },
 	[SD_METRICS] = { "metrics", true, show_metric_row },
 	[SD_EXPECT] = { "expectations", false, show_expect_row },
+	[SD_ATTEMPTS] = { "attempts", false, show_attempt_row },
 };
 
 /*
@@ -960,6 +979,50 @@ static int show_print_errors(struct db *db, int64_t run_id, FILE *out,
 	return rc == SQLITE_DONE ? 0 : q_fail(db, rc, "errors", e);
 }
 
+/* Fleet jobs that needed more than one host: each try, in order. */
+static int show_print_attempts(struct db *db, int64_t run_id, FILE *out,
+			       struct verr *e)
+{
+	sqlite3_stmt *st;
+	int64_t last = -1;
+	int rc;
+
+	rc = q_prepare(db, "SELECT r.id, r.scenario, r.vm, r.params_key, r.repeat_idx,"
+		       " a.attempt, a.host, a.outcome, a.reason FROM attempts a"
+		       " JOIN vm_results r ON r.id = a.result_id"
+		       " WHERE r.run_id = ? AND a.result_id IN (SELECT result_id"
+		       "  FROM attempts WHERE run_id = ? AND outcome = 'host_lost')"
+		       " ORDER BY r.scenario, r.vm, r.params_key, r.repeat_idx, a.attempt",
+		       &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_int64(st, 2, run_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+
+		if (last < 0)
+			fputs("\nattempts (jobs whose host was lost):\n", out);
+		if (id != last) {
+			fprintf(out, "  %" PRId64 " ", id);
+			print_job_name(st, out);
+			fputs(":\n", out);
+			last = id;
+		}
+		fprintf(out, "    #%d on ", sqlite3_column_int(st, 5));
+		text_fputs(col_text(st, 6), out, 0);
+		fprintf(out, ": %s", col_text(st, 7));
+		if (col_text(st, 8)[0]) {
+			fputs(" (", out);
+			text_fputs(col_text(st, 8), out, 0);
+			fputc(')', out);
+		}
+		fputc('\n', out);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : q_fail(db, rc, "attempts", e);
+}
+
 static int show_print_all(struct db *db, int64_t run_id, FILE *out,
 			  struct verr *e)
 {
@@ -979,6 +1042,8 @@ static int show_print_all(struct db *db, int64_t run_id, FILE *out,
 		rc = show_print_failed(db, run_id, out, e);
 	if (!rc)
 		rc = show_print_errors(db, run_id, out, e);
+	if (!rc)
+		rc = show_print_attempts(db, run_id, out, e);
 out:
 	sqlite3_finalize(st);
 	return rc;

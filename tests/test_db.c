@@ -999,7 +999,7 @@ static void test_show_json(void **state)
 	s = json_text(db_run_show_json(f->db, 1, &f->e));
 	assert_string_equal(s,
 		"{\"results\":["
-		"{\"boot_us\":20000,\"disks\":["
+		"{\"attempts\":[],\"boot_us\":20000,\"disks\":["
 		"{\"bytes_read\":4096000,\"bytes_written\":0,"
 		"\"currently_throttled_gauge\":0,\"flushes_completed\":0,"
 		"\"invalid_avail_idx_count\":0,\"io_errors\":0,"
@@ -1013,7 +1013,7 @@ static void test_show_json(void **state)
 		"\"params\":{\"bs\":\"4k\",\"qd\":\"16\"},\"repeat\":0,"
 		"\"scenario\":\"smoke\",\"verdict\":\"pass\",\"vm\":\"read\","
 		"\"wall_us\":1500000},"
-		"{\"boot_us\":20000,\"disks\":["
+		"{\"attempts\":[],\"boot_us\":20000,\"disks\":["
 		"{\"bytes_read\":0,\"bytes_written\":0,"
 		"\"currently_throttled_gauge\":0,\"flushes_completed\":0,"
 		"\"invalid_avail_idx_count\":0,\"io_errors\":2,"
@@ -1602,6 +1602,20 @@ static void test_attempts_stored_with_result(void **state)
 			"smoke/read#0|2|kvm02|2024-05-01T12:00:01.600Z|"
 			"2024-05-01T12:00:03.000Z|result||1");
 	job.spec.name = NULL;
+	/* show lists both tries of a job whose host was lost. */
+	{
+		struct capture c;
+		char *t;
+
+		assert_int_equal(db_run_show_print(f->db, run, capture_open(&c), &f->e), 0);
+		t = capture_close(&c);
+		assert_non_null(strstr(t, "\nattempts (jobs whose host was lost):\n"
+				       "  1 smoke/read#0:\n"
+				       "    #1 on kvm01: host_lost (host lost: no answer to 3"
+				       " keepalives)\n"
+				       "    #2 on kvm02: result\n"));
+		free(t);
+	}
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fixture_setup, fixture_teardown)
