@@ -14,6 +14,13 @@
 #     again.
 #   - With both hosts broken every job is stored as host_lost and the run
 #     exits 3; no host reachable: exit 3 and nothing stored.
+#   - Mid-job host loss, with a worker that holds its job without answering
+#     (a copy of cat planted at the staged path: it ends only when its
+#     stdin does) on host a: a partition (SIGSTOP of a's sshd) is found by
+#     the 1 s keepalive and a crash (SIGKILL) at once; either way a's jobs
+#     are tried on host b and stored once.  And SIGKILL of vmorch leaves no
+#     such process on any host after 2 s: the connections close, sshd
+#     closes the channels, the workers see EOF.
 #   - Usage: placement no host meets, a disk image with --jobs 0, --limit
 #     or --jobs 0 without --hosts.
 # Speaks TAP.
@@ -154,6 +161,71 @@ is "$?" 3 "no host reachable: exit 3"
 grep -q "no fleet host is usable" err
 ok $? "and says so"
 is "$(q d.db 'select count(*) from runs' 2>/dev/null || echo 0)" 0 "nothing stored"
+
+# ---- mid-job: a worker that holds its job until its stdin ends ----
+cp "$(command -v cat)" holder
+printf '#!/bin/sh\nexec %s/holder >/dev/null\n' "$tmp" > "wa/bin/$sha/vmm-worker"
+rm -f "wb/bin/$sha/vmm-worker"	# b gets the real worker staged again
+holders() { pgrep -f "^$tmp/holder" | wc -l | tr -d ' '; }
+wait_holders() {	# wait_holders N: up to 15 s for N holders to run
+	i=0
+	while [ "$(holders)" -lt "$1" ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+	[ "$(holders)" -ge "$1" ]
+}
+# Two jobs: the pool fills host a's two slots first (a is listed first).
+one_vm=$tmp/one.yaml
+printf 'vmorch: 1\nname: one\ndefaults: {timeout: 60s, disks: [{size: 1M}]}\nvms:\n' > "$one_vm"
+printf '  - {name: v1, workload: {pattern: randread, ops: 10}}\n' >> "$one_vm"
+printf '  - {name: v2, workload: {pattern: randread, ops: 10}}\n' >> "$one_vm"
+
+for fault in partition crash; do
+	rm -f m.db*
+	"$V" run -q --hosts inv.yaml --db m.db "$one_vm" >out 2>err &
+	vpid=$!
+	if wait_holders 2; then
+		bash "$SSHD_SH" "$fault" fleet 2 >/dev/null
+		wait $vpid
+		rc=$?
+		[ "$fault" = partition ] && bash "$SSHD_SH" heal fleet 2 >/dev/null
+		is "$rc" "$([ $kvm = 1 ] && echo 0 || echo 3)" "$fault of host a mid-job: the run ends as its jobs do"
+		is "$(q m.db 'select count(*) from vm_results')" 2 "$fault: every job stored exactly once"
+		is "$(q m.db "select count(*) from vm_results where host = 'b'")" 2 "$fault: both by host b"
+		[ "$(q m.db "select count(*) from attempts where host = 'a' and outcome = 'host_lost'")" -ge 1 ]
+		ok $? "$fault: host a's tries are stored as host_lost"
+		q m.db "select reason from attempts where outcome = 'host_lost'" > reasons
+		if [ "$fault" = partition ]; then
+			grep -q "nothing received for" reasons
+			ok $? "partition: found by keepalive ($(head -1 reasons))"
+		else
+			[ -s reasons ]
+			ok $? "crash: the reason is stored ($(head -1 reasons))"
+		fi
+	else
+		kill $vpid 2>/dev/null
+		wait $vpid
+		ok 1 "$fault: the two jobs never started on host a"
+	fi
+	bash "$SSHD_SH" stopall fleet >/dev/null 2>&1
+	for h in 2 3; do
+		port=$(cat fleet/h$h/port)
+		bash "$SSHD_SH" start fleet $h ed25519 >/dev/null
+		# start picks a new port: put it into the inventories
+		sed -i "s/port: $port\$/port: $(cat fleet/h$h/port)/" inv.yaml
+	done
+	rm -f known_hosts
+done
+
+# SIGKILL of vmorch: nothing of its run stays on the hosts.
+printf '#!/bin/sh\nexec %s/holder >/dev/null\n' "$tmp" > "wb/bin/$sha/vmm-worker"
+rm -f k.db*
+"$V" run -q --hosts inv.yaml --db k.db "$smoke" >out 2>err &
+vpid=$!
+wait_holders 4
+ok $? "4 jobs run on the two hosts (2 slots each)"
+kill -9 $vpid
+wait $vpid 2>/dev/null
+sleep 2
+is "$(holders)" 0 "2 s after kill -9 of vmorch no worker runs on any host"
 
 # Usage errors, before anything connects.
 cat > pl.yaml <<'Y'
