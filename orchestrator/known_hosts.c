@@ -269,8 +269,8 @@ struct kh_file_shape {
 static int lookup_fd(int fd, const char *path, const char *name,
 		     struct kh_set *set, struct kh_file_shape *shape, struct verr *e)
 {
-	char *text;
-	size_t len;
+	char *text = NULL;
+	size_t len = 0;
 	int rc;
 
 	rc = slurp_fd(fd, path, &text, &len, e);
