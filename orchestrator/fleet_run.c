@@ -60,21 +60,35 @@ static void fleet_on_drained(void *ctx, struct ssh_chan *ch)
 		f->ev.chan_drained(f->ev_ctx, ch);
 }
 
-/* Bring-up's probe channels carry their host as user data. */
+/* The fleet host @user is, or NULL (a pool slot's channel). */
+static struct fleet_host *fleet_user_host(const struct fleet_run *f, const void *user)
+{
+	const struct fleet_host *h = user;
+
+	return user && h >= f->h && h < f->h + f->n ? (struct fleet_host *)h : NULL;
+}
+
+static void fleet_revive_done(struct fleet_run *f, struct fleet_host *h,
+			      struct ssh_chan *ch);
+
+/* Probe channels (bring-up's, a revival's) carry their host as user data. */
 static void fleet_on_closed(void *ctx, struct ssh_chan *ch)
 {
 	struct fleet_run *f = ctx;
-	struct fleet_host *h;
+	struct fleet_host *h = fleet_user_host(f, ssh_chan_user(ch));
 	struct verr e = { "" };
 	const char *out;
 	size_t len;
 
+	if (f->running && h) {
+		fleet_revive_done(f, h, ch);
+		return;
+	}
 	if (f->running) {
 		if (f->ev.chan_closed)
 			f->ev.chan_closed(f->ev_ctx, ch);
 		return;
 	}
-	h = ssh_chan_user(ch);
 	if (!h)
 		return;
 	if (ssh_chan_error(ch)) {
@@ -315,7 +329,12 @@ bool fleet_job_uses_files(const struct job_desc *j)
 
 bool fleet_host_takes(const struct fleet_host *h, const struct job_desc *j)
 {
-	if (!h->up || fleet_job_uses_files(j))
+	return h->up && fleet_host_fits(h, j);
+}
+
+bool fleet_host_fits(const struct fleet_host *h, const struct job_desc *j)
+{
+	if (fleet_job_uses_files(j))
 		return false;
 	for (unsigned i = 0; i < j->nlabels; i++)
 		if (!inv_host_has_label(h->ih, j->label[i]))
@@ -333,4 +352,81 @@ char *fleet_job_command(const struct fleet_run *f, const struct fleet_host *h)
 		cmd = NULL;
 	free(path);
 	return cmd;
+}
+
+/* ---- revival of a lost host ---- */
+
+void fleet_host_lost(struct fleet_host *h, uint64_t now_ms, const char *why)
+{
+	if (h->up || !h->lost)
+		h->revive_at_ms = now_ms + ((uint64_t)FLEET_REVIVE_BASE_MS << h->revivals);
+	h->up = false;
+	h->lost = true;
+	if (why && !h->why[0])
+		snprintf(h->why, sizeof(h->why), "%.400s", why);
+}
+
+bool fleet_host_may_return(const struct fleet_host *h)
+{
+	return h->lost && (h->reviving || h->revivals < FLEET_REVIVE_MAX);
+}
+
+static void fleet_revive_start(struct fleet_run *f, struct fleet_host *h)
+{
+	h->revivals++;
+	h->reviving = true;
+	h->why[0] = 0;
+	ssh_host_forget_down(h->sh);
+	fleet_probe_start(f, h);
+	if (h->why[0])		/* could not even open the channel */
+		h->reviving = false;
+}
+
+void fleet_run_revive(struct fleet_run *f, uint64_t now_ms)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		struct fleet_host *h = &f->h[i];
+
+		if (h->up || !h->lost || h->reviving || h->revivals >= FLEET_REVIVE_MAX ||
+		    now_ms < h->revive_at_ms)
+			continue;
+		fleet_revive_start(f, h);
+		if (!h->reviving)
+			h->revive_at_ms = now_ms + ((uint64_t)FLEET_REVIVE_BASE_MS << h->revivals);
+	}
+}
+
+/*
+ * A revival's probe ended.  Staging is not redone here (it blocks): a host
+ * whose worker is gone stays down.
+ */
+static void fleet_revive_done(struct fleet_run *f, struct fleet_host *h,
+			      struct ssh_chan *ch)
+{
+	struct verr e = { "" };
+	const char *out;
+	size_t len;
+
+	h->reviving = false;
+	if (ssh_chan_error(ch)) {
+		snprintf(h->why, sizeof(h->why), "host probe: %s", ssh_chan_error(ch));
+	} else {
+		out = ssh_chan_output(ch, 0, &len);
+		if (host_probe_parse(out, len, &h->probe, &e))
+			snprintf(h->why, sizeof(h->why), "%s", e.msg);
+		else if (!h->probe.worker_staged)
+			snprintf(h->why, sizeof(h->why), "%s: the staged worker is gone",
+				 h->ih->name);
+		else if (!h->probe.kvm_usable && !getenv_flag("VMORCH_FLEET_ALLOW_NO_KVM"))
+			snprintf(h->why, sizeof(h->why), "%s: /dev/kvm is not usable",
+				 h->ih->name);
+	}
+	ssh_chan_free(ch);
+	if (!h->why[0]) {
+		h->up = true;
+		h->lost = false;
+		return;
+	}
+	h->revive_at_ms = fleet_now_ms() + ((uint64_t)FLEET_REVIVE_BASE_MS << h->revivals);
+	(void)f;
 }

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/verr.h"
 #include "orchestrator/host_probe.h"
@@ -27,7 +28,14 @@ struct fleet_host {
 	struct host_probe probe;
 	unsigned running;		/* its jobs now */
 	char why[VERR_MAX];		/* why it is not up */
+	/* A lost host is probed again after 2, 4, 8 s (FLEET_REVIVE_MAX tries). */
+	unsigned revivals;
+	uint64_t revive_at_ms;
+	bool reviving;			/* its probe runs */
 };
+
+#define FLEET_REVIVE_MAX	3
+#define FLEET_REVIVE_BASE_MS	2000
 
 struct fleet_run {
 	struct inventory inv;
@@ -73,8 +81,24 @@ void fleet_run_close(struct fleet_run *f);
  */
 bool fleet_job_uses_files(const struct job_desc *j);
 
-/* The host is up, has every placement label of @j, and @j names no files. */
+/* The host has every placement label of @j, and @j names no files. */
+bool fleet_host_fits(const struct fleet_host *h, const struct job_desc *j);
+
+/* fleet_host_fits, and the host is up. */
 bool fleet_host_takes(const struct fleet_host *h, const struct job_desc *j);
+
+/* A lost host: not used until its next probe at @now_ms + backoff. */
+void fleet_host_lost(struct fleet_host *h, uint64_t now_ms, const char *why);
+
+/* A lost host that may still come back (a probe runs or is due). */
+bool fleet_host_may_return(const struct fleet_host *h);
+
+/*
+ * Probe the lost hosts whose time has come, over a new connection; a host
+ * whose probe answers (and whose worker is still staged) is up again.
+ * Called from the pool's loop, not from a callback.
+ */
+void fleet_run_revive(struct fleet_run *f, uint64_t now_ms);
 
 /* "exec <workdir>/bin/<sha256>/vmm-worker --remote" (malloc'd) or NULL. */
 char *fleet_job_command(const struct fleet_run *f, const struct fleet_host *h);

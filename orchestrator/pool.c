@@ -532,7 +532,16 @@ static bool slot_takes(const struct pool *p, const struct slot *s, size_t job)
 		return !p->o->fleet || !j->nlabels;
 	if (!fleet_host_takes(s->rs->fh, j))
 		return false;
-	return !p->track || p->track[job].avoid != s->rs->fh;
+	if (!p->track || p->track[job].avoid != s->rs->fh)
+		return true;
+	/* The host it was lost on: only when no other live host fits. */
+	for (size_t h = 0; h < p->o->fleet->n; h++) {
+		const struct fleet_host *fh = &p->o->fleet->h[h];
+
+		if (fh != s->rs->fh && fleet_host_takes(fh, j))
+			return false;
+	}
+	return true;
 }
 
 /*
@@ -559,9 +568,12 @@ static bool job_has_a_home(const struct pool *p, size_t job)
 
 	if (p->o->max_jobs && (!p->o->fleet || !j->nlabels))
 		return true;
-	for (unsigned i = 0; i < p->nslots; i++)
-		if (p->slot[i].rs && fleet_host_takes(p->slot[i].rs->fh, j))
+	for (unsigned i = 0; i < p->nslots; i++) {
+		const struct fleet_host *fh = p->slot[i].rs ? p->slot[i].rs->fh : NULL;
+
+		if (fh && fleet_host_fits(fh, j) && (fh->up || fleet_host_may_return(fh)))
 			return true;
+	}
 	return false;
 }
 
@@ -611,11 +623,8 @@ static int remote_finish(struct pool *p, struct slot *s, struct vm_result *r)
 		return -1;
 	attempt_close(p, s, true, why);
 	p->track[s->job_idx].avoid = s->rs->fh;
-	/* A host that lost a job is down for the rest of the run. */
-	s->rs->fh->up = false;
-	s->rs->fh->lost = true;
-	if (!s->rs->fh->why[0])
-		snprintf(s->rs->fh->why, sizeof(s->rs->fh->why), "%.400s", why);
+	/* A host that lost a job is down until a later probe finds it well. */
+	fleet_host_lost(s->rs->fh, now_ms(), why);
 	if (p->track[s->job_idx].ntries <= p->o->retries && job_has_a_home(p, s->job_idx)) {
 		pend_push(p, s->job_idx);
 		p->prog.started--;
@@ -769,7 +778,8 @@ static void pool_wait_events(struct pool *p)
 	}
 	if (poll(pfd, n + nssh, timeout) < 0)
 		return;
-	if (nssh)
+	/* Always: a queued connect or a keepalive is due with no descriptor ready. */
+	if (p->o->fleet)
 		ssh_loop_dispatch(p->o->fleet->loop, pfd + n, nssh);
 	while (read(p->sig_fd, &si, sizeof(si)) == sizeof(si))
 		;	/* SIGCHLD and friends: the loop looks at everything anyway */
@@ -924,9 +934,7 @@ static int pool_fill(struct pool *p, struct verr *e)
 			s->rs = rs;
 			s->err_fd = -1;
 			if (rs) {
-				rs->fh->up = false;
-				rs->fh->lost = true;
-				snprintf(rs->fh->why, sizeof(rs->fh->why), "%s", e->msg);
+				fleet_host_lost(rs->fh, now_ms(), e->msg);
 				continue;
 			}
 			if (start_error_is_transient(rc) && p->prog.running)
@@ -976,6 +984,8 @@ int pool_run(const struct pool_opts *o, const struct job_desc *jobs, size_t njob
 			rc = 1;
 			goto out;
 		}
+		if (o->fleet)
+			fleet_run_revive(o->fleet, now_ms());
 		if (!start_rc)
 			start_rc = pool_fill(&p, e);
 		if (!start_rc && o->fleet && pool_drop_homeless(&p)) {

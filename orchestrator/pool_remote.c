@@ -220,8 +220,7 @@ static void rem_lost(void *ctx, struct ssh_conn *c)
 	(void)ctx;
 	if (!fh)
 		return;
-	fh->up = false;
-	fh->lost = true;
+	fleet_host_lost(fh, pool_now_ms(), ssh_conn_error(c));
 }
 
 void remote_events_install(struct pool *p)

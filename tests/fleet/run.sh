@@ -215,6 +215,33 @@ for fault in partition crash; do
 	rm -f known_hosts
 done
 
+# A lost host comes back: probed again after 2 s, it takes the jobs again.
+rm -f r2.db*
+"$V" run -q --hosts inv.yaml --limit a --db r2.db "$one_vm" >out 2>err &
+vpid=$!
+if wait_holders 2; then
+	bash "$SSHD_SH" partition fleet 2 >/dev/null
+	i=0	# until a is lost (3 missed keepalives): up to 15 s
+	while ! grep -q . r2.db 2>/dev/null && [ $i -lt 150 ] &&
+	      [ "$(q r2.db "select count(*) from runs" 2>/dev/null)" = "" ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	sleep 4
+	cp "$W" "wa/bin/$sha/vmm-worker"	# the real worker this time
+	bash "$SSHD_SH" heal fleet 2 >/dev/null
+	wait $vpid
+	rc=$?
+	is "$rc" "$([ $kvm = 1 ] && echo 0 || echo 3)" "a host lost and back: the run ends as its jobs do"
+	is "$(q r2.db "select count(*) from vm_results where host = 'a'")" 2 "both jobs stored once, by host a after all"
+	is "$(q r2.db "select group_concat(outcome) from (select outcome from attempts where job = 'one/v1#0' order by attempt)")" \
+	   "host_lost,result" "the job's first try lost with the host, the second gave the result"
+else
+	kill $vpid 2>/dev/null
+	wait $vpid
+	ok 1 "revival: the two jobs never started on host a"
+fi
+printf '#!/bin/sh\nexec %s/holder >/dev/null\n' "$tmp" > "wa/bin/$sha/vmm-worker"
+
 # SIGKILL of vmorch: nothing of its run stays on the hosts.
 printf '#!/bin/sh\nexec %s/holder >/dev/null\n' "$tmp" > "wb/bin/$sha/vmm-worker"
 rm -f k.db*
