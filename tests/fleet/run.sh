@@ -138,9 +138,11 @@ rc=$?
 is "$rc" "$([ $kvm = 1 ] && echo 0 || echo 3)" "a host that loses jobs: the run still ends as the jobs do"
 is "$(q g.db 'select count(*) from vm_results')" "$njobs" "every job stored exactly once"
 is "$(q g.db "select count(*) from vm_results where host = 'b'")" "$njobs" "all of them by host b"
+# At least the first job a took; more when a is probed again (2, 4, 8 s
+# later) while jobs remain, as they do when real guests take seconds.
 lost=$(q g.db "select count(*) from attempts where host = 'a' and outcome = 'host_lost'")
-[ "$lost" -ge 1 ] && [ "$lost" -le 2 ]
-ok $? "host a lost its first jobs (one per slot, at most 2): $lost"
+[ "$lost" -ge 1 ]
+ok $? "host a lost the jobs it took: $lost"
 is "$(q g.db "select count(*) from attempts a where outcome = 'host_lost' and not exists (select 1 from attempts b where b.job = a.job and b.attempt = a.attempt + 1 and b.host = 'b' and b.outcome = 'result')")" 0 \
 	"each lost job's next attempt is on host b, and gave its result"
 q g.db "select reason from attempts where outcome = 'host_lost' limit 1" | grep -q "^host a lost: the worker's channel closed without a result"
