@@ -8,21 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "orchestrator/fleet_check.h"
+#include "orchestrator/fleet_run.h"
 #include "orchestrator/ssh.h"
 
 #define CHECK_PROBE_MAX		(64 * 1024)
 #define CHECK_PROBE_TIMEOUT_MS	20000
-
-static uint64_t check_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 struct check_host {
 	struct fleet_check *out;
@@ -91,12 +83,6 @@ static void check_chan_closed(void *ctx, struct ssh_chan *ch)
 	check_done(ctx, h, h->out->probed ? NULL : e.msg);
 }
 
-static enum kh_policy check_policy(enum inv_host_key_check k)
-{
-	return k == INV_HKC_OFF ? KH_OFF : k == INV_HKC_ACCEPT_NEW ? KH_ACCEPT_NEW :
-	       KH_STRICT;
-}
-
 static int check_start(struct ssh_loop *l, struct check_host *h,
 		       const struct fleet_check_opts *o, struct verr *e)
 {
@@ -105,7 +91,7 @@ static int check_start(struct ssh_loop *l, struct check_host *h,
 		.name = ih->name, .address = ih->address, .port = ih->port,
 		.user = ih->user, .identities = (const char *const *)ih->identity,
 		.nidentities = ih->n_identity, .known_hosts = ih->known_hosts,
-		.policy = check_policy(ih->host_key_check),
+		.policy = fleet_policy(ih->host_key_check),
 	};
 	int rc;
 
@@ -117,25 +103,6 @@ static int check_start(struct ssh_loop *l, struct check_host *h,
 		return rc;
 	ssh_conn_set_user(h->conn, h);
 	return 0;
-}
-
-/* The loop's timing: the inventory's shortest keepalive, as the transport takes it. */
-static void check_loop_opts(const struct inventory *inv, const struct fleet_check_opts *o,
-			    struct ssh_loop_opts *lo)
-{
-	ssh_loop_opts_default(lo);
-	if (o->connect_timeout_ms)
-		lo->connect_timeout_ms = o->connect_timeout_ms;
-	for (size_t i = 0; i < inv->n; i++) {
-		if (inv->hosts[i].keepalive_ms < lo->keepalive_ms)
-			lo->keepalive_ms = (unsigned)inv->hosts[i].keepalive_ms;
-		if (inv->hosts[i].keepalive_max < lo->keepalive_max)
-			lo->keepalive_max = inv->hosts[i].keepalive_max;
-	}
-	if (lo->keepalive_ms < 100)
-		lo->keepalive_ms = 100;
-	if (lo->keepalive_max < 2)
-		lo->keepalive_max = 2;
 }
 
 int fleet_check_run(const struct inventory *inv, const struct fleet_check_opts *o,
@@ -155,7 +122,7 @@ int fleet_check_run(const struct inventory *inv, const struct fleet_check_opts *
 	c.h = calloc(inv->n ? inv->n : 1, sizeof(*c.h));
 	if (!c.h)
 		return verr_errno(e, "check hosts");
-	check_loop_opts(inv, o, &lo);
+	fleet_loop_opts(inv, o->connect_timeout_ms, &lo);
 	rc = ssh_loop_new(&lo, &ops, &c, &l, e);
 	if (rc)
 		goto out;
@@ -167,9 +134,9 @@ int fleet_check_run(const struct inventory *inv, const struct fleet_check_opts *
 		if (check_start(l, &c.h[i], o, &he))
 			check_done(&c, &c.h[i], he.msg);
 	}
-	deadline = check_now_ms() + lo.connect_timeout_ms +
+	deadline = fleet_now_ms() + lo.connect_timeout_ms +
 		   (o->probe_timeout_ms ? o->probe_timeout_ms : CHECK_PROBE_TIMEOUT_MS);
-	while (c.ndone < c.n && check_now_ms() < deadline) {
+	while (c.ndone < c.n && fleet_now_ms() < deadline) {
 		rc = ssh_loop_run_once(l, 100, e);
 		if (rc)
 			goto out;

@@ -17,7 +17,7 @@
 #define BRING_UP_PROBE_MAX	(64 * 1024)
 #define STAGE_TIMEOUT_MS	120000
 
-static uint64_t fleet_now_ms(void)
+uint64_t fleet_now_ms(void)
 {
 	struct timespec ts;
 
@@ -110,15 +110,14 @@ static const struct ssh_loop_ops fleet_ops = {
 
 /* ---- opening ---- */
 
-static enum kh_policy fleet_policy(enum inv_host_key_check k)
+enum kh_policy fleet_policy(enum inv_host_key_check k)
 {
 	return k == INV_HKC_OFF ? KH_OFF : k == INV_HKC_ACCEPT_NEW ? KH_ACCEPT_NEW :
 	       KH_STRICT;
 }
 
-/* The loop's timing: the inventory's shortest keepalive (the transport has one). */
-static void fleet_loop_opts(const struct inventory *inv, unsigned connect_ms,
-			    struct ssh_loop_opts *lo)
+void fleet_loop_opts(const struct inventory *inv, unsigned connect_ms,
+		     struct ssh_loop_opts *lo)
 {
 	ssh_loop_opts_default(lo);
 	if (connect_ms)

@@ -103,6 +103,20 @@ void fleet_run_revive(struct fleet_run *f, uint64_t now_ms);
 /* "exec <workdir>/bin/<sha256>/vmm-worker --remote" (malloc'd) or NULL. */
 char *fleet_job_command(const struct fleet_run *f, const struct fleet_host *h);
 
+/* The transport's policy for an inventory's host_key_check. */
+enum kh_policy fleet_policy(enum inv_host_key_check k);
+
+/*
+ * The SSH loop's options for @inv: the transport keeps one keepalive
+ * timing, so the inventory's shortest interval and count; @connect_ms 0
+ * keeps the default connect timeout.
+ */
+void fleet_loop_opts(const struct inventory *inv, unsigned connect_ms,
+		     struct ssh_loop_opts *lo);
+
+/* CLOCK_MONOTONIC in milliseconds. */
+uint64_t fleet_now_ms(void);
+
 /* The fleet host @c belongs to. */
 struct fleet_host *fleet_conn_host(const struct ssh_conn *c);
 
