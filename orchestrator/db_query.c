@@ -378,63 +378,58 @@ static int run_select(struct db *db, int64_t run_id, sqlite3_stmt **st,
 	"SELECT path, sha256, description FROM run_files WHERE run_id = ?"	\
 	" ORDER BY path"
 
-static int run_files_json(struct db *db, int64_t run_id, json_t *files,
-			  struct verr *e)
+static int run_file_row(sqlite3_stmt *st, json_t *into)
 {
-	sqlite3_stmt *st;
-	int rc;
+	json_t *f = json_pack("{s:s, s:s, s:o}", "path", col_text(st, 0),
+			      "sha256", col_text(st, 1),
+			      "description", col_json_text(st, 2));
 
-	rc = q_prepare(db, RUN_FILES_SQL, &st, e);
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, run_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *f = json_pack("{s:s, s:s, s:o}", "path", col_text(st, 0),
-				      "sha256", col_text(st, 1),
-				      "description", col_json_text(st, 2));
-
-		if (!f || json_array_append_new(files, f)) {
-			sqlite3_finalize(st);
-			verr_set(e, "out of memory");
-			return -ENOMEM;
-		}
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : q_fail(db, rc, "run files", e);
+	return !f || json_array_append_new(into, f) ? -ENOMEM : 0;
 }
 
 #define RUN_HOSTS_SQL							\
 	"SELECT host, kernel_release, cpu_model, cpus, memory_bytes, kvm,"	\
 	" vmorch_version FROM host_facts WHERE run_id = ? ORDER BY host"
 
-static int run_hosts_json(struct db *db, int64_t run_id, json_t *hosts,
-			  struct verr *e)
+static int run_host_row(sqlite3_stmt *st, json_t *into)
+{
+	json_t *h = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s}",
+			      "host", col_text(st, 0),
+			      "kernel_release", col_text(st, 1),
+			      "cpu_model", col_text(st, 2),
+			      "cpus", (json_int_t)sqlite3_column_int64(st, 3),
+			      "memory_bytes", (json_int_t)sqlite3_column_int64(st, 4),
+			      "kvm", col_text(st, 5),
+			      "vmorch_version", col_text(st, 6));
+
+	return !h || json_array_append_new(into, h) ? -ENOMEM : 0;
+}
+
+/*
+ * Every row of @sql (one parameter: the run's id) through @row into
+ * @into, to the statement's end: an unread row is an error, never a
+ * shorter list.
+ */
+static int run_rows_json(struct db *db, const char *sql, int64_t run_id,
+			 int (*row)(sqlite3_stmt *st, json_t *into), json_t *into,
+			 const char *what, struct verr *e)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	rc = q_prepare(db, RUN_HOSTS_SQL, &st, e);
+	rc = q_prepare(db, sql, &st, e);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, run_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *h = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s}",
-				      "host", col_text(st, 0),
-				      "kernel_release", col_text(st, 1),
-				      "cpu_model", col_text(st, 2),
-				      "cpus", (json_int_t)sqlite3_column_int64(st, 3),
-				      "memory_bytes", (json_int_t)sqlite3_column_int64(st, 4),
-				      "kvm", col_text(st, 5),
-				      "vmorch_version", col_text(st, 6));
-
-		if (!h || json_array_append_new(hosts, h)) {
+		if (row(st, into)) {
 			sqlite3_finalize(st);
 			verr_set(e, "out of memory");
 			return -ENOMEM;
 		}
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : q_fail(db, rc, "run hosts", e);
+	return rc == SQLITE_DONE ? 0 : q_fail(db, rc, what, e);
 }
 
 /* The run's header as an object, with its files and hosts. */
@@ -455,8 +450,10 @@ static json_t *show_run_json(struct db *db, int64_t run_id, struct verr *e)
 		verr_set(e, "out of memory");
 		goto fail;
 	}
-	if (run_files_json(db, run_id, files, e) ||
-	    run_hosts_json(db, run_id, hosts, e))
+	if (run_rows_json(db, RUN_FILES_SQL, run_id, run_file_row, files,
+			  "run files", e) ||
+	    run_rows_json(db, RUN_HOSTS_SQL, run_id, run_host_row, hosts,
+			  "run hosts", e))
 		goto fail;
 	sqlite3_finalize(st);
 	json_decref(files);
