@@ -28,4 +28,4 @@ tests_test_fleet_stage_LDADD = $(FLEET_LIBS) $(TEST_LIBS)
 # Placement at validate (no SSH), and `vmorch hosts check` against sshd.
 TESTS += tests/fleet/placement.sh tests/fleet/hosts-check.sh tests/fleet/run.sh
 EXTRA_DIST += orchestrator/fleet.mk tests/fleet/placement.sh tests/fleet/hosts-check.sh \
-	tests/fleet/run.sh
+	tests/fleet/run.sh tests/fleet/suite.sh

@@ -7,59 +7,14 @@
 # checking off needs an explicit flag.  Speaks TAP.
 set -u
 
-src=${VMORCH_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-build=${VMORCH_BUILDDIR:-$src}
-V=$build/orchestrator/vmorch
-W=$build/vmm-worker/vmm-worker-static
-SSHD_SH=$src/tests/fleet/sshd.sh
-n=0
-failed=0
-
-skip_all() {	# under CI a missing prerequisite is a failure
-	if [ -n "${CI:-}" ]; then
-		echo "1..1"
-		echo "not ok 1 - $1"
-		exit 1
-	fi
-	echo "1..0 # SKIP $1"
-	exit 0
-}
-
-[ -x "$V" ] || skip_all "$V not built"
-[ -x "$W" ] || skip_all "$W not built"
-[ -x /usr/sbin/sshd ] || skip_all "no sshd (apt-get install openssh-server)"
-command -v jq >/dev/null || skip_all "no jq"
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/hosts-check.XXXXXX") || exit 99
-trap 'bash "$SSHD_SH" stopall "$tmp/fleet" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 99
-export SSHD_OWNER_PID=$$
-unset SSH_AUTH_SOCK
-
-ok() {	# ok STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-
-is() {	# is GOT WANT DESCRIPTION
-	[ "$1" = "$2" ]
-	ok $? "$3 (got '$1', want '$2')"
-}
+. "$(dirname "$0")/suite.sh"
+fleet_suite_start hosts-check jq
 
 vm() {	# vm ARGS...: $rc, out, err
 	"$V" "$@" >out 2>err
 	rc=$?
 }
 
-bash "$SSHD_SH" keys fleet >/dev/null || skip_all "cannot make user keys"
-for h in 2 3; do
-	bash "$SSHD_SH" start fleet $h ed25519 >/dev/null || skip_all "cannot start sshd on 127.0.0.$h"
-done
 p2=$(cat fleet/h2/port) p3=$(cat fleet/h3/port)
 
 inventory() {	# inventory POLICY: inv.yaml with hosts a (127.0.0.2), b (127.0.0.3)

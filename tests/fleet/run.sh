@@ -10,8 +10,8 @@
 #     (staging, channels, frames, storing) is the same.
 #   - A host whose worker ends without a result (a broken worker planted
 #     at the staged path) loses its jobs: each is tried on the other host
-#     and stored once, with both attempts; the broken host is not used
-#     again.
+#     and stored once, with both attempts; a job lost on a host goes
+#     back to it only when no other host is left.
 #   - With both hosts broken every job is stored as host_lost and the run
 #     exits 3; no host reachable: exit 3 and nothing stored.
 #   - Mid-job host loss, with a worker that holds its job without answering
@@ -26,58 +26,13 @@
 # Speaks TAP.
 set -u
 
-src=${VMORCH_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-build=${VMORCH_BUILDDIR:-$src}
-V=$build/orchestrator/vmorch
-W=$build/vmm-worker/vmm-worker-static
+. "$(dirname "$0")/suite.sh"
 VMORCH_WORKER=$build/vmm-worker/vmm-worker
 export VMORCH_WORKER
-SSHD_SH=$src/tests/fleet/sshd.sh
-n=0
-failed=0
-
-skip_all() {	# under CI a missing prerequisite is a failure
-	if [ -n "${CI:-}" ]; then
-		echo "1..1"
-		echo "not ok 1 - $1"
-		exit 1
-	fi
-	echo "1..0 # SKIP $1"
-	exit 0
-}
-
-[ -x "$V" ] || skip_all "$V not built"
-[ -x "$W" ] || skip_all "$W not built"
-[ -x /usr/sbin/sshd ] || skip_all "no sshd (apt-get install openssh-server)"
-command -v sqlite3 >/dev/null || skip_all "no sqlite3"
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/fleet-run.XXXXXX") || exit 99
-trap 'bash "$SSHD_SH" stopall "$tmp/fleet" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 99
-export SSHD_OWNER_PID=$$
-unset SSH_AUTH_SOCK
-
-ok() {	# ok STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-
-is() {	# is GOT WANT DESCRIPTION
-	[ "$1" = "$2" ]
-	ok $? "$3 (got '$1', want '$2')"
-}
+fleet_suite_start fleet-run sqlite3
 
 q() { sqlite3 "$1" "$2"; }
 
-bash "$SSHD_SH" keys fleet >/dev/null || skip_all "cannot make user keys"
-for h in 2 3; do
-	bash "$SSHD_SH" start fleet $h ed25519 >/dev/null || skip_all "cannot start sshd on 127.0.0.$h"
-done
 
 kvm=0
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
