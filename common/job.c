@@ -76,6 +76,8 @@ static json_t *disk_to_json(const struct job_disk *d)
 	if (d->allow_block_device &&
 	    json_object_set_new(o, "allow_block_device", json_true()))
 		goto fail;
+	if (d->clone && json_object_set_new(o, "clone", json_true()))
+		goto fail;
 	if (d->bw.size && json_object_set_new(t, "bandwidth", bucket_to_json(&d->bw)))
 		goto fail;
 	if (d->ops.size && json_object_set_new(t, "ops", bucket_to_json(&d->ops)))
@@ -174,7 +176,8 @@ static const char *const guest_keys[] = {
 	"kind", "kernel", "modules", "initramfs", "cmdline", NULL
 };
 static const char *const disk_keys[] = {
-	"path", "size", "read_only", "allow_block_device", "serial", "throttle", NULL
+	"path", "size", "read_only", "allow_block_device", "clone", "serial", "throttle",
+	NULL
 };
 static const char *const protect_keys[] = { "dev", "ino", NULL };
 static const char *const throttle_keys[] = { "bandwidth", "ops", NULL };
@@ -243,11 +246,17 @@ static int disk_from_json(const json_t *o, const char *what, struct job_disk *d,
 	    (rc = jstrict_opt_bool(o, what, "read_only", &d->read_only, e)) ||
 	    (rc = jstrict_opt_bool(o, what, "allow_block_device",
 				   &d->allow_block_device, e)) ||
+	    (rc = jstrict_opt_bool(o, what, "clone", &d->clone, e)) ||
 	    (rc = jstrict_opt_str(o, what, "serial", d->serial, sizeof(d->serial), e)) ||
 	    (rc = serial_check(d->serial, what, e)))
 		return rc;
 	if (d->path && !d->path[0]) {
 		verr_set(e, "%s: field 'path' is empty", what);
+		return -EINVAL;
+	}
+	if (d->clone && (!d->path || d->read_only)) {
+		verr_set(e, "%s: 'clone' copies a writable image: it needs a 'path' and"
+			 " no 'read_only'", what);
 		return -EINVAL;
 	}
 	if (!d->path && d->size == 0) {

@@ -36,6 +36,12 @@ struct job_disk {
 	uint64_t size;		/* bytes; required without @path */
 	bool read_only;
 	bool allow_block_device;	/* @path may be a block device */
+	/*
+	 * Run on a private copy of @path (reflinked where the file system
+	 * can), made beside it and unlinked at once: a fleet host's staged
+	 * image is shared by every job and must never be written.
+	 */
+	bool clone;
 	char serial[JOB_SERIAL_MAX + 1];
 	struct job_bucket bw;	/* bytes */
 	struct job_bucket ops;	/* requests */

@@ -109,8 +109,9 @@ static void test_job_round_trip(void **state)
 
 /*
  * The files a worker must never open as a disk (the database and its
- * companions, by device and inode) and a disk's block-device permission
- * travel with the job; an old job without them decodes to none.
+ * companions, by device and inode), a disk's block-device permission and
+ * its private copy (clone) travel with the job; an old job without them
+ * decodes to none.
  */
 static void test_job_protect_and_block_device_round_trip(void **state)
 {
@@ -123,6 +124,8 @@ static void test_job_protect_and_block_device_round_trip(void **state)
 	j.protect[0] = (struct job_file_id){ .dev = 2049, .ino = 1234567 };
 	j.protect[1] = (struct job_file_id){ .dev = 2049, .ino = (uint64_t)INT64_MAX };
 	j.disk[1].allow_block_device = true;
+	j.disk[1].read_only = false;
+	j.disk[1].clone = true;
 	text = job_spec_encode(&j);
 	assert_non_null(text);
 	if (job_spec_decode(text, strlen(text), &back, &e))
@@ -133,13 +136,17 @@ static void test_job_protect_and_block_device_round_trip(void **state)
 	assert_int_equal(back.protect[1].ino, (uint64_t)INT64_MAX);
 	assert_false(back.disk[0].allow_block_device);
 	assert_true(back.disk[1].allow_block_device);
+	assert_false(back.disk[0].clone);
+	assert_true(back.disk[1].clone);
 	free(text);
 	job_spec_free(&back);
 	j.nprotect = 0;
 	j.disk[1].allow_block_device = false;
+	j.disk[1].clone = false;
 	text = job_spec_encode(&j);
 	assert_null(strstr(text, "protect"));
 	assert_null(strstr(text, "allow_block_device"));
+	assert_null(strstr(text, "clone"));
 	free(text);
 	job_spec_free(&j);
 	(void)state;
@@ -272,6 +279,12 @@ static const struct bad_doc bad_jobs[] = {
 	  "job.guest: a linux guest needs field 'kernel'" },
 	{ JOB_OK_HEAD ",\"disks\":{}}", "job: field 'disks' must be an array" },
 	{ JOB_OK_HEAD ",\"disks\":[{}]}", "job.disks[0]: needs a 'path' or a non-zero 'size'" },
+	{ JOB_OK_HEAD ",\"disks\":[{\"size\":512,\"clone\":true}]}",
+	  "job.disks[0]: 'clone' copies a writable image: it needs a 'path' and no 'read_only'" },
+	{ JOB_OK_HEAD ",\"disks\":[{\"path\":\"/i\",\"read_only\":true,\"clone\":true}]}",
+	  "job.disks[0]: 'clone' copies a writable image: it needs a 'path' and no 'read_only'" },
+	{ JOB_OK_HEAD ",\"disks\":[{\"path\":\"/i\",\"clone\":1}]}",
+	  "job.disks[0]: field 'clone' must be true or false" },
 	{ JOB_OK_HEAD ",\"disks\":[{\"size\":1000}]}", "job.disks[0]: field 'size' (1000) is not a multiple of 512" },
 	{ JOB_OK_HEAD ",\"disks\":[{\"size\":512},{\"size\":512,\"serial\":\"abcdefghijklmnopqrstu\"}]}",
 	  "job.disks[1]: field 'serial' is too long (21 bytes, at most 20)" },

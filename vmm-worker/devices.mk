@@ -14,7 +14,9 @@ vmm_worker_libvdev_a_SOURCES = \
 
 VDEV_LIBS = vmm-worker/libvdev.a $(COMMON_LIBS) -lpthread
 
-check_PROGRAMS += tests/test_virtqueue tests/test_vblk tests/test_throttle
+check_PROGRAMS += tests/test_virtqueue tests/test_vblk tests/test_throttle tests/test_disk
+tests_test_disk_CFLAGS = $(TEST_CFLAGS)
+tests_test_disk_LDADD = vmm-worker/libvdev.a $(TEST_LIBS)
 tests_test_virtqueue_CFLAGS = $(TEST_CFLAGS)
 tests_test_virtqueue_LDADD = vmm-worker/libvdev.a $(TEST_LIBS)
 tests_test_vblk_CFLAGS = $(TEST_CFLAGS)

@@ -6,7 +6,10 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <libgen.h>
+#include <linux/fs.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,6 +41,11 @@ static int disk_check_file(const struct disk *dk, const struct job_disk *jd,
 			 "refusing to use it as a disk", jd->path);
 		return -EPERM;
 	}
+	if (S_ISBLK(st.st_mode) && jd->clone) {
+		verr_set(e, "%s is a block device: only an image file can be cloned",
+			 jd->path);
+		return -EINVAL;
+	}
 	if (S_ISBLK(st.st_mode) && !jd->allow_block_device) {
 		verr_set(e, "%s is a block device; set allow_block_device: true on "
 			 "the disk to use it", jd->path);
@@ -50,15 +58,99 @@ static int disk_check_file(const struct disk *dk, const struct job_disk *jd,
 	return 0;
 }
 
+/* O_TMPFILE where the file system has it, else mkstemp + unlink. */
+static int disk_tmpfile(const char *dir, struct verr *e)
+{
+	char *name = NULL;
+	int fd;
+
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+	if (asprintf(&name, "%s/vmorch-disk-XXXXXX", dir) < 0)
+		return -ENOMEM;
+	fd = mkostemp(name, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(name);
+	else
+		fd = verr_errno(e, "cannot create a temporary disk in %s", dir);
+	free(name);
+	return fd;
+}
+
+/* Copy @len bytes: in the kernel where it can, else through a buffer. */
+static int disk_copy(int src, int dst, uint64_t len)
+{
+	static char buf[1 << 16];
+	loff_t in = 0, out = 0;
+	ssize_t n;
+
+	while ((uint64_t)in < len) {
+		n = copy_file_range(src, &in, dst, &out, (size_t)(len - (uint64_t)in), 0);
+		if (n > 0)
+			continue;
+		if (n == 0)
+			return -EIO;	/* the image shrank under us */
+		if (errno == EINTR)
+			continue;
+		if (errno != EXDEV && errno != ENOSYS && errno != EOPNOTSUPP &&
+		    errno != EINVAL)
+			return -errno;
+		break;
+	}
+	while ((uint64_t)in < len) {
+		size_t want = len - (uint64_t)in < sizeof(buf) ? (size_t)(len - (uint64_t)in)
+							      : sizeof(buf);
+
+		n = pread(src, buf, want, in);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		if (pwrite(dst, buf, (size_t)n, out) != n)
+			return -EIO;
+		in += n;
+		out += n;
+	}
+	return 0;
+}
+
+/*
+ * The private copy a clone disk runs on, in the image's own directory so
+ * that a reflink (FICLONE: btrfs, XFS) can share its extents; unlinked
+ * from the start, so a crash leaves nothing behind.
+ */
+static int disk_clone(int src, const char *path, uint64_t len, struct verr *e)
+{
+	char *copy = strdup(path);
+	int fd, rc;
+
+	if (!copy)
+		return -ENOMEM;
+	fd = disk_tmpfile(dirname(copy), e);
+	free(copy);
+	if (fd < 0)
+		return fd;
+	if (ioctl(fd, FICLONE, src) == 0)
+		return fd;
+	rc = disk_copy(src, fd, len);
+	if (rc) {
+		close(fd);
+		errno = -rc;
+		return verr_errno(e, "cannot copy disk image %s", path);
+	}
+	return fd;
+}
+
 static int disk_open_path(struct disk *dk, const struct job_disk *jd,
 			  const struct disk_guard *g, struct verr *e)
 {
 	off_t end;
-	int rc;
+	int rc, fd;
 
 	/* O_NONBLOCK: a FIFO given as an image must not hang the open. */
-	dk->fd = open(jd->path, (jd->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC |
-		      O_NOCTTY | O_NONBLOCK);
+	dk->fd = open(jd->path, (jd->read_only || jd->clone ? O_RDONLY : O_RDWR) |
+		      O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (dk->fd < 0)
 		return verr_errno(e, "cannot open disk image %s%s", jd->path,
 				  jd->read_only ? " read-only" : "");
@@ -91,31 +183,20 @@ static int disk_open_path(struct disk *dk, const struct job_disk *jd,
 			 jd->path, DISK_SECTOR);
 		goto fail;
 	}
+	if (jd->clone) {
+		fd = disk_clone(dk->fd, jd->path, (uint64_t)end, e);
+		if (fd < 0) {
+			rc = fd;
+			goto fail;
+		}
+		close(dk->fd);
+		dk->fd = fd;
+	}
 	return 0;
 fail:
 	close(dk->fd);
 	dk->fd = -1;
 	return rc;
-}
-
-/* O_TMPFILE where the file system has it, else mkstemp + unlink. */
-static int disk_tmpfile(const char *dir, struct verr *e)
-{
-	char *name = NULL;
-	int fd;
-
-	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		return fd;
-	if (asprintf(&name, "%s/vmorch-disk-XXXXXX", dir) < 0)
-		return -ENOMEM;
-	fd = mkostemp(name, O_CLOEXEC);
-	if (fd >= 0)
-		unlink(name);
-	else
-		fd = verr_errno(e, "cannot create a temporary disk in %s", dir);
-	free(name);
-	return fd;
 }
 
 static int disk_open_temp(struct disk *dk, const struct job_disk *jd, struct verr *e)

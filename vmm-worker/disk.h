@@ -28,7 +28,9 @@ struct disk_guard {
 
 /*
  * Open @jd->path (O_RDONLY for read-only disks; capacity = file size rounded
- * down to a sector, or @jd->size if non-zero and smaller), or create a sparse
+ * down to a sector, or @jd->size if non-zero and smaller); with @jd->clone,
+ * run on a private copy of it instead (reflinked where the file system can,
+ * made in the image's directory and unlinked at once), or create a sparse
  * file of @jd->size bytes in $TMPDIR (default /var/tmp) that is unlinked at
  * once, so it goes away even if the worker crashes.  An opened image that is
  * in @g (NULL: none), or a block device without @jd->allow_block_device, is
