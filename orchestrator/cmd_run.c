@@ -583,9 +583,9 @@ static int run_exit_status(const struct run_ctx *c)
 }
 
 /*
- * Every job must have somewhere to run: a job that names files of this
- * machine needs a local slot (--jobs), one with placement labels a host
- * that has them.  Prints the first that has none.
+ * Every job must have somewhere to run: one with placement labels a host
+ * that has them, one naming a file that cannot travel (a block device,
+ * the database) a local slot.  Prints the first that has none.
  */
 static int run_fleet_check_jobs(const struct run_opts *o, const struct fleet_run *f,
 				const struct job_desc *jobs, size_t n)
@@ -601,15 +601,31 @@ static int run_fleet_check_jobs(const struct run_opts *o, const struct fleet_run
 				" placement labels\n", j->spec.name, f->inv.path);
 			return -1;
 		}
-		if (fleet_job_uses_files(j) && (!o->jobs || j->nlabels)) {
-			fprintf(stderr, "vmorch run: job %s names files of this machine"
-				" (a disk image or a kernel); staging them to fleet hosts"
-				" is not built yet: run it here (--jobs N, no placement)\n",
-				j->spec.name);
+		if (fleet_job_local_only(f, i) && (!o->jobs || j->nlabels)) {
+			fprintf(stderr, "vmorch run: job %s names a block device or the"
+				" result database, which stay on this machine: run it here"
+				" (--jobs N, no placement)\n", j->spec.name);
 			return -1;
 		}
 	}
 	return 0;
+}
+
+/* What bring-up sent each host, and which files a host could not take. */
+static void run_fleet_staged(const struct fleet_run *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		const struct fleet_host *h = &f->h[i];
+
+		if (h->up && h->nstaged)
+			fprintf(stderr, "vmorch run: host %s: staged %u file%s (%.1f MiB)"
+				" in %.1f s\n", h->ih->name, h->nstaged,
+				h->nstaged == 1 ? "" : "s", (double)h->staged_bytes / (1 << 20),
+				(double)h->stage_ms / 1000);
+		if (h->up && h->stage_err[0])
+			fprintf(stderr, "vmorch run: host %s takes only the jobs whose files"
+				" it has: %s\n", h->ih->name, h->stage_err);
+	}
 }
 
 /* Open the fleet and bring its hosts up; returns an exit status, or -1 to go on. */
@@ -620,7 +636,7 @@ static int run_fleet_open(const struct run_opts *o, struct fleet_run *f,
 		.inventory = o->hosts, .limit = o->limit,
 		.allow_unchecked = o->allow_unchecked,
 	};
-	char worker[4096];
+	char worker[4096], local[4096];
 	struct verr e = { "" };
 	size_t up;
 	int rc;
@@ -630,6 +646,11 @@ static int run_fleet_open(const struct run_opts *o, struct fleet_run *f,
 	if (rc) {
 		run_error(e.msg);
 		return rc == -EINVAL ? EXIT_USAGE : EXIT_INFRA;
+	}
+	rc = fleet_run_set_jobs(f, jobs, njobs, pool_find_worker(local, sizeof(local)), &e);
+	if (rc) {
+		run_error(e.msg);
+		return rc == -ENOENT || rc == -ENOTDIR ? EXIT_USAGE : EXIT_INFRA;
 	}
 	if (run_fleet_check_jobs(o, f, jobs, njobs))
 		return EXIT_USAGE;
@@ -641,6 +662,7 @@ static int run_fleet_open(const struct run_opts *o, struct fleet_run *f,
 		if (!f->h[i].up)
 			fprintf(stderr, "vmorch run: host %s is not used: %s\n",
 				f->h[i].ih->name, f->h[i].why);
+	run_fleet_staged(f);
 	if (!up && !o->jobs) {
 		run_error("no fleet host is usable, and --jobs 0 runs nothing here");
 		return EXIT_INFRA;
@@ -686,6 +708,8 @@ int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (o.hosts) {
+		/* The database's file ids first: it never travels as a disk. */
+		run_protect(o.db_path, jobs, njobs);
 		rc = run_fleet_open(&o, &fleet, jobs, njobs);
 		if (rc >= 0) {
 			status = rc;

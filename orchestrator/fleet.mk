@@ -8,6 +8,7 @@ orchestrator_libfleet_a_SOURCES = \
 	orchestrator/host_probe.c orchestrator/host_probe.h \
 	orchestrator/fleet_check.c orchestrator/fleet_check.h \
 	orchestrator/fleet_stage.c orchestrator/fleet_stage.h \
+	orchestrator/fleet_files.c orchestrator/fleet_files.h \
 	orchestrator/fleet_run.c orchestrator/fleet_run.h
 orchestrator_libfleet_a_CFLAGS = $(AM_CFLAGS) $(SSH2_CFLAGS)
 
@@ -26,6 +27,7 @@ tests_test_fleet_stage_CFLAGS = $(TEST_CFLAGS) $(SSH2_CFLAGS)
 tests_test_fleet_stage_LDADD = $(FLEET_LIBS) $(TEST_LIBS)
 
 # Placement at validate (no SSH), and `vmorch hosts check` against sshd.
-TESTS += tests/fleet/placement.sh tests/fleet/hosts-check.sh tests/fleet/run.sh
+TESTS += tests/fleet/placement.sh tests/fleet/hosts-check.sh tests/fleet/run.sh \
+	tests/fleet/stage.sh
 EXTRA_DIST += orchestrator/fleet.mk tests/fleet/placement.sh tests/fleet/hosts-check.sh \
-	tests/fleet/run.sh tests/fleet/suite.sh
+	tests/fleet/run.sh tests/fleet/stage.sh tests/fleet/suite.sh

@@ -5,10 +5,13 @@
  * Afterwards the loop's events go to the pool.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/sha256.h"
 #include "orchestrator/fleet_run.h"
@@ -28,6 +31,14 @@ uint64_t fleet_now_ms(void)
 struct fleet_host *fleet_conn_host(const struct ssh_conn *c)
 {
 	return ssh_conn_user(c);
+}
+
+static bool fleet_labels_fit(const struct fleet_host *h, const struct job_desc *j)
+{
+	for (unsigned i = 0; i < j->nlabels; i++)
+		if (!inv_host_has_label(h->ih, j->label[i]))
+			return false;
+	return true;
 }
 
 /* ---- events: bring-up's own, then the pool's ---- */
@@ -190,13 +201,165 @@ int fleet_run_open(struct fleet_run *f, const struct fleet_run_opts *o,
 
 void fleet_run_close(struct fleet_run *f)
 {
-	for (size_t i = 0; f->h && i < f->n; i++)
+	for (size_t i = 0; f->h && i < f->n; i++) {
 		ssh_host_free(f->h[i].sh);
+		free(f->h[i].staged);
+	}
 	free(f->h);
+	fleet_files_release(&f->files);
 	if (f->loop)
 		ssh_loop_free(f->loop);
 	inventory_release(&f->inv);
 	memset(f, 0, sizeof(*f));
+}
+
+/* ---- the run's files ---- */
+
+int fleet_run_set_jobs(struct fleet_run *f, const struct job_desc *jobs, size_t njobs,
+		       const char *local_worker, struct verr *e)
+{
+	int rc;
+
+	f->jobs = jobs;
+	f->njobs = njobs;
+	rc = fleet_files_collect(&f->files, jobs, njobs, local_worker, e);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < f->n; i++) {
+		f->h[i].staged = calloc(f->files.n ? f->files.n : 1, sizeof(bool));
+		if (!f->h[i].staged)
+			return verr_errno(e, "fleet hosts");
+	}
+	return 0;
+}
+
+/* The files the jobs @h can take (by their labels) need: @need[i]. */
+static size_t fleet_host_needs(const struct fleet_run *f, const struct fleet_host *h,
+			       bool *need)
+{
+	size_t n = 0;
+
+	for (size_t j = 0; j < f->njobs; j++) {
+		const struct fleet_job_files *jf = &f->files.job[j];
+		int idx[JOB_MAX_DISKS + 2];
+		uint32_t k = 0;
+
+		if (jf->local_only || !fleet_labels_fit(h, &f->jobs[j]))
+			continue;
+		for (uint32_t d = 0; d < f->jobs[j].spec.ndisks; d++)
+			idx[k++] = jf->disk[d];
+		idx[k++] = jf->kernel;
+		idx[k++] = jf->initramfs;
+		for (uint32_t i = 0; i < k; i++) {
+			if (idx[i] != FLEET_FILE_NONE && !need[idx[i]]) {
+				need[idx[i]] = true;
+				n++;
+			}
+		}
+	}
+	return n;
+}
+
+/* Which needed files the host's store has already (each touched as used). */
+static int fleet_host_has(struct fleet_run *f, struct fleet_host *h, const bool *need,
+			  struct verr *e)
+{
+	struct ssh_run_result r;
+	const char **shas = calloc(f->files.n, sizeof(*shas));
+	size_t n = 0;
+	char *cmd;
+	int rc;
+
+	if (!shas)
+		return verr_errno(e, "fleet files");
+	for (size_t i = 0; i < f->files.n; i++)
+		if (need[i])
+			shas[n++] = f->files.f[i].sha256;
+	cmd = fleet_files_check_command(h->ih->workdir, shas, n);
+	free(shas);
+	if (!cmd)
+		return verr_errno(e, "fleet files");
+	rc = ssh_run(f->loop, ssh_host_conn(h->sh, 0), cmd, NULL, 0, n * 65 + 1,
+		     STAGE_TIMEOUT_MS, &r, e);
+	free(cmd);
+	if (rc)
+		return rc;
+	for (size_t off = 0; off + 65 <= r.out_len; off += 65) {
+		for (size_t i = 0; i < f->files.n; i++)
+			if (need[i] && r.out[off + 64] == '\n' &&
+			    !memcmp(r.out + off, f->files.f[i].sha256, 64))
+				h->staged[i] = true;
+	}
+	ssh_run_result_release(&r);
+	return 0;
+}
+
+/* Send one file, mapped rather than read: an image may be many GiB. */
+static int fleet_host_send(struct fleet_run *f, struct fleet_host *h,
+			   const struct fleet_file *ff, struct verr *e)
+{
+	/* 60 s, and 1 s per 8 MiB: a slow link still gets there. */
+	uint64_t ms = 60000 + ff->size / (8 << 20) * 1000;
+	void *map = MAP_FAILED;
+	int fd, rc;
+
+	fd = open(ff->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return verr_errno(e, "%s", ff->path);
+	if (ff->size)
+		map = mmap(NULL, ff->size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (ff->size && map == MAP_FAILED)
+		return verr_errno(e, "%s", ff->path);
+	if (ff->size)
+		madvise(map, ff->size, MADV_SEQUENTIAL);
+	rc = fleet_stage(f->loop, ssh_host_conn(h->sh, 0), h->ih->workdir,
+			 ff->size ? map : "", ff->size, ff->sha256, FLEET_STAGE_CAS,
+			 ms > UINT32_MAX ? UINT32_MAX : (unsigned)ms, e);
+	if (ff->size)
+		munmap(map, ff->size);
+	if (rc)
+		verr_prefix(e, "%s", ff->path);
+	return rc;
+}
+
+/* Give @h the files its jobs need that its store lacks. */
+static void fleet_host_stage_files(struct fleet_run *f, struct fleet_host *h)
+{
+	uint64_t t0 = fleet_now_ms();
+	struct verr e = { "" };
+	bool *need;
+
+	if (!f->files.n)
+		return;
+	need = calloc(f->files.n, sizeof(*need));
+	if (!need) {
+		snprintf(h->stage_err, sizeof(h->stage_err), "out of memory");
+		return;
+	}
+	if (!fleet_host_needs(f, h, need))
+		goto out;
+	if (fleet_host_has(f, h, need, &e)) {
+		snprintf(h->stage_err, sizeof(h->stage_err), "%s", e.msg);
+		goto out;
+	}
+	for (size_t i = 0; i < f->files.n; i++) {
+		if (!need[i] || h->staged[i])
+			continue;
+		if (fleet_host_send(f, h, &f->files.f[i], &e)) {
+			if (!h->stage_err[0])
+				snprintf(h->stage_err, sizeof(h->stage_err), "%s", e.msg);
+			if (ssh_conn_state(ssh_host_conn(h->sh, 0)) == SSH_CONN_DOWN)
+				break;
+			continue;
+		}
+		h->staged[i] = true;
+		h->nstaged++;
+		h->staged_bytes += f->files.f[i].size;
+	}
+out:
+	h->stage_ms = fleet_now_ms() - t0;
+	free(need);
 }
 
 /* ---- bring-up ---- */
@@ -307,6 +470,8 @@ size_t fleet_run_bring_up(struct fleet_run *f, unsigned timeout_ms)
 				 h->ih->name, timeout_ms);
 		if (h->up)
 			fleet_host_settle(f, h, f->worker_path, &worker, &wlen);
+		if (h->up)
+			fleet_host_stage_files(f, h);
 		up += h->up;
 	}
 	free(worker);
@@ -314,31 +479,40 @@ size_t fleet_run_bring_up(struct fleet_run *f, unsigned timeout_ms)
 	return up;
 }
 
-bool fleet_job_uses_files(const struct job_desc *j)
+bool fleet_job_local_only(const struct fleet_run *f, size_t job)
 {
-	const struct job_spec *js = &j->spec;
-
-	if (js->guest.kernel || js->guest.initramfs || js->guest.modules)
-		return true;
-	for (uint32_t i = 0; i < js->ndisks; i++)
-		if (js->disk[i].path)
-			return true;
-	return false;
+	return job < f->files.njobs && f->files.job[job].local_only;
 }
 
-bool fleet_host_takes(const struct fleet_host *h, const struct job_desc *j)
+static bool fleet_file_there(const struct fleet_host *h, int idx)
 {
-	return h->up && fleet_host_fits(h, j);
+	return idx == FLEET_FILE_NONE || (h->staged && h->staged[idx]);
 }
 
-bool fleet_host_fits(const struct fleet_host *h, const struct job_desc *j)
+bool fleet_host_fits(const struct fleet_run *f, const struct fleet_host *h, size_t job)
 {
-	if (fleet_job_uses_files(j))
+	const struct fleet_job_files *jf;
+
+	if (job >= f->njobs || job >= f->files.njobs)
 		return false;
-	for (unsigned i = 0; i < j->nlabels; i++)
-		if (!inv_host_has_label(h->ih, j->label[i]))
+	jf = &f->files.job[job];
+	if (jf->local_only || !fleet_labels_fit(h, &f->jobs[job]))
+		return false;
+	for (uint32_t i = 0; i < f->jobs[job].spec.ndisks; i++)
+		if (!fleet_file_there(h, jf->disk[i]))
 			return false;
-	return true;
+	return fleet_file_there(h, jf->kernel) && fleet_file_there(h, jf->initramfs);
+}
+
+bool fleet_host_takes(const struct fleet_run *f, const struct fleet_host *h, size_t job)
+{
+	return h->up && fleet_host_fits(f, h, job);
+}
+
+int fleet_job_spec(const struct fleet_run *f, const struct fleet_host *h, size_t job,
+		   struct job_spec *out)
+{
+	return fleet_files_job_spec(&f->files, job, h->ih->workdir, &f->jobs[job].spec, out);
 }
 
 char *fleet_job_command(const struct fleet_run *f, const struct fleet_host *h)

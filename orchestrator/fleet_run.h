@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "common/verr.h"
+#include "orchestrator/fleet_files.h"
 #include "orchestrator/host_probe.h"
 #include "orchestrator/inventory.h"
 #include "orchestrator/jobdesc.h"
@@ -32,6 +33,11 @@ struct fleet_host {
 	unsigned revivals;
 	uint64_t revive_at_ms;
 	bool reviving;			/* its probe runs */
+	/* Its store: which of the run's files (fleet_run.files) it holds. */
+	bool *staged;
+	unsigned nstaged;		/* sent by this run, and their bytes */
+	uint64_t staged_bytes, stage_ms;
+	char stage_err[VERR_MAX];	/* the first file it could not take */
 };
 
 #define FLEET_REVIVE_MAX	3
@@ -44,6 +50,10 @@ struct fleet_run {
 	size_t n;
 	const char *worker_path;	/* vmm-worker-static, as given */
 	char worker_sha[65];
+	/* The run's jobs and the files of this machine they name. */
+	const struct job_desc *jobs;
+	size_t njobs;
+	struct fleet_files files;
 	/* Channel and host events during the run (the pool's). */
 	struct ssh_loop_ops ev;
 	void *ev_ctx;
@@ -67,25 +77,39 @@ int fleet_run_open(struct fleet_run *f, const struct fleet_run_opts *o,
 		   struct verr *e);
 
 /*
- * Log in to every host, probe it, stage the worker where it is missing.
- * Returns how many hosts are up; each other host's @why says why not.
+ * The run's jobs (kept, not copied): hashes the files they name, building
+ * Linux guests' initramfs archives with @local_worker.  0 or -errno with
+ * @e naming the job and the file.
+ */
+int fleet_run_set_jobs(struct fleet_run *f, const struct job_desc *jobs, size_t njobs,
+		       const char *local_worker, struct verr *e);
+
+/*
+ * Log in to every host, probe it, stage the worker where it is missing,
+ * then the files of the jobs it can take that its store lacks.  Returns
+ * how many hosts are up; each other host's @why says why not.  A host
+ * that could not take a file stays up for the jobs that do not need it
+ * (its @stage_err says which).
  */
 size_t fleet_run_bring_up(struct fleet_run *f, unsigned timeout_ms);
 
 void fleet_run_close(struct fleet_run *f);
 
 /*
- * A job naming files of this machine (a disk image, a kernel, an
- * initramfs, modules): staging them to hosts is not built yet, so such a
- * job runs only in a local slot.
+ * Job @job of the run names a file that cannot travel (a block device,
+ * the result database): it runs only in a local slot.
  */
-bool fleet_job_uses_files(const struct job_desc *j);
+bool fleet_job_local_only(const struct fleet_run *f, size_t job);
 
-/* The host has every placement label of @j, and @j names no files. */
-bool fleet_host_fits(const struct fleet_host *h, const struct job_desc *j);
+/* The host has every placement label of job @job and every file it needs. */
+bool fleet_host_fits(const struct fleet_run *f, const struct fleet_host *h, size_t job);
 
 /* fleet_host_fits, and the host is up. */
-bool fleet_host_takes(const struct fleet_host *h, const struct job_desc *j);
+bool fleet_host_takes(const struct fleet_run *f, const struct fleet_host *h, size_t job);
+
+/* The spec job @job runs with on host @h (fleet_files_job_spec).  0 or -ENOMEM. */
+int fleet_job_spec(const struct fleet_run *f, const struct fleet_host *h, size_t job,
+		   struct job_spec *out);
 
 /* A lost host: not used until its next probe at @now_ms + backoff. */
 void fleet_host_lost(struct fleet_host *h, uint64_t now_ms, const char *why);

@@ -530,7 +530,7 @@ static bool slot_takes(const struct pool *p, const struct slot *s, size_t job)
 
 	if (!s->rs)
 		return !p->o->fleet || !j->nlabels;
-	if (!fleet_host_takes(s->rs->fh, j))
+	if (!fleet_host_takes(p->o->fleet, s->rs->fh, job))
 		return false;
 	if (!p->track || p->track[job].avoid != s->rs->fh)
 		return true;
@@ -538,7 +538,7 @@ static bool slot_takes(const struct pool *p, const struct slot *s, size_t job)
 	for (size_t h = 0; h < p->o->fleet->n; h++) {
 		const struct fleet_host *fh = &p->o->fleet->h[h];
 
-		if (fh != s->rs->fh && fleet_host_takes(fh, j))
+		if (fh != s->rs->fh && fleet_host_takes(p->o->fleet, fh, job))
 			return false;
 	}
 	return true;
@@ -571,7 +571,8 @@ static bool job_has_a_home(const struct pool *p, size_t job)
 	for (unsigned i = 0; i < p->nslots; i++) {
 		const struct fleet_host *fh = p->slot[i].rs ? p->slot[i].rs->fh : NULL;
 
-		if (fh && fleet_host_fits(fh, j) && (fh->up || fleet_host_may_return(fh)))
+		if (fh && fleet_host_fits(p->o->fleet, fh, job) &&
+		    (fh->up || fleet_host_may_return(fh)))
 			return true;
 	}
 	return false;

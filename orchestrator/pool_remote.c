@@ -18,15 +18,19 @@
 
 #include "orchestrator/pool_priv.h"
 
-/* The job line: the pool's job text, without the local database's file ids. */
-static char *remote_job_line(const struct pool *p, const struct job_desc *job,
-			     size_t *len)
+/*
+ * The job line: the pool's job text, with the host's store paths for this
+ * machine's files and without the local database's file ids.
+ */
+static char *remote_job_line(const struct pool *p, const struct slot *s, size_t *len)
 {
-	struct job_desc copy = *job;
+	struct job_desc copy = *s->job;
 	char *text, *line;
 
-	copy.spec.nprotect = 0;	/* device/inode pairs of this machine mean nothing there */
+	if (fleet_job_spec(p->o->fleet, s->rs->fh, s->job_idx, &copy.spec))
+		return NULL;
 	text = pool_job_text(p, &copy);
+	job_spec_free(&copy.spec);
 	if (!text)
 		return NULL;
 	*len = strlen(text);
@@ -57,7 +61,7 @@ int remote_slot_start(struct pool *p, struct slot *s, struct verr *e)
 		return rc;
 	fcntl(s->shm.fd, F_SETFD, FD_CLOEXEC);
 	cmd = fleet_job_command(p->o->fleet, fh);
-	line = remote_job_line(p, s->job, &len);
+	line = remote_job_line(p, s, &len);
 	if (!cmd || !line) {
 		rc = -ENOMEM;
 		verr_set(e, "cannot prepare job %s: out of memory", s->job->spec.name);

@@ -240,7 +240,8 @@ struct ssh_run_result {
 
 /*
  * Run @command on @c (waiting for @c to be ready), feed it @in (may be
- * NULL) then EOF, and collect at most @max_out bytes of stdout and of
+ * NULL; queued a slice at a time, so it may be a mapped file of any
+ * size) then EOF, and collect at most @max_out bytes of stdout and of
  * stderr.  Runs the loop until the channel closes or @timeout_ms passes,
  * so other connections progress meanwhile; not to be called from a
  * callback.  0 with @r filled (release it), or -errno with @e set:

@@ -169,6 +169,8 @@ void ssh_host_forget_down(struct ssh_host *h)
 
 /* ---- ssh_run ---- */
 
+#define RUN_SLICE	(1 << 20)
+
 static char *take_output(const struct ssh_chan *ch, int stream, size_t *len)
 {
 	const char *s = ssh_chan_output(ch, stream, len);
@@ -188,6 +190,7 @@ int ssh_run(struct ssh_loop *l, struct ssh_conn *c, const char *command,
 	struct ssh_chan_opts o = { .command = command, .capture_max = max_out ? max_out : 1 };
 	struct ssh_chan *ch;
 	uint64_t deadline = ssh_now_ms() + timeout_ms;
+	size_t sent = 0;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -198,15 +201,25 @@ int ssh_run(struct ssh_loop *l, struct ssh_conn *c, const char *command,
 	rc = ssh_chan_open(c, &o, &ch, e);
 	if (rc)
 		return rc;
+	if (!inlen)
+		ssh_chan_send_eof(ch);
 	ch->quiet = true;
-	if (inlen && ssh_chan_write(ch, in, inlen)) {
-		ssh_chan_free(ch);
-		verr_set(e, "%s: out of memory for stdin", c->name);
-		return -ENOMEM;
-	}
-	ssh_chan_send_eof(ch);
 	while (!ssh_chan_closed(ch)) {
 		uint64_t now = ssh_now_ms();
+
+		/* Stdin goes in slices, so a large file is never copied whole. */
+		if (sent < inlen && ssh_chan_queued(ch) < RUN_SLICE) {
+			size_t n = inlen - sent < RUN_SLICE ? inlen - sent : RUN_SLICE;
+
+			if (ssh_chan_write(ch, (const char *)in + sent, n)) {
+				ssh_chan_free(ch);
+				verr_set(e, "%s: out of memory for stdin", c->name);
+				return -ENOMEM;
+			}
+			sent += n;
+			if (sent == inlen)
+				ssh_chan_send_eof(ch);
+		}
 
 		if (now >= deadline) {
 			verr_set(e, "%s: '%s' did not finish within %u ms", c->name, command,

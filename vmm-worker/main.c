@@ -30,6 +30,7 @@
 #include "common/job.h"
 #include "common/shm.h"
 #include "common/vm_result.h"
+#include "vmm-worker/initramfs.h"
 #include "vmm-worker/remote.h"
 #include "vmm-worker/result.h"
 #include "vmm-worker/sandbox.h"
@@ -47,6 +48,7 @@ struct options {
 	int shm_fd;
 	pid_t parent_pid;	/* 0: not given */
 	bool remote;
+	bool print_initramfs;
 };
 
 /* Where the worker's end goes: the shm slot and the --result file. */
@@ -64,6 +66,7 @@ static void usage(FILE *f)
 "Usage: vmm-worker --job FILE|- [--shm-fd N] [--result FILE|-] [--console FILE|-]\n"
 "                  [--parent-pid N]\n"
 "       vmm-worker --remote [--console FILE|-] [--parent-pid N]\n"
+"       vmm-worker --print-initramfs --job FILE|-\n"
 "\n"
 "Run one KVM virtual machine described by a job spec (JSON) and write its\n"
 "VmResult (JSON).\n"
@@ -89,6 +92,9 @@ static void usage(FILE *f)
 "                        {\"result\":{VmResult}} last.  A bad job line still\n"
 "                        gets its hello and a result frame (vmm_error, or\n"
 "                        infra_error when the line never arrived whole).\n"
+"      --print-initramfs print the path of the initramfs the job's Linux guest\n"
+"                        boots with (built into the cache if need be), and\n"
+"                        run nothing: vmorch stages that file on fleet hosts\n"
 "  -h, --help            show this help\n"
 "  -V, --version         show the version\n"
 "\n"
@@ -110,6 +116,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "console", required_argument, NULL, 'c' },
 		{ "parent-pid", required_argument, NULL, 'p' },
 		{ "remote", no_argument, NULL, 'R' },
+		{ "print-initramfs", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -152,6 +159,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'R':
 			o->remote = true;
 			break;
+		case 'I':
+			o->print_initramfs = true;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -170,6 +180,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 	if (o->remote && (o->job || o->shm_fd >= 0 || o->result)) {
 		fprintf(stderr, "vmm-worker: --remote reads its job from standard input and "
 			"writes its result there: no --job, --shm-fd or --result\n");
+		return -1;
+	}
+	if (o->print_initramfs && (o->remote || !o->job || o->shm_fd >= 0 || o->result)) {
+		fprintf(stderr, "vmm-worker: --print-initramfs takes --job and nothing else\n");
 		return -1;
 	}
 	if (!o->job && !o->remote) {
@@ -442,6 +456,45 @@ static int job_load(const struct options *o, const struct outputs *out,
 	return 0;
 }
 
+/*
+ * --print-initramfs: the cached initramfs of the job's Linux guest (the one
+ * it names, or the one built for its kernel and modules).  Exit 0 with the
+ * path on stdout, 2 for a bad job, 3 when the archive cannot be built.
+ */
+static int initramfs_print(const char *job_path)
+{
+	char path[4096];
+	struct job_spec job;
+	struct verr e = { "" };
+	size_t len;
+	char *text = read_all(job_path, &len, &e);
+	int rc;
+
+	if (!text) {
+		fprintf(stderr, "vmm-worker: job: %s\n", e.msg);
+		return EXIT_USAGE;
+	}
+	rc = job_spec_decode(text, len, &job, &e);
+	free(text);
+	if (rc) {
+		fprintf(stderr, "vmm-worker: %s: %s\n", job_path, e.msg);
+		return EXIT_USAGE;
+	}
+	if (job.guest.kind != JOB_GUEST_LINUX) {
+		fprintf(stderr, "vmm-worker: %s: the built-in guest has no initramfs\n",
+			job.name);
+		job_spec_free(&job);
+		return EXIT_USAGE;
+	}
+	rc = initramfs_get(&job.guest, path, sizeof(path), &e);
+	if (rc)
+		fprintf(stderr, "vmm-worker: %s: %s\n", job.name, e.msg);
+	else
+		printf("%s\n", path);
+	job_spec_free(&job);
+	return rc ? EXIT_INFRA : fflush(stdout) ? EXIT_INFRA : 0;
+}
+
 /* Build the VM, shut the sandbox, run the VM to its end; 0 or -errno with @e set. */
 static int run_vm(struct vm *vm, const struct job_spec *job, struct outputs *out,
 		  struct sandbox *sb, int sig_fd, struct verr *e)
@@ -488,6 +541,8 @@ int main(int argc, char **argv)
 	}
 	if (parse_options(argc, argv, &o))
 		return EXIT_USAGE;
+	if (o.print_initramfs)
+		return initramfs_print(o.job);
 	if (parent_watch_check(o.parent_pid))
 		return EXIT_INFRA;
 	if (o.remote) {

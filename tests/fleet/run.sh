@@ -21,8 +21,8 @@
 #     are tried on host b and stored once.  And SIGKILL of vmorch leaves no
 #     such process on any host after 2 s: the connections close, sshd
 #     closes the channels, the workers see EOF.
-#   - Usage: placement no host meets, a disk image with --jobs 0, --limit
-#     or --jobs 0 without --hosts.
+#   - Usage: placement no host meets, --limit or --jobs 0 without --hosts.
+# Disk images and kernels on hosts: tests/fleet/stage.sh.
 # Speaks TAP.
 set -u
 
@@ -224,10 +224,6 @@ Y
 is "$?" 2 "a job whose placement no host meets: usage error"
 grep -q "job pl/fast#0: no host of inv.yaml has all its placement labels" err
 ok $? "naming the job"
-printf 'vmorch: 1\nname: img\nvms:\n  - name: a\n    disks:\n      - image: disk.raw\n' > img.yaml
-truncate -s 1M disk.raw
-"$V" run --hosts inv.yaml --db u.db img.yaml >out 2>err
-is "$?" 2 "a disk image with --jobs 0: usage error (images are not staged yet)"
 "$V" run --limit a --db u.db "$smoke" >out 2>err
 is "$?" 2 "--limit without --hosts: usage error"
 "$V" run --jobs 0 --db u.db "$smoke" >out 2>err
