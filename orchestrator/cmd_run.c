@@ -62,6 +62,7 @@ struct run_ctx {
 	int store_rc;
 	struct verr store_err;		/* why store_rc */
 	struct verr err;
+	const struct fleet_run *fleet;	/* --hosts, or NULL */
 };
 
 static volatile sig_atomic_t run_interrupted;
@@ -351,7 +352,12 @@ static int run_on_done(void *arg, const struct pool_done *d, size_t n)
 static void run_on_progress(void *arg, const struct pool_progress *p)
 {
 	struct run_ctx *c = arg;
+	char hosts[PROGRESS_HOSTS_MAX];
 
+	if (c->fleet) {
+		fleet_run_status(c->fleet, hosts, sizeof(hosts));
+		progress_hosts(&c->pg, hosts);
+	}
 	progress_update(&c->pg, p);
 }
 
@@ -717,6 +723,7 @@ int cmd_run(int argc, char **argv)
 		}
 		po.fleet = &fleet;
 		po.retries = o.retries;
+		c.fleet = &fleet;
 	}
 	progress_init(&c.pg, stdout, o.quiet);
 	if (gethostname(c.host, sizeof(c.host) - 1))

@@ -19,6 +19,11 @@ check_PROGRAMS += tests/test_host_probe
 tests_test_host_probe_CFLAGS = $(TEST_CFLAGS)
 tests_test_host_probe_LDADD = orchestrator/libfleet.a $(TEST_LIBS)
 
+# The hosts' states on the progress line.
+check_PROGRAMS += tests/test_fleet_status
+tests_test_fleet_status_CFLAGS = $(TEST_CFLAGS) $(SSH2_CFLAGS)
+tests_test_fleet_status_LDADD = $(FLEET_LIBS) $(INVENTORY_LIBS) $(TEST_LIBS)
+
 # Staging against a real sshd on 127.0.0.2 (skips without sshd unless CI).
 check_PROGRAMS += tests/test_fleet_stage
 tests_test_fleet_stage_SOURCES = tests/test_fleet_stage.c tests/fleet/sshd_harness.c \

@@ -527,6 +527,32 @@ char *fleet_job_command(const struct fleet_run *f, const struct fleet_host *h)
 	return cmd;
 }
 
+/* ---- the hosts' states ---- */
+
+void fleet_run_status(const struct fleet_run *f, char *buf, size_t cap)
+{
+	size_t len = 0, up = 0, running = 0;
+	int n;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < f->n; i++) {
+		const struct fleet_host *h = &f->h[i];
+
+		up += h->up;
+		running += h->running;
+		if (h->up)
+			n = snprintf(buf + len, cap - len, "%s%s:%u", len ? " " : "",
+				     h->ih->name, h->running);
+		else
+			n = snprintf(buf + len, cap - len, "%s%s:down", len ? " " : "",
+				     h->ih->name);
+		len = n < 0 || (size_t)n >= cap - len ? cap : len + (size_t)n;
+	}
+	if (len < cap)
+		return;
+	snprintf(buf, cap, "%zu up (%zu running), %zu down", up, running, f->n - up);
+}
+
 /* ---- revival of a lost host ---- */
 
 void fleet_host_lost(struct fleet_host *h, uint64_t now_ms, const char *why)

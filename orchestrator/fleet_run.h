@@ -138,6 +138,12 @@ enum kh_policy fleet_policy(enum inv_host_key_check k);
 void fleet_loop_opts(const struct inventory *inv, unsigned connect_ms,
 		     struct ssh_loop_opts *lo);
 
+/*
+ * The hosts' states for a progress line: "a:2 b:0 c:down" (running jobs,
+ * or down) while it fits @cap, else "12 up (30 running), 2 down".
+ */
+void fleet_run_status(const struct fleet_run *f, char *buf, size_t cap);
+
 /* CLOCK_MONOTONIC in milliseconds. */
 uint64_t fleet_now_ms(void);
 

@@ -92,9 +92,10 @@ static void progress_draw(struct progress *pg, const struct pool_progress *p)
 		snprintf(eta, sizeof(eta), "  ETA %llu:%02llu",
 			 (unsigned long long)(left / 60), (unsigned long long)(left % 60));
 	}
-	fprintf(pg->out, "\r\033[K[%s] %zu/%zu jobs  %s%zu failed%s  %s IOPS  %sB/s%s",
+	fprintf(pg->out, "\r\033[K[%s] %zu/%zu jobs  %s%zu failed%s  %s IOPS  %sB/s%s%s%s",
 		bar, p->done, p->total, p->failed ? progress_color(pg, false) : "",
-		p->failed, p->failed ? progress_reset(pg) : "", iops, bps, eta);
+		p->failed, p->failed ? progress_reset(pg) : "", iops, bps, eta,
+		pg->hosts[0] ? "  hosts " : "", pg->hosts);
 	fflush(pg->out);
 	pg->bar_shown = true;
 }
@@ -137,6 +138,12 @@ void progress_job_done(struct progress *pg, const struct job_desc *job,
 	}
 	fputc('\n', pg->out);
 	fflush(pg->out);
+}
+
+void progress_hosts(struct progress *pg, const char *text)
+{
+	/* Host names come from the user's inventory: escaped like job names. */
+	text_escape(pg->hosts, sizeof(pg->hosts), text, 0);
 }
 
 void progress_end(struct progress *pg)

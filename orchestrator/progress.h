@@ -1,7 +1,8 @@
 /*
  * progress.h - what `vmorch run` shows while it works: on a terminal a live
  * bar (jobs done/total, failures, aggregate IOPS and bandwidth from the shm
- * counters, ETA); otherwise one line per finished job.
+ * counters, ETA, and with fleet hosts each host's state); otherwise one
+ * line per finished job.
  */
 #ifndef VMORCH_PROGRESS_H
 #define VMORCH_PROGRESS_H
@@ -13,6 +14,8 @@
 #include "orchestrator/jobdesc.h"
 #include "orchestrator/pool.h"
 
+#define PROGRESS_HOSTS_MAX	96
+
 struct progress {
 	FILE *out;
 	bool tty;		/* redraw a bar in place */
@@ -22,6 +25,7 @@ struct progress {
 	uint64_t last_draw_ms;
 	uint64_t last_ops, last_bytes, last_ms;	/* for rates */
 	double iops, bps;	/* smoothed */
+	char hosts[PROGRESS_HOSTS_MAX];	/* fleet hosts' states, or "" */
 };
 
 void progress_init(struct progress *pg, FILE *out, bool quiet);
@@ -29,6 +33,9 @@ void progress_update(struct progress *pg, const struct pool_progress *p);
 void progress_job_done(struct progress *pg, const struct job_desc *job,
 		       const struct vm_result *r, bool pass, const char *why);
 void progress_end(struct progress *pg);
+
+/* A fleet run's host states ("a:2 b:down"), shown after the bar. */
+void progress_hosts(struct progress *pg, const char *text);
 
 /* "4.2k", "1.5M": compact human numbers for bars and tables. */
 void progress_human(double v, char *buf, size_t cap);

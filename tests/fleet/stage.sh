@@ -13,7 +13,8 @@
 #   - a Linux guest's kernel and the initramfs built here go by hash too
 #     (when a test kernel is in the cache: scripts/fetch-test-kernel.sh);
 #   - a FIFO or the result database as an image never travels: such a job
-#     needs a local slot.
+#     needs a local slot;
+#   - on a terminal the progress bar shows each host's state.
 # Without a usable /dev/kvm (this machine may be a PVM guest) the workers
 # end each job as infra_error naming /dev/kvm, after opening (and cloning)
 # their disks: that order is what the checks below rely on.
@@ -98,6 +99,15 @@ else
 fi
 is "$(sha rw.raw) $(sha wa/cas/$rw) $(sha wb/cas/$rw)" "$rw $rw $rw" \
    "the writable image is unchanged here and in both stores: the jobs wrote clones"
+
+# On a terminal the bar shows each host's state (here: all jobs done).
+if command -v script >/dev/null; then
+	script -qec "'$V' run --hosts inv.yaml --db t.db img.yaml" /dev/null > tty.out 2>&1
+	grep -q "hosts a:0 b:0" tty.out
+	ok $? "on a terminal the progress bar shows each host and its running jobs"
+else
+	ok 0 "# SKIP no script(1) for a terminal"
+fi
 
 # Again: nothing to send; the files are marked as used now.
 touch -d '2 days ago' "wa/cas/$rw" "wa/cas/$ro"
