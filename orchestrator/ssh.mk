@@ -31,4 +31,8 @@ tests_test_ssh_SOURCES = tests/test_ssh.c tests/fleet/sshd_harness.c \
 	tests/fleet/sshd_harness.h
 tests_test_ssh_CFLAGS = $(TEST_CFLAGS) $(SSH2_CFLAGS)
 tests_test_ssh_LDADD = $(FLEETSSH_LIBS) $(TEST_LIBS)
-EXTRA_DIST += orchestrator/ssh.mk tests/fleet/sshd.sh doc/fleet.md
+
+# libssh2 is not linked, loaded only when SSH is used, and its absence is
+# one clear line (no sshd needed).
+TESTS += tests/fleet/ssh-lib.sh
+EXTRA_DIST += orchestrator/ssh.mk tests/fleet/sshd.sh doc/fleet.md tests/fleet/ssh-lib.sh
