@@ -4,7 +4,8 @@
  *
  * Why: linked normally, libssh2 brings libcrypto and libz into every vmorch
  * process; mapping and relocating them doubled the start-up of commands
- * that never use SSH (doc/architecture.md, "Optional libraries").
+ * that never use SSH (doc/architecture.md, "libssh2 is loaded when SSH is
+ * used").
  *
  * A call reads as libssh2's own with "libssh2_" replaced by "ssh2.":
  * ssh2.session_handshake(s, fd).  The pointer types come from <libssh2.h>,
