@@ -1,11 +1,13 @@
 # orchestrator/ssh.mk - the SSH transport for fleet hosts (libfleetssh.a:
 # libssh2 driven by one poll loop, known_hosts, exec channels), its unit
 # tests and its tests against real sshd servers (tests/fleet/sshd.sh).
-# Included from Makefile.am.
+# libssh2 is loaded at run time (ssh_lib.c), so only its headers are used
+# here: nothing links it.  Included from Makefile.am.
 
 noinst_LIBRARIES += orchestrator/libfleetssh.a
 orchestrator_libfleetssh_a_SOURCES = \
 	orchestrator/ssh.h orchestrator/ssh_priv.h \
+	orchestrator/ssh_lib.c orchestrator/ssh_lib.h \
 	orchestrator/ssh_conn.c orchestrator/ssh_auth.c \
 	orchestrator/ssh_chan.c orchestrator/ssh_loop.c orchestrator/ssh_host.c \
 	orchestrator/ssh_wire.c orchestrator/ssh_wire.h \
@@ -15,7 +17,7 @@ orchestrator_libfleetssh_a_SOURCES = \
 orchestrator_libfleetssh_a_CFLAGS = $(AM_CFLAGS) $(SSH2_CFLAGS)
 
 # What a program linking the transport adds to its LDADD.
-FLEETSSH_LIBS = orchestrator/libfleetssh.a $(SSH2_LIBS)
+FLEETSSH_LIBS = orchestrator/libfleetssh.a $(DL_LIBS)
 
 # known_hosts, SHA-1, base64 and the wire parsers, without any server.
 check_PROGRAMS += tests/test_known_hosts
@@ -29,4 +31,8 @@ tests_test_ssh_SOURCES = tests/test_ssh.c tests/fleet/sshd_harness.c \
 	tests/fleet/sshd_harness.h
 tests_test_ssh_CFLAGS = $(TEST_CFLAGS) $(SSH2_CFLAGS)
 tests_test_ssh_LDADD = $(FLEETSSH_LIBS) $(TEST_LIBS)
-EXTRA_DIST += orchestrator/ssh.mk tests/fleet/sshd.sh doc/fleet.md
+
+# libssh2 is not linked, loaded only when SSH is used, and its absence is
+# one clear line (no sshd needed).
+TESTS += tests/fleet/ssh-lib.sh
+EXTRA_DIST += orchestrator/ssh.mk tests/fleet/sshd.sh doc/fleet.md tests/fleet/ssh-lib.sh

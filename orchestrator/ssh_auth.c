@@ -79,7 +79,7 @@ static void agent_next(struct ssh_conn *c)
 	struct libssh2_agent_publickey *prev = c->agent_id;
 	char label[200], type[SSH_KEYTYPE_MAX];
 
-	if (libssh2_agent_get_identity(c->agent, &c->agent_id, prev) != 0) {
+	if (ssh2.agent_get_identity(c->agent, &c->agent_id, prev) != 0) {
 		c->auth_phase = AUTH_FILES;
 		return;
 	}
@@ -97,12 +97,12 @@ static void agent_start(struct ssh_conn *c)
 	c->auth_phase = AUTH_FILES;
 	if (!sock || !*sock)
 		return;
-	c->agent = libssh2_agent_init(c->s);
+	c->agent = ssh2.agent_init(c->s);
 	if (!c->agent)
 		return;
-	libssh2_agent_set_identity_path(c->agent, sock);
+	ssh2.agent_set_identity_path(c->agent, sock);
 	/* The agent is a local socket: these two calls block, briefly. */
-	if (libssh2_agent_connect(c->agent) || libssh2_agent_list_identities(c->agent)) {
+	if (ssh2.agent_connect(c->agent) || ssh2.agent_list_identities(c->agent)) {
 		note(c->auth_notes, sizeof(c->auth_notes), "ssh-agent at %s unusable", sock);
 		ssh_auth_release(c);
 		return;
@@ -161,13 +161,13 @@ int ssh_auth_step(struct ssh_conn *c)
 	while (c->state == SSH_CONN_AUTH) {
 		switch (c->auth_phase) {
 		case AUTH_LIST:
-			list = libssh2_userauth_list(c->s, c->login, (unsigned)strlen(c->login));
+			list = ssh2.userauth_list(c->s, c->login, (unsigned)strlen(c->login));
 			if (!list) {
-				if (libssh2_userauth_authenticated(c->s)) {
+				if (ssh2.userauth_authenticated(c->s)) {
 					snprintf(c->auth_method, sizeof(c->auth_method), "none");
 					return 0;
 				}
-				if (libssh2_session_last_errno(c->s) == LIBSSH2_ERROR_EAGAIN)
+				if (ssh2.session_last_errno(c->s) == LIBSSH2_ERROR_EAGAIN)
 					return -EAGAIN;
 				ssh_conn_fail(c, "%s: asking for authentication methods: %s",
 					      c->khname, ssh_last_error(c));
@@ -185,7 +185,7 @@ int ssh_auth_step(struct ssh_conn *c)
 			agent_start(c);
 			break;
 		case AUTH_AGENT_TRY:
-			rc = libssh2_agent_userauth(c->agent, c->login, c->agent_id);
+			rc = ssh2.agent_userauth(c->agent, c->login, c->agent_id);
 			if (rc == LIBSSH2_ERROR_EAGAIN)
 				return -EAGAIN;
 			if (rc == 0) {
@@ -206,7 +206,7 @@ int ssh_auth_step(struct ssh_conn *c)
 		case AUTH_FILE_TRY: {
 			const char *path = c->identities[c->file_idx];
 
-			rc = libssh2_userauth_publickey_fromfile_ex(
+			rc = ssh2.userauth_publickey_fromfile_ex(
 				c->s, c->login, (unsigned)strlen(c->login), NULL, path, NULL);
 			if (rc == LIBSSH2_ERROR_EAGAIN)
 				return -EAGAIN;
@@ -242,8 +242,8 @@ int ssh_auth_step(struct ssh_conn *c)
 void ssh_auth_release(struct ssh_conn *c)
 {
 	if (c->agent) {
-		libssh2_agent_disconnect(c->agent);
-		libssh2_agent_free(c->agent);
+		ssh2.agent_disconnect(c->agent);
+		ssh2.agent_free(c->agent);
 		c->agent = NULL;
 		c->agent_id = NULL;
 	}

@@ -173,15 +173,15 @@ static bool op_open(struct ssh_chan *ch)
 	struct ssh_conn *c = ch->conn;
 	int rc;
 
-	ch->ch = libssh2_channel_open_ex(c->s, "session", sizeof("session") - 1,
-					 LIBSSH2_CHANNEL_WINDOW_DEFAULT,
-					 LIBSSH2_CHANNEL_PACKET_DEFAULT, NULL, 0);
+	ch->ch = ssh2.channel_open_ex(c->s, "session", sizeof("session") - 1,
+				      LIBSSH2_CHANNEL_WINDOW_DEFAULT,
+				      LIBSSH2_CHANNEL_PACKET_DEFAULT, NULL, 0);
 	if (ch->ch) {
 		c->opening = NULL;
 		ch->state = SSH_CHAN_EXEC;
 		return true;
 	}
-	rc = libssh2_session_last_errno(c->s);
+	rc = ssh2.session_last_errno(c->s);
 	if (rc == LIBSSH2_ERROR_EAGAIN) {
 		ssh_conn_note_eagain(c, ch, SSH_OP_OPEN);
 		return false;
@@ -193,7 +193,9 @@ static bool op_open(struct ssh_chan *ch)
 
 static bool op_exec(struct ssh_chan *ch)
 {
-	int rc = libssh2_channel_exec(ch->ch, ch->command);
+	/* libssh2_channel_exec() is this call, as a macro. */
+	int rc = ssh2.channel_process_startup(ch->ch, "exec", sizeof("exec") - 1,
+					      ch->command, (unsigned)strlen(ch->command));
 
 	if (rc == LIBSSH2_ERROR_EAGAIN) {
 		ssh_conn_note_eagain(ch->conn, ch, SSH_OP_EXEC);
@@ -238,8 +240,8 @@ static bool op_read(struct ssh_chan *ch)
 	for (int stream = 0; stream < (ch->ctl ? 1 : 2); stream++) {
 		/* At most 512 KiB at a time; the connection comes back for more. */
 		for (int i = 0;; i++) {
-			ssize_t n = libssh2_channel_read_ex(ch->ch, stream, buf,
-							    ch->ctl ? 1024 : sizeof(buf));
+			ssize_t n = ssh2.channel_read_ex(ch->ch, stream, buf,
+							 ch->ctl ? 1024 : sizeof(buf));
 
 			if (n > 0) {
 				progress = true;
@@ -262,7 +264,7 @@ static bool op_read(struct ssh_chan *ch)
 			return true;
 		}
 	}
-	if (!ch->ctl && !ch->remote_eof && libssh2_channel_eof(ch->ch) == 1) {
+	if (!ch->ctl && !ch->remote_eof && ssh2.channel_eof(ch->ch) == 1) {
 		ch->remote_eof = true;
 		progress = true;
 	}
@@ -276,7 +278,8 @@ static bool op_write(struct ssh_chan *ch, uint64_t now)
 	bool progress = false;
 
 	while (ch->in.len) {
-		ssize_t n = libssh2_channel_write(ch->ch, (const char *)ch->in.p + ch->in.head,
+		ssize_t n = ssh2.channel_write_ex(ch->ch, 0,
+						  (const char *)ch->in.p + ch->in.head,
 						  ch->in.len);
 
 		if (n > 0) {
@@ -314,7 +317,7 @@ static bool op_eof(struct ssh_chan *ch, bool owed)
 		c->want_out = true;
 		return false;
 	}
-	rc = libssh2_channel_send_eof(ch->ch);
+	rc = ssh2.channel_send_eof(ch->ch);
 	if (rc == LIBSSH2_ERROR_EAGAIN) {
 		ssh_conn_note_eagain(c, ch, SSH_OP_EOF);
 		return false;
@@ -331,7 +334,7 @@ static bool op_wait_closed(struct ssh_chan *ch)
 {
 	char *sig = NULL;
 	size_t siglen = 0;
-	int rc = libssh2_channel_wait_closed(ch->ch);
+	int rc = ssh2.channel_wait_closed(ch->ch);
 
 	if (rc == LIBSSH2_ERROR_EAGAIN) {
 		ssh_conn_note_eagain(ch->conn, ch, SSH_OP_WAIT_CLOSED);
@@ -341,11 +344,11 @@ static bool op_wait_closed(struct ssh_chan *ch)
 		chan_error(ch, rc, "waiting for the channel to close");
 		return true;
 	}
-	ch->exit_status = libssh2_channel_get_exit_status(ch->ch);
-	if (libssh2_channel_get_exit_signal(ch->ch, &sig, &siglen, NULL, NULL, NULL,
-					    NULL) == 0 && sig) {
+	ch->exit_status = ssh2.channel_get_exit_status(ch->ch);
+	if (ssh2.channel_get_exit_signal(ch->ch, &sig, &siglen, NULL, NULL, NULL,
+					 NULL) == 0 && sig) {
 		snprintf(ch->exit_signal, sizeof(ch->exit_signal), "%.*s", (int)siglen, sig);
-		libssh2_free(ch->conn->s, sig);
+		ssh2.free(ch->conn->s, sig);
 	}
 	ch->state = SSH_CHAN_CLOSING;
 	return true;
@@ -365,7 +368,7 @@ static bool op_close(struct ssh_chan *ch, bool owed)
 		c->want_out = true;
 		return false;
 	}
-	rc = libssh2_channel_close(ch->ch);
+	rc = ssh2.channel_close(ch->ch);
 	if (rc == LIBSSH2_ERROR_EAGAIN) {
 		ssh_conn_note_eagain(c, ch, SSH_OP_CLOSE);
 		return false;
@@ -374,7 +377,7 @@ static bool op_close(struct ssh_chan *ch, bool owed)
 		chan_error(ch, rc, "closing the channel");
 		return true;
 	}
-	libssh2_channel_free(ch->ch);
+	ssh2.channel_free(ch->ch);
 	ch->ch = NULL;
 	chan_set_closed(ch);
 	return true;
@@ -383,7 +386,7 @@ static bool op_close(struct ssh_chan *ch, bool owed)
 static bool op_probe(struct ssh_chan *ch)
 {
 	struct ssh_conn *c = ch->conn;
-	int rc = libssh2_channel_setenv(ch->ch, PROBE_VAR, "1");
+	int rc = ssh2.channel_setenv_ex(ch->ch, PROBE_VAR, sizeof(PROBE_VAR) - 1, "1", 1);
 
 	if (rc == LIBSSH2_ERROR_EAGAIN) {
 		ssh_conn_note_eagain(c, ch, SSH_OP_PROBE);

@@ -87,7 +87,7 @@ const char *ssh_last_error(struct ssh_conn *c)
 
 	if (!c->s)
 		return "no session";
-	libssh2_session_last_error(c->s, &msg, NULL, 0);
+	ssh2.session_last_error(c->s, &msg, NULL, 0);
 	return msg && *msg ? msg : "unknown libssh2 error";
 }
 
@@ -200,7 +200,7 @@ void ssh_conn_note_eagain(struct ssh_conn *c, struct ssh_chan *ch, enum ssh_op o
 {
 	if (c->owed || !c->s)
 		return;
-	if (libssh2_session_block_directions(c->s) & LIBSSH2_SESSION_BLOCK_OUTBOUND) {
+	if (ssh2.session_block_directions(c->s) & LIBSSH2_SESSION_BLOCK_OUTBOUND) {
 		c->owed = ch;
 		c->owed_op = op;
 		if (!c->write_wait_ms)
@@ -212,7 +212,7 @@ bool ssh_conn_can_send_small(const struct ssh_conn *c)
 {
 	struct pollfd p = { .fd = c->fd, .events = POLLOUT };
 
-	if (c->owed || (libssh2_session_block_directions(c->s) &
+	if (c->owed || (ssh2.session_block_directions(c->s) &
 			LIBSSH2_SESSION_BLOCK_OUTBOUND))
 		return false;
 	/*
@@ -304,15 +304,15 @@ static void conn_start_session(struct ssh_conn *c, uint64_t now)
 	struct verr e = { "" };
 	int rc;
 
-	c->s = libssh2_session_init_ex(NULL, NULL, NULL, c);
+	c->s = ssh2.session_init_ex(NULL, NULL, NULL, c);
 	c->sniff = malloc(SNIFF_MAX);
 	if (!c->s || !c->sniff) {
 		ssh_conn_fail(c, "out of memory for an SSH session");
 		return;
 	}
-	libssh2_session_set_blocking(c->s, 0);
-	libssh2_session_callback_set(c->s, LIBSSH2_CALLBACK_RECV, (void *)conn_recv);
-	libssh2_session_callback_set(c->s, LIBSSH2_CALLBACK_SEND, (void *)conn_send);
+	ssh2.session_set_blocking(c->s, 0);
+	ssh2.session_callback_set(c->s, LIBSSH2_CALLBACK_RECV, (void *)conn_recv);
+	ssh2.session_callback_set(c->s, LIBSSH2_CALLBACK_SEND, (void *)conn_send);
 
 	c->pinned = false;
 	if (c->policy != KH_OFF) {
@@ -327,7 +327,7 @@ static void conn_start_session(struct ssh_conn *c, uint64_t now)
 	}
 	kh_set_hostkey_pref(&set, c->hostkey_pref, sizeof(c->hostkey_pref));
 	kh_set_release(&set);
-	rc = libssh2_session_method_pref(c->s, LIBSSH2_METHOD_HOSTKEY, c->hostkey_pref);
+	rc = ssh2.session_method_pref(c->s, LIBSSH2_METHOD_HOSTKEY, c->hostkey_pref);
 	if (rc) {
 		ssh_conn_fail(c, "libssh2 refuses host key types %s: %s", c->hostkey_pref,
 			      ssh_last_error(c));
@@ -398,7 +398,7 @@ static bool namelist_all_rsa(const char *list)
 static void supported_algs(struct ssh_conn *c, int method, char *out, size_t size)
 {
 	const char **algs = NULL;
-	int n = libssh2_session_supported_algs(c->s, method, &algs);
+	int n = ssh2.session_supported_algs(c->s, method, &algs);
 	size_t used = 0;
 
 	out[0] = 0;
@@ -406,7 +406,7 @@ static void supported_algs(struct ssh_conn *c, int method, char *out, size_t siz
 		used += (size_t)snprintf(out + used, used < size ? size - used : 0, "%s%s",
 					 i ? "," : "", algs[i]);
 	if (n > 0)
-		libssh2_free(c->s, algs);
+		ssh2.free(c->s, algs);
 }
 
 /* Say why the handshake failed, from what the server offered. */
@@ -471,7 +471,7 @@ static bool conn_check_hostkey(struct ssh_conn *c)
 	unsigned line = 0;
 	int ktype;
 
-	blob = libssh2_session_hostkey(c->s, &len, &ktype);
+	blob = ssh2.session_hostkey(c->s, &len, &ktype);
 	if (!blob || !ssh_blob_keytype((const uint8_t *)blob, len, type)) {
 		ssh_conn_fail(c, "%s sent no usable host key", c->khname);
 		return false;
@@ -526,7 +526,7 @@ static bool conn_check_hostkey(struct ssh_conn *c)
 
 static void conn_handshake_step(struct ssh_conn *c)
 {
-	int rc = libssh2_session_handshake(c->s, c->fd);
+	int rc = ssh2.session_handshake(c->s, c->fd);
 
 	if (rc == LIBSSH2_ERROR_EAGAIN)
 		return;
@@ -547,10 +547,10 @@ static void conn_setup_step(struct ssh_conn *c, uint64_t now)
 {
 	struct ssh_chan *ctl = c->ctl;
 
-	ctl->ch = libssh2_channel_open_ex(c->s, "session", sizeof("session") - 1,
-					  32768, 32768, NULL, 0);
+	ctl->ch = ssh2.channel_open_ex(c->s, "session", sizeof("session") - 1,
+				       32768, 32768, NULL, 0);
 	if (!ctl->ch) {
-		int rc = libssh2_session_last_errno(c->s);
+		int rc = ssh2.session_last_errno(c->s);
 
 		if (rc == LIBSSH2_ERROR_EAGAIN)
 			return;
@@ -683,7 +683,7 @@ short ssh_conn_events(const struct ssh_conn *c)
 	case SSH_CONN_AUTH:
 	case SSH_CONN_SETUP:
 		/* One libssh2 call at a time: wait for what it waits for. */
-		dirs = libssh2_session_block_directions(c->s);
+		dirs = ssh2.session_block_directions(c->s);
 		if (dirs & LIBSSH2_SESSION_BLOCK_OUTBOUND)
 			return POLLOUT;
 		return POLLIN;
@@ -695,7 +695,7 @@ short ssh_conn_events(const struct ssh_conn *c)
 		 */
 		if (c->owed)
 			return POLLOUT;
-		dirs = libssh2_session_block_directions(c->s);
+		dirs = ssh2.session_block_directions(c->s);
 		return (short)(POLLIN | (dirs & LIBSSH2_SESSION_BLOCK_OUTBOUND ? POLLOUT : 0));
 	default:
 		return 0;
@@ -733,16 +733,16 @@ void ssh_conn_teardown(struct ssh_conn *c)
 	c->dead = true;
 	for (size_t i = 0; i < c->nchans; i++) {
 		if (c->chans[i]->ch)
-			libssh2_channel_free(c->chans[i]->ch);
+			ssh2.channel_free(c->chans[i]->ch);
 		c->chans[i]->ch = NULL;
 	}
 	if (c->ctl && c->ctl->ch) {
-		libssh2_channel_free(c->ctl->ch);
+		ssh2.channel_free(c->ctl->ch);
 		c->ctl->ch = NULL;
 	}
 	ssh_auth_release(c);
 	if (c->s) {
-		libssh2_session_free(c->s);
+		ssh2.session_free(c->s);
 		c->s = NULL;
 	}
 	if (c->fd >= 0) {
@@ -763,8 +763,9 @@ void ssh_conn_destroy(struct ssh_conn *c)
 {
 	/* A polite goodbye when the session is idle; never wait for it. */
 	if (c->state == SSH_CONN_READY && !c->owed &&
-	    !(libssh2_session_block_directions(c->s) & LIBSSH2_SESSION_BLOCK_OUTBOUND))
-		libssh2_session_disconnect(c->s, "vmorch done");
+	    !(ssh2.session_block_directions(c->s) & LIBSSH2_SESSION_BLOCK_OUTBOUND))
+		ssh2.session_disconnect_ex(c->s, SSH_DISCONNECT_BY_APPLICATION,
+					   "vmorch done", "");
 	ssh_conn_teardown(c);
 	for (size_t i = 0; i < c->nchans; i++)
 		ssh_chan_destroy(c->chans[i]);

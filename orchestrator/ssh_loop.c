@@ -38,8 +38,8 @@ void ssh_loop_opts_default(struct ssh_loop_opts *o)
 int ssh_loop_new(const struct ssh_loop_opts *o, const struct ssh_loop_ops *ops,
 		 void *ctx, struct ssh_loop **out, struct verr *e)
 {
-	static bool inited;
 	struct ssh_loop *l;
+	int rc;
 
 	if (!o->max_handshakes || !o->connect_timeout_ms || o->keepalive_ms < 100 ||
 	    o->keepalive_max < 2 || !o->max_channels) {
@@ -47,13 +47,10 @@ int ssh_loop_new(const struct ssh_loop_opts *o, const struct ssh_loop_ops *ops,
 			 ">= 1, keepalive_ms >= 100, keepalive_max >= 2, max_channels >= 1");
 		return -EINVAL;
 	}
-	if (!inited) {
-		if (libssh2_init(0)) {
-			verr_set(e, "libssh2_init failed");
-			return -EIO;
-		}
-		inited = true;
-	}
+	/* The first use of SSH in the process loads libssh2 (ssh_lib.h). */
+	rc = ssh_lib_load(e);
+	if (rc)
+		return rc;
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return verr_errno(e, "new SSH loop");

@@ -5,10 +5,10 @@
 #ifndef VMORCH_SSH_PRIV_H
 #define VMORCH_SSH_PRIV_H
 
-#include <libssh2.h>
 #include <netdb.h>
 
 #include "orchestrator/ssh.h"
+#include "orchestrator/ssh_lib.h"
 #include "orchestrator/ssh_wire.h"
 
 /* A byte queue: live bytes are p[head .. head+len). */
