@@ -625,7 +625,7 @@ static void run_fleet_staged(const struct fleet_run *f)
 
 		if (h->up && h->nstaged)
 			fprintf(stderr, "vmorch run: host %s: staged %u file%s (%.1f MiB)"
-				" in %.1f s\n", h->ih->name, h->nstaged,
+				" in %.2f s\n", h->ih->name, h->nstaged,
 				h->nstaged == 1 ? "" : "s", (double)h->staged_bytes / (1 << 20),
 				(double)h->stage_ms / 1000);
 		if (h->up && h->stage_err[0])

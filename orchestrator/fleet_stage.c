@@ -61,9 +61,11 @@ char *fleet_stage_path(const char *workdir, const char *sha256,
 /*
  * set -e stops at the first failure; the trap removes the temporary on any
  * exit but the good one.  The temporary is in the destination's directory
- * so that mv is a rename on one file system.
+ * so that mv is a rename on one file system.  The bytes are hashed as they
+ * are written (tee), not read again after: a pipeline's status is its last
+ * command's, so a short write (a full disk) is caught by the size check.
  */
-char *fleet_stage_command(const char *workdir, const char *sha256,
+char *fleet_stage_command(const char *workdir, const char *sha256, uint64_t size,
 			  enum fleet_stage_kind kind, struct verr *e)
 {
 	char *dest = fleet_stage_path(workdir, sha256, kind, e), *cmd = NULL;
@@ -72,11 +74,13 @@ char *fleet_stage_command(const char *workdir, const char *sha256,
 		return NULL;
 	if (asprintf(&cmd,
 		     "set -e; umask 022; f=%s; d=${f%%/*}; mkdir -p \"$d\"; "
-		     "t=\"$d/.stage.$$\"; trap 'rm -f \"$t\"' EXIT; cat > \"$t\"; "
-		     "s=$(sha256sum < \"$t\"); s=${s%%%% *}; "
+		     "t=\"$d/.stage.$$\"; trap 'rm -f \"$t\"' EXIT; "
+		     "s=$(tee \"$t\" | sha256sum); s=${s%%%% *}; n=$(wc -c < \"$t\"); "
+		     "if [ \"$n\" != %llu ]; then echo \"short write: $n of %llu bytes\" >&2; exit 1; fi; "
 		     "if [ \"$s\" != %s ]; then echo \"sha256 mismatch: got $s\" >&2; exit 1; fi; "
 		     "chmod %s \"$t\"; mv -f \"$t\" \"$f\"; trap - EXIT; echo staged",
-		     dest, sha256, kind == FLEET_STAGE_WORKER ? "755" : "644") < 0) {
+		     dest, (unsigned long long)size, (unsigned long long)size, sha256,
+		     kind == FLEET_STAGE_WORKER ? "755" : "644") < 0) {
 		cmd = NULL;
 		verr_set(e, "out of memory");
 	}
@@ -109,7 +113,7 @@ int fleet_stage(struct ssh_loop *l, struct ssh_conn *c, const char *workdir,
 	char *cmd;
 	int rc;
 
-	cmd = fleet_stage_command(workdir, sha256, kind, e);
+	cmd = fleet_stage_command(workdir, sha256, len, kind, e);
 	if (!cmd)
 		return -EINVAL;
 	rc = ssh_run(l, c, cmd, data, len, STAGE_ERR_MAX, timeout_ms, &r, e);

@@ -10,6 +10,7 @@
 #define VMORCH_FLEET_STAGE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/verr.h"
 #include "orchestrator/ssh.h"
@@ -23,8 +24,8 @@ enum fleet_stage_kind {
 char *fleet_stage_path(const char *workdir, const char *sha256,
 		       enum fleet_stage_kind kind, struct verr *e);
 
-/* The sh command that receives the bytes on stdin (malloc'd), or NULL. */
-char *fleet_stage_command(const char *workdir, const char *sha256,
+/* The sh command that receives @size bytes on stdin (malloc'd), or NULL. */
+char *fleet_stage_command(const char *workdir, const char *sha256, uint64_t size,
 			  enum fleet_stage_kind kind, struct verr *e);
 
 /*

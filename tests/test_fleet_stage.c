@@ -191,6 +191,39 @@ static void test_wrong_sha_leaves_nothing(void **state)
 	(void)state;
 }
 
+/*
+ * Fewer bytes than the command was built for (what a full disk leaves in
+ * the temporary): refused by size, whatever the hash, and nothing stays.
+ */
+static void test_short_file_leaves_nothing(void **state)
+{
+	struct conn k;
+	struct verr e = { "" };
+	struct ssh_run_result r;
+	char sha[65], dir[2048], path[PATH_MAX];
+	size_t len;
+	char *data, *cmd;
+
+	need_fleet();
+	data = payload(&len, sha);
+	conn_open(&k);
+	cmd = fleet_stage_command(workdir, sha, len + 1, FLEET_STAGE_CAS, &e);
+	assert_non_null(cmd);
+	if (ssh_run(k.l, k.c, cmd, data, len, 4096, 30000, &r, &e))
+		fail_msg("%s", e.msg);
+	assert_string_equal(r.out, "");
+	assert_non_null(strstr(r.err, "short write"));
+	snprintf(dir, sizeof(dir), "%s/cas", workdir);
+	snprintf(path, sizeof(path), "%s/%s", dir, sha);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(dot_files(dir), 0);
+	ssh_run_result_release(&r);
+	free(cmd);
+	free(data);
+	conn_close(&k);
+	(void)state;
+}
+
 /* A workdir the user cannot create is an error that says so. */
 static void test_unwritable_workdir_is_clear(void **state)
 {
@@ -281,6 +314,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_worker_staged_exactly),
 		cmocka_unit_test(test_wrong_sha_leaves_nothing),
+		cmocka_unit_test(test_short_file_leaves_nothing),
 		cmocka_unit_test(test_unwritable_workdir_is_clear),
 		cmocka_unit_test(test_probe_sees_what_was_staged),
 	};
