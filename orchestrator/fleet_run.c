@@ -186,7 +186,10 @@ int fleet_run_open(struct fleet_run *f, const struct fleet_run_opts *o,
 			 " give --allow-unchecked-host-keys to accept that", f->inv.path);
 		return -EINVAL;
 	}
-	f->worker_path = o->worker_path;
+	/* Kept for staging the worker again on a revived host. */
+	f->worker_path = strdup(o->worker_path);
+	if (!f->worker_path)
+		return verr_errno(e, "fleet");
 	rc = sha256_file_hex(o->worker_path, f->worker_sha, e);
 	if (rc) {
 		verr_prefix(e, "the worker staged on fleet hosts");
@@ -206,6 +209,7 @@ void fleet_run_close(struct fleet_run *f)
 		free(f->h[i].staged);
 	}
 	free(f->h);
+	free(f->worker_path);
 	fleet_files_release(&f->files);
 	if (f->loop)
 		ssh_loop_free(f->loop);
@@ -567,7 +571,7 @@ void fleet_host_lost(struct fleet_host *h, uint64_t now_ms, const char *why)
 
 bool fleet_host_may_return(const struct fleet_host *h)
 {
-	return h->lost && (h->reviving || h->revivals < FLEET_REVIVE_MAX);
+	return h->lost && (h->reviving || h->restage || h->revivals < FLEET_REVIVE_MAX);
 }
 
 static void fleet_revive_start(struct fleet_run *f, struct fleet_host *h)
@@ -581,11 +585,44 @@ static void fleet_revive_start(struct fleet_run *f, struct fleet_host *h)
 		h->reviving = false;
 }
 
+/*
+ * A revived host whose store lost the worker: stage it again, and the
+ * files its jobs need (the store was likely emptied: `hosts gc`, a
+ * reboot with the workdir on tmpfs).  This blocks the pool's tick for as
+ * long as the transfer takes; the SSH loop, and so the other hosts'
+ * channels, keep running meanwhile.
+ */
+static void fleet_host_restage(struct fleet_run *f, struct fleet_host *h)
+{
+	char *worker = NULL;
+	size_t wlen = 0;
+
+	h->restage = false;
+	h->up = true;
+	h->why[0] = 0;
+	h->stage_err[0] = 0;
+	if (h->staged)
+		memset(h->staged, 0, f->files.n * sizeof(*h->staged));
+	fleet_host_settle(f, h, f->worker_path, &worker, &wlen);
+	free(worker);
+	if (h->up)
+		fleet_host_stage_files(f, h);
+	if (h->up) {
+		h->lost = false;
+		return;
+	}
+	h->revive_at_ms = fleet_now_ms() + ((uint64_t)FLEET_REVIVE_BASE_MS << h->revivals);
+}
+
 void fleet_run_revive(struct fleet_run *f, uint64_t now_ms)
 {
 	for (size_t i = 0; i < f->n; i++) {
 		struct fleet_host *h = &f->h[i];
 
+		if (h->restage) {
+			fleet_host_restage(f, h);
+			continue;
+		}
 		if (h->up || !h->lost || h->reviving || h->revivals >= FLEET_REVIVE_MAX ||
 		    now_ms < h->revive_at_ms)
 			continue;
@@ -596,8 +633,9 @@ void fleet_run_revive(struct fleet_run *f, uint64_t now_ms)
 }
 
 /*
- * A revival's probe ended.  Staging is not redone here (it blocks): a host
- * whose worker is gone stays down.
+ * A revival's probe ended.  Staging is not done here, in a callback (it
+ * runs the loop): a host whose worker is gone is marked for
+ * fleet_run_revive to stage it again on the pool's next tick.
  */
 static void fleet_revive_done(struct fleet_run *f, struct fleet_host *h,
 			      struct ssh_chan *ch)
@@ -613,14 +651,17 @@ static void fleet_revive_done(struct fleet_run *f, struct fleet_host *h,
 		out = ssh_chan_output(ch, 0, &len);
 		if (host_probe_parse(out, len, &h->probe, &e))
 			snprintf(h->why, sizeof(h->why), "%s", e.msg);
-		else if (!h->probe.worker_staged)
-			snprintf(h->why, sizeof(h->why), "%s: the staged worker is gone",
-				 h->ih->name);
 		else if (!h->probe.kvm_usable && !getenv_flag("VMORCH_FLEET_ALLOW_NO_KVM"))
 			snprintf(h->why, sizeof(h->why), "%s: /dev/kvm is not usable",
 				 h->ih->name);
 	}
 	ssh_chan_free(ch);
+	if (!h->why[0] && !h->probe.worker_staged) {
+		h->restage = true;
+		snprintf(h->why, sizeof(h->why), "%s: the staged worker is gone; staging it"
+			 " again", h->ih->name);
+		return;
+	}
 	if (!h->why[0]) {
 		h->up = true;
 		h->lost = false;

@@ -33,6 +33,7 @@ struct fleet_host {
 	unsigned revivals;
 	uint64_t revive_at_ms;
 	bool reviving;			/* its probe runs */
+	bool restage;			/* it answered without the worker: stage again */
 	/* Its store: which of the run's files (fleet_run.files) it holds. */
 	bool *staged;
 	unsigned nstaged;		/* sent by this run, and their bytes */
@@ -48,7 +49,7 @@ struct fleet_run {
 	struct ssh_loop *loop;
 	struct fleet_host *h;
 	size_t n;
-	const char *worker_path;	/* vmm-worker-static, as given */
+	char *worker_path;		/* vmm-worker-static, as given */
 	char worker_sha[65];
 	/* The run's jobs and the files of this machine they name. */
 	const struct job_desc *jobs;
@@ -119,8 +120,9 @@ bool fleet_host_may_return(const struct fleet_host *h);
 
 /*
  * Probe the lost hosts whose time has come, over a new connection; a host
- * whose probe answers (and whose worker is still staged) is up again.
- * Called from the pool's loop, not from a callback.
+ * whose probe answers is up again, after its worker and files are staged
+ * again if its store lost the worker.  Called from the pool's loop, not
+ * from a callback.
  */
 void fleet_run_revive(struct fleet_run *f, uint64_t now_ms);
 

@@ -172,7 +172,8 @@ for fault in partition crash; do
 	rm -f known_hosts
 done
 
-# A lost host comes back: probed again after 2 s, it takes the jobs again.
+# A lost host comes back, its store emptied: probed again after 2 s, it
+# gets the worker staged again and takes the jobs again.
 rm -f r2.db*
 "$V" run -q --hosts inv.yaml --limit a --db r2.db "$one_vm" >out 2>err &
 vpid=$!
@@ -184,12 +185,14 @@ if wait_holders 2; then
 		sleep 0.1; i=$((i + 1))
 	done
 	sleep 4
-	cp "$W" "wa/bin/$sha/vmm-worker"	# the real worker this time
+	rm -rf wa/bin	# it comes back without the worker: staged again
 	bash "$SSHD_SH" heal fleet 2 >/dev/null
 	wait $vpid
 	rc=$?
 	is "$rc" "$([ $kvm = 1 ] && echo 0 || echo 3)" "a host lost and back: the run ends as its jobs do"
 	is "$(q r2.db "select count(*) from vm_results where host = 'a'")" 2 "both jobs stored once, by host a after all"
+	cmp -s "$W" "wa/bin/$sha/vmm-worker"
+	ok $? "host a came back without its worker and was given it again"
 	is "$(q r2.db "select group_concat(outcome) from (select outcome from attempts where job = 'one/v1#0' order by attempt)")" \
 	   "host_lost,result" "the job's first try lost with the host, the second gave the result"
 else
