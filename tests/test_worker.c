@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1516,13 +1517,15 @@ static void test_remote_job_line_too_long(void **state)
 	free(big);
 }
 
-/* --remote's own usage errors: the options it replaces, a bad period. */
+/* --remote's own usage errors: the options it replaces, a bad period, --store-lock alone. */
 static void test_remote_cli_errors(void **state)
 {
 	static const char *const with_job[] = { "vmm-worker", "--remote", "--job", "-", NULL };
 	static const char *const with_fd[] = { "vmm-worker", "--remote", "--shm-fd", "3", NULL };
 	static const char *const remote[] = { "vmm-worker", "--remote", NULL };
 	static const char *const help[] = { "vmm-worker", "--help", NULL };
+	static const char *const lock_alone[] = { "vmm-worker", "--job", "-", "--store-lock",
+						  "/tmp/lock", NULL };
 	const char *want = "vmm-worker: --remote reads its job from standard input and "
 			   "writes its result there: no --job, --shm-fd or --result\n";
 	char out[8192];
@@ -1540,9 +1543,264 @@ static void test_remote_cli_errors(void **state)
 	assert_string_equal(out, "vmm-worker: VMORCH_SNAPSHOT_MS: '2x' is not 20..5000 "
 			    "(milliseconds)\n");
 	unsetenv("VMORCH_SNAPSHOT_MS");
+	assert_int_equal(run_cli(lock_alone, NULL, out, sizeof(out)), 2);
+	assert_string_equal(out, "vmm-worker: --store-lock is a fleet host's, for --remote only\n");
 	assert_int_equal(run_cli(help, NULL, out, sizeof(out)), 0);
-	assert_non_null(strstr(out, "vmm-worker --remote [--console FILE|-] [--parent-pid N]"));
+	assert_non_null(strstr(out, "vmm-worker --remote [--store-lock FILE] [--console FILE|-]"
+			       " [--parent-pid N]"));
+	assert_non_null(strstr(out, "--store-lock FILE  with --remote: "));
 	assert_non_null(strstr(out, "VMORCH_SNAPSHOT_MS (20..5000)"));
+}
+
+/* ---- the store lock (--store-lock) ---- */
+
+struct lock_dir {
+	char dir[256];
+	char path[300];
+	int fd;			/* the test's own descriptor, or -1 */
+};
+
+/* A fresh directory for a lock file that does not exist yet. */
+static void lock_dir_make(struct lock_dir *l)
+{
+	snprintf(l->dir, sizeof(l->dir), "%s/vmorch-lock.XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	assert_non_null(mkdtemp(l->dir));
+	snprintf(l->path, sizeof(l->path), "%s/lock", l->dir);
+	l->fd = -1;
+}
+
+/* Hold the lock as `vmorch hosts gc` (LOCK_EX) or another job (LOCK_SH) would. */
+static void lock_dir_hold(struct lock_dir *l, int how)
+{
+	l->fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	assert_true(l->fd >= 0);
+	assert_int_equal(flock(l->fd, how | LOCK_NB), 0);
+}
+
+static void lock_dir_let_go(struct lock_dir *l)
+{
+	if (l->fd >= 0)
+		close(l->fd);
+	l->fd = -1;
+}
+
+static void lock_dir_remove(struct lock_dir *l)
+{
+	lock_dir_let_go(l);
+	unlink(l->path);
+	rmdir(l->dir);
+}
+
+/* Frames until the result (at most @timeout_ms); the hello already read. */
+static void remote_until_result(struct remote_run *w, struct remote_frame *f,
+				unsigned timeout_ms)
+{
+	struct verr e = { "" };
+	int rc;
+
+	do {
+		rc = remote_next_frame(w, f, timeout_ms, &e);
+		if (rc != 1)
+			fail_msg("no result frame (%d: %s): %s", rc, e.msg, w->stderr_text);
+	} while (f->type != REMOTE_FRAME_RESULT);
+}
+
+/*
+ * A store lock held exclusively (a gc) is waited for 8 s, no more; then
+ * the job ends as infra_error saying so, having touched nothing: no VM
+ * (no snapshot), and with or without /dev/kvm the same message, since the
+ * lock comes before it.
+ */
+static void test_remote_store_lock_wait_is_bounded(void **state)
+{
+	static struct remote_transcript t;
+	struct remote_run w;
+	struct lock_dir l;
+	struct verr e = { "" };
+	struct job_spec j;
+	char want[1024];
+	uint64_t t0, took;
+
+	lock_dir_make(&l);
+	lock_dir_hold(&l, LOCK_EX);
+	harness_job(&j, "pattern=randread bs=4k ops=16 qd=1", 1, 1);
+	assert_int_equal(remote_start_locked(&w, harness_worker_path(), 0, l.path), 0);
+	t0 = harness_now_ms();
+	assert_int_equal(remote_send_job(&w, &j), 0);
+	if (remote_collect(&w, &t, 20000, &e))
+		fail_msg("%s; stderr: %s", e.msg, w.stderr_text);
+	took = harness_now_ms() - t0;
+	print_message("# the job gave up on the store lock after %llu ms\n",
+		      (unsigned long long)took);
+	snprintf(want, sizeof(want), "store lock %s: still held exclusively after 8000 ms"
+		 " (by `vmorch hosts gc`, which holds it only briefly: is one stuck?);"
+		 " the job did not start", l.path);
+	assert_int_equal(t.result.exit_kind, VM_EXIT_INFRA);
+	assert_int_equal(t.result.exit_code, ETIMEDOUT);
+	assert_string_equal(t.result.error, want);
+	assert_int_equal(t.nsnap, 0);
+	assert_true(took >= 8000);
+	assert_true(took < 12000);
+	assert_int_equal(remote_wait(&w, 10000), 0);
+	assert_true(WIFEXITED(w.status));
+	assert_int_equal(WEXITSTATUS(w.status), 3);
+	assert_non_null(strstr(w.stderr_text, "vmm-worker: test: store lock "));
+	remote_transcript_release(&t);
+	remote_cleanup(&w);
+	job_spec_free(&j);
+	lock_dir_remove(&l);
+}
+
+/* The job's end, once past the lock: run (KVM here) or refused by /dev/kvm. */
+static void expect_past_the_lock(const struct vm_result *r)
+{
+	if (strncmp(r->error, "store lock ", 11) == 0)
+		fail_msg("the job stopped at the lock: %s", r->error);
+	if (access("/dev/kvm", R_OK | W_OK) == 0)
+		expect_pass(r);
+	else
+		assert_int_equal(r->exit_kind, VM_EXIT_INFRA);
+}
+
+/*
+ * A missing lock file is created (0644); a lock others hold shared (other
+ * jobs) does not hold the job up; an exclusive one does, and the job goes
+ * on as soon as it is let go.
+ */
+static void test_remote_store_lock_taken_shared(void **state)
+{
+	static struct remote_frame f;
+	struct remote_run w;
+	struct lock_dir l;
+	struct verr e = { "" };
+	struct job_spec j;
+	struct stat st;
+	uint64_t t0;
+
+	lock_dir_make(&l);
+	harness_job(&j, "pattern=randread bs=4k ops=16 qd=1", 1, 1);
+
+	assert_int_equal(remote_start_locked(&w, harness_worker_path(), 0, l.path), 0);
+	assert_int_equal(remote_send_job(&w, &j), 0);
+	remote_until_result(&w, &f, 20000);
+	expect_past_the_lock(&f.result);
+	assert_int_equal(stat(l.path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	remote_close_stdin(&w);
+	assert_int_equal(remote_wait(&w, 10000), 0);
+	remote_cleanup(&w);
+
+	lock_dir_hold(&l, LOCK_SH);
+	t0 = harness_now_ms();
+	assert_int_equal(remote_start_locked(&w, harness_worker_path(), 0, l.path), 0);
+	assert_int_equal(remote_send_job(&w, &j), 0);
+	remote_until_result(&w, &f, 20000);
+	expect_past_the_lock(&f.result);
+	if (access("/dev/kvm", R_OK | W_OK) != 0)
+		assert_true(harness_now_ms() - t0 < 5000);
+	remote_close_stdin(&w);
+	assert_int_equal(remote_wait(&w, 10000), 0);
+	remote_cleanup(&w);
+	lock_dir_let_go(&l);
+
+	lock_dir_hold(&l, LOCK_EX);
+	assert_int_equal(remote_start_locked(&w, harness_worker_path(), 0, l.path), 0);
+	assert_int_equal(remote_send_job(&w, &j), 0);
+	assert_int_equal(remote_next_frame(&w, &f, 10000, &e), 1);
+	assert_int_equal(f.type, REMOTE_FRAME_HELLO);
+	assert_int_equal(remote_next_frame(&w, &f, 1000, &e), -ETIMEDOUT);	/* waiting */
+	lock_dir_let_go(&l);
+	remote_until_result(&w, &f, 20000);
+	expect_past_the_lock(&f.result);
+	remote_close_stdin(&w);
+	assert_int_equal(remote_wait(&w, 10000), 0);
+	remote_cleanup(&w);
+	job_spec_free(&j);
+	lock_dir_remove(&l);
+}
+
+/*
+ * Waiting for the lock, the job still stops within 1 s of its stdin's end
+ * (the orchestrator gone), saying so.
+ */
+static void test_remote_store_lock_wait_ends_with_stdin(void **state)
+{
+	static struct remote_frame f;
+	struct remote_run w;
+	struct lock_dir l;
+	struct verr e = { "" };
+	struct job_spec j;
+	char want[1024];
+	uint64_t t0, gone_ms;
+
+	lock_dir_make(&l);
+	lock_dir_hold(&l, LOCK_EX);
+	harness_job(&j, "pattern=randread bs=4k ops=16 qd=1", 1, 1);
+	assert_int_equal(remote_start_locked(&w, harness_worker_path(), 0, l.path), 0);
+	assert_int_equal(remote_send_job(&w, &j), 0);
+	assert_int_equal(remote_next_frame(&w, &f, 10000, &e), 1);
+	assert_int_equal(f.type, REMOTE_FRAME_HELLO);
+	assert_int_equal(remote_next_frame(&w, &f, 300, &e), -ETIMEDOUT);
+	t0 = harness_now_ms();
+	remote_close_stdin(&w);
+	remote_until_result(&w, &f, 5000);
+	assert_int_equal(remote_wait(&w, 5000), 0);
+	gone_ms = harness_now_ms() - t0;
+	print_message("# worker gone %llu ms after its stdin closed\n",
+		      (unsigned long long)gone_ms);
+	assert_true(gone_ms < 1000);
+	snprintf(want, sizeof(want), "store lock %s: while waiting for it: standard input"
+		 " closed", l.path);
+	assert_int_equal(f.result.exit_kind, VM_EXIT_INFRA);
+	assert_int_equal(f.result.exit_code, EPIPE);
+	assert_string_equal(f.result.error, want);
+	assert_int_equal(WEXITSTATUS(w.status), 3);
+	remote_cleanup(&w);
+	job_spec_free(&j);
+	lock_dir_remove(&l);
+}
+
+/*
+ * While the job's VM runs, the worker holds the lock shared: a gc's
+ * exclusive try fails, another job's shared one succeeds; once the worker
+ * has exited, the gc gets it.
+ */
+static void test_remote_store_lock_held_while_running(void **state)
+{
+	static struct remote_frame f;
+	struct remote_run w;
+	struct lock_dir l;
+	struct verr e = { "" };
+	struct job_spec j;
+	int fd, rc;
+
+	REQUIRE_KVM();
+	lock_dir_make(&l);
+	harness_job(&j, "pattern=randread bs=4k ops=100000 qd=1", 1, 16);
+	j.disk[0].ops = (struct job_bucket){ .size = 100, .refill_time_ms = 100 };
+	j.timeout_ms = 60000;
+	assert_int_equal(remote_start_locked(&w, harness_worker_path(), 0, l.path), 0);
+	assert_int_equal(remote_send_job(&w, &j), 0);
+	do {
+		rc = remote_next_frame(&w, &f, 20000, &e);
+		if (rc != 1)
+			fail_msg("no running snapshot (%d: %s): %s", rc, e.msg, w.stderr_text);
+	} while (f.type != REMOTE_FRAME_SNAPSHOT || f.snap.ndisks != 1 ||
+		 f.snap.disk[0].reads_completed < 10);
+	fd = open(l.path, O_RDWR | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), -1);
+	assert_int_equal(errno, EWOULDBLOCK);
+	assert_int_equal(flock(fd, LOCK_SH | LOCK_NB), 0);
+	assert_int_equal(flock(fd, LOCK_UN), 0);
+	remote_close_stdin(&w);
+	assert_int_equal(remote_wait(&w, 10000), 0);
+	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
+	close(fd);
+	remote_cleanup(&w);
+	job_spec_free(&j);
+	lock_dir_remove(&l);
 }
 
 /* ---- the static worker ---- */
@@ -1683,6 +1941,10 @@ int main(void)
 		cmocka_unit_test(test_remote_builtin_job_frames),
 		cmocka_unit_test(test_remote_stdin_close_stops_worker),
 		cmocka_unit_test(test_remote_stdout_gone_stops_worker),
+		cmocka_unit_test(test_remote_store_lock_wait_is_bounded),
+		cmocka_unit_test(test_remote_store_lock_taken_shared),
+		cmocka_unit_test(test_remote_store_lock_wait_ends_with_stdin),
+		cmocka_unit_test(test_remote_store_lock_held_while_running),
 		cmocka_unit_test(test_static_worker_is_static),
 		cmocka_unit_test(test_static_worker_bad_job_line),
 		cmocka_unit_test(test_static_worker_remote_builtin_job),
