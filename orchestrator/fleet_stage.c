@@ -1,7 +1,7 @@
 /*
  * fleet_stage.c - staging a file on a fleet host by sha256 (see
  * fleet_stage.h).  The host needs sh, mkdir, cat, chmod, mv and sha256sum
- * (coreutils): nothing vmorch installs.  The outcome is the one line the
+ * (coreutils) and flock (util-linux): nothing vmorch installs.  The outcome is the one line the
  * command prints last ("staged"), never the channel's exit status alone,
  * which libssh2 1.10 reports as 0 when none arrived.
  */
@@ -61,7 +61,11 @@ char *fleet_stage_path(const char *workdir, const char *sha256,
 /*
  * set -e stops at the first failure; the trap removes the temporary on any
  * exit but the good one.  The temporary is in the destination's directory
- * so that mv is a rename on one file system.
+ * so that mv is a rename on one file system.  The store lock is held
+ * shared from before the directory is made to the end, so that `vmorch
+ * hosts gc` (exclusive) neither deletes the file being staged nor takes
+ * the temporary for a killed stage's leftover; it holds the lock only
+ * briefly, and 60 s bounds the wait should one be stuck.
  */
 char *fleet_stage_command(const char *workdir, const char *sha256,
 			  enum fleet_stage_kind kind, struct verr *e)
@@ -71,12 +75,14 @@ char *fleet_stage_command(const char *workdir, const char *sha256,
 	if (!dest)
 		return NULL;
 	if (asprintf(&cmd,
-		     "set -e; umask 022; f=%s; d=${f%%/*}; mkdir -p \"$d\"; "
+		     "set -e; umask 022; w=%s; f=%s; d=${f%%/*}; mkdir -p \"$w\"; "
+		     "exec 9>>\"$w/lock\"; flock -s -w 60 9 || { echo \"cannot take the"
+		     " store lock $w/lock within 60 s\" >&2; exit 1; }; mkdir -p \"$d\"; "
 		     "t=\"$d/.stage.$$\"; trap 'rm -f \"$t\"' EXIT; cat > \"$t\"; "
 		     "s=$(sha256sum < \"$t\"); s=${s%%%% *}; "
 		     "if [ \"$s\" != %s ]; then echo \"sha256 mismatch: got $s\" >&2; exit 1; fi; "
 		     "chmod %s \"$t\"; mv -f \"$t\" \"$f\"; trap - EXIT; echo staged",
-		     dest, sha256, kind == FLEET_STAGE_WORKER ? "755" : "644") < 0) {
+		     workdir, dest, sha256, kind == FLEET_STAGE_WORKER ? "755" : "644") < 0) {
 		cmd = NULL;
 		verr_set(e, "out of memory");
 	}
