@@ -1554,56 +1554,87 @@ static void test_remote_cli_errors(void **state)
 
 /* ---- the store lock (--store-lock) ---- */
 
-struct lock_dir {
+/* A lock file in a fresh directory, the test's hold on it, and a job behind it. */
+struct lock_case {
 	char dir[256];
 	char path[300];
 	int fd;			/* the test's own descriptor, or -1 */
+	struct job_spec job;
+	struct remote_run w;
 };
 
-/* A fresh directory for a lock file that does not exist yet. */
-static void lock_dir_make(struct lock_dir *l)
+/* A lock file that does not exist yet, and a 16-read job. */
+static void lock_case_new(struct lock_case *c)
 {
-	snprintf(l->dir, sizeof(l->dir), "%s/vmorch-lock.XXXXXX",
+	snprintf(c->dir, sizeof(c->dir), "%s/vmorch-lock.XXXXXX",
 		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	assert_non_null(mkdtemp(l->dir));
-	snprintf(l->path, sizeof(l->path), "%s/lock", l->dir);
-	l->fd = -1;
+	assert_non_null(mkdtemp(c->dir));
+	snprintf(c->path, sizeof(c->path), "%s/lock", c->dir);
+	c->fd = -1;
+	harness_job(&c->job, "pattern=randread bs=4k ops=16 qd=1", 1, 1);
 }
 
 /* Hold the lock as `vmorch hosts gc` (LOCK_EX) or another job (LOCK_SH) would. */
-static void lock_dir_hold(struct lock_dir *l, int how)
+static void lock_case_hold(struct lock_case *c, int how)
 {
-	l->fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	assert_true(l->fd >= 0);
-	assert_int_equal(flock(l->fd, how | LOCK_NB), 0);
+	c->fd = open(c->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	assert_true(c->fd >= 0);
+	assert_int_equal(flock(c->fd, how | LOCK_NB), 0);
 }
 
-static void lock_dir_let_go(struct lock_dir *l)
+static void lock_case_let_go(struct lock_case *c)
 {
-	if (l->fd >= 0)
-		close(l->fd);
-	l->fd = -1;
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
 }
 
-static void lock_dir_remove(struct lock_dir *l)
+/* The worker with --store-lock, and the job sent. */
+static void lock_case_start(struct lock_case *c)
 {
-	lock_dir_let_go(l);
-	unlink(l->path);
-	rmdir(l->dir);
+	assert_int_equal(remote_start_locked(&c->w, harness_worker_path(), 0, c->path), 0);
+	assert_int_equal(remote_send_job(&c->w, &c->job), 0);
 }
 
-/* Frames until the result (at most @timeout_ms); the hello already read. */
-static void remote_until_result(struct remote_run *w, struct remote_frame *f,
-				unsigned timeout_ms)
+/* The hello came, then nothing for @ms: the worker waits for the lock. */
+static void lock_case_expect_waiting(struct lock_case *c, struct remote_frame *f,
+				     unsigned ms)
+{
+	struct verr e = { "" };
+
+	assert_int_equal(remote_next_frame(&c->w, f, 10000, &e), 1);
+	assert_int_equal(f->type, REMOTE_FRAME_HELLO);
+	assert_int_equal(remote_next_frame(&c->w, f, ms, &e), -ETIMEDOUT);
+}
+
+/* Frames until the result (at most @timeout_ms); the hello may be read already. */
+static void lock_case_result(struct lock_case *c, struct remote_frame *f,
+			     unsigned timeout_ms)
 {
 	struct verr e = { "" };
 	int rc;
 
 	do {
-		rc = remote_next_frame(w, f, timeout_ms, &e);
+		rc = remote_next_frame(&c->w, f, timeout_ms, &e);
 		if (rc != 1)
-			fail_msg("no result frame (%d: %s): %s", rc, e.msg, w->stderr_text);
+			fail_msg("no result frame (%d: %s): %s", rc, e.msg, c->w.stderr_text);
 	} while (f->type != REMOTE_FRAME_RESULT);
+}
+
+/* Close the worker's stdin and see it exit. */
+static void lock_case_end(struct lock_case *c)
+{
+	remote_close_stdin(&c->w);
+	assert_int_equal(remote_wait(&c->w, 10000), 0);
+	remote_cleanup(&c->w);
+}
+
+static void lock_case_free(struct lock_case *c)
+{
+	lock_case_let_go(c);
+	unlink(c->path);
+	rmdir(c->dir);
+	job_spec_free(&c->job);
 }
 
 /*
@@ -1615,41 +1646,36 @@ static void remote_until_result(struct remote_run *w, struct remote_frame *f,
 static void test_remote_store_lock_wait_is_bounded(void **state)
 {
 	static struct remote_transcript t;
-	struct remote_run w;
-	struct lock_dir l;
+	struct lock_case c;
 	struct verr e = { "" };
-	struct job_spec j;
 	char want[1024];
 	uint64_t t0, took;
 
-	lock_dir_make(&l);
-	lock_dir_hold(&l, LOCK_EX);
-	harness_job(&j, "pattern=randread bs=4k ops=16 qd=1", 1, 1);
-	assert_int_equal(remote_start_locked(&w, harness_worker_path(), 0, l.path), 0);
+	lock_case_new(&c);
+	lock_case_hold(&c, LOCK_EX);
 	t0 = harness_now_ms();
-	assert_int_equal(remote_send_job(&w, &j), 0);
-	if (remote_collect(&w, &t, 20000, &e))
-		fail_msg("%s; stderr: %s", e.msg, w.stderr_text);
+	lock_case_start(&c);
+	if (remote_collect(&c.w, &t, 20000, &e))
+		fail_msg("%s; stderr: %s", e.msg, c.w.stderr_text);
 	took = harness_now_ms() - t0;
 	print_message("# the job gave up on the store lock after %llu ms\n",
 		      (unsigned long long)took);
 	snprintf(want, sizeof(want), "store lock %s: still held exclusively after 8000 ms"
 		 " (by `vmorch hosts gc`, which holds it only briefly: is one stuck?);"
-		 " the job did not start", l.path);
+		 " the job did not start", c.path);
 	assert_int_equal(t.result.exit_kind, VM_EXIT_INFRA);
 	assert_int_equal(t.result.exit_code, ETIMEDOUT);
 	assert_string_equal(t.result.error, want);
 	assert_int_equal(t.nsnap, 0);
 	assert_true(took >= 8000);
 	assert_true(took < 12000);
-	assert_int_equal(remote_wait(&w, 10000), 0);
-	assert_true(WIFEXITED(w.status));
-	assert_int_equal(WEXITSTATUS(w.status), 3);
-	assert_non_null(strstr(w.stderr_text, "vmm-worker: test: store lock "));
+	assert_int_equal(remote_wait(&c.w, 10000), 0);
+	assert_true(WIFEXITED(c.w.status));
+	assert_int_equal(WEXITSTATUS(c.w.status), 3);
+	assert_non_null(strstr(c.w.stderr_text, "vmm-worker: test: store lock "));
 	remote_transcript_release(&t);
-	remote_cleanup(&w);
-	job_spec_free(&j);
-	lock_dir_remove(&l);
+	remote_cleanup(&c.w);
+	lock_case_free(&c);
 }
 
 /* The job's end, once past the lock: run (KVM here) or refused by /dev/kvm. */
@@ -1671,53 +1697,36 @@ static void expect_past_the_lock(const struct vm_result *r)
 static void test_remote_store_lock_taken_shared(void **state)
 {
 	static struct remote_frame f;
-	struct remote_run w;
-	struct lock_dir l;
-	struct verr e = { "" };
-	struct job_spec j;
+	struct lock_case c;
 	struct stat st;
 	uint64_t t0;
 
-	lock_dir_make(&l);
-	harness_job(&j, "pattern=randread bs=4k ops=16 qd=1", 1, 1);
-
-	assert_int_equal(remote_start_locked(&w, harness_worker_path(), 0, l.path), 0);
-	assert_int_equal(remote_send_job(&w, &j), 0);
-	remote_until_result(&w, &f, 20000);
+	lock_case_new(&c);
+	lock_case_start(&c);
+	lock_case_result(&c, &f, 20000);
 	expect_past_the_lock(&f.result);
-	assert_int_equal(stat(l.path, &st), 0);
+	assert_int_equal(stat(c.path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0644);
-	remote_close_stdin(&w);
-	assert_int_equal(remote_wait(&w, 10000), 0);
-	remote_cleanup(&w);
+	lock_case_end(&c);
 
-	lock_dir_hold(&l, LOCK_SH);
+	lock_case_hold(&c, LOCK_SH);
 	t0 = harness_now_ms();
-	assert_int_equal(remote_start_locked(&w, harness_worker_path(), 0, l.path), 0);
-	assert_int_equal(remote_send_job(&w, &j), 0);
-	remote_until_result(&w, &f, 20000);
+	lock_case_start(&c);
+	lock_case_result(&c, &f, 20000);
 	expect_past_the_lock(&f.result);
 	if (access("/dev/kvm", R_OK | W_OK) != 0)
 		assert_true(harness_now_ms() - t0 < 5000);
-	remote_close_stdin(&w);
-	assert_int_equal(remote_wait(&w, 10000), 0);
-	remote_cleanup(&w);
-	lock_dir_let_go(&l);
+	lock_case_end(&c);
+	lock_case_let_go(&c);
 
-	lock_dir_hold(&l, LOCK_EX);
-	assert_int_equal(remote_start_locked(&w, harness_worker_path(), 0, l.path), 0);
-	assert_int_equal(remote_send_job(&w, &j), 0);
-	assert_int_equal(remote_next_frame(&w, &f, 10000, &e), 1);
-	assert_int_equal(f.type, REMOTE_FRAME_HELLO);
-	assert_int_equal(remote_next_frame(&w, &f, 1000, &e), -ETIMEDOUT);	/* waiting */
-	lock_dir_let_go(&l);
-	remote_until_result(&w, &f, 20000);
+	lock_case_hold(&c, LOCK_EX);
+	lock_case_start(&c);
+	lock_case_expect_waiting(&c, &f, 1000);
+	lock_case_let_go(&c);
+	lock_case_result(&c, &f, 20000);
 	expect_past_the_lock(&f.result);
-	remote_close_stdin(&w);
-	assert_int_equal(remote_wait(&w, 10000), 0);
-	remote_cleanup(&w);
-	job_spec_free(&j);
-	lock_dir_remove(&l);
+	lock_case_end(&c);
+	lock_case_free(&c);
 }
 
 /*
@@ -1727,38 +1736,30 @@ static void test_remote_store_lock_taken_shared(void **state)
 static void test_remote_store_lock_wait_ends_with_stdin(void **state)
 {
 	static struct remote_frame f;
-	struct remote_run w;
-	struct lock_dir l;
-	struct verr e = { "" };
-	struct job_spec j;
+	struct lock_case c;
 	char want[1024];
 	uint64_t t0, gone_ms;
 
-	lock_dir_make(&l);
-	lock_dir_hold(&l, LOCK_EX);
-	harness_job(&j, "pattern=randread bs=4k ops=16 qd=1", 1, 1);
-	assert_int_equal(remote_start_locked(&w, harness_worker_path(), 0, l.path), 0);
-	assert_int_equal(remote_send_job(&w, &j), 0);
-	assert_int_equal(remote_next_frame(&w, &f, 10000, &e), 1);
-	assert_int_equal(f.type, REMOTE_FRAME_HELLO);
-	assert_int_equal(remote_next_frame(&w, &f, 300, &e), -ETIMEDOUT);
+	lock_case_new(&c);
+	lock_case_hold(&c, LOCK_EX);
+	lock_case_start(&c);
+	lock_case_expect_waiting(&c, &f, 300);
 	t0 = harness_now_ms();
-	remote_close_stdin(&w);
-	remote_until_result(&w, &f, 5000);
-	assert_int_equal(remote_wait(&w, 5000), 0);
+	remote_close_stdin(&c.w);
+	lock_case_result(&c, &f, 5000);
+	assert_int_equal(remote_wait(&c.w, 5000), 0);
 	gone_ms = harness_now_ms() - t0;
 	print_message("# worker gone %llu ms after its stdin closed\n",
 		      (unsigned long long)gone_ms);
 	assert_true(gone_ms < 1000);
 	snprintf(want, sizeof(want), "store lock %s: while waiting for it: standard input"
-		 " closed", l.path);
+		 " closed", c.path);
 	assert_int_equal(f.result.exit_kind, VM_EXIT_INFRA);
 	assert_int_equal(f.result.exit_code, EPIPE);
 	assert_string_equal(f.result.error, want);
-	assert_int_equal(WEXITSTATUS(w.status), 3);
-	remote_cleanup(&w);
-	job_spec_free(&j);
-	lock_dir_remove(&l);
+	assert_int_equal(WEXITSTATUS(c.w.status), 3);
+	remote_cleanup(&c.w);
+	lock_case_free(&c);
 }
 
 /*
@@ -1769,38 +1770,34 @@ static void test_remote_store_lock_wait_ends_with_stdin(void **state)
 static void test_remote_store_lock_held_while_running(void **state)
 {
 	static struct remote_frame f;
-	struct remote_run w;
-	struct lock_dir l;
+	struct lock_case c;
 	struct verr e = { "" };
-	struct job_spec j;
 	int fd, rc;
 
 	REQUIRE_KVM();
-	lock_dir_make(&l);
-	harness_job(&j, "pattern=randread bs=4k ops=100000 qd=1", 1, 16);
-	j.disk[0].ops = (struct job_bucket){ .size = 100, .refill_time_ms = 100 };
-	j.timeout_ms = 60000;
-	assert_int_equal(remote_start_locked(&w, harness_worker_path(), 0, l.path), 0);
-	assert_int_equal(remote_send_job(&w, &j), 0);
+	lock_case_new(&c);
+	free(c.job.workload);
+	c.job.workload = strdup("pattern=randread bs=4k ops=100000 qd=1");
+	c.job.disk[0].size = 16 << 20;
+	c.job.disk[0].ops = (struct job_bucket){ .size = 100, .refill_time_ms = 100 };
+	c.job.timeout_ms = 60000;
+	lock_case_start(&c);
 	do {
-		rc = remote_next_frame(&w, &f, 20000, &e);
+		rc = remote_next_frame(&c.w, &f, 20000, &e);
 		if (rc != 1)
-			fail_msg("no running snapshot (%d: %s): %s", rc, e.msg, w.stderr_text);
+			fail_msg("no running snapshot (%d: %s): %s", rc, e.msg, c.w.stderr_text);
 	} while (f.type != REMOTE_FRAME_SNAPSHOT || f.snap.ndisks != 1 ||
 		 f.snap.disk[0].reads_completed < 10);
-	fd = open(l.path, O_RDWR | O_CLOEXEC);
+	fd = open(c.path, O_RDWR | O_CLOEXEC);
 	assert_true(fd >= 0);
 	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), -1);
 	assert_int_equal(errno, EWOULDBLOCK);
 	assert_int_equal(flock(fd, LOCK_SH | LOCK_NB), 0);
 	assert_int_equal(flock(fd, LOCK_UN), 0);
-	remote_close_stdin(&w);
-	assert_int_equal(remote_wait(&w, 10000), 0);
+	lock_case_end(&c);
 	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
 	close(fd);
-	remote_cleanup(&w);
-	job_spec_free(&j);
-	lock_dir_remove(&l);
+	lock_case_free(&c);
 }
 
 /* ---- the static worker ---- */
