@@ -26,7 +26,7 @@ static bool stage_workdir_ok(const char *w)
 				     "0123456789._+-/") == strlen(w);
 }
 
-static int stage_check(const char *workdir, const char *sha256, struct verr *e)
+int fleet_stage_check(const char *workdir, const char *sha256, struct verr *e)
 {
 	if (!stage_workdir_ok(workdir)) {
 		verr_set(e, "workdir '%s': expected an absolute path of letters, digits"
@@ -46,7 +46,7 @@ char *fleet_stage_path(const char *workdir, const char *sha256,
 	char *p = NULL;
 	int n;
 
-	if (stage_check(workdir, sha256, e))
+	if (fleet_stage_check(workdir, sha256, e))
 		return NULL;
 	n = kind == FLEET_STAGE_WORKER ?
 	    asprintf(&p, "%s/bin/%s/vmm-worker", workdir, sha256) :
