@@ -1548,7 +1548,7 @@ static void test_remote_cli_errors(void **state)
 	assert_int_equal(run_cli(help, NULL, out, sizeof(out)), 0);
 	assert_non_null(strstr(out, "vmm-worker --remote [--store-lock FILE] [--console FILE|-]"
 			       " [--parent-pid N]"));
-	assert_non_null(strstr(out, "--store-lock FILE  with --remote: "));
+	assert_non_null(strstr(out, "--store-lock FILE with --remote: "));
 	assert_non_null(strstr(out, "VMORCH_SNAPSHOT_MS (20..5000)"));
 }
 

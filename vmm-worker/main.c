@@ -93,7 +93,7 @@ static void usage(FILE *f)
 "                        {\"result\":{VmResult}} last.  A bad job line still\n"
 "                        gets its hello and a result frame (vmm_error, or\n"
 "                        infra_error when the line never arrived whole).\n"
-"      --store-lock FILE  with --remote: before the job touches anything, take\n"
+"      --store-lock FILE with --remote: before the job touches anything, take\n"
 "                        a shared flock on FILE (created if missing), waiting\n"
 "                        at most 8 s while `vmorch hosts gc` holds it, and keep\n"
 "                        it until exit; failing that, the job ends as\n"
