@@ -1,9 +1,10 @@
 /*
- * cmd_hosts.c - `vmorch hosts check INVENTORY`: log in to every host of a
- * fleet inventory at once and say, per host, whether jobs can run there:
- * its host key and how it was judged, how vmorch logged in, whether the
- * user may use /dev/kvm, CPUs, memory, kernel, free space in the workdir,
- * and whether this vmorch's worker is staged.
+ * cmd_hosts.c - `vmorch hosts`: the subcommands' dispatch and what they
+ * share (cmd_hosts.h), and `vmorch hosts check INVENTORY`: log in to every
+ * host of a fleet inventory at once and say, per host, whether jobs can
+ * run there: its host key and how it was judged, how vmorch logged in,
+ * whether the user may use /dev/kvm, CPUs, memory, kernel, free space in
+ * the workdir, and whether this vmorch's worker is staged.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -16,16 +17,93 @@
 #include "common/text_escape.h"
 #include "common/text_table.h"
 #include "orchestrator/cli.h"
+#include "orchestrator/cmd_hosts.h"
 #include "orchestrator/fleet_check.h"
 #include "orchestrator/inventory.h"
 #include "orchestrator/pool.h"
 
-struct hosts_opts {
-	const char *limit;
-	bool json;
-	bool allow_unchecked;
-	unsigned timeout_s;
-};
+/* ---- shared ---- */
+
+void hosts_common_init(struct hosts_common *o, const char *cmd)
+{
+	*o = (struct hosts_common){ .cmd = cmd, .timeout_s = 15 };
+}
+
+int hosts_common_option(int opt, const char *arg, struct hosts_common *o)
+{
+	switch (opt) {
+	case HOSTS_OPT_JSON:
+		o->json = true;
+		return 1;
+	case HOSTS_OPT_LIMIT:
+		o->limit = arg;
+		return 1;
+	case HOSTS_OPT_TIMEOUT:
+		return cli_parse_uint("--timeout", arg, 1, 3600, &o->timeout_s) ? 1 : -1;
+	case HOSTS_OPT_UNCHECKED:
+		o->allow_unchecked = true;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+void hosts_print_error(const struct hosts_common *o, const char *msg)
+{
+	fprintf(stderr, "%s: ", o->cmd);
+	text_fputs(msg, stderr, 0);
+	fputc('\n', stderr);
+}
+
+int hosts_open(const struct hosts_common *o, const char *path, struct inventory *inv,
+	       char sha[65])
+{
+	char worker[4096];
+	struct verr e = { "" };
+
+	if (inventory_load(path, inv, &e) || (o->limit && inventory_limit(inv, o->limit, &e))) {
+		text_fputs(e.msg, stderr, 0);
+		fputc('\n', stderr);
+		return EXIT_USAGE;
+	}
+	if (inv->host_key_check_off && !o->allow_unchecked) {
+		hosts_print_error(o, "the inventory turns host key checking off"
+				  " (host_key_check: off); give --allow-unchecked-host-keys"
+				  " to accept that");
+		return EXIT_USAGE;
+	}
+	if (inv->host_key_check_off)
+		fprintf(stderr, "%s: warning: host keys of some hosts are NOT checked"
+			" (host_key_check: off)\n", o->cmd);
+	if (sha256_file_hex(pool_find_static_worker(worker, sizeof(worker)), sha, &e)) {
+		hosts_print_error(o, e.msg);
+		return EXIT_INFRA;
+	}
+	return -1;
+}
+
+int hosts_print_doc(json_t *doc)
+{
+	int rc;
+
+	if (!doc)
+		return -1;
+	rc = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+	if (!rc)
+		fputc('\n', stdout);
+	json_decref(doc);
+	return rc;
+}
+
+void hosts_text_cell(struct text_table *t, unsigned col, const char *s)
+{
+	char buf[4 * FLEET_TEXT_MAX];
+
+	text_escape(buf, sizeof(buf), s, 0);
+	text_table_set(t, col, "%s", buf);
+}
+
+/* ---- check ---- */
 
 static void hosts_usage(FILE *f)
 {
@@ -42,14 +120,6 @@ static void hosts_usage(FILE *f)
 		"3 otherwise, 2 for a bad command line or inventory.\n");
 }
 
-static void text_cell(struct text_table *t, unsigned col, const char *s)
-{
-	char buf[4 * FLEET_TEXT_MAX];
-
-	text_escape(buf, sizeof(buf), s, 0);
-	text_table_set(t, col, "%s", buf);
-}
-
 static const char *const hosts_head[] = {
 	"HOST", "ADDRESS", "HOST KEY", "LOGIN", "KVM", "CPUS", "MEMORY", "KERNEL",
 	"FREE", "WORKER", "STATUS",
@@ -58,28 +128,29 @@ static const char *const hosts_head[] = {
 
 static void hosts_row(struct text_table *t, const struct fleet_check *c)
 {
+	const struct fleet_each_result *r = &c->run;
 	const struct host_probe *p = &c->probe;
 	char key[2 * FLEET_TEXT_MAX + 4];
 
 	text_table_row(t);
-	text_cell(t, 0, c->host->name);
-	text_table_set(t, 1, "%s:%u", c->host->address, c->host->port);
-	if (!c->connected) {
-		text_cell(t, 10, c->error);
+	hosts_text_cell(t, 0, r->host->name);
+	text_table_set(t, 1, "%s:%u", r->host->address, r->host->port);
+	if (!r->connected) {
+		hosts_text_cell(t, 10, r->error);
 		return;
 	}
-	snprintf(key, sizeof(key), "%s, %s", c->hostkey, c->hostkey_status);
-	text_cell(t, 2, key);
-	text_cell(t, 3, c->auth);
-	if (!c->probed) {
-		text_cell(t, 10, c->error);
+	snprintf(key, sizeof(key), "%s, %s", r->hostkey, r->hostkey_status);
+	hosts_text_cell(t, 2, key);
+	hosts_text_cell(t, 3, r->auth);
+	if (!r->answered) {
+		hosts_text_cell(t, 10, r->error);
 		return;
 	}
 	text_table_set(t, 4, "%s, %s", p->facts.kvm_flavour,
 		       p->kvm_usable ? "usable" : "not usable");
 	text_table_set(t, 5, "%u", p->facts.cpus);
 	text_table_set(t, 6, "%.1f GiB", (double)p->facts.memory_bytes / (1 << 30));
-	text_cell(t, 7, p->facts.kernel_release);
+	hosts_text_cell(t, 7, p->facts.kernel_release);
 	text_table_set(t, 8, "%.1f GiB", (double)p->workdir_free_bytes / (1 << 30));
 	text_table_set(t, 9, "%s", p->worker_staged ? "staged" : "not staged");
 	text_table_set(t, 10, "%s", fleet_check_usable(c) ? "ok" :
@@ -103,137 +174,98 @@ static int hosts_print_text(const struct fleet_check *c, size_t n)
 
 static json_t *host_json(const struct fleet_check *c)
 {
+	const struct fleet_each_result *r = &c->run;
 	json_t *o = json_pack("{s:s, s:s, s:i, s:b, s:b, s:b}",
-			      "host", c->host->name, "address", c->host->address,
-			      "port", (int)c->host->port, "connected", c->connected,
-			      "probed", c->probed, "usable", fleet_check_usable(c));
+			      "host", r->host->name, "address", r->host->address,
+			      "port", (int)r->host->port, "connected", r->connected,
+			      "probed", r->answered, "usable", fleet_check_usable(c));
 
 	if (!o)
 		return NULL;
-	if (c->connected)
+	if (r->connected)
 		json_object_set_new(o, "login", json_pack("{s:s, s:s, s:s}",
-				    "host_key", c->hostkey,
-				    "host_key_status", c->hostkey_status,
-				    "auth", c->auth));
-	if (c->probed) {
+				    "host_key", r->hostkey,
+				    "host_key_status", r->hostkey_status,
+				    "auth", r->auth));
+	if (r->answered) {
 		json_object_set_new(o, "facts", host_facts_to_json(&c->probe.facts));
 		json_object_set_new(o, "kvm_usable", json_boolean(c->probe.kvm_usable));
-		json_object_set_new(o, "workdir", json_string(c->host->workdir));
+		json_object_set_new(o, "workdir", json_string(r->host->workdir));
 		json_object_set_new(o, "workdir_free_bytes",
 				    json_integer((json_int_t)c->probe.workdir_free_bytes));
 		json_object_set_new(o, "worker_staged", json_boolean(c->probe.worker_staged));
 	}
-	json_object_set_new(o, "error", c->error[0] ? json_string(c->error) : json_null());
+	json_object_set_new(o, "error", r->error[0] ? json_string(r->error) : json_null());
 	return o;
 }
 
 static int hosts_print_json(const struct fleet_check *c, size_t n)
 {
 	json_t *a = json_array(), *doc;
-	int rc;
 
 	for (size_t i = 0; a && i < n; i++)
 		if (json_array_append_new(a, host_json(&c[i])))
 			return -1;
 	doc = json_pack("{s:i, s:o}", "vmorch_hosts_check", 1, "hosts", a);
-	if (!doc)
-		return -1;
-	rc = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-	if (!rc)
-		fputc('\n', stdout);
-	json_decref(doc);
-	return rc;
+	return hosts_print_doc(doc);
 }
 
-static int hosts_parse(int argc, char **argv, struct hosts_opts *o)
+int hosts_parse(int argc, char **argv, const struct option *longopts,
+		struct hosts_common *o, int (*own)(int opt, const char *arg, void *ctx),
+		void *ctx, void (*usage)(FILE *f))
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "limit", required_argument, NULL, 'l' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "allow-unchecked-host-keys", no_argument, NULL, 'U' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
+	int c, r;
 
-	o->timeout_s = 15;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			hosts_usage(stdout);
+		if (c == 'h') {
+			usage(stdout);
 			return EXIT_OK;
-		case 'j':
-			o->json = true;
-			break;
-		case 'l':
-			o->limit = optarg;
-			break;
-		case 't':
-			if (!cli_parse_uint("--timeout", optarg, 1, 3600, &o->timeout_s))
-				return EXIT_USAGE;
-			break;
-		case 'U':
-			o->allow_unchecked = true;
-			break;
-		default:
-			hosts_usage(stderr);
+		}
+		r = hosts_common_option(c, optarg, o);
+		if (r == 0 && own)
+			r = own(c, optarg, ctx);
+		if (r < 0)
+			return EXIT_USAGE;
+		if (r == 0) {
+			usage(stderr);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind + 1 != argc) {
-		fprintf(stderr, "vmorch hosts check: expected one inventory file\n");
+		fprintf(stderr, "%s: expected one inventory file\n", o->cmd);
 		return EXIT_USAGE;
 	}
 	return -1;
 }
 
-static void print_error(const char *msg)
-{
-	fputs("vmorch hosts check: ", stderr);
-	text_fputs(msg, stderr, 0);
-	fputc('\n', stderr);
-}
+static const struct option check_longopts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	HOSTS_COMMON_LONGOPTS,
+	{ NULL, 0, NULL, 0 },
+};
 
 static int hosts_check(int argc, char **argv)
 {
-	struct hosts_opts o = { 0 };
+	struct hosts_common o;
 	struct inventory inv = { 0 };
 	struct fleet_check *res = NULL;
 	struct fleet_check_opts fo = { 0 };
-	char worker[4096], sha[65];
+	char sha[65];
 	struct verr e = { "" };
 	int rc, usable = 0;
 
-	rc = hosts_parse(argc, argv, &o);
+	hosts_common_init(&o, "vmorch hosts check");
+	rc = hosts_parse(argc, argv, check_longopts, &o, NULL, NULL, hosts_usage);
 	if (rc >= 0)
 		return rc;
-	if (inventory_load(argv[optind], &inv, &e) ||
-	    (o.limit && inventory_limit(&inv, o.limit, &e))) {
-		text_fputs(e.msg, stderr, 0);
-		fputc('\n', stderr);
-		rc = EXIT_USAGE;
+	rc = hosts_open(&o, argv[optind], &inv, sha);
+	if (rc >= 0)
 		goto out;
-	}
-	if (inv.host_key_check_off && !o.allow_unchecked) {
-		print_error("the inventory turns host key checking off (host_key_check: off);"
-			    " give --allow-unchecked-host-keys to accept that");
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	if (inv.host_key_check_off)
-		fprintf(stderr, "vmorch hosts check: warning: host keys of some hosts are"
-			" NOT checked (host_key_check: off)\n");
-	if (sha256_file_hex(pool_find_static_worker(worker, sizeof(worker)), sha, &e)) {
-		print_error(e.msg);
-		rc = EXIT_INFRA;
-		goto out;
-	}
 	res = calloc(inv.n ? inv.n : 1, sizeof(*res));
 	fo.worker_sha256 = sha;
 	fo.connect_timeout_ms = o.timeout_s * 1000;
 	if (!res || fleet_check_run(&inv, &fo, res, &e)) {
-		print_error(res ? e.msg : "out of memory");
+		hosts_print_error(&o, res ? e.msg : "out of memory");
 		rc = EXIT_INFRA;
 		goto out;
 	}
@@ -252,10 +284,17 @@ out:
 	return rc;
 }
 
+/* ---- dispatch ---- */
+
 static void hosts_top_usage(FILE *f)
 {
-	fprintf(f, "Usage: vmorch hosts check [OPTIONS] INVENTORY\n\n"
-		"Fleet hosts (vmorch-hosts(5)).  `vmorch hosts check --help` for the options.\n");
+	fprintf(f, "Usage: vmorch hosts check [OPTIONS] INVENTORY\n"
+		"       vmorch hosts gc [OPTIONS] INVENTORY\n\n"
+		"Fleet hosts (vmorch-hosts(5)):\n"
+		"  check  log in to every host and say whether it can run jobs\n"
+		"  gc     trim every host's store of staged files (least recently used\n"
+		"         first), under the store lock that running jobs hold\n\n"
+		"`vmorch hosts SUBCOMMAND --help` for the options.\n");
 }
 
 int cmd_hosts(int argc, char **argv)
@@ -270,6 +309,9 @@ int cmd_hosts(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "check"))
 		return hosts_check(argc - 1, argv + 1);
-	fprintf(stderr, "vmorch hosts: unknown subcommand '%s' (expected: check)\n", argv[1]);
+	if (!strcmp(argv[1], "gc"))
+		return hosts_gc(argc - 1, argv + 1);
+	fprintf(stderr, "vmorch hosts: unknown subcommand '%s' (expected: check, gc)\n",
+		argv[1]);
 	return EXIT_USAGE;
 }

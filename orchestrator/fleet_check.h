@@ -1,8 +1,8 @@
 /*
- * fleet_check.h - connect to every host of an inventory at once, over one
- * poll loop, and ask each what it is (orchestrator/host_probe.h): the
- * answer `vmorch hosts check` prints, and what a fleet run needs to know
- * before it gives a host jobs.
+ * fleet_check.h - every host of an inventory asked at once what it is
+ * (orchestrator/host_probe.h), over fleet_each.h: the answer `vmorch hosts
+ * check` prints, and what a fleet run needs to know before it gives a host
+ * jobs.
  */
 #ifndef VMORCH_FLEET_CHECK_H
 #define VMORCH_FLEET_CHECK_H
@@ -11,26 +11,19 @@
 #include <stddef.h>
 
 #include "common/verr.h"
+#include "orchestrator/fleet_each.h"
 #include "orchestrator/host_probe.h"
 #include "orchestrator/inventory.h"
 
-#define FLEET_TEXT_MAX	256
-
 struct fleet_check {
-	const struct inv_host *host;
-	bool connected;				/* logged in */
-	bool probed;				/* and the probe answered */
-	char hostkey[FLEET_TEXT_MAX];		/* "ssh-ed25519 SHA256:..." */
-	char hostkey_status[FLEET_TEXT_MAX];	/* "known (line 3)", "recorded", ... */
-	char auth[FLEET_TEXT_MAX];		/* how it logged in */
+	struct fleet_each_result run;		/* login, and whether the probe answered */
 	struct host_probe probe;
-	char error[VERR_MAX];			/* why not connected or probed */
 };
 
 /* A host jobs can be sent to: logged in, probed, /dev/kvm usable. */
 static inline bool fleet_check_usable(const struct fleet_check *c)
 {
-	return c->connected && c->probed && c->probe.kvm_usable;
+	return c->run.connected && c->run.answered && c->probe.kvm_usable;
 }
 
 struct fleet_check_opts {
@@ -41,7 +34,7 @@ struct fleet_check_opts {
 
 /*
  * Check every host of @inv; @out has inv->n entries, in inventory order.
- * A host that cannot be reached or probed is a result (its @error says
+ * A host that cannot be reached or probed is a result (its run.error says
  * why), not a failure of this call: 0, or -errno with @e set when the
  * loop itself cannot run.
  */

@@ -525,7 +525,9 @@ char *fleet_job_command(const struct fleet_run *f, const struct fleet_host *h)
 	char *path = fleet_stage_path(h->ih->workdir, f->worker_sha, FLEET_STAGE_WORKER, &e);
 	char *cmd = NULL;
 
-	if (path && asprintf(&cmd, "exec %s --remote", path) < 0)
+	/* The store lock: `vmorch hosts gc` deletes nothing while the job runs. */
+	if (path && asprintf(&cmd, "exec %s --remote --store-lock %s/lock", path,
+			     h->ih->workdir) < 0)
 		cmd = NULL;
 	free(path);
 	return cmd;

@@ -126,7 +126,10 @@ bool fleet_host_may_return(const struct fleet_host *h);
  */
 void fleet_run_revive(struct fleet_run *f, uint64_t now_ms);
 
-/* "exec <workdir>/bin/<sha256>/vmm-worker --remote" (malloc'd) or NULL. */
+/*
+ * "exec <workdir>/bin/<sha256>/vmm-worker --remote --store-lock
+ * <workdir>/lock" (malloc'd) or NULL.
+ */
 char *fleet_job_command(const struct fleet_run *f, const struct fleet_host *h);
 
 /* The transport's policy for an inventory's host_key_check. */

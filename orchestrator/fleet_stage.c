@@ -1,8 +1,8 @@
 /*
  * fleet_stage.c - staging a file on a fleet host by sha256 (see
  * fleet_stage.h).  The host needs sh, mkdir, tee, wc, chmod, mv and
- * sha256sum (coreutils), and uses openssl when it has it: nothing vmorch
- * installs.  The outcome is the one line the
+ * sha256sum (coreutils) and flock (util-linux), and uses openssl when it
+ * has it: nothing vmorch installs.  The outcome is the one line the
  * command prints last ("staged"), never the channel's exit status alone,
  * which libssh2 1.10 reports as 0 when none arrived.
  */
@@ -27,7 +27,7 @@ static bool stage_workdir_ok(const char *w)
 				     "0123456789._+-/") == strlen(w);
 }
 
-static int stage_check(const char *workdir, const char *sha256, struct verr *e)
+int fleet_stage_check(const char *workdir, const char *sha256, struct verr *e)
 {
 	if (!stage_workdir_ok(workdir)) {
 		verr_set(e, "workdir '%s': expected an absolute path of letters, digits"
@@ -47,7 +47,7 @@ char *fleet_stage_path(const char *workdir, const char *sha256,
 	char *p = NULL;
 	int n;
 
-	if (stage_check(workdir, sha256, e))
+	if (fleet_stage_check(workdir, sha256, e))
 		return NULL;
 	n = kind == FLEET_STAGE_WORKER ?
 	    asprintf(&p, "%s/bin/%s/vmm-worker", workdir, sha256) :
@@ -68,6 +68,11 @@ char *fleet_stage_path(const char *workdir, const char *sha256,
  * openssl hashes with the CPU's SHA instructions where sha256sum does not
  * (coreutils 9.1: 0.2 s of CPU for 256 MiB against 0.7 s): used when the
  * host has it.
+ * The store lock is held shared from before the directory is made to the
+ * end, so that `vmorch hosts gc` (exclusive) neither deletes the file
+ * being staged nor takes the temporary for a killed stage's leftover; it
+ * holds the lock only briefly, and 60 s bounds the wait should one be
+ * stuck.
  */
 char *fleet_stage_command(const char *workdir, const char *sha256, uint64_t size,
 			  enum fleet_stage_kind kind, struct verr *e)
@@ -77,14 +82,16 @@ char *fleet_stage_command(const char *workdir, const char *sha256, uint64_t size
 	if (!dest)
 		return NULL;
 	if (asprintf(&cmd,
-		     "set -e; umask 022; f=%s; d=${f%%/*}; mkdir -p \"$d\"; "
+		     "set -e; umask 022; w=%s; f=%s; d=${f%%/*}; mkdir -p \"$w\"; "
+		     "exec 9>>\"$w/lock\"; flock -s -w 60 9 || { echo \"cannot take the"
+		     " store lock $w/lock within 60 s\" >&2; exit 1; }; mkdir -p \"$d\"; "
 		     "t=\"$d/.stage.$$\"; trap 'rm -f \"$t\"' EXIT; "
 		     "h=sha256sum; command -v openssl >/dev/null 2>&1 && h='openssl dgst -sha256 -r'; "
 		     "s=$(tee \"$t\" | $h); s=${s%%%% *}; n=$(wc -c < \"$t\"); "
 		     "if [ \"$n\" != %llu ]; then echo \"short write: $n of %llu bytes\" >&2; exit 1; fi; "
 		     "if [ \"$s\" != %s ]; then echo \"sha256 mismatch: got $s\" >&2; exit 1; fi; "
 		     "chmod %s \"$t\"; mv -f \"$t\" \"$f\"; trap - EXIT; echo staged",
-		     dest, (unsigned long long)size, (unsigned long long)size, sha256,
+		     workdir, dest, (unsigned long long)size, (unsigned long long)size, sha256,
 		     kind == FLEET_STAGE_WORKER ? "755" : "644") < 0) {
 		cmd = NULL;
 		verr_set(e, "out of memory");

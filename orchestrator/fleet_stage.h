@@ -20,6 +20,13 @@ enum fleet_stage_kind {
 	FLEET_STAGE_CAS,	/* cas/<sha256>, mode 0644 */
 };
 
+/*
+ * A workdir and sha256 the host's store takes: an absolute path of
+ * letters, digits and . _ + - / (the inventory's rule, so it needs no
+ * quoting in sh), and 64 lowercase hex digits.  0, or -EINVAL with @e set.
+ */
+int fleet_stage_check(const char *workdir, const char *sha256, struct verr *e);
+
 /* The host's path of a staged file (malloc'd), or NULL with @e set. */
 char *fleet_stage_path(const char *workdir, const char *sha256,
 		       enum fleet_stage_kind kind, struct verr *e);

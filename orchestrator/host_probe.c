@@ -231,6 +231,34 @@ static int probe_line(struct host_probe *p, char *text, unsigned line,
 	return -EINVAL;
 }
 
+int host_answer_line(const char *out, size_t len, size_t *pos, unsigned *line,
+		     const char *magic, const char *what, char *text, size_t cap,
+		     struct verr *e)
+{
+	for (;;) {
+		const char *nl = *pos < len ? memchr(out + *pos, '\n', len - *pos) : NULL;
+		size_t n = nl ? (size_t)(nl - (out + *pos)) : 0;
+
+		if (!nl)
+			return 0;
+		++*line;
+		if (n >= cap || memchr(out + *pos, 0, n)) {
+			verr_set(e, "%s line %u: too long or not text", what, *line);
+			return -EINVAL;
+		}
+		memcpy(text, out + *pos, n);
+		text[n] = 0;
+		*pos += n + 1;
+		if (*line > 1)
+			return 1;
+		if (strcmp(text, magic)) {
+			verr_set(e, "%s: the answer does not start with '%s' (is the login"
+				 " shell printing a banner?)", what, magic);
+			return -EPROTO;
+		}
+	}
+}
+
 int host_probe_parse(const char *out, size_t len, struct host_probe *p,
 		     struct verr *e)
 {
@@ -241,35 +269,16 @@ int host_probe_parse(const char *out, size_t len, struct host_probe *p,
 	int rc;
 
 	memset(p, 0, sizeof(*p));
-	while (pos < len) {
-		const char *nl = memchr(out + pos, '\n', len - pos);
-		size_t n = nl ? (size_t)(nl - (out + pos)) : len - pos;
-
-		if (!nl)
-			break;		/* an unterminated last line: cut */
-		line++;
-		if (n >= sizeof(text) || memchr(out + pos, 0, n)) {
-			verr_set(e, "host probe line %u: too long or not text", line);
-			return -EINVAL;
-		}
-		memcpy(text, out + pos, n);
-		text[n] = 0;
-		pos += n + 1;
-		if (line == 1) {
-			if (strcmp(text, PROBE_MAGIC)) {
-				verr_set(e, "host probe: the answer does not start with"
-					 " '" PROBE_MAGIC "' (is the login shell"
-					 " printing a banner?)");
-				return -EPROTO;
-			}
-			continue;
-		}
+	while ((rc = host_answer_line(out, len, &pos, &line, PROBE_MAGIC, "host probe",
+				      text, sizeof(text), e)) > 0) {
 		if (!strcmp(text, "end"))
 			goto end;
 		rc = probe_line(p, text, line, seen, e);
 		if (rc)
 			return rc;
 	}
+	if (rc)
+		return rc;
 	verr_set(e, "host probe: the answer was cut short after %u lines", line);
 	return -EPROTO;
 end:

@@ -39,4 +39,17 @@ char *host_probe_command(const char *workdir, const char *worker_sha256,
 int host_probe_parse(const char *out, size_t len, struct host_probe *p,
 		     struct verr *e);
 
+/*
+ * How a host script's answer is read, line by line (the probe's, the store
+ * gc's): the first line must be @magic; then each call gives the next
+ * '\n'-terminated line in @text (@cap bytes, NUL-terminated): 1, with
+ * *@pos and *@line advanced.  0 when no whole line is left (an
+ * unterminated last line is a cut answer, not a line); negative with @e
+ * set, naming @what, for a line too long or not text, or a wrong first
+ * line.
+ */
+int host_answer_line(const char *out, size_t len, size_t *pos, unsigned *line,
+		     const char *magic, const char *what, char *text, size_t cap,
+		     struct verr *e);
+
 #endif

@@ -25,7 +25,7 @@ static const struct command commands[] = {
 	{ "history", cmd_history, "one metric of a scenario over time" },
 	{ "regressions", cmd_regressions, "only the regressions, for CI; exit 1 if any" },
 	{ "report", cmd_report, "a run's report: text, markdown, json, junit or html" },
-	{ "hosts", cmd_hosts, "fleet hosts: check that each can run jobs" },
+	{ "hosts", cmd_hosts, "fleet hosts: check that each can run jobs, trim their stores" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -16,6 +16,12 @@
 
 int remote_start(struct remote_run *w, const char *exe, unsigned snapshot_ms)
 {
+	return remote_start_locked(w, exe, snapshot_ms, NULL);
+}
+
+int remote_start_locked(struct remote_run *w, const char *exe, unsigned snapshot_ms,
+			const char *store_lock)
+{
 	int in[2], out[2], err[2];
 
 	memset(w, 0, sizeof(*w));
@@ -40,7 +46,11 @@ int remote_start(struct remote_run *w, const char *exe, unsigned snapshot_ms)
 		} else {
 			unsetenv("VMORCH_SNAPSHOT_MS");
 		}
-		execl(exe, "vmm-worker", "--remote", (char *)NULL);
+		if (store_lock)
+			execl(exe, "vmm-worker", "--remote", "--store-lock", store_lock,
+			      (char *)NULL);
+		else
+			execl(exe, "vmm-worker", "--remote", (char *)NULL);
 		dprintf(2, "harness: exec %s: %s\n", exe, strerror(errno));
 		_exit(127);
 	}

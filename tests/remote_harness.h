@@ -38,6 +38,10 @@ struct remote_transcript {
  */
 int remote_start(struct remote_run *w, const char *exe, unsigned snapshot_ms);
 
+/* The same with --store-lock @store_lock (NULL: none). */
+int remote_start_locked(struct remote_run *w, const char *exe, unsigned snapshot_ms,
+			const char *store_lock);
+
 /* Write @n bytes to the worker's stdin (all of them); 0 or -errno. */
 int remote_send(struct remote_run *w, const void *p, size_t n);
 

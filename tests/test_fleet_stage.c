@@ -3,11 +3,13 @@
  * (orchestrator/fleet_stage.c), against a real sshd on 127.0.0.2 started
  * by tests/fleet/sshd.sh: the worker lands executable with its exact
  * bytes, a wrong sha256 leaves nothing, an unwritable workdir is a clear
- * error, and the host probe then sees the worker staged.  Skips when
+ * error, the host probe then sees the worker staged, and staging waits
+ * while `vmorch hosts gc` holds the store lock.  Skips when
  * /usr/sbin/sshd is missing, unless CI is set (then it fails).
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -285,6 +289,59 @@ static void test_probe_sees_what_was_staged(void **state)
 	(void)state;
 }
 
+/*
+ * Staging holds the store lock shared: while `vmorch hosts gc` holds it
+ * exclusively (here a child of the test, for 1.5 s), the stage waits, and
+ * then stages.
+ */
+static void test_stage_waits_for_gc_lock(void **state)
+{
+	struct conn k;
+	struct verr e = { "" };
+	char sha[65], lock[PATH_MAX], path[PATH_MAX + 80], go;
+	int ready[2], fd, status;
+	uint64_t t0, took;
+	size_t len;
+	char *data;
+	pid_t gc;
+
+	need_fleet();
+	data = payload(&len, sha);
+	data[1] ^= 1;		/* not a file an earlier test staged */
+	sha256_hex(data, len, sha);
+	conn_open(&k);
+	snprintf(lock, sizeof(lock), "%s/lock", workdir);
+	assert_int_equal(mkdir(workdir, 0755) == 0 || errno == EEXIST, 1);
+	assert_int_equal(pipe(ready), 0);
+	gc = fork();
+	if (gc == 0) {
+		fd = open(lock, O_RDWR | O_CREAT, 0644);
+		if (fd < 0 || flock(fd, LOCK_EX) < 0)
+			_exit(1);
+		if (write(ready[1], "x", 1) != 1)
+			_exit(1);
+		usleep(1500 * 1000);
+		_exit(0);
+	}
+	close(ready[1]);
+	assert_int_equal(read(ready[0], &go, 1), 1);
+	close(ready[0]);
+	t0 = now_ms();
+	assert_int_equal(fleet_stage(k.l, k.c, workdir, data, len, sha,
+				     FLEET_STAGE_CAS, 30000, &e), 0);
+	took = now_ms() - t0;
+	print_message("# staged %llu ms after the gc lock was taken\n",
+		      (unsigned long long)took);
+	assert_true(took >= 1300);
+	assert_int_equal(waitpid(gc, &status, 0), gc);
+	assert_int_equal(status, 0);
+	snprintf(path, sizeof(path), "%s/cas/%s", workdir, sha);
+	assert_int_equal(access(path, F_OK), 0);
+	free(data);
+	conn_close(&k);
+	(void)state;
+}
+
 static int group_setup(void **state)
 {
 	if (!fleet_available())
@@ -317,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_short_file_leaves_nothing),
 		cmocka_unit_test(test_unwritable_workdir_is_clear),
 		cmocka_unit_test(test_probe_sees_what_was_staged),
+		cmocka_unit_test(test_stage_waits_for_gc_lock),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

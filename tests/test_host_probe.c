@@ -18,30 +18,9 @@
 #include <cmocka.h>
 
 #include "orchestrator/host_probe.h"
+#include "tests/sh_run.h"
 
 #define SHA "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-
-/* Run @cmd with sh -c, as sshd runs an exec request through the login shell. */
-static char *run_sh(const char *cmd, size_t *len)
-{
-	char *argv_cmd, *out = NULL;
-	size_t cap = 0;
-	FILE *p, *mem = open_memstream(&out, &cap);
-	char buf[4096];
-	size_t n;
-
-	assert_non_null(mem);
-	assert_int_not_equal(setenv("VMORCH_PROBE_CMD", cmd, 1), -1);
-	argv_cmd = "sh -c \"$VMORCH_PROBE_CMD\"";
-	p = popen(argv_cmd, "r");
-	assert_non_null(p);
-	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
-		fwrite(buf, 1, n, mem);
-	assert_int_equal(pclose(p), 0);
-	fclose(mem);
-	*len = cap;
-	return out;
-}
 
 static void probe_here(const char *workdir, struct host_probe *hp)
 {
@@ -49,9 +28,12 @@ static void probe_here(const char *workdir, struct host_probe *hp)
 	char *cmd = host_probe_command(workdir, SHA, &e);
 	size_t len;
 	char *out;
+	int status;
 
 	assert_non_null(cmd);
-	out = run_sh(cmd, &len);
+	out = sh_run(cmd, &len, &status);
+	assert_non_null(out);
+	assert_int_equal(status, 0);
 	if (host_probe_parse(out, len, hp, &e))
 		fail_msg("%s\n%s", e.msg, out);
 	free(out);

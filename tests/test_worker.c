@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1516,13 +1517,15 @@ static void test_remote_job_line_too_long(void **state)
 	free(big);
 }
 
-/* --remote's own usage errors: the options it replaces, a bad period. */
+/* --remote's own usage errors: the options it replaces, a bad period, --store-lock alone. */
 static void test_remote_cli_errors(void **state)
 {
 	static const char *const with_job[] = { "vmm-worker", "--remote", "--job", "-", NULL };
 	static const char *const with_fd[] = { "vmm-worker", "--remote", "--shm-fd", "3", NULL };
 	static const char *const remote[] = { "vmm-worker", "--remote", NULL };
 	static const char *const help[] = { "vmm-worker", "--help", NULL };
+	static const char *const lock_alone[] = { "vmm-worker", "--job", "-", "--store-lock",
+						  "/tmp/lock", NULL };
 	const char *want = "vmm-worker: --remote reads its job from standard input and "
 			   "writes its result there: no --job, --shm-fd or --result\n";
 	char out[8192];
@@ -1540,9 +1543,261 @@ static void test_remote_cli_errors(void **state)
 	assert_string_equal(out, "vmm-worker: VMORCH_SNAPSHOT_MS: '2x' is not 20..5000 "
 			    "(milliseconds)\n");
 	unsetenv("VMORCH_SNAPSHOT_MS");
+	assert_int_equal(run_cli(lock_alone, NULL, out, sizeof(out)), 2);
+	assert_string_equal(out, "vmm-worker: --store-lock is a fleet host's, for --remote only\n");
 	assert_int_equal(run_cli(help, NULL, out, sizeof(out)), 0);
-	assert_non_null(strstr(out, "vmm-worker --remote [--console FILE|-] [--parent-pid N]"));
+	assert_non_null(strstr(out, "vmm-worker --remote [--store-lock FILE] [--console FILE|-]"
+			       " [--parent-pid N]"));
+	assert_non_null(strstr(out, "--store-lock FILE with --remote: "));
 	assert_non_null(strstr(out, "VMORCH_SNAPSHOT_MS (20..5000)"));
+}
+
+/* ---- the store lock (--store-lock) ---- */
+
+/* A lock file in a fresh directory, the test's hold on it, and a job behind it. */
+struct lock_case {
+	char dir[256];
+	char path[300];
+	int fd;			/* the test's own descriptor, or -1 */
+	struct job_spec job;
+	struct remote_run w;
+};
+
+/* A lock file that does not exist yet, and a 16-read job. */
+static void lock_case_new(struct lock_case *c)
+{
+	snprintf(c->dir, sizeof(c->dir), "%s/vmorch-lock.XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	assert_non_null(mkdtemp(c->dir));
+	snprintf(c->path, sizeof(c->path), "%s/lock", c->dir);
+	c->fd = -1;
+	harness_job(&c->job, "pattern=randread bs=4k ops=16 qd=1", 1, 1);
+}
+
+/* Hold the lock as `vmorch hosts gc` (LOCK_EX) or another job (LOCK_SH) would. */
+static void lock_case_hold(struct lock_case *c, int how)
+{
+	c->fd = open(c->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	assert_true(c->fd >= 0);
+	assert_int_equal(flock(c->fd, how | LOCK_NB), 0);
+}
+
+static void lock_case_let_go(struct lock_case *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}
+
+/* The worker with --store-lock, and the job sent. */
+static void lock_case_start(struct lock_case *c)
+{
+	assert_int_equal(remote_start_locked(&c->w, harness_worker_path(), 0, c->path), 0);
+	assert_int_equal(remote_send_job(&c->w, &c->job), 0);
+}
+
+/* The hello came, then nothing for @ms: the worker waits for the lock. */
+static void lock_case_expect_waiting(struct lock_case *c, struct remote_frame *f,
+				     unsigned ms)
+{
+	struct verr e = { "" };
+
+	assert_int_equal(remote_next_frame(&c->w, f, 10000, &e), 1);
+	assert_int_equal(f->type, REMOTE_FRAME_HELLO);
+	assert_int_equal(remote_next_frame(&c->w, f, ms, &e), -ETIMEDOUT);
+}
+
+/* Frames until the result (at most @timeout_ms); the hello may be read already. */
+static void lock_case_result(struct lock_case *c, struct remote_frame *f,
+			     unsigned timeout_ms)
+{
+	struct verr e = { "" };
+	int rc;
+
+	do {
+		rc = remote_next_frame(&c->w, f, timeout_ms, &e);
+		if (rc != 1)
+			fail_msg("no result frame (%d: %s): %s", rc, e.msg, c->w.stderr_text);
+	} while (f->type != REMOTE_FRAME_RESULT);
+}
+
+/* Close the worker's stdin and see it exit. */
+static void lock_case_end(struct lock_case *c)
+{
+	remote_close_stdin(&c->w);
+	assert_int_equal(remote_wait(&c->w, 10000), 0);
+	remote_cleanup(&c->w);
+}
+
+static void lock_case_free(struct lock_case *c)
+{
+	lock_case_let_go(c);
+	unlink(c->path);
+	rmdir(c->dir);
+	job_spec_free(&c->job);
+}
+
+/*
+ * A store lock held exclusively (a gc) is waited for 8 s, no more; then
+ * the job ends as infra_error saying so, having touched nothing: no VM
+ * (no snapshot), and with or without /dev/kvm the same message, since the
+ * lock comes before it.
+ */
+static void test_remote_store_lock_wait_is_bounded(void **state)
+{
+	static struct remote_transcript t;
+	struct lock_case c;
+	struct verr e = { "" };
+	char want[1024];
+	uint64_t t0, took;
+
+	lock_case_new(&c);
+	lock_case_hold(&c, LOCK_EX);
+	t0 = harness_now_ms();
+	lock_case_start(&c);
+	if (remote_collect(&c.w, &t, 20000, &e))
+		fail_msg("%s; stderr: %s", e.msg, c.w.stderr_text);
+	took = harness_now_ms() - t0;
+	print_message("# the job gave up on the store lock after %llu ms\n",
+		      (unsigned long long)took);
+	snprintf(want, sizeof(want), "store lock %s: still held exclusively after 8000 ms"
+		 " (by `vmorch hosts gc`, which holds it only briefly: is one stuck?);"
+		 " the job did not start", c.path);
+	assert_int_equal(t.result.exit_kind, VM_EXIT_INFRA);
+	assert_int_equal(t.result.exit_code, ETIMEDOUT);
+	assert_string_equal(t.result.error, want);
+	assert_int_equal(t.nsnap, 0);
+	assert_true(took >= 8000);
+	assert_true(took < 12000);
+	assert_int_equal(remote_wait(&c.w, 10000), 0);
+	assert_true(WIFEXITED(c.w.status));
+	assert_int_equal(WEXITSTATUS(c.w.status), 3);
+	assert_non_null(strstr(c.w.stderr_text, "vmm-worker: test: store lock "));
+	remote_transcript_release(&t);
+	remote_cleanup(&c.w);
+	lock_case_free(&c);
+}
+
+/* The job's end, once past the lock: run (KVM here) or refused by /dev/kvm. */
+static void expect_past_the_lock(const struct vm_result *r)
+{
+	if (strncmp(r->error, "store lock ", 11) == 0)
+		fail_msg("the job stopped at the lock: %s", r->error);
+	if (access("/dev/kvm", R_OK | W_OK) == 0)
+		expect_pass(r);
+	else
+		assert_int_equal(r->exit_kind, VM_EXIT_INFRA);
+}
+
+/*
+ * A missing lock file is created (0644); a lock others hold shared (other
+ * jobs) does not hold the job up; an exclusive one does, and the job goes
+ * on as soon as it is let go.
+ */
+static void test_remote_store_lock_taken_shared(void **state)
+{
+	static struct remote_frame f;
+	struct lock_case c;
+	struct stat st;
+	uint64_t t0;
+
+	lock_case_new(&c);
+	lock_case_start(&c);
+	lock_case_result(&c, &f, 20000);
+	expect_past_the_lock(&f.result);
+	assert_int_equal(stat(c.path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	lock_case_end(&c);
+
+	lock_case_hold(&c, LOCK_SH);
+	t0 = harness_now_ms();
+	lock_case_start(&c);
+	lock_case_result(&c, &f, 20000);
+	expect_past_the_lock(&f.result);
+	if (access("/dev/kvm", R_OK | W_OK) != 0)
+		assert_true(harness_now_ms() - t0 < 5000);
+	lock_case_end(&c);
+	lock_case_let_go(&c);
+
+	lock_case_hold(&c, LOCK_EX);
+	lock_case_start(&c);
+	lock_case_expect_waiting(&c, &f, 1000);
+	lock_case_let_go(&c);
+	lock_case_result(&c, &f, 20000);
+	expect_past_the_lock(&f.result);
+	lock_case_end(&c);
+	lock_case_free(&c);
+}
+
+/*
+ * Waiting for the lock, the job still stops within 1 s of its stdin's end
+ * (the orchestrator gone), saying so.
+ */
+static void test_remote_store_lock_wait_ends_with_stdin(void **state)
+{
+	static struct remote_frame f;
+	struct lock_case c;
+	char want[1024];
+	uint64_t t0, gone_ms;
+
+	lock_case_new(&c);
+	lock_case_hold(&c, LOCK_EX);
+	lock_case_start(&c);
+	lock_case_expect_waiting(&c, &f, 300);
+	t0 = harness_now_ms();
+	remote_close_stdin(&c.w);
+	lock_case_result(&c, &f, 5000);
+	assert_int_equal(remote_wait(&c.w, 5000), 0);
+	gone_ms = harness_now_ms() - t0;
+	print_message("# worker gone %llu ms after its stdin closed\n",
+		      (unsigned long long)gone_ms);
+	assert_true(gone_ms < 1000);
+	snprintf(want, sizeof(want), "store lock %s: while waiting for it: standard input"
+		 " closed", c.path);
+	assert_int_equal(f.result.exit_kind, VM_EXIT_INFRA);
+	assert_int_equal(f.result.exit_code, EPIPE);
+	assert_string_equal(f.result.error, want);
+	assert_int_equal(WEXITSTATUS(c.w.status), 3);
+	remote_cleanup(&c.w);
+	lock_case_free(&c);
+}
+
+/*
+ * While the job's VM runs, the worker holds the lock shared: a gc's
+ * exclusive try fails, another job's shared one succeeds; once the worker
+ * has exited, the gc gets it.
+ */
+static void test_remote_store_lock_held_while_running(void **state)
+{
+	static struct remote_frame f;
+	struct lock_case c;
+	struct verr e = { "" };
+	int fd, rc;
+
+	REQUIRE_KVM();
+	lock_case_new(&c);
+	free(c.job.workload);
+	c.job.workload = strdup("pattern=randread bs=4k ops=100000 qd=1");
+	c.job.disk[0].size = 16 << 20;
+	c.job.disk[0].ops = (struct job_bucket){ .size = 100, .refill_time_ms = 100 };
+	c.job.timeout_ms = 60000;
+	lock_case_start(&c);
+	do {
+		rc = remote_next_frame(&c.w, &f, 20000, &e);
+		if (rc != 1)
+			fail_msg("no running snapshot (%d: %s): %s", rc, e.msg, c.w.stderr_text);
+	} while (f.type != REMOTE_FRAME_SNAPSHOT || f.snap.ndisks != 1 ||
+		 f.snap.disk[0].reads_completed < 10);
+	fd = open(c.path, O_RDWR | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), -1);
+	assert_int_equal(errno, EWOULDBLOCK);
+	assert_int_equal(flock(fd, LOCK_SH | LOCK_NB), 0);
+	assert_int_equal(flock(fd, LOCK_UN), 0);
+	lock_case_end(&c);
+	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
+	close(fd);
+	lock_case_free(&c);
 }
 
 /* ---- the static worker ---- */
@@ -1683,6 +1938,10 @@ int main(void)
 		cmocka_unit_test(test_remote_builtin_job_frames),
 		cmocka_unit_test(test_remote_stdin_close_stops_worker),
 		cmocka_unit_test(test_remote_stdout_gone_stops_worker),
+		cmocka_unit_test(test_remote_store_lock_wait_is_bounded),
+		cmocka_unit_test(test_remote_store_lock_taken_shared),
+		cmocka_unit_test(test_remote_store_lock_wait_ends_with_stdin),
+		cmocka_unit_test(test_remote_store_lock_held_while_running),
 		cmocka_unit_test(test_static_worker_is_static),
 		cmocka_unit_test(test_static_worker_bad_job_line),
 		cmocka_unit_test(test_static_worker_remote_builtin_job),

@@ -13,7 +13,9 @@
  * --remote is the same worker on a fleet host, over one SSH channel: the
  * job is the first line of stdin, whose end later means "stop", and the
  * hello, live snapshots and the VmResult go out as frames on stdout
- * (vmm-worker/remote.c, common/remote_proto.h).
+ * (vmm-worker/remote.c, common/remote_proto.h).  There, --store-lock holds
+ * the host's store lock shared for the worker's life, so that `vmorch hosts
+ * gc` deletes nothing the job uses (vmm-worker/store_lock.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +36,7 @@
 #include "vmm-worker/remote.h"
 #include "vmm-worker/result.h"
 #include "vmm-worker/sandbox.h"
+#include "vmm-worker/store_lock.h"
 #include "vmm-worker/vm.h"
 
 #define EXIT_USAGE	2
@@ -45,6 +48,7 @@ struct options {
 	const char *job;
 	const char *result;
 	const char *console;
+	const char *store_lock;	/* --remote: the host's store lock, or NULL */
 	int shm_fd;
 	pid_t parent_pid;	/* 0: not given */
 	bool remote;
@@ -65,7 +69,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: vmm-worker --job FILE|- [--shm-fd N] [--result FILE|-] [--console FILE|-]\n"
 "                  [--parent-pid N]\n"
-"       vmm-worker --remote [--console FILE|-] [--parent-pid N]\n"
+"       vmm-worker --remote [--store-lock FILE] [--console FILE|-] [--parent-pid N]\n"
 "       vmm-worker --print-initramfs --job FILE|-\n"
 "\n"
 "Run one KVM virtual machine described by a job spec (JSON) and write its\n"
@@ -95,6 +99,11 @@ static void usage(FILE *f)
 "      --print-initramfs print the path of the initramfs the job's Linux guest\n"
 "                        boots with (built into the cache if need be), and\n"
 "                        run nothing: vmorch stages that file on fleet hosts\n"
+"      --store-lock FILE with --remote: before the job touches anything, take\n"
+"                        a shared flock on FILE (created if missing), waiting\n"
+"                        at most 8 s while `vmorch hosts gc` holds it, and keep\n"
+"                        it until exit; failing that, the job ends as\n"
+"                        infra_error saying why\n"
 "  -h, --help            show this help\n"
 "  -V, --version         show the version\n"
 "\n"
@@ -117,6 +126,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "parent-pid", required_argument, NULL, 'p' },
 		{ "remote", no_argument, NULL, 'R' },
 		{ "print-initramfs", no_argument, NULL, 'I' },
+		{ "store-lock", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -162,6 +172,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'I':
 			o->print_initramfs = true;
 			break;
+		case 'L':
+			o->store_lock = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -184,6 +197,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 	}
 	if (o->print_initramfs && (o->remote || !o->job || o->shm_fd >= 0 || o->result)) {
 		fprintf(stderr, "vmm-worker: --print-initramfs takes --job and nothing else\n");
+		return -1;
+	}
+	if (o->store_lock && !o->remote) {
+		fprintf(stderr, "vmm-worker: --store-lock is a fleet host's, for --remote only\n");
 		return -1;
 	}
 	if (!o->job && !o->remote) {
@@ -495,6 +512,25 @@ static int initramfs_print(const char *job_path)
 	return rc ? EXIT_INFRA : fflush(stdout) ? EXIT_INFRA : 0;
 }
 
+static int store_lock_pause(void *ctx, unsigned ms, struct verr *e)
+{
+	return remote_stdin_pause(ctx, ms, e);
+}
+
+/*
+ * --store-lock: before anything of the job (the shm region, outputs,
+ * /dev/kvm, disks, the sandbox, which would forbid the open); while it
+ * waits, the end of stdin still stops the job.
+ */
+static int store_lock_hold(const struct options *o, struct outputs *out, int *fd,
+			   struct verr *e)
+{
+	if (!o->store_lock)
+		return 0;
+	return store_lock_take(o->store_lock, STORE_LOCK_WAIT_MS, store_lock_pause,
+			       out->remote, fd, e);
+}
+
 /* Build the VM, shut the sandbox, run the VM to its end; 0 or -errno with @e set. */
 static int run_vm(struct vm *vm, const struct job_spec *job, struct outputs *out,
 		  struct sandbox *sb, int sig_fd, struct verr *e)
@@ -531,7 +567,7 @@ int main(int argc, char **argv)
 	struct job_spec job;
 	struct shm_map m = { .fd = -1 };
 	struct vm *vm = NULL;
-	int sig_fd = -1, rc, status = EXIT_INFRA;
+	int sig_fd = -1, lock_fd = -1, rc, status = EXIT_INFRA;
 	unsigned period_ms;
 
 	out.start_ns = shm_now_ns();
@@ -565,6 +601,11 @@ int main(int argc, char **argv)
 	}
 	status = EXIT_INFRA;
 
+	rc = store_lock_hold(&o, &out, &lock_fd, &e);
+	if (rc) {
+		status = fail_infra(&out, &result, job.name, rc, e.msg);
+		goto out;
+	}
 	rc = o.shm_fd >= 0 ? shm_map_checked(o.shm_fd, &m, &e) : shm_create(&m, &e);
 	if (rc) {
 		if (out.remote)
@@ -622,5 +663,7 @@ out:
 	sandbox_release(&sb);
 	job_spec_free(&job);
 	shm_unmap(&m);
+	if (lock_fd >= 0)
+		close(lock_fd);		/* the last thing: the job is over */
 	return status;
 }

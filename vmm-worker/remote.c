@@ -135,6 +135,25 @@ static int channel_send(struct remote_channel *ch, char *frame, size_t len)
 	return rc;
 }
 
+/*
+ * Read what poll found on stdin, after the job line (ignored).  The stop it
+ * means, or REMOTE_STOP_NONE while stdin is open; errno says why on an error.
+ */
+static enum remote_stop stdin_consume(struct remote_channel *ch, short revents)
+{
+	char buf[4096];
+	ssize_t n;
+
+	if (revents & POLLNVAL) {
+		errno = EBADF;
+		return REMOTE_STOP_STDIN_ERROR;
+	}
+	n = read(ch->in_fd, buf, sizeof(buf));
+	if (n > 0 || (n < 0 && (errno == EINTR || errno == EAGAIN)))
+		return REMOTE_STOP_NONE;
+	return n == 0 ? REMOTE_STOP_STDIN_EOF : REMOTE_STOP_STDIN_ERROR;
+}
+
 int remote_read_job(struct remote_channel *ch, size_t max, char **text, size_t *len,
 		    struct verr *e)
 {
@@ -181,6 +200,24 @@ int remote_read_job(struct remote_channel *ch, size_t max, char **text, size_t *
 	}
 	remote_lines_release(&l);
 	return rc;
+}
+
+int remote_stdin_pause(struct remote_channel *ch, unsigned ms, struct verr *e)
+{
+	struct pollfd pfd = { .fd = ch->in_fd, .events = POLLIN };
+	enum remote_stop why;
+
+	if (poll(&pfd, 1, (int)ms) <= 0)
+		return 0;		/* nothing yet, or EINTR: the caller tries again */
+	why = stdin_consume(ch, pfd.revents);
+	if (why == REMOTE_STOP_NONE)
+		return 0;
+	channel_stop(ch, why);
+	if (why == REMOTE_STOP_STDIN_EOF) {
+		verr_set(e, "%s", remote_stop_reason(ch));
+		return -EPIPE;
+	}
+	return verr_errno(e, "%s", remote_stop_reason(ch));
 }
 
 int remote_send_hello(struct remote_channel *ch)
@@ -243,17 +280,11 @@ static void reporter_send_snapshot(struct remote_channel *ch)
  */
 static bool reporter_watch_stdin(struct remote_channel *ch, short revents)
 {
-	char buf[4096];
-	ssize_t n;
+	enum remote_stop why = stdin_consume(ch, revents);
 
-	if (revents & POLLNVAL) {
-		channel_stop(ch, REMOTE_STOP_STDIN_ERROR);
-		return false;
-	}
-	n = read(ch->in_fd, buf, sizeof(buf));
-	if (n > 0 || (n < 0 && (errno == EINTR || errno == EAGAIN)))
+	if (why == REMOTE_STOP_NONE)
 		return true;
-	channel_stop(ch, n == 0 ? REMOTE_STOP_STDIN_EOF : REMOTE_STOP_STDIN_ERROR);
+	channel_stop(ch, why);
 	return false;
 }
 

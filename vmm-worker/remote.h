@@ -70,6 +70,13 @@ void remote_channel_close(struct remote_channel *ch);
 int remote_read_job(struct remote_channel *ch, size_t max, char **text, size_t *len,
 		    struct verr *e);
 
+/*
+ * Before the reporter runs (the store lock's wait): watch stdin for at most
+ * @ms, ignoring bytes as the reporter does.  0, or -EPIPE/-errno with @e
+ * set once it has ended, which also counts as the channel's stop.
+ */
+int remote_stdin_pause(struct remote_channel *ch, unsigned ms, struct verr *e);
+
 /* The hello frame (once); a write error marks stdout broken. */
 int remote_send_hello(struct remote_channel *ch);
 
