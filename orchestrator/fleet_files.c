@@ -251,7 +251,8 @@ char *fleet_files_check_command(const char *workdir, const char *const *shas, si
 	len = (size_t)snprintf(cmd, cap, "cd %s/cas 2>/dev/null || exit 0; for s in", workdir);
 	for (size_t i = 0; i < n; i++)
 		len += (size_t)snprintf(cmd + len, cap - len, " %s", shas[i]);
-	snprintf(cmd + len, cap - len, "; do [ -f \"$s\" ] && touch \"$s\" && echo \"$s\"; done;"
-		 " exit 0");
+	/* touch -c first: a file that is there after it is fresh for `hosts gc`. */
+	snprintf(cmd + len, cap - len, "; do touch -c \"$s\" 2>/dev/null; [ -f \"$s\" ] &&"
+		 " echo \"$s\"; done; exit 0");
 	return cmd;
 }

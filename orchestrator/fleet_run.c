@@ -519,16 +519,49 @@ int fleet_job_spec(const struct fleet_run *f, const struct fleet_host *h, size_t
 	return fleet_files_job_spec(&f->files, job, h->ih->workdir, &f->jobs[job].spec, out);
 }
 
-char *fleet_job_command(const struct fleet_run *f, const struct fleet_host *h)
+/* " <workdir>/cas/<sha256>" for each store file job @job uses, or "". */
+static char *fleet_job_files_words(const struct fleet_run *f, const struct fleet_host *h,
+				   size_t job)
+{
+	const struct fleet_job_files *jf = &f->files.job[job];
+	int idx[JOB_MAX_DISKS + 2];
+	size_t k = 0, len = 0, cap;
+	char *w;
+
+	for (uint32_t d = 0; d < f->jobs[job].spec.ndisks; d++)
+		idx[k++] = jf->disk[d];
+	idx[k++] = jf->kernel;
+	idx[k++] = jf->initramfs;
+	cap = k * (strlen(h->ih->workdir) + 72) + 1;
+	w = malloc(cap);
+	if (!w)
+		return NULL;
+	w[0] = 0;
+	for (size_t i = 0; i < k; i++)
+		if (idx[i] != FLEET_FILE_NONE)
+			len += (size_t)snprintf(w + len, cap - len, " %s/cas/%s", h->ih->workdir,
+						f->files.f[idx[i]].sha256);
+	return w;
+}
+
+char *fleet_job_command(const struct fleet_run *f, const struct fleet_host *h, size_t job)
 {
 	struct verr e = { "" };
 	char *path = fleet_stage_path(h->ih->workdir, f->worker_sha, FLEET_STAGE_WORKER, &e);
+	char *files = job < f->files.njobs ? fleet_job_files_words(f, h, job) : strdup("");
 	char *cmd = NULL;
 
-	/* The store lock: `vmorch hosts gc` deletes nothing while the job runs. */
-	if (path && asprintf(&cmd, "exec %s --remote --store-lock %s/lock", path,
-			     h->ih->workdir) < 0)
+	/*
+	 * The store lock: `vmorch hosts gc` deletes nothing while the job
+	 * runs.  Its files are marked as used first (touch -c: never making an
+	 * empty one), so that a gc between now and the lock spares them too.
+	 */
+	if (path && files && asprintf(&cmd, "%s%s%sexec %s --remote --store-lock %s/lock",
+				      files[0] ? "touch -c" : "", files,
+				      files[0] ? " 2>/dev/null; " : "", path,
+				      h->ih->workdir) < 0)
 		cmd = NULL;
+	free(files);
 	free(path);
 	return cmd;
 }

@@ -128,9 +128,10 @@ void fleet_run_revive(struct fleet_run *f, uint64_t now_ms);
 
 /*
  * "exec <workdir>/bin/<sha256>/vmm-worker --remote --store-lock
- * <workdir>/lock" (malloc'd) or NULL.
+ * <workdir>/lock" (malloc'd) or NULL; for job @job naming store files,
+ * after "touch -c FILE...;" so a gc spares them until the lock is held.
  */
-char *fleet_job_command(const struct fleet_run *f, const struct fleet_host *h);
+char *fleet_job_command(const struct fleet_run *f, const struct fleet_host *h, size_t job);
 
 /* The transport's policy for an inventory's host_key_check. */
 enum kh_policy fleet_policy(enum inv_host_key_check k);

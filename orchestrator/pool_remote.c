@@ -60,7 +60,7 @@ int remote_slot_start(struct pool *p, struct slot *s, struct verr *e)
 	if (rc)
 		return rc;
 	fcntl(s->shm.fd, F_SETFD, FD_CLOEXEC);
-	cmd = fleet_job_command(p->o->fleet, fh);
+	cmd = fleet_job_command(p->o->fleet, fh, s->job_idx);
 	line = remote_job_line(p, s, &len);
 	if (!cmd || !line) {
 		rc = -ENOMEM;
