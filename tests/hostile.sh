@@ -19,18 +19,7 @@ VMORCH_WORKER=$build/vmm-worker/vmm-worker
 export VMORCH_WORKER
 NO_COLOR=1
 export NO_COLOR
-n=0
-failed=0
-
-skip_all() {	# under CI a missing prerequisite is a failure
-	if [ -n "${CI:-}" ]; then
-		echo "1..1"
-		echo "not ok 1 - $1"
-		exit 1
-	fi
-	echo "1..0 # SKIP $1"
-	exit 0
-}
+. "$src/tests/tap.sh"
 
 [ -x "$V" ] || skip_all "$V not built"
 command -v sqlite3 >/dev/null || skip_all "no sqlite3 (apt-get install sqlite3)"
@@ -38,21 +27,6 @@ command -v sqlite3 >/dev/null || skip_all "no sqlite3 (apt-get install sqlite3)"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hostile.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 99
-
-ok() {	# ok STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-
-is() {	# is GOT WANT DESCRIPTION
-	[ "$1" = "$2" ]
-	ok $? "$3 (got $1, want $2)"
-}
 
 has() {	# has FILE TEXT DESCRIPTION: FILE contains TEXT
 	grep -qF -- "$2" "$1"
@@ -274,5 +248,4 @@ vm run --db bad.db tiny.yaml
 is $rc 3 "run refuses to append to a corrupted database"
 is "$(sum bad.db)" "$bad" "and leaves it as it was"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

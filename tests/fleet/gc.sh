@@ -24,24 +24,8 @@ vm() {	# vm ARGS...: $rc, out, err
 	rc=$?
 }
 
-p2=$(cat fleet/h2/port) p3=$(cat fleet/h3/port)
-cat > inv.yaml <<Y
-vmorch-hosts: 1
-defaults:
-  user: $(id -un)
-  identity: $tmp/fleet/id_ed25519
-  known_hosts: $tmp/known_hosts
-  host_key_check: accept-new
-hosts:
-  - name: a
-    address: 127.0.0.2
-    port: $p2
-    workdir: $tmp/wa
-  - name: b
-    address: 127.0.0.3
-    port: $p3
-    workdir: $tmp/wb
-Y
+p3=$(cat fleet/h3/port)
+fleet_inventory accept-new
 
 sha=$(sha256sum "$W" | cut -d' ' -f1)
 hex() { printf '%064d' 0 | tr 0 "$1"; }	# a sha256-like name: 64 times $1
@@ -133,5 +117,4 @@ is "$(jq -r '.hosts[1] | "\(.status): \(.error)"' out)" "unreachable: b: connect
    "b is unreachable, saying why"
 is "$(left wa)" "$SELF" "a was collected: only this vmorch's worker stays with --min-age 0"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

@@ -17,27 +17,8 @@ vm() {	# vm ARGS...: $rc, out, err
 
 p2=$(cat fleet/h2/port) p3=$(cat fleet/h3/port)
 
-inventory() {	# inventory POLICY: inv.yaml with hosts a (127.0.0.2), b (127.0.0.3)
-	cat > inv.yaml <<Y
-vmorch-hosts: 1
-defaults:
-  user: $(id -un)
-  identity: $tmp/fleet/id_ed25519
-  known_hosts: $tmp/known_hosts
-  host_key_check: $1
-  workdir: $tmp/work
-hosts:
-  - name: a
-    address: 127.0.0.2
-    port: $p2
-    labels: [first]
-  - name: b
-    address: 127.0.0.3
-    port: $p3
-Y
-}
 
-inventory accept-new
+fleet_inventory accept-new
 vm hosts check --json inv.yaml
 kvm_ok=1
 [ -r /dev/kvm ] && [ -w /dev/kvm ] && kvm_ok=0
@@ -55,7 +36,7 @@ is "$(jq -r '.hosts[0].kvm_usable' out)" "$([ $kvm_ok -eq 0 ] && echo true || ec
 is "$(jq -r '.hosts[0].worker_staged' out)" false "no worker staged yet"
 
 sha=$(sha256sum "$W" | cut -d' ' -f1)
-mkdir -p "work/bin/$sha" && cp "$W" "work/bin/$sha/vmm-worker"
+mkdir -p "wa/bin/$sha" && cp "$W" "wa/bin/$sha/vmm-worker"
 vm hosts check --json inv.yaml
 is "$(jq -r '.hosts[0].worker_staged' out)" true "the staged worker (by its sha256) is seen"
 is "$(jq -r '.hosts[0].login.host_key_status' out)" "known (known_hosts line $line_a)" "the recorded key is known the second time"
@@ -72,7 +53,7 @@ is "$(jq -r '.hosts[1].error' out)" "b: connect to 127.0.0.3 port $p3: Connectio
 is "$(jq -r '.hosts[1].usable' out)" false "and it is not usable"
 
 rm -f known_hosts
-inventory strict
+fleet_inventory strict
 vm hosts check --limit a --json inv.yaml
 is "$rc" 3 "strict: an unknown host key is refused"
 fp=$(ssh-keygen -lf fleet/h2/ssh_host_ed25519_key.pub -E sha256 | cut -d' ' -f2)
@@ -81,7 +62,7 @@ ok $? "the refusal gives the key's fingerprint as ssh-keygen prints it ($fp)"
 [ ! -e known_hosts ] || [ ! -s known_hosts ]
 ok $? "strict records nothing"
 
-inventory off
+fleet_inventory off
 vm hosts check --limit a inv.yaml
 is "$rc" 2 "host_key_check: off without --allow-unchecked-host-keys is refused"
 grep -q "allow-unchecked-host-keys" err
@@ -90,5 +71,4 @@ vm hosts check --allow-unchecked-host-keys --limit a inv.yaml
 grep -q "warning: host keys of some hosts are NOT checked" err
 ok $? "with the flag, a warning on every check"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

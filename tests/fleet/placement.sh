@@ -8,31 +8,12 @@ set -u
 src=${VMORCH_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${VMORCH_BUILDDIR:-$src}
 V=$build/orchestrator/vmorch
-n=0
-failed=0
+. "$src/tests/tap.sh"
 
-if [ ! -x "$V" ]; then
-	echo "1..0 # SKIP $V not built"
-	exit 0
-fi
+[ -x "$V" ] || skip_all "$V not built"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/placement.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 99
-
-ok() {	# ok STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-
-is() {	# is GOT WANT DESCRIPTION
-	[ "$1" = "$2" ]
-	ok $? "$3 (got '$1', want '$2')"
-}
 
 vm() {	# vm ARGS...: $rc, out, err
 	"$V" "$@" >out 2>err
@@ -94,5 +75,4 @@ is "$rc" 2 "an inventory with a password is refused"
 grep -q "^pw.yaml:4:5: " err
 ok $? "with its position ($(cat err))"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

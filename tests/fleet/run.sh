@@ -42,26 +42,7 @@ else
 	export VMORCH_FLEET_ALLOW_NO_KVM
 fi
 
-cat > inv.yaml <<Y
-vmorch-hosts: 1
-defaults:
-  user: $(id -un)
-  identity: $tmp/fleet/id_ed25519
-  known_hosts: $tmp/known_hosts
-  host_key_check: accept-new
-  slots: 2
-  keepalive: 1s
-hosts:
-  - name: a
-    address: 127.0.0.2
-    port: $(cat fleet/h2/port)
-    workdir: $tmp/wa
-    labels: [first]
-  - name: b
-    address: 127.0.0.3
-    port: $(cat fleet/h3/port)
-    workdir: $tmp/wb
-Y
+fleet_inventory accept-new "slots: 2" "keepalive: 1s"
 smoke=$src/scenarios/smoke.yaml
 sha=$(sha256sum "$W" | cut -d' ' -f1)
 njobs=$(q /dev/null "select 5")	# smoke.yaml: 5 VMs, one repeat each
@@ -232,5 +213,4 @@ is "$?" 2 "--limit without --hosts: usage error"
 "$V" run --jobs 0 --db u.db "$smoke" >out 2>err
 is "$?" 2 "--jobs 0 without --hosts: usage error"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

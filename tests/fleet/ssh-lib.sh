@@ -11,18 +11,7 @@ src=${VMORCH_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${VMORCH_BUILDDIR:-$src}
 V=$build/orchestrator/vmorch
 W=$build/vmm-worker/vmm-worker-static
-n=0
-failed=0
-
-skip_all() {	# under CI a missing prerequisite is a failure
-	if [ -n "${CI:-}" ]; then
-		echo "1..1"
-		echo "not ok 1 - $1"
-		exit 1
-	fi
-	echo "1..0 # SKIP $1"
-	exit 0
-}
+. "$src/tests/tap.sh"
 
 [ -x "$V" ] || skip_all "$V not built"
 [ -x "$W" ] || skip_all "$W not built"
@@ -30,21 +19,6 @@ command -v readelf >/dev/null || skip_all "no readelf (apt-get install binutils)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ssh-lib.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 99
-
-ok() {	# ok STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-
-is() {	# is GOT WANT DESCRIPTION
-	[ "$1" = "$2" ]
-	ok $? "$3 (got '$1', want '$2')"
-}
 
 vm() {	# vm ARGS...: $rc, out, err; ld.* lists the files ld.so loaded
 	rm -f ld.*
@@ -129,5 +103,4 @@ case $(cat err) in
 *)	ok 1 "naming the first missing function and the version built against (got '$(cat err)')";;
 esac
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

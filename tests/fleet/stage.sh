@@ -38,25 +38,7 @@ else
 fi
 want_rc=$([ $kvm = 1 ] && echo 0 || echo 3)
 
-cat > inv.yaml <<Y
-vmorch-hosts: 1
-defaults:
-  user: $(id -un)
-  identity: $tmp/fleet/id_ed25519
-  known_hosts: $tmp/known_hosts
-  host_key_check: accept-new
-  slots: 2
-  keepalive: 1s
-hosts:
-  - name: a
-    address: 127.0.0.2
-    port: $(cat fleet/h2/port)
-    workdir: $tmp/wa
-  - name: b
-    address: 127.0.0.3
-    port: $(cat fleet/h3/port)
-    workdir: $tmp/wb
-Y
+fleet_inventory accept-new "slots: 2" "keepalive: 1s"
 
 # 1 MiB and 2 MiB images of known bytes; the second one read-only.
 awk 'BEGIN { for (i = 0; i < 65536; i++) printf "%015d\n", i }' > rw.raw
@@ -192,5 +174,4 @@ is "$?" 2 "the result database as an image with --jobs 0: usage error"
 [ ! -f "wa/cas/$(sha u.db)" ]
 ok $? "and the database was not sent anywhere"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

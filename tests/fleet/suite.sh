@@ -1,7 +1,8 @@
 # tests/fleet/suite.sh - sourced by the fleet TAP scripts that run real
-# sshd servers (hosts-check.sh, run.sh): the tree's programs, TAP's ok/is,
-# and fake hosts 2 (127.0.0.2) and 3 (127.0.0.3) of tests/fleet/sshd.sh in
-# a fresh directory that is the current one, all gone at exit.
+# sshd servers (hosts-check.sh, run.sh, stage.sh, gc.sh): the tree's
+# programs, TAP's ok/is (tests/tap.sh), an inventory of them, and fake
+# hosts 2 (127.0.0.2) and 3 (127.0.0.3) of tests/fleet/sshd.sh in a fresh
+# directory that is the current one, all gone at exit.
 #
 #   fleet_suite_start NAME TOOL...   needs vmorch, vmm-worker-static, sshd
 #                                    and each TOOL; skips without them
@@ -12,32 +13,27 @@ build=${VMORCH_BUILDDIR:-$src}
 V=$build/orchestrator/vmorch
 W=$build/vmm-worker/vmm-worker-static
 SSHD_SH=$src/tests/fleet/sshd.sh
-n=0
-failed=0
+. "$src/tests/tap.sh"
 
-skip_all() {	# under CI a missing prerequisite is a failure
-	if [ -n "${CI:-}" ]; then
-		echo "1..1"
-		echo "not ok 1 - $1"
-		exit 1
-	fi
-	echo "1..0 # SKIP $1"
-	exit 0
-}
-
-ok() {	# ok STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-
-is() {	# is GOT WANT DESCRIPTION
-	[ "$1" = "$2" ]
-	ok $? "$3 (got '$1', want '$2')"
+# fleet_inventory POLICY [LINE...]: inv.yaml with hosts a (127.0.0.2,
+# label first, workdir $tmp/wa) and b (127.0.0.3, $tmp/wb) of the running
+# sshd servers, key checking POLICY, and each LINE ("slots: 2") added to
+# the defaults.
+fleet_inventory() {
+	policy=$1
+	shift
+	{
+		printf 'vmorch-hosts: 1\ndefaults:\n  user: %s\n' "$(id -un)"
+		printf '  identity: %s/fleet/id_ed25519\n  known_hosts: %s/known_hosts\n' "$tmp" "$tmp"
+		printf '  host_key_check: %s\n' "$policy"
+		for line; do printf '  %s\n' "$line"; done
+		printf 'hosts:\n'
+		printf '  - name: a\n    address: 127.0.0.2\n    port: %s\n    workdir: %s/wa\n' \
+			"$(cat fleet/h2/port)" "$tmp"
+		printf '    labels: [first]\n'
+		printf '  - name: b\n    address: 127.0.0.3\n    port: %s\n    workdir: %s/wb\n' \
+			"$(cat fleet/h3/port)" "$tmp"
+	} > inv.yaml
 }
 
 fleet_suite_start() {
