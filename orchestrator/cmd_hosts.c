@@ -183,10 +183,10 @@ static json_t *host_json(const struct fleet_check *c)
 	if (!o)
 		return NULL;
 	if (r->connected)
-		json_object_set_new(o, "login", json_pack("{s:s, s:s, s:s}",
+		json_object_set_new(o, "login", json_pack("{s:s, s:s, s:s, s:i}",
 				    "host_key", r->hostkey,
 				    "host_key_status", r->hostkey_status,
-				    "auth", r->auth));
+				    "auth", r->auth, "ms", (int)r->login_ms));
 	if (r->answered) {
 		json_object_set_new(o, "facts", host_facts_to_json(&c->probe.facts));
 		json_object_set_new(o, "kvm_usable", json_boolean(c->probe.kvm_usable));
@@ -194,6 +194,7 @@ static json_t *host_json(const struct fleet_check *c)
 		json_object_set_new(o, "workdir_free_bytes",
 				    json_integer((json_int_t)c->probe.workdir_free_bytes));
 		json_object_set_new(o, "worker_staged", json_boolean(c->probe.worker_staged));
+		json_object_set_new(o, "probe_ms", json_integer(r->answer_ms));
 	}
 	json_object_set_new(o, "error", r->error[0] ? json_string(r->error) : json_null());
 	return o;

@@ -27,7 +27,13 @@ struct each {
 	void *ctx;
 	struct each_host *h;
 	size_t n, ndone;
+	uint64_t start_ms;
 };
+
+static unsigned each_ms(const struct each *c)
+{
+	return (unsigned)(fleet_now_ms() - c->start_ms);
+}
 
 static void each_done(struct each *c, struct each_host *h, const char *why)
 {
@@ -49,6 +55,7 @@ static void each_connected(void *ctx, struct ssh_conn *conn)
 	struct verr e = { "" };
 
 	h->out->connected = true;
+	h->out->login_ms = each_ms(c);
 	snprintf(h->out->hostkey, sizeof(h->out->hostkey), "%s", ssh_conn_hostkey(conn));
 	snprintf(h->out->hostkey_status, sizeof(h->out->hostkey_status), "%s",
 		 ssh_conn_hostkey_status(conn));
@@ -77,8 +84,10 @@ static void each_chan_closed(void *ctx, struct ssh_chan *ch)
 		snprintf(e.msg, sizeof(e.msg), "%s: %s", c->ops->what, ssh_chan_error(ch));
 	} else {
 		out = ssh_chan_output(ch, 0, &len);
-		if (!c->ops->answer(c->ctx, h->i, out, len, &e))
+		if (!c->ops->answer(c->ctx, h->i, out, len, &e)) {
 			h->out->answered = true;
+			h->out->answer_ms = each_ms(c);
+		}
 	}
 	ssh_chan_free(ch);
 	each_done(c, h, h->out->answered ? NULL : e.msg);
@@ -113,7 +122,7 @@ int fleet_each_run(const struct inventory *inv, unsigned connect_timeout_ms,
 		.connected = each_connected, .lost = each_lost,
 		.chan_closed = each_chan_closed,
 	};
-	struct each c = { .ops = ops, .ctx = ctx, .n = inv->n };
+	struct each c = { .ops = ops, .ctx = ctx, .n = inv->n, .start_ms = fleet_now_ms() };
 	struct ssh_loop_opts lo;
 	struct ssh_loop *l = NULL;
 	uint64_t deadline;

@@ -25,6 +25,9 @@ struct fleet_each_result {
 	char hostkey_status[FLEET_TEXT_MAX];	/* "known (line 3)", "recorded", ... */
 	char auth[FLEET_TEXT_MAX];		/* how it logged in */
 	char error[VERR_MAX];			/* why not connected or answered */
+	/* From the start of the run (staggered connects included): */
+	unsigned login_ms;			/* logged in: TCP, key exchange, auth */
+	unsigned answer_ms;			/* its command's whole answer in */
 };
 
 struct fleet_each_ops {

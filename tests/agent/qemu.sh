@@ -16,18 +16,7 @@ src=${VMORCH_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${VMORCH_BUILDDIR:-$src}
 mkinitramfs=$build/tests/test_initramfs
 PLAN=45
-n=0
-failed=0
-
-skip_all() {
-	if [ -n "${CI:-}" ]; then
-		echo "1..1"
-		echo "not ok 1 - $1"
-		exit 1
-	fi
-	echo "1..0 # SKIP $1"
-	exit 0
-}
+. "$src/tests/tap.sh"
 
 command -v qemu-system-x86_64 >/dev/null || skip_all "no qemu-system-x86_64"
 command -v jq >/dev/null || skip_all "no jq"
@@ -46,17 +35,7 @@ initrd_pci=$(VMORCH_INITRAMFS_MODULES=virtio_pci "$mkinitramfs" --build "$kernel
 
 echo "1..$PLAN"
 
-ok() {	# ok CONDITION-STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-	fi
-}
-
-is() {	# is GOT WANT DESCRIPTION
+is() {	# is GOT WANT DESCRIPTION: tap.sh's, with the console's tail on a miss
 	[ "$1" = "$2" ]
 	ok $? "$3 (got $1, want $2)"
 	[ "$1" = "$2" ] || { echo "# console tail:"; tail -15 "$console" | sed 's/^/#   /'; }
@@ -186,5 +165,5 @@ is "$(field writes)" 64 "pc machine: writes"
 is "$(field reads)" 64 "pc machine: reads (read-back)"
 is "$(field verify_errors)" 0 "pc machine: verify_errors"
 
-[ "$n" -eq "$PLAN" ] || { echo "# ran $n checks, planned $PLAN"; failed=1; }
-exit $failed
+[ "$n" -eq "$PLAN" ] || { echo "# ran $n checks, planned $PLAN"; failed=$((failed + 1)); }
+[ "$failed" -eq 0 ]

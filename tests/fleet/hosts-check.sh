@@ -29,6 +29,9 @@ line_a=$(grep -n "^\[127.0.0.2\]:$p2 ssh-ed25519 " known_hosts | cut -d: -f1)
 is "$(jq -r '.hosts[0].login.host_key_status' out)" "recorded (known_hosts line $line_a)" "accept-new records host a's key, at the line that names it"
 is "$(wc -l < known_hosts | tr -d ' ')" 2 "one known_hosts line per host"
 is "$(jq -r '.hosts[1].login.auth' out)" "identity file $tmp/fleet/id_ed25519 (ssh-ed25519)" "logged in with the identity file"
+# Timings: logged in, then the probe's answer, within the 20 s bounds.
+is "$(jq -r '.hosts[0] | .login.ms > 0 and .probe_ms >= .login.ms and .probe_ms < 40000' out)" true \
+   "the login and probe times are there, in order"
 is "$(jq -r '.hosts[0].facts.kernel_release' out)" "$(uname -r)" "kernel release is the host's"
 is "$(jq -r '.hosts[0].facts.cpus' out)" "$(grep -c '^processor' /proc/cpuinfo)" "CPU count is the host's"
 is "$(jq -r '.hosts[0].facts.memory_bytes' out)" "$(($(sed -n 's/^MemTotal: *\([0-9]*\) kB$/\1/p' /proc/meminfo) * 1024))" "memory is the host's MemTotal"
