@@ -1,8 +1,8 @@
 /*
  * fleet_stage.c - staging a file on a fleet host by sha256 (see
  * fleet_stage.h).  The host needs sh, mkdir, tee, wc, chmod, mv and
- * sha256sum (coreutils) and flock (util-linux), and uses openssl when it
- * has it: nothing vmorch installs.  The outcome is the one line the
+ * sha256sum (coreutils), and uses flock (util-linux) and openssl when it
+ * has them: nothing vmorch installs.  The outcome is the one line the
  * command prints last ("staged"), never the channel's exit status alone,
  * which libssh2 1.10 reports as 0 when none arrived.
  */
@@ -72,7 +72,9 @@ char *fleet_stage_path(const char *workdir, const char *sha256,
  * end, so that `vmorch hosts gc` (exclusive) neither deletes the file
  * being staged nor takes the temporary for a killed stage's leftover; it
  * holds the lock only briefly, and 60 s bounds the wait should one be
- * stuck.
+ * stuck.  It tries each second with -n (busybox's flock has no -w); a
+ * host without flock(1) stages without the lock, which is safe there: gc
+ * cannot run on it either.
  */
 char *fleet_stage_command(const char *workdir, const char *sha256, uint64_t size,
 			  enum fleet_stage_kind kind, struct verr *e)
@@ -83,8 +85,10 @@ char *fleet_stage_command(const char *workdir, const char *sha256, uint64_t size
 		return NULL;
 	if (asprintf(&cmd,
 		     "set -e; umask 022; w=%s; f=%s; d=${f%%/*}; mkdir -p \"$w\"; "
-		     "exec 9>>\"$w/lock\"; flock -s -w 60 9 || { echo \"cannot take the"
-		     " store lock $w/lock within 60 s\" >&2; exit 1; }; mkdir -p \"$d\"; "
+		     "exec 9>>\"$w/lock\"; i=0; while command -v flock >/dev/null 2>&1 &&"
+		     " ! flock -s -n 9; do i=$((i + 1)); "
+		     "if [ $i -gt 60 ]; then echo \"cannot take the store lock $w/lock"
+		     " within 60 s\" >&2; exit 1; fi; sleep 1; done; mkdir -p \"$d\"; "
 		     "t=\"$d/.stage.$$\"; trap 'rm -f \"$t\"' EXIT; "
 		     "h=sha256sum; command -v openssl >/dev/null 2>&1 && h='openssl dgst -sha256 -r'; "
 		     "s=$(tee \"$t\" | $h); s=${s%%%% *}; n=$(wc -c < \"$t\"); "

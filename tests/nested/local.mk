@@ -9,8 +9,9 @@ EXTRA_DIST += scripts/fetch-test-kernel.sh
 TEST_EXTENSIONS = .sh
 SH_LOG_DRIVER = $(LOG_DRIVER)
 SH_LOG_COMPILER = $(SHELL)
-TESTS += tests/nested/builtin-in-l1.sh tests/nested/linux-in-l1.sh
+TESTS += tests/nested/builtin-in-l1.sh tests/nested/linux-in-l1.sh tests/nested/fleet-in-l1.sh
 EXTRA_DIST += tests/nested/README tests/nested/run-l1.sh tests/nested/l1-init.sh \
 	tests/nested/suite.sh \
-	tests/nested/builtin-in-l1.sh tests/nested/linux-in-l1.sh
-CLEANFILES += tests/nested/builtin-in-l1.console tests/nested/linux-in-l1.console
+	tests/nested/builtin-in-l1.sh tests/nested/linux-in-l1.sh tests/nested/fleet-in-l1.sh
+CLEANFILES += tests/nested/builtin-in-l1.console tests/nested/linux-in-l1.console \
+	tests/nested/fleet-in-l1.console
