@@ -264,15 +264,13 @@ static size_t fleet_host_needs(const struct fleet_run *f, const struct fleet_hos
 	return n;
 }
 
-/* Which needed files the host's store has already (each touched as used). */
-static int fleet_host_has(struct fleet_run *f, struct fleet_host *h, const bool *need,
-			  struct verr *e)
+/* The check of which needed files @h's store has (each touched as used). */
+static int fleet_has_prepare(const struct fleet_run *f, struct fleet_host *h,
+			     const bool *need, struct ssh_run_req *q, struct verr *e)
 {
-	struct ssh_run_result r;
 	const char **shas = calloc(f->files.n, sizeof(*shas));
 	size_t n = 0;
 	char *cmd;
-	int rc;
 
 	if (!shas)
 		return verr_errno(e, "fleet files");
@@ -283,87 +281,177 @@ static int fleet_host_has(struct fleet_run *f, struct fleet_host *h, const bool 
 	free(shas);
 	if (!cmd)
 		return verr_errno(e, "fleet files");
-	rc = ssh_run(f->loop, ssh_host_conn(h->sh, 0), cmd, NULL, 0, n * 65 + 1,
-		     STAGE_TIMEOUT_MS, &r, e);
-	free(cmd);
-	if (rc)
-		return rc;
-	for (size_t off = 0; off + 65 <= r.out_len; off += 65) {
-		for (size_t i = 0; i < f->files.n; i++)
-			if (need[i] && r.out[off + 64] == '\n' &&
-			    !memcmp(r.out + off, f->files.f[i].sha256, 64))
-				h->staged[i] = true;
-	}
-	ssh_run_result_release(&r);
+	*q = (struct ssh_run_req){
+		.conn = ssh_host_conn(h->sh, 0), .command = cmd, .max_out = n * 65 + 1,
+	};
 	return 0;
 }
 
-/* Send one file, mapped rather than read: an image may be many GiB. */
-static int fleet_host_send(struct fleet_run *f, struct fleet_host *h,
-			   const struct fleet_file *ff, struct verr *e)
+/* Its answer: one sha256 a line, each a file the store has. */
+static void fleet_has_finish(const struct fleet_run *f, struct fleet_host *h,
+			     const bool *need, struct ssh_run_req *q)
 {
-	/* 60 s, and 1 s per 8 MiB: a slow link still gets there. */
-	uint64_t ms = 60000 + ff->size / (8 << 20) * 1000;
-	void *map = MAP_FAILED;
-	int fd, rc;
-
-	fd = open(ff->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return verr_errno(e, "%s", ff->path);
-	if (ff->size)
-		map = mmap(NULL, ff->size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (ff->size && map == MAP_FAILED)
-		return verr_errno(e, "%s", ff->path);
-	if (ff->size)
-		madvise(map, ff->size, MADV_SEQUENTIAL);
-	rc = fleet_stage(f->loop, ssh_host_conn(h->sh, 0), h->ih->workdir,
-			 ff->size ? map : "", ff->size, ff->sha256, FLEET_STAGE_CAS,
-			 ms > UINT32_MAX ? UINT32_MAX : (unsigned)ms, e);
-	if (ff->size)
-		munmap(map, ff->size);
-	if (rc)
-		verr_prefix(e, "%s", ff->path);
-	return rc;
+	free((char *)q->command);
+	q->command = NULL;
+	if (q->rc) {
+		snprintf(h->stage_err, sizeof(h->stage_err), "%s", q->e.msg);
+		return;
+	}
+	for (size_t off = 0; off + 65 <= q->r.out_len; off += 65) {
+		for (size_t i = 0; i < f->files.n; i++)
+			if (need[i] && q->r.out[off + 64] == '\n' &&
+			    !memcmp(q->r.out + off, f->files.f[i].sha256, 64))
+				h->staged[i] = true;
+	}
+	ssh_run_result_release(&q->r);
 }
 
-/* Give @h the files its jobs need that its store lacks. */
-static void fleet_host_stage_files(struct fleet_run *f, struct fleet_host *h)
+/* A file mapped rather than read: an image may be many GiB.  NULL: see @e. */
+static void *fleet_file_map(const struct fleet_file *ff, struct verr *e)
 {
-	uint64_t t0 = fleet_now_ms();
-	struct verr e = { "" };
-	bool *need;
+	void *map;
+	int fd;
 
-	if (!f->files.n)
-		return;
-	need = calloc(f->files.n, sizeof(*need));
-	if (!need) {
-		snprintf(h->stage_err, sizeof(h->stage_err), "out of memory");
-		return;
+	if (!ff->size)
+		return (void *)"";
+	fd = open(ff->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		verr_errno(e, "%s", ff->path);
+		return NULL;
 	}
-	if (!fleet_host_needs(f, h, need))
-		goto out;
-	if (fleet_host_has(f, h, need, &e)) {
-		snprintf(h->stage_err, sizeof(h->stage_err), "%s", e.msg);
-		goto out;
+	map = mmap(NULL, ff->size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED) {
+		verr_errno(e, "%s", ff->path);
+		return NULL;
 	}
-	for (size_t i = 0; i < f->files.n; i++) {
-		if (!need[i] || h->staged[i])
+	madvise(map, ff->size, MADV_SEQUENTIAL);
+	return map;
+}
+
+static void fleet_file_unmap(const struct fleet_file *ff, void *map)
+{
+	if (ff->size && map)
+		munmap(map, ff->size);
+}
+
+/* One file to a host: the transfer under way. */
+struct fleet_send {
+	struct fleet_host *h;
+	size_t file;
+	void *map;
+};
+
+/*
+ * One round: each host of @hs that still lacks a needed file gets its
+ * next one, all hosts at once.  Returns how many transfers ran.
+ */
+static size_t fleet_send_round(struct fleet_run *f, struct fleet_host **hs, size_t n,
+			       bool **need)
+{
+	struct ssh_run_req *q = calloc(n, sizeof(*q));
+	struct fleet_send *t = calloc(n, sizeof(*t));
+	uint64_t ms = 0;
+	struct verr e = { "" };
+	size_t k = 0;
+
+	if (!q || !t) {
+		free(q);
+		free(t);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct fleet_host *h = hs[i];
+		const struct fleet_file *ff = NULL;
+		size_t j;
+
+		for (j = 0; need[i] && j < f->files.n; j++)
+			if (need[i][j] && !h->staged[j])
+				break;
+		if (!need[i] || j == f->files.n ||
+		    ssh_conn_state(ssh_host_conn(h->sh, 0)) == SSH_CONN_DOWN)
 			continue;
-		if (fleet_host_send(f, h, &f->files.f[i], &e)) {
+		need[i][j] = false;	/* tried once, whatever comes of it */
+		ff = &f->files.f[j];
+		t[k] = (struct fleet_send){ .h = h, .file = j, .map = fleet_file_map(ff, &e) };
+		if (!t[k].map || fleet_stage_prepare(&q[k], ssh_host_conn(h->sh, 0), h->ih->workdir,
+						     t[k].map, ff->size, ff->sha256,
+						     FLEET_STAGE_CAS, &e)) {
+			fleet_file_unmap(ff, t[k].map);
 			if (!h->stage_err[0])
 				snprintf(h->stage_err, sizeof(h->stage_err), "%s", e.msg);
-			if (ssh_conn_state(ssh_host_conn(h->sh, 0)) == SSH_CONN_DOWN)
-				break;
 			continue;
 		}
-		h->staged[i] = true;
-		h->nstaged++;
-		h->staged_bytes += f->files.f[i].size;
+		/* 60 s, and 1 s per 8 MiB: a slow link still gets there. */
+		if (60000 + ff->size / (8 << 20) * 1000 > ms)
+			ms = 60000 + ff->size / (8 << 20) * 1000;
+		k++;
 	}
+	if (k && ssh_run_all(f->loop, q, k, ms > UINT32_MAX ? UINT32_MAX : (unsigned)ms, &e))
+		for (size_t i = 0; i < k; i++)
+			q[i].rc = -EIO, q[i].e = e;
+	for (size_t i = 0; i < k; i++) {
+		const struct fleet_file *ff = &f->files.f[t[i].file];
+		struct fleet_host *h = t[i].h;
+
+		if (fleet_stage_finish(&q[i], ff->sha256, &e)) {
+			verr_prefix(&e, "%s", ff->path);
+			if (!h->stage_err[0])
+				snprintf(h->stage_err, sizeof(h->stage_err), "%s", e.msg);
+		} else {
+			h->staged[t[i].file] = true;
+			h->nstaged++;
+			h->staged_bytes += ff->size;
+		}
+		fleet_file_unmap(ff, t[i].map);
+	}
+	free(q);
+	free(t);
+	return k;
+}
+
+/*
+ * Give every host of @hs the files its jobs need that its store lacks:
+ * first one check a host of what its store has, then rounds of one file
+ * a host, every host at once.
+ */
+static void fleet_stage_files(struct fleet_run *f, struct fleet_host **hs, size_t n)
+{
+	uint64_t t0 = fleet_now_ms();
+	struct ssh_run_req *q = calloc(n ? n : 1, sizeof(*q));
+	bool **need = calloc(n ? n : 1, sizeof(*need));
+	struct fleet_host **who = calloc(n ? n : 1, sizeof(*who));
+	struct verr e = { "" };
+	size_t k = 0;
+
+	if (!f->files.n || !q || !need || !who)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		need[i] = calloc(f->files.n, sizeof(**need));
+		if (!need[i] || !fleet_host_needs(f, hs[i], need[i]))
+			continue;
+		if (fleet_has_prepare(f, hs[i], need[i], &q[k], &e)) {
+			snprintf(hs[i]->stage_err, sizeof(hs[i]->stage_err), "%s", e.msg);
+			continue;
+		}
+		who[k++] = hs[i];
+	}
+	if (k && ssh_run_all(f->loop, q, k, STAGE_TIMEOUT_MS, &e))
+		for (size_t i = 0; i < k; i++)
+			q[i].rc = -EIO, q[i].e = e;
+	for (size_t i = 0, j = 0; i < n && j < k; i++)
+		if (hs[i] == who[j])
+			fleet_has_finish(f, hs[i], need[i], &q[j++]);
+	while (fleet_send_round(f, hs, n, need))
+		;
+	for (size_t i = 0; i < n; i++)
+		hs[i]->stage_ms = fleet_now_ms() - t0;
 out:
-	h->stage_ms = fleet_now_ms() - t0;
+	for (size_t i = 0; need && i < n; i++)
+		free(need[i]);
 	free(need);
+	free(who);
+	free(q);
 }
 
 /* ---- bring-up ---- */
@@ -421,44 +509,82 @@ static bool getenv_flag(const char *name)
 	return v && !strcmp(v, "1");
 }
 
-/* A probed host: usable, staged (now if need be), or why not. */
-static void fleet_host_settle(struct fleet_run *f, struct fleet_host *h,
-			      const char *worker_path, char **worker, size_t *wlen)
+/* A probed host that may not use /dev/kvm is not up. */
+static void fleet_host_check_kvm(struct fleet_host *h)
 {
-	struct verr e = { "" };
-
 	/*
 	 * VMORCH_FLEET_ALLOW_NO_KVM=1 (tests on machines without KVM): use the
 	 * host anyway; its worker then ends each job as infra_error, which
 	 * still takes the whole path (staging, channels, frames, storing).
 	 */
-	if (!h->probe.kvm_usable && !getenv_flag("VMORCH_FLEET_ALLOW_NO_KVM")) {
+	if (h->up && !h->probe.kvm_usable && !getenv_flag("VMORCH_FLEET_ALLOW_NO_KVM")) {
 		h->up = false;
 		snprintf(h->why, sizeof(h->why), "%s: /dev/kvm is not usable by %s (kvm: %s)",
 			 h->ih->name, h->ih->user, h->probe.facts.kvm_flavour);
-		return;
 	}
-	if (h->probe.worker_staged)
-		return;
-	if (!*worker && !(*worker = fleet_read_worker(worker_path, wlen))) {
-		h->up = false;
-		snprintf(h->why, sizeof(h->why), "cannot read %s", worker_path);
-		return;
-	}
-	if (fleet_stage(f->loop, ssh_host_conn(h->sh, 0), h->ih->workdir, *worker, *wlen,
-			f->worker_sha, FLEET_STAGE_WORKER, STAGE_TIMEOUT_MS, &e)) {
+}
+
+/* The worker to every host of @hs that is up and lacks it, all at once. */
+static void fleet_stage_workers(struct fleet_run *f, struct fleet_host **hs, size_t n)
+{
+	struct ssh_run_req *q = calloc(n ? n : 1, sizeof(*q));
+	struct fleet_host **who = calloc(n ? n : 1, sizeof(*who));
+	struct verr e = { "" };
+	char *worker = NULL;
+	size_t wlen = 0, k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct fleet_host *h = hs[i];
+
+		if (!h->up || h->probe.worker_staged)
+			continue;
+		if (!q || !who)
+			verr_set(&e, "out of memory");
+		else if (!worker && !(worker = fleet_read_worker(f->worker_path, &wlen)))
+			verr_set(&e, "cannot read %s", f->worker_path);
+		else if (!fleet_stage_prepare(&q[k], ssh_host_conn(h->sh, 0), h->ih->workdir,
+					      worker, wlen, f->worker_sha, FLEET_STAGE_WORKER, &e)) {
+			who[k++] = h;
+			continue;
+		}
 		h->up = false;
 		snprintf(h->why, sizeof(h->why), "%s", e.msg);
-		return;
 	}
-	h->probe.worker_staged = true;
+	if (k && ssh_run_all(f->loop, q, k, STAGE_TIMEOUT_MS, &e))
+		for (size_t i = 0; i < k; i++)
+			q[i].rc = -EIO, q[i].e = e;
+	for (size_t i = 0; i < k; i++) {
+		if (fleet_stage_finish(&q[i], f->worker_sha, &e)) {
+			who[i]->up = false;
+			snprintf(who[i]->why, sizeof(who[i]->why), "%s", e.msg);
+		} else {
+			who[i]->probe.worker_staged = true;
+		}
+	}
+	free(worker);
+	free(who);
+	free(q);
+}
+
+/* Hosts probed: the worker and then the files to those that are usable. */
+static void fleet_hosts_settle(struct fleet_run *f, struct fleet_host **hs, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		fleet_host_check_kvm(hs[i]);
+	fleet_stage_workers(f, hs, n);
+	for (size_t i = 0; i < n; i++)
+		if (hs[i]->up)
+			hs[k++] = hs[i];
+	fleet_stage_files(f, hs, k);
 }
 
 size_t fleet_run_bring_up(struct fleet_run *f, unsigned timeout_ms)
 {
 	uint64_t deadline = fleet_now_ms() + timeout_ms;
-	char *worker = NULL;
-	size_t wlen = 0, up = 0;
+	struct fleet_host **hs = calloc(f->n ? f->n : 1, sizeof(*hs));
+	size_t up = 0, k = 0;
 	struct verr e = { "" };
 
 	for (size_t i = 0; i < f->n; i++)
@@ -472,13 +598,15 @@ size_t fleet_run_bring_up(struct fleet_run *f, unsigned timeout_ms)
 		if (!h->up && !h->why[0])
 			snprintf(h->why, sizeof(h->why), "%s: no answer within %u ms",
 				 h->ih->name, timeout_ms);
-		if (h->up)
-			fleet_host_settle(f, h, f->worker_path, &worker, &wlen);
-		if (h->up)
-			fleet_host_stage_files(f, h);
-		up += h->up;
+		if (h->up && hs)
+			hs[k++] = h;
+		else if (h->up)
+			h->up = false, snprintf(h->why, sizeof(h->why), "out of memory");
 	}
-	free(worker);
+	fleet_hosts_settle(f, hs, k);
+	for (size_t i = 0; i < f->n; i++)
+		up += f->h[i].up;
+	free(hs);
 	f->running = true;
 	return up;
 }
@@ -629,8 +757,7 @@ static void fleet_revive_start(struct fleet_run *f, struct fleet_host *h)
  */
 static void fleet_host_restage(struct fleet_run *f, struct fleet_host *h)
 {
-	char *worker = NULL;
-	size_t wlen = 0;
+	struct fleet_host *one[1] = { h };
 
 	h->restage = false;
 	h->up = true;
@@ -638,10 +765,7 @@ static void fleet_host_restage(struct fleet_run *f, struct fleet_host *h)
 	h->stage_err[0] = 0;
 	if (h->staged)
 		memset(h->staged, 0, f->files.n * sizeof(*h->staged));
-	fleet_host_settle(f, h, f->worker_path, &worker, &wlen);
-	free(worker);
-	if (h->up)
-		fleet_host_stage_files(f, h);
+	fleet_hosts_settle(f, one, 1);
 	if (h->up) {
 		h->lost = false;
 		return;

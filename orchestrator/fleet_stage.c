@@ -120,30 +120,58 @@ static void stage_why(const struct ssh_run_result *r, char *buf, size_t cap)
 		snprintf(buf, cap, "no 'staged' answer (exit status %d)", r->exit_status);
 }
 
+int fleet_stage_prepare(struct ssh_run_req *q, struct ssh_conn *c, const char *workdir,
+			const void *data, size_t len, const char *sha256,
+			enum fleet_stage_kind kind, struct verr *e)
+{
+	char *cmd = fleet_stage_command(workdir, sha256, len, kind, e);
+
+	memset(q, 0, sizeof(*q));
+	if (!cmd)
+		return -EINVAL;
+	*q = (struct ssh_run_req){
+		.conn = c, .command = cmd, .in = data, .inlen = len, .max_out = STAGE_ERR_MAX,
+	};
+	return 0;
+}
+
+int fleet_stage_finish(struct ssh_run_req *q, const char *sha256, struct verr *e)
+{
+	const char *host = ssh_conn_name(q->conn);
+	char why[256];
+	int rc = 0;
+
+	free((char *)q->command);
+	q->command = NULL;
+	if (q->rc) {
+		*e = q->e;
+		verr_prefix(e, "staging %s on %s", sha256, host);
+		return q->rc;
+	}
+	if (q->r.out_len != 7 || memcmp(q->r.out, "staged\n", 7)) {
+		stage_why(&q->r, why, sizeof(why));
+		verr_set(e, "staging %s on %s: %s", sha256, host, why);
+		rc = -EIO;
+	}
+	ssh_run_result_release(&q->r);
+	return rc;
+}
+
 int fleet_stage(struct ssh_loop *l, struct ssh_conn *c, const char *workdir,
 		const void *data, size_t len, const char *sha256,
 		enum fleet_stage_kind kind, unsigned timeout_ms, struct verr *e)
 {
-	struct ssh_run_result r;
-	char why[256];
-	char *cmd;
+	struct ssh_run_req q;
 	int rc;
 
-	cmd = fleet_stage_command(workdir, sha256, len, kind, e);
-	if (!cmd)
-		return -EINVAL;
-	rc = ssh_run(l, c, cmd, data, len, STAGE_ERR_MAX, timeout_ms, &r, e);
-	free(cmd);
+	rc = fleet_stage_prepare(&q, c, workdir, data, len, sha256, kind, e);
+	if (rc)
+		return rc;
+	rc = ssh_run_all(l, &q, 1, timeout_ms, e);
 	if (rc) {
+		free((char *)q.command);
 		verr_prefix(e, "staging %s on %s", sha256, ssh_conn_name(c));
 		return rc;
 	}
-	if (r.out_len == 7 && !memcmp(r.out, "staged\n", 7)) {
-		ssh_run_result_release(&r);
-		return 0;
-	}
-	stage_why(&r, why, sizeof(why));
-	verr_set(e, "staging %s on %s: %s", sha256, ssh_conn_name(c), why);
-	ssh_run_result_release(&r);
-	return -EIO;
+	return fleet_stage_finish(&q, sha256, e);
 }

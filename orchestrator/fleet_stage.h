@@ -45,4 +45,14 @@ int fleet_stage(struct ssh_loop *l, struct ssh_conn *c, const char *workdir,
 		const void *data, size_t len, const char *sha256,
 		enum fleet_stage_kind kind, unsigned timeout_ms, struct verr *e);
 
+/*
+ * The same in two steps, so that many stages run at once (ssh_run_all):
+ * @q made ready to send @len bytes at @data to @c, then its outcome
+ * judged (and its command and output freed).  Each 0 or -errno with @e.
+ */
+int fleet_stage_prepare(struct ssh_run_req *q, struct ssh_conn *c, const char *workdir,
+			const void *data, size_t len, const char *sha256,
+			enum fleet_stage_kind kind, struct verr *e);
+int fleet_stage_finish(struct ssh_run_req *q, const char *sha256, struct verr *e);
+
 #endif

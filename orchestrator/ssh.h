@@ -252,4 +252,27 @@ int ssh_run(struct ssh_loop *l, struct ssh_conn *c, const char *command,
 	    struct ssh_run_result *r, struct verr *e);
 void ssh_run_result_release(struct ssh_run_result *r);
 
+/* One of several commands run at once (ssh_run_all). */
+struct ssh_run_req {
+	struct ssh_conn *conn;
+	const char *command;
+	const void *in;			/* stdin, or NULL; fed in slices */
+	size_t inlen;
+	size_t max_out;
+	/* Its outcome: rc 0 with @r filled (release it), or -errno with @e. */
+	int rc;
+	struct ssh_run_result r;
+	struct verr e;
+};
+
+/*
+ * ssh_run for @n commands at once, each on its own connection or sharing
+ * one, all on the loop: every request gets its outcome, each bounded by
+ * @timeout_ms from the start.  Returns 0, or -errno with @e set when the
+ * loop itself failed (the requests then say nothing).  Not from a
+ * callback.
+ */
+int ssh_run_all(struct ssh_loop *l, struct ssh_run_req *q, size_t n, unsigned timeout_ms,
+		struct verr *e);
+
 #endif

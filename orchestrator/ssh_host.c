@@ -183,73 +183,138 @@ static char *take_output(const struct ssh_chan *ch, int stream, size_t *len)
 	return d;
 }
 
+/* Queue the next slice of @q's stdin, and its end after the last. */
+static int run_feed(struct ssh_run_req *q, struct ssh_chan *ch, size_t *sent)
+{
+	size_t n;
+
+	if (*sent >= q->inlen || ssh_chan_queued(ch) >= RUN_SLICE)
+		return 0;
+	n = q->inlen - *sent < RUN_SLICE ? q->inlen - *sent : RUN_SLICE;
+	if (ssh_chan_write(ch, (const char *)q->in + *sent, n))
+		return -ENOMEM;
+	*sent += n;
+	if (*sent == q->inlen)
+		ssh_chan_send_eof(ch);
+	return 0;
+}
+
+/* @q's channel closed: its outcome into q->r, or q->rc and q->e. */
+static void run_finish(struct ssh_run_req *q, struct ssh_chan *ch)
+{
+	struct ssh_conn *c = ch->conn;
+
+	if (ssh_chan_error(ch)) {
+		verr_set(&q->e, "%s", ssh_chan_error(ch));
+		q->rc = ch->overflow ? -EMSGSIZE : c->state == SSH_CONN_DOWN ? -ENOTCONN : -EIO;
+		return;
+	}
+	q->r.out = take_output(ch, 0, &q->r.out_len);
+	q->r.err = take_output(ch, 1, &q->r.err_len);
+	q->r.exit_status = ssh_chan_exit_status(ch);
+	memcpy(q->r.exit_signal, ch->exit_signal, sizeof(q->r.exit_signal));
+	if (!q->r.out || !q->r.err) {
+		ssh_run_result_release(&q->r);
+		verr_set(&q->e, "%s: out of memory for output", c->name);
+		q->rc = -ENOMEM;
+	}
+}
+
+int ssh_run_all(struct ssh_loop *l, struct ssh_run_req *q, size_t n, unsigned timeout_ms,
+		struct verr *e)
+{
+	struct ssh_chan **ch = calloc(n ? n : 1, sizeof(*ch));
+	size_t *sent = calloc(n ? n : 1, sizeof(*sent)), open = 0;
+	uint64_t deadline = ssh_now_ms() + timeout_ms;
+	int rc = 0;
+
+	if (!ch || !sent) {
+		rc = verr_errno(e, "ssh_run");
+		goto out;
+	}
+	if (l->depth) {
+		verr_set(e, "ssh_run called from an SSH callback");
+		rc = -EDEADLK;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct ssh_chan_opts o = {
+			.command = q[i].command, .capture_max = q[i].max_out ? q[i].max_out : 1,
+		};
+
+		memset(&q[i].r, 0, sizeof(q[i].r));
+		q[i].e.msg[0] = 0;
+		q[i].rc = ssh_chan_open(q[i].conn, &o, &ch[i], &q[i].e);
+		if (q[i].rc)
+			continue;
+		ch[i]->quiet = true;
+		if (!q[i].inlen)
+			ssh_chan_send_eof(ch[i]);
+		open++;
+	}
+	while (open) {
+		uint64_t now = ssh_now_ms();
+
+		/* Stdin goes in slices, so a large file is never copied whole. */
+		for (size_t i = 0; i < n; i++) {
+			if (!ch[i])
+				continue;
+			if (ssh_chan_closed(ch[i])) {
+				run_finish(&q[i], ch[i]);
+				ssh_chan_free(ch[i]);
+				ch[i] = NULL;
+				open--;
+			} else if (run_feed(&q[i], ch[i], &sent[i])) {
+				verr_set(&q[i].e, "%s: out of memory for stdin", q[i].conn->name);
+				q[i].rc = -ENOMEM;
+				ssh_chan_free(ch[i]);
+				ch[i] = NULL;
+				open--;
+			}
+		}
+		if (!open)
+			break;
+		if (now >= deadline) {
+			for (size_t i = 0; i < n; i++) {
+				if (!ch[i])
+					continue;
+				verr_set(&q[i].e, "%s: '%s' did not finish within %u ms",
+					 q[i].conn->name, q[i].command, timeout_ms);
+				q[i].rc = -ETIMEDOUT;
+				ssh_chan_free(ch[i]);
+				ch[i] = NULL;
+			}
+			break;
+		}
+		rc = ssh_loop_run_once(l, (int)(deadline - now), e);
+		if (rc) {
+			for (size_t i = 0; i < n; i++)
+				if (ch[i])
+					ssh_chan_free(ch[i]);
+			break;
+		}
+	}
+out:
+	free(ch);
+	free(sent);
+	return rc;
+}
+
 int ssh_run(struct ssh_loop *l, struct ssh_conn *c, const char *command,
 	    const void *in, size_t inlen, size_t max_out, unsigned timeout_ms,
 	    struct ssh_run_result *r, struct verr *e)
 {
-	struct ssh_chan_opts o = { .command = command, .capture_max = max_out ? max_out : 1 };
-	struct ssh_chan *ch;
-	uint64_t deadline = ssh_now_ms() + timeout_ms;
-	size_t sent = 0;
-	int rc;
+	struct ssh_run_req q = {
+		.conn = c, .command = command, .in = in, .inlen = inlen, .max_out = max_out,
+	};
+	int rc = ssh_run_all(l, &q, 1, timeout_ms, e);
 
-	memset(r, 0, sizeof(*r));
-	if (l->depth) {
-		verr_set(e, "ssh_run called from an SSH callback");
-		return -EDEADLK;
+	if (!rc && q.rc) {
+		*e = q.e;
+		rc = q.rc;
 	}
-	rc = ssh_chan_open(c, &o, &ch, e);
-	if (rc)
-		return rc;
-	if (!inlen)
-		ssh_chan_send_eof(ch);
-	ch->quiet = true;
-	while (!ssh_chan_closed(ch)) {
-		uint64_t now = ssh_now_ms();
-
-		/* Stdin goes in slices, so a large file is never copied whole. */
-		if (sent < inlen && ssh_chan_queued(ch) < RUN_SLICE) {
-			size_t n = inlen - sent < RUN_SLICE ? inlen - sent : RUN_SLICE;
-
-			if (ssh_chan_write(ch, (const char *)in + sent, n)) {
-				ssh_chan_free(ch);
-				verr_set(e, "%s: out of memory for stdin", c->name);
-				return -ENOMEM;
-			}
-			sent += n;
-			if (sent == inlen)
-				ssh_chan_send_eof(ch);
-		}
-
-		if (now >= deadline) {
-			verr_set(e, "%s: '%s' did not finish within %u ms", c->name, command,
-				 timeout_ms);
-			ssh_chan_free(ch);
-			return -ETIMEDOUT;
-		}
-		rc = ssh_loop_run_once(l, (int)(deadline - now), e);
-		if (rc) {
-			ssh_chan_free(ch);
-			return rc;
-		}
-	}
-	if (ssh_chan_error(ch)) {
-		verr_set(e, "%s", ssh_chan_error(ch));
-		rc = ch->overflow ? -EMSGSIZE : c->state == SSH_CONN_DOWN ? -ENOTCONN : -EIO;
-		ssh_chan_free(ch);
-		return rc;
-	}
-	r->out = take_output(ch, 0, &r->out_len);
-	r->err = take_output(ch, 1, &r->err_len);
-	r->exit_status = ssh_chan_exit_status(ch);
-	memcpy(r->exit_signal, ch->exit_signal, sizeof(r->exit_signal));
-	ssh_chan_free(ch);
-	if (!r->out || !r->err) {
-		ssh_run_result_release(r);
-		verr_set(e, "%s: out of memory for output", c->name);
-		return -ENOMEM;
-	}
-	return 0;
+	*r = q.r;
+	return rc;
 }
 
 void ssh_run_result_release(struct ssh_run_result *r)
