@@ -12,6 +12,7 @@ orchestrator_libfleet_a_SOURCES = \
 	orchestrator/fleet_gc.c orchestrator/fleet_gc.h \
 	orchestrator/fleet_stage.c orchestrator/fleet_stage.h \
 	orchestrator/fleet_files.c orchestrator/fleet_files.h \
+	orchestrator/file_hash.c orchestrator/file_hash.h \
 	orchestrator/fleet_run.c orchestrator/fleet_run.h
 orchestrator_libfleet_a_CFLAGS = $(AM_CFLAGS) $(SSH2_CFLAGS)
 
@@ -26,6 +27,11 @@ tests_test_host_probe_LDADD = orchestrator/libfleet.a $(TEST_LIBS)
 tests_test_store_gc_SOURCES = tests/test_store_gc.c tests/sh_run.c tests/sh_run.h
 tests_test_store_gc_CFLAGS = $(TEST_CFLAGS)
 tests_test_store_gc_LDADD = $(FLEET_LIBS) $(TEST_LIBS)
+
+# A file's hash, remembered between runs.
+check_PROGRAMS += tests/test_file_hash
+tests_test_file_hash_CFLAGS = $(TEST_CFLAGS)
+tests_test_file_hash_LDADD = orchestrator/libfleet.a $(TEST_LIBS)
 
 # The hosts' states on the progress line.
 check_PROGRAMS += tests/test_fleet_status

@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/sha256.h"
+#include "orchestrator/file_hash.h"
 #include "orchestrator/fleet_files.h"
 #include "orchestrator/fleet_stage.h"
 
@@ -62,7 +62,7 @@ static int files_add(struct fleet_files *ff, const struct job_desc *j,
 	f->path = strdup(path);
 	if (!f->path)
 		return verr_errno(e, "fleet files");
-	rc = sha256_file_hex(path, f->sha256, e);
+	rc = file_sha256(path, &st, f->sha256, e);
 	if (rc) {
 		free(f->path);
 		verr_prefix(e, "job %s: %s", j->spec.name, what);

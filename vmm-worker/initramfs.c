@@ -24,6 +24,7 @@
 
 #include <zlib.h>
 
+#include "common/cache_dir.h"
 #include "common/sha256.h"
 #include "vmm-worker/cpio.h"
 #include "vmm-worker/initramfs.h"
@@ -818,30 +819,6 @@ static int gzip_write(int fd, const uint8_t *data, size_t len)
 	return zr == Z_STREAM_END ? 0 : -EIO;
 }
 
-static int cache_dir(char *out, size_t cap, struct verr *e)
-{
-	const char *v = getenv("VMORCH_CACHE"), *xdg = getenv("XDG_CACHE_HOME");
-	const char *home = getenv("HOME");
-	char p[PATH_MAX];
-
-	if (v && *v)
-		strf(p, sizeof(p), "%s", v);
-	else if (xdg && *xdg)
-		strf(p, sizeof(p), "%s/vmorch", xdg);
-	else
-		strf(p, sizeof(p), "%s/.cache/vmorch", home && *home ? home : "/tmp");
-	strf(out, cap, "%s/initramfs", p);
-	/* mkdir -p of the last three levels at most: .cache/vmorch/initramfs */
-	for (char *s = out + 1; *s; s++)
-		if (*s == '/') {
-			*s = 0;
-			mkdir(out, 0755);
-			*s = '/';
-		}
-	if (mkdir(out, 0755) && errno != EEXIST)
-		return verr_errno(e, "initramfs cache %s", out);
-	return 0;
-}
 
 static int archive_store(const struct inputs *in, const char *path, struct verr *e)
 {
@@ -908,7 +885,7 @@ int initramfs_get(const struct job_guest *g, char *out, size_t cap, struct verr 
 	    (rc = index_load(&x, mdir, e)) ||
 	    (rc = kmod_resolve_all(&x, &in->mods, e)) ||
 	    (rc = inputs_load(in, &x, e)) ||
-	    (rc = cache_dir(cdir, sizeof(cdir), e)))
+	    (rc = cache_dir("initramfs", cdir, sizeof(cdir), e)))
 		goto out;
 	inputs_hash(in, hex);
 	if ((size_t)strf(out, cap, "%s/%s.cpio.gz", cdir, hex) >= cap) {
