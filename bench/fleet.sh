@@ -10,14 +10,16 @@
 #      the whole command against OpenSSH's `ssh HOST true`.  Goal: under
 #      50 ms.
 #   2. Staging a 256 MiB image into a host's store (stream, sha256 on the
-#      host, rename), as `vmorch run` reports it, against
-#      `ssh HOST 'cat > FILE'` of the same bytes.  Goal: at least 200 MB/s.
+#      host, rename), as `vmorch run` reports it, against OpenSSH doing the
+#      same work (`ssh HOST 'tee FILE | sha256'`), and plain `ssh HOST cat`
+#      for reference.  Goal: at least 200 MB/s.
 #   3. JOBS (default 1000) trivial jobs over 4 hosts with 2 slots each,
 #      against the same jobs run here with --jobs 8: the throughput ratio
 #      (goal >= 0.8) and, as sshd competes with the workers on a small
 #      machine, the CPU-seconds per job of the whole machine on each side.
-#   4. One orchestrator driving HOSTS (default 64) hosts with one slot each:
-#      no job lost, channels per second, the orchestrator's CPU time.
+#   4. One orchestrator driving HOSTS (default 64) hosts with one slot each
+#      (the worker staged on all of them by a first, timed, run): no job
+#      lost, channels per second, the orchestrator's CPU time.
 #
 # Without a usable /dev/kvm the workers end each job at /dev/kvm, on both
 # sides alike (VMORCH_FLEET_ALLOW_NO_KVM=1 lets the hosts be used): rows 3
@@ -127,23 +129,28 @@ fi
 if row 2; then
 head -c 268435456 /dev/urandom > big.raw
 printf 'vmorch: 1\nname: big\nvms:\n  - name: a\n    timeout: 60s\n    disks: [{image: big.raw, read_only: true}]\n' > big.yaml
-sum_v=0 sum_p=0
+# The peer does the store's work too: write the file and hash it as it comes.
+hash=sha256sum
+command -v openssl >/dev/null && hash='openssl dgst -sha256 -r'
+sum_v=0 sum_p=0 sum_c=0
 for i in 1 2 3; do
 	rm -rf w2/cas
 	"$V" run -q --hosts one.yaml --db "stage$i.db" big.yaml >/dev/null 2>err
 	s=$(sed -n 's/.*staged 1 file (256.0 MiB) in \([0-9.]*\) s.*/\1/p' err)
 	[ -n "$s" ] || { echo "2. staging failed:"; cat err; break; }
 	sum_v=$(awk -v a="$sum_v" -v b="$s" 'BEGIN { print a + b }')
-	t=$(now); peer_ssh 2 "cat > $tmp/w2/peer.raw" < big.raw; d=$(since "$t")
+	t=$(now); peer_ssh 2 "tee $tmp/w2/peer.raw | $hash" < big.raw >/dev/null; d=$(since "$t")
 	sum_p=$(awk -v a="$sum_p" -v b="$d" 'BEGIN { print a + b }')
+	t=$(now); peer_ssh 2 "cat > $tmp/w2/peer.raw" < big.raw; d=$(since "$t")
+	sum_c=$(awk -v a="$sum_c" -v b="$d" 'BEGIN { print a + b }')
 	rm -f w2/peer.raw
 done
-awk -v v="$sum_v" -v p="$sum_p" 'BEGIN {
+awk -v v="$sum_v" -v p="$sum_p" -v c="$sum_c" 'BEGIN {
 	if (v == 0) exit
-	mv = 3 * 268.435456 / v; mp = 3 * 268.435456 / p
-	printf "2. staging 256 MiB (mean of 3): vmorch %.0f MB/s, ssh cat %.0f MB/s, ratio %.2f" \
-	       "  (goal >= 200 MB/s: %s)\n", mv, mp, mv / mp, (mv >= 200 ? "met" : "MISSED") }'
-
+	mv = 3 * 268.435456 / v; mp = 3 * 268.435456 / p; mc = 3 * 268.435456 / c
+	printf "2. staging 256 MiB (mean of 3): vmorch %.0f MB/s, ssh HOST \"tee | sha256\" %.0f MB/s," \
+	       " ratio %.2f  (goal >= 200 MB/s: %s); ssh HOST cat %.0f MB/s\n",
+	       mv, mp, mv / mp, (mv >= 200 ? "met" : "MISSED"), mc }'
 fi
 
 # ---- 3. JOBS trivial jobs: 4 hosts x 2 slots against --jobs 8 here ----
@@ -170,9 +177,10 @@ row 4 || exit 0
 last=$((HOSTS + 1))
 start_hosts 6 "$last"
 inventory many.yaml 2 "$last" 1
-"$V" hosts check many.yaml >/dev/null 2>&1	# stage the worker everywhere first
+# A first run stages the worker on every host, all at once: timed apart.
+printf 'vmorch: 1\nname: warm\nvms:\n  - name: boot\n    timeout: 10s\n' > warm.yaml
 c0=$(cpu); t=$(now)
-"$V" hosts check many.yaml >/dev/null 2>&1
+"$V" run -q --hosts many.yaml --db warm.db warm.yaml >/dev/null 2>&1
 hw=$(since "$t"); hc=$(awk -v a="$c0" -v b="$(cpu)" 'BEGIN { print b - a }')
 c0=$(cpu); t=$(now)
 ( ${BENCH_WRAP:-} "$V" run -q --hosts many.yaml --db many.db trivial.yaml >out.many 2>err.many; times > times.many )
@@ -188,4 +196,4 @@ awk -v n="$JOBS" -v h="$HOSTS" -v w="$mw" -v c="$ocpu" -v s="$stored" -v u="$hos
 		h, n, n / w, c, 1000 * c / n, s, u, l, ((s == n && l == 0) ? "met" : "MISSED")
 	printf "   jobs alone (the run says) %.1f s: %.1f channels/s\n", pw, n / pw
 	printf "   whole machine: %.1f CPU-seconds (%.1f ms per job) in %.1f s;", m, 1000 * m / n, w
-	printf " bring-up alone (hosts check): %.1f CPU-seconds in %.1f s\n", hc, hw }'
+	printf "\n   first run (logins, probes, the worker staged on every host, one job): %.1f s, %.1f CPU-seconds\n", hw, hc }'
