@@ -51,6 +51,7 @@ void ssh_loop_opts_default(struct ssh_loop_opts *o);
 /* What a connection is doing. */
 enum ssh_conn_state {
 	SSH_CONN_QUEUED,	/* waiting for a handshake slot (max_handshakes, stagger_ms) */
+	SSH_CONN_RESOLVING,	/* looking up the host name, off the loop (ssh_resolve.h) */
 	SSH_CONN_CONNECTING,	/* TCP connect() in progress */
 	SSH_CONN_HANDSHAKE,	/* SSH banner, key exchange, host key check */
 	SSH_CONN_AUTH,		/* ssh-agent keys, then identity files */
@@ -124,9 +125,9 @@ struct ssh_target {
 };
 
 /*
- * Add a connection to @t; it starts when a handshake slot is free.  The
- * host name is resolved with getaddrinfo() when it starts, which blocks
- * for a name (not for an IP address).
+ * Add a connection to @t; it starts when a handshake slot is free.  A
+ * host name is looked up then on glibc's resolver thread (getaddrinfo_a),
+ * so a slow DNS server holds up that connection only.
  */
 int ssh_conn_new(struct ssh_loop *l, const struct ssh_target *t,
 		 struct ssh_conn **out, struct verr *e);

@@ -10,6 +10,7 @@ orchestrator_libfleetssh_a_SOURCES = \
 	orchestrator/ssh_lib.c orchestrator/ssh_lib.h \
 	orchestrator/ssh_conn.c orchestrator/ssh_auth.c \
 	orchestrator/ssh_chan.c orchestrator/ssh_loop.c orchestrator/ssh_host.c \
+	orchestrator/ssh_resolve.c orchestrator/ssh_resolve.h \
 	orchestrator/ssh_wire.c orchestrator/ssh_wire.h \
 	orchestrator/known_hosts.c orchestrator/known_hosts.h \
 	orchestrator/sha1.c orchestrator/sha1.h \
@@ -18,6 +19,11 @@ orchestrator_libfleetssh_a_CFLAGS = $(AM_CFLAGS) $(SSH2_CFLAGS)
 
 # What a program linking the transport adds to its LDADD.
 FLEETSSH_LIBS = orchestrator/libfleetssh.a $(DL_LIBS)
+
+# Host names looked up off the loop.
+check_PROGRAMS += tests/test_ssh_resolve
+tests_test_ssh_resolve_CFLAGS = $(TEST_CFLAGS)
+tests_test_ssh_resolve_LDADD = orchestrator/libfleetssh.a $(TEST_LIBS)
 
 # known_hosts, SHA-1, base64 and the wire parsers, without any server.
 check_PROGRAMS += tests/test_known_hosts

@@ -65,6 +65,7 @@ const char *ssh_conn_state_name(enum ssh_conn_state s)
 {
 	static const char *const names[] = {
 		[SSH_CONN_QUEUED] = "queued",
+		[SSH_CONN_RESOLVING] = "resolving",
 		[SSH_CONN_CONNECTING] = "connecting",
 		[SSH_CONN_HANDSHAKE] = "handshake",
 		[SSH_CONN_AUTH] = "authentication",
@@ -78,7 +79,7 @@ const char *ssh_conn_state_name(enum ssh_conn_state s)
 
 bool ssh_conn_handshaking(const struct ssh_conn *c)
 {
-	return c->state >= SSH_CONN_CONNECTING && c->state <= SSH_CONN_SETUP;
+	return c->state >= SSH_CONN_RESOLVING && c->state <= SSH_CONN_SETUP;
 }
 
 const char *ssh_last_error(struct ssh_conn *c)
@@ -252,25 +253,36 @@ static void conn_try_connect(struct ssh_conn *c)
 	ssh_conn_fail(c, "%s", c->connect_err);
 }
 
-void ssh_conn_start(struct ssh_conn *c, uint64_t now)
+/* The host name's lookup: still running, or its addresses to connect to. */
+static void conn_resolve_step(struct ssh_conn *c, uint64_t now)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_NUMERICSERV };
-	char port[16];
-	int rc;
+	char why[200];
 
-	c->started_ms = now;
-	snprintf(port, sizeof(port), "%u", c->port);
-	rc = getaddrinfo(c->address, port, &hints, &c->ai);
-	if (rc) {
-		c->ai = NULL;
-		ssh_conn_fail(c, "cannot resolve %s: %s", c->address,
-			      rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+	if (!ssh_resolve_poll(c->resolve, &c->ai, why, sizeof(why))) {
+		c->resolve_check_ms = now;
+		return;
+	}
+	c->resolve = NULL;
+	if (!c->ai) {
+		ssh_conn_fail(c, "cannot resolve %s: %s", c->address, why);
 		return;
 	}
 	c->ai_next = c->ai;
 	snprintf(c->connect_err, sizeof(c->connect_err), "%s has no address", c->address);
 	conn_try_connect(c);
+}
+
+void ssh_conn_start(struct ssh_conn *c, uint64_t now)
+{
+	char why[200];
+
+	c->started_ms = now;
+	if (ssh_resolve_start(c->address, c->port, &c->resolve, why, sizeof(why))) {
+		ssh_conn_fail(c, "cannot resolve %s: %s", c->address, why);
+		return;
+	}
+	c->state = SSH_CONN_RESOLVING;
+	conn_resolve_step(c, now);
 }
 
 static void conn_start_session(struct ssh_conn *c, uint64_t now);
@@ -642,6 +654,9 @@ static void conn_check_time(struct ssh_conn *c)
 void ssh_conn_step(struct ssh_conn *c, short revents, uint64_t now)
 {
 	switch (c->state) {
+	case SSH_CONN_RESOLVING:
+		conn_resolve_step(c, now);
+		break;
 	case SSH_CONN_CONNECTING:
 		conn_connect_step(c, revents, now);
 		break;
@@ -708,6 +723,11 @@ uint64_t ssh_conn_deadline(const struct ssh_conn *c)
 	uint64_t limit = (uint64_t)o->keepalive_ms * o->keepalive_max, d;
 
 	switch (c->state) {
+	case SSH_CONN_RESOLVING:
+		/* Asked again every 5 ms: glibc's thread has no descriptor to poll. */
+		d = c->resolve_check_ms + 5;
+		return d < c->started_ms + o->connect_timeout_ms ? d :
+		       c->started_ms + o->connect_timeout_ms;
 	case SSH_CONN_CONNECTING:
 	case SSH_CONN_HANDSHAKE:
 	case SSH_CONN_AUTH:
@@ -748,6 +768,10 @@ void ssh_conn_teardown(struct ssh_conn *c)
 	if (c->fd >= 0) {
 		close(c->fd);
 		c->fd = -1;
+	}
+	if (c->resolve) {
+		ssh_resolve_abandon(c->resolve);
+		c->resolve = NULL;
 	}
 	if (c->ai) {
 		freeaddrinfo(c->ai);

@@ -8,6 +8,7 @@
 #include <netdb.h>
 
 #include "orchestrator/ssh.h"
+#include "orchestrator/ssh_resolve.h"
 #include "orchestrator/ssh_lib.h"
 #include "orchestrator/ssh_wire.h"
 
@@ -93,6 +94,8 @@ struct ssh_conn {
 
 	int fd;
 	int pfd_idx;			/* its entry in the last ssh_loop_pollfds(), or -1 */
+	struct ssh_resolve *resolve;	/* the host name's lookup, while it runs */
+	uint64_t resolve_check_ms;	/* when it was last asked about */
 	struct addrinfo *ai, *ai_next;
 	char connect_err[200];		/* why the previous address failed */
 	LIBSSH2_SESSION *s;
