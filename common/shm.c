@@ -133,17 +133,10 @@ enum shm_state shm_get_state(const struct shm_region *r)
 	return s < SHM_STATE_NR ? (enum shm_state)s : SHM_STATE_STARTING;
 }
 
-uint64_t shm_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 void shm_heartbeat(struct shm_region *r)
 {
-	atomic_store_explicit(&r->heartbeat_ns, shm_now_ns(), memory_order_relaxed);
+	atomic_store_explicit(&r->heartbeat_ns, clock_ns(), memory_order_relaxed);
 }
 
 int shm_snapshot_disk(const struct shm_region *r, uint32_t disk,

@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/clock.h"
+
 #include "job.h"
 #include "vblk_counters.h"
 #include "verr.h"
@@ -85,7 +87,6 @@ int shm_header_check(const struct shm_header *h, uint64_t file_size, struct verr
 void shm_set_state(struct shm_region *r, enum shm_state s);
 enum shm_state shm_get_state(const struct shm_region *r);
 void shm_heartbeat(struct shm_region *r);
-uint64_t shm_now_ns(void);
 
 /* Copy one disk's counters; -ERANGE if @disk is out of range. */
 int shm_snapshot_disk(const struct shm_region *r, uint32_t disk,

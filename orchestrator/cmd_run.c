@@ -748,7 +748,7 @@ int cmd_run(int argc, char **argv)
 	po.timeout_scale = o.timeout_scale;
 	po.worker_path = pool_find_worker(worker, sizeof(worker));
 	run_signals();
-	t0 = shm_now_ns();
+	t0 = clock_ns();
 	rc = pool_run(&po, jobs, njobs, &ops, &c, &run_interrupted, &c.err);
 	progress_end(&c.pg);
 	if (rc < 0) {
@@ -763,7 +763,7 @@ int cmd_run(int argc, char **argv)
 	} else {
 		status = run_end(&c, run_final_status(&c)) ? EXIT_INFRA : run_exit_status(&c);
 	}
-	run_summary(&c, njobs, (double)(shm_now_ns() - t0) / 1e9, o.db_path,
+	run_summary(&c, njobs, (double)(clock_ns() - t0) / 1e9, o.db_path,
 		    rc == 1 || run_interrupted);
 out:
 	if (o.hosts)

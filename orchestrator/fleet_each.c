@@ -32,7 +32,7 @@ struct each {
 
 static unsigned each_ms(const struct each *c)
 {
-	return (unsigned)(fleet_now_ms() - c->start_ms);
+	return (unsigned)(clock_ms() - c->start_ms);
 }
 
 static void each_done(struct each *c, struct each_host *h, const char *why)
@@ -122,7 +122,7 @@ int fleet_each_run(const struct inventory *inv, unsigned connect_timeout_ms,
 		.connected = each_connected, .lost = each_lost,
 		.chan_closed = each_chan_closed,
 	};
-	struct each c = { .ops = ops, .ctx = ctx, .n = inv->n, .start_ms = fleet_now_ms() };
+	struct each c = { .ops = ops, .ctx = ctx, .n = inv->n, .start_ms = clock_ms() };
 	struct ssh_loop_opts lo;
 	struct ssh_loop *l = NULL;
 	uint64_t deadline;
@@ -145,8 +145,8 @@ int fleet_each_run(const struct inventory *inv, unsigned connect_timeout_ms,
 		if (each_start(l, &c, &c.h[i], &he))
 			each_done(&c, &c.h[i], he.msg);
 	}
-	deadline = fleet_now_ms() + lo.connect_timeout_ms + ops->answer_timeout_ms;
-	while (c.ndone < c.n && fleet_now_ms() < deadline) {
+	deadline = clock_ms() + lo.connect_timeout_ms + ops->answer_timeout_ms;
+	while (c.ndone < c.n && clock_ms() < deadline) {
 		rc = ssh_loop_run_once(l, 100, e);
 		if (rc)
 			goto out;

@@ -20,13 +20,6 @@
 #define BRING_UP_PROBE_MAX	(64 * 1024)
 #define STAGE_TIMEOUT_MS	120000
 
-uint64_t fleet_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 struct fleet_host *fleet_conn_host(const struct ssh_conn *c)
 {
@@ -417,7 +410,7 @@ static size_t fleet_send_round(struct fleet_run *f, struct fleet_host **hs, size
  */
 static void fleet_stage_files(struct fleet_run *f, struct fleet_host **hs, size_t n)
 {
-	uint64_t t0 = fleet_now_ms();
+	uint64_t t0 = clock_ms();
 	struct ssh_run_req *q = calloc(n ? n : 1, sizeof(*q));
 	bool **need = calloc(n ? n : 1, sizeof(*need));
 	struct fleet_host **who = calloc(n ? n : 1, sizeof(*who));
@@ -445,7 +438,7 @@ static void fleet_stage_files(struct fleet_run *f, struct fleet_host **hs, size_
 	while (fleet_send_round(f, hs, n, need))
 		;
 	for (size_t i = 0; i < n; i++)
-		hs[i]->stage_ms = fleet_now_ms() - t0;
+		hs[i]->stage_ms = clock_ms() - t0;
 out:
 	for (size_t i = 0; need && i < n; i++)
 		free(need[i]);
@@ -582,14 +575,14 @@ static void fleet_hosts_settle(struct fleet_run *f, struct fleet_host **hs, size
 
 size_t fleet_run_bring_up(struct fleet_run *f, unsigned timeout_ms)
 {
-	uint64_t deadline = fleet_now_ms() + timeout_ms;
+	uint64_t deadline = clock_ms() + timeout_ms;
 	struct fleet_host **hs = calloc(f->n ? f->n : 1, sizeof(*hs));
 	size_t up = 0, k = 0;
 	struct verr e = { "" };
 
 	for (size_t i = 0; i < f->n; i++)
 		fleet_probe_start(f, &f->h[i]);
-	while (!fleet_probes_done(f) && fleet_now_ms() < deadline)
+	while (!fleet_probes_done(f) && clock_ms() < deadline)
 		if (ssh_loop_run_once(f->loop, 100, &e))
 			break;
 	for (size_t i = 0; i < f->n; i++) {
@@ -770,7 +763,7 @@ static void fleet_host_restage(struct fleet_run *f, struct fleet_host *h)
 		h->lost = false;
 		return;
 	}
-	h->revive_at_ms = fleet_now_ms() + ((uint64_t)FLEET_REVIVE_BASE_MS << h->revivals);
+	h->revive_at_ms = clock_ms() + ((uint64_t)FLEET_REVIVE_BASE_MS << h->revivals);
 }
 
 void fleet_run_revive(struct fleet_run *f, uint64_t now_ms)
@@ -826,6 +819,6 @@ static void fleet_revive_done(struct fleet_run *f, struct fleet_host *h,
 		h->lost = false;
 		return;
 	}
-	h->revive_at_ms = fleet_now_ms() + ((uint64_t)FLEET_REVIVE_BASE_MS << h->revivals);
+	h->revive_at_ms = clock_ms() + ((uint64_t)FLEET_REVIVE_BASE_MS << h->revivals);
 	(void)f;
 }

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/clock.h"
 #include "common/verr.h"
 #include "orchestrator/fleet_files.h"
 #include "orchestrator/host_probe.h"
@@ -150,8 +151,6 @@ void fleet_loop_opts(const struct inventory *inv, unsigned connect_ms,
  */
 void fleet_run_status(const struct fleet_run *f, char *buf, size_t cap);
 
-/* CLOCK_MONOTONIC in milliseconds. */
-uint64_t fleet_now_ms(void);
 
 /* The fleet host @c belongs to. */
 struct fleet_host *fleet_conn_host(const struct ssh_conn *c);

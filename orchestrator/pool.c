@@ -27,10 +27,6 @@
 /* The fd every worker gets its shm region on; everything above it is closed. */
 #define POOL_CHILD_SHM_FD	3
 
-uint64_t pool_now_ms(void)
-{
-	return shm_now_ns() / 1000000ULL;
-}
 
 int64_t pool_wall_us(void)
 {
@@ -40,7 +36,7 @@ int64_t pool_wall_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-#define now_ms pool_now_ms
+#define now_ms clock_ms
 
 /*
  * @name from $@env, else beside this executable or in the build tree's

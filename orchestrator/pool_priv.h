@@ -87,7 +87,6 @@ struct pool {
 	sigset_t old_mask;
 };
 
-uint64_t pool_now_ms(void);
 int64_t pool_wall_us(void);
 char *pool_job_text(const struct pool *p, const struct job_desc *job);
 void pool_slot_counters(const struct slot *s, struct vm_result *r);

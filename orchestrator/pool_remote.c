@@ -77,7 +77,7 @@ int remote_slot_start(struct pool *p, struct slot *s, struct verr *e)
 		verr_set(e, "cannot send job %s: out of memory", s->job->spec.name);
 		goto fail;
 	}
-	s->start_ms = pool_now_ms();
+	s->start_ms = clock_ms();
 	s->deadline_ms = s->start_ms + (uint64_t)((double)s->job->spec.timeout_ms *
 						  p->o->timeout_scale) + p->o->grace_ms;
 	fh->running++;
@@ -101,7 +101,7 @@ static void mirror_snapshot(struct slot *s, const struct remote_snapshot *snap)
 {
 	struct shm_region *r = s->shm.r;
 	uint32_t n = snap->ndisks < s->job->spec.ndisks ? snap->ndisks : s->job->spec.ndisks;
-	uint64_t now = shm_now_ns(), age = snap->heartbeat_age_ms * 1000000ULL;
+	uint64_t now = clock_ns(), age = snap->heartbeat_age_ms * 1000000ULL;
 
 	atomic_store(&r->state, (uint32_t)snap->state);
 	atomic_store(&r->ndisks, n);
@@ -224,7 +224,7 @@ static void rem_lost(void *ctx, struct ssh_conn *c)
 	(void)ctx;
 	if (!fh)
 		return;
-	fleet_host_lost(fh, pool_now_ms(), ssh_conn_error(c));
+	fleet_host_lost(fh, clock_ms(), ssh_conn_error(c));
 }
 
 void remote_events_install(struct pool *p)
@@ -268,7 +268,7 @@ static void remote_result_ours(const struct slot *s, struct vm_result *r)
 {
 	memset(r, 0, sizeof(*r));
 	pool_slot_counters(s, r);
-	r->wall_us = (pool_now_ms() - s->start_ms) * 1000;
+	r->wall_us = (clock_ms() - s->start_ms) * 1000;
 	r->exit_kind = s->why == KILL_TIMEOUT ? VM_EXIT_TIMEOUT : VM_EXIT_STALLED;
 	snprintf(r->error, sizeof(r->error), "%s: remote worker stopped by vmorch (%.400s)",
 		 s->why == KILL_TIMEOUT ? "timeout" : "heartbeat stalled", s->rs->why);

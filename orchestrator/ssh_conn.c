@@ -167,7 +167,7 @@ static ssize_t conn_recv(libssh2_socket_t fd, void *buf, size_t len, int flags,
 		note_sock_err(c, 0);
 	if (n > 0) {
 		c->rx_bytes += (uint64_t)n;
-		c->last_rx_ms = ssh_now_ms();
+		c->last_rx_ms = clock_ms();
 		if (c->sniff && c->sniff_len < SNIFF_MAX) {
 			size_t k = (size_t)n < SNIFF_MAX - c->sniff_len ?
 				   (size_t)n : SNIFF_MAX - c->sniff_len;
@@ -205,7 +205,7 @@ void ssh_conn_note_eagain(struct ssh_conn *c, struct ssh_chan *ch, enum ssh_op o
 		c->owed = ch;
 		c->owed_op = op;
 		if (!c->write_wait_ms)
-			c->write_wait_ms = ssh_now_ms();
+			c->write_wait_ms = clock_ms();
 	}
 }
 
@@ -631,7 +631,7 @@ static void conn_check_time(struct ssh_conn *c)
 	const struct ssh_loop_opts *o = &c->loop->o;
 	uint64_t limit = (uint64_t)o->keepalive_ms * o->keepalive_max;
 	/* Not the step's "now": the socket callbacks stamp bytes as they come. */
-	uint64_t now = ssh_now_ms();
+	uint64_t now = clock_ms();
 
 	if (c->state == SSH_CONN_DOWN || c->state == SSH_CONN_QUEUED)
 		return;

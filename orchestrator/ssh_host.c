@@ -225,7 +225,7 @@ int ssh_run_all(struct ssh_loop *l, struct ssh_run_req *q, size_t n, unsigned ti
 {
 	struct ssh_chan **ch = calloc(n ? n : 1, sizeof(*ch));
 	size_t *sent = calloc(n ? n : 1, sizeof(*sent)), open = 0;
-	uint64_t deadline = ssh_now_ms() + timeout_ms;
+	uint64_t deadline = clock_ms() + timeout_ms;
 	int rc = 0;
 
 	if (!ch || !sent) {
@@ -253,7 +253,7 @@ int ssh_run_all(struct ssh_loop *l, struct ssh_run_req *q, size_t n, unsigned ti
 		open++;
 	}
 	while (open) {
-		uint64_t now = ssh_now_ms();
+		uint64_t now = clock_ms();
 
 		/* Stdin goes in slices, so a large file is never copied whole. */
 		for (size_t i = 0; i < n; i++) {

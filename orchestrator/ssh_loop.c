@@ -17,13 +17,6 @@
 
 #include "orchestrator/ssh_priv.h"
 
-uint64_t ssh_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 void ssh_loop_opts_default(struct ssh_loop_opts *o)
 {
@@ -209,7 +202,7 @@ static void loop_start_queued(struct ssh_loop *l, uint64_t now)
 size_t ssh_loop_pollfds(struct ssh_loop *l, struct pollfd *fds, size_t max,
 			int *timeout_ms)
 {
-	uint64_t now = ssh_now_ms(), due = loop_next_start(l, now);
+	uint64_t now = clock_ms(), due = loop_next_start(l, now);
 	size_t n = 0;
 
 	for (size_t i = 0; i < l->nconns; i++) {
@@ -249,7 +242,7 @@ size_t ssh_loop_pollfds(struct ssh_loop *l, struct pollfd *fds, size_t max,
 
 void ssh_loop_dispatch(struct ssh_loop *l, const struct pollfd *fds, size_t n)
 {
-	uint64_t now = ssh_now_ms();
+	uint64_t now = clock_ms();
 
 	l->depth++;
 	loop_start_queued(l, now);
@@ -270,7 +263,7 @@ void ssh_loop_dispatch(struct ssh_loop *l, const struct pollfd *fds, size_t n)
 		ssh_loop_deliver(l, c);
 	}
 	/* A connection that came up or went down freed a handshake slot. */
-	loop_start_queued(l, ssh_now_ms());
+	loop_start_queued(l, clock_ms());
 	l->depth--;
 	if (!l->depth && l->reap)
 		loop_reap(l);

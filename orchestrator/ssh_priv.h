@@ -7,6 +7,7 @@
 
 #include <netdb.h>
 
+#include "common/clock.h"
 #include "orchestrator/ssh.h"
 #include "orchestrator/ssh_resolve.h"
 #include "orchestrator/ssh_lib.h"
@@ -147,7 +148,6 @@ struct ssh_loop {
 	bool reap;			/* something was freed while depth > 0 */
 };
 
-uint64_t ssh_now_ms(void);
 
 /* ssh_conn.c */
 void ssh_conn_start(struct ssh_conn *c, uint64_t now);

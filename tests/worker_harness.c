@@ -25,7 +25,7 @@ const char *harness_worker_path(void)
 
 uint64_t harness_now_ms(void)
 {
-	return shm_now_ns() / 1000000ULL;
+	return clock_ns() / 1000000ULL;
 }
 
 void harness_job(struct job_spec *j, const char *workload, unsigned ndisks,

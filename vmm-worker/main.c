@@ -322,7 +322,7 @@ static void wait_vm(struct vm *vm, const struct job_spec *job, int sig_fd,
 	};
 
 	for (;;) {
-		uint64_t now = shm_now_ns();
+		uint64_t now = clock_ns();
 		struct signalfd_siginfo si;
 
 		shm_heartbeat(vm->shm);
@@ -392,7 +392,7 @@ static int fail_infra(const struct outputs *out, struct vm_result *r,
 	memset(r, 0, sizeof(*r));
 	r->exit_kind = VM_EXIT_INFRA;
 	r->exit_code = rc < 0 ? -rc : EIO;
-	r->wall_us = (shm_now_ns() - out->start_ns) / 1000;
+	r->wall_us = (clock_ns() - out->start_ns) / 1000;
 	snprintf(r->error, sizeof(r->error), "%s", msg);
 	write_result(out, r);
 	return EXIT_INFRA;
@@ -432,7 +432,7 @@ static int fail_job(const struct outputs *out, struct vm_result *r,
 		memset(r, 0, sizeof(*r));
 		r->exit_kind = kind;
 		r->exit_code = kind == VM_EXIT_INFRA ? err : EXIT_USAGE;
-		r->wall_us = (shm_now_ns() - out->start_ns) / 1000;
+		r->wall_us = (clock_ns() - out->start_ns) / 1000;
 		snprintf(r->error, sizeof(r->error), "%s", msg);
 		remote_send_result(out->remote, r);
 	}
@@ -570,7 +570,7 @@ int main(int argc, char **argv)
 	int sig_fd = -1, lock_fd = -1, rc, status = EXIT_INFRA;
 	unsigned period_ms;
 
-	out.start_ns = shm_now_ns();
+	out.start_ns = clock_ns();
 	if (parent_watch_arm() < 0) {
 		fprintf(stderr, "vmm-worker: PR_SET_PDEATHSIG: %s\n", strerror(errno));
 		return EXIT_INFRA;

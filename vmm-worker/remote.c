@@ -268,7 +268,7 @@ static void reporter_send_snapshot(struct remote_channel *ch)
 	char *frame;
 
 	reporter_sched(ch, &sched);
-	remote_snapshot_from_region(ch->shm, shm_now_ns(), &sched, &snap);
+	remote_snapshot_from_region(ch->shm, clock_ns(), &sched, &snap);
 	frame = remote_snapshot_encode(&snap, &len);
 	channel_send(ch, frame, len);
 }
@@ -296,7 +296,7 @@ static int poll_timeout_ms(uint64_t now, uint64_t next)
 static void *reporter_main(void *arg)
 {
 	struct remote_channel *ch = arg;
-	uint64_t period = (uint64_t)ch->period_ms * 1000000ULL, next = shm_now_ns();
+	uint64_t period = (uint64_t)ch->period_ms * 1000000ULL, next = clock_ns();
 	struct pollfd pfd[2] = {
 		{ .fd = ch->in_fd, .events = POLLIN },
 		{ .fd = ch->quit_fd, .events = POLLIN },
@@ -311,7 +311,7 @@ static void *reporter_main(void *arg)
 	if (ch->ready_rc)
 		return NULL;
 	for (;;) {
-		uint64_t now = shm_now_ns();
+		uint64_t now = clock_ns();
 
 		if (now >= next) {
 			if (!atomic_load(&ch->out_broken))
@@ -400,7 +400,7 @@ int remote_send_result(struct remote_channel *ch, const struct vm_result *r)
 	if (reported) {
 		/* The region as the result read it: the same counters, not a re-read. */
 		reporter_sched(ch, &sched);
-		remote_snapshot_from_region(ch->shm, shm_now_ns(), &sched, &snap);
+		remote_snapshot_from_region(ch->shm, clock_ns(), &sched, &snap);
 		snap.state = SHM_STATE_EXITED;
 		snap.ndisks = r->ndisks <= SHM_MAX_DISKS ? r->ndisks : SHM_MAX_DISKS;
 		memcpy(snap.disk, r->disk, sizeof(snap.disk[0]) * snap.ndisks);

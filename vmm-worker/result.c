@@ -67,7 +67,7 @@ static void result_add_rates(struct vm_result *r, uint64_t tsc_khz)
 void result_build(struct vm *vm, struct vm_result *r)
 {
 	char line[SERIAL_LINE_MAX + 1], reason[256] = "";
-	uint64_t now = shm_now_ns();
+	uint64_t now = clock_ns();
 	bool guest_ok = false;
 	struct verr e = { "" };
 

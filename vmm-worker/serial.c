@@ -100,7 +100,7 @@ static void serial_end_line(struct serial *s)
 static void serial_put(struct serial *s, uint8_t c)
 {
 	if (!s->first_output_ns)
-		s->first_output_ns = shm_now_ns();
+		s->first_output_ns = clock_ns();
 	s->tail[s->total % VM_CONSOLE_TAIL_MAX] = (char)c;
 	s->total++;
 	if (s->out_fd >= 0 && write(s->out_fd, &c, 1) < 0)

@@ -10,15 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "vmm-worker/store_lock.h"
 
-static uint64_t store_lock_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static int store_lock_sleep(void *ctx, unsigned ms, struct verr *e)
 {
@@ -34,7 +28,7 @@ int store_lock_take(const char *path, unsigned wait_ms,
 		    int (*pause)(void *ctx, unsigned ms, struct verr *e), void *ctx,
 		    int *fd, struct verr *e)
 {
-	uint64_t end = store_lock_now_ms() + wait_ms;
+	uint64_t end = clock_ms() + wait_ms;
 	int lfd, rc;
 
 	*fd = -1;
@@ -52,7 +46,7 @@ int store_lock_take(const char *path, unsigned wait_ms,
 			rc = verr_errno(e, "store lock %s", path);
 			goto fail;
 		}
-		if (store_lock_now_ms() >= end) {
+		if (clock_ms() >= end) {
 			verr_set(e, "store lock %s: still held exclusively after %u ms (by"
 				 " `vmorch hosts gc`, which holds it only briefly: is one"
 				 " stuck?); the job did not start", path, wait_ms);

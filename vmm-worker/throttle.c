@@ -99,10 +99,3 @@ uint64_t throttle_take(struct throttle *t, uint64_t bytes, uint64_t now_ns)
 	return 0;
 }
 
-uint64_t throttle_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/clock.h"
+
 #include "common/job.h"
 
 /*
@@ -55,7 +57,5 @@ bool throttle_enabled(const struct throttle *t);
  */
 uint64_t throttle_take(struct throttle *t, uint64_t bytes, uint64_t now_ns);
 
-/* CLOCK_MONOTONIC in nanoseconds. */
-uint64_t throttle_now_ns(void);
 
 #endif

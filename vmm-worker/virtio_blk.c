@@ -228,7 +228,7 @@ static bool vblk_throttle_admit(struct vblk *d, uint8_t st, const struct vblk_re
 	if (st == VIRTIO_BLK_S_OK &&
 	    (r->type == VIRTIO_BLK_T_IN || r->type == VIRTIO_BLK_T_OUT))
 		bytes = r->data_len;
-	wait = throttle_take(&d->throttle, bytes, throttle_now_ns());
+	wait = throttle_take(&d->throttle, bytes, clock_ns());
 	if (!wait)
 		return true;
 	d->stalled = true;
@@ -478,7 +478,7 @@ static int vblk_create_common(const struct vblk_config *cfg, bool with_thread,
 	pthread_mutex_init(&d->lock, NULL);
 	memcpy(d->serial, cfg->disk->serial, strnlen(cfg->disk->serial, VIRTIO_BLK_ID_BYTES));
 	vq_reset(&d->vq, d->mem);
-	throttle_init(&d->throttle, cfg->disk, throttle_now_ns());
+	throttle_init(&d->throttle, cfg->disk, clock_ns());
 	if (backing) {
 		d->disk = *backing;
 		backing->fd = -1;
