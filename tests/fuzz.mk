@@ -17,14 +17,15 @@ FUZZ_RUN_FLAGS = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=
 FUZZ_COMMON_SRCS = $(top_srcdir)/common/verr.c $(top_srcdir)/common/json_strict.c \
 	$(top_srcdir)/common/vblk_counters.c $(top_srcdir)/common/vblk_json.c \
 	$(top_srcdir)/common/job.c $(top_srcdir)/common/vm_result.c \
-	$(top_srcdir)/common/shm.c $(top_srcdir)/common/remote_proto.c
+	$(top_srcdir)/common/shm.c $(top_srcdir)/common/remote_proto.c \
+	$(top_srcdir)/common/clock.c
 FUZZ_COMMON_LIBS = $(JANSSON_LIBS) -lm
 
 FUZZ_VBLK_SRCS = $(top_srcdir)/tests/fuzz_vblk.c \
 	$(top_srcdir)/vmm-worker/virtio_mmio.c $(top_srcdir)/vmm-worker/virtio_blk.c \
 	$(top_srcdir)/vmm-worker/virtqueue.c $(top_srcdir)/vmm-worker/throttle.c \
 	$(top_srcdir)/vmm-worker/disk.c $(top_srcdir)/common/verr.c \
-	$(top_srcdir)/common/vblk_counters.c
+	$(top_srcdir)/common/vblk_counters.c $(top_srcdir)/common/clock.c
 FUZZ_SCENARIO_SRCS = $(top_srcdir)/tests/fuzz_scenario.c $(top_srcdir)/common/sha256.c \
 	$(top_srcdir)/orchestrator/scenario.c $(top_srcdir)/orchestrator/units.c \
 	$(top_srcdir)/orchestrator/expect.c $(FUZZ_COMMON_SRCS)
