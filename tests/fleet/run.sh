@@ -33,14 +33,7 @@ fleet_suite_start fleet-run sqlite3
 
 q() { sqlite3 "$1" "$2"; }
 
-
-kvm=0
-if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-	kvm=1
-else
-	VMORCH_FLEET_ALLOW_NO_KVM=1
-	export VMORCH_FLEET_ALLOW_NO_KVM
-fi
+fleet_kvm
 
 fleet_inventory accept-new "slots: 2" "keepalive: 1s"
 smoke=$src/scenarios/smoke.yaml

@@ -29,13 +29,7 @@ fleet_suite_start fleet-stage sqlite3 sha256sum
 q() { sqlite3 "$1" "$2"; }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
-kvm=0
-if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-	kvm=1
-else
-	VMORCH_FLEET_ALLOW_NO_KVM=1
-	export VMORCH_FLEET_ALLOW_NO_KVM
-fi
+fleet_kvm
 want_rc=$([ $kvm = 1 ] && echo 0 || echo 3)
 
 fleet_inventory accept-new "slots: 2" "keepalive: 1s"

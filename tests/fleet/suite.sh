@@ -36,6 +36,19 @@ fleet_inventory() {
 	} > inv.yaml
 }
 
+# fleet_kvm: kvm=1 when this user may use /dev/kvm; else kvm=0 and
+# VMORCH_FLEET_ALLOW_NO_KVM=1, so that the hosts are used anyway and every
+# job ends at /dev/kvm, having taken the whole path.
+fleet_kvm() {
+	kvm=0
+	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+		kvm=1
+	else
+		VMORCH_FLEET_ALLOW_NO_KVM=1
+		export VMORCH_FLEET_ALLOW_NO_KVM
+	fi
+}
+
 fleet_suite_start() {
 	name=$1
 	shift

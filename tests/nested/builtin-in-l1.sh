@@ -69,25 +69,8 @@ if [ $rc = 98 ] || [ $rc = 99 ]; then
 else
 	ok "L1 with kvm_amd offers /dev/kvm"
 fi
-# Relay the inner TAP (whatever came back): drop its plan, number its
-# tests after ours.
-while IFS= read -r line; do
-	case $line in
-	"1.."*) ;;
-	"ok "* | "not ok "*)
-		st=${line%%ok *}ok
-		rest=$(printf '%s\n' "${line#"$st" }" | sed 's/^[0-9]* *//; s/^- //')
-		n=$((n + 1))
-		case $st:$rest in
-		*:"# SKIP"* | "ok:#"*) echo "ok $n $rest" ;;
-		"not ok":*) echo "not ok $n - L1: $rest" ;;
-		*) echo "ok $n - L1: $rest" ;;
-		esac
-		;;
-	"#"*) echo "$line" ;;
-	*) echo "# $line" ;;
-	esac
-done < "$tmp/out"
+# Relay the inner TAP (whatever came back), numbered after ours.
+nested_relay "$tmp/out"
 case $rc in
 0) ok "L1: test_worker and test_run ran to the end and exited 0" ;;
 97 | 98 | 99)

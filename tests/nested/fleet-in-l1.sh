@@ -160,19 +160,7 @@ rc=$?
 
 grep '^run-l1:' "$tmp/err" | sed 's/^/# /'
 n=0
-while IFS= read -r line; do
-	case $line in
-	"1.."*) ;;
-	"ok "* | "not ok "*)
-		st=${line%%ok *}ok
-		rest=$(printf '%s\n' "${line#"$st" }" | sed 's/^[0-9]* *//; s/^- //')
-		n=$((n + 1))
-		echo "$st $n - L1: $rest"
-		;;
-	"#"*) echo "$line" ;;
-	*) echo "# $line" ;;
-	esac
-done < "$tmp/out"
+nested_relay "$tmp/out"
 n=$((n + 1))
 case $rc in
 0) echo "ok $n - L1: the fleet checks ran to the end and passed" ;;

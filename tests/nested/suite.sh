@@ -42,3 +42,26 @@ nested_suite_start() {
 	}
 	rm -f /tmp/fetch-kernel.$$
 }
+
+# nested_relay FILE: the TAP lines a script printed in L1, numbered after
+# the $n tests so far ($n is updated): plans dropped, "L1: " before each
+# description, a skip kept as a skip, anything else as a comment.
+nested_relay() {
+	while IFS= read -r line; do
+		case $line in
+		"1.."*) ;;
+		"ok "* | "not ok "*)
+			st=${line%%ok *}ok
+			rest=$(printf '%s\n' "${line#"$st" }" | sed 's/^[0-9]* *//; s/^- //')
+			n=$((n + 1))
+			case $st:$rest in
+			*:"# SKIP"* | "ok:#"*) echo "ok $n $rest" ;;
+			"not ok":*) echo "not ok $n - L1: $rest" ;;
+			*) echo "ok $n - L1: $rest" ;;
+			esac
+			;;
+		"#"*) echo "$line" ;;
+		*) echo "# $line" ;;
+		esac
+	done < "$1"
+}
