@@ -2,6 +2,7 @@
  * job.c - job spec JSON codec (see job.h for the fields).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,11 @@ void job_spec_free(struct job_spec *j)
 	free(j->guest.modules);
 	free(j->guest.initramfs);
 	free(j->guest.cmdline);
+	for (uint32_t i = 0; i < j->guest.nfiles; i++) {
+		free(j->guest.files[i].src);
+		free(j->guest.files[i].dst);
+	}
+	free(j->guest.files);
 	for (uint32_t i = 0; i < j->ndisks && i < JOB_MAX_DISKS; i++)
 		free(j->disk[i].path);
 	memset(j, 0, sizeof(*j));
@@ -92,13 +98,30 @@ fail:
 	return NULL;
 }
 
+static json_t *files_to_json(const struct job_guest *g)
+{
+	json_t *a = json_array();
+
+	for (uint32_t i = 0; a && i < g->nfiles; i++) {
+		json_t *f = json_pack("{s:s, s:s}", "src", g->files[i].src,
+				      "dst", g->files[i].dst);
+
+		if (!f || json_array_append_new(a, f)) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 static json_t *guest_to_json(const struct job_guest *g)
 {
 	json_t *o = json_object();
 
 	if (!o || set_str(o, "kind", job_guest_kind_name(g->kind)) ||
 	    set_str(o, "kernel", g->kernel) || set_str(o, "modules", g->modules) ||
-	    set_str(o, "initramfs", g->initramfs) || set_str(o, "cmdline", g->cmdline)) {
+	    set_str(o, "initramfs", g->initramfs) || set_str(o, "cmdline", g->cmdline) ||
+	    (g->nfiles && json_object_set_new(o, "files", files_to_json(g)))) {
 		json_decref(o);
 		return NULL;
 	}
@@ -173,8 +196,9 @@ static const char *const job_keys[] = {
 };
 static const char *const test_keys[] = { "forbidden_syscall", NULL };
 static const char *const guest_keys[] = {
-	"kind", "kernel", "modules", "initramfs", "cmdline", NULL
+	"kind", "kernel", "modules", "initramfs", "cmdline", "files", NULL
 };
+static const char *const file_keys[] = { "src", "dst", NULL };
 static const char *const disk_keys[] = {
 	"path", "size", "read_only", "allow_block_device", "clone", "serial", "throttle",
 	NULL
@@ -275,6 +299,83 @@ static int disk_from_json(const json_t *o, const char *what, struct job_disk *d,
 	return 0;
 }
 
+/* An absolute path without . or .. components, empty ones or a trailing '/'. */
+static bool path_plain(const char *p)
+{
+	if (p[0] != '/' || !p[1] || p[strlen(p) - 1] == '/' || strstr(p, "//"))
+		return false;
+	for (const char *s = p; (s = strchr(s, '/')); s++)
+		if (!strncmp(s, "/./", 3) || !strncmp(s, "/../", 4) || !strcmp(s, "/.") ||
+		    !strcmp(s, "/.."))
+			return false;
+	return true;
+}
+
+/* Where the agent and the kernel live, a file may not go. */
+static bool dst_reserved(const char *d)
+{
+	static const char *const dirs[] = { "/proc", "/sys", "/dev", "/lib/modules", NULL };
+
+	if (!strcmp(d, "/init"))
+		return true;
+	for (size_t i = 0; dirs[i]; i++) {
+		size_t n = strlen(dirs[i]);
+
+		if (!strncmp(d, dirs[i], n) && (d[n] == '/' || !d[n]))
+			return true;
+	}
+	return false;
+}
+
+static int files_from_json(const json_t *a, struct job_guest *g, struct verr *e)
+{
+	char what[48];
+	size_t n;
+	int rc;
+
+	if (!json_is_array(a)) {
+		verr_set(e, "job.guest: field 'files' must be an array");
+		return -EINVAL;
+	}
+	n = json_array_size(a);
+	if (n > JOB_MAX_FILES) {
+		verr_set(e, "job.guest: field 'files' has %zu entries, at most %d", n,
+			 JOB_MAX_FILES);
+		return -E2BIG;
+	}
+	g->files = calloc(n ? n : 1, sizeof(*g->files));
+	if (!g->files)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const json_t *f = json_array_get(a, i);
+		struct job_file *jf = &g->files[g->nfiles++];
+
+		snprintf(what, sizeof(what), "job.guest.files[%zu]", i);
+		if (!json_is_object(f)) {
+			verr_set(e, "%s: expected an object", what);
+			return -EINVAL;
+		}
+		if ((rc = jstrict_keys(f, what, file_keys, e)) ||
+		    (rc = jstrict_opt_strdup(f, what, "src", &jf->src, e)) ||
+		    (rc = jstrict_opt_strdup(f, what, "dst", &jf->dst, e)))
+			return rc;
+		if (!jf->src || !path_plain(jf->src)) {
+			verr_set(e, "%s: 'src' must be an absolute path without . or .."
+				 " components", what);
+			return -EINVAL;
+		}
+		if (!jf->dst && !(jf->dst = strdup(jf->src)))
+			return -ENOMEM;
+		if (!path_plain(jf->dst) || dst_reserved(jf->dst)) {
+			verr_set(e, "%s: 'dst' must be an absolute path without . or .."
+				 " components, and not /init, /proc, /sys, /dev or"
+				 " /lib/modules", what);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static int guest_from_json(const json_t *o, struct job_guest *g, struct verr *e)
 {
 	const char *what = "job.guest";
@@ -302,11 +403,14 @@ static int guest_from_json(const json_t *o, struct job_guest *g, struct verr *e)
 		verr_set(e, "%s: a linux guest needs field 'kernel'", what);
 		return -EINVAL;
 	}
-	if (g->kind == JOB_GUEST_BUILTIN && (g->kernel || g->modules || g->initramfs)) {
-		verr_set(e, "%s: the builtin guest takes no kernel, modules or initramfs",
-			 what);
+	if (g->kind == JOB_GUEST_BUILTIN &&
+	    (g->kernel || g->modules || g->initramfs || json_object_get(o, "files"))) {
+		verr_set(e, "%s: the builtin guest takes no kernel, modules, initramfs or"
+			 " files", what);
 		return -EINVAL;
 	}
+	if (json_object_get(o, "files"))
+		return files_from_json(json_object_get(o, "files"), g, e);
 	return 0;
 }
 

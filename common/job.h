@@ -52,12 +52,23 @@ enum job_guest_kind {
 	JOB_GUEST_LINUX,	/* a kernel (bzImage or vmlinux) and initramfs */
 };
 
+#define JOB_MAX_FILES	64
+
+/* A file of this machine copied into a Linux guest's initramfs. */
+struct job_file {
+	char *src;		/* absolute, on this machine */
+	char *dst;		/* absolute, in the guest */
+};
+
 struct job_guest {
 	enum job_guest_kind kind;
 	char *kernel;		/* linux only */
 	char *modules;		/* linux only, optional */
 	char *initramfs;	/* linux only, optional */
 	char *cmdline;		/* extra words, optional */
+	/* linux only: files for the initramfs, each ELF one with its libraries */
+	struct job_file *files;
+	uint32_t nfiles;
 };
 
 /*

@@ -225,8 +225,12 @@ int fleet_files_job_spec(const struct fleet_files *ff, size_t job, const char *w
 	}
 	if (jf->kernel != FLEET_FILE_NONE)
 		s.guest.kernel = files_store_path(ff, jf->kernel, workdir);
-	if (jf->initramfs != FLEET_FILE_NONE)
+	if (jf->initramfs != FLEET_FILE_NONE) {
 		s.guest.initramfs = files_store_path(ff, jf->initramfs, workdir);
+		/* Its files are in that archive: their paths here mean nothing there. */
+		s.guest.files = NULL;
+		s.guest.nfiles = 0;
+	}
 	/* Encode and decode: @out owns every string, the paths made here go. */
 	text = job_spec_encode(&s);
 	rc = text ? job_spec_decode(text, strlen(text), out, NULL) : -ENOMEM;

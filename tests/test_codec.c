@@ -178,6 +178,37 @@ static void test_job_linux_round_trip(void **state)
 	job_spec_free(&j);
 }
 
+/* A Linux guest's files: dst defaults to src, both survive a round trip. */
+static void test_job_files_round_trip(void **state)
+{
+	static const char doc[] =
+		"{\"version\":1,\"name\":\"l\",\"vcpus\":1,\"memory\":268435456,"
+		"\"timeout_ms\":60000,\"guest\":{\"kind\":\"linux\",\"kernel\":\"/k\","
+		"\"files\":[{\"src\":\"/usr/bin/fio\"},"
+		"{\"src\":\"/home/u/t.sh\",\"dst\":\"/opt/t.sh\"}]}}";
+	struct job_spec j, back;
+	struct verr e = { "" };
+	char *text;
+
+	(void)state;
+	if (job_spec_decode(doc, strlen(doc), &j, &e))
+		fail_msg("%s", e.msg);
+	assert_int_equal(j.guest.nfiles, 2);
+	assert_string_equal(j.guest.files[0].src, "/usr/bin/fio");
+	assert_string_equal(j.guest.files[0].dst, "/usr/bin/fio");
+	assert_string_equal(j.guest.files[1].dst, "/opt/t.sh");
+	text = job_spec_encode(&j);
+	assert_non_null(strstr(text, "\"files\":[{\"dst\":\"/usr/bin/fio\",\"src\":\"/usr/bin/fio\"},"
+				     "{\"dst\":\"/opt/t.sh\",\"src\":\"/home/u/t.sh\"}]"));
+	if (job_spec_decode(text, strlen(text), &back, &e))
+		fail_msg("%s", e.msg);
+	assert_int_equal(back.guest.nfiles, 2);
+	assert_string_equal(back.guest.files[1].src, "/home/u/t.sh");
+	free(text);
+	job_spec_free(&back);
+	job_spec_free(&j);
+}
+
 static void make_result(struct vm_result *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -279,6 +310,22 @@ static const struct bad_doc bad_jobs[] = {
 	  "job.guest: a linux guest needs field 'kernel'" },
 	{ JOB_OK_HEAD ",\"disks\":{}}", "job: field 'disks' must be an array" },
 	{ JOB_OK_HEAD ",\"disks\":[{}]}", "job.disks[0]: needs a 'path' or a non-zero 'size'" },
+	{ "{\"version\":1,\"name\":\"l\",\"vcpus\":1,\"memory\":268435456,\"timeout_ms\":1,"
+	  "\"guest\":{\"kind\":\"linux\",\"kernel\":\"/k\",\"files\":[{\"src\":\"rel/x\"}]}}",
+	  "job.guest.files[0]: 'src' must be an absolute path without . or .. components" },
+	{ "{\"version\":1,\"name\":\"l\",\"vcpus\":1,\"memory\":268435456,\"timeout_ms\":1,"
+	  "\"guest\":{\"kind\":\"linux\",\"kernel\":\"/k\",\"files\":[{\"src\":\"/a\","
+	  "\"dst\":\"/opt/../init\"}]}}",
+	  "job.guest.files[0]: 'dst' must be an absolute path without . or .. components,"
+	  " and not /init, /proc, /sys, /dev or /lib/modules" },
+	{ "{\"version\":1,\"name\":\"l\",\"vcpus\":1,\"memory\":268435456,\"timeout_ms\":1,"
+	  "\"guest\":{\"kind\":\"linux\",\"kernel\":\"/k\",\"files\":[{\"src\":\"/a\","
+	  "\"dst\":\"/dev/sda\"}]}}",
+	  "job.guest.files[0]: 'dst' must be an absolute path without . or .. components,"
+	  " and not /init, /proc, /sys, /dev or /lib/modules" },
+	{ "{\"version\":1,\"name\":\"b\",\"vcpus\":1,\"memory\":268435456,\"timeout_ms\":1,"
+	  "\"guest\":{\"kind\":\"builtin\",\"files\":[]}}",
+	  "job.guest: the builtin guest takes no kernel, modules, initramfs or files" },
 	{ JOB_OK_HEAD ",\"disks\":[{\"size\":512,\"clone\":true}]}",
 	  "job.disks[0]: 'clone' copies a writable image: it needs a 'path' and no 'read_only'" },
 	{ JOB_OK_HEAD ",\"disks\":[{\"path\":\"/i\",\"read_only\":true,\"clone\":true}]}",
@@ -412,6 +459,7 @@ int main(void)
 		cmocka_unit_test(test_snapshot_encode_refuses_u64_above_int64),
 		cmocka_unit_test(test_job_round_trip),
 		cmocka_unit_test(test_job_linux_round_trip),
+		cmocka_unit_test(test_job_files_round_trip),
 		cmocka_unit_test(test_job_protect_and_block_device_round_trip),
 		cmocka_unit_test(test_result_round_trip),
 		cmocka_unit_test(test_result_without_disks_and_binary_console),

@@ -4,6 +4,7 @@
  * the error messages, and an initramfs for Debian's own cloud kernel.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -260,6 +261,62 @@ static void test_cache_hit_same_path_not_rewritten(void **state)
 	assert_string_not_equal(a, b);
 }
 
+/*
+ * A job's files go in at their dst, an ELF program with its interpreter
+ * and libraries at the host's paths; their contents are part of the key.
+ */
+static void test_files_with_their_libraries(void **state)
+{
+	struct fixture *f = *state;
+	struct job_guest g = guest_of(f);
+	struct job_file files[2];
+	struct verr e = { "" };
+	char out[512], again[512], script[256], self[PATH_MAX], list[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	assert_true(n > 0);
+	self[n] = 0;
+	FMT(script, "%s/t.sh", f->root);
+	write_file(script, "#!/bin/sh\necho VMORCH-METRIC user.answer 42\n");
+	files[0] = (struct job_file){ .src = self, .dst = "/opt/bin/prog" };
+	files[1] = (struct job_file){ .src = script, .dst = "/opt/t.sh" };
+	g.files = files;
+	g.nfiles = 2;
+	if (initramfs_get(&g, out, sizeof(out), &e))
+		fail_msg("%s", e.msg);
+	snprintf(list, sizeof(list), "%s", run("gzip -dc %s | cpio -t --quiet", out));
+	assert_non_null(strstr(list, "\nopt\nopt/bin\nopt/bin/prog\n"));
+	assert_non_null(strstr(list, "\nopt/t.sh\n"));
+	assert_non_null(strstr(list, "lib64/ld-linux-x86-64.so.2\n"));
+	assert_non_null(strstr(list, "lib/x86_64-linux-gnu/libc.so.6\n"));
+	assert_string_equal(run("gzip -dc %s | cpio -i --quiet --to-stdout opt/t.sh", out),
+			    "#!/bin/sh\necho VMORCH-METRIC user.answer 42\n");
+	assert_string_equal(run("gzip -dc %s | cpio -tv --quiet opt/t.sh | awk '{print $1}'", out),
+			    "-rw-r--r--\n");
+	/* The script's content is part of the key. */
+	write_file(script, "#!/bin/sh\nexit 3\n");
+	assert_int_equal(initramfs_get(&g, again, sizeof(again), &e), 0);
+	assert_string_not_equal(out, again);
+}
+
+/* A file that is missing, or a directory, is refused before any VM. */
+static void test_files_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct job_guest g = guest_of(f);
+	struct job_file file = { .src = "/nonexistent/prog", .dst = "/opt/prog" };
+	struct verr e = { "" };
+	char out[512];
+
+	g.files = &file;
+	g.nfiles = 1;
+	assert_int_equal(initramfs_get(&g, out, sizeof(out), &e), -ENOENT);
+	assert_string_equal(e.msg, "file /nonexistent/prog: No such file or directory");
+	file.src = f->root;
+	assert_int_equal(initramfs_get(&g, out, sizeof(out), &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "not a regular file"));
+}
+
 static void test_missing_modules_dir_message(void **state)
 {
 	struct fixture *f = *state;
@@ -418,6 +475,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_modules_beside_kernel_and_extra, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_builtin_module_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache_hit_same_path_not_rewritten, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_files_with_their_libraries, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_files_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_modules_dir_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_module_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_modules_dir_beside_kernel_message, setup, teardown),
