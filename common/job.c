@@ -327,6 +327,11 @@ static bool dst_reserved(const char *d)
 	return false;
 }
 
+bool job_file_dst_ok(const char *dst)
+{
+	return path_plain(dst) && !dst_reserved(dst);
+}
+
 static int files_from_json(const json_t *a, struct job_guest *g, struct verr *e)
 {
 	char what[48];
@@ -366,7 +371,7 @@ static int files_from_json(const json_t *a, struct job_guest *g, struct verr *e)
 		}
 		if (!jf->dst && !(jf->dst = strdup(jf->src)))
 			return -ENOMEM;
-		if (!path_plain(jf->dst) || dst_reserved(jf->dst)) {
+		if (!job_file_dst_ok(jf->dst)) {
 			verr_set(e, "%s: 'dst' must be an absolute path without . or .."
 				 " components, and not /init, /proc, /sys, /dev or"
 				 " /lib/modules", what);

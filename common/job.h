@@ -60,6 +60,12 @@ struct job_file {
 	char *dst;		/* absolute, in the guest */
 };
 
+/*
+ * A file's place in the guest is good: absolute, no . or .. or empty
+ * components, and not /init or under /proc, /sys, /dev or /lib/modules.
+ */
+bool job_file_dst_ok(const char *dst);
+
 struct job_guest {
 	enum job_guest_kind kind;
 	char *kernel;		/* linux only */

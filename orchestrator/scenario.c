@@ -834,10 +834,66 @@ static const struct num_rule rule_refill = {
 	NUM_TIME, 1, 3600 * 1000, 1, "1ms..1h", NULL
 };
 
+/* One entry of files: a path (the same in the guest), or {src, dst}. */
+static int build_file(struct ctx *c, const struct ynode *n, struct job_file *f)
+{
+	static const char *const keys[] = { "src", "dst", NULL };
+	const struct ynode *v;
+	const char *t = NULL;
+	int r;
+
+	if (n->kind == YNODE_SCALAR) {
+		r = get_path(c, n, "files", &f->src);
+		if (!r && !(f->dst = strdup(f->src)))
+			r = -ENOMEM;
+		v = n;
+	} else {
+		r = get_map(c, n, "files entry");
+		if (!r)
+			r = check_keys(c, n, keys, "files entry");
+		if (r)
+			return r;
+		if (!(v = map_get(n, "src", NULL)))
+			return fail_at(c, n, "missing required key 'src' in files entry");
+		r = get_path(c, v, "src", &f->src);
+		if (!r && (v = map_get(n, "dst", NULL))) {
+			r = get_text(c, v, "dst", &t);
+			if (!r && !(f->dst = strdup(t)))
+				r = -ENOMEM;
+		} else if (!r) {
+			v = map_get(n, "src", NULL);
+			if (!(f->dst = strdup(f->src)))
+				r = -ENOMEM;
+		}
+	}
+	if (!r && !job_file_dst_ok(f->dst))
+		return fail_at(c, v, "bad guest path '%s' (expected an absolute path without"
+			       " . or .. components, and not /init, /proc, /sys, /dev or"
+			       " /lib/modules)", f->dst);
+	return r;
+}
+
+static int build_files(struct ctx *c, const struct ynode *n, struct job_guest *g)
+{
+	int r = 0;
+
+	if (n->kind != YNODE_SEQ)
+		return fail_at(c, n, "bad files (expected a list of paths or {src, dst} mappings)");
+	if (n->n > JOB_MAX_FILES)
+		return fail_at(c, n->kid[JOB_MAX_FILES], "too many files (%zu, at most %d)",
+			       n->n, JOB_MAX_FILES);
+	g->files = calloc(n->n ? n->n : 1, sizeof(*g->files));
+	if (!g->files)
+		return -ENOMEM;
+	for (size_t i = 0; i < n->n && !r; i++)
+		r = build_file(c, n->kid[i], &g->files[g->nfiles++]);
+	return r;
+}
+
 static int build_guest(struct ctx *c, const struct ynode *n, struct job_guest *g)
 {
 	static const char *const keys[] = {
-		"kernel", "modules", "initramfs", "cmdline", NULL
+		"kernel", "modules", "initramfs", "cmdline", "files", NULL
 	};
 	const struct ynode *v;
 	const char *t = NULL;
@@ -849,7 +905,7 @@ static int build_guest(struct ctx *c, const struct ynode *n, struct job_guest *g
 			return r;
 		if (strcmp(t, "builtin") == 0)
 			return 0;
-		return fail_at(c, value_node(c, n), "bad guest '%s' (expected builtin or a mapping with kernel, initramfs, modules, cmdline)",
+		return fail_at(c, value_node(c, n), "bad guest '%s' (expected builtin or a mapping with kernel, initramfs, modules, cmdline, files)",
 			       t);
 	}
 	r = get_map(c, n, "guest");
@@ -871,6 +927,8 @@ static int build_guest(struct ctx *c, const struct ynode *n, struct job_guest *g
 		if (!r && !(g->cmdline = strdup(t)))
 			r = -ENOMEM;
 	}
+	if (!r && (v = map_get(n, "files", NULL)))
+		r = build_files(c, v, g);
 	return r;
 }
 

@@ -75,6 +75,9 @@ EXTRA_DIST += doc/scenario.md \
 	tests/scenarios/bad/expect-unknown-counter.yaml \
 	tests/scenarios/bad/expect-unknown-metric.yaml \
 	tests/scenarios/bad/guest-linux-word.yaml \
+	tests/scenarios/bad/guest-files-not-list.yaml \
+	tests/scenarios/bad/guest-files-bad-dst.yaml \
+	tests/scenarios/bad/guest-files-no-src.yaml \
 	tests/scenarios/bad/guest-no-kernel.yaml \
 	tests/scenarios/bad/image-directory.yaml \
 	tests/scenarios/bad/matrix-bad-value.yaml \

@@ -113,8 +113,14 @@ static const struct bad_case bad_cases[] = {
 	  "expect-unknown-counter.yaml:8:7: unknown counter 'reads' in 'disk0.reads'" },
 	{ "expect-unknown-metric.yaml",
 	  "expect-unknown-metric.yaml:9:7: unknown expectation 'reads_complete' (did you mean reads_completed?)" },
+	{ "guest-files-not-list.yaml",
+	  "guest-files-not-list.yaml:7:14: bad files (expected a list of paths or {src, dst} mappings)" },
+	{ "guest-files-bad-dst.yaml",
+	  "guest-files-bad-dst.yaml:8:30: bad guest path '/proc/x' (expected an absolute path without . or .. components, and not /init, /proc, /sys, /dev or /lib/modules)" },
+	{ "guest-files-no-src.yaml",
+	  "guest-files-no-src.yaml:8:11: missing required key 'src' in files entry" },
 	{ "guest-linux-word.yaml",
-	  "guest-linux-word.yaml:5:12: bad guest 'linux' (expected builtin or a mapping with kernel, initramfs, modules, cmdline)" },
+	  "guest-linux-word.yaml:5:12: bad guest 'linux' (expected builtin or a mapping with kernel, initramfs, modules, cmdline, files)" },
 	{ "guest-no-kernel.yaml",
 	  "guest-no-kernel.yaml:6:7: missing required key 'kernel' in guest" },
 	{ "image-directory.yaml",
@@ -218,7 +224,7 @@ static const struct bad_case bad_cases[] = {
 	{ "unknown-disk-key.yaml",
 	  "unknown-disk-key.yaml:7:9: unknown key 'readonly' in disk (expected one of: size, image, read_only, allow_block_device, serial, throttle)" },
 	{ "unknown-guest-key.yaml",
-	  "unknown-guest-key.yaml:7:7: unknown key 'initrd' in guest (expected one of: kernel, modules, initramfs, cmdline)" },
+	  "unknown-guest-key.yaml:7:7: unknown key 'initrd' in guest (expected one of: kernel, modules, initramfs, cmdline, files)" },
 	{ "unknown-throttle-key.yaml",
 	  "unknown-throttle-key.yaml:8:11: unknown key 'iops' in throttle (expected one of: bandwidth, ops)" },
 	{ "unknown-top-key.yaml",
@@ -533,6 +539,12 @@ static void test_good_full_every_key(void **state)
 	snprintf(want, sizeof(want), "%s/modules.cpio", dir);
 	assert_string_equal(j[2].spec.guest.modules, want);
 	assert_string_equal(j[2].spec.guest.cmdline, "quiet loglevel=3");
+	assert_int_equal(j[2].spec.guest.nfiles, 2);
+	assert_string_equal(j[2].spec.guest.files[0].src, "/usr/bin/fio");
+	assert_string_equal(j[2].spec.guest.files[0].dst, "/usr/bin/fio");
+	snprintf(want, sizeof(want), "%s/tests/mytest.sh", dir);
+	assert_string_equal(j[2].spec.guest.files[1].src, want);
+	assert_string_equal(j[2].spec.guest.files[1].dst, "/opt/mytest.sh");
 	assert_null(j[2].spec.workload);
 	assert_int_equal(j[2].spec.ndisks, 1);
 	assert_int_equal(j[2].spec.disk[0].size, 1ULL << 40);
