@@ -270,7 +270,8 @@ struct ssh_run_req {
  * ssh_run for @n commands at once, each on its own connection or sharing
  * one, all on the loop: every request gets its outcome, each bounded by
  * @timeout_ms from the start.  Returns 0, or -errno with @e set when the
- * loop itself failed (the requests then say nothing).  Not from a
+ * loop itself failed; the requests not yet over then carry that error as
+ * their own, so a caller may read the requests alone.  Not from a
  * callback.
  */
 int ssh_run_all(struct ssh_loop *l, struct ssh_run_req *q, size_t n, unsigned timeout_ms,

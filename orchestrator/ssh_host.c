@@ -230,11 +230,16 @@ int ssh_run_all(struct ssh_loop *l, struct ssh_run_req *q, size_t n, unsigned ti
 
 	if (!ch || !sent) {
 		rc = verr_errno(e, "ssh_run");
-		goto out;
-	}
-	if (l->depth) {
+	} else if (l->depth) {
 		verr_set(e, "ssh_run called from an SSH callback");
 		rc = -EDEADLK;
+	}
+	if (rc) {
+		for (size_t i = 0; i < n; i++) {
+			memset(&q[i].r, 0, sizeof(q[i].r));
+			q[i].rc = rc;
+			q[i].e = *e;
+		}
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -288,9 +293,14 @@ int ssh_run_all(struct ssh_loop *l, struct ssh_run_req *q, size_t n, unsigned ti
 		}
 		rc = ssh_loop_run_once(l, (int)(deadline - now), e);
 		if (rc) {
-			for (size_t i = 0; i < n; i++)
-				if (ch[i])
-					ssh_chan_free(ch[i]);
+			/* Each request still running ends with the loop's error. */
+			for (size_t i = 0; i < n; i++) {
+				if (!ch[i])
+					continue;
+				q[i].rc = rc;
+				q[i].e = *e;
+				ssh_chan_free(ch[i]);
+			}
 			break;
 		}
 	}
@@ -307,14 +317,11 @@ int ssh_run(struct ssh_loop *l, struct ssh_conn *c, const char *command,
 	struct ssh_run_req q = {
 		.conn = c, .command = command, .in = in, .inlen = inlen, .max_out = max_out,
 	};
-	int rc = ssh_run_all(l, &q, 1, timeout_ms, e);
-
-	if (!rc && q.rc) {
+	ssh_run_all(l, &q, 1, timeout_ms, e);
+	if (q.rc)
 		*e = q.e;
-		rc = q.rc;
-	}
 	*r = q.r;
-	return rc;
+	return q.rc;
 }
 
 void ssh_run_result_release(struct ssh_run_result *r)
