@@ -198,6 +198,23 @@ void fleet_files_release(struct fleet_files *ff)
 	memset(ff, 0, sizeof(*ff));
 }
 
+size_t fleet_files_of_job(const struct fleet_files *ff, size_t job,
+			  int idx[FLEET_JOB_FILES_MAX])
+{
+	const struct fleet_job_files *jf = &ff->job[job];
+	const int all[FLEET_JOB_FILES_MAX] = {
+		jf->disk[0], jf->disk[1], jf->disk[2], jf->disk[3], jf->disk[4], jf->disk[5],
+		jf->disk[6], jf->disk[7], jf->kernel, jf->initramfs,
+	};
+	size_t n = 0;
+
+	_Static_assert(JOB_MAX_DISKS == 8, "all[] lists every disk");
+	for (size_t i = 0; i < FLEET_JOB_FILES_MAX; i++)
+		if (all[i] != FLEET_FILE_NONE)
+			idx[n++] = all[i];
+	return n;
+}
+
 static char *files_store_path(const struct fleet_files *ff, int idx, const char *workdir)
 {
 	struct verr e = { "" };

@@ -55,6 +55,12 @@ int fleet_files_collect(struct fleet_files *ff, const struct job_desc *jobs,
 			size_t njobs, const char *worker, struct verr *e);
 void fleet_files_release(struct fleet_files *ff);
 
+#define FLEET_JOB_FILES_MAX	(JOB_MAX_DISKS + 2)
+
+/* The store files job @job uses, as indices into @ff->f, into @idx: how many. */
+size_t fleet_files_of_job(const struct fleet_files *ff, size_t job,
+			  int idx[FLEET_JOB_FILES_MAX]);
+
 /*
  * The job spec that job @job runs with on a host whose store is
  * @workdir: every file by its store path, writable images as clones, no

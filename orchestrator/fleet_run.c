@@ -72,6 +72,25 @@ static struct fleet_host *fleet_user_host(const struct fleet_run *f, const void 
 	return user && h >= f->h && h < f->h + f->n ? (struct fleet_host *)h : NULL;
 }
 
+/* A probe channel ended: its answer in @h->probe, or why not in @h->why. */
+static bool fleet_probe_answer(struct fleet_host *h, struct ssh_chan *ch)
+{
+	struct verr e = { "" };
+	const char *out;
+	size_t len;
+
+	if (ssh_chan_error(ch)) {
+		snprintf(h->why, sizeof(h->why), "host probe: %s", ssh_chan_error(ch));
+		return false;
+	}
+	out = ssh_chan_output(ch, 0, &len);
+	if (host_probe_parse(out, len, &h->probe, &e)) {
+		snprintf(h->why, sizeof(h->why), "%s", e.msg);
+		return false;
+	}
+	return true;
+}
+
 static void fleet_revive_done(struct fleet_run *f, struct fleet_host *h,
 			      struct ssh_chan *ch);
 
@@ -80,9 +99,6 @@ static void fleet_on_closed(void *ctx, struct ssh_chan *ch)
 {
 	struct fleet_run *f = ctx;
 	struct fleet_host *h = fleet_user_host(f, ssh_chan_user(ch));
-	struct verr e = { "" };
-	const char *out;
-	size_t len;
 
 	if (f->running && h) {
 		fleet_revive_done(f, h, ch);
@@ -95,15 +111,8 @@ static void fleet_on_closed(void *ctx, struct ssh_chan *ch)
 	}
 	if (!h)
 		return;
-	if (ssh_chan_error(ch)) {
-		snprintf(h->why, sizeof(h->why), "host probe: %s", ssh_chan_error(ch));
-	} else {
-		out = ssh_chan_output(ch, 0, &len);
-		if (host_probe_parse(out, len, &h->probe, &e))
-			snprintf(h->why, sizeof(h->why), "%s", e.msg);
-		else
-			h->up = true;	/* probed; bring-up decides the rest */
-	}
+	if (fleet_probe_answer(h, ch))
+		h->up = true;	/* probed; bring-up decides the rest */
 	ssh_chan_free(ch);
 }
 
@@ -237,18 +246,14 @@ static size_t fleet_host_needs(const struct fleet_run *f, const struct fleet_hos
 	size_t n = 0;
 
 	for (size_t j = 0; j < f->njobs; j++) {
-		const struct fleet_job_files *jf = &f->files.job[j];
-		int idx[JOB_MAX_DISKS + 2];
-		uint32_t k = 0;
+		int idx[FLEET_JOB_FILES_MAX];
+		size_t k;
 
-		if (jf->local_only || !fleet_labels_fit(h, &f->jobs[j]))
+		if (f->files.job[j].local_only || !fleet_labels_fit(h, &f->jobs[j]))
 			continue;
-		for (uint32_t d = 0; d < f->jobs[j].spec.ndisks; d++)
-			idx[k++] = jf->disk[d];
-		idx[k++] = jf->kernel;
-		idx[k++] = jf->initramfs;
-		for (uint32_t i = 0; i < k; i++) {
-			if (idx[i] != FLEET_FILE_NONE && !need[idx[i]]) {
+		k = fleet_files_of_job(&f->files, j, idx);
+		for (size_t i = 0; i < k; i++) {
+			if (!need[idx[i]]) {
 				need[idx[i]] = true;
 				n++;
 			}
@@ -380,9 +385,8 @@ static size_t fleet_send_round(struct fleet_run *f, struct fleet_host **hs, size
 			ms = 60000 + ff->size / (8 << 20) * 1000;
 		k++;
 	}
-	if (k && ssh_run_all(f->loop, q, k, ms > UINT32_MAX ? UINT32_MAX : (unsigned)ms, &e))
-		for (size_t i = 0; i < k; i++)
-			q[i].rc = -EIO, q[i].e = e;
+	if (k)
+		ssh_run_all(f->loop, q, k, ms > UINT32_MAX ? UINT32_MAX : (unsigned)ms, &e);
 	for (size_t i = 0; i < k; i++) {
 		const struct fleet_file *ff = &f->files.f[t[i].file];
 		struct fleet_host *h = t[i].h;
@@ -429,9 +433,8 @@ static void fleet_stage_files(struct fleet_run *f, struct fleet_host **hs, size_
 		}
 		who[k++] = hs[i];
 	}
-	if (k && ssh_run_all(f->loop, q, k, STAGE_TIMEOUT_MS, &e))
-		for (size_t i = 0; i < k; i++)
-			q[i].rc = -EIO, q[i].e = e;
+	if (k)
+		ssh_run_all(f->loop, q, k, STAGE_TIMEOUT_MS, &e);
 	for (size_t i = 0, j = 0; i < n && j < k; i++)
 		if (hs[i] == who[j])
 			fleet_has_finish(f, hs[i], need[i], &q[j++]);
@@ -543,9 +546,8 @@ static void fleet_stage_workers(struct fleet_run *f, struct fleet_host **hs, siz
 		h->up = false;
 		snprintf(h->why, sizeof(h->why), "%s", e.msg);
 	}
-	if (k && ssh_run_all(f->loop, q, k, STAGE_TIMEOUT_MS, &e))
-		for (size_t i = 0; i < k; i++)
-			q[i].rc = -EIO, q[i].e = e;
+	if (k)
+		ssh_run_all(f->loop, q, k, STAGE_TIMEOUT_MS, &e);
 	for (size_t i = 0; i < k; i++) {
 		if (fleet_stage_finish(&q[i], f->worker_sha, &e)) {
 			who[i]->up = false;
@@ -609,24 +611,20 @@ bool fleet_job_local_only(const struct fleet_run *f, size_t job)
 	return job < f->files.njobs && f->files.job[job].local_only;
 }
 
-static bool fleet_file_there(const struct fleet_host *h, int idx)
-{
-	return idx == FLEET_FILE_NONE || (h->staged && h->staged[idx]);
-}
-
 bool fleet_host_fits(const struct fleet_run *f, const struct fleet_host *h, size_t job)
 {
-	const struct fleet_job_files *jf;
+	int idx[FLEET_JOB_FILES_MAX];
+	size_t k;
 
 	if (job >= f->njobs || job >= f->files.njobs)
 		return false;
-	jf = &f->files.job[job];
-	if (jf->local_only || !fleet_labels_fit(h, &f->jobs[job]))
+	if (f->files.job[job].local_only || !fleet_labels_fit(h, &f->jobs[job]))
 		return false;
-	for (uint32_t i = 0; i < f->jobs[job].spec.ndisks; i++)
-		if (!fleet_file_there(h, jf->disk[i]))
+	k = fleet_files_of_job(&f->files, job, idx);
+	for (size_t i = 0; i < k; i++)
+		if (!h->staged || !h->staged[idx[i]])
 			return false;
-	return fleet_file_there(h, jf->kernel) && fleet_file_there(h, jf->initramfs);
+	return true;
 }
 
 bool fleet_host_takes(const struct fleet_run *f, const struct fleet_host *h, size_t job)
@@ -644,24 +642,17 @@ int fleet_job_spec(const struct fleet_run *f, const struct fleet_host *h, size_t
 static char *fleet_job_files_words(const struct fleet_run *f, const struct fleet_host *h,
 				   size_t job)
 {
-	const struct fleet_job_files *jf = &f->files.job[job];
-	int idx[JOB_MAX_DISKS + 2];
-	size_t k = 0, len = 0, cap;
-	char *w;
+	int idx[FLEET_JOB_FILES_MAX];
+	size_t k = fleet_files_of_job(&f->files, job, idx), len = 0;
+	size_t cap = k * (strlen(h->ih->workdir) + 72) + 1;
+	char *w = malloc(cap);
 
-	for (uint32_t d = 0; d < f->jobs[job].spec.ndisks; d++)
-		idx[k++] = jf->disk[d];
-	idx[k++] = jf->kernel;
-	idx[k++] = jf->initramfs;
-	cap = k * (strlen(h->ih->workdir) + 72) + 1;
-	w = malloc(cap);
 	if (!w)
 		return NULL;
 	w[0] = 0;
 	for (size_t i = 0; i < k; i++)
-		if (idx[i] != FLEET_FILE_NONE)
-			len += (size_t)snprintf(w + len, cap - len, " %s/cas/%s", h->ih->workdir,
-						f->files.f[idx[i]].sha256);
+		len += (size_t)snprintf(w + len, cap - len, " %s/cas/%s", h->ih->workdir,
+					f->files.f[idx[i]].sha256);
 	return w;
 }
 
@@ -792,21 +783,11 @@ void fleet_run_revive(struct fleet_run *f, uint64_t now_ms)
 static void fleet_revive_done(struct fleet_run *f, struct fleet_host *h,
 			      struct ssh_chan *ch)
 {
-	struct verr e = { "" };
-	const char *out;
-	size_t len;
 
 	h->reviving = false;
-	if (ssh_chan_error(ch)) {
-		snprintf(h->why, sizeof(h->why), "host probe: %s", ssh_chan_error(ch));
-	} else {
-		out = ssh_chan_output(ch, 0, &len);
-		if (host_probe_parse(out, len, &h->probe, &e))
-			snprintf(h->why, sizeof(h->why), "%s", e.msg);
-		else if (!h->probe.kvm_usable && !getenv_flag("VMORCH_FLEET_ALLOW_NO_KVM"))
-			snprintf(h->why, sizeof(h->why), "%s: /dev/kvm is not usable",
-				 h->ih->name);
-	}
+	if (fleet_probe_answer(h, ch) && !h->probe.kvm_usable &&
+	    !getenv_flag("VMORCH_FLEET_ALLOW_NO_KVM"))
+		snprintf(h->why, sizeof(h->why), "%s: /dev/kvm is not usable", h->ih->name);
 	ssh_chan_free(ch);
 	if (!h->why[0] && !h->probe.worker_staged) {
 		h->restage = true;
