@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/cache_dir.h"
@@ -16,6 +17,28 @@
 #include "orchestrator/file_hash.h"
 
 #define ENTRY_MAX	256
+
+/*
+ * A file's times come from a coarse clock (a jiffy on ext4 and tmpfs, up
+ * to 2 s on FAT), so a write soon after the file was hashed may leave its
+ * ctime as it was.  The hash of a file changed less than this long before
+ * it was read is not kept: any later write then gives it a newer ctime.
+ * (Git calls such an index entry "racily clean".)
+ */
+#define QUIET_NS	(3LL * 1000000000LL)
+
+static long long timespec_ns(const struct timespec *t)
+{
+	return (long long)t->tv_sec * 1000000000LL + t->tv_nsec;
+}
+
+/* Were @st's mtime and ctime both well before @start? */
+static bool file_quiet(const struct stat *st, const struct timespec *start)
+{
+	long long limit = timespec_ns(start) - QUIET_NS;
+
+	return timespec_ns(&st->st_mtim) < limit && timespec_ns(&st->st_ctim) < limit;
+}
 
 static int entry_format(const struct stat *st, const char *sha, char *buf, size_t cap)
 {
@@ -65,6 +88,7 @@ int file_sha256(const char *path, const struct stat *st, char out[65], struct ve
 	char dir[4096], entry[4200];
 	struct verr ce = { "" };
 	struct stat after;
+	struct timespec start;
 	bool cache = cache_dir("sha256", dir, sizeof(dir), &ce) == 0;
 	int rc;
 
@@ -72,12 +96,13 @@ int file_sha256(const char *path, const struct stat *st, char out[65], struct ve
 		 (unsigned long long)st->st_ino);
 	if (cache && entry_lookup(entry, st, out))
 		return 0;
+	clock_gettime(CLOCK_REALTIME, &start);
 	rc = sha256_file_hex(path, out, e);
 	if (rc)
 		return rc;
-	/* Kept only if the file did not change while it was read. */
-	if (cache && stat(path, &after) == 0 && after.st_dev == st->st_dev &&
-	    after.st_ino == st->st_ino && after.st_size == st->st_size &&
+	/* Kept only if the file was quiet before and while it was read. */
+	if (cache && file_quiet(st, &start) && stat(path, &after) == 0 &&
+	    after.st_dev == st->st_dev && after.st_ino == st->st_ino && after.st_size == st->st_size &&
 	    after.st_ctim.tv_sec == st->st_ctim.tv_sec &&
 	    after.st_ctim.tv_nsec == st->st_ctim.tv_nsec &&
 	    after.st_mtim.tv_sec == st->st_mtim.tv_sec &&
