@@ -20,6 +20,25 @@ const char *job_guest_kind_name(enum job_guest_kind k)
 	return (unsigned)k < 2 ? guest_kind_names[k] : "?";
 }
 
+static const char *const metrics_from_names[] = {
+	[JOB_METRICS_LINES] = "lines",
+	[JOB_METRICS_FIO_JSON] = "fio-json",
+	[JOB_METRICS_NONE] = "none",
+};
+
+const char *job_metrics_from_name(enum job_metrics_from m)
+{
+	return (unsigned)m < 3 ? metrics_from_names[m] : "?";
+}
+
+int job_metrics_from_parse(const char *name)
+{
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(name, metrics_from_names[i]))
+			return i;
+	return -1;
+}
+
 void job_spec_init(struct job_spec *j)
 {
 	memset(j, 0, sizeof(*j));
@@ -42,6 +61,10 @@ void job_spec_free(struct job_spec *j)
 		free(j->guest.files[i].dst);
 	}
 	free(j->guest.files);
+	for (uint32_t i = 0; i < j->guest.run_argc; i++)
+		free(j->guest.run_argv[i]);
+	free(j->guest.run_argv);
+	free(j->guest.run_shell);
 	for (uint32_t i = 0; i < j->ndisks && i < JOB_MAX_DISKS; i++)
 		free(j->disk[i].path);
 	memset(j, 0, sizeof(*j));
@@ -114,6 +137,28 @@ static json_t *files_to_json(const struct job_guest *g)
 	return a;
 }
 
+/* "run": the argv as an array, or the shell string; and where its figures come from. */
+static int run_to_json(json_t *o, const struct job_guest *g)
+{
+	json_t *a;
+
+	if (!job_guest_has_run(g))
+		return 0;
+	if (g->run_shell) {
+		a = json_string(g->run_shell);
+	} else {
+		a = json_array();
+		for (uint32_t i = 0; a && i < g->run_argc; i++)
+			if (json_array_append_new(a, json_string(g->run_argv[i]))) {
+				json_decref(a);
+				a = NULL;
+			}
+	}
+	if (json_object_set_new(o, "run", a))
+		return -ENOMEM;
+	return set_str(o, "metrics_from", job_metrics_from_name(g->metrics_from));
+}
+
 static json_t *guest_to_json(const struct job_guest *g)
 {
 	json_t *o = json_object();
@@ -121,7 +166,8 @@ static json_t *guest_to_json(const struct job_guest *g)
 	if (!o || set_str(o, "kind", job_guest_kind_name(g->kind)) ||
 	    set_str(o, "kernel", g->kernel) || set_str(o, "modules", g->modules) ||
 	    set_str(o, "initramfs", g->initramfs) || set_str(o, "cmdline", g->cmdline) ||
-	    (g->nfiles && json_object_set_new(o, "files", files_to_json(g)))) {
+	    (g->nfiles && json_object_set_new(o, "files", files_to_json(g))) ||
+	    run_to_json(o, g)) {
 		json_decref(o);
 		return NULL;
 	}
@@ -196,7 +242,8 @@ static const char *const job_keys[] = {
 };
 static const char *const test_keys[] = { "forbidden_syscall", NULL };
 static const char *const guest_keys[] = {
-	"kind", "kernel", "modules", "initramfs", "cmdline", "files", NULL
+	"kind", "kernel", "modules", "initramfs", "cmdline", "files", "run", "metrics_from",
+	NULL
 };
 static const char *const file_keys[] = { "src", "dst", NULL };
 static const char *const disk_keys[] = {
@@ -381,6 +428,80 @@ static int files_from_json(const json_t *a, struct job_guest *g, struct verr *e)
 	return 0;
 }
 
+/* One string of "run": not empty (argv[0]), no NUL, within the byte budget. */
+static int run_str(const json_t *v, const char *what, bool first, size_t *bytes,
+		   char **out, struct verr *e)
+{
+	const char *s = json_string_value(v);
+	size_t len = json_string_length(v);
+
+	if (!s) {
+		verr_set(e, "%s: expected a string", what);
+		return -EINVAL;
+	}
+	if (first && !len) {
+		verr_set(e, "%s: must not be empty", what);
+		return -EINVAL;
+	}
+	if (strlen(s) != len) {
+		verr_set(e, "%s: holds a NUL character", what);
+		return -EINVAL;
+	}
+	*bytes += len + 1;
+	if (*bytes > JOB_RUN_MAX_BYTES) {
+		verr_set(e, "job.guest: field 'run' is longer than %d bytes", JOB_RUN_MAX_BYTES);
+		return -E2BIG;
+	}
+	*out = strdup(s);
+	return *out ? 0 : -ENOMEM;
+}
+
+static int run_from_json(const json_t *o, struct job_guest *g, struct verr *e)
+{
+	const json_t *v = json_object_get(o, "run");
+	const json_t *m = json_object_get(o, "metrics_from");
+	char what[48];
+	size_t n, bytes = 0;
+	int rc;
+
+	if (m && (!json_is_string(m) || job_metrics_from_parse(json_string_value(m)) < 0)) {
+		verr_set(e, "job.guest: field 'metrics_from' must be 'lines', 'fio-json' or"
+			 " 'none'");
+		return -EINVAL;
+	}
+	if (m && !v) {
+		verr_set(e, "job.guest: field 'metrics_from' needs field 'run'");
+		return -EINVAL;
+	}
+	if (!v)
+		return 0;
+	if (m)
+		g->metrics_from = (enum job_metrics_from)job_metrics_from_parse(json_string_value(m));
+	if (json_is_string(v))
+		return run_str(v, "job.guest.run", true, &bytes, &g->run_shell, e);
+	if (!json_is_array(v) || !(n = json_array_size(v))) {
+		verr_set(e, "job.guest: field 'run' must be a string or a non-empty array of"
+			 " strings");
+		return -EINVAL;
+	}
+	if (n > JOB_MAX_RUN_ARGS) {
+		verr_set(e, "job.guest: field 'run' has %zu entries, at most %d", n,
+			 JOB_MAX_RUN_ARGS);
+		return -E2BIG;
+	}
+	g->run_argv = calloc(n, sizeof(*g->run_argv));
+	if (!g->run_argv)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(what, sizeof(what), "job.guest.run[%zu]", i);
+		rc = run_str(json_array_get(v, i), what, i == 0, &bytes, &g->run_argv[i], e);
+		if (rc)
+			return rc;
+		g->run_argc++;
+	}
+	return 0;
+}
+
 static int guest_from_json(const json_t *o, struct job_guest *g, struct verr *e)
 {
 	const char *what = "job.guest";
@@ -409,14 +530,16 @@ static int guest_from_json(const json_t *o, struct job_guest *g, struct verr *e)
 		return -EINVAL;
 	}
 	if (g->kind == JOB_GUEST_BUILTIN &&
-	    (g->kernel || g->modules || g->initramfs || json_object_get(o, "files"))) {
-		verr_set(e, "%s: the builtin guest takes no kernel, modules, initramfs or"
-			 " files", what);
+	    (g->kernel || g->modules || g->initramfs || json_object_get(o, "files") ||
+	     json_object_get(o, "run") || json_object_get(o, "metrics_from"))) {
+		verr_set(e, "%s: the builtin guest takes no kernel, modules, initramfs,"
+			 " files or run", what);
 		return -EINVAL;
 	}
-	if (json_object_get(o, "files"))
-		return files_from_json(json_object_get(o, "files"), g, e);
-	return 0;
+	if (json_object_get(o, "files") &&
+	    (rc = files_from_json(json_object_get(o, "files"), g, e)))
+		return rc;
+	return run_from_json(o, g, e);
 }
 
 static int disks_from_json(const json_t *a, struct job_spec *j, struct verr *e)
@@ -516,6 +639,11 @@ int job_spec_from_json(const json_t *root, struct job_spec *out, struct verr *e)
 	}
 	if ((rc = guest_from_json(v, &j.guest, e)))
 		goto fail;
+	if (job_guest_has_run(&j.guest) && j.workload) {
+		verr_set(e, "job: the guest runs either 'workload' or 'guest.run', not both");
+		rc = -EINVAL;
+		goto fail;
+	}
 	if ((v = json_object_get(root, "disks")) && (rc = disks_from_json(v, &j, e)))
 		goto fail;
 	if ((v = json_object_get(root, "protect")) && (rc = protect_from_json(v, &j, e)))

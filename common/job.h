@@ -66,6 +66,20 @@ struct job_file {
  */
 bool job_file_dst_ok(const char *dst);
 
+#define JOB_MAX_RUN_ARGS	256
+#define JOB_RUN_MAX_BYTES	(64 * 1024)	/* run's strings together */
+
+/* Where the figures of a Linux guest's program come from (its stdout). */
+enum job_metrics_from {
+	JOB_METRICS_LINES = 0,	/* "VMORCH-METRIC user.NAME VALUE" lines */
+	JOB_METRICS_FIO_JSON,	/* fio --output-format=json */
+	JOB_METRICS_NONE,
+};
+
+const char *job_metrics_from_name(enum job_metrics_from m);
+/* The value, or -1 for an unknown name. */
+int job_metrics_from_parse(const char *name);
+
 struct job_guest {
 	enum job_guest_kind kind;
 	char *kernel;		/* linux only */
@@ -75,7 +89,21 @@ struct job_guest {
 	/* linux only: files for the initramfs, each ELF one with its libraries */
 	struct job_file *files;
 	uint32_t nfiles;
+	/*
+	 * linux only: the user's program, run by the agent once the disks
+	 * are there: an argv (@run_argc > 0) or one string for /bin/sh -c
+	 * (@run_shell), "${diskN}" standing for the Nth test disk's device.
+	 */
+	char **run_argv;
+	uint32_t run_argc;
+	char *run_shell;
+	enum job_metrics_from metrics_from;
 };
+
+static inline bool job_guest_has_run(const struct job_guest *g)
+{
+	return g->run_argc || g->run_shell;
+}
 
 /*
  * A file the worker must never use as a disk, by device and inode: the

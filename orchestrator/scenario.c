@@ -890,10 +890,95 @@ static int build_files(struct ctx *c, const struct ynode *n, struct job_guest *g
 	return r;
 }
 
+/*
+ * One string of run:.  A whole "${key}" naming a matrix key takes its
+ * value; any other text, "${disk0}" included (the agent resolves that in
+ * the guest) or a shell's "${HOME}", stays as written.
+ */
+static int run_text(struct ctx *c, const struct ynode *n, bool first, char **out)
+{
+	const struct ynode *r = n;
+	const char *key;
+	size_t klen;
+
+	if (n->kind != YNODE_SCALAR)
+		return fail_at(c, n, "'run' entries must be text, not %s", kind_name(n));
+	if (subst_key(n->text, &key, &klen) && matrix_key_find(c->s, key, klen) >= 0 &&
+	    resolve(c, n, &r))
+		return -EINVAL;
+	if (first && !r->text[0])
+		return fail_at(c, n, "'run' must not start with an empty word");
+	*out = strdup(r->text);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* run: an argv (a list of words) or one string for /bin/sh -c. */
+static int build_run(struct ctx *c, const struct ynode *n, struct job_guest *g)
+{
+	int r = 0;
+
+	if (n->kind == YNODE_SCALAR)
+		return run_text(c, n, true, &g->run_shell);
+	if (n->kind != YNODE_SEQ || !n->n)
+		return fail_at(c, n, "bad run (expected a command line as one string, or a"
+			       " non-empty list of words)");
+	if (n->n > JOB_MAX_RUN_ARGS)
+		return fail_at(c, n->kid[JOB_MAX_RUN_ARGS], "too many words in run (%zu, at"
+			       " most %d)", n->n, JOB_MAX_RUN_ARGS);
+	g->run_argv = calloc(n->n, sizeof(*g->run_argv));
+	if (!g->run_argv)
+		return -ENOMEM;
+	for (size_t i = 0; i < n->n && !r; i++) {
+		r = run_text(c, n->kid[i], i == 0, &g->run_argv[i]);
+		if (!r)
+			g->run_argc++;
+	}
+	return r;
+}
+
+/* "${diskN}" in @t: the highest N, or -1. */
+static long run_max_disk(const char *t)
+{
+	long max = -1;
+
+	for (const char *p = strstr(t, "${disk"); p; p = strstr(p + 1, "${disk")) {
+		char *end;
+		long n;
+
+		if (p[6] < '0' || p[6] > '9')
+			continue;
+		n = strtol(p + 6, &end, 10);
+		if (*end == '}' && n > max)
+			max = n;
+	}
+	return max;
+}
+
+/* Every "${diskN}" of run: must name one of the VM's disks. */
+static int run_check_disks(struct ctx *c, const struct ynode *guest, const struct job_spec *j)
+{
+	const struct ynode *run = guest->kind == YNODE_MAP ? map_get(guest, "run", NULL) : NULL;
+	size_t n;
+
+	if (!run)
+		return 0;
+	n = run->kind == YNODE_SEQ ? run->n : 1;
+	for (size_t i = 0; i < n; i++) {
+		const struct ynode *w = run->kind == YNODE_SEQ ? run->kid[i] : run;
+		long d = w->kind == YNODE_SCALAR ? run_max_disk(w->text) : -1;
+
+		if (d >= (long)j->ndisks)
+			return fail_at(c, w, "run names ${disk%ld} but the VM has %u disk%s"
+				       " (they are numbered from 0)", d, j->ndisks,
+				       j->ndisks == 1 ? "" : "s");
+	}
+	return 0;
+}
+
 static int build_guest(struct ctx *c, const struct ynode *n, struct job_guest *g)
 {
 	static const char *const keys[] = {
-		"kernel", "modules", "initramfs", "cmdline", "files", NULL
+		"kernel", "modules", "initramfs", "cmdline", "files", "run", "metrics_from", NULL
 	};
 	const struct ynode *v;
 	const char *t = NULL;
@@ -905,7 +990,7 @@ static int build_guest(struct ctx *c, const struct ynode *n, struct job_guest *g
 			return r;
 		if (strcmp(t, "builtin") == 0)
 			return 0;
-		return fail_at(c, value_node(c, n), "bad guest '%s' (expected builtin or a mapping with kernel, initramfs, modules, cmdline, files)",
+		return fail_at(c, value_node(c, n), "bad guest '%s' (expected builtin or a mapping with kernel, initramfs, modules, cmdline, files, run)",
 			       t);
 	}
 	r = get_map(c, n, "guest");
@@ -929,6 +1014,18 @@ static int build_guest(struct ctx *c, const struct ynode *n, struct job_guest *g
 	}
 	if (!r && (v = map_get(n, "files", NULL)))
 		r = build_files(c, v, g);
+	if (!r && (v = map_get(n, "run", NULL)))
+		r = build_run(c, v, g);
+	if (!r && (v = map_get(n, "metrics_from", NULL))) {
+		static const char *const from[] = { "lines", "fio-json", "none", NULL };
+
+		if (!job_guest_has_run(g))
+			return fail_at(c, v, "metrics_from needs run (the program whose output"
+				       " it reads)");
+		r = get_enum(c, v, "metrics_from", from, &t);
+		if (!r)
+			g->metrics_from = (enum job_metrics_from)job_metrics_from_parse(t);
+	}
 	return r;
 }
 
@@ -1447,8 +1544,15 @@ static int vm_build(struct ctx *c, const struct ynode *vm, unsigned repeat,
 		r = build_guest(c, v, &j->spec.guest);
 	if (!r && (v = vm_get(c->s, vm, "disks")))
 		r = build_disks(c, v, &j->spec);
-	if (!r && (v = vm_get(c->s, vm, "workload")))
-		r = build_workload(c, v, &j->spec);
+	if (!r && (v = vm_get(c->s, vm, "workload"))) {
+		if (job_guest_has_run(&j->spec.guest))
+			r = fail_at(c, v, "workload and guest run exclude each other (the agent"
+				    " runs its own workload or your program, not both)");
+		else
+			r = build_workload(c, v, &j->spec);
+	}
+	if (!r && (v = vm_get(c->s, vm, "guest")))
+		r = run_check_disks(c, v, &j->spec);
 	if (!r && (v = vm_get(c->s, vm, "expect")))
 		r = build_expect(c, v, j);
 	if (!r && (v = vm_get(c->s, vm, "placement")))

@@ -78,6 +78,12 @@ EXTRA_DIST += doc/scenario.md \
 	tests/scenarios/bad/guest-files-not-list.yaml \
 	tests/scenarios/bad/guest-files-bad-dst.yaml \
 	tests/scenarios/bad/guest-files-no-src.yaml \
+	tests/scenarios/bad/guest-metrics-from-bad.yaml \
+	tests/scenarios/bad/guest-metrics-from-no-run.yaml \
+	tests/scenarios/bad/guest-run-and-workload.yaml \
+	tests/scenarios/bad/guest-run-disk1.yaml \
+	tests/scenarios/bad/guest-run-empty.yaml \
+	tests/scenarios/bad/guest-run-map-word.yaml \
 	tests/scenarios/bad/guest-no-kernel.yaml \
 	tests/scenarios/bad/image-directory.yaml \
 	tests/scenarios/bad/matrix-bad-value.yaml \

@@ -209,6 +209,51 @@ static void test_job_files_round_trip(void **state)
 	job_spec_free(&j);
 }
 
+/* A guest's program: an argv or a shell string, and where its figures come from. */
+static void test_job_run_round_trip(void **state)
+{
+	static const char argv_doc[] =
+		"{\"version\":1,\"name\":\"l\",\"vcpus\":1,\"memory\":268435456,"
+		"\"timeout_ms\":60000,\"guest\":{\"kind\":\"linux\",\"kernel\":\"/k\","
+		"\"run\":[\"fio\",\"--filename=${disk0}\",\"\"],\"metrics_from\":\"fio-json\"}}";
+	static const char sh_doc[] =
+		"{\"version\":1,\"name\":\"l\",\"vcpus\":1,\"memory\":268435456,"
+		"\"timeout_ms\":60000,\"guest\":{\"kind\":\"linux\",\"kernel\":\"/k\","
+		"\"run\":\"echo hi; exit 3\"}}";
+	struct job_spec j, back;
+	struct verr e = { "" };
+	char *text;
+
+	(void)state;
+	if (job_spec_decode(argv_doc, strlen(argv_doc), &j, &e))
+		fail_msg("%s", e.msg);
+	assert_int_equal(j.guest.run_argc, 3);
+	assert_string_equal(j.guest.run_argv[1], "--filename=${disk0}");
+	assert_string_equal(j.guest.run_argv[2], "");
+	assert_null(j.guest.run_shell);
+	assert_int_equal(j.guest.metrics_from, JOB_METRICS_FIO_JSON);
+	text = job_spec_encode(&j);
+	assert_non_null(strstr(text, "\"metrics_from\":\"fio-json\""));
+	assert_non_null(strstr(text, "\"run\":[\"fio\",\"--filename=${disk0}\",\"\"]"));
+	if (job_spec_decode(text, strlen(text), &back, &e))
+		fail_msg("%s", e.msg);
+	assert_int_equal(back.guest.run_argc, 3);
+	assert_int_equal(back.guest.metrics_from, JOB_METRICS_FIO_JSON);
+	free(text);
+	job_spec_free(&back);
+	job_spec_free(&j);
+
+	if (job_spec_decode(sh_doc, strlen(sh_doc), &j, &e))
+		fail_msg("%s", e.msg);
+	assert_int_equal(j.guest.run_argc, 0);
+	assert_string_equal(j.guest.run_shell, "echo hi; exit 3");
+	assert_int_equal(j.guest.metrics_from, JOB_METRICS_LINES);
+	text = job_spec_encode(&j);
+	assert_non_null(strstr(text, "\"metrics_from\":\"lines\",\"run\":\"echo hi; exit 3\""));
+	free(text);
+	job_spec_free(&j);
+}
+
 static void make_result(struct vm_result *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -325,7 +370,25 @@ static const struct bad_doc bad_jobs[] = {
 	  " and not /init, /proc, /sys, /dev or /lib/modules" },
 	{ "{\"version\":1,\"name\":\"b\",\"vcpus\":1,\"memory\":268435456,\"timeout_ms\":1,"
 	  "\"guest\":{\"kind\":\"builtin\",\"files\":[]}}",
-	  "job.guest: the builtin guest takes no kernel, modules, initramfs or files" },
+	  "job.guest: the builtin guest takes no kernel, modules, initramfs, files or run" },
+#define LINUX_HEAD "{\"version\":1,\"name\":\"l\",\"vcpus\":1,\"memory\":268435456,"\
+	"\"timeout_ms\":1,\"guest\":{\"kind\":\"linux\",\"kernel\":\"/k\","
+	{ LINUX_HEAD "\"run\":[]}}",
+	  "job.guest: field 'run' must be a string or a non-empty array of strings" },
+	{ LINUX_HEAD "\"run\":7}}",
+	  "job.guest: field 'run' must be a string or a non-empty array of strings" },
+	{ LINUX_HEAD "\"run\":[\"\"]}}", "job.guest.run[0]: must not be empty" },
+	{ LINUX_HEAD "\"run\":\"\"}}", "job.guest.run: must not be empty" },
+	{ LINUX_HEAD "\"run\":[\"fio\",3]}}", "job.guest.run[1]: expected a string" },
+	{ LINUX_HEAD "\"run\":[\"fio\"],\"metrics_from\":\"csv\"}}",
+	  "job.guest: field 'metrics_from' must be 'lines', 'fio-json' or 'none'" },
+	{ LINUX_HEAD "\"metrics_from\":\"lines\"}}",
+	  "job.guest: field 'metrics_from' needs field 'run'" },
+	{ LINUX_HEAD "\"run\":\"true\"},\"workload\":\"ops=1\"}",
+	  "job: the guest runs either 'workload' or 'guest.run', not both" },
+	{ "{\"version\":1,\"name\":\"b\",\"vcpus\":1,\"memory\":268435456,\"timeout_ms\":1,"
+	  "\"guest\":{\"kind\":\"builtin\",\"run\":\"true\"}}",
+	  "job.guest: the builtin guest takes no kernel, modules, initramfs, files or run" },
 	{ JOB_OK_HEAD ",\"disks\":[{\"size\":512,\"clone\":true}]}",
 	  "job.disks[0]: 'clone' copies a writable image: it needs a 'path' and no 'read_only'" },
 	{ JOB_OK_HEAD ",\"disks\":[{\"path\":\"/i\",\"read_only\":true,\"clone\":true}]}",
@@ -460,6 +523,7 @@ int main(void)
 		cmocka_unit_test(test_job_round_trip),
 		cmocka_unit_test(test_job_linux_round_trip),
 		cmocka_unit_test(test_job_files_round_trip),
+		cmocka_unit_test(test_job_run_round_trip),
 		cmocka_unit_test(test_job_protect_and_block_device_round_trip),
 		cmocka_unit_test(test_result_round_trip),
 		cmocka_unit_test(test_result_without_disks_and_binary_console),

@@ -119,8 +119,20 @@ static const struct bad_case bad_cases[] = {
 	  "guest-files-bad-dst.yaml:8:30: bad guest path '/proc/x' (expected an absolute path without . or .. components, and not /init, /proc, /sys, /dev or /lib/modules)" },
 	{ "guest-files-no-src.yaml",
 	  "guest-files-no-src.yaml:8:11: missing required key 'src' in files entry" },
+	{ "guest-run-disk1.yaml",
+	  "guest-run-disk1.yaml:7:18: run names ${disk1} but the VM has 1 disk (they are numbered from 0)" },
+	{ "guest-run-and-workload.yaml",
+	  "guest-run-and-workload.yaml:9:15: workload and guest run exclude each other (the agent runs its own workload or your program, not both)" },
+	{ "guest-run-empty.yaml",
+	  "guest-run-empty.yaml:7:12: bad run (expected a command line as one string, or a non-empty list of words)" },
+	{ "guest-run-map-word.yaml",
+	  "guest-run-map-word.yaml:7:18: 'run' entries must be text, not a mapping" },
+	{ "guest-metrics-from-no-run.yaml",
+	  "guest-metrics-from-no-run.yaml:7:21: metrics_from needs run (the program whose output it reads)" },
+	{ "guest-metrics-from-bad.yaml",
+	  "guest-metrics-from-bad.yaml:8:21: bad metrics_from 'csv' (expected one of: lines, fio-json, none)" },
 	{ "guest-linux-word.yaml",
-	  "guest-linux-word.yaml:5:12: bad guest 'linux' (expected builtin or a mapping with kernel, initramfs, modules, cmdline, files)" },
+	  "guest-linux-word.yaml:5:12: bad guest 'linux' (expected builtin or a mapping with kernel, initramfs, modules, cmdline, files, run)" },
 	{ "guest-no-kernel.yaml",
 	  "guest-no-kernel.yaml:6:7: missing required key 'kernel' in guest" },
 	{ "image-directory.yaml",
@@ -224,7 +236,7 @@ static const struct bad_case bad_cases[] = {
 	{ "unknown-disk-key.yaml",
 	  "unknown-disk-key.yaml:7:9: unknown key 'readonly' in disk (expected one of: size, image, read_only, allow_block_device, serial, throttle)" },
 	{ "unknown-guest-key.yaml",
-	  "unknown-guest-key.yaml:7:7: unknown key 'initrd' in guest (expected one of: kernel, modules, initramfs, cmdline, files)" },
+	  "unknown-guest-key.yaml:7:7: unknown key 'initrd' in guest (expected one of: kernel, modules, initramfs, cmdline, files, run, metrics_from)" },
 	{ "unknown-throttle-key.yaml",
 	  "unknown-throttle-key.yaml:8:11: unknown key 'iops' in throttle (expected one of: bandwidth, ops)" },
 	{ "unknown-top-key.yaml",
@@ -545,6 +557,12 @@ static void test_good_full_every_key(void **state)
 	snprintf(want, sizeof(want), "%s/tests/mytest.sh", dir);
 	assert_string_equal(j[2].spec.guest.files[1].src, want);
 	assert_string_equal(j[2].spec.guest.files[1].dst, "/opt/mytest.sh");
+	assert_int_equal(j[2].spec.guest.run_argc, 3);
+	assert_string_equal(j[2].spec.guest.run_argv[0], "/opt/mytest.sh");
+	assert_string_equal(j[2].spec.guest.run_argv[1], "${disk0}");
+	assert_string_equal(j[2].spec.guest.run_argv[2], "--home=${HOME}");
+	assert_null(j[2].spec.guest.run_shell);
+	assert_int_equal(j[2].spec.guest.metrics_from, JOB_METRICS_NONE);
 	assert_null(j[2].spec.workload);
 	assert_int_equal(j[2].spec.ndisks, 1);
 	assert_int_equal(j[2].spec.disk[0].size, 1ULL << 40);
