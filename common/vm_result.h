@@ -19,7 +19,7 @@
 #include "verr.h"
 
 #define VM_RESULT_VERSION	1
-#define VM_RESULT_MAX_METRICS	64
+#define VM_RESULT_MAX_METRICS	256	/* the agent keeps 200 for a program's */
 #define VM_METRIC_NAME_MAX	63
 #define VM_CONSOLE_TAIL_MAX	4096
 #define VM_ERROR_MAX		512

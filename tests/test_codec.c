@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "common/shm.h"
+
 #include "common/job.h"
 #include "common/json_strict.h"
 #include "common/vblk_json.h"
@@ -515,9 +517,44 @@ static void test_metric_limits(void **state)
 	free(r);
 }
 
+/*
+ * The largest VmResult there can be still fits the shm result slot (and
+ * so a remote frame): every metric with a 63-character name and a long
+ * value, every disk, a console tail and an error of control characters,
+ * each escaped as six bytes.
+ */
+static void test_largest_result_fits_the_slot(void **state)
+{
+	struct vm_result *r = calloc(1, sizeof(*r));
+	char name[VM_METRIC_NAME_MAX + 1];
+	char *text;
+
+	(void)state;
+	for (int i = 0; i < VM_RESULT_MAX_METRICS; i++) {
+		snprintf(name, sizeof(name), "%061d%02x", 0, i & 0xff);
+		name[0] = 'm';
+		name[1] = (char)('a' + i / 256);
+		assert_int_equal(vm_result_set_metric(r, name, -1.2345678901234567e-300), 0);
+	}
+	assert_int_equal(r->nmetrics, VM_RESULT_MAX_METRICS);
+	r->ndisks = JOB_MAX_DISKS;
+	for (uint32_t d = 0; d < JOB_MAX_DISKS; d++)
+		memset(&r->disk[d], 0x7f, sizeof(r->disk[d]));
+	memset(r->console_tail, 1, VM_CONSOLE_TAIL_MAX);
+	memset(r->error, 1, VM_ERROR_MAX);
+	r->exit_code = INT64_MIN;
+	text = vm_result_encode(r);
+	assert_non_null(text);
+	print_message("largest result: %zu bytes of %d\n", strlen(text), SHM_RESULT_MAX);
+	assert_true(strlen(text) < SHM_RESULT_MAX);
+	free(text);
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_largest_result_fits_the_slot),
 		cmocka_unit_test(test_snapshot_round_trip),
 		cmocka_unit_test(test_snapshot_encode_refuses_u64_above_int64),
 		cmocka_unit_test(test_job_round_trip),

@@ -4,6 +4,7 @@
 
 vmm_worker_vmm_worker_SOURCES += \
 	vmm-worker/linux_boot.c vmm-worker/linux_boot.h \
+	vmm-worker/guest_job.c vmm-worker/guest_job.h \
 	vmm-worker/bzimage.c vmm-worker/bzimage.h \
 	vmm-worker/bootparams.c vmm-worker/bootparams.h \
 	vmm-worker/acpi.c vmm-worker/acpi.h \
@@ -23,3 +24,10 @@ check_PROGRAMS += tests/test_acpi
 tests_test_acpi_SOURCES = tests/test_acpi.c vmm-worker/acpi.c vmm-worker/aml.c
 tests_test_acpi_CFLAGS = $(TEST_CFLAGS)
 tests_test_acpi_LDADD = $(TEST_LIBS)
+
+# A Linux guest's job file and nonce, the console's result line, the payload.
+check_PROGRAMS += tests/test_guest_result
+tests_test_guest_result_SOURCES = tests/test_guest_result.c vmm-worker/guest_job.c \
+	vmm-worker/guest_result.c vmm-worker/serial.c vmm-worker/cpio.c
+tests_test_guest_result_CFLAGS = $(TEST_CFLAGS)
+tests_test_guest_result_LDADD = $(TEST_LIBS)

@@ -142,7 +142,21 @@ int linux_boot_open(struct linux_boot *lb, const struct job_spec *job, struct ve
 		verr_set(e, "initramfs %s: not a regular file", lb->initrd_path);
 		return -EINVAL;
 	}
-	lb->initrd_size = (uint64_t)st.st_size;
+	lb->initrd_file_size = lb->initrd_size = (uint64_t)st.st_size;
+	if (job->guest.initramfs) {
+		if (job_guest_has_run(&job->guest)) {
+			verr_set(e, "guest.run needs the agent's initramfs: leave out"
+				 " guest.initramfs");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	/* The agent's initramfs: the job file goes after it, 4-byte aligned. */
+	rc = guest_job_build(&lb->job, job, e);
+	if (rc)
+		return rc;
+	lb->has_job = true;
+	lb->initrd_size = ((lb->initrd_file_size + 3) & ~3ULL) + lb->job.cpio_len;
 	return 0;
 }
 
@@ -150,6 +164,7 @@ void linux_boot_free(struct linux_boot *lb)
 {
 	free(lb->kernel);
 	lb->kernel = NULL;
+	guest_job_free(&lb->job);
 }
 
 /* Read the initramfs straight into guest memory at @gpa. */
@@ -170,8 +185,8 @@ static int linux_boot_read_initrd(struct linux_boot *lb, const struct guest_mem 
 		rc = -E2BIG;
 		goto out;
 	}
-	while (n < lb->initrd_size) {
-		ssize_t r = read(fd, dst + n, lb->initrd_size - n);
+	while (n < lb->initrd_file_size) {
+		ssize_t r = read(fd, dst + n, lb->initrd_file_size - n);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -181,6 +196,12 @@ static int linux_boot_read_initrd(struct linux_boot *lb, const struct guest_mem 
 			goto out;
 		}
 		n += (uint64_t)r;
+	}
+	if (lb->has_job) {
+		uint64_t at = lb->initrd_size - lb->job.cpio_len;
+
+		memset(dst + n, 0, at - n);
+		memcpy(dst + at, lb->job.cpio, lb->job.cpio_len);
 	}
 out:
 	if (fd >= 0)

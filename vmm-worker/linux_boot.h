@@ -19,6 +19,7 @@
 #include "common/verr.h"
 #include "vmm-worker/bootparams.h"
 #include "vmm-worker/bzimage.h"
+#include "vmm-worker/guest_job.h"
 
 struct vm;
 
@@ -33,7 +34,11 @@ struct linux_boot {
 	size_t kernel_len;
 	struct bzimage_info bz;		/* bzImage only */
 	char initrd_path[PATH_MAX];
-	uint64_t initrd_size;
+	uint64_t initrd_file_size;	/* the file's bytes */
+	uint64_t initrd_size;		/* in guest memory: the file, padded, the job's archive */
+	/* With the agent's initramfs: the job file archive and its nonce. */
+	bool has_job;
+	struct guest_job job;
 	char cmdline[BOOT_CMDLINE_MAX + 1];
 };
 

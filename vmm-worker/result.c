@@ -9,36 +9,8 @@
 
 #include "common/json_strict.h"
 #include "guest/builtin/protocol.h"
+#include "vmm-worker/guest_result.h"
 #include "vmm-worker/result.h"
-
-int result_parse_guest_line(const char *json, struct vm_result *r, bool *guest_ok,
-			    char *reason, size_t reason_cap, struct verr *e)
-{
-	json_t *root, *v;
-	const char *key;
-	int rc = 0;
-
-	root = jstrict_loads(json, strlen(json), "guest result line", e);
-	if (!root)
-		return -EINVAL;
-	*guest_ok = false;
-	reason[0] = 0;
-	json_object_foreach(root, key, v) {
-		if (strcmp(key, "status") == 0 && json_is_string(v)) {
-			*guest_ok = strcmp(json_string_value(v), "pass") == 0;
-		} else if (strcmp(key, "reason") == 0 && json_is_string(v)) {
-			snprintf(reason, reason_cap, "%s", json_string_value(v));
-		} else if (json_is_number(v)) {
-			if (vm_result_set_metric(r, key, json_number_value(v)) == -E2BIG) {
-				verr_set(e, "guest result line: too many figures");
-				rc = -E2BIG;
-				break;
-			}
-		}
-	}
-	json_decref(root);
-	return rc;
-}
 
 /* Rates from the guest's own cycle count and the TSC rate KVM reports. */
 static void result_add_rates(struct vm_result *r, uint64_t tsc_khz)
@@ -66,9 +38,10 @@ static void result_add_rates(struct vm_result *r, uint64_t tsc_khz)
 
 void result_build(struct vm *vm, struct vm_result *r)
 {
-	char line[SERIAL_LINE_MAX + 1], reason[256] = "";
+	static char line[SERIAL_LINE_MAX + 1];	/* one VM per worker */
+	char reason[256] = "";
 	uint64_t now = clock_ns();
-	bool guest_ok = false;
+	enum guest_status status = GUEST_STATUS_FAIL;
 	struct verr e = { "" };
 
 	memset(r, 0, sizeof(*r));
@@ -94,13 +67,18 @@ void result_build(struct vm *vm, struct vm_result *r)
 				 "printed no " GUEST_RESULT_PREFIX "line");
 		}
 	} else {
-		if (result_parse_guest_line(line, r, &guest_ok, reason, sizeof(reason), &e)) {
+		if (guest_result_parse(line, r, &status, reason, sizeof(reason), &e)) {
 			snprintf(r->error, sizeof(r->error), "%s", e.msg);
-		} else if (!guest_ok && r->exit_kind == VM_EXIT_GUEST_PASS) {
+			status = GUEST_STATUS_FAIL;
+		}
+		if (status == GUEST_STATUS_TIMEOUT &&
+		    (r->exit_kind == VM_EXIT_GUEST_PASS || r->exit_kind == VM_EXIT_GUEST_FAIL))
+			/* The agent stopped the program at its in-guest limit. */
+			r->exit_kind = VM_EXIT_TIMEOUT;
+		else if (status != GUEST_STATUS_PASS && r->exit_kind == VM_EXIT_GUEST_PASS)
 			/* The port said pass, the guest's own line says otherwise. */
 			r->exit_kind = VM_EXIT_GUEST_FAIL;
-		}
-		if (reason[0] && !guest_ok)
+		if (reason[0] && status != GUEST_STATUS_PASS)
 			snprintf(r->error, sizeof(r->error), "guest: %s", reason);
 		result_add_rates(r, vm->tsc_khz);
 	}

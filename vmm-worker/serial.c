@@ -87,9 +87,17 @@ static void serial_end_line(struct serial *s)
 	static const char prefix[] = GUEST_RESULT_PREFIX;
 	size_t plen = sizeof(prefix) - 1;
 
+	size_t nlen = strlen(s->nonce);
+
 	s->line[s->line_len] = 0;
-	if (s->line_len >= plen && memcmp(s->line, prefix, plen) == 0)
-		memcpy(s->result_line, s->line + plen, s->line_len - plen + 1);
+	if (s->line_len >= plen && memcmp(s->line, prefix, plen) == 0) {
+		const char *rest = s->line + plen;
+
+		if (!nlen)
+			memcpy(s->result_line, rest, s->line_len - plen + 1);
+		else if (!strncmp(rest, s->nonce, nlen) && rest[nlen] == ' ')
+			memcpy(s->result_line, rest + nlen + 1, s->line_len - plen - nlen);
+	}
 	if (!s->panicked && s->on_panic && strstr(s->line, SERIAL_PANIC_TEXT)) {
 		s->panicked = true;
 		s->on_panic(s->panic_ctx, s->line);
@@ -222,6 +230,13 @@ void serial_copy_tail(struct serial *s, char *buf, size_t cap)
 		buf[i] = c ? c : '?';	/* a NUL would cut the text short */
 	}
 	buf[i] = 0;
+	pthread_mutex_unlock(&s->lock);
+}
+
+void serial_set_nonce(struct serial *s, const char *nonce)
+{
+	pthread_mutex_lock(&s->lock);
+	snprintf(s->nonce, sizeof(s->nonce), "%s", nonce);
 	pthread_mutex_unlock(&s->lock);
 }
 

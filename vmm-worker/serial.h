@@ -16,7 +16,7 @@
 
 #define SERIAL_PORT_BASE 0x3f8
 #define SERIAL_PORT_LEN	 8
-#define SERIAL_LINE_MAX	 1024
+#define SERIAL_LINE_MAX	 32768	/* a result line with 256 figures fits */
 #define SERIAL_IRQ	 4	/* COM1's ISA interrupt */
 #define SERIAL_PANIC_TEXT "Kernel panic - not syncing"
 
@@ -38,6 +38,7 @@ struct serial {
 	char line[SERIAL_LINE_MAX + 1];	/* the line being assembled */
 	uint32_t line_len;
 	char result_line[SERIAL_LINE_MAX + 1];	/* last VMORCH-RESULT payload */
+	char nonce[40];			/* a result line must carry it; "" none */
 	uint64_t first_output_ns;	/* 0 until the guest prints */
 };
 
@@ -55,6 +56,13 @@ void serial_io(struct serial *s, uint16_t port, uint8_t *data, bool is_write);
 
 /* Copy the console tail (oldest first, NUL-terminated) into @buf. */
 void serial_copy_tail(struct serial *s, char *buf, size_t cap);
+
+/*
+ * From now on a result line counts only as "VMORCH-RESULT @nonce {...}":
+ * the agent of a Linux guest prints the nonce it alone was given, so a
+ * line the user's program prints on the same console is not taken for it.
+ */
+void serial_set_nonce(struct serial *s, const char *nonce);
 
 /* Copy the guest's result payload (JSON text after the prefix); false if none. */
 bool serial_result_line(struct serial *s, char *buf, size_t cap);

@@ -260,6 +260,8 @@ int vm_create(struct vm *vm, const struct job_spec *job, struct shm_region *shm,
 		}
 		if ((rc = linux_boot_open(vm->lboot, job, e)))
 			return rc;
+		if (vm->lboot->has_job)
+			serial_set_nonce(&vm->serial, vm->lboot->job.nonce);
 	}
 	if ((rc = vm_open_backing(vm, job, e)))
 		return rc;

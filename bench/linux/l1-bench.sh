@@ -69,7 +69,10 @@ qemu_run() {
 		-device virtio-blk-device,drive=d0 </dev/null
 }
 
-result() { tr -d '\r' < /tmp/out | sed -n 's/.*VMORCH-RESULT //p' | tail -1; }
+# vmm-worker's agent prints a nonce before the JSON; under QEMU it has none.
+result() {
+	tr -d '\r' < /tmp/out | sed -n 's/.*VMORCH-RESULT \([0-9a-f]\{32\} \)\{0,1\}//p' | tail -1
+}
 
 # run KIND NAME WHO REP EXTRA WORKLOAD
 run() {
