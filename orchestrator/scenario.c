@@ -1014,8 +1014,12 @@ static int build_guest(struct ctx *c, const struct ynode *n, struct job_guest *g
 	}
 	if (!r && (v = map_get(n, "files", NULL)))
 		r = build_files(c, v, g);
-	if (!r && (v = map_get(n, "run", NULL)))
+	if (!r && (v = map_get(n, "run", NULL))) {
+		if (g->initramfs)
+			return fail_at(c, v, "run needs the agent's initramfs, which vmorch"
+				       " builds: leave out initramfs");
 		r = build_run(c, v, g);
+	}
 	if (!r && (v = map_get(n, "metrics_from", NULL))) {
 		static const char *const from[] = { "lines", "fio-json", "none", NULL };
 

@@ -33,6 +33,7 @@ EXTRA_DIST += doc/scenario.md \
 	tests/scenarios/good/full.yaml \
 	tests/scenarios/good/matrix.yaml \
 	tests/scenarios/good/minimal.yaml \
+	tests/scenarios/good/run.yaml \
 	tests/scenarios/bad/alias.yaml \
 	tests/scenarios/bad/placement-bad-label.yaml \
 	tests/scenarios/bad/placement-empty.yaml \
@@ -83,6 +84,7 @@ EXTRA_DIST += doc/scenario.md \
 	tests/scenarios/bad/guest-run-and-workload.yaml \
 	tests/scenarios/bad/guest-run-disk1.yaml \
 	tests/scenarios/bad/guest-run-empty.yaml \
+	tests/scenarios/bad/guest-run-own-initramfs.yaml \
 	tests/scenarios/bad/guest-run-map-word.yaml \
 	tests/scenarios/bad/guest-no-kernel.yaml \
 	tests/scenarios/bad/image-directory.yaml \

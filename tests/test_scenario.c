@@ -123,6 +123,8 @@ static const struct bad_case bad_cases[] = {
 	  "guest-run-disk1.yaml:7:18: run names ${disk1} but the VM has 1 disk (they are numbered from 0)" },
 	{ "guest-run-and-workload.yaml",
 	  "guest-run-and-workload.yaml:9:15: workload and guest run exclude each other (the agent runs its own workload or your program, not both)" },
+	{ "guest-run-own-initramfs.yaml",
+	  "guest-run-own-initramfs.yaml:8:12: run needs the agent's initramfs, which vmorch builds: leave out initramfs" },
 	{ "guest-run-empty.yaml",
 	  "guest-run-empty.yaml:7:12: bad run (expected a command line as one string, or a non-empty list of words)" },
 	{ "guest-run-map-word.yaml",
@@ -557,18 +559,38 @@ static void test_good_full_every_key(void **state)
 	snprintf(want, sizeof(want), "%s/tests/mytest.sh", dir);
 	assert_string_equal(j[2].spec.guest.files[1].src, want);
 	assert_string_equal(j[2].spec.guest.files[1].dst, "/opt/mytest.sh");
-	assert_int_equal(j[2].spec.guest.run_argc, 3);
-	assert_string_equal(j[2].spec.guest.run_argv[0], "/opt/mytest.sh");
-	assert_string_equal(j[2].spec.guest.run_argv[1], "${disk0}");
-	assert_string_equal(j[2].spec.guest.run_argv[2], "--home=${HOME}");
-	assert_null(j[2].spec.guest.run_shell);
-	assert_int_equal(j[2].spec.guest.metrics_from, JOB_METRICS_NONE);
+	assert_int_equal(j[2].spec.guest.run_argc, 0);
 	assert_null(j[2].spec.workload);
 	assert_int_equal(j[2].spec.ndisks, 1);
 	assert_int_equal(j[2].spec.disk[0].size, 1ULL << 40);
 	assert_int_equal(j[2].nexpect, 1);
 	assert_check(&j[2].expect[0], "io_errors", EXPECT_EQ, 0, "== 0");
 	assert_int_equal(j[2].nlabels, 0);
+	job_descs_free(j, n);
+	scenario_free(s);
+}
+
+/* run: a whole "${qd}" takes the matrix value, "${disk0}" and "${HOME}" stay. */
+static void test_good_run(void **state)
+{
+	struct scenario *s;
+	size_t n;
+	struct job_desc *j = expand_good("run.yaml", &n, &s);
+
+	(void)state;
+	assert_int_equal(n, 3);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(j[i].spec.guest.run_argc, 6);
+		assert_string_equal(j[i].spec.guest.run_argv[0], "fio");
+		assert_string_equal(j[i].spec.guest.run_argv[2], "--filename=${disk0}");
+		assert_string_equal(j[i].spec.guest.run_argv[4], i ? "16" : "1");
+		assert_string_equal(j[i].spec.guest.run_argv[5], "--x=${HOME}");
+		assert_int_equal(j[i].spec.guest.metrics_from, JOB_METRICS_FIO_JSON);
+		assert_null(j[i].spec.workload);
+	}
+	assert_int_equal(j[2].spec.guest.run_argc, 0);
+	assert_string_equal(j[2].spec.guest.run_shell, "echo VMORCH-METRIC user.answer 42");
+	assert_int_equal(j[2].spec.guest.metrics_from, JOB_METRICS_LINES);
 	job_descs_free(j, n);
 	scenario_free(s);
 }
@@ -1122,6 +1144,7 @@ int main(void)
 		cmocka_unit_test(test_good_minimal_defaults),
 		cmocka_unit_test(test_good_full_every_key),
 		cmocka_unit_test(test_good_matrix_order_and_params),
+		cmocka_unit_test(test_good_run),
 		cmocka_unit_test(test_shipped_smoke),
 		cmocka_unit_test(test_shipped_hostile),
 		cmocka_unit_test(test_shipped_throttle_and_matrix),
