@@ -299,22 +299,78 @@ static void test_files_with_their_libraries(void **state)
 	assert_string_not_equal(out, again);
 }
 
-/* A file that is missing, or a directory, is refused before any VM. */
+/*
+ * A directory goes in with everything under it: files with their modes,
+ * subdirectories (empty ones too), symlinks as symlinks, and the libraries
+ * of the ELF programs in it.  Its content is part of the key.
+ */
+static void test_files_directory(void **state)
+{
+	struct fixture *f = *state;
+	struct job_guest g = guest_of(f);
+	struct job_file file;
+	struct verr e = { "" };
+	char out[512], again[512], dir[256], p[512], self[PATH_MAX], list[8192];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	assert_true(n > 0);
+	self[n] = 0;
+	FMT(dir, "%s/suite", f->root);
+	FMT(p, "%s/tests/empty", dir);
+	mkdirs(p);
+	FMT(p, "%s/run.sh", dir);
+	write_file(p, "#!/bin/sh\necho VMORCH-METRIC user.n 1\n");
+	assert_int_equal(chmod(p, 0755), 0);
+	FMT(p, "%s/tests/b.txt", dir);
+	write_file(p, "b\n");
+	FMT(p, "%s/tests/a-link", dir);
+	assert_int_equal(symlink("b.txt", p), 0);
+	FMT(p, "cp %s %s/tests/prog", self, dir);
+	assert_int_equal(system(p), 0);
+	file = (struct job_file){ .src = dir, .dst = "/opt/suite" };
+	g.files = &file;
+	g.nfiles = 1;
+	if (initramfs_get(&g, out, sizeof(out), &e))
+		fail_msg("%s", e.msg);
+	snprintf(list, sizeof(list), "%s", run("gzip -dc %s | cpio -t --quiet", out));
+	assert_non_null(strstr(list, "\nopt\nopt/suite\nopt/suite/run.sh\nopt/suite/tests\n"
+				     "opt/suite/tests/a-link\nopt/suite/tests/b.txt\n"
+				     "opt/suite/tests/empty\nopt/suite/tests/prog\n"));
+	assert_non_null(strstr(list, "lib/x86_64-linux-gnu/libc.so.6\n"));
+	assert_string_equal(run("gzip -dc %s | cpio -tv --quiet opt/suite/run.sh "
+				"opt/suite/tests/a-link opt/suite/tests/empty | awk '{print $1, $NF}'",
+				out),
+			    "-rwxr-xr-x opt/suite/run.sh\nlrwxrwxrwx b.txt\n"
+			    "drwxr-xr-x opt/suite/tests/empty\n");
+	assert_string_equal(run("gzip -dc %s | cpio -i --quiet --to-stdout opt/suite/tests/b.txt",
+				out), "b\n");
+	/* A byte changed deep inside is a new key. */
+	FMT(p, "%s/tests/b.txt", dir);
+	write_file(p, "B\n");
+	assert_int_equal(initramfs_get(&g, again, sizeof(again), &e), 0);
+	assert_string_not_equal(out, again);
+}
+
+/* A file that is missing, or neither a file, a directory nor a symlink, is
+ * refused before any VM. */
 static void test_files_refused(void **state)
 {
 	struct fixture *f = *state;
 	struct job_guest g = guest_of(f);
 	struct job_file file = { .src = "/nonexistent/prog", .dst = "/opt/prog" };
 	struct verr e = { "" };
-	char out[512];
+	char out[512], fifo[512], want[600];
 
 	g.files = &file;
 	g.nfiles = 1;
 	assert_int_equal(initramfs_get(&g, out, sizeof(out), &e), -ENOENT);
 	assert_string_equal(e.msg, "file /nonexistent/prog: No such file or directory");
+	FMT(fifo, "%s/fifo", f->root);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
 	file.src = f->root;
 	assert_int_equal(initramfs_get(&g, out, sizeof(out), &e), -EINVAL);
-	assert_non_null(strstr(e.msg, "not a regular file"));
+	FMT(want, "file %s: not a regular file, directory or symlink", fifo);
+	assert_string_equal(e.msg, want);
 }
 
 static void test_missing_modules_dir_message(void **state)
@@ -476,6 +532,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_builtin_module_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache_hit_same_path_not_rewritten, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_files_with_their_libraries, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_files_directory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_files_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_modules_dir_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_module_message, setup, teardown),

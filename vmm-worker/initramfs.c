@@ -25,10 +25,10 @@
 #include <zlib.h>
 
 #include "common/cache_dir.h"
-#include "common/elf_deps.h"
 #include "common/sha256.h"
 #include "vmm-worker/cpio.h"
 #include "vmm-worker/initramfs.h"
+#include "vmm-worker/initramfs_files.h"
 
 /* The agent binary, embedded at build time (guest/agent/local.mk); the
  * path is relative to the build directory, where the compiler runs. */
@@ -659,17 +659,8 @@ struct blob {
 	size_t len;
 };
 
-/* A user's file, or a library it needs, at its place in the guest. */
-struct extra {
-	char *dst;		/* absolute */
-	uint8_t *data;
-	size_t len;
-	unsigned mode;		/* 0755 or 0644 */
-};
-
 struct inputs {
-	struct extra *extra;	/* the job's files, then their libraries */
-	size_t nextra;
+	struct guest_files files;	/* the job's own, with their libraries */
 	struct kmod_list mods;
 	struct blob mod[MAX_MODULES];
 	char modname[MAX_MODULES][128];
@@ -738,80 +729,9 @@ static int inputs_load(struct inputs *in, const struct kmod_index *x, struct ver
 	return busybox_load(in);
 }
 
-#define EXTRA_FILE_MAX	(256u << 20)
-#define EXTRA_MAX	(JOB_MAX_FILES * 16)
-
-/* @src's bytes into the guest at @dst, once per @dst. */
-static int extra_add(struct inputs *in, const char *src, const char *dst, struct verr *e)
-{
-	struct extra *x;
-	struct stat st;
-	int rc;
-
-	for (size_t i = 0; i < in->nextra; i++)
-		if (!strcmp(in->extra[i].dst, dst))
-			return 0;
-	if (stat(src, &st) < 0)
-		return verr_errno(e, "file %s", src);
-	if (!S_ISREG(st.st_mode)) {
-		verr_set(e, "file %s: not a regular file (directories are not copied yet)", src);
-		return -EINVAL;
-	}
-	if (in->nextra == EXTRA_MAX) {
-		verr_set(e, "files: more than %d with their libraries", EXTRA_MAX);
-		return -E2BIG;
-	}
-	x = &in->extra[in->nextra];
-	memset(x, 0, sizeof(*x));
-	rc = file_read(src, EXTRA_FILE_MAX, &x->data, &x->len, e);
-	if (rc)
-		return rc;
-	if (!(x->dst = strdup(dst))) {
-		free(x->data);
-		return -ENOMEM;
-	}
-	x->mode = st.st_mode & 0111 ? 0755 : 0644;
-	in->nextra++;
-	return 0;
-}
-
-/*
- * The job's files, and for each ELF program its interpreter and libraries
- * at the paths the host has them (the guest's loader looks in the same
- * default directories; a RUNPATH names the same places).  A library the
- * host lacks is refused here, before any VM exists.
- */
-static int extras_load(struct inputs *in, const struct job_guest *g, struct verr *e)
-{
-	int rc = 0;
-
-	if (!g->nfiles)
-		return 0;
-	in->extra = calloc(EXTRA_MAX, sizeof(*in->extra));
-	if (!in->extra)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < g->nfiles && !rc; i++) {
-		struct elf_deps d = { 0 };
-
-		rc = extra_add(in, g->files[i].src, g->files[i].dst, e);
-		if (!rc)
-			rc = elf_deps_find(g->files[i].src, &d, e);
-		if (!rc && d.interp)
-			rc = extra_add(in, d.interp, d.interp, e);
-		for (size_t k = 0; !rc && k < d.nlibs; k++)
-			rc = extra_add(in, d.lib[k], d.lib[k], e);
-		elf_deps_release(&d);
-	}
-	return rc;
-}
-
 static void inputs_free(struct inputs *in)
 {
-	for (size_t i = 0; i < in->nextra; i++) {
-		free(in->extra[i].dst);
-		free(in->extra[i].data);
-	}
-	free(in->extra);
+	guest_files_free(&in->files);
 	for (size_t i = 0; i < in->mods.n; i++)
 		free(in->mod[i].data);
 	free(in->busybox);
@@ -840,10 +760,7 @@ static void inputs_hash(const struct inputs *in, char hex[65])
 	hash_blob(&s, "order", in->order, strlen(in->order));
 	hash_blob(&s, "bin/busybox", in->busybox ? in->busybox : (const uint8_t *)"",
 		  in->busybox_len);
-	for (size_t i = 0; i < in->nextra; i++) {
-		hash_blob(&s, in->extra[i].dst, in->extra[i].data, in->extra[i].len);
-		hash_blob(&s, in->extra[i].mode == 0755 ? "0755" : "0644", "", 0);
-	}
+	guest_files_hash(&in->files, &s);
 	sha256_final(&s, d);
 	for (int i = 0; i < 32; i++) {
 		hex[2 * i] = digits[d[i] >> 4];
@@ -852,55 +769,12 @@ static void inputs_hash(const struct inputs *in, char hex[65])
 	hex[64] = 0;
 }
 
-/* Each directory above @path (no leading '/'), once: @made holds those made. */
-static int parents_add(struct cpio *c, const char *path, char **made, size_t *nmade)
-{
-	char dir[PATH_MAX];
-
-	for (const char *s = strchr(path, '/'); s; s = strchr(s + 1, '/')) {
-		bool have = false;
-
-		strf(dir, sizeof(dir), "%.*s", (int)(s - path), path);
-		for (size_t i = 0; i < *nmade && !have; i++)
-			have = !strcmp(made[i], dir);
-		if (have)
-			continue;
-		if (*nmade == EXTRA_MAX * 4 || !(made[*nmade] = strdup(dir)))
-			return -ENOMEM;
-		(*nmade)++;
-		cpio_add_dir(c, dir, 0755);
-	}
-	return 0;
-}
-
 /* The job's files and their libraries, after what the agent needs. */
 static int extras_build(const struct inputs *in, struct cpio *c)
 {
-	static const char *const fixed[] = { "dev", "proc", "sys", "lib", "lib/modules" };
-	char **made;
-	size_t nmade = 0;
-	int rc = 0;
+	static const char *const fixed[] = { "dev", "proc", "sys", "lib", "lib/modules", "bin" };
 
-	if (!in->nextra)
-		return 0;
-	made = calloc(EXTRA_MAX * 4, sizeof(*made));
-	if (!made)
-		return -ENOMEM;
-	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-		made[nmade++] = strdup(fixed[i]);
-	if (in->busybox)
-		made[nmade++] = strdup("bin");
-	for (size_t i = 0; i < in->nextra && !rc; i++) {
-		const char *p = in->extra[i].dst + 1;	/* cpio names have no leading '/' */
-
-		rc = parents_add(c, p, made, &nmade);
-		if (!rc)
-			cpio_add_file(c, p, in->extra[i].mode, in->extra[i].data, in->extra[i].len);
-	}
-	for (size_t i = 0; i < nmade; i++)
-		free(made[i]);
-	free(made);
-	return rc;
+	return guest_files_build(&in->files, c, fixed, in->busybox ? 6 : 5);
 }
 
 static int archive_build(const struct inputs *in, struct cpio *c)
@@ -1023,7 +897,7 @@ int initramfs_get(const struct job_guest *g, char *out, size_t cap, struct verr 
 	    (rc = index_load(&x, mdir, e)) ||
 	    (rc = kmod_resolve_all(&x, &in->mods, e)) ||
 	    (rc = inputs_load(in, &x, e)) ||
-	    (rc = extras_load(in, g, e)) ||
+	    (rc = guest_files_load(&in->files, g, e)) ||
 	    (rc = cache_dir("initramfs", cdir, sizeof(cdir), e)))
 		goto out;
 	inputs_hash(in, hex);

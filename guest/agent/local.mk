@@ -30,6 +30,7 @@ EXTRA_DIST += $(guest_agent_sources) guest/agent/agent.h guest/agent/local.mk \
 # build directory where the compiler runs): rebuild when it changes.  Both
 # object names, since per-target flags elsewhere may rename the objects.
 vmm_worker_vmm_worker_SOURCES += vmm-worker/initramfs.c vmm-worker/initramfs.h \
+	vmm-worker/initramfs_files.c vmm-worker/initramfs_files.h \
 	vmm-worker/cpio.c vmm-worker/cpio.h
 vmm_worker_vmm_worker_LDADD += -lz
 vmm-worker/initramfs.$(OBJEXT) vmm-worker/vmm_worker-initramfs.$(OBJEXT): \
@@ -38,6 +39,7 @@ vmm-worker/initramfs.$(OBJEXT) vmm-worker/vmm_worker-initramfs.$(OBJEXT): \
 # ---- tests ----
 check_PROGRAMS += tests/test_initramfs
 tests_test_initramfs_SOURCES = tests/test_initramfs.c vmm-worker/initramfs.c \
+	vmm-worker/initramfs_files.c \
 	vmm-worker/cpio.c
 tests_test_initramfs_CFLAGS = $(TEST_CFLAGS)
 tests_test_initramfs_LDADD = $(TEST_LIBS) -lz
