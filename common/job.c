@@ -65,6 +65,7 @@ void job_spec_free(struct job_spec *j)
 		free(j->guest.run_argv[i]);
 	free(j->guest.run_argv);
 	free(j->guest.run_shell);
+	free(j->guest.rootfs);
 	for (uint32_t i = 0; i < j->ndisks && i < JOB_MAX_DISKS; i++)
 		free(j->disk[i].path);
 	memset(j, 0, sizeof(*j));
@@ -167,7 +168,8 @@ static json_t *guest_to_json(const struct job_guest *g)
 	    set_str(o, "kernel", g->kernel) || set_str(o, "modules", g->modules) ||
 	    set_str(o, "initramfs", g->initramfs) || set_str(o, "cmdline", g->cmdline) ||
 	    (g->nfiles && json_object_set_new(o, "files", files_to_json(g))) ||
-	    run_to_json(o, g)) {
+	    run_to_json(o, g) || set_str(o, "rootfs", g->rootfs) ||
+	    (g->initramfs_agent && json_object_set_new(o, "initramfs_agent", json_true()))) {
 		json_decref(o);
 		return NULL;
 	}
@@ -242,8 +244,8 @@ static const char *const job_keys[] = {
 };
 static const char *const test_keys[] = { "forbidden_syscall", NULL };
 static const char *const guest_keys[] = {
-	"kind", "kernel", "modules", "initramfs", "cmdline", "files", "run", "metrics_from",
-	NULL
+	"kind", "kernel", "modules", "initramfs", "initramfs_agent", "cmdline", "files", "run",
+	"metrics_from", "rootfs", NULL
 };
 static const char *const file_keys[] = { "src", "dst", NULL };
 static const char *const disk_keys[] = {
@@ -523,15 +525,22 @@ static int guest_from_json(const json_t *o, struct job_guest *g, struct verr *e)
 	if ((rc = jstrict_opt_strdup(o, what, "kernel", &g->kernel, e)) ||
 	    (rc = jstrict_opt_strdup(o, what, "modules", &g->modules, e)) ||
 	    (rc = jstrict_opt_strdup(o, what, "initramfs", &g->initramfs, e)) ||
-	    (rc = jstrict_opt_strdup(o, what, "cmdline", &g->cmdline, e)))
+	    (rc = jstrict_opt_strdup(o, what, "cmdline", &g->cmdline, e)) ||
+	    (rc = jstrict_opt_strdup(o, what, "rootfs", &g->rootfs, e)) ||
+	    (rc = jstrict_opt_bool(o, what, "initramfs_agent", &g->initramfs_agent, e)))
 		return rc;
+	if (g->initramfs_agent && !g->initramfs) {
+		verr_set(e, "%s: field 'initramfs_agent' needs field 'initramfs'", what);
+		return -EINVAL;
+	}
 	if (g->kind == JOB_GUEST_LINUX && !g->kernel) {
 		verr_set(e, "%s: a linux guest needs field 'kernel'", what);
 		return -EINVAL;
 	}
 	if (g->kind == JOB_GUEST_BUILTIN &&
-	    (g->kernel || g->modules || g->initramfs || json_object_get(o, "files") ||
-	     json_object_get(o, "run") || json_object_get(o, "metrics_from"))) {
+	    (g->kernel || g->modules || g->initramfs || g->rootfs ||
+	     json_object_get(o, "files") || json_object_get(o, "run") ||
+	     json_object_get(o, "metrics_from"))) {
 		verr_set(e, "%s: the builtin guest takes no kernel, modules, initramfs,"
 			 " files or run", what);
 		return -EINVAL;
@@ -539,7 +548,13 @@ static int guest_from_json(const json_t *o, struct job_guest *g, struct verr *e)
 	if (json_object_get(o, "files") &&
 	    (rc = files_from_json(json_object_get(o, "files"), g, e)))
 		return rc;
-	return run_from_json(o, g, e);
+	if ((rc = run_from_json(o, g, e)))
+		return rc;
+	if (g->rootfs && !job_guest_has_run(g)) {
+		verr_set(e, "%s: field 'rootfs' needs field 'run' (the program it serves)", what);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int disks_from_json(const json_t *a, struct job_spec *j, struct verr *e)

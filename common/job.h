@@ -85,6 +85,12 @@ struct job_guest {
 	char *kernel;		/* linux only */
 	char *modules;		/* linux only, optional */
 	char *initramfs;	/* linux only, optional */
+	/*
+	 * @initramfs is one the worker's own builder made (a fleet host's
+	 * staged copy of it), not the user's: it has the agent, so the job
+	 * file still goes after it.
+	 */
+	bool initramfs_agent;
 	char *cmdline;		/* extra words, optional */
 	/* linux only: files for the initramfs, each ELF one with its libraries */
 	struct job_file *files;
@@ -98,6 +104,12 @@ struct job_guest {
 	uint32_t run_argc;
 	char *run_shell;
 	enum job_metrics_from metrics_from;
+	/*
+	 * linux only, with run: an ext4 image attached read-only after the
+	 * test disks (not one of them: no counters in the result, no
+	 * ${diskN}), which the agent mounts and chroots into to run.
+	 */
+	char *rootfs;
 };
 
 static inline bool job_guest_has_run(const struct job_guest *g)

@@ -149,7 +149,7 @@ static int files_job(struct fleet_files *ff, const struct job_desc *j,
 	char initrd[4096];
 	int rc;
 
-	jf->kernel = jf->initramfs = FLEET_FILE_NONE;
+	jf->kernel = jf->initramfs = jf->rootfs = FLEET_FILE_NONE;
 	for (uint32_t i = 0; i < JOB_MAX_DISKS; i++)
 		jf->disk[i] = FLEET_FILE_NONE;
 	for (uint32_t i = 0; i < j->spec.ndisks; i++) {
@@ -162,6 +162,8 @@ static int files_job(struct fleet_files *ff, const struct job_desc *j,
 	if (g->kind != JOB_GUEST_LINUX || jf->local_only)
 		return 0;
 	rc = files_add(ff, j, jf, "kernel", g->kernel, &jf->kernel, e);
+	if (!rc && !jf->local_only && g->rootfs)
+		rc = files_add(ff, j, jf, "rootfs image", g->rootfs, &jf->rootfs, e);
 	if (!rc && !jf->local_only)
 		rc = files_initramfs(worker, j, initrd, sizeof(initrd), e);
 	if (!rc && !jf->local_only)
@@ -204,7 +206,7 @@ size_t fleet_files_of_job(const struct fleet_files *ff, size_t job,
 	const struct fleet_job_files *jf = &ff->job[job];
 	const int all[FLEET_JOB_FILES_MAX] = {
 		jf->disk[0], jf->disk[1], jf->disk[2], jf->disk[3], jf->disk[4], jf->disk[5],
-		jf->disk[6], jf->disk[7], jf->kernel, jf->initramfs,
+		jf->disk[6], jf->disk[7], jf->kernel, jf->initramfs, jf->rootfs,
 	};
 	size_t n = 0;
 
@@ -242,8 +244,11 @@ int fleet_files_job_spec(const struct fleet_files *ff, size_t job, const char *w
 	}
 	if (jf->kernel != FLEET_FILE_NONE)
 		s.guest.kernel = files_store_path(ff, jf->kernel, workdir);
+	if (jf->rootfs != FLEET_FILE_NONE)
+		s.guest.rootfs = files_store_path(ff, jf->rootfs, workdir);
 	if (jf->initramfs != FLEET_FILE_NONE) {
 		s.guest.initramfs = files_store_path(ff, jf->initramfs, workdir);
+		s.guest.initramfs_agent = !in->guest.initramfs || in->guest.initramfs_agent;
 		/* Its files are in that archive: their paths here mean nothing there. */
 		s.guest.files = NULL;
 		s.guest.nfiles = 0;
@@ -257,6 +262,8 @@ int fleet_files_job_spec(const struct fleet_files *ff, size_t job, const char *w
 			free(s.disk[i].path);
 	if (jf->kernel != FLEET_FILE_NONE)
 		free(s.guest.kernel);
+	if (jf->rootfs != FLEET_FILE_NONE)
+		free(s.guest.rootfs);
 	if (jf->initramfs != FLEET_FILE_NONE)
 		free(s.guest.initramfs);
 	return rc ? -ENOMEM : 0;

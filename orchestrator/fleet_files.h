@@ -35,7 +35,7 @@ struct fleet_file {
 struct fleet_job_files {
 	bool local_only;		/* a block device, the database, a FIFO... */
 	int disk[JOB_MAX_DISKS];	/* FLEET_FILE_NONE: a temporary disk */
-	int kernel, initramfs;
+	int kernel, initramfs, rootfs;
 };
 
 struct fleet_files {
@@ -55,7 +55,7 @@ int fleet_files_collect(struct fleet_files *ff, const struct job_desc *jobs,
 			size_t njobs, const char *worker, struct verr *e);
 void fleet_files_release(struct fleet_files *ff);
 
-#define FLEET_JOB_FILES_MAX	(JOB_MAX_DISKS + 2)
+#define FLEET_JOB_FILES_MAX	(JOB_MAX_DISKS + 3)
 
 /* The store files job @job uses, as indices into @ff->f, into @idx: how many. */
 size_t fleet_files_of_job(const struct fleet_files *ff, size_t job,

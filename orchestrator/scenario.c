@@ -936,6 +936,25 @@ static int build_run(struct ctx *c, const struct ynode *n, struct job_guest *g)
 	return r;
 }
 
+/* rootfs: {image: PATH}, an ext4 image the agent chroots into to run. */
+static int build_rootfs(struct ctx *c, const struct ynode *n, struct job_guest *g)
+{
+	static const char *const keys[] = { "image", NULL };
+	const struct ynode *v;
+	int r;
+
+	if (!job_guest_has_run(g))
+		return fail_at(c, n, "rootfs needs run (the program to run in it)");
+	r = get_map(c, n, "rootfs");
+	if (!r)
+		r = check_keys(c, n, keys, "rootfs");
+	if (r)
+		return r;
+	if (!(v = map_get(n, "image", NULL)))
+		return fail_at(c, n, "missing required key 'image' in rootfs");
+	return get_path(c, v, "image", &g->rootfs);
+}
+
 /* "${diskN}" in @t: the highest N, or -1. */
 static long run_max_disk(const char *t)
 {
@@ -978,7 +997,8 @@ static int run_check_disks(struct ctx *c, const struct ynode *guest, const struc
 static int build_guest(struct ctx *c, const struct ynode *n, struct job_guest *g)
 {
 	static const char *const keys[] = {
-		"kernel", "modules", "initramfs", "cmdline", "files", "run", "metrics_from", NULL
+		"kernel", "modules", "initramfs", "cmdline", "files", "run", "metrics_from", "rootfs",
+		NULL
 	};
 	const struct ynode *v;
 	const char *t = NULL;
@@ -990,7 +1010,7 @@ static int build_guest(struct ctx *c, const struct ynode *n, struct job_guest *g
 			return r;
 		if (strcmp(t, "builtin") == 0)
 			return 0;
-		return fail_at(c, value_node(c, n), "bad guest '%s' (expected builtin or a mapping with kernel, initramfs, modules, cmdline, files, run)",
+		return fail_at(c, value_node(c, n), "bad guest '%s' (expected builtin or a mapping with kernel, initramfs, modules, cmdline, files, run, rootfs)",
 			       t);
 	}
 	r = get_map(c, n, "guest");
@@ -1020,6 +1040,8 @@ static int build_guest(struct ctx *c, const struct ynode *n, struct job_guest *g
 				       " builds: leave out initramfs");
 		r = build_run(c, v, g);
 	}
+	if (!r && (v = map_get(n, "rootfs", NULL)))
+		r = build_rootfs(c, v, g);
 	if (!r && (v = map_get(n, "metrics_from", NULL))) {
 		static const char *const from[] = { "lines", "fio-json", "none", NULL };
 

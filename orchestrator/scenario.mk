@@ -83,6 +83,8 @@ EXTRA_DIST += doc/scenario.md \
 	tests/scenarios/bad/guest-metrics-from-no-run.yaml \
 	tests/scenarios/bad/guest-run-and-workload.yaml \
 	tests/scenarios/bad/guest-run-disk1.yaml \
+	tests/scenarios/bad/guest-rootfs-no-image.yaml \
+	tests/scenarios/bad/guest-rootfs-no-run.yaml \
 	tests/scenarios/bad/guest-run-empty.yaml \
 	tests/scenarios/bad/guest-run-own-initramfs.yaml \
 	tests/scenarios/bad/guest-run-map-word.yaml \

@@ -221,7 +221,8 @@ static void test_job_run_round_trip(void **state)
 	static const char sh_doc[] =
 		"{\"version\":1,\"name\":\"l\",\"vcpus\":1,\"memory\":268435456,"
 		"\"timeout_ms\":60000,\"guest\":{\"kind\":\"linux\",\"kernel\":\"/k\","
-		"\"run\":\"echo hi; exit 3\"}}";
+		"\"run\":\"echo hi; exit 3\",\"rootfs\":\"/img/debian.raw\","
+		"\"initramfs\":\"/c/i.cpio.gz\",\"initramfs_agent\":true}}";
 	struct job_spec j, back;
 	struct verr e = { "" };
 	char *text;
@@ -250,8 +251,12 @@ static void test_job_run_round_trip(void **state)
 	assert_int_equal(j.guest.run_argc, 0);
 	assert_string_equal(j.guest.run_shell, "echo hi; exit 3");
 	assert_int_equal(j.guest.metrics_from, JOB_METRICS_LINES);
+	assert_string_equal(j.guest.rootfs, "/img/debian.raw");
+	assert_true(j.guest.initramfs_agent);
 	text = job_spec_encode(&j);
-	assert_non_null(strstr(text, "\"metrics_from\":\"lines\",\"run\":\"echo hi; exit 3\""));
+	assert_non_null(strstr(text, "\"metrics_from\":\"lines\",\"rootfs\":\"/img/debian.raw\","
+				     "\"run\":\"echo hi; exit 3\""));
+	assert_non_null(strstr(text, "\"initramfs_agent\":true"));
 	free(text);
 	job_spec_free(&j);
 }
@@ -384,6 +389,10 @@ static const struct bad_doc bad_jobs[] = {
 	{ LINUX_HEAD "\"run\":[\"fio\",3]}}", "job.guest.run[1]: expected a string" },
 	{ LINUX_HEAD "\"run\":[\"fio\"],\"metrics_from\":\"csv\"}}",
 	  "job.guest: field 'metrics_from' must be 'lines', 'fio-json' or 'none'" },
+	{ LINUX_HEAD "\"rootfs\":\"/r.img\"}}",
+	  "job.guest: field 'rootfs' needs field 'run' (the program it serves)" },
+	{ LINUX_HEAD "\"initramfs_agent\":true}}",
+	  "job.guest: field 'initramfs_agent' needs field 'initramfs'" },
 	{ LINUX_HEAD "\"metrics_from\":\"lines\"}}",
 	  "job.guest: field 'metrics_from' needs field 'run'" },
 	{ LINUX_HEAD "\"run\":\"true\"},\"workload\":\"ops=1\"}",

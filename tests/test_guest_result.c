@@ -79,6 +79,8 @@ static void test_job_file_carries_run_and_nonce(void **state)
 	j.guest.run_argv[0] = strdup("fio");
 	j.guest.run_argv[1] = strdup("--filename=${disk0}");
 	j.guest.metrics_from = JOB_METRICS_FIO_JSON;
+	j.guest.rootfs = strdup("/img/debian.raw");
+	j.ndisks = 2;
 	if (guest_job_build(&a, &j, &e) || guest_job_build(&b, &j, &e))
 		fail_msg("%s", e.msg);
 	assert_int_equal(strlen(a.nonce), GUEST_NONCE_LEN);
@@ -93,7 +95,8 @@ static void test_job_file_carries_run_and_nonce(void **state)
 	assert_int_equal(json_array_size(json_object_get(o, "run")), 2);
 	assert_string_equal(json_string_value(json_array_get(json_object_get(o, "run"), 1)),
 			    "--filename=${disk0}");
-	assert_int_equal(json_object_size(o), 4);
+	assert_int_equal(json_integer_value(json_object_get(o, "rootfs_disk")), 2);
+	assert_int_equal(json_object_size(o), 5);
 	json_decref(o);
 	guest_job_free(&a);
 	guest_job_free(&b);

@@ -125,6 +125,10 @@ static const struct bad_case bad_cases[] = {
 	  "guest-run-and-workload.yaml:9:15: workload and guest run exclude each other (the agent runs its own workload or your program, not both)" },
 	{ "guest-run-own-initramfs.yaml",
 	  "guest-run-own-initramfs.yaml:8:12: run needs the agent's initramfs, which vmorch builds: leave out initramfs" },
+	{ "guest-rootfs-no-run.yaml",
+	  "guest-rootfs-no-run.yaml:7:15: rootfs needs run (the program to run in it)" },
+	{ "guest-rootfs-no-image.yaml",
+	  "guest-rootfs-no-image.yaml:8:15: missing required key 'image' in rootfs" },
 	{ "guest-run-empty.yaml",
 	  "guest-run-empty.yaml:7:12: bad run (expected a command line as one string, or a non-empty list of words)" },
 	{ "guest-run-map-word.yaml",
@@ -134,7 +138,7 @@ static const struct bad_case bad_cases[] = {
 	{ "guest-metrics-from-bad.yaml",
 	  "guest-metrics-from-bad.yaml:8:21: bad metrics_from 'csv' (expected one of: lines, fio-json, none)" },
 	{ "guest-linux-word.yaml",
-	  "guest-linux-word.yaml:5:12: bad guest 'linux' (expected builtin or a mapping with kernel, initramfs, modules, cmdline, files, run)" },
+	  "guest-linux-word.yaml:5:12: bad guest 'linux' (expected builtin or a mapping with kernel, initramfs, modules, cmdline, files, run, rootfs)" },
 	{ "guest-no-kernel.yaml",
 	  "guest-no-kernel.yaml:6:7: missing required key 'kernel' in guest" },
 	{ "image-directory.yaml",
@@ -238,7 +242,7 @@ static const struct bad_case bad_cases[] = {
 	{ "unknown-disk-key.yaml",
 	  "unknown-disk-key.yaml:7:9: unknown key 'readonly' in disk (expected one of: size, image, read_only, allow_block_device, serial, throttle)" },
 	{ "unknown-guest-key.yaml",
-	  "unknown-guest-key.yaml:7:7: unknown key 'initrd' in guest (expected one of: kernel, modules, initramfs, cmdline, files, run, metrics_from)" },
+	  "unknown-guest-key.yaml:7:7: unknown key 'initrd' in guest (expected one of: kernel, modules, initramfs, cmdline, files, run, metrics_from, rootfs)" },
 	{ "unknown-throttle-key.yaml",
 	  "unknown-throttle-key.yaml:8:11: unknown key 'iops' in throttle (expected one of: bandwidth, ops)" },
 	{ "unknown-top-key.yaml",
@@ -590,6 +594,8 @@ static void test_good_run(void **state)
 	}
 	assert_int_equal(j[2].spec.guest.run_argc, 0);
 	assert_string_equal(j[2].spec.guest.run_shell, "echo VMORCH-METRIC user.answer 42");
+	assert_non_null(strstr(j[2].spec.guest.rootfs, "/tests/scenarios/good/images/debian.raw"));
+	assert_null(j[0].spec.guest.rootfs);
 	assert_int_equal(j[2].spec.guest.metrics_from, JOB_METRICS_LINES);
 	job_descs_free(j, n);
 	scenario_free(s);

@@ -64,6 +64,9 @@ static json_t *guest_job_json(const struct job_spec *job, const char *nonce)
 			if (json_array_append_new(run, json_string(g->run_argv[i])))
 				goto fail;
 	}
+	if (g->rootfs &&
+	    json_object_set_new(o, "rootfs_disk", json_integer((json_int_t)job->ndisks)))
+		goto fail;
 	if (json_object_set_new(o, "run", run) ||
 	    json_object_set_new(o, "metrics_from",
 				json_string(job_metrics_from_name(g->metrics_from))) ||

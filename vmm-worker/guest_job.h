@@ -4,6 +4,10 @@
  * its figures come from, its time limit, and the nonce that binds the
  * agent's result line to this run.
  *
+ * With a rootfs image, "rootfs_disk" is its place among the virtio disks
+ * (after the test disks), so the agent mounts it and keeps it out of the
+ * ${diskN} numbering.
+ *
  * It travels as /.vmorch/job.json in a small newc cpio archive appended to
  * the initramfs (Linux unpacks concatenated archives), so the cached
  * initramfs stays the same for every job.  The agent reads the file and

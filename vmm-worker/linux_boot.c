@@ -143,7 +143,7 @@ int linux_boot_open(struct linux_boot *lb, const struct job_spec *job, struct ve
 		return -EINVAL;
 	}
 	lb->initrd_file_size = lb->initrd_size = (uint64_t)st.st_size;
-	if (job->guest.initramfs) {
+	if (job->guest.initramfs && !job->guest.initramfs_agent) {
 		if (job_guest_has_run(&job->guest)) {
 			verr_set(e, "guest.run needs the agent's initramfs: leave out"
 				 " guest.initramfs");
@@ -229,7 +229,7 @@ static int linux_boot_acpi(struct vm *vm, struct verr *e)
 {
 	const struct acpi_config cfg = {
 		.ncpus = vm->nvcpus,
-		.ndisks = vm->ndisks,
+		.ndisks = vm->ndevs,	/* the rootfs too */
 		.mmio_base = VIRTIO_MMIO_BASE,
 		.mmio_stride = VIRTIO_MMIO_STRIDE,
 		.mmio_size = VIRTIO_MMIO_SIZE,

@@ -299,7 +299,7 @@ static void vcpu_handle_mmio(struct vcpu *v)
 		uint64_t idx = (addr - VIRTIO_MMIO_BASE) / VIRTIO_MMIO_STRIDE;
 		uint64_t off = (addr - VIRTIO_MMIO_BASE) % VIRTIO_MMIO_STRIDE;
 
-		if (idx < vm->ndisks && off + run->mmio.len <= VIRTIO_MMIO_SIZE) {
+		if (idx < vm->ndevs && off + run->mmio.len <= VIRTIO_MMIO_SIZE) {
 			vblk_mmio_access(vm->disk[idx], off, run->mmio.data,
 					 run->mmio.len, run->mmio.is_write);
 			return;

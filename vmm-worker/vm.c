@@ -197,24 +197,47 @@ static int vm_open_backing(struct vm *vm, const struct job_spec *job, struct ver
 		.nprotect = job->nprotect,
 	};
 
-	for (uint32_t i = 0; i < job->ndisks; i++) {
-		int rc = disk_open(&vm->backing[i], &job->disk[i], &guard, e);
+	struct job_disk rootfs = { .path = job->guest.rootfs, .read_only = true };
+	int rc;
 
+	for (uint32_t i = 0; i < job->ndisks; i++) {
+		rc = disk_open(&vm->backing[i], &job->disk[i], &guard, e);
 		if (rc) {
 			verr_prefix(e, "disk %u", i);
 			return rc;
 		}
 		vm->nbacking = i + 1;
 	}
+	if (!rootfs.path)
+		return 0;
+	rc = disk_open(&vm->backing[vm->nbacking], &rootfs, &guard, e);
+	if (rc) {
+		verr_prefix(e, "rootfs");
+		return rc;
+	}
+	vm->nbacking++;
 	return 0;
+}
+
+/* The job's disks, or for i == ndisks its rootfs image, read-only. */
+static const struct job_disk *vm_dev_disk(const struct job_spec *job, uint32_t i,
+					  struct job_disk *rootfs)
+{
+	if (i < job->ndisks)
+		return &job->disk[i];
+	*rootfs = (struct job_disk){ .path = job->guest.rootfs, .read_only = true };
+	return rootfs;
 }
 
 static int vm_add_disks(struct vm *vm, const struct job_spec *job, struct verr *e)
 {
-	for (uint32_t i = 0; i < job->ndisks; i++) {
+	uint32_t ndevs = job->ndisks + (job->guest.rootfs ? 1 : 0);
+
+	for (uint32_t i = 0; i < ndevs; i++) {
+		struct job_disk rootfs;
 		struct vblk_config cfg = {
-			.disk = &job->disk[i],
-			.counters = &vm->shm->disk[i],
+			.disk = vm_dev_disk(job, i, &rootfs),
+			.counters = i < job->ndisks ? &vm->shm->disk[i] : &vm->rootfs_counters,
 			.mem = &vm->mem,
 			.vm_fd = vm->fd,
 			.mmio_base = VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_STRIDE,
@@ -223,10 +246,14 @@ static int vm_add_disks(struct vm *vm, const struct job_spec *job, struct verr *
 		int rc = vblk_prepare(&cfg, &vm->backing[i], &vm->disk[i], e);
 
 		if (rc) {
-			verr_prefix(e, "disk %u", i);
+			if (i < job->ndisks)
+				verr_prefix(e, "disk %u", i);
+			else
+				verr_prefix(e, "rootfs");
 			return rc;
 		}
-		vm->ndisks = i + 1;
+		vm->ndevs = i + 1;
+		vm->ndisks = i < job->ndisks ? i + 1 : job->ndisks;
 	}
 	return 0;
 }
@@ -294,7 +321,7 @@ int vm_start(struct vm *vm, struct verr *e)
 	sigemptyset(&kick);
 	sigaddset(&kick, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &kick, NULL);
-	for (uint32_t i = 0; i < vm->ndisks; i++) {
+	for (uint32_t i = 0; i < vm->ndevs; i++) {
 		int rc = vblk_start(vm->disk[i], e);
 
 		if (rc) {
@@ -410,7 +437,7 @@ static void vm_hand_off_fds(struct vm *vm)
 void vm_destroy_detached(struct vm *vm)
 {
 	vm_stop(vm);
-	for (uint32_t i = 0; i < vm->ndisks; i++)
+	for (uint32_t i = 0; i < vm->ndevs; i++)
 		vblk_forget_vm(vm->disk[i]);
 	vm_hand_off_fds(vm);
 	vm_destroy(vm);
@@ -424,7 +451,7 @@ void vm_destroy(struct vm *vm)
 		free(vm->lboot);
 		vm->lboot = NULL;
 	}
-	for (uint32_t i = 0; i < vm->ndisks; i++)
+	for (uint32_t i = 0; i < vm->ndevs; i++)
 		vblk_destroy(vm->disk[i]);
 	for (uint32_t i = 0; i < vm->nbacking; i++)
 		disk_close(&vm->backing[i]);

@@ -28,6 +28,8 @@
 struct vm;
 struct linux_boot;
 
+#define VM_MAX_DEVS	(JOB_MAX_DISKS + 1)	/* test disks and a rootfs */
+
 struct vcpu {
 	struct vm *vm;
 	int id;
@@ -53,12 +55,18 @@ struct vm {
 	uint32_t nvcpus;
 	uint32_t ncpus_planned;		/* the job's vCPUs, for the CPUID topology */
 	struct vcpu vcpu[JOB_MAX_VCPUS];
-	uint32_t ndisks;
-	struct vblk *disk[JOB_MAX_DISKS];
+	/*
+	 * The virtio-blk devices: the job's test disks (@ndisks, counted in
+	 * shm and the result), then a Linux guest's rootfs image if it has
+	 * one (@ndevs counts both; its counters stay here).
+	 */
+	uint32_t ndisks, ndevs;
+	struct vblk *disk[VM_MAX_DEVS];
+	struct vblk_counters rootfs_counters;
 	/* Disk files opened and checked before any KVM object, each taken over
 	 * by its device; one still open here is closed by vm_destroy. */
 	uint32_t nbacking;
-	struct disk backing[JOB_MAX_DISKS];
+	struct disk backing[VM_MAX_DEVS];
 	struct serial serial;
 	struct linux_boot *lboot;	/* a Linux guest's inputs until loaded, or NULL */
 	struct shm_region *shm;
