@@ -184,13 +184,26 @@ static int unknown_name(const char *name, struct verr *e)
 	else
 		verr_set(e, "unknown expectation '%s' (expected a counter such as "
 			 "reads_completed, diskN.<counter>, a guest metric such as "
-			 "iops, or " EXPECT_USER_PREFIX "<name> for a metric of "
-			 "your own program)", name);
+			 "iops, or " EXPECT_USER_PREFIX "<name> or " EXPECT_FIO_PREFIX
+			 "<job>.<read|write>.<field> for a metric of your own program)",
+			 name);
 	return -EINVAL;
+}
+
+/* The length of @name's program prefix (user., fio.), or 0. */
+static size_t program_prefix(const char *name)
+{
+	static const char *const prefix[] = { EXPECT_USER_PREFIX, EXPECT_FIO_PREFIX };
+
+	for (size_t i = 0; i < sizeof(prefix) / sizeof(prefix[0]); i++)
+		if (!strncmp(name, prefix[i], strlen(prefix[i])))
+			return strlen(prefix[i]);
+	return 0;
 }
 
 int expect_name_parse(const char *name, struct expect_name *out, struct verr *e)
 {
+	size_t plen;
 	const char *counter;
 	unsigned disk = 0;
 	int r, f;
@@ -222,12 +235,12 @@ int expect_name_parse(const char *name, struct expect_name *out, struct verr *e)
 		*out = (struct expect_name){ EXPECT_METRIC, -1, 0 };
 		return 0;
 	}
-	if (strncmp(name, EXPECT_USER_PREFIX, strlen(EXPECT_USER_PREFIX)) != 0)
+	plen = program_prefix(name);
+	if (!plen)
 		return unknown_name(name, e);
-	if (strlen(name) > VM_METRIC_NAME_MAX || !metric_name_ok(name) ||
-	    !name[strlen(EXPECT_USER_PREFIX)]) {
-		verr_set(e, "bad metric name '%s' (expected user. and a-z, 0-9, "
-			 "'_', '.', at most %d characters in all)", name,
+	if (strlen(name) > VM_METRIC_NAME_MAX || !metric_name_ok(name) || !name[plen]) {
+		verr_set(e, "bad metric name '%s' (expected %.*s and a-z, 0-9, "
+			 "'_', '.', at most %d characters in all)", name, (int)plen, name,
 			 VM_METRIC_NAME_MAX);
 		return -EINVAL;
 	}

@@ -18,10 +18,12 @@ enum expect_target {
 	EXPECT_COUNTER_SUM,	/* "io_errors": summed over the VM's disks */
 	EXPECT_COUNTER_DISK,	/* "disk1.io_errors": one disk */
 	EXPECT_METRIC,		/* "iops": a metric of expect_metrics[] */
-	EXPECT_USER_METRIC,	/* "user.x": a metric of the user's own program */
+	EXPECT_USER_METRIC,	/* "user.x", "fio.r.read.iops": of the user's program */
 };
 
+/* The names a guest's program's figures take (metrics_from lines, fio-json). */
 #define EXPECT_USER_PREFIX	"user."
+#define EXPECT_FIO_PREFIX	"fio."
 
 /* Bits of enum job_guest_kind: which guests report a metric. */
 #define EXPECT_BUILTIN		(1U << JOB_GUEST_BUILTIN)

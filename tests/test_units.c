@@ -190,7 +190,8 @@ static void test_expect_parse_errors(void **state)
 	parse_bad("disk8.io_errors", "== 1", "bad disk in 'disk8.io_errors' (expected disk0..disk7)");
 	parse_bad("", "> 0", "unknown expectation '' (expected a counter such as "
 		  "reads_completed, diskN.<counter>, a guest metric such as iops, "
-		  "or user.<name> for a metric of your own program)");
+		  "or user.<name> or fio.<job>.<read|write>.<field> for a metric of "
+		  "your own program)");
 	parse_bad("iops", "1000", "bad comparison '1000' (expected an operator ==, !=, "
 		  "<, <=, >, >= and a number, like \">= 1000\")");
 	parse_bad("iops", "=> 1", "bad comparison '=> 1' (expected an operator ==, !=, "
@@ -223,8 +224,8 @@ static void test_expect_unknown_name_suggests(void **state)
 		  "(did you mean disk1.reads_completed?)");
 	parse_bad("temperature", "< 90", "unknown expectation 'temperature' "
 		  "(expected a counter such as reads_completed, diskN.<counter>, a "
-		  "guest metric such as iops, or user.<name> for a metric of your "
-		  "own program)");
+		  "guest metric such as iops, or user.<name> or "
+		  "fio.<job>.<read|write>.<field> for a metric of your own program)");
 }
 
 /* user.<name> is the way to expect a metric of one's own program. */
@@ -238,6 +239,10 @@ static void test_expect_user_prefix(void **state)
 	assert_int_equal(en.target, EXPECT_USER_METRIC);
 	assert_int_equal(expect_name_parse("iops", &en, &e), 0);
 	assert_int_equal(en.target, EXPECT_METRIC);
+	assert_int_equal(expect_name_parse("fio.r.read.total_ios", &en, &e), 0);
+	assert_int_equal(en.target, EXPECT_USER_METRIC);
+	parse_bad("fio.R.read", "> 0", "bad metric name 'fio.R.read' (expected fio. and "
+		  "a-z, 0-9, '_', '.', at most 63 characters in all)");
 	parse_bad("user.", "> 0", "bad metric name 'user.' (expected user. and a-z, "
 		  "0-9, '_', '.', at most 63 characters in all)");
 	parse_bad("user.Temp", "> 0", "bad metric name 'user.Temp' (expected user. and "
