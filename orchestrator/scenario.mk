@@ -26,7 +26,8 @@ dist_scenario_DATA = \
 	scenarios/smoke.yaml \
 	scenarios/throttle.yaml \
 	scenarios/hostile.yaml \
-	scenarios/matrix.yaml
+	scenarios/matrix.yaml \
+	scenarios/linux-fio.yaml
 
 # Fixtures, listed one by one (automake wants no wildcards).
 EXTRA_DIST += doc/scenario.md \

@@ -697,6 +697,30 @@ static void test_shipped_smoke(void **state)
 	job_descs_free(j, n);
 }
 
+/* linux-fio.yaml: fio in a rootfs, its figures expected, one disk throttled. */
+static void test_shipped_linux_fio(void **state)
+{
+	size_t n;
+	struct job_desc *j = expand_shipped("linux-fio.yaml", &n);
+
+	(void)state;
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(j[i].spec.guest.kind, JOB_GUEST_LINUX);
+		assert_int_equal(j[i].spec.guest.run_argc, 10);
+		assert_string_equal(j[i].spec.guest.run_argv[2], "--filename=${disk0}");
+		assert_int_equal(j[i].spec.guest.metrics_from, JOB_METRICS_FIO_JSON);
+		assert_non_null(strstr(j[i].spec.guest.rootfs, "/scenarios/linux/fio.raw"));
+		assert_null(j[i].spec.workload);
+		assert_check(find_check(&j[i], "fio.r.read.total_ios"), "fio.r.read.total_ios",
+			     EXPECT_EQ, 1000, "== 1000");
+	}
+	assert_bucket(&j[1].spec.disk[0].ops, 100, 0, 100);
+	assert_check(find_check(&j[1], "fio.r.read.iops"), "fio.r.read.iops", EXPECT_LE, 1100,
+		     "<= 1100");
+	job_descs_free(j, n);
+}
+
 /* hostile.yaml: every mode but bad_insn, each with its exact bumps on disk 0. */
 static void test_shipped_hostile(void **state)
 {
@@ -1152,6 +1176,7 @@ int main(void)
 		cmocka_unit_test(test_good_matrix_order_and_params),
 		cmocka_unit_test(test_good_run),
 		cmocka_unit_test(test_shipped_smoke),
+		cmocka_unit_test(test_shipped_linux_fio),
 		cmocka_unit_test(test_shipped_hostile),
 		cmocka_unit_test(test_shipped_throttle_and_matrix),
 		cmocka_unit_test(test_fifo_hash_is_of_bytes_parsed),
