@@ -129,6 +129,7 @@ int cfg_parse(struct agent_cfg *cfg, const char *cmdline);
 /* system.c */
 void sys_mount_basics(void);
 int sys_load_modules(const char *order_file);
+int sys_prepare_shell(void);
 int sys_run_command(const char *command, int *exit_code);
 void sys_halt(bool pass);
 
