@@ -9,11 +9,13 @@
 #ifndef VMORCH_AGENT_H
 #define VMORCH_AGENT_H
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "guest/pattern.h"
@@ -154,6 +156,16 @@ agent_err(char *err, size_t errlen, int rc, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return rc;
+}
+
+/* "WHAT: strerror(errno)" for the caller's buffer; returns -errno, taken
+ * before anything else can change it. */
+static inline int agent_err_errno(char *err, size_t errlen, const char *what)
+{
+	int e = errno;
+
+	snprintf(err, errlen, "%s: %s", what, strerror(e));
+	return -e;
 }
 
 /* jobfile.c */

@@ -175,7 +175,7 @@ static int read_whole(int fd, char **text, size_t *len, char *err, size_t errlen
 	char *buf;
 
 	if (fstat(fd, &st))
-		return agent_err(err, errlen, -errno, "job.json: %s", strerror(errno));
+		return agent_err_errno(err, errlen, "job.json");
 	if (!S_ISREG(st.st_mode))
 		return agent_err(err, errlen, -EINVAL, "job.json: not a regular file");
 	if ((uint64_t)st.st_size > AGENT_JOB_MAX)
@@ -216,14 +216,13 @@ int job_load(struct job *job, const char *path, const char *dir, char *err, size
 		return 0;
 	job->present = true;
 	if (fd < 0)
-		return agent_err(err, errlen, -errno, "job.json: %s", strerror(errno));
+		return agent_err_errno(err, errlen, "job.json");
 	rc = read_whole(fd, &text, &len, err, errlen);
 	close(fd);
 	/* Gone before the program starts, whatever it held; a directory the
 	 * worker filled with more than the job may stay. */
 	if (unlink(path) && !rc)
-		rc = agent_err(err, errlen, -errno, "job.json: cannot remove it: %s",
-			       strerror(errno));
+		rc = agent_err_errno(err, errlen, "job.json: cannot remove it");
 	rmdir(dir);
 	if (rc)
 		return rc;

@@ -361,13 +361,13 @@ int run_program(char *const argv[], const struct run_opts *o, struct run_result 
 	if (rc)
 		return rc;
 	if (pipe2(out, O_CLOEXEC) || pipe2(ep, O_CLOEXEC)) {
-		rc = agent_err(err, errlen, -errno, "run: pipe: %s", strerror(errno));
+		rc = agent_err_errno(err, errlen, "run: pipe");
 		goto out;
 	}
 	t0 = clock_ms(o->clock);
 	s.pid = fork();
 	if (s.pid < 0) {
-		rc = agent_err(err, errlen, -errno, "run: fork: %s", strerror(errno));
+		rc = agent_err_errno(err, errlen, "run: fork");
 		goto out;
 	}
 	if (s.pid == 0)
