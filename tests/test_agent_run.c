@@ -550,6 +550,21 @@ static void test_fio_bad_cases_named(void **state)
 	}
 }
 
+/* A program that printed nothing has no metrics, nor fio's report. */
+static void test_no_output(void **state)
+{
+	struct metrics m = { 0 };
+
+	assert_int_equal(metrics_extract(&m, METRICS_LINES, NULL, 0, false, err, sizeof(err)), 0);
+	assert_int_equal(m.n, 0);
+	assert_int_equal(metrics_extract(&m, METRICS_FIO_JSON, NULL, 0, false, err,
+					 sizeof(err)), -EINVAL);
+	assert_string_equal(err, "run: fio-json: no JSON object in the output");
+	assert_int_equal(metrics_extract(&m, METRICS_NONE, "VMORCH-METRIC user.a 1\n", 23,
+					 false, err, sizeof(err)), 0);
+	assert_int_equal(m.n, 0);
+}
+
 /* Broken JSON gives jansson's reason; a cut capture is refused outright. */
 static void test_fio_not_json_and_cut(void **state)
 {
@@ -843,6 +858,7 @@ int main(void)
 		cmocka_unit_test(test_fio_names_and_missing_percentiles),
 		cmocka_unit_test(test_fio_bad_cases_named),
 		cmocka_unit_test(test_fio_not_json_and_cut),
+		cmocka_unit_test(test_no_output),
 		cmocka_unit_test(test_fio_cap_200),
 		cmocka_unit_test(test_run_pass_output_captured),
 		cmocka_unit_test(test_run_exit_status),

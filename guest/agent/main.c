@@ -267,8 +267,10 @@ static int run_job(const struct job *job, const struct disk *d, unsigned n,
 	run_describe_end(&rr, &o, end, sizeof(end));
 	if (end[0])
 		rc = fail("%s", end);
-	if (!rc && metrics_extract(&r->metrics, job->metrics_from, rr.out, rr.out_len,
-				   rr.out_cut, err, sizeof(err)))
+	/* A failed or stopped program still reports what it measured, as a
+	 * failed workload does; its metric errors then go unsaid. */
+	if (metrics_extract(&r->metrics, job->metrics_from, rr.out, rr.out_len,
+			    rr.out_cut, err, sizeof(err)))
 		rc = fail("%s", err);
 	run_result_release(&rr);
 	run_argv_free(argv);

@@ -376,6 +376,10 @@ int metrics_extract(struct metrics *m, enum metrics_from how, const char *buf,
 {
 	int rc = 0;
 
+	if (!buf) {		/* the program printed nothing */
+		buf = "";
+		len = 0;
+	}
 	if (how == METRICS_LINES)
 		rc = metrics_from_lines(m, buf, len, cut, err, errlen);
 	else if (how == METRICS_FIO_JSON)
