@@ -283,7 +283,7 @@ static int run_wait(struct run_state *s, const struct run_opts *o, struct run_re
 	uint64_t kill_at = UINT64_MAX, give_up = UINT64_MAX;
 
 	for (;;) {
-		uint64_t now, next;
+		uint64_t now, wait;
 
 		run_reap(s, o->init);
 		if (s->exited)
@@ -301,10 +301,13 @@ static int run_wait(struct run_state *s, const struct run_opts *o, struct run_re
 		if (now >= give_up)
 			return agent_err(err, errlen, -ETIMEDOUT,
 					 "run: still running %u ms after SIGKILL", RUN_DIE_MS);
-		next = min_u64(kill_at, give_up);
+		/* Until the next of those times, at most a tick (give_up > now). */
+		wait = min_u64(RUN_TICK_MS, give_up - now);
 		if (o->deadline_ms && !r->timed_out)
-			next = min_u64(next, o->deadline_ms);
-		run_poll(s, o, r, min_u64(next - now, RUN_TICK_MS));
+			wait = min_u64(wait, o->deadline_ms - now);
+		if (kill_at > now)
+			wait = min_u64(wait, kill_at - now);
+		run_poll(s, o, r, wait);
 	}
 }
 
