@@ -9,7 +9,10 @@ guest_agent_sources = \
 	guest/agent/cmdline.c \
 	guest/agent/system.c \
 	guest/agent/disks.c \
-	guest/agent/workload.c
+	guest/agent/workload.c \
+	guest/agent/jobfile.c \
+	guest/agent/run.c \
+	guest/agent/metrics.c
 guest_agent_headers = guest/agent/agent.h guest/builtin/protocol.h guest/pattern.h
 
 AGENT_CFLAGS = -std=gnu11 -O2 -g0 -static -Wall -Wextra -Wstrict-prototypes \
@@ -19,7 +22,8 @@ guest/agent/vmorch-agent: $(guest_agent_sources) $(guest_agent_headers)
 	@$(MKDIR_P) guest/agent
 	$(AM_V_GEN)srcs=; for f in $(guest_agent_sources); do \
 		srcs="$$srcs $(srcdir)/$$f"; done; \
-	$(CC) $(AGENT_CFLAGS) -I$(srcdir) -I$(srcdir)/guest/agent -o $@ $$srcs -s
+	$(CC) $(AGENT_CFLAGS) -I$(srcdir) -I$(srcdir)/guest/agent -o $@ $$srcs -s \
+		-ljansson -lm
 
 noinst_DATA += guest/agent/vmorch-agent
 CLEANFILES += guest/agent/vmorch-agent
@@ -44,6 +48,16 @@ tests_test_initramfs_SOURCES = tests/test_initramfs.c vmm-worker/initramfs.c \
 tests_test_initramfs_CFLAGS = $(TEST_CFLAGS)
 tests_test_initramfs_LDADD = $(TEST_LIBS) -lz
 vmm-worker/tests_test_initramfs-initramfs.$(OBJEXT): guest/agent/vmorch-agent
+
+# The user's program: job.json, ${diskN}, running it, its metrics; the
+# agent's files that need no guest (not main.c), on the host.
+check_PROGRAMS += tests/test_agent_run
+tests_test_agent_run_SOURCES = tests/test_agent_run.c guest/agent/jobfile.c \
+	guest/agent/run.c guest/agent/metrics.c $(guest_agent_headers)
+tests_test_agent_run_CFLAGS = $(TEST_CFLAGS) -I$(srcdir)/guest/agent \
+	-DTEST_DATA='"$(srcdir)/tests/data"'
+tests_test_agent_run_LDADD = $(TEST_LIBS) -ljansson
+EXTRA_DIST += tests/data/fio-randread.json tests/data/fio-two-jobs.json
 
 # The agent and an initramfs on QEMU (TCG) with QEMU's own virtio-blk.
 TESTS += tests/agent/qemu.sh

@@ -1,8 +1,9 @@
 /*
- * main.c - vmorch-agent, the /init of a Linux guest: mount, load the
- * virtio modules, find the disks, run the command line's workload (or
- * command=), print one VMORCH-RESULT line, hand the verdict to the
- * debug-exit port.  See README.md.
+ * main.c - vmorch-agent, the /init of a Linux guest: mount, take the job
+ * file, load the virtio modules, find the disks, run the user's program
+ * (job.json's run), the command line's workload or command=, print one
+ * VMORCH-RESULT line, hand the verdict to the debug-exit port.  See
+ * README.md.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -112,31 +113,61 @@ static void json_escaped(FILE *f, const char *s)
 }
 
 struct result {
+	char nonce[33];		/* job.json's, or "" */
 	unsigned ndisks;
 	struct run_stats st;
 	uint64_t kernel[5];	/* disks_kernel_stats */
 	uint64_t init_ms, setup_ms;
 	bool command;
+	bool run;		/* job.json's run */
+	bool timed_out;
+	bool mid_line;		/* the program's output ended inside a line */
+	uint64_t run_ms;
 	int exit_code;
+	struct metrics metrics;	/* the program's */
 };
 
-static void print_result(struct result *r, bool pass)
+static void write_all(const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(1, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void print_result(struct result *r, const char *status)
 {
 	struct run_stats *st = &r->st;
-	char line[2048];
-	FILE *f = fmemopen(line, sizeof(line), "w");
+	char *line = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&line, &len);
 
 	if (!f)
 		return;
-	fprintf(f, "%s{\"status\":\"%s\"", GUEST_RESULT_PREFIX, pass ? "pass" : "fail");
-	if (!pass) {
+	if (r->mid_line)
+		fputc('\n', f);
+	fputs(GUEST_RESULT_PREFIX, f);
+	if (r->nonce[0])
+		fprintf(f, "%s ", r->nonce);
+	fprintf(f, "{\"status\":\"%s\"", status);
+	if (strcmp(status, "pass")) {
 		fputs(",\"reason\":\"", f);
 		json_escaped(f, fail_reason());
 		fputc('"', f);
 	}
 	fprintf(f, ",\"disks\":%u,\"init_ms\":%llu,\"setup_ms\":%llu", r->ndisks,
 		(unsigned long long)r->init_ms, (unsigned long long)r->setup_ms);
-	if (r->command) {
+	if (r->run) {
+		fprintf(f, ",\"exit_code\":%d,\"run_ms\":%llu", r->exit_code,
+			(unsigned long long)r->run_ms);
+		metrics_print_json(f, &r->metrics);
+	} else if (r->command) {
 		fprintf(f, ",\"exit_code\":%d", r->exit_code);
 	} else {
 		qsort(st->lat_us, st->nlat, sizeof(*st->lat_us), u32_cmp);
@@ -160,11 +191,11 @@ static void print_result(struct result *r, bool pass)
 		(unsigned long long)r->kernel[0], (unsigned long long)r->kernel[1],
 		(unsigned long long)r->kernel[2], (unsigned long long)r->kernel[3],
 		(unsigned long long)r->kernel[4]);
-	fclose(f);
-	/* One write(2): the line must not interleave with kernel messages. */
-	line[sizeof(line) - 1] = 0;
-	if (write(1, line, strlen(line)) < 0)
-		return;
+	/* One write(2) (a tty takes it whole): the line must not interleave
+	 * with kernel messages. */
+	if (fclose(f) == 0)
+		write_all(line, len);
+	free(line);
 }
 
 /* Only KERN_EMERG (a panic) from here on: no kernel message may land in
@@ -198,18 +229,78 @@ static int run_workload(const struct agent_cfg *cfg, struct disk *d, unsigned n,
 					(unsigned long long)st->verify_errors) : 0;
 }
 
+/*
+ * job.json's run: its output is on the console already; the verdict is its
+ * exit status, then its metrics.  The first failure wins, so a program
+ * that fails its metrics as well is reported by its exit status.
+ */
+static int run_job(const struct job *job, const struct disk *d, unsigned n,
+		   struct result *r)
+{
+	struct run_opts o = {
+		.out_fd = 1,
+		.clock = CLOCK_BOOTTIME,
+		.deadline_ms = job->time_limit_ms,
+		.kill_grace_ms = AGENT_KILL_GRACE_MS,
+		.capture_max = AGENT_CAPTURE_MAX,
+		.init = getpid() == 1,
+	};
+	struct run_result rr = { 0 };
+	char **argv = NULL, err[256], end[128];
+	int rc;
+
+	r->run = true;
+	r->exit_code = -1;	/* until it has run */
+	rc = sys_prepare_shell();
+	if (rc)
+		return rc;
+	if (run_build_argv(job, d, n, &argv, err, sizeof(err)))
+		return fail("%s", err);
+	fflush(stdout);
+	rc = run_program(argv, &o, &rr, err, sizeof(err));
+	if (rc)
+		fail("%s", err);
+	r->exit_code = rr.exit_code;
+	r->timed_out = rr.timed_out;
+	r->mid_line = rr.mid_line;
+	r->run_ms = rr.ms;
+	run_describe_end(&rr, &o, end, sizeof(end));
+	if (end[0])
+		rc = fail("%s", end);
+	/* A failed or stopped program still reports what it measured, as a
+	 * failed workload does; its metric errors then go unsaid. */
+	if (metrics_extract(&r->metrics, job->metrics_from, rr.out, rr.out_len,
+			    rr.out_cut, err, sizeof(err)))
+		rc = fail("%s", err);
+	run_result_release(&rr);
+	run_argv_free(argv);
+	return rc;
+}
+
 int main(void)
 {
 	static struct disk disk[AGENT_MAX_DISKS];
 	struct result r = { 0 };
 	struct agent_cfg cfg;
+	struct job job;
+	char err[256];
+	bool run;
 	uint64_t t0;
 	int rc;
 
 	sys_mount_basics();
 	r.init_ms = boottime_ms();
 	t0 = now_ns();
-	rc = cfg_parse(&cfg, read_cmdline());
+	/* First: the file must be gone before anything else runs. */
+	rc = job_load(&job, AGENT_JOB_FILE, AGENT_JOB_DIR, err, sizeof(err));
+	if (rc)
+		fail("%s", err);
+	memcpy(r.nonce, job.nonce, sizeof(r.nonce));
+	run = job.argv || job.shell;
+	if (!rc)
+		rc = cfg_parse(&cfg, read_cmdline());
+	if (!rc && run && cfg.command)
+		rc = fail("run: job.json's \"run\" and command= both given");
 	if (!rc)
 		rc = sys_load_modules(ORDER_FILE);
 	if (!rc)
@@ -219,7 +310,9 @@ int main(void)
 		logmsg("disk %u: %s at 0x%llx, %llu bytes%s", i, disk[i].name,
 		       (unsigned long long)disk[i].addr, (unsigned long long)disk[i].bytes,
 		       disk[i].read_only ? ", read-only" : "");
-	if (!rc && cfg.command) {
+	if (!rc && run) {
+		rc = run_job(&job, disk, r.ndisks, &r);
+	} else if (!rc && cfg.command) {
 		r.command = true;
 		rc = sys_run_command(cfg.command, &r.exit_code);
 		if (!rc && r.exit_code)
@@ -229,7 +322,7 @@ int main(void)
 	}
 	disks_kernel_stats(disk, r.ndisks, r.kernel);
 	quiet_console();
-	print_result(&r, rc == 0);
+	print_result(&r, rc == 0 ? "pass" : r.timed_out ? "timeout" : "fail");
 	sys_halt(rc == 0);
 	return 0;
 }

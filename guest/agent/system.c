@@ -116,19 +116,30 @@ static int sys_spawn(char *const argv[], int *exit_code)
 	return 0;
 }
 
-/* The scenario's command: through busybox sh when the initramfs has it,
- * with busybox's applets linked into /bin first. */
-int sys_run_command(const char *command, int *exit_code)
+/* What a user's command finds: a PATH, a HOME, and busybox's applets
+ * linked into /bin when the initramfs has busybox. */
+int sys_prepare_shell(void)
 {
 	char *install[] = { "/bin/busybox", "--install", "-s", "/bin", NULL };
+	int ignored;
+
+	setenv("PATH", AGENT_RUN_PATH, 1);
+	setenv("HOME", "/", 1);
+	if (access(install[0], X_OK) == 0)
+		return sys_spawn(install, &ignored);
+	return 0;
+}
+
+/* The scenario's command: through busybox sh when the initramfs has it. */
+int sys_run_command(const char *command, int *exit_code)
+{
 	char *sh[] = { "/bin/sh", "-c", (char *)command, NULL };
-	int rc, ignored;
+	int rc;
 
 	if (access(sh[0], X_OK))
 		return fail("command: no /bin/sh in the initramfs (install busybox-static on the host)");
-	setenv("PATH", "/bin:/sbin:/usr/bin:/usr/sbin", 1);
-	setenv("HOME", "/", 1);
-	if (access(install[0], X_OK) == 0 && (rc = sys_spawn(install, &ignored)))
+	rc = sys_prepare_shell();
+	if (rc)
 		return rc;
 	return sys_spawn(sh, exit_code);
 }

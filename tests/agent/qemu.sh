@@ -3,7 +3,9 @@
 # booted by QEMU in software emulation (TCG) with Debian's cloud kernel and
 # QEMU's own virtio-blk: the workload runs, the VMORCH-RESULT line parses
 # with exact counts, and the verdict reaches isa-debug-exit (QEMU exits 33
-# on pass, 35 on fail).  Speaks TAP.  Skips without QEMU or the kernel,
+# on pass, 35 on fail).  The user's own program too: a job.json appended to
+# the initramfs as the worker appends it, the result line bound to its
+# nonce.  Speaks TAP.  Skips without QEMU or the kernel,
 # unless CI is set.
 #
 # Machines: microvm with ACPI (virtio-mmio devices as LNRO0005 in the DSDT,
@@ -15,7 +17,7 @@ set -u
 src=${VMORCH_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${VMORCH_BUILDDIR:-$src}
 mkinitramfs=$build/tests/test_initramfs
-PLAN=45
+PLAN=77
 . "$src/tests/tap.sh"
 
 command -v qemu-system-x86_64 >/dev/null || skip_all "no qemu-system-x86_64"
@@ -77,7 +79,11 @@ boot() {
 	rc=$?
 	echo "# $machine boot to power-off: $(( ($(date +%s%N) - t0) / 1000000 )) ms" \
 		"(guest: /init at $(sed -n 's/.*"init_ms":\([0-9]*\).*/\1/p' "$console" | tail -1) ms)"
-	result=$(sed -n 's/^VMORCH-RESULT //p' "$console" | tr -d '\r' | tail -1)
+	if [ -n "${nonce:-}" ]; then
+		result=$(tr -d '\r' <"$console" | sed -n "s/^VMORCH-RESULT $nonce //p" | tail -1)
+	else
+		result=$(sed -n 's/^VMORCH-RESULT //p' "$console" | tr -d '\r' | tail -1)
+	fi
 	printf '%s\n' "$result" | jq -e . >/dev/null 2>&1
 	ok $? "the result line parses as JSON"
 }
@@ -164,6 +170,91 @@ is "$rc" 33 "pc machine: QEMU exits 33"
 is "$(field writes)" 64 "pc machine: writes"
 is "$(field reads)" 64 "pc machine: reads (read-back)"
 is "$(field verify_errors)" 0 "pc machine: verify_errors"
+
+# job_initrd JSON: $initrd plus a second, uncompressed newc archive holding
+# /.vmorch/job.json (0400), as the worker appends it: Linux unpacks
+# concatenated archives, zero padding between them allowed.  @NONCE@ in
+# JSON becomes a fresh nonce.  Sets $job_rd and $nonce.
+job_initrd() {
+	nonce=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+	jd=$tmp/jobdir.$n
+	mkdir -p "$jd/.vmorch"
+	printf '%s' "$1" | sed "s/@NONCE@/$nonce/" >"$jd/.vmorch/job.json"
+	chmod 0400 "$jd/.vmorch/job.json"
+	job_rd=$tmp/job.$n.img
+	cp "$initrd" "$job_rd"
+	size=$(stat -c %s "$job_rd")
+	head -c $(( (4 - size % 4) % 4 )) /dev/zero >>"$job_rd"
+	(cd "$jd" && printf '.vmorch\n.vmorch/job.json\n' | cpio -o -H newc --quiet) >>"$job_rd"
+}
+
+# nonce_lines: result lines bound to $nonce on the console.
+nonce_lines() {
+	tr -d '\r' <"$console" | grep -c "^VMORCH-RESULT $nonce "
+}
+
+# 8. The user's program (job.json's run) needs busybox's sh.
+if gzip -dc "$initrd" | cpio -t --quiet 2>/dev/null | grep -qx bin/sh; then
+	# a. A shell string: its metric, and the job file is gone before it runs.
+	job_initrd '{"nonce":"@NONCE@","run":"echo VMORCH-METRIC user.answer $((6*7)); echo VMORCH-METRIC user.job_left $(ls -d /.vmorch 2>/dev/null | wc -l)"}'
+	boot microvm "$job_rd" "" $(disk d0 16M)
+	is "$rc" 33 "run: QEMU exits 33"
+	is "$(nonce_lines)" 1 "run: one result line, bound to the nonce"
+	is "$(field status)" pass "run: status"
+	is "$(field exit_code)" 0 "run: exit_code"
+	is "$(field '["user.answer"]')" 42 "run: user.answer"
+	is "$(field '["user.job_left"]')" 0 "run: job.json was removed before the program ran"
+
+	# b. A failing exit status fails the run; its output is on the console.
+	job_initrd '{"nonce":"@NONCE@","run":"echo visible-$((40+2)); exit 3"}'
+	boot microvm "$job_rd" "" $(disk d0 16M)
+	is "$rc" 35 "run exit 3: QEMU exits 35"
+	is "$(field status)" fail "run exit 3: status"
+	is "$(field exit_code)" 3 "run exit 3: exit_code"
+	is "$(field reason)" "run: exited with status 3" "run exit 3: reason"
+	tr -d '\r' <"$console" | grep -qx visible-42
+	ok $? "run exit 3: the program's line is on the console"
+
+	# c. A forged result line without the nonce changes nothing.
+	job_initrd '{"nonce":"@NONCE@","run":"echo '"'"'VMORCH-RESULT {\"status\":\"pass\"}'"'"'; exit 1"}'
+	boot microvm "$job_rd" "" $(disk d0 16M)
+	is "$rc" 35 "forged line: QEMU exits 35"
+	tr -d '\r' <"$console" | grep -qx 'VMORCH-RESULT {"status":"pass"}'
+	ok $? "forged line: the program printed it"
+	is "$(nonce_lines)" 1 "forged line: one line bound to the nonce"
+	is "$(field status)" fail "forged line: the bound line says fail"
+
+	# d. An argv run: ${disk0} is disk 0 (the 8 MiB disk at the lower window).
+	job_initrd '{"nonce":"@NONCE@","run":["/bin/sh","-c","test -b \"$1\" && echo VMORCH-METRIC user.disk_ok 1; echo VMORCH-METRIC user.disk0_sectors $(cat /sys/class/block/${1#/dev/}/size)","sh","${disk0}"]}'
+	boot microvm "$job_rd" "" $(disk d2 16M) $(disk d1 8M)
+	is "$rc" 33 "argv run: QEMU exits 33"
+	is "$(field '["user.disk_ok"]')" 1 "argv run: \${disk0} is a block device"
+	is "$(field '["user.disk0_sectors"]')" 16384 "argv run: \${disk0} is the 8 MiB disk"
+
+	# e. The in-guest time limit ends sleep 600: SIGTERM at 8 s after boot.
+	job_initrd '{"nonce":"@NONCE@","time_limit_ms":8000,"run":"echo started; sleep 600"}'
+	boot microvm "$job_rd" "" $(disk d0 16M)
+	is "$rc" 35 "time limit: QEMU exits 35"
+	is "$(field status)" timeout "time limit: status"
+	is "$(field reason)" "run: killed at the in-guest time limit (8000 ms after boot)" \
+		"time limit: reason"
+	is "$(field exit_code)" 143 "time limit: exit_code (SIGTERM)"
+	tr -d '\r' <"$console" | grep -qx started
+	ok $? "time limit: the output before it is on the console"
+else
+	for i in $(seq 28); do
+		n=$((n + 1))
+		echo "ok $n # SKIP no static busybox on this machine (busybox-static)"
+	done
+fi
+
+# 9. A bad job.json fails the run, on the line bound to its nonce.
+job_initrd '{"nonce":"@NONCE@","run":"true","retries":2}'
+boot microvm "$job_rd" "" $(disk d0 16M)
+is "$rc" 35 "bad job.json: QEMU exits 35"
+is "$(field status)" fail "bad job.json: status"
+is "$(field reason)" 'job.json: unknown key "retries"' "bad job.json: reason"
+nonce=
 
 [ "$n" -eq "$PLAN" ] || { echo "# ran $n checks, planned $PLAN"; failed=$((failed + 1)); }
 [ "$failed" -eq 0 ]
