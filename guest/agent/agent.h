@@ -29,6 +29,7 @@
 #define AGENT_JOB_FILE		"/.vmorch/job.json"	/* appended by the worker */
 #define AGENT_JOB_MAX		(1u << 20)	/* bytes of job.json */
 #define AGENT_RUN_PATH		"/bin:/sbin:/usr/bin:/usr/sbin"
+#define AGENT_ROOTFS_DIR	"/rootfs"	/* the rootfs image, mounted read-only */
 #define AGENT_CAPTURE_MAX	((size_t)16 << 20)	/* the program's stdout kept */
 #define AGENT_KILL_GRACE_MS	1000	/* SIGTERM, then SIGKILL this much later */
 /* The result holds at most 256 metrics (the worker's limit); the agent's
@@ -84,6 +85,8 @@ struct job {
 	char **argv;		/* "run" as an array (NULL-terminated), or NULL */
 	char *shell;		/* "run" as a string, or NULL */
 	enum metrics_from metrics_from;
+	bool rootfs;		/* "rootfs_disk" given: run chrooted in that disk */
+	unsigned rootfs_disk;	/* its index among the virtio disks */
 };
 
 struct metric {
@@ -106,6 +109,7 @@ struct run_opts {
 	uint64_t kill_grace_ms;	/* SIGKILL this long after the SIGTERM */
 	size_t capture_max;	/* stdout bytes kept for the metrics */
 	bool init;		/* pid 1: reap every orphan, kill all at the end */
+	const char *root;	/* chroot here first (the path search too), or NULL */
 };
 
 struct run_result {
@@ -189,6 +193,13 @@ int run_program(char *const argv[], const struct run_opts *o, struct run_result 
 void run_describe_end(const struct run_result *r, const struct run_opts *o,
 		      char *buf, size_t len);
 void run_result_release(struct run_result *r);
+
+/* rootfs.c */
+/* Take the rootfs disk out of @d (the test disks keep their numbers) and
+ * mount it read-only at AGENT_ROOTFS_DIR with /proc, /sys, /dev and a
+ * tmpfs /tmp inside. */
+int rootfs_mount(const struct job *job, struct disk *d, unsigned *ndisks, char *err,
+		 size_t errlen);
 
 /* metrics.c */
 int metrics_set(struct metrics *m, const char *name, double value);

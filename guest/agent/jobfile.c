@@ -91,6 +91,17 @@ static int parse_metrics_from(struct job *job, json_t *v, char *err, size_t errl
 			 "job.json: \"metrics_from\" must be \"lines\", \"fio-json\" or \"none\"");
 }
 
+static int parse_rootfs_disk(struct job *job, json_t *v, char *err, size_t errlen)
+{
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) >= AGENT_MAX_DISKS)
+		return agent_err(err, errlen, -EINVAL, "job.json: \"rootfs_disk\" must be an"
+				 " integer 0..%d", AGENT_MAX_DISKS - 1);
+	job->rootfs = true;
+	job->rootfs_disk = (unsigned)json_integer_value(v);
+	return 0;
+}
+
 static const struct job_key {
 	const char *name;
 	int (*parse)(struct job *job, json_t *v, char *err, size_t errlen);
@@ -99,6 +110,7 @@ static const struct job_key {
 	{ "time_limit_ms", parse_time_limit },
 	{ "run", parse_run },
 	{ "metrics_from", parse_metrics_from },
+	{ "rootfs_disk", parse_rootfs_disk },
 };
 
 static const struct job_key *job_key_find(const char *name)

@@ -12,6 +12,7 @@ guest_agent_sources = \
 	guest/agent/workload.c \
 	guest/agent/jobfile.c \
 	guest/agent/run.c \
+	guest/agent/rootfs.c \
 	guest/agent/metrics.c
 guest_agent_headers = guest/agent/agent.h guest/builtin/protocol.h guest/pattern.h
 

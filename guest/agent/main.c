@@ -244,6 +244,7 @@ static int run_job(const struct job *job, const struct disk *d, unsigned n,
 		.kill_grace_ms = AGENT_KILL_GRACE_MS,
 		.capture_max = AGENT_CAPTURE_MAX,
 		.init = getpid() == 1,
+		.root = job->rootfs ? AGENT_ROOTFS_DIR : NULL,
 	};
 	struct run_result rr = { 0 };
 	char **argv = NULL, err[256], end[128];
@@ -305,6 +306,8 @@ int main(void)
 		rc = sys_load_modules(ORDER_FILE);
 	if (!rc)
 		rc = disks_find(disk, AGENT_MAX_DISKS, &r.ndisks);
+	if (!rc && run && rootfs_mount(&job, disk, &r.ndisks, err, sizeof(err)))
+		rc = fail("%s", err);
 	r.setup_ms = (now_ns() - t0) / 1000000;
 	for (unsigned i = 0; !rc && i < r.ndisks; i++)
 		logmsg("disk %u: %s at 0x%llx, %llu bytes%s", i, disk[i].name,

@@ -92,8 +92,9 @@ int run_build_argv(const struct job *job, const struct disk *d, unsigned ndisks,
 	int rc = 0;
 
 	if (job->shell) {
-		if (access(shell[0], X_OK))
-			return agent_err(err, errlen, -ENOENT, "run: no /bin/sh in the initramfs");
+		if (access(job->rootfs ? AGENT_ROOTFS_DIR "/bin/sh" : shell[0], X_OK))
+			return agent_err(err, errlen, -ENOENT, "run: no /bin/sh in the %s",
+					 job->rootfs ? "rootfs image" : "initramfs");
 		src = shell;
 	}
 	while (src[n])
@@ -112,10 +113,13 @@ int run_build_argv(const struct job *job, const struct disk *d, unsigned ndisks,
 	return 0;
 }
 
-/* argv[0] as execvp would find it, over AGENT_RUN_PATH only. */
-static int run_resolve(const char *name, char **path, char *err, size_t errlen)
+/* argv[0] as execvp would find it, over AGENT_RUN_PATH only, under @root
+ * (the path it gives is the one inside). */
+static int run_resolve(const char *name, const char *root, char **path, char *err,
+		       size_t errlen)
 {
 	const char *dir = AGENT_RUN_PATH;
+	size_t rlen = root ? strlen(root) : 0;
 
 	if (strchr(name, '/')) {
 		*path = strdup(name);
@@ -126,9 +130,10 @@ static int run_resolve(const char *name, char **path, char *err, size_t errlen)
 		struct stat st;
 		char *p;
 
-		if (asprintf(&p, "%.*s/%s", (int)len, dir, name) < 0)
+		if (asprintf(&p, "%s%.*s/%s", root ? root : "", (int)len, dir, name) < 0)
 			return agent_err(err, errlen, -ENOMEM, "run: out of memory");
 		if (!stat(p, &st) && S_ISREG(st.st_mode) && !access(p, X_OK)) {
+			memmove(p, p + rlen, strlen(p + rlen) + 1);
 			*path = p;
 			return 0;
 		}
@@ -150,12 +155,14 @@ static uint64_t clock_ms(clockid_t clock)
 /* In the child: stdin /dev/null, stdout the pipe, stderr as it is; an
  * exec failure goes back to the parent as an errno on ERR_FD. */
 static __attribute__((noreturn)) void run_child(const char *path, char *const argv[],
-						int out_fd, int err_fd)
+						const char *root, int out_fd, int err_fd)
 {
 	int null, e;
 
 	setpgid(0, 0);
 	null = open("/dev/null", O_RDONLY);
+	if (root && (chroot(root) || chdir("/")))
+		null = -1;
 	if (null >= 0 && dup2(null, 0) == 0 && dup2(out_fd, 1) == 1) {
 		if (null > 1)
 			close(null);
@@ -360,7 +367,7 @@ int run_program(char *const argv[], const struct run_opts *o, struct run_result 
 
 	memset(r, 0, sizeof(*r));
 	r->exit_code = -1;
-	rc = run_resolve(argv[0], &path, err, errlen);
+	rc = run_resolve(argv[0], o->root, &path, err, errlen);
 	if (rc)
 		return rc;
 	if (pipe2(out, O_CLOEXEC) || pipe2(ep, O_CLOEXEC)) {
@@ -374,7 +381,7 @@ int run_program(char *const argv[], const struct run_opts *o, struct run_result 
 		goto out;
 	}
 	if (s.pid == 0)
-		run_child(path, argv, out[1], ep[1]);
+		run_child(path, argv, o->root, out[1], ep[1]);
 	setpgid(s.pid, s.pid);	/* as the child does: no race on who is first */
 	close(out[1]);
 	close(ep[1]);
