@@ -9,8 +9,11 @@
  *
  * Figures: one line on the serial port,
  *     VMORCH-RESULT {"status":"pass",...}\n
- * a flat JSON object of numbers plus "status" ("pass" or "fail") and, on
- * failure, "reason" (a string).
+ * a flat JSON object of numbers plus "status" ("pass" or "fail"; the Linux
+ * agent also "timeout") and, on failure, "reason" (a string).  The Linux
+ * agent puts the nonce of its job file between the prefix and the JSON,
+ *     VMORCH-RESULT 0123456789abcdef0123456789abcdef {"status":"pass",...}
+ * and the worker then takes no other line (vmm-worker/guest_job.h).
  */
 #ifndef VMORCH_GUEST_PROTOCOL_H
 #define VMORCH_GUEST_PROTOCOL_H

@@ -17,7 +17,7 @@ set -u
 src=${VMORCH_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${VMORCH_BUILDDIR:-$src}
 mkinitramfs=$build/tests/test_initramfs
-PLAN=77
+PLAN=83
 . "$src/tests/tap.sh"
 
 command -v qemu-system-x86_64 >/dev/null || skip_all "no qemu-system-x86_64"
@@ -241,8 +241,34 @@ if gzip -dc "$initrd" | cpio -t --quiet 2>/dev/null | grep -qx bin/sh; then
 	is "$(field exit_code)" 143 "time limit: exit_code (SIGTERM)"
 	tr -d '\r' <"$console" | grep -qx started
 	ok $? "time limit: the output before it is on the console"
+
+	# f. A rootfs image (scripts/make-rootfs.sh: static busybox, a marker)
+	#    after the test disk: the program runs chrooted there, /proc, /sys,
+	#    /dev and a writable /tmp inside, and ${disk0} is still the test
+	#    disk.  QEMU gives the last -device the lowest window, so the
+	#    rootfs comes first on its command line.
+	mkdir -p "$tmp/rootfs/bin" "$tmp/rootfs/etc"
+	cp "$(command -v busybox)" "$tmp/rootfs/bin/busybox"
+	ln -sf busybox "$tmp/rootfs/bin/sh"
+	echo rootfs-marker-5 >"$tmp/rootfs/etc/marker"
+	if "$src/scripts/make-rootfs.sh" -d "$tmp/rootfs" "$tmp/root.raw" 2>/dev/null; then
+		job_initrd '{"nonce":"@NONCE@","rootfs_disk":1,"run":["/bin/sh","-c","/bin/busybox cat /etc/marker; /bin/busybox test -w /tmp && /bin/busybox test -e /proc/self/stat && /bin/busybox test -d /sys/block && /bin/busybox test -c /dev/null && echo VMORCH-METRIC user.in_rootfs 1; echo VMORCH-METRIC user.disk0_sectors $(/bin/busybox cat /sys/class/block/${1#/dev/}/size)","sh","${disk0}"]}'
+		boot microvm "$job_rd" "" $(disk root 0 readonly=on) $(disk d0 16M)
+		is "$rc" 33 "rootfs: QEMU exits 33"
+		is "$(field status)" pass "rootfs: status"
+		is "$(field '["user.in_rootfs"]')" 1 "rootfs: chrooted, with /proc /sys /dev and a writable /tmp"
+		is "$(field '["user.disk0_sectors"]')" 32768 "rootfs: \${disk0} is the 16 MiB test disk"
+		is "$(field disks)" 1 "rootfs: one test disk (the image is not one)"
+		tr -d '\r' <"$console" | grep -qx rootfs-marker-5
+		ok $? "rootfs: the image's own file was read"
+	else
+		for i in $(seq 6); do
+			n=$((n + 1))
+			echo "ok $n # SKIP cannot make an ext4 image here (mkfs.ext4: e2fsprogs)"
+		done
+	fi
 else
-	for i in $(seq 28); do
+	for i in $(seq 34); do
 		n=$((n + 1))
 		echo "ok $n # SKIP no static busybox on this machine (busybox-static)"
 	done
