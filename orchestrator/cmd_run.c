@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/elf_deps.h"
 #include "common/text_escape.h"
 #include "orchestrator/cli.h"
 #include "orchestrator/db.h"
@@ -242,6 +243,45 @@ static int run_load(char **files, int nfiles, struct scenario_set *set,
 	}
 	*jobs = all;
 	*njobs = n;
+	return 0;
+}
+
+/*
+ * Each program a Linux guest's files: names, with every library it needs
+ * on this machine: a missing one is refused here, before any VM starts
+ * (the worker would find it too, job after job).  Directories are walked
+ * by the worker alone.
+ */
+static int run_check_guest_files(const struct job_desc *jobs, size_t njobs)
+{
+	for (size_t i = 0; i < njobs; i++) {
+		const struct job_guest *g = &jobs[i].spec.guest;
+
+		for (uint32_t k = 0; k < g->nfiles; k++) {
+			struct elf_deps d = { 0 };
+			struct verr e = { "" };
+			struct stat st;
+			bool seen = false;
+			int rc;
+
+			/* Each file once: jobs of a matrix share theirs. */
+			for (size_t pi = 0; pi <= i && !seen; pi++)
+				for (uint32_t pk = 0; pk < jobs[pi].spec.guest.nfiles && !seen; pk++)
+					seen = (pi < i || pk < k) &&
+					       !strcmp(jobs[pi].spec.guest.files[pk].src,
+						       g->files[k].src);
+			if (seen || stat(g->files[k].src, &st) || !S_ISREG(st.st_mode))
+				continue;	/* the worker says what is wrong */
+			rc = elf_deps_find(g->files[k].src, &d, &e);
+			elf_deps_release(&d);
+			if (rc) {
+				fprintf(stderr, "vmorch run: %s: ", jobs[i].spec.name);
+				text_fputs(e.msg, stderr, 0);
+				fputc('\n', stderr);
+				return -1;
+			}
+		}
+	}
 	return 0;
 }
 
@@ -712,6 +752,11 @@ int cmd_run(int argc, char **argv)
 	if (run_parse(argc, argv, &o))
 		return EXIT_USAGE;
 	if (run_load(argv + optind, argc - optind, &set, &jobs, &njobs)) {
+		scenario_set_release(&set);
+		return EXIT_USAGE;
+	}
+	if (run_check_guest_files(jobs, njobs)) {
+		job_descs_free(jobs, njobs);
 		scenario_set_release(&set);
 		return EXIT_USAGE;
 	}

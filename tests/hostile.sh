@@ -2,7 +2,8 @@
 # tests/hostile.sh - vmorch used the way a hostile or careless user would:
 # its own outputs aimed at the database, planted symlinks, corrupted and
 # missing databases, full disks, closed pipes, terminal escapes, FIFOs,
-# misspelt expectations, a low descriptor limit.  Each case checks the exit
+# misspelt expectations, a low descriptor limit, a guest program whose
+# library is missing.  Each case checks the exit
 # status, the words, and that no stored byte changed.  Speaks TAP.
 #
 # None of it needs KVM: where a job must run, the worker's result may be a
@@ -247,5 +248,28 @@ is $rc 3 "runs on a corrupted database: infrastructure error"
 vm run --db bad.db tiny.yaml
 is $rc 3 "run refuses to append to a corrupted database"
 is "$(sum bad.db)" "$bad" "and leaves it as it was"
+
+# ---- a guest program whose library this machine lacks ----
+# This test program, with every libc.so.6 in it made libc.so.9: refused by
+# `vmorch run` before any job starts, naming the library; nothing stored.
+# (perl-base is essential in Debian.)
+perl -pe 's/libc\.so\.6/libc.so.9/g' < "$V" > badprog
+chmod 755 badprog
+cat > badlib.yaml <<EOF
+vmorch: 1
+name: badlib
+vms:
+  - name: a
+    guest:
+      kernel: /nonexistent/vmlinuz
+      files: [$tmp/badprog]
+      run: [$tmp/badprog]
+    disks: [{size: 1M}]
+EOF
+vm run --db badlib.db badlib.yaml
+is $rc 2 "run: a guest program missing a library is refused (exit 2)"
+has err "badprog needs libc.so.9, which is not on this machine" "the library is named"
+[ ! -e badlib.db ]
+ok $? "before any job ran: no database was made"
 
 tap_end

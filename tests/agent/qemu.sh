@@ -17,7 +17,7 @@ set -u
 src=${VMORCH_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${VMORCH_BUILDDIR:-$src}
 mkinitramfs=$build/tests/test_initramfs
-PLAN=83
+PLAN=84
 . "$src/tests/tap.sh"
 
 command -v qemu-system-x86_64 >/dev/null || skip_all "no qemu-system-x86_64"
@@ -262,13 +262,13 @@ if gzip -dc "$initrd" | cpio -t --quiet 2>/dev/null | grep -qx bin/sh; then
 		tr -d '\r' <"$console" | grep -qx rootfs-marker-5
 		ok $? "rootfs: the image's own file was read"
 	else
-		for i in $(seq 6); do
+		for i in $(seq 7); do
 			n=$((n + 1))
 			echo "ok $n # SKIP cannot make an ext4 image here (mkfs.ext4: e2fsprogs)"
 		done
 	fi
 else
-	for i in $(seq 34); do
+	for i in $(seq 35); do
 		n=$((n + 1))
 		echo "ok $n # SKIP no static busybox on this machine (busybox-static)"
 	done
