@@ -31,6 +31,14 @@ static const char *const default_dirs[] = {
 	"/lib", "/usr/lib", NULL,
 };
 
+bool elf_deps_default_dir(const char *dir)
+{
+	for (size_t i = 0; default_dirs[i]; i++)
+		if (!strcmp(dir, default_dirs[i]))
+			return true;
+	return false;
+}
+
 struct mapped {
 	const uint8_t *p;
 	size_t len;

@@ -9,6 +9,7 @@
 #ifndef VMORCH_ELF_DEPS_H
 #define VMORCH_ELF_DEPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/verr.h"
@@ -27,6 +28,13 @@ struct elf_deps {
  */
 int elf_deps_find(const char *path, struct elf_deps *d, struct verr *e);
 void elf_deps_release(struct elf_deps *d);
+
+/*
+ * Is @dir one the loader searches without being told (so a library found
+ * elsewhere was found through a RUNPATH or ld.so.cache, and a guest
+ * without that cache needs LD_LIBRARY_PATH for it)?
+ */
+bool elf_deps_default_dir(const char *dir);
 
 /*
  * Where @soname is, by /etc/ld.so.cache (@cache, NULL for the host's),

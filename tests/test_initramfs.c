@@ -351,6 +351,46 @@ static void test_files_directory(void **state)
 	assert_string_not_equal(out, again);
 }
 
+/*
+ * A library outside the loader's default directories (here through a
+ * RUNPATH; on a host often through ld.so.cache, which the guest lacks):
+ * its directory is listed for the agent's LD_LIBRARY_PATH.  A program
+ * whose libraries are all in default directories gets no such list.
+ */
+static void test_files_ld_library_path(void **state)
+{
+	struct fixture *f = *state;
+	struct job_guest g = guest_of(f);
+	struct job_file file;
+	struct verr e = { "" };
+	char out[512], cmd[2048], prog[512], self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	FMT(cmd, "mkdir -p %s/vt/lib && cd %s/vt && printf 'int vt(void){return 7;}' > l.c &&"
+	    " printf 'int vt(void); int main(void){return vt();}' > p.c &&"
+	    " cc -shared -fPIC -o lib/libvt.so l.c && cc -o prog p.c -Llib -lvt"
+	    " -Wl,--enable-new-dtags,-rpath,%s/vt/lib", f->root, f->root, f->root);
+	assert_int_equal(system(cmd), 0);
+	FMT(prog, "%s/vt/prog", f->root);
+	file = (struct job_file){ .src = prog, .dst = "/opt/prog" };
+	g.files = &file;
+	g.nfiles = 1;
+	if (initramfs_get(&g, out, sizeof(out), &e))
+		fail_msg("%s", e.msg);
+	FMT(cmd, "%s/vt/lib\n", f->root);
+	assert_string_equal(run("gzip -dc %s | cpio -i --quiet --to-stdout .vmorch/ld-library-path;"
+				" echo", out), cmd);
+	assert_non_null(strstr(run("gzip -dc %s | cpio -t --quiet", out), "/vt/lib/libvt.so\n"));
+
+	/* This test program: libc and cmocka, in default directories. */
+	assert_true(n > 0);
+	self[n] = 0;
+	file = (struct job_file){ .src = self, .dst = "/opt/self" };
+	if (initramfs_get(&g, out, sizeof(out), &e))
+		fail_msg("%s", e.msg);
+	assert_null(strstr(run("gzip -dc %s | cpio -t --quiet", out), "ld-library-path"));
+}
+
 /* A file that is missing, or neither a file, a directory nor a symlink, is
  * refused before any VM. */
 static void test_files_refused(void **state)
@@ -533,6 +573,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_cache_hit_same_path_not_rewritten, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_files_with_their_libraries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_files_directory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_files_ld_library_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_files_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_modules_dir_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_module_message, setup, teardown),

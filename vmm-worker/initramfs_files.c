@@ -98,7 +98,7 @@ out:
 
 /* A regular file, then its interpreter and libraries at the host's paths. */
 static int file_add(struct guest_files *f, const char *src, const char *dst,
-		    const struct stat *st, struct verr *e)
+		    const struct stat *st, bool lib, struct verr *e)
 {
 	struct elf_deps d = { 0 };
 	struct guest_entry *x;
@@ -108,6 +108,7 @@ static int file_add(struct guest_files *f, const char *src, const char *dst,
 	if (!x)
 		return rc;
 	x->kind = GUEST_ENTRY_FILE;
+	x->lib = lib;
 	x->mode = st->st_mode & 0111 ? 0755 : 0644;
 	rc = file_slurp(src, &x->data, &x->len, e);
 	if (!rc)
@@ -116,13 +117,13 @@ static int file_add(struct guest_files *f, const char *src, const char *dst,
 		struct stat ist;
 
 		rc = stat(d.interp, &ist) ? verr_errno(e, "file %s", d.interp) :
-			file_add(f, d.interp, d.interp, &ist, e);
+			file_add(f, d.interp, d.interp, &ist, true, e);
 	}
 	for (size_t k = 0; !rc && k < d.nlibs; k++) {
 		struct stat lst;
 
 		rc = stat(d.lib[k], &lst) ? verr_errno(e, "file %s", d.lib[k]) :
-			file_add(f, d.lib[k], d.lib[k], &lst, e);
+			file_add(f, d.lib[k], d.lib[k], &lst, true, e);
 	}
 	elf_deps_release(&d);
 	return rc;
@@ -202,13 +203,60 @@ static int entry_add(struct guest_files *f, const char *src, const char *dst,
 		     const struct stat *st, unsigned depth, struct verr *e)
 {
 	if (S_ISREG(st->st_mode))
-		return file_add(f, src, dst, st, e);
+		return file_add(f, src, dst, st, false, e);
 	if (S_ISDIR(st->st_mode))
 		return dir_add(f, src, dst, depth, e);
 	if (S_ISLNK(st->st_mode))
 		return link_add(f, src, dst, e);
 	verr_set(e, "file %s: not a regular file, directory or symlink", src);
 	return -EINVAL;
+}
+
+/* GUEST_LD_PATH_FILE, when some library lies outside the default directories. */
+static int ld_path_add(struct guest_files *f, struct verr *e)
+{
+	char *path = NULL;
+	size_t len = 0, n = f->n;
+	struct guest_entry *x;
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *dst = f->v[i].dst, *slash = strrchr(dst, '/');
+		size_t dlen = (size_t)(slash - dst);
+		char dir[PATH_MAX];
+		char *grown;
+		bool have = false;
+
+		if (!f->v[i].lib || !slash || dlen >= sizeof(dir))
+			continue;
+		memcpy(dir, dst, dlen);
+		dir[dlen] = 0;
+		if (elf_deps_default_dir(dir))
+			continue;
+		for (const char *p = path; p && *p && !have; p += strcspn(p, ":") + !!p[strcspn(p, ":")])
+			have = strcspn(p, ":") == dlen && !strncmp(p, dir, dlen);
+		if (have)
+			continue;
+		grown = realloc(path, len + dlen + 2);
+		if (!grown) {
+			free(path);
+			return -ENOMEM;
+		}
+		path = grown;
+		len += (size_t)sprintf(path + len, "%s%s", len ? ":" : "", dir);
+	}
+	if (!path)
+		return 0;
+	x = entry_new(f, GUEST_LD_PATH_FILE, &rc, e);
+	if (!x) {
+		free(path);
+		return rc;
+	}
+	x->kind = GUEST_ENTRY_FILE;
+	x->mode = 0644;
+	x->data = (uint8_t *)path;
+	x->len = len;
+	return 0;
 }
 
 int guest_files_load(struct guest_files *f, const struct job_guest *g, struct verr *e)
@@ -224,6 +272,8 @@ int guest_files_load(struct guest_files *f, const struct job_guest *g, struct ve
 		else
 			rc = entry_add(f, g->files[i].src, g->files[i].dst, &st, 0, e);
 	}
+	if (!rc)
+		rc = ld_path_add(f, e);
 	if (rc == -ENOMEM && !e->msg[0])
 		verr_set(e, "files: out of memory");
 	return rc;

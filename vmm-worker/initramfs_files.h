@@ -20,6 +20,12 @@
 #define GUEST_FILES_MAX		16384		/* entries, libraries included */
 #define GUEST_FILE_MAX		(256u << 20)	/* bytes of one file */
 #define GUEST_FILES_DEPTH	32		/* directories within directories */
+/*
+ * The directories of the libraries that the host's loader found outside
+ * its default directories (through ld.so.cache): the guest has no such
+ * cache, so the agent gives them to the program as LD_LIBRARY_PATH.
+ */
+#define GUEST_LD_PATH_FILE	"/.vmorch/ld-library-path"
 
 enum guest_entry_kind { GUEST_ENTRY_FILE, GUEST_ENTRY_DIR, GUEST_ENTRY_LINK };
 
@@ -29,6 +35,7 @@ struct guest_entry {
 	uint8_t *data;		/* a file's bytes, a link's target */
 	size_t len;
 	unsigned mode;		/* files: 0755 or 0644 */
+	bool lib;		/* a library or loader some program needs */
 };
 
 struct guest_files {

@@ -30,6 +30,9 @@
 #define AGENT_JOB_MAX		(1u << 20)	/* bytes of job.json */
 #define AGENT_RUN_PATH		"/bin:/sbin:/usr/bin:/usr/sbin"
 #define AGENT_ROOTFS_DIR	"/rootfs"	/* the rootfs image, mounted read-only */
+/* Written by the initramfs builder: the directories of the libraries the
+ * host's ld.so.cache found, for the program's LD_LIBRARY_PATH. */
+#define AGENT_LD_PATH_FILE	"/.vmorch/ld-library-path"
 #define AGENT_CAPTURE_MAX	((size_t)16 << 20)	/* the program's stdout kept */
 #define AGENT_KILL_GRACE_MS	1000	/* SIGTERM, then SIGKILL this much later */
 /* The result holds at most 256 metrics (the worker's limit); the agent's

@@ -230,6 +230,30 @@ static int run_workload(const struct agent_cfg *cfg, struct disk *d, unsigned n,
 }
 
 /*
+ * The libraries of the initramfs's programs that the host found through
+ * its ld.so.cache sit in directories the guest's loader does not search:
+ * the builder lists them, and they become the program's LD_LIBRARY_PATH
+ * (@use: not in a rootfs image, which has its own cache).
+ */
+static void ld_library_path(bool use)
+{
+	char buf[4096];
+	FILE *f = fopen(AGENT_LD_PATH_FILE, "re");
+	size_t n;
+
+	if (!f)
+		return;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	if (use && buf[0])
+		setenv("LD_LIBRARY_PATH", buf, 1);
+	unlink(AGENT_LD_PATH_FILE);
+	rmdir(AGENT_JOB_DIR);
+}
+
+/*
  * job.json's run: its output is on the console already; the verdict is its
  * exit status, then its metrics.  The first failure wins, so a program
  * that fails its metrics as well is reported by its exit status.
@@ -252,6 +276,7 @@ static int run_job(const struct job *job, const struct disk *d, unsigned n,
 
 	r->run = true;
 	r->exit_code = -1;	/* until it has run */
+	ld_library_path(!job->rootfs);
 	rc = sys_prepare_shell();
 	if (rc)
 		return rc;
