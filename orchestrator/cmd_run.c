@@ -246,6 +246,21 @@ static int run_load(char **files, int nfiles, struct scenario_set *set,
 	return 0;
 }
 
+/* Did a job before (@i, @k) name the same file? Jobs of a matrix share theirs. */
+static bool run_file_seen(const struct job_desc *jobs, size_t i, uint32_t k)
+{
+	const char *src = jobs[i].spec.guest.files[k].src;
+
+	for (size_t pi = 0; pi <= i; pi++) {
+		uint32_t n = pi < i ? jobs[pi].spec.guest.nfiles : k;
+
+		for (uint32_t pk = 0; pk < n; pk++)
+			if (!strcmp(jobs[pi].spec.guest.files[pk].src, src))
+				return true;
+	}
+	return false;
+}
+
 /*
  * Each program a Linux guest's files: names, with every library it needs
  * on this machine: a missing one is refused here, before any VM starts
@@ -261,16 +276,10 @@ static int run_check_guest_files(const struct job_desc *jobs, size_t njobs)
 			struct elf_deps d = { 0 };
 			struct verr e = { "" };
 			struct stat st;
-			bool seen = false;
 			int rc;
 
-			/* Each file once: jobs of a matrix share theirs. */
-			for (size_t pi = 0; pi <= i && !seen; pi++)
-				for (uint32_t pk = 0; pk < jobs[pi].spec.guest.nfiles && !seen; pk++)
-					seen = (pi < i || pk < k) &&
-					       !strcmp(jobs[pi].spec.guest.files[pk].src,
-						       g->files[k].src);
-			if (seen || stat(g->files[k].src, &st) || !S_ISREG(st.st_mode))
+			if (run_file_seen(jobs, i, k) || stat(g->files[k].src, &st) ||
+			    !S_ISREG(st.st_mode))
 				continue;	/* the worker says what is wrong */
 			rc = elf_deps_find(g->files[k].src, &d, &e);
 			elf_deps_release(&d);
