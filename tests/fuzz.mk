@@ -57,10 +57,11 @@ tests/fuzz_job: $(top_srcdir)/tests/fuzz_job.c $(FUZZ_COMMON_SRCS)
 	@$(MKDIR_P) tests
 	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(top_srcdir)/tests/fuzz_job.c \
 		$(FUZZ_COMMON_SRCS) $(FUZZ_COMMON_LIBS)
-tests/fuzz_result: $(top_srcdir)/tests/fuzz_result.c $(FUZZ_COMMON_SRCS)
+tests/fuzz_result: $(top_srcdir)/tests/fuzz_result.c $(FUZZ_COMMON_SRCS) \
+		$(top_srcdir)/vmm-worker/guest_result.c
 	@$(MKDIR_P) tests
 	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(top_srcdir)/tests/fuzz_result.c \
-		$(FUZZ_COMMON_SRCS) $(FUZZ_COMMON_LIBS)
+		$(top_srcdir)/vmm-worker/guest_result.c $(FUZZ_COMMON_SRCS) $(FUZZ_COMMON_LIBS)
 tests/fuzz_shm: $(top_srcdir)/tests/fuzz_shm.c $(FUZZ_COMMON_SRCS)
 	@$(MKDIR_P) tests
 	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(top_srcdir)/tests/fuzz_shm.c \

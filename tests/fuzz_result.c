@@ -7,6 +7,11 @@
  * with a message; an accepted result respects vm_result.h's bounds; and
  * what the encoder writes for it decodes to a result that encodes to the
  * same text (what the orchestrator stores is what the worker reported).
+ *
+ * The same bytes also go to the worker's parser of a guest's result line
+ * (vmm-worker/guest_result.c), which reads what the guest prints: its
+ * figures stay within a result's bounds and a result that took them still
+ * encodes.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +19,7 @@
 #include <string.h>
 
 #include "common/vm_result.h"
+#include "vmm-worker/guest_result.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -69,12 +75,38 @@ static void result_check_round_trip(const struct vm_result *r)
 	free(once);
 }
 
+/* The input as a guest's result payload (a NUL-terminated line). */
+static void guest_line_check(const uint8_t *data, size_t size)
+{
+	static struct vm_result r;
+	enum guest_status st;
+	struct verr e = { "" };
+	char reason[256], *line = malloc(size + 1), *s;
+
+	if (!line)
+		return;
+	memcpy(line, data, size);
+	line[size] = 0;
+	memset(&r, 0, sizeof(r));
+	if (guest_result_parse(line, &r, &st, reason, sizeof(reason), &e) == 0) {
+		result_check_limits(&r);
+		if ((unsigned)st > GUEST_STATUS_TIMEOUT)
+			fuzz_fail("guest status out of range", line);
+		s = vm_result_encode(&r);
+		if (!s)
+			fuzz_fail("a guest line's figures do not encode", line);
+		free(s);
+	}
+	free(line);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct vm_result r;
 	struct verr e = { "" };
 	int rc;
 
+	guest_line_check(data, size);
 	memset(&r, 0, sizeof(r));
 	rc = vm_result_decode((const char *)data, size, &r, &e);
 	if (rc) {

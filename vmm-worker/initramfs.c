@@ -25,6 +25,7 @@
 #include <zlib.h>
 
 #include "common/cache_dir.h"
+#include "common/file_read.h"
 #include "common/sha256.h"
 #include "vmm-worker/cpio.h"
 #include "vmm-worker/initramfs.h"
@@ -82,51 +83,6 @@ static int strf(char *out, size_t cap, const char *fmt, ...)
 	n = vsnprintf(out, cap, fmt, ap);
 	va_end(ap);
 	return n;
-}
-
-static int file_read(const char *path, size_t max, uint8_t **out, size_t *len,
-		     struct verr *e)
-{
-	struct stat st;
-	uint8_t *buf = NULL;
-	size_t got = 0;
-	int fd, rc = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st)) {
-		rc = verr_errno(e, "%s", path);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
-		rc = -EFBIG;
-		verr_set(e, "%s: not a regular file of at most %zu bytes", path, max);
-		goto out;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		rc = -ENOMEM;
-		verr_set(e, "%s: out of memory", path);
-		goto out;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n <= 0) {
-			rc = n < 0 ? -errno : -EIO;
-			verr_set(e, "%s: %s", path, n < 0 ? strerror(-rc) : "short read");
-			goto out;
-		}
-		got += (size_t)n;
-	}
-	buf[got] = 0;
-	*out = buf;
-	*len = got;
-	buf = NULL;
-out:
-	free(buf);
-	if (fd >= 0)
-		close(fd);
-	return rc;
 }
 
 static bool is_dir(const char *path)
@@ -202,7 +158,7 @@ static int kernel_release(const char *kernel, char *out, size_t cap, struct verr
 	size_t len;
 	int rc;
 
-	if ((rc = file_read(kernel, 1u << 30, &k, &len, e)))
+	if ((rc = file_read_all(kernel, 1u << 30, &k, &len, e)))
 		return rc;
 	rc = release_from_bzimage(k, len, out, cap);
 	if (rc && !memcmp(k, ELFMAG, SELFMAG))
@@ -410,11 +366,11 @@ static int index_load(struct kmod_index *x, const char *dir, struct verr *e)
 	memset(x, 0, sizeof(*x));
 	strf(x->dir, sizeof(x->dir), "%s", dir);
 	strf(p, sizeof(p), "%s/modules.builtin", dir);
-	if (is_file(p) && file_read(p, MODULE_FILE_MAX, &text, &len, NULL) == 0)
+	if (is_file(p) && file_read_all(p, MODULE_FILE_MAX, &text, &len, NULL) == 0)
 		x->builtin = (char *)text;
 	strf(p, sizeof(p), "%s/modules.dep", dir);
 	if (is_file(p)) {
-		if ((rc = file_read(p, MODULE_FILE_MAX, &text, &len, e)))
+		if ((rc = file_read_all(p, MODULE_FILE_MAX, &text, &len, e)))
 			return rc;
 		x->have_dep = true;
 		rc = index_load_dep(x, (char *)text);
@@ -509,7 +465,7 @@ static int kmod_read_plain(const char *path, uint8_t **out, size_t *len, struct 
 	int n;
 
 	if (plen < 3 || strcmp(path + plen - 3, ".gz"))
-		return file_read(path, MODULE_FILE_MAX, out, len, e);
+		return file_read_all(path, MODULE_FILE_MAX, out, len, e);
 	gz = gzopen(path, "rb");
 	buf = malloc(cap);
 	if (!gz || !buf) {
@@ -688,7 +644,7 @@ static int busybox_load(struct inputs *in)
 		const Elf64_Ehdr *eh;
 		bool dynamic = false;
 
-		if (!cand[i] || file_read(cand[i], 64u << 20, &in->busybox, &in->busybox_len, NULL))
+		if (!cand[i] || file_read_all(cand[i], 64u << 20, &in->busybox, &in->busybox_len, NULL))
 			continue;
 		eh = (const void *)in->busybox;
 		if (in->busybox_len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
@@ -719,7 +675,7 @@ static int inputs_load(struct inputs *in, const struct kmod_index *x, struct ver
 		const char *base = module_basename(in->mods.mod[i]->path);
 
 		strf(path, sizeof(path), "%s/%s", x->dir, in->mods.mod[i]->path);
-		if ((rc = file_read(path, MODULE_FILE_MAX, &in->mod[i].data, &in->mod[i].len, e)))
+		if ((rc = file_read_all(path, MODULE_FILE_MAX, &in->mod[i].data, &in->mod[i].len, e)))
 			return rc;
 		strf(in->modname[i], sizeof(in->modname[i]), "lib/modules/%s", base);
 		in->mod[i].name = in->modname[i];

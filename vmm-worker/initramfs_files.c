@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/elf_deps.h"
+#include "common/file_read.h"
 #include "vmm-worker/initramfs_files.h"
 
 /* A new entry at @dst, or NULL: @dst is there already (the first one wins). */
@@ -51,51 +52,6 @@ static struct guest_entry *entry_new(struct guest_files *f, const char *dst, int
 	return x;
 }
 
-static int file_slurp(const char *path, uint8_t **out, size_t *len, struct verr *e)
-{
-	struct stat st;
-	uint8_t *buf = NULL;
-	size_t got = 0;
-	int fd, rc = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st)) {
-		rc = verr_errno(e, "file %s", path);
-		goto out;
-	}
-	if ((uint64_t)st.st_size > GUEST_FILE_MAX) {
-		verr_set(e, "file %s: larger than %u MiB", path, GUEST_FILE_MAX >> 20);
-		rc = -EFBIG;
-		goto out;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = n < 0 ? verr_errno(e, "file %s", path) : -EIO;
-			if (!n)
-				verr_set(e, "file %s: shorter than it was", path);
-			goto out;
-		}
-		got += (size_t)n;
-	}
-	*out = buf;
-	*len = got;
-	buf = NULL;
-out:
-	free(buf);
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
-
 /* A regular file, then its interpreter and libraries at the host's paths. */
 static int file_add(struct guest_files *f, const char *src, const char *dst,
 		    const struct stat *st, bool lib, struct verr *e)
@@ -110,7 +66,7 @@ static int file_add(struct guest_files *f, const char *src, const char *dst,
 	x->kind = GUEST_ENTRY_FILE;
 	x->lib = lib;
 	x->mode = st->st_mode & 0111 ? 0755 : 0644;
-	rc = file_slurp(src, &x->data, &x->len, e);
+	rc = file_read_all(src, GUEST_FILE_MAX, &x->data, &x->len, e);
 	if (!rc)
 		rc = elf_deps_find(src, &d, e);
 	if (!rc && d.interp) {

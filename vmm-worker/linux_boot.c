@@ -18,6 +18,7 @@
 
 #include "vmm-worker/acpi.h"
 #include "vmm-worker/initramfs.h"
+#include "common/file_read.h"
 #include "vmm-worker/linux_boot.h"
 #include "vmm-worker/pvh.h"
 #include "vmm-worker/vcpu.h"
@@ -25,54 +26,6 @@
 
 #define KERNEL_MAX	(512ULL << 20)	/* an uncompressed vmlinux with debug info fits */
 #define TSS_GPA		0xfffbd000ULL	/* 3 pages under the BIOS area, as QEMU */
-
-static int read_file(const char *path, uint8_t **out, size_t *len, struct verr *e)
-{
-	struct stat st;
-	uint8_t *buf = NULL;
-	size_t n = 0;
-	int fd, rc;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		rc = verr_errno(e, "%s", path);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > KERNEL_MAX) {
-		verr_set(e, "%s: not a regular file of at most %llu MiB", path,
-			 KERNEL_MAX >> 20);
-		rc = -EINVAL;
-		goto out;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		verr_set(e, "%s: out of memory", path);
-		rc = -ENOMEM;
-		goto out;
-	}
-	while (n < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			rc = r < 0 ? -errno : -EIO;
-			verr_set(e, "%s: read failed: %s", path,
-				 r < 0 ? strerror(-rc) : "file shrank");
-			goto out;
-		}
-		n += (size_t)r;
-	}
-	*out = buf;
-	*len = n;
-	buf = NULL;
-	rc = 0;
-out:
-	free(buf);
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
 
 int linux_boot_cmdline(const struct job_spec *job, char *buf, size_t cap,
 		       struct verr *e)
@@ -125,7 +78,7 @@ int linux_boot_open(struct linux_boot *lb, const struct job_spec *job, struct ve
 	rc = linux_boot_cmdline(job, lb->cmdline, sizeof(lb->cmdline), e);
 	if (rc)
 		return rc;
-	rc = read_file(job->guest.kernel, &lb->kernel, &lb->kernel_len, e);
+	rc = file_read_all(job->guest.kernel, KERNEL_MAX, &lb->kernel, &lb->kernel_len, e);
 	if (rc) {
 		verr_prefix(e, "kernel");
 		return rc;
