@@ -49,7 +49,7 @@ const struct expect_metric expect_metrics[] = {
 	{ "ro_disks", L },		{ "ro_refused", L },
 	{ "sys_reads", L },		{ "sys_writes", L },
 	{ "sys_flushes", L },		{ "sys_bytes_read", L },
-	{ "sys_bytes_written", L },
+	{ "sys_bytes_written", L },	{ "run_ms", L },
 };
 
 const size_t expect_nmetrics = sizeof(expect_metrics) / sizeof(expect_metrics[0]);

@@ -43,10 +43,14 @@ static void test_job_all_keys(void **state)
 
 	assert_int_equal(parse("{\"nonce\":\"" NONCE "\", \"time_limit_ms\": 25000,"
 			       " \"run\": [\"fio\",\"--filename=${disk0}\",\"\"],"
-			       " \"metrics_from\": \"fio-json\"}", &job), 0);
+			       " \"metrics_from\": \"fio-json\", \"rootfs_disk\": 2,"
+			       " \"deadline_unix_ms\": 1765140000000}", &job), 0);
 	assert_true(job.present);
 	assert_string_equal(job.nonce, NONCE);
 	assert_int_equal(job.time_limit_ms, 25000);
+	assert_int_equal(job.deadline_unix_ms, 1765140000000ULL);
+	assert_true(job.rootfs);
+	assert_int_equal(job.rootfs_disk, 2);
 	assert_non_null(job.argv);
 	assert_string_equal(job.argv[0], "fio");
 	assert_string_equal(job.argv[1], "--filename=${disk0}");
@@ -55,6 +59,29 @@ static void test_job_all_keys(void **state)
 	assert_null(job.shell);
 	assert_int_equal(job.metrics_from, METRICS_FIO_JSON);
 	job_release(&job);
+}
+
+/*
+ * The program's deadline on the boot clock: the limit, or earlier when the
+ * wall-clock deadline comes first; a wall clock plainly wrong is ignored.
+ */
+static void test_job_deadline(void **state)
+{
+	struct job job = { .time_limit_ms = 27000, .deadline_unix_ms = 1000030000 };
+
+	(void)state;
+	/* At boot 5 s, wall 1000010000: 20 s left by the wall, 22 s by boot time. */
+	assert_int_equal(job_deadline_ms(&job, 1000010000, 5000), 25000);
+	/* Booted fast: the boot-clock limit comes first. */
+	assert_int_equal(job_deadline_ms(&job, 1000000000, 1000), 27000);
+	/* A guest clock in 1970, or ahead past the deadline: the limit. */
+	assert_int_equal(job_deadline_ms(&job, 3000, 5000), 27000);
+	assert_int_equal(job_deadline_ms(&job, 1000040000, 5000), 27000);
+	/* No limit on the boot clock (a hand-made job.json): the wall's. */
+	job.time_limit_ms = 0;
+	assert_int_equal(job_deadline_ms(&job, 1000010000, 5000), 25000);
+	job.deadline_unix_ms = 0;
+	assert_int_equal(job_deadline_ms(&job, 1000010000, 5000), 0);
 }
 
 /* A string is a shell command; without the optional keys: no limit,
@@ -857,6 +884,7 @@ int main(void)
 		cmocka_unit_test(test_job_bad_key_keeps_nonce),
 		cmocka_unit_test(test_job_not_json_and_duplicate_key),
 		cmocka_unit_test(test_job_load_removes_file),
+		cmocka_unit_test(test_job_deadline),
 		cmocka_unit_test_setup(test_expand_disks, setup_disks),
 		cmocka_unit_test_setup(test_expand_out_of_range, setup_disks),
 		cmocka_unit_test_setup(test_build_argv, setup_disks),

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -15,10 +16,10 @@ uint64_t guest_job_time_limit_ms(const struct job_spec *job)
 {
 	uint64_t margin = job->timeout_ms / 10;
 
-	if (margin < 1000)
-		margin = 1000;
-	if (margin > 10000)
-		margin = 10000;
+	if (margin < GUEST_JOB_MARGIN_MIN_MS)
+		margin = GUEST_JOB_MARGIN_MIN_MS;
+	if (margin > GUEST_JOB_MARGIN_MAX_MS)
+		margin = GUEST_JOB_MARGIN_MAX_MS;
 	if (job->timeout_ms > margin)
 		return job->timeout_ms - margin;
 	return job->timeout_ms / 2 ? job->timeout_ms / 2 : 1;
@@ -53,6 +54,8 @@ static json_t *guest_job_json(const struct job_spec *job, const char *nonce)
 {
 	const struct job_guest *g = &job->guest;
 	json_t *o = json_pack("{s:s}", "nonce", nonce), *run;
+	struct timespec now;
+	uint64_t now_ms;
 
 	if (!o || !job_guest_has_run(g))
 		return o;
@@ -67,11 +70,15 @@ static json_t *guest_job_json(const struct job_spec *job, const char *nonce)
 	if (g->rootfs &&
 	    json_object_set_new(o, "rootfs_disk", json_integer((json_int_t)job->ndisks)))
 		goto fail;
+	clock_gettime(CLOCK_REALTIME, &now);
+	now_ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
 	if (json_object_set_new(o, "run", run) ||
 	    json_object_set_new(o, "metrics_from",
 				json_string(job_metrics_from_name(g->metrics_from))) ||
 	    json_object_set_new(o, "time_limit_ms",
-				json_integer((json_int_t)guest_job_time_limit_ms(job))))
+				json_integer((json_int_t)guest_job_time_limit_ms(job))) ||
+	    json_object_set_new(o, "deadline_unix_ms",
+				json_integer((json_int_t)(now_ms + guest_job_time_limit_ms(job)))))
 		goto fail;
 	return o;
 fail:

@@ -85,6 +85,7 @@ struct job {
 	bool present;		/* the file existed */
 	char nonce[33];		/* 32 lowercase hex digits, or "" */
 	uint64_t time_limit_ms;	/* on CLOCK_BOOTTIME; 0: none */
+	uint64_t deadline_unix_ms;	/* the same limit on the host's wall clock; 0: none */
 	char **argv;		/* "run" as an array (NULL-terminated), or NULL */
 	char *shell;		/* "run" as a string, or NULL */
 	enum metrics_from metrics_from;
@@ -174,6 +175,16 @@ static inline int agent_err_errno(char *err, size_t errlen, const char *what)
 	snprintf(err, errlen, "%s: %s", what, strerror(e));
 	return -e;
 }
+
+/*
+ * The program's deadline on CLOCK_BOOTTIME: job.json's time_limit_ms, or
+ * earlier when its deadline_unix_ms, read on the guest's wall clock (the
+ * host's, through kvm-clock), comes first: that one also counts the time
+ * the VM took to reach the kernel.  A wall clock that is plainly wrong
+ * (the deadline past, or further than the limit) is not used.
+ * @now_real and @now_boot are the two clocks now, in ms.
+ */
+uint64_t job_deadline_ms(const struct job *job, uint64_t now_real, uint64_t now_boot);
 
 /* jobfile.c */
 int job_parse(struct job *job, const char *text, size_t len, char *err, size_t errlen);

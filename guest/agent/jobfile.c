@@ -41,6 +41,28 @@ static int parse_time_limit(struct job *job, json_t *v, char *err, size_t errlen
 	return 0;
 }
 
+static int parse_deadline(struct job *job, json_t *v, char *err, size_t errlen)
+{
+	if (!json_is_integer(v) || json_integer_value(v) < 1)
+		return agent_err(err, errlen, -EINVAL,
+				 "job.json: \"deadline_unix_ms\" must be an integer >= 1");
+	job->deadline_unix_ms = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+uint64_t job_deadline_ms(const struct job *job, uint64_t now_real, uint64_t now_boot)
+{
+	uint64_t deadline = job->time_limit_ms;
+
+	if (job->deadline_unix_ms > now_real) {
+		uint64_t by_wall = now_boot + (job->deadline_unix_ms - now_real);
+
+		if (!deadline || by_wall < deadline)
+			deadline = by_wall;
+	}
+	return deadline;
+}
+
 static int parse_run_array(struct job *job, json_t *v, char *err, size_t errlen)
 {
 	size_t n = json_array_size(v);
@@ -108,6 +130,7 @@ static const struct job_key {
 } job_keys[] = {
 	{ "nonce", parse_nonce },
 	{ "time_limit_ms", parse_time_limit },
+	{ "deadline_unix_ms", parse_deadline },
 	{ "run", parse_run },
 	{ "metrics_from", parse_metrics_from },
 	{ "rootfs_disk", parse_rootfs_disk },

@@ -65,6 +65,14 @@ static uint64_t boottime_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static uint64_t realtime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static char *read_cmdline(void)
 {
 	static char buf[4096];
@@ -264,7 +272,7 @@ static int run_job(const struct job *job, const struct disk *d, unsigned n,
 	struct run_opts o = {
 		.out_fd = 1,
 		.clock = CLOCK_BOOTTIME,
-		.deadline_ms = job->time_limit_ms,
+		.deadline_ms = job_deadline_ms(job, realtime_ms(), boottime_ms()),
 		.kill_grace_ms = AGENT_KILL_GRACE_MS,
 		.capture_max = AGENT_CAPTURE_MAX,
 		.init = getpid() == 1,
