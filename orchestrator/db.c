@@ -344,6 +344,9 @@ static void db_sql_run_status(sqlite3_context *ctx, int argc,
 		sqlite3_result_null(ctx);
 }
 
+/* SQL: vmorch_params_key(params), with the params key code below. */
+static void db_sql_params_key(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+
 static int db_register_functions(struct db *db, struct verr *e)
 {
 	int rc = sqlite3_create_function_v2(db->h, "vmorch_run_status", 5,
@@ -351,6 +354,11 @@ static int db_register_functions(struct db *db, struct verr *e)
 					    &db->self, db_sql_run_status,
 					    NULL, NULL, NULL);
 
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function_v2(db->h, "vmorch_params_key", 1,
+						SQLITE_UTF8 | SQLITE_DIRECTONLY |
+						SQLITE_DETERMINISTIC, NULL,
+						db_sql_params_key, NULL, NULL, NULL);
 	return rc == SQLITE_OK ? 0 : db_fail(db, rc, "register functions", e);
 }
 
@@ -680,12 +688,13 @@ static int db_open_finish(struct db *db, struct verr *e)
 	int rc;
 
 	rc = db_configure(db, e);
+	/* First: a migration may call them (005 does). */
+	if (!rc)
+		rc = db_register_functions(db, e);
 	if (!rc && !db->readonly)
 		rc = db_migrate(db, e);
 	if (!rc)
 		rc = db_check_counter_columns(db, e);
-	if (!rc)
-		rc = db_register_functions(db, e);
 	if (!rc && !db->readonly)
 		rc = db_mark_abandoned(db, e);
 	if (!rc)
@@ -1032,18 +1041,78 @@ static size_t params_key_put(char *buf, size_t len, const char *s)
 #define PARAMS_KEY_MAX \
 	(JOB_MAX_PARAMS * (3 * JOB_PARAM_KEY_MAX + 3 * JOB_PARAM_VALUE_MAX + 2) + 1)
 
-static void params_key_build(const struct job_desc *job, char *buf)
+/*
+ * "k=v,k=v" with the keys in name order (strcmp), whatever order the
+ * matrix gave them: moving a key in a scenario's matrix: keeps each job's
+ * key, so diff and history still see the same jobs.
+ */
+static void params_key_of(const char *const *key, const char *const *value, unsigned n,
+			  char *buf)
 {
+	unsigned order[JOB_MAX_PARAMS];
 	size_t len = 0;
 
+	for (unsigned i = 0; i < n; i++) {
+		unsigned j = i;
+
+		/* Insertion sort: a job has at most JOB_MAX_PARAMS keys. */
+		for (; j > 0 && strcmp(key[order[j - 1]], key[i]) > 0; j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+	}
 	buf[0] = 0;
-	for (unsigned i = 0; i < job->nparams && i < JOB_MAX_PARAMS; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		if (i)
 			buf[len++] = ',';
-		len = params_key_put(buf, len, job->param[i].key);
+		len = params_key_put(buf, len, key[order[i]]);
 		buf[len++] = '=';
-		len = params_key_put(buf, len, job->param[i].value);
+		len = params_key_put(buf, len, value[order[i]]);
 	}
+}
+
+static void params_key_build(const struct job_desc *job, char *buf)
+{
+	const char *key[JOB_MAX_PARAMS], *value[JOB_MAX_PARAMS];
+	unsigned n = job->nparams < JOB_MAX_PARAMS ? job->nparams : JOB_MAX_PARAMS;
+
+	for (unsigned i = 0; i < n; i++) {
+		key[i] = job->param[i].key;
+		value[i] = job->param[i].value;
+	}
+	params_key_of(key, value, n, buf);
+}
+
+/*
+ * SQL: vmorch_params_key(params) is the params_key of a result whose
+ * params column (a JSON object of strings) is @params: what migration 005
+ * rewrites the stored keys with.  NULL for anything else.
+ */
+static void db_sql_params_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char *text = (const char *)sqlite3_value_text(argv[0]);
+	const char *key[JOB_MAX_PARAMS], *value[JOB_MAX_PARAMS];
+	char buf[PARAMS_KEY_MAX];
+	json_t *o = text ? json_loads(text, 0, NULL) : NULL, *v;
+	const char *k;
+	unsigned n = 0;
+
+	(void)argc;
+	if (!json_is_object(o) || json_object_size(o) > JOB_MAX_PARAMS)
+		goto null;
+	json_object_foreach(o, k, v) {
+		if (!json_is_string(v) || strlen(k) > JOB_PARAM_KEY_MAX ||
+		    json_string_length(v) > JOB_PARAM_VALUE_MAX)
+			goto null;
+		key[n] = k;
+		value[n++] = json_string_value(v);
+	}
+	params_key_of(key, value, n, buf);
+	sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
+	json_decref(o);
+	return;
+null:
+	json_decref(o);
+	sqlite3_result_null(ctx);
 }
 
 /* {"bs":"4k","qd":"16"}: compact, keys in matrix order.  Malloc'd. */

@@ -227,8 +227,8 @@ static void test_migrate_from_empty(void **state)
 
 	open_db(f);
 	h = db_sqlite(f->db);
-	assert_int_equal(db_schema_version(), 4);
-	assert_int_equal(sql_int(h, "PRAGMA user_version"), 4);
+	assert_int_equal(db_schema_version(), 5);
+	assert_int_equal(sql_int(h, "PRAGMA user_version"), 5);
 	assert_int_equal(sql_int(h, "PRAGMA application_id"), 0x766d6f72);
 	assert_sql_text(h, "PRAGMA journal_mode", "wal");
 	assert_int_equal(sql_int(h, "PRAGMA foreign_keys"), 1);
@@ -275,7 +275,7 @@ static void test_migrations_embedded_in_order(void **state)
 {
 	char prefix[16];
 
-	assert_int_equal(db_nmigrations, 4);
+	assert_int_equal(db_nmigrations, 5);
 	for (unsigned i = 0; i < db_nmigrations; i++) {
 		assert_int_equal(db_migrations[i].version, i + 1);
 		snprintf(prefix, sizeof(prefix), "%03u_", i + 1);
@@ -289,6 +289,8 @@ static void test_migrations_embedded_in_order(void **state)
 	assert_string_equal(db_migrations[1].name, "002_run_owner");
 	assert_string_equal(db_migrations[2].name, "003_host_facts");
 	assert_string_equal(db_migrations[3].name, "004_attempts");
+	assert_string_equal(db_migrations[4].name, "005_params_key_sorted");
+	assert_non_null(strstr(db_migrations[4].sql, "vmorch_params_key(params)"));
 }
 
 /* Reopening a current database keeps its data and migrates nothing. */
@@ -322,7 +324,7 @@ static void test_newer_version_refused_untouched(void **state)
 	assert_int_equal(db_open(f->path, &f->db, &f->e), -EPROTONOSUPPORT);
 	assert_null(f->db);
 	snprintf(want, sizeof(want), "%s: schema version 99 is newer than this"
-		 " vmorch (knows 4); upgrade vmorch", f->path);
+		 " vmorch (knows 5); upgrade vmorch", f->path);
 	assert_string_equal(f->e.msg, want);
 
 	after = file_read(f->path, &na);
@@ -441,7 +443,11 @@ static void test_store_without_disks(void **state)
 	assert_sql_text(db_sqlite(f->db), "SELECT verdict FROM vm_results", "fail");
 }
 
-/* Matrix values are stored as canonical JSON in matrix order and as an unambiguous key. */
+/*
+ * Matrix values are stored as canonical JSON in matrix order and as an
+ * unambiguous key in key-name order, which the matrix order does not
+ * change.
+ */
 static void test_store_params_canonical(void **state)
 {
 	struct fixture *f = *state;
@@ -460,8 +466,16 @@ static void test_store_params_canonical(void **state)
 	assert_sql_text(h, "SELECT params FROM vm_results",
 			"{\"qd\":\"16\",\"bs\":\"4k\",\"mode\":\"a,b=c%\\\"\"}");
 	assert_sql_text(h, "SELECT params_key FROM vm_results",
-			"qd=16,bs=4k,mode=a%2Cb%3Dc%25\"");
+			"bs=4k,mode=a%2Cb%3Dc%25\",qd=16");
 	assert_sql_text(h, "SELECT json_extract(params, '$.bs') FROM vm_results", "4k");
+	/* The same values in another matrix order: the same key. */
+	job_init(&job, "matrix", 1);
+	job_param(&job, "mode", "a,b=c%\"");
+	job_param(&job, "bs", "4k");
+	job_param(&job, "qd", "16");
+	assert_int_equal(db_store_result(f->db, 1, &job, "", &r, NULL, true, NULL, &f->e), 0);
+	assert_int_equal(sql_int(h, "SELECT count(DISTINCT params_key) FROM vm_results"), 1);
+	sql_exec(h, "DELETE FROM vm_results WHERE repeat_idx = 1");
 
 	job_init(&job, "plain", 0);
 	assert_int_equal(db_store_result(f->db, 1, &job, "", &r, NULL, true,
@@ -1130,7 +1144,35 @@ static void make_v1_database(const char *path)
 	sqlite3_close(h);
 }
 
-/* Migrations 002 to 004 from a v1 database keep every row and every reference. */
+/*
+ * Migration 005 keys stored results by sorted matrix keys, as new ones
+ * are: an old key in matrix order ("qd" before "bs") is rewritten, with
+ * its percent-encoding kept; a result without params stays "".
+ */
+static void test_migrate_sorts_params_keys(void **state)
+{
+	struct fixture *f = *state;
+	sqlite3 *h;
+
+	make_v1_database(f->path);
+	assert_int_equal(sqlite3_open(f->path, &h), SQLITE_OK);
+	sql_exec(h, "INSERT INTO vm_results (id, run_id, scenario, scenario_file, vm,"
+		 " params, params_key, repeat_idx, host, verdict, success, exit_kind,"
+		 " exit_code, wall_us, boot_us, started_at, console_tail, error) VALUES"
+		 " (4, 1, 's', 'a.yaml', 'v', '{\"qd\":\"16\",\"bs\":\"a,b=c%\"}',"
+		 "  'qd=16,bs=a%2Cb%3Dc%25', 0, 'h', 'pass', 1, 'guest_pass', 0, 10, 1,"
+		 "  '2024-05-01T12:00:01.000Z', '', '')");
+	sqlite3_close(h);
+	open_db(f);
+	h = db_sqlite(f->db);
+	assert_sql_text(h, "SELECT params_key FROM vm_results WHERE id = 4",
+			"bs=a%2Cb%3Dc%25,qd=16");
+	assert_sql_text(h, "SELECT params FROM vm_results WHERE id = 4",
+			"{\"qd\":\"16\",\"bs\":\"a,b=c%\"}");
+	assert_int_equal(sql_int(h, "SELECT count(*) FROM vm_results WHERE params_key = ''"), 3);
+}
+
+/* Migrations 002 to 005 from a v1 database keep every row and every reference. */
 static void test_migrate_v1_keeps_results(void **state)
 {
 	struct fixture *f = *state;
@@ -1139,7 +1181,7 @@ static void test_migrate_v1_keeps_results(void **state)
 	make_v1_database(f->path);
 	open_db(f);
 	h = db_sqlite(f->db);
-	assert_int_equal(sql_int(h, "PRAGMA user_version"), 4);
+	assert_int_equal(sql_int(h, "PRAGMA user_version"), 5);
 	assert_int_equal(sql_int(h, "SELECT count(*) FROM host_facts"), 0);
 	assert_int_equal(sql_int(h, "SELECT count(*) FROM attempts"), 0);
 	assert_int_equal(sql_int(h, "PRAGMA foreign_keys"), 1);
@@ -1442,11 +1484,11 @@ static void test_readonly_older_schema_refused(void **state)
 	make_v1_database(f->path);
 	assert_int_equal(db_open_readonly(f->path, &f->db, &f->e), -EPROTO);
 	snprintf(want, sizeof(want), "database at %s has schema 1, this vmorch"
-		 " needs 4: run a write command (vmorch run) to upgrade it", f->path);
+		 " needs 5: run a write command (vmorch run) to upgrade it", f->path);
 	assert_string_equal(f->e.msg, want);
 	assert_null(f->db);
 	open_db(f);
-	assert_int_equal(sql_int(db_sqlite(f->db), "PRAGMA user_version"), 4);
+	assert_int_equal(sql_int(db_sqlite(f->db), "PRAGMA user_version"), 5);
 }
 
 /* A read-only connection lists runs and cannot write. */
@@ -1653,6 +1695,7 @@ int main(void)
 		T(test_runs_text),
 		T(test_show_json),
 		T(test_show_text),
+		T(test_migrate_sorts_params_keys),
 		T(test_migrate_v1_keeps_results),
 		T(test_unknown_owner_stays_running),
 		T(test_dead_owner_shows_abandoned),
