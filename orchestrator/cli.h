@@ -14,6 +14,10 @@
 #define EXIT_INTERRUPTED 130	/* stopped by SIGINT/SIGTERM; finished jobs stored */
 
 #define CLI_DEFAULT_DB	"./vmorch.db"
+#define CLI_DB_HELP	"(default $VMORCH_DB, else " CLI_DEFAULT_DB ")"
+
+/* The database a command uses without --db: $VMORCH_DB when set, else ./vmorch.db. */
+const char *cli_default_db(void);
 
 int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);

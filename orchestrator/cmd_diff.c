@@ -71,7 +71,7 @@ static void diff_usage(FILE *f)
 		"Compare run B against run A.  A and B are run ids, labels (their\n"
 		"newest run), `last` or `last~N`.  Results are matched by scenario,\n"
 		"VM and matrix parameters; repeats are aggregated.\n\n"
-		"  -d, --db PATH            result database (default " CLI_DEFAULT_DB ")\n"
+		"  -d, --db PATH            result database " CLI_DB_HELP "\n"
 		"      --threshold PCT      smaller changes are unchanged (default 5)\n"
 		"      --alpha A            Mann-Whitney significance level, applied\n"
 		"                           with >= %d repeats on both sides (default 0.05)\n"
@@ -91,7 +91,7 @@ static void regressions_usage(FILE *f)
 		"Print the regressions of CANDIDATE against BASELINE, its newly\n"
 		"failing and missing jobs, one per line, and whether CANDIDATE is\n"
 		"incomplete; exit 1 if any of them holds.\n\n"
-		"  -d, --db PATH        result database (default " CLI_DEFAULT_DB ")\n"
+		"  -d, --db PATH        result database " CLI_DB_HELP "\n"
 		"      --threshold PCT  smaller changes are unchanged (default 5)\n"
 		"      --alpha A        Mann-Whitney significance level (default 0.05)\n"
 		"      --allow-missing  missing jobs and an incomplete CANDIDATE\n"
@@ -106,7 +106,7 @@ static int diff_parse(int argc, char **argv, struct diff_cli *c, bool regression
 	void (*usage)(FILE *) = regressions ? regressions_usage : diff_usage;
 	int opt;
 
-	c->db_path = CLI_DEFAULT_DB;
+	c->db_path = cli_default_db();
 	c->o.threshold_pct = DIFF_DEFAULT_THRESHOLD_PCT;
 	c->o.alpha = DIFF_DEFAULT_ALPHA;
 	while ((opt = getopt_long(argc, argv, "d:h", diff_longopts, NULL)) != -1) {

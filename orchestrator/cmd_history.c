@@ -35,7 +35,7 @@ static void history_usage(FILE *f)
 		"One counter or metric of a scenario per run, oldest first, with\n"
 		"its mean, median and stddev over the run's repeats (and matrix\n"
 		"points), and a sparkline.\n\n"
-		"  -d, --db PATH         result database (default " CLI_DEFAULT_DB ")\n"
+		"  -d, --db PATH         result database " CLI_DB_HELP "\n"
 		"      --scenario S      the scenario's name: (required)\n"
 		"      --vm V            only this VM (default: all VMs together)\n"
 		"      --metric M        a counter (reads_completed, summed over disks),\n"
@@ -56,7 +56,7 @@ static int history_parse(int argc, char **argv, struct history_cli *c)
 {
 	int opt;
 
-	c->db_path = CLI_DEFAULT_DB;
+	c->db_path = cli_default_db();
 	while ((opt = getopt_long(argc, argv, "d:h", history_longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':

@@ -45,7 +45,7 @@ static void report_usage(FILE *f)
 	fprintf(f, "Usage: vmorch report RUN [--vs RUN] [--format F] [-o FILE]\n\n"
 		"Report one run: its jobs, failures with console tails, the diff\n"
 		"against a baseline run, and recent trends of each scenario.\n\n"
-		"  -d, --db PATH        result database (default " CLI_DEFAULT_DB ")\n"
+		"  -d, --db PATH        result database " CLI_DB_HELP "\n"
 		"      --vs RUN         compare against this run\n"
 		"      --format F       text (default), markdown, json, junit or html\n"
 		"  -o, --output FILE    write there instead of standard output\n"
@@ -73,7 +73,7 @@ static int report_parse(int argc, char **argv, struct report_cli *c)
 {
 	int opt;
 
-	c->db_path = CLI_DEFAULT_DB;
+	c->db_path = cli_default_db();
 	c->o.threshold_pct = DIFF_DEFAULT_THRESHOLD_PCT;
 	c->o.alpha = DIFF_DEFAULT_ALPHA;
 	while ((opt = getopt_long(argc, argv, "d:o:h", report_longopts, NULL)) != -1) {

@@ -82,7 +82,7 @@ static void run_usage(FILE *f)
 "(at most --jobs at once), check expectations and store every result.\n"
 "\n"
 "  -j, --jobs N            workers at once (default: number of CPUs)\n"
-"  -d, --db PATH           result database (default " CLI_DEFAULT_DB ")\n"
+"  -d, --db PATH           result database " CLI_DB_HELP "\n"
 "  -l, --label TEXT        label the run (find it later with `vmorch show TEXT`)\n"
 "  -t, --timeout-scale X   multiply every job's timeout by X (default 1)\n"
 "  -q, --quiet             print only failures and the summary\n"
@@ -123,7 +123,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 	int c;
 
 	o->jobs = ncpu > 0 ? (unsigned)(ncpu > 64 ? 64 : ncpu) : 1;
-	o->db_path = CLI_DEFAULT_DB;
+	o->db_path = cli_default_db();
 	o->timeout_scale = 1.0;
 	o->retries = 2;
 	while ((c = getopt_long(argc, argv, "j:d:l:t:qh", longopts, NULL)) != -1) {

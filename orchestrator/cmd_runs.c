@@ -29,7 +29,7 @@ static int query_parse(int argc, char **argv, struct query_opts *o,
 	};
 	int c;
 
-	o->db_path = CLI_DEFAULT_DB;
+	o->db_path = cli_default_db();
 	while ((c = getopt_long(argc, argv, "d:n:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -80,7 +80,7 @@ static void runs_usage(FILE *f)
 {
 	fprintf(f, "Usage: vmorch runs [--db PATH] [--limit N] [--json]\n\n"
 		"List stored runs, newest first.\n\n"
-		"  -d, --db PATH   result database (default " CLI_DEFAULT_DB ")\n"
+		"  -d, --db PATH   result database " CLI_DB_HELP "\n"
 		"  -n, --limit N   at most N runs\n"
 		"      --json      machine-readable output\n");
 }
@@ -120,7 +120,7 @@ static void show_usage(FILE *f)
 	fprintf(f, "Usage: vmorch show [--db PATH] [--json] RUN\n\n"
 		"Show one run: its jobs, verdicts, counters and failed expectations.\n"
 		"RUN is a run id, a label (its newest run), `last` or `last~N`.\n\n"
-		"  -d, --db PATH   result database (default " CLI_DEFAULT_DB ")\n"
+		"  -d, --db PATH   result database " CLI_DB_HELP "\n"
 		"      --json      machine-readable output\n");
 }
 

@@ -41,6 +41,13 @@ static void usage(FILE *f)
 		"Scenario format: doc/scenario.md.\n");
 }
 
+const char *cli_default_db(void)
+{
+	const char *env = getenv("VMORCH_DB");
+
+	return env && *env ? env : CLI_DEFAULT_DB;
+}
+
 bool cli_parse_uint(const char *opt, const char *arg, unsigned min, unsigned max,
 		    unsigned *out)
 {

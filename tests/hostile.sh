@@ -272,4 +272,14 @@ has err "badprog needs libc.so.9, which is not on this machine" "the library is 
 [ ! -e badlib.db ]
 ok $? "before any job ran: no database was made"
 
+# ---- VMORCH_DB: the database without --db; --db still wins ----
+VMORCH_DB=$tmp/env.db "$V" run --quiet tiny.yaml >out 2>err
+pass_or_infra $? "run with VMORCH_DB set"
+[ -s env.db ] && [ ! -e vmorch.db ]
+ok $? "VMORCH_DB named the database it wrote (not ./vmorch.db)"
+VMORCH_DB=$tmp/env.db "$V" runs >out 2>err
+is "$?:$(grep -c '^ *1  ' out):$(grep -c base out)" "0:1:0" "runs reads VMORCH_DB's database"
+VMORCH_DB=$tmp/env.db "$V" runs --db r.db >out 2>err
+is "$(grep -c base out)" 1 "--db wins over VMORCH_DB"
+
 tap_end
