@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 #define SUMMARY_TABLE_MAX 50
 /* Descriptors besides the pool's: stdio, signalfd, SQLite's journal, slack. */
 #define RUN_FDS_SLACK	16
+#define RUN_SELECT_MAX	64	/* -k patterns */
 
 struct run_opts {
 	unsigned jobs;
@@ -40,6 +42,9 @@ struct run_opts {
 	const char *limit;		/* --limit */
 	unsigned retries;		/* --retries */
 	bool allow_unchecked;		/* --allow-unchecked-host-keys */
+	bool list;			/* --list: print the job names, run nothing */
+	const char *select[RUN_SELECT_MAX];	/* -k PATTERN: union of globs */
+	unsigned nselect;
 };
 
 struct summary_row {
@@ -86,6 +91,10 @@ static void run_usage(FILE *f)
 "  -l, --label TEXT        label the run (find it later with `vmorch show TEXT`)\n"
 "  -t, --timeout-scale X   multiply every job's timeout by X (default 1)\n"
 "  -q, --quiet             print only failures and the summary\n"
+"  -k PATTERN              only the jobs whose name matches the shell glob\n"
+"                          PATTERN, or equals it (repeatable: any of them);\n"
+"                          a name's [ ] are glob brackets: escape them, \\[\n"
+"      --list              print the jobs' names (after -k) and run nothing\n"
 "      --hosts INVENTORY   run jobs on the fleet hosts of INVENTORY (vmorch-hosts(5))\n"
 "                          over SSH; --jobs then counts local workers beside\n"
 "                          them (default 0).  Disk images and kernels the jobs\n"
@@ -116,6 +125,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		{ "limit", required_argument, NULL, 'L' },
 		{ "retries", required_argument, NULL, 'R' },
 		{ "allow-unchecked-host-keys", no_argument, NULL, 'U' },
+		{ "list", no_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -126,8 +136,19 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 	o->db_path = cli_default_db();
 	o->timeout_scale = 1.0;
 	o->retries = 2;
-	while ((c = getopt_long(argc, argv, "j:d:l:t:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "j:d:l:t:qk:h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'k':
+			if (o->nselect == RUN_SELECT_MAX) {
+				fprintf(stderr, "vmorch run: more than %d -k patterns\n",
+					RUN_SELECT_MAX);
+				return -1;
+			}
+			o->select[o->nselect++] = optarg;
+			break;
+		case 'T':
+			o->list = true;
+			break;
 		case 'j':
 			if (!cli_parse_uint("--jobs", optarg, 0, 64, &o->jobs))
 				return -1;
@@ -194,6 +215,39 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		return -1;
 	}
 	return 0;
+}
+
+/* Does job name @name match one of -k's patterns (a glob, or the name itself)? */
+static bool run_selected(const struct run_opts *o, const char *name)
+{
+	if (!o->nselect)
+		return true;
+	for (unsigned i = 0; i < o->nselect; i++)
+		if (!strcmp(o->select[i], name) || !fnmatch(o->select[i], name, 0))
+			return true;
+	return false;
+}
+
+/* Keep the jobs -k selects, in their order; none is an error (exit 2). */
+static int run_select(const struct run_opts *o, struct job_desc *jobs, size_t *njobs)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < *njobs; i++) {
+		if (!run_selected(o, jobs[i].spec.name)) {
+			job_spec_free(&jobs[i].spec);
+			continue;
+		}
+		if (kept != i)
+			jobs[kept] = jobs[i];
+		kept++;
+	}
+	*njobs = kept;
+	if (kept || !o->nselect)
+		return 0;
+	fprintf(stderr, "vmorch run: no job matches -k %s%s (see the names with --list)\n",
+		o->select[0], o->nselect > 1 ? " or the other patterns" : "");
+	return -1;
 }
 
 /* Appends @some (moved, not copied) to @all; 0 or -ENOMEM. */
@@ -764,10 +818,17 @@ int cmd_run(int argc, char **argv)
 		scenario_set_release(&set);
 		return EXIT_USAGE;
 	}
-	if (run_check_guest_files(jobs, njobs)) {
+	if (run_select(&o, jobs, &njobs) || run_check_guest_files(jobs, njobs)) {
 		job_descs_free(jobs, njobs);
 		scenario_set_release(&set);
 		return EXIT_USAGE;
+	}
+	if (o.list) {
+		for (size_t i = 0; i < njobs; i++)
+			printf("%s\n", jobs[i].spec.name);
+		job_descs_free(jobs, njobs);
+		scenario_set_release(&set);
+		return EXIT_OK;
 	}
 	if (o.hosts) {
 		/* The database's file ids first: it never travels as a disk. */

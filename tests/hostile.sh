@@ -272,6 +272,36 @@ has err "badprog needs libc.so.9, which is not on this machine" "the library is 
 [ ! -e badlib.db ]
 ok $? "before any job ran: no database was made"
 
+# ---- run --list and -k: the jobs by name, a selection ----
+cat > sel.yaml <<'EOF'
+vmorch: 1
+name: sel
+matrix:
+  qd: [1, 16]
+  bs: [4k, 64k]
+vms:
+  - name: a
+    memory: 64M
+    timeout: 20s
+    workload: {pattern: randread, ops: 4, qd: "${qd}", bs: "${bs}"}
+    disks: [{size: 1M}]
+EOF
+vm run --list sel.yaml
+is "$rc:$(tr '\n' ' ' < out)" "0:sel/a[qd=1,bs=4k]#0 sel/a[qd=1,bs=64k]#0 sel/a[qd=16,bs=4k]#0 sel/a[qd=16,bs=64k]#0 " \
+	"run --list prints every job's name, runs nothing"
+[ ! -e vmorch.db ]
+ok $? "run --list makes no database"
+vm run --list -k 'sel/a\[qd=16*' -k 'sel/a[qd=1,bs=4k]#0' sel.yaml
+is "$rc:$(tr '\n' ' ' < out)" "0:sel/a[qd=1,bs=4k]#0 sel/a[qd=16,bs=4k]#0 sel/a[qd=16,bs=64k]#0 " \
+	"-k: a glob or an exact name, repeatable (their union), in run order"
+vm run --list -k 'sel/b*' sel.yaml
+is "$rc" 2 "-k that matches nothing: exit 2"
+has err "no job matches -k sel/b*" "and it says so"
+vm run --db sel.db -k '*qd=16,bs=64k*' sel.yaml
+pass_or_infra $rc "run -k runs the selection"
+is "$(sqlite3 sel.db 'select count(*) || params_key from vm_results')" "1bs=64k,qd=16" \
+	"only the selected job is stored"
+
 # ---- VMORCH_DB: the database without --db; --db still wins ----
 VMORCH_DB=$tmp/env.db "$V" run --quiet tiny.yaml >out 2>err
 pass_or_infra $? "run with VMORCH_DB set"
