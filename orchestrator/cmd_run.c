@@ -24,6 +24,7 @@
 #include "orchestrator/fleet_run.h"
 #include "orchestrator/pool.h"
 #include "orchestrator/progress.h"
+#include "orchestrator/run_meta.h"
 #include "orchestrator/scenario.h"
 
 #define SUMMARY_TABLE_MAX 50
@@ -45,6 +46,7 @@ struct run_opts {
 	bool list;			/* --list: print the job names, run nothing */
 	const char *select[RUN_SELECT_MAX];	/* -k PATTERN: union of globs */
 	unsigned nselect;
+	struct run_meta meta;		/* --meta KEY=VALUE, then git's */
 };
 
 struct summary_row {
@@ -89,6 +91,10 @@ static void run_usage(FILE *f)
 "  -j, --jobs N            workers at once (default: number of CPUs)\n"
 "  -d, --db PATH           result database " CLI_DB_HELP "\n"
 "  -l, --label TEXT        label the run (find it later with `vmorch show TEXT`)\n"
+"      --meta KEY=VALUE    store what the run was of (repeatable; `vmorch runs\n"
+"                          --meta KEY=GLOB` finds it).  The commit, branch and\n"
+"                          dirty state of the git repository the run starts in\n"
+"                          are stored as commit=, branch=, dirty= unless given\n"
 "  -t, --timeout-scale X   multiply every job's timeout by X (default 1)\n"
 "  -q, --quiet             print only failures and the summary\n"
 "  -k PATTERN              only the jobs whose name matches the shell glob\n"
@@ -126,6 +132,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		{ "retries", required_argument, NULL, 'R' },
 		{ "allow-unchecked-host-keys", no_argument, NULL, 'U' },
 		{ "list", no_argument, NULL, 'T' },
+		{ "meta", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -149,6 +156,16 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		case 'T':
 			o->list = true;
 			break;
+		case 'M': {
+			struct verr me = { "" };
+
+			if (run_meta_add_user(&o->meta, optarg, &me)) {
+				fprintf(stderr, "vmorch run: %s\n", me.msg[0] ? me.msg :
+					"out of memory");
+				return -1;
+			}
+			break;
+		}
 		case 'j':
 			if (!cli_parse_uint("--jobs", optarg, 0, 64, &o->jobs))
 				return -1;
@@ -525,7 +542,7 @@ static char *run_command_line(int argc, char **argv)
 }
 
 /* Each file as it was read: the hash of the bytes parsed, not of a re-read. */
-static int run_begin(struct run_ctx *c, const struct run_opts *o, int argc, char **argv,
+static int run_begin(struct run_ctx *c, struct run_opts *o, int argc, char **argv,
 		     const struct scenario_set *set, size_t njobs)
 {
 	struct db_run_file *rf = calloc(set->n ? set->n : 1, sizeof(*rf));
@@ -539,6 +556,7 @@ static int run_begin(struct run_ctx *c, const struct run_opts *o, int argc, char
 		.command_line = cmdline, .nfiles = (unsigned)set->n, .files = rf,
 		.jobs_total = (unsigned)njobs,
 	};
+	struct run_meta *meta = &o->meta;
 	int rc = -ENOMEM;
 
 	if (!rf || !cmdline) {
@@ -546,6 +564,9 @@ static int run_begin(struct run_ctx *c, const struct run_opts *o, int argc, char
 		goto out;
 	}
 	host_facts_collect(&facts, "/");
+	run_meta_add_git(meta);
+	info.nmeta = meta->n;
+	info.meta = meta->v;
 	for (size_t i = 0; i < set->n; i++) {
 		rf[i].path = scenario_path(set->s[i]);
 		rf[i].sha256 = scenario_sha256(set->s[i]);
@@ -812,23 +833,20 @@ int cmd_run(int argc, char **argv)
 	size_t njobs = 0;
 	int rc, status = EXIT_INFRA;
 
-	if (run_parse(argc, argv, &o))
-		return EXIT_USAGE;
-	if (run_load(argv + optind, argc - optind, &set, &jobs, &njobs)) {
-		scenario_set_release(&set);
+	if (run_parse(argc, argv, &o)) {
+		run_meta_release(&o.meta);
 		return EXIT_USAGE;
 	}
-	if (run_select(&o, jobs, &njobs) || run_check_guest_files(jobs, njobs)) {
-		job_descs_free(jobs, njobs);
-		scenario_set_release(&set);
-		return EXIT_USAGE;
+	if (run_load(argv + optind, argc - optind, &set, &jobs, &njobs) ||
+	    run_select(&o, jobs, &njobs) || run_check_guest_files(jobs, njobs)) {
+		status = EXIT_USAGE;
+		goto out;
 	}
 	if (o.list) {
 		for (size_t i = 0; i < njobs; i++)
 			printf("%s\n", jobs[i].spec.name);
-		job_descs_free(jobs, njobs);
-		scenario_set_release(&set);
-		return EXIT_OK;
+		status = EXIT_OK;
+		goto out;
 	}
 	if (o.hosts) {
 		/* The database's file ids first: it never travels as a disk. */
@@ -890,5 +908,6 @@ out:
 	job_descs_free(jobs, njobs);
 	scenario_set_release(&set);
 	free(c.rows);
+	run_meta_release(&o.meta);
 	return status;
 }

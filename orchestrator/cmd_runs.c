@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "orchestrator/cli.h"
 #include "orchestrator/db.h"
@@ -14,7 +15,7 @@
 struct query_opts {
 	const char *db_path;
 	bool json;
-	unsigned limit;
+	struct db_runs_filter filter;	/* runs only */
 };
 
 static int query_parse(int argc, char **argv, struct query_opts *o,
@@ -24,9 +25,14 @@ static int query_parse(int argc, char **argv, struct query_opts *o,
 		{ "db", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "limit", required_argument, NULL, 'n' },
+		{ "label", required_argument, NULL, 'l' },
+		{ "scenario", required_argument, NULL, 's' },
+		{ "meta", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct db_runs_filter *f = &o->filter;
+	char *eq;
 	int c;
 
 	o->db_path = cli_default_db();
@@ -39,12 +45,30 @@ static int query_parse(int argc, char **argv, struct query_opts *o,
 			o->json = true;
 			break;
 		case 'n':
+		case 'l':
+		case 's':
+		case 'M':
 			if (!with_limit) {
 				usage(stderr);
 				return -1;
 			}
-			if (!cli_parse_uint("--limit", optarg, 1, 1000000, &o->limit))
+			if (c == 'n' && !cli_parse_uint("--limit", optarg, 1, 1000000, &f->limit))
 				return -1;
+			if (c == 'l')
+				f->label = optarg;
+			if (c == 's')
+				f->scenario = optarg;
+			if (c != 'M')
+				break;
+			eq = strchr(optarg, '=');
+			if (!eq || eq == optarg || f->nmeta == DB_RUNS_META_MAX) {
+				fprintf(stderr, "vmorch runs: --meta %s: expected KEY=GLOB (at most"
+					" %d)\n", optarg, DB_RUNS_META_MAX);
+				return -1;
+			}
+			*eq = 0;
+			f->meta_key[f->nmeta] = optarg;
+			f->meta_glob[f->nmeta++] = eq + 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -78,11 +102,18 @@ static int print_json(json_t *doc, struct verr *e)
 
 static void runs_usage(FILE *f)
 {
-	fprintf(f, "Usage: vmorch runs [--db PATH] [--limit N] [--json]\n\n"
-		"List stored runs, newest first.\n\n"
-		"  -d, --db PATH   result database " CLI_DB_HELP "\n"
-		"  -n, --limit N   at most N runs\n"
-		"      --json      machine-readable output\n");
+	fprintf(f, "Usage: vmorch runs [--db PATH] [--limit N] [--label GLOB]"
+		" [--scenario NAME]\n"
+		"                   [--meta KEY=GLOB]... [--json]\n\n"
+		"List stored runs, newest first, with what they were of (COMMIT: the git\n"
+		"commit they ran at, + when the tree had changes; `vmorch run --meta`).\n\n"
+		"  -d, --db PATH          result database " CLI_DB_HELP "\n"
+		"  -n, --limit N          at most N runs\n"
+		"      --label GLOB       runs whose label matches (a shell glob)\n"
+		"      --scenario NAME    runs with results of this scenario\n"
+		"      --meta KEY=GLOB    runs whose meta KEY matches, e.g. commit=abc123*\n"
+		"                         (repeatable: all must match)\n"
+		"      --json             machine-readable output\n");
 }
 
 int cmd_runs(int argc, char **argv)
@@ -103,10 +134,10 @@ int cmd_runs(int argc, char **argv)
 		return EXIT_INFRA;
 	}
 	if (o.json) {
-		json_t *doc = db_runs_json(db, o.limit, &e);
+		json_t *doc = db_runs_json(db, &o.filter, &e);
 
 		status = doc ? print_json(doc, &e) : EXIT_INFRA;
-	} else if (db_runs_print(db, stdout, o.limit, &e)) {
+	} else if (db_runs_print(db, stdout, &o.filter, &e)) {
 		status = EXIT_INFRA;
 	}
 	if (status)

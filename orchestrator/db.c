@@ -33,6 +33,7 @@ enum db_stmt {
 	ST_RUN_FILE_INSERT,
 	ST_RUN_END,
 	ST_HOST_FACTS_INSERT,
+	ST_META_INSERT,
 	ST_ATTEMPT_INSERT,
 	ST_RESULT_INSERT,
 	ST_COUNTERS_INSERT,
@@ -90,6 +91,8 @@ static const char *const db_stmt_sql[ST_NR] = {
 		"INSERT INTO host_facts (run_id, host, kernel_release, cpu_model,"
 		" cpus, memory_bytes, kvm, vmorch_version)"
 		" VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	[ST_META_INSERT] =
+		"INSERT INTO run_meta (run_id, key, value, source) VALUES (?, ?, ?, ?)",
 	[ST_ATTEMPT_INSERT] =
 		"INSERT INTO attempts (run_id, job, attempt, host, started_at,"
 		" ended_at, outcome, reason, result_id)"
@@ -958,6 +961,16 @@ static int db_run_insert(struct db *db, const struct db_run_info *info,
 		if (rc)
 			return rc;
 	}
+	st = db->st[ST_META_INSERT];
+	for (unsigned i = 0; i < info->nmeta; i++) {
+		sqlite3_bind_int64(st, 1, *run_id);
+		bind_text(st, 2, info->meta[i].key);
+		bind_text(st, 3, info->meta[i].value);
+		bind_text(st, 4, info->meta[i].user ? "user" : "auto");
+		rc = db_step_done(db, ST_META_INSERT, info->meta[i].key, e);
+		if (rc)
+			return rc;
+	}
 	if (info->host_facts)
 		return db_run_host(db, *run_id, info->host ? info->host : "",
 				   info->host_facts, info->vmorch_version ?
@@ -965,10 +978,36 @@ static int db_run_insert(struct db *db, const struct db_run_info *info,
 	return 0;
 }
 
+int db_meta_check(const char *key, const char *value, struct verr *e)
+{
+	size_t klen = strlen(key);
+
+	if (!klen || klen > DB_META_KEY_MAX || strspn(key, "abcdefghijklmnopqrstuvwxyz"
+						       "0123456789_.-") != klen) {
+		verr_set(e, "meta key '%s': expected 1..%d of a-z, 0-9, '_', '.', '-'", key,
+			 DB_META_KEY_MAX);
+		return -EINVAL;
+	}
+	if (strlen(value) > DB_META_VALUE_MAX) {
+		verr_set(e, "meta %s: value longer than %d bytes", key, DB_META_VALUE_MAX);
+		return -EINVAL;
+	}
+	for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+		if (*p < 0x20 || *p == 0x7f) {
+			verr_set(e, "meta %s: value holds a control character", key);
+			return -EINVAL;
+		}
+	return 0;
+}
+
 int db_run_begin(struct db *db, const struct db_run_info *info,
 		 int64_t *run_id, struct verr *e)
 {
 	int rc;
+
+	for (unsigned i = 0; i < info->nmeta; i++)
+		if ((rc = db_meta_check(info->meta[i].key, info->meta[i].value, e)))
+			return rc;
 
 	for (unsigned i = 0; i < info->nfiles; i++) {
 		if (!info->files[i].path || !sha256_ok(info->files[i].sha256)) {

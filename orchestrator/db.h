@@ -28,6 +28,20 @@ struct db_run_file {
 	const char *description;	/* the scenario's description:, or NULL */
 };
 
+/* One fact of what a run was of (run_meta): KEY=VALUE. */
+struct db_meta {
+	const char *key;		/* [a-z0-9_.-], 1..DB_META_KEY_MAX */
+	const char *value;		/* printable, at most DB_META_VALUE_MAX bytes */
+	bool user;			/* --meta, not found by vmorch */
+};
+
+#define DB_META_MAX		32
+#define DB_META_KEY_MAX		63
+#define DB_META_VALUE_MAX	256
+
+/* Is @key a good meta key?  @e says why not. */
+int db_meta_check(const char *key, const char *value, struct verr *e);
+
 struct db_run_info {
 	const char *label;		/* NULL: none */
 	const char *host;
@@ -37,6 +51,8 @@ struct db_run_info {
 	unsigned nfiles;
 	const struct db_run_file *files;
 	unsigned jobs_total;
+	unsigned nmeta;
+	const struct db_meta *meta;
 };
 
 /* Run statuses, as stored in runs.status. */

@@ -227,12 +227,26 @@ int db_label_check(const char *label, struct verr *e)
 	" CASE status WHEN 'running' THEN " RUN_LIVE_COUNT("fail")	\
 	" ELSE jobs_failed END,"						\
 	" CAST(round((julianday(ended_at) - julianday(started_at))"	\
-	" * 86400000) AS INTEGER)"
+	" * 86400000) AS INTEGER),"					\
+	" (SELECT json_group_object(key, value) FROM run_meta m"	\
+	"  WHERE m.run_id = runs.id)"
 
 enum {
 	RC_ID, RC_LABEL, RC_STATUS, RC_STARTED, RC_ENDED, RC_HOST, RC_VERSION,
-	RC_CMDLINE, RC_TOTAL, RC_PASSED, RC_FAILED, RC_DURATION_MS
+	RC_CMDLINE, RC_TOTAL, RC_PASSED, RC_FAILED, RC_DURATION_MS, RC_META
 };
+
+/* The run's meta as an object ({} without any); NULL only out of memory. */
+static json_t *run_meta_json(sqlite3_stmt *st)
+{
+	const char *text = (const char *)sqlite3_column_text(st, RC_META);
+	json_t *o = text ? json_loads(text, 0, NULL) : NULL;
+
+	if (json_is_object(o))
+		return o;
+	json_decref(o);
+	return json_object();
+}
 
 static json_t *run_row_json(sqlite3_stmt *st)
 {
@@ -241,7 +255,7 @@ static json_t *run_row_json(sqlite3_stmt *st)
 			   json_integer(sqlite3_column_int64(st, RC_DURATION_MS));
 
 	return json_pack("{s:I, s:o, s:s, s:s, s:o, s:o, s:s, s:s, s:s,"
-			 " s:{s:I, s:I, s:I}}",
+			 " s:{s:I, s:I, s:I}, s:o}",
 			 "id", (json_int_t)sqlite3_column_int64(st, RC_ID),
 			 "label", col_json_text(st, RC_LABEL),
 			 "status", col_text(st, RC_STATUS),
@@ -254,12 +268,28 @@ static json_t *run_row_json(sqlite3_stmt *st)
 			 "jobs",
 			 "total", (json_int_t)sqlite3_column_int64(st, RC_TOTAL),
 			 "passed", (json_int_t)sqlite3_column_int64(st, RC_PASSED),
-			 "failed", (json_int_t)sqlite3_column_int64(st, RC_FAILED));
+			 "failed", (json_int_t)sqlite3_column_int64(st, RC_FAILED),
+			 "meta", run_meta_json(st));
+}
+
+/* COMMIT: the first 10 digits of meta's commit, "+" when dirty; else "-". */
+static void runs_set_commit(struct text_table *t, unsigned col, sqlite3_stmt *st)
+{
+	json_t *meta = run_meta_json(st);
+	const char *commit = json_string_value(json_object_get(meta, "commit"));
+	const char *dirty = json_string_value(json_object_get(meta, "dirty"));
+
+	if (commit)
+		text_table_set(t, col, "%.10s%s", commit, dirty && !strcmp(dirty, "1") ?
+			       "+" : "");
+	else
+		text_table_set(t, col, "-");
+	json_decref(meta);
 }
 
 static const char *const runs_head[] = {
 	"ID", "STARTED", "STATUS", "JOBS", "PASSED", "FAILED", "DURATION",
-	"LABEL",
+	"COMMIT", "LABEL",
 };
 #define RUNS_NCOLS (sizeof(runs_head) / sizeof(runs_head[0]))
 
@@ -277,21 +307,47 @@ static void runs_table_row(struct text_table *t, sqlite3_stmt *st)
 	else
 		text_table_set(t, 6, "%.1fs",
 			  sqlite3_column_int64(st, RC_DURATION_MS) / 1000.0);
-	table_set_text(t, 7, col_text(st, RC_LABEL));
+	runs_set_commit(t, 7, st);
+	table_set_text(t, 8, col_text(st, RC_LABEL));
 }
 
-static int runs_select(struct db *db, unsigned limit, sqlite3_stmt **st,
+/* The filters' SQL: a run is listed when every one holds. */
+static int runs_select(struct db *db, const struct db_runs_filter *f, sqlite3_stmt **st,
 		       struct verr *e)
 {
-	int rc = q_prepare(db, "SELECT " RUN_COLUMNS " FROM runs"
-			   " ORDER BY id DESC LIMIT ?", st, e);
+	char sql[2048];
+	size_t len;
+	int rc, n = 0;
 
-	if (!rc)
-		sqlite3_bind_int64(*st, 1, limit ? (int64_t)limit : -1);
-	return rc;
+	len = (size_t)snprintf(sql, sizeof(sql), "SELECT " RUN_COLUMNS " FROM runs WHERE 1");
+	if (f->label)
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, " AND label GLOB ?");
+	if (f->scenario)
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+					" AND EXISTS (SELECT 1 FROM vm_results v"
+					" WHERE v.run_id = runs.id AND v.scenario = ?)");
+	for (unsigned i = 0; i < f->nmeta; i++)
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+					" AND EXISTS (SELECT 1 FROM run_meta m WHERE"
+					" m.run_id = runs.id AND m.key = ? AND m.value GLOB ?)");
+	snprintf(sql + len, sizeof(sql) - len, " ORDER BY id DESC LIMIT ?");
+	rc = q_prepare(db, sql, st, e);
+	if (rc)
+		return rc;
+	if (f->label)
+		sqlite3_bind_text(*st, ++n, f->label, -1, SQLITE_STATIC);
+	if (f->scenario)
+		sqlite3_bind_text(*st, ++n, f->scenario, -1, SQLITE_STATIC);
+	for (unsigned i = 0; i < f->nmeta; i++) {
+		sqlite3_bind_text(*st, ++n, f->meta_key[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(*st, ++n, f->meta_glob[i], -1, SQLITE_STATIC);
+	}
+	sqlite3_bind_int64(*st, ++n, f->limit ? (int64_t)f->limit : -1);
+	return 0;
 }
 
-int db_runs_print(struct db *db, FILE *out, unsigned limit, struct verr *e)
+int db_runs_print(struct db *db, FILE *out, const struct db_runs_filter *f,
+		  struct verr *e)
 {
 	bool right[RUNS_NCOLS];
 	struct text_table t;
@@ -301,7 +357,7 @@ int db_runs_print(struct db *db, FILE *out, unsigned limit, struct verr *e)
 	for (unsigned c = 0; c < RUNS_NCOLS; c++)
 		right[c] = c == 0 || (c >= 3 && c <= 6);
 	text_table_init(&t, RUNS_NCOLS, runs_head, right);
-	rc = runs_select(db, limit, &st, e);
+	rc = runs_select(db, f, &st, e);
 	if (rc)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -319,7 +375,7 @@ out:
 	return rc;
 }
 
-json_t *db_runs_json(struct db *db, unsigned limit, struct verr *e)
+json_t *db_runs_json(struct db *db, const struct db_runs_filter *f, struct verr *e)
 {
 	sqlite3_stmt *st = NULL;
 	json_t *runs = json_array(), *doc = NULL;
@@ -329,7 +385,7 @@ json_t *db_runs_json(struct db *db, unsigned limit, struct verr *e)
 		verr_set(e, "out of memory");
 		return NULL;
 	}
-	if (runs_select(db, limit, &st, e))
+	if (runs_select(db, f, &st, e))
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_t *row = run_row_json(st);
@@ -728,6 +784,33 @@ out:
  * nothing on stdout rather than a table that looks complete.
  */
 
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* "meta      branch=main commit=... dirty=0", keys in name order. */
+static void show_print_meta(sqlite3_stmt *st, FILE *out)
+{
+	json_t *meta = run_meta_json(st), *v;
+	const char *keys[DB_META_MAX + 3], *k;
+	size_t n = 0;
+
+	json_object_foreach(meta, k, v)
+		if (n < sizeof(keys) / sizeof(keys[0]))
+			keys[n++] = k;
+	qsort(keys, n, sizeof(keys[0]), str_cmp);
+	if (n)
+		fputs("\nmeta     ", out);
+	for (size_t i = 0; i < n; i++) {
+		fputc(' ', out);
+		text_fputs(keys[i], out, 0);
+		fputc('=', out);
+		text_fputs(json_string_value(json_object_get(meta, keys[i])), out, 0);
+	}
+	json_decref(meta);
+}
+
 static void show_print_header(sqlite3_stmt *st, FILE *out)
 {
 	const char *label = col_text(st, RC_LABEL);
@@ -748,6 +831,7 @@ static void show_print_header(sqlite3_stmt *st, FILE *out)
 	text_fputs(col_text(st, RC_VERSION), out, 0);
 	fputs("\ncommand   ", out);
 	text_fputs(col_text(st, RC_CMDLINE), out, 0);
+	show_print_meta(st, out);
 	fprintf(out, "\njobs      %" PRId64 " total, %" PRId64 " passed, %"
 		PRId64 " failed\n", (int64_t)sqlite3_column_int64(st, RC_TOTAL),
 		(int64_t)sqlite3_column_int64(st, RC_PASSED),

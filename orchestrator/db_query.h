@@ -41,9 +41,20 @@ int db_label_check(const char *label, struct verr *e);
  * nothing to @out.  Text output shows control characters escaped.
  */
 
-/* `vmorch runs`: newest first, at most @limit runs (0: all). */
-int db_runs_print(struct db *db, FILE *out, unsigned limit, struct verr *e);
-json_t *db_runs_json(struct db *db, unsigned limit, struct verr *e);
+/* Which runs `vmorch runs` lists: every field given must hold. */
+#define DB_RUNS_META_MAX 8
+struct db_runs_filter {
+	unsigned limit;			/* at most this many, newest first (0: all) */
+	const char *label;		/* a GLOB on the label */
+	const char *scenario;		/* the run has results of this scenario */
+	unsigned nmeta;			/* run_meta KEY's value matches GLOB */
+	const char *meta_key[DB_RUNS_META_MAX], *meta_glob[DB_RUNS_META_MAX];
+};
+
+/* `vmorch runs`: newest first. */
+int db_runs_print(struct db *db, FILE *out, const struct db_runs_filter *f,
+		  struct verr *e);
+json_t *db_runs_json(struct db *db, const struct db_runs_filter *f, struct verr *e);
 
 /*
  * `vmorch show RUN`: the run, its jobs (verdict, exit, key counters summed

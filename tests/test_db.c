@@ -33,6 +33,8 @@ struct fixture {
 	struct verr e;
 };
 
+
+static const struct db_runs_filter all_runs = { 0 }, one_run = { .limit = 1 };
 static int fixture_setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -144,6 +146,13 @@ static int64_t begin_run(struct fixture *f, const char *label, unsigned jobs)
 		.kernel_release = "6.1.0-57-cloud-amd64", .cpu_model = "AMD EPYC 7B13",
 		.cpus = 2, .memory_bytes = 25769803776ULL, .kvm_flavour = "pvm",
 	};
+	/* What the nightly run was of: git's (auto) and the user's --meta. */
+	static const struct db_meta meta[] = {
+		{ "kernel", "6.1-rc3", true },
+		{ "commit", "0123456789abcdef0123456789abcdef01234567", false },
+		{ "dirty", "1", false },
+	};
+	const bool nightly = label && !strcmp(label, "nightly");
 	const struct db_run_info info = {
 		.label = label,
 		.host = "build1",
@@ -153,6 +162,8 @@ static int64_t begin_run(struct fixture *f, const char *label, unsigned jobs)
 		.nfiles = 1,
 		.files = files,
 		.jobs_total = jobs,
+		.nmeta = nightly ? 3 : 0,
+		.meta = meta,
 	};
 	int64_t id = 0;
 
@@ -214,7 +225,7 @@ static void result_init_distinct(struct vm_result *r)
 /* ---- migration and refusal ---- */
 
 static const char *const tables[] = {
-	"attempts", "blk_counters", "expectations", "host_facts", "metrics",
+	"attempts", "blk_counters", "expectations", "host_facts", "metrics", "run_meta",
 	"run_files", "runs", "vm_results",
 };
 
@@ -227,14 +238,14 @@ static void test_migrate_from_empty(void **state)
 
 	open_db(f);
 	h = db_sqlite(f->db);
-	assert_int_equal(db_schema_version(), 5);
-	assert_int_equal(sql_int(h, "PRAGMA user_version"), 5);
+	assert_int_equal(db_schema_version(), 6);
+	assert_int_equal(sql_int(h, "PRAGMA user_version"), 6);
 	assert_int_equal(sql_int(h, "PRAGMA application_id"), 0x766d6f72);
 	assert_sql_text(h, "PRAGMA journal_mode", "wal");
 	assert_int_equal(sql_int(h, "PRAGMA foreign_keys"), 1);
 	assert_int_equal(sql_int(h, "PRAGMA synchronous"), 1);	/* NORMAL */
 	assert_int_equal(sql_int(h, "SELECT count(*) FROM pragma_table_list"
-				 " WHERE schema = 'main' AND name NOT LIKE 'sqlite_%'"), 8);
+				 " WHERE schema = 'main' AND name NOT LIKE 'sqlite_%'"), 9);
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		snprintf(sql, sizeof(sql), "SELECT strict FROM pragma_table_list"
 			 " WHERE schema = 'main' AND name = '%s'", tables[i]);
@@ -275,7 +286,7 @@ static void test_migrations_embedded_in_order(void **state)
 {
 	char prefix[16];
 
-	assert_int_equal(db_nmigrations, 5);
+	assert_int_equal(db_nmigrations, 6);
 	for (unsigned i = 0; i < db_nmigrations; i++) {
 		assert_int_equal(db_migrations[i].version, i + 1);
 		snprintf(prefix, sizeof(prefix), "%03u_", i + 1);
@@ -324,7 +335,7 @@ static void test_newer_version_refused_untouched(void **state)
 	assert_int_equal(db_open(f->path, &f->db, &f->e), -EPROTONOSUPPORT);
 	assert_null(f->db);
 	snprintf(want, sizeof(want), "%s: schema version 99 is newer than this"
-		 " vmorch (knows 5); upgrade vmorch", f->path);
+		 " vmorch (knows 6); upgrade vmorch", f->path);
 	assert_string_equal(f->e.msg, want);
 
 	after = file_read(f->path, &na);
@@ -965,24 +976,27 @@ static void test_runs_json(void **state)
 	char *s;
 
 	show_fixture(f);
-	s = json_text(db_runs_json(f->db, 0, &f->e));
+	s = json_text(db_runs_json(f->db, &all_runs, &f->e));
 	assert_string_equal(s,
 		"{\"runs\":["
 		"{\"command_line\":\"vmorch run scenarios/smoke.yaml\","
 		"\"duration_ms\":null,\"ended_at\":null,\"host\":\"build1\",\"id\":2,"
 		"\"jobs\":{\"failed\":0,\"passed\":0,\"total\":5},\"label\":null,"
+		"\"meta\":{},"
 		"\"started_at\":\"2024-05-02T08:30:00.000Z\",\"status\":\"running\","
 		"\"vmorch_version\":\"0.1.0\"},"
 		"{\"command_line\":\"vmorch run scenarios/smoke.yaml\","
 		"\"duration_ms\":7500,\"ended_at\":\"2024-05-01T12:00:07.500Z\","
 		"\"host\":\"build1\",\"id\":1,"
 		"\"jobs\":{\"failed\":1,\"passed\":1,\"total\":2},\"label\":\"nightly\","
+		"\"meta\":{\"commit\":\"0123456789abcdef0123456789abcdef01234567\","
+		"\"dirty\":\"1\",\"kernel\":\"6.1-rc3\"},"
 		"\"started_at\":\"2024-05-01T12:00:00.000Z\",\"status\":\"failed\","
 		"\"vmorch_version\":\"0.1.0\"}"
 		"],\"version\":1}");
 	free(s);
 
-	s = json_text(db_runs_json(f->db, 1, &f->e));
+	s = json_text(db_runs_json(f->db, &one_run, &f->e));
 	assert_non_null(strstr(s, "\"id\":2"));
 	assert_null(strstr(s, "\"id\":1"));
 	free(s);
@@ -995,11 +1009,11 @@ static void test_runs_text(void **state)
 	struct capture c;
 
 	show_fixture(f);
-	assert_int_equal(db_runs_print(f->db, capture_open(&c), 0, &f->e), 0);
+	assert_int_equal(db_runs_print(f->db, capture_open(&c), &all_runs, &f->e), 0);
 	assert_string_equal(capture_close(&c),
-		"ID  STARTED                   STATUS   JOBS  PASSED  FAILED  DURATION  LABEL\n"
-		" 2  2024-05-02T08:30:00.000Z  running     5       0       0         -\n"
-		" 1  2024-05-01T12:00:00.000Z  failed      2       1       1      7.5s  nightly\n");
+		"ID  STARTED                   STATUS   JOBS  PASSED  FAILED  DURATION  COMMIT       LABEL\n"
+		" 2  2024-05-02T08:30:00.000Z  running     5       0       0         -  -\n"
+		" 1  2024-05-01T12:00:00.000Z  failed      2       1       1      7.5s  0123456789+  nightly\n");
 	free(c.buf);
 }
 
@@ -1058,6 +1072,8 @@ static void test_show_json(void **state)
 		"\"vmorch_version\":\"0.1.0\"}],"
 		"\"id\":1,"
 		"\"jobs\":{\"failed\":1,\"passed\":1,\"total\":2},\"label\":\"nightly\","
+		"\"meta\":{\"commit\":\"0123456789abcdef0123456789abcdef01234567\","
+		"\"dirty\":\"1\",\"kernel\":\"6.1-rc3\"},"
 		"\"started_at\":\"2024-05-01T12:00:00.000Z\",\"status\":\"failed\","
 		"\"vmorch_version\":\"0.1.0\"},"
 		"\"version\":1}");
@@ -1078,6 +1094,8 @@ static void test_show_text(void **state)
 	s = capture_close(&c);
 	assert_non_null(strstr(s, "run 1 (nightly): failed\n"));
 	assert_non_null(strstr(s, "jobs      2 total, 1 passed, 1 failed\n"));
+	assert_non_null(strstr(s, "\nmeta      commit=0123456789abcdef0123456789abcdef01234567"
+				  " dirty=1 kernel=6.1-rc3\njobs "));
 	assert_non_null(strstr(s, "file      scenarios/smoke.yaml  sha256 " SHA_EMPTY "\n"
 		"machine   build1: 6.1.0-57-cloud-amd64, AMD EPYC 7B13 (2 CPUs, 24.0 GiB), KVM pvm\n"));
 	assert_non_null(strstr(s,
@@ -1181,7 +1199,7 @@ static void test_migrate_v1_keeps_results(void **state)
 	make_v1_database(f->path);
 	open_db(f);
 	h = db_sqlite(f->db);
-	assert_int_equal(sql_int(h, "PRAGMA user_version"), 5);
+	assert_int_equal(sql_int(h, "PRAGMA user_version"), 6);
 	assert_int_equal(sql_int(h, "SELECT count(*) FROM host_facts"), 0);
 	assert_int_equal(sql_int(h, "SELECT count(*) FROM attempts"), 0);
 	assert_int_equal(sql_int(h, "PRAGMA foreign_keys"), 1);
@@ -1217,7 +1235,7 @@ static void test_unknown_owner_stays_running(void **state)
 
 	make_v1_database(f->path);
 	open_db(f);
-	s = json_text(db_runs_json(f->db, 1, &f->e));
+	s = json_text(db_runs_json(f->db, &one_run, &f->e));
 	assert_non_null(strstr(s, "\"status\":\"running\""));
 	free(s);
 }
@@ -1403,7 +1421,7 @@ static void test_text_output_escapes_controls(void **state)
 	sql_exec(db_sqlite(f->db), "UPDATE runs SET command_line ="
 		 " 'vmorch run ' || char(27) || 'c'");
 
-	assert_int_equal(db_runs_print(f->db, capture_open(&c), 0, &f->e), 0);
+	assert_int_equal(db_runs_print(f->db, capture_open(&c), &all_runs, &f->e), 0);
 	s = capture_close(&c);
 	assert_non_null(strstr(s, "  x\\e]0;owned\\x07\\e[2J\n"));
 	assert_null(strchr(s, 0x1b));
@@ -1419,7 +1437,7 @@ static void test_text_output_escapes_controls(void **state)
 	assert_null(strchr(s, '\r'));
 	free(s);
 
-	s = json_text(db_runs_json(f->db, 0, &f->e));
+	s = json_text(db_runs_json(f->db, &all_runs, &f->e));
 	assert_non_null(strstr(s, "\"label\":\"x\\u001B]0;owned\\u0007\\u001B[2J\""));
 	free(s);
 }
@@ -1484,11 +1502,11 @@ static void test_readonly_older_schema_refused(void **state)
 	make_v1_database(f->path);
 	assert_int_equal(db_open_readonly(f->path, &f->db, &f->e), -EPROTO);
 	snprintf(want, sizeof(want), "database at %s has schema 1, this vmorch"
-		 " needs 5: run a write command (vmorch run) to upgrade it", f->path);
+		 " needs 6: run a write command (vmorch run) to upgrade it", f->path);
 	assert_string_equal(f->e.msg, want);
 	assert_null(f->db);
 	open_db(f);
-	assert_int_equal(sql_int(db_sqlite(f->db), "PRAGMA user_version"), 5);
+	assert_int_equal(sql_int(db_sqlite(f->db), "PRAGMA user_version"), 6);
 }
 
 /* A read-only connection lists runs and cannot write. */
@@ -1500,7 +1518,7 @@ static void test_readonly_reads_not_writes(void **state)
 
 	show_fixture(f);
 	assert_int_equal(db_open_readonly(f->path, &ro, &f->e), 0);
-	s = json_text(db_runs_json(ro, 0, &f->e));
+	s = json_text(db_runs_json(ro, &all_runs, &f->e));
 	assert_non_null(strstr(s, "\"id\":2"));
 	assert_non_null(strstr(s, "\"id\":1"));
 	free(s);
@@ -1531,7 +1549,7 @@ static int readonly_dir_child(const char *dir, const char *path)
 		fprintf(stderr, "readonly dir: %s\n", e.msg);
 		return 1;
 	}
-	doc = db_runs_json(db, 0, &e);
+	doc = db_runs_json(db, &all_runs, &e);
 	n = doc ? (int)json_array_size(json_object_get(doc, "runs")) : -1;
 	json_decref(doc);
 	db_close(db);
