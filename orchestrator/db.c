@@ -10,12 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
+#include "common/sha256.h"
 #include "orchestrator/db.h"
 
 /* PRAGMA application_id of a vmorch database: 'vmor' (schema/001). */
@@ -71,7 +73,7 @@ static const char *const db_stmt_sql[ST_NR] = {
 	[ST_RUN_INSERT] =
 		"INSERT INTO runs (label, started_at, host, vmorch_version,"
 		" command_line, jobs_total, owner_host, owner_boot, owner_pid,"
-		" owner_start) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		" owner_start, uuid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_RUN_FILE_INSERT] =
 		"INSERT INTO run_files (run_id, path, sha256, description)"
 		" VALUES (?, ?, ?, ?)",
@@ -347,6 +349,47 @@ static void db_sql_run_status(sqlite3_context *ctx, int argc,
 		sqlite3_result_null(ctx);
 }
 
+/* RFC 9562 text of @raw with its version nibble and variant bits set. */
+static void uuid_format(uint8_t raw[16], unsigned version, char out[DB_UUID_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+
+	raw[6] = (uint8_t)((raw[6] & 0x0f) | (version << 4));
+	raw[8] = (uint8_t)((raw[8] & 0x3f) | 0x80);
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[n++] = '-';
+		out[n++] = hex[raw[i] >> 4];
+		out[n++] = hex[raw[i] & 15];
+	}
+	out[n] = 0;
+}
+
+/*
+ * SQL: vmorch_content_uuid(text), a version 8 UUID made of the first 16
+ * bytes of the text's sha256: what migration 007 gives runs stored before
+ * it, the same in every copy of a database.
+ */
+static void db_sql_content_uuid(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char *text = sqlite3_value_text(argv[0]);
+	char out[DB_UUID_LEN + 1];
+	struct sha256 s;
+	uint8_t d[32];
+
+	(void)argc;
+	if (!text) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	sha256_init(&s);
+	sha256_update(&s, text, (size_t)sqlite3_value_bytes(argv[0]));
+	sha256_final(&s, d);
+	uuid_format(d, 8, out);
+	sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
+}
+
 /* SQL: vmorch_params_key(params), with the params key code below. */
 static void db_sql_params_key(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
@@ -357,6 +400,11 @@ static int db_register_functions(struct db *db, struct verr *e)
 					    &db->self, db_sql_run_status,
 					    NULL, NULL, NULL);
 
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function_v2(db->h, "vmorch_content_uuid", 1,
+						SQLITE_UTF8 | SQLITE_DIRECTONLY |
+						SQLITE_DETERMINISTIC, NULL,
+						db_sql_content_uuid, NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function_v2(db->h, "vmorch_params_key", 1,
 						SQLITE_UTF8 | SQLITE_DIRECTONLY |
@@ -929,9 +977,17 @@ static int db_run_insert(struct db *db, const struct db_run_info *info,
 			 int64_t *run_id, struct verr *e)
 {
 	sqlite3_stmt *st = db->st[ST_RUN_INSERT];
-	char now[32];
+	char now[32], uuid[DB_UUID_LEN + 1];
+	uint8_t raw[16];
 	int rc;
 
+	if (info->uuid) {
+		snprintf(uuid, sizeof(uuid), "%s", info->uuid);
+	} else {
+		if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+			return verr_errno(e, "new run: getrandom");
+		uuid_format(raw, 4, uuid);
+	}
 	db_format_time(db_now_us(), now);
 	bind_text(st, 1, info->label);
 	bind_text(st, 2, now);
@@ -946,6 +1002,7 @@ static int db_run_insert(struct db *db, const struct db_run_info *info,
 		sqlite3_bind_int64(st, 10, db->self.start);
 	else
 		sqlite3_bind_null(st, 10);
+	bind_text(st, 11, uuid);
 	rc = db_step_done(db, ST_RUN_INSERT, "new run", e);
 	if (rc)
 		return rc;

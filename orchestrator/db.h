@@ -53,7 +53,10 @@ struct db_run_info {
 	unsigned jobs_total;
 	unsigned nmeta;
 	const struct db_meta *meta;
+	const char *uuid;		/* NULL: a fresh random one (tests fix it) */
 };
+
+#define DB_UUID_LEN	36	/* 8-4-4-4-12 lowercase hex */
 
 /* Run statuses, as stored in runs.status. */
 #define DB_RUN_RUNNING		"running"

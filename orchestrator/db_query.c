@@ -229,11 +229,11 @@ int db_label_check(const char *label, struct verr *e)
 	" CAST(round((julianday(ended_at) - julianday(started_at))"	\
 	" * 86400000) AS INTEGER),"					\
 	" (SELECT json_group_object(key, value) FROM run_meta m"	\
-	"  WHERE m.run_id = runs.id)"
+	"  WHERE m.run_id = runs.id), uuid"
 
 enum {
 	RC_ID, RC_LABEL, RC_STATUS, RC_STARTED, RC_ENDED, RC_HOST, RC_VERSION,
-	RC_CMDLINE, RC_TOTAL, RC_PASSED, RC_FAILED, RC_DURATION_MS, RC_META
+	RC_CMDLINE, RC_TOTAL, RC_PASSED, RC_FAILED, RC_DURATION_MS, RC_META, RC_UUID
 };
 
 /* The run's meta as an object ({} without any); NULL only out of memory. */
@@ -254,9 +254,10 @@ static json_t *run_row_json(sqlite3_stmt *st)
 			   json_null() :
 			   json_integer(sqlite3_column_int64(st, RC_DURATION_MS));
 
-	return json_pack("{s:I, s:o, s:s, s:s, s:o, s:o, s:s, s:s, s:s,"
+	return json_pack("{s:I, s:s, s:o, s:s, s:s, s:o, s:o, s:s, s:s, s:s,"
 			 " s:{s:I, s:I, s:I}, s:o}",
 			 "id", (json_int_t)sqlite3_column_int64(st, RC_ID),
+			 "uuid", col_text(st, RC_UUID),
 			 "label", col_json_text(st, RC_LABEL),
 			 "status", col_text(st, RC_STATUS),
 			 "started_at", col_text(st, RC_STARTED),
@@ -822,6 +823,7 @@ static void show_print_header(sqlite3_stmt *st, FILE *out)
 		fputc(')', out);
 	}
 	fprintf(out, ": %s\n", col_text(st, RC_STATUS));
+	fprintf(out, "uuid      %s\n", col_text(st, RC_UUID));
 	fprintf(out, "started   %s\n", col_text(st, RC_STARTED));
 	fprintf(out, "ended     %s\n", sqlite3_column_type(st, RC_ENDED) ==
 		SQLITE_NULL ? "-" : col_text(st, RC_ENDED));

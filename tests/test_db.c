@@ -35,10 +35,15 @@ struct fixture {
 
 
 static const struct db_runs_filter all_runs = { 0 }, one_run = { .limit = 1 };
+/* begin_run's runs get UUIDs 00000000-0000-4000-8000-000000000001, ...
+ * in each test, so that listings can be compared whole. */
+static unsigned uuid_seq;
+
 static int fixture_setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
+	uuid_seq = 0;
 	if (!f)
 		return -1;
 	strcpy(f->dir, "/tmp/vmorch-test-db-XXXXXX");
@@ -153,6 +158,7 @@ static int64_t begin_run(struct fixture *f, const char *label, unsigned jobs)
 		{ "dirty", "1", false },
 	};
 	const bool nightly = label && !strcmp(label, "nightly");
+	char uuid[DB_UUID_LEN + 1];
 	const struct db_run_info info = {
 		.label = label,
 		.host = "build1",
@@ -164,9 +170,11 @@ static int64_t begin_run(struct fixture *f, const char *label, unsigned jobs)
 		.jobs_total = jobs,
 		.nmeta = nightly ? 3 : 0,
 		.meta = meta,
+		.uuid = uuid,
 	};
 	int64_t id = 0;
 
+	snprintf(uuid, sizeof(uuid), "00000000-0000-4000-8000-%012x", ++uuid_seq);
 	assert_int_equal(db_run_begin(f->db, &info, &id, &f->e), 0);
 	return id;
 }
@@ -238,8 +246,8 @@ static void test_migrate_from_empty(void **state)
 
 	open_db(f);
 	h = db_sqlite(f->db);
-	assert_int_equal(db_schema_version(), 6);
-	assert_int_equal(sql_int(h, "PRAGMA user_version"), 6);
+	assert_int_equal(db_schema_version(), 7);
+	assert_int_equal(sql_int(h, "PRAGMA user_version"), 7);
 	assert_int_equal(sql_int(h, "PRAGMA application_id"), 0x766d6f72);
 	assert_sql_text(h, "PRAGMA journal_mode", "wal");
 	assert_int_equal(sql_int(h, "PRAGMA foreign_keys"), 1);
@@ -286,7 +294,7 @@ static void test_migrations_embedded_in_order(void **state)
 {
 	char prefix[16];
 
-	assert_int_equal(db_nmigrations, 6);
+	assert_int_equal(db_nmigrations, 7);
 	for (unsigned i = 0; i < db_nmigrations; i++) {
 		assert_int_equal(db_migrations[i].version, i + 1);
 		snprintf(prefix, sizeof(prefix), "%03u_", i + 1);
@@ -301,6 +309,8 @@ static void test_migrations_embedded_in_order(void **state)
 	assert_string_equal(db_migrations[2].name, "003_host_facts");
 	assert_string_equal(db_migrations[3].name, "004_attempts");
 	assert_string_equal(db_migrations[4].name, "005_params_key_sorted");
+	assert_string_equal(db_migrations[5].name, "006_run_meta");
+	assert_string_equal(db_migrations[6].name, "007_run_uuid");
 	assert_non_null(strstr(db_migrations[4].sql, "vmorch_params_key(params)"));
 }
 
@@ -335,7 +345,7 @@ static void test_newer_version_refused_untouched(void **state)
 	assert_int_equal(db_open(f->path, &f->db, &f->e), -EPROTONOSUPPORT);
 	assert_null(f->db);
 	snprintf(want, sizeof(want), "%s: schema version 99 is newer than this"
-		 " vmorch (knows 6); upgrade vmorch", f->path);
+		 " vmorch (knows 7); upgrade vmorch", f->path);
 	assert_string_equal(f->e.msg, want);
 
 	after = file_read(f->path, &na);
@@ -984,6 +994,7 @@ static void test_runs_json(void **state)
 		"\"jobs\":{\"failed\":0,\"passed\":0,\"total\":5},\"label\":null,"
 		"\"meta\":{},"
 		"\"started_at\":\"2024-05-02T08:30:00.000Z\",\"status\":\"running\","
+		"\"uuid\":\"00000000-0000-4000-8000-000000000002\","
 		"\"vmorch_version\":\"0.1.0\"},"
 		"{\"command_line\":\"vmorch run scenarios/smoke.yaml\","
 		"\"duration_ms\":7500,\"ended_at\":\"2024-05-01T12:00:07.500Z\","
@@ -992,6 +1003,7 @@ static void test_runs_json(void **state)
 		"\"meta\":{\"commit\":\"0123456789abcdef0123456789abcdef01234567\","
 		"\"dirty\":\"1\",\"kernel\":\"6.1-rc3\"},"
 		"\"started_at\":\"2024-05-01T12:00:00.000Z\",\"status\":\"failed\","
+		"\"uuid\":\"00000000-0000-4000-8000-000000000001\","
 		"\"vmorch_version\":\"0.1.0\"}"
 		"],\"version\":1}");
 	free(s);
@@ -1075,6 +1087,7 @@ static void test_show_json(void **state)
 		"\"meta\":{\"commit\":\"0123456789abcdef0123456789abcdef01234567\","
 		"\"dirty\":\"1\",\"kernel\":\"6.1-rc3\"},"
 		"\"started_at\":\"2024-05-01T12:00:00.000Z\",\"status\":\"failed\","
+		"\"uuid\":\"00000000-0000-4000-8000-000000000001\","
 		"\"vmorch_version\":\"0.1.0\"},"
 		"\"version\":1}");
 	free(s);
@@ -1092,7 +1105,8 @@ static void test_show_text(void **state)
 	show_fixture(f);
 	assert_int_equal(db_run_show_print(f->db, 1, capture_open(&c), &f->e), 0);
 	s = capture_close(&c);
-	assert_non_null(strstr(s, "run 1 (nightly): failed\n"));
+	assert_non_null(strstr(s, "run 1 (nightly): failed\nuuid      "
+				  "00000000-0000-4000-8000-000000000001\nstarted   "));
 	assert_non_null(strstr(s, "jobs      2 total, 1 passed, 1 failed\n"));
 	assert_non_null(strstr(s, "\nmeta      commit=0123456789abcdef0123456789abcdef01234567"
 				  " dirty=1 kernel=6.1-rc3\njobs "));
@@ -1190,6 +1204,50 @@ static void test_migrate_sorts_params_keys(void **state)
 	assert_int_equal(sql_int(h, "SELECT count(*) FROM vm_results WHERE params_key = ''"), 3);
 }
 
+/*
+ * Migration 007: runs stored before it get UUIDs made from their content
+ * (version 8), the same in two copies of a database migrated apart, one
+ * per run; runs stored after it get random ones (version 4).
+ */
+static void test_migrate_gives_content_uuids(void **state)
+{
+	struct fixture *f = *state;
+	char copy[sizeof(f->path) + 8], *a, *b;
+	struct db *other;
+	sqlite3 *h;
+
+	make_v1_database(f->path);
+	snprintf(copy, sizeof(copy), "%s.copy", f->path);
+	make_v1_database(copy);
+	open_db(f);
+	assert_int_equal(db_open(copy, &other, &f->e), 0);
+	h = db_sqlite(f->db);
+	a = sql_text(h, "SELECT group_concat(uuid, ' ') FROM runs ORDER BY id");
+	b = sql_text(db_sqlite(other), "SELECT group_concat(uuid, ' ') FROM runs ORDER BY id");
+	assert_string_equal(a, b);
+	assert_int_equal(strlen(a), 2 * DB_UUID_LEN + 1);
+	assert_int_equal(sql_int(h, "SELECT count(DISTINCT uuid) FROM runs"), 2);
+	assert_int_equal(sql_int(h, "SELECT count(*) FROM runs WHERE length(uuid) = 36"
+				 " AND substr(uuid, 15, 1) = '8' AND substr(uuid, 20, 1)"
+				 " IN ('8', '9', 'a', 'b')"), 2);
+	free(a);
+	free(b);
+	db_close(other);
+	unlink(copy);
+	begin_run(f, NULL, 0);
+	assert_sql_text(h, "SELECT uuid FROM runs WHERE id = 3", "00000000-0000-4000-8000-000000000001");
+	/* Without a given one, vmorch makes a random version 4 UUID. */
+	{
+		const struct db_run_info info = { .host = "h", .command_line = "c" };
+		int64_t id;
+
+		assert_int_equal(db_run_begin(f->db, &info, &id, &f->e), 0);
+		assert_int_equal(sql_int(h, "SELECT count(*) FROM runs WHERE id = 4 AND"
+					 " length(uuid) = 36 AND substr(uuid, 15, 1) = '4' AND"
+					 " substr(uuid, 20, 1) IN ('8', '9', 'a', 'b')"), 1);
+	}
+}
+
 /* Migrations 002 to 005 from a v1 database keep every row and every reference. */
 static void test_migrate_v1_keeps_results(void **state)
 {
@@ -1199,7 +1257,7 @@ static void test_migrate_v1_keeps_results(void **state)
 	make_v1_database(f->path);
 	open_db(f);
 	h = db_sqlite(f->db);
-	assert_int_equal(sql_int(h, "PRAGMA user_version"), 6);
+	assert_int_equal(sql_int(h, "PRAGMA user_version"), 7);
 	assert_int_equal(sql_int(h, "SELECT count(*) FROM host_facts"), 0);
 	assert_int_equal(sql_int(h, "SELECT count(*) FROM attempts"), 0);
 	assert_int_equal(sql_int(h, "PRAGMA foreign_keys"), 1);
@@ -1502,11 +1560,11 @@ static void test_readonly_older_schema_refused(void **state)
 	make_v1_database(f->path);
 	assert_int_equal(db_open_readonly(f->path, &f->db, &f->e), -EPROTO);
 	snprintf(want, sizeof(want), "database at %s has schema 1, this vmorch"
-		 " needs 6: run a write command (vmorch run) to upgrade it", f->path);
+		 " needs 7: run a write command (vmorch run) to upgrade it", f->path);
 	assert_string_equal(f->e.msg, want);
 	assert_null(f->db);
 	open_db(f);
-	assert_int_equal(sql_int(db_sqlite(f->db), "PRAGMA user_version"), 6);
+	assert_int_equal(sql_int(db_sqlite(f->db), "PRAGMA user_version"), 7);
 }
 
 /* A read-only connection lists runs and cannot write. */
@@ -1714,6 +1772,7 @@ int main(void)
 		T(test_show_json),
 		T(test_show_text),
 		T(test_migrate_sorts_params_keys),
+		T(test_migrate_gives_content_uuids),
 		T(test_migrate_v1_keeps_results),
 		T(test_unknown_owner_stays_running),
 		T(test_dead_owner_shows_abandoned),
