@@ -28,6 +28,7 @@ int cmd_regressions(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_hosts(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 /* Parse a positive integer option; prints the error itself. */
 bool cli_parse_uint(const char *opt, const char *arg, unsigned min, unsigned max,

@@ -170,6 +170,11 @@ sqlite3 *db_sqlite(struct db *db)
 	return db->h;
 }
 
+const char *db_file(const struct db *db)
+{
+	return db->path;
+}
+
 unsigned db_schema_version(void)
 {
 	return db_nmigrations ? db_migrations[db_nmigrations - 1].version : 0;
@@ -219,6 +224,11 @@ static int db_exec(struct db *db, const char *sql, const char *what,
 	int rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL);
 
 	return rc == SQLITE_OK ? 0 : db_fail(db, rc, what, e);
+}
+
+int db_exec_sql(struct db *db, const char *sql, const char *what, struct verr *e)
+{
+	return db_exec(db, sql, what, e);
 }
 
 /* ---- run owners ---- */

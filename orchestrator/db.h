@@ -93,6 +93,30 @@ void db_close(struct db *db);
 /* The connection, for read-only queries (db_query.c, reports/). */
 sqlite3 *db_sqlite(struct db *db);
 
+/* The file's path, as opened. */
+const char *db_file(const struct db *db);
+
+/* Run @sql (statements without results) on the connection: 0 or -errno,
+ * @e naming the database and @what, SQLite's errors mapped as everywhere. */
+int db_exec_sql(struct db *db, const char *sql, const char *what, struct verr *e);
+
+/* What db_import() did. */
+struct db_import_stats {
+	unsigned runs;		/* runs copied in */
+	unsigned results;	/* their results */
+	unsigned skipped;	/* runs this database had already (same UUID) */
+};
+
+/*
+ * Merge the runs of the vmorch database at @other into @db, each with
+ * everything stored with it, skipping the runs @db already has by UUID,
+ * in one transaction.  @other is never written: a copy of it (SQLite's
+ * backup, so a live database's WAL is included) is made in $TMPDIR and
+ * migrated to this schema first, and removed after.  0 or -errno with @e.
+ */
+int db_import(struct db *db, const char *other, struct db_import_stats *st,
+	      struct verr *e);
+
 /* The schema version this build knows: the highest embedded migration. */
 unsigned db_schema_version(void);
 

@@ -26,6 +26,7 @@ static const struct command commands[] = {
 	{ "regressions", cmd_regressions, "only the regressions, for CI; exit 1 if any" },
 	{ "report", cmd_report, "a run's report: text, markdown, json, junit or html" },
 	{ "hosts", cmd_hosts, "fleet hosts: check that each can run jobs, trim their stores" },
+	{ "import", cmd_import, "merge another database's runs into this one" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -1248,6 +1248,123 @@ static void test_migrate_gives_content_uuids(void **state)
 	}
 }
 
+/* What @cmd prints (its first 255 bytes), for comparing files by hash. */
+static const char *run_cmd(const char *cmd)
+{
+	static char out[256];
+	FILE *p = popen(cmd, "r");
+	size_t n;
+
+	assert_non_null(p);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = 0;
+	assert_int_equal(pclose(p), 0);
+	return out;
+}
+
+/* Every "id" key of @doc, at any depth, removed: ids are each database's own. */
+static json_t *strip_ids(json_t *doc)
+{
+	const char *key;
+	json_t *v;
+	void *tmp;
+	size_t i;
+
+	if (json_is_object(doc)) {
+		json_object_del(doc, "id");
+		json_object_foreach_safe(doc, tmp, key, v)
+			strip_ids(v);
+	} else if (json_is_array(doc)) {
+		json_array_foreach(doc, i, v)
+			strip_ids(v);
+	}
+	return doc;
+}
+
+/*
+ * vmorch import: another database's runs come in whole (run, files, hosts,
+ * meta, results, counters, metrics, expectations, attempts), under new
+ * ids after this database's own; importing again adds nothing.  The other
+ * database is live (its WAL not checkpointed) and is not written.
+ */
+static void test_import_merges_and_skips(void **state)
+{
+	struct fixture *f = *state;
+	const struct db_run_info own = { .host = "b", .command_line = "b", .uuid =
+					 "11111111-1111-4111-8111-111111111111" };
+	struct db_import_stats st;
+	char other[sizeof(f->path) + 8], *want, *got;
+	struct db *b;
+	int64_t id;
+	sqlite3 *h;
+
+	show_fixture(f);
+	h = db_sqlite(f->db);
+	sql_exec(h, "INSERT INTO attempts VALUES (1, 'smoke/read[bs=4k,qd=16]#0', 1, 'h1',"
+		 " '2024-05-01T12:00:01.000Z', '2024-05-01T12:00:02.000Z', 'result', 'ok', 1)");
+	snprintf(other, sizeof(other), "%s/b.db", f->dir);
+	assert_int_equal(db_open(other, &b, &f->e), 0);
+	assert_int_equal(db_run_begin(b, &own, &id, &f->e), 0);
+	assert_int_equal(db_import(b, f->path, &st, &f->e), 0);
+	assert_int_equal(st.runs, 2);
+	assert_int_equal(st.results, 2);
+	assert_int_equal(st.skipped, 0);
+	assert_int_equal(sql_int(db_sqlite(b), "SELECT count(*) FROM runs"), 3);
+	/* Run 1 there is run 2 here, everything with it the same. */
+	assert_sql_text(db_sqlite(b), "SELECT group_concat(id || '=' || uuid, ' ') FROM runs"
+			" WHERE id > 1", "2=00000000-0000-4000-8000-000000000001"
+			" 3=00000000-0000-4000-8000-000000000002");
+	want = json_text(strip_ids(db_run_show_json(f->db, 1, &f->e)));
+	got = json_text(strip_ids(db_run_show_json(b, 2, &f->e)));
+	assert_string_equal(got, want);
+	assert_non_null(strstr(got, "\"attempts\":[{\"attempt\":1"));
+	assert_non_null(strstr(got, "\"kernel\":\"6.1-rc3\""));
+	free(want);
+	free(got);
+	assert_int_equal(sql_int(db_sqlite(b), "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+
+	/* Again: nothing new. */
+	assert_int_equal(db_import(b, f->path, &st, &f->e), 0);
+	assert_int_equal(st.runs, 0);
+	assert_int_equal(st.skipped, 2);
+	assert_int_equal(sql_int(db_sqlite(b), "SELECT count(*) FROM vm_results"), 2);
+	db_close(b);
+}
+
+/*
+ * An older database is imported through a migrated copy, the file itself
+ * left byte for byte; a table this vmorch does not know is refused.
+ */
+static void test_import_old_schema_and_unknown_table(void **state)
+{
+	struct fixture *f = *state;
+	char old[sizeof(f->path) + 8], *before, *after, cmd[2 * sizeof(old)];
+	struct db_import_stats st;
+	sqlite3 *h;
+
+	snprintf(old, sizeof(old), "%s/v1.db", f->dir);
+	make_v1_database(old);
+	snprintf(cmd, sizeof(cmd), "sha256sum < %s", old);
+	before = strdup(run_cmd(cmd));
+	open_db(f);
+	assert_int_equal(db_import(f->db, old, &st, &f->e), 0);
+	assert_int_equal(st.runs, 2);
+	assert_int_equal(st.results, 3);
+	after = strdup(run_cmd(cmd));
+	assert_string_equal(after, before);
+	free(before);
+	free(after);
+	h = db_sqlite(f->db);
+	assert_int_equal(sql_int(h, "SELECT count(*) FROM blk_counters"), 4);
+	assert_sql_text(h, "SELECT group_concat(name || '=' || value, ' ') FROM metrics", "iops=12.5 iops=3.0");
+
+	assert_int_equal(sqlite3_open(old, &h), SQLITE_OK);
+	sql_exec(h, "CREATE TABLE extra (x)");
+	sqlite3_close(h);
+	assert_int_equal(db_import(f->db, old, &st, &f->e), -EPROTO);
+	assert_non_null(strstr(f->e.msg, "import does not know table extra (of the other database)"));
+}
+
 /* Migrations 002 to 005 from a v1 database keep every row and every reference. */
 static void test_migrate_v1_keeps_results(void **state)
 {
@@ -1773,6 +1890,8 @@ int main(void)
 		T(test_show_text),
 		T(test_migrate_sorts_params_keys),
 		T(test_migrate_gives_content_uuids),
+		T(test_import_merges_and_skips),
+		T(test_import_old_schema_and_unknown_table),
 		T(test_migrate_v1_keeps_results),
 		T(test_unknown_owner_stays_running),
 		T(test_dead_owner_shows_abandoned),
