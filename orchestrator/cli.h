@@ -29,6 +29,8 @@ int cmd_history(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_hosts(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
+int cmd_gc(int argc, char **argv);
 
 /* Parse a positive integer option; prints the error itself. */
 bool cli_parse_uint(const char *opt, const char *arg, unsigned min, unsigned max,

@@ -100,6 +100,21 @@ const char *db_file(const struct db *db);
  * @e naming the database and @what, SQLite's errors mapped as everywhere. */
 int db_exec_sql(struct db *db, const char *sql, const char *what, struct verr *e);
 
+/*
+ * Delete run @run_id with everything stored with it (one transaction).
+ * A run whose vmorch is still running is refused (-EBUSY); "abandoned"
+ * ones may go.  -ENOENT for no such run.
+ */
+int db_run_delete(struct db *db, int64_t run_id, struct verr *e);
+
+/*
+ * The ids of the finished runs older than the newest @keep runs,
+ * unlabelled ones only unless @labelled: what `vmorch gc --keep` deletes.
+ * Malloc'd into *@ids (*@n of them, oldest first).
+ */
+int db_runs_past(struct db *db, unsigned keep, bool labelled, int64_t **ids, size_t *n,
+		 struct verr *e);
+
 /* What db_import() did. */
 struct db_import_stats {
 	unsigned runs;		/* runs copied in */

@@ -11,7 +11,7 @@ noinst_LIBRARIES += orchestrator/libdb.a
 orchestrator_libdb_a_SOURCES = \
 	orchestrator/db.c orchestrator/db.h \
 	orchestrator/db_query.c orchestrator/db_query.h \
-	orchestrator/db_import.c \
+	orchestrator/db_manage.c \
 	orchestrator/jobdesc.h
 nodist_orchestrator_libdb_a_SOURCES = orchestrator/schema_embed.c
 orchestrator_libdb_a_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)

@@ -27,6 +27,8 @@ static const struct command commands[] = {
 	{ "report", cmd_report, "a run's report: text, markdown, json, junit or html" },
 	{ "hosts", cmd_hosts, "fleet hosts: check that each can run jobs, trim their stores" },
 	{ "import", cmd_import, "merge another database's runs into this one" },
+	{ "rm", cmd_rm, "delete runs, by id or label" },
+	{ "gc", cmd_gc, "delete all but the newest runs (labelled ones stay)" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -1365,6 +1365,39 @@ static void test_import_old_schema_and_unknown_table(void **state)
 	assert_non_null(strstr(f->e.msg, "import does not know table extra (of the other database)"));
 }
 
+/*
+ * vmorch rm and gc: a finished run goes with every row stored with it; a
+ * run whose vmorch (this process) is alive is refused; gc keeps the newest
+ * N and, unless told, every labelled run.
+ */
+static void test_delete_runs(void **state)
+{
+	struct fixture *f = *state;
+	int64_t *ids;
+	size_t n;
+	sqlite3 *h;
+
+	show_fixture(f);		/* run 1 nightly (failed), run 2 running */
+	h = db_sqlite(f->db);
+	assert_int_equal(db_run_delete(f->db, 2, &f->e), -EBUSY);
+	assert_string_equal(f->e.msg, "run 2 is still running (its vmorch is alive)");
+	assert_int_equal(db_run_delete(f->db, 9, &f->e), -ENOENT);
+	assert_int_equal(db_runs_past(f->db, 0, false, &ids, &n, &f->e), 0);
+	assert_int_equal(n, 0);		/* 1 is labelled, 2 running */
+	free(ids);
+	assert_int_equal(db_runs_past(f->db, 0, true, &ids, &n, &f->e), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ids[0], 1);
+	free(ids);
+	assert_int_equal(db_run_delete(f->db, 1, &f->e), 0);
+	assert_int_equal(sql_int(h, "SELECT count(*) FROM runs"), 1);
+	assert_int_equal(sql_int(h, "SELECT (SELECT count(*) FROM vm_results) +"
+				 " (SELECT count(*) FROM blk_counters) + (SELECT count(*) FROM metrics)"
+				 " + (SELECT count(*) FROM expectations) + (SELECT count(*) FROM run_meta)"
+				 " + (SELECT count(*) FROM run_files WHERE run_id = 1)"
+				 " + (SELECT count(*) FROM host_facts WHERE run_id = 1)"), 0);
+}
+
 /* Migrations 002 to 005 from a v1 database keep every row and every reference. */
 static void test_migrate_v1_keeps_results(void **state)
 {
@@ -1892,6 +1925,7 @@ int main(void)
 		T(test_migrate_gives_content_uuids),
 		T(test_import_merges_and_skips),
 		T(test_import_old_schema_and_unknown_table),
+		T(test_delete_runs),
 		T(test_migrate_v1_keeps_results),
 		T(test_unknown_owner_stays_running),
 		T(test_dead_owner_shows_abandoned),

@@ -1,6 +1,7 @@
 /*
- * db_import.c - `vmorch import`: another database's runs merged into this
- * one (see db_import() in db.h).
+ * db_manage.c - whole runs in and out: `vmorch import` merges another
+ * database's runs into this one (db_import() in db.h); `vmorch rm` and
+ * `vmorch gc` delete runs (db_run_delete, db_runs_past).
  *
  * The other file is copied (SQLite's backup API) and the copy migrated by
  * db_open, so both sides have one schema.  The copy is attached and every
@@ -259,4 +260,86 @@ int db_import(struct db *db, const char *other, struct db_import_stats *st,
 	snprintf(side, sizeof(side), "%s-shm", copy);
 	unlink(side);
 	return rc;
+}
+
+/* ---- deleting runs (vmorch rm, vmorch gc) ---- */
+
+int db_run_delete(struct db *db, int64_t run_id, struct verr *e)
+{
+	const char *status = NULL;
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db_sqlite(db), "SELECT vmorch_run_status(status, owner_host,"
+				" owner_boot, owner_pid, owner_start) FROM runs WHERE id = ?",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_exec_sql(db, "SELECT 1 FROM runs", "delete run", e);
+	sqlite3_bind_int64(st, 1, run_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		status = (const char *)sqlite3_column_text(st, 0);
+	if (rc == SQLITE_DONE) {
+		verr_set(e, "no run %lld", (long long)run_id);
+		rc = -ENOENT;
+	} else if (rc != SQLITE_ROW) {
+		verr_set(e, "%s: run %lld: %s", db_file(db), (long long)run_id,
+			 sqlite3_errmsg(db_sqlite(db)));
+		rc = -EIO;
+	} else if (status && !strcmp(status, DB_RUN_RUNNING)) {
+		verr_set(e, "run %lld is still running (its vmorch is alive)", (long long)run_id);
+		rc = -EBUSY;
+	} else {
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	if (!rc) {
+		char sql[96];
+
+		/* Foreign keys cascade from runs to every table below it. */
+		snprintf(sql, sizeof(sql), "DELETE FROM runs WHERE id = %lld", (long long)run_id);
+		rc = db_exec_sql(db, sql, "delete run", e);
+	}
+	return rc;
+}
+
+int db_runs_past(struct db *db, unsigned keep, bool labelled, int64_t **ids, size_t *n,
+		 struct verr *e)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	rc = sqlite3_prepare_v2(db_sqlite(db), "SELECT id FROM runs WHERE id NOT IN"
+				" (SELECT id FROM runs ORDER BY id DESC LIMIT ?)"
+				" AND (? OR label IS NULL) AND vmorch_run_status(status, owner_host,"
+				" owner_boot, owner_pid, owner_start) != 'running' ORDER BY id",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_exec_sql(db, "SELECT 1 FROM runs", "old runs", e);
+	sqlite3_bind_int64(st, 1, keep);
+	sqlite3_bind_int(st, 2, labelled);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			int64_t *grown = realloc(*ids, (cap ? cap * 2 : 64) * sizeof(**ids));
+
+			if (!grown) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			*ids = grown;
+			cap = cap ? cap * 2 : 64;
+		}
+		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	verr_set(e, "%s: old runs: %s", db_file(db), sqlite3_errstr(rc));
+	free(*ids);
+	*ids = NULL;
+	*n = 0;
+	return -EIO;
 }
