@@ -190,18 +190,32 @@ static void q_text(const char *db, const char *sql, char *out, size_t cap)
 }
 
 /* The first child process of @parent (the worker), waiting up to 10 s. */
+static void proc_comm(pid_t pid, char *buf, size_t cap);
+
+/*
+ * A worker under @parent (10 s at most).  vmorch run also starts git, for
+ * a moment, to record the commit it runs at (run_meta.c): such a child is
+ * passed over.
+ */
 static pid_t child_of(pid_t parent)
 {
-	char path[64], buf[256];
+	char path[64], buf[256], comm[64];
 	uint64_t end = now_ms() + 10000;
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", parent, parent);
 	while (now_ms() < end) {
 		FILE *f = fopen(path, "r");
+		char *p = buf, *next;
 
-		if (f && fgets(buf, sizeof(buf), f) && atoi(buf) > 0) {
-			fclose(f);
-			return atoi(buf);
+		if (f && fgets(buf, sizeof(buf), f)) {
+			for (long pid = strtol(p, &next, 10); next != p; p = next,
+			     pid = strtol(p, &next, 10)) {
+				proc_comm((pid_t)pid, comm, sizeof(comm));
+				if (pid > 0 && comm[0] && strcmp(comm, "git") != 0) {
+					fclose(f);
+					return (pid_t)pid;
+				}
+			}
 		}
 		if (f)
 			fclose(f);
@@ -300,6 +314,8 @@ static pid_t stand_in_running(pid_t parent, const char *comm)
 		if (now_ms() > end)
 			fail_msg("worker %d never became %s (is %s)", w, comm, buf);
 		usleep(10000);
+		if (!buf[0])
+			w = child_of(parent);	/* that one is gone: the next */
 	}
 	return w;
 }
