@@ -3,6 +3,7 @@
  * counter or metric per run over time (reports/history.c), as a table with
  * a sparkline, CSV or JSON.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 #include "reports/report.h"
 
 enum { OPT_SCENARIO = 256, OPT_VM, OPT_METRIC, OPT_LAST, OPT_LABEL_LIKE,
-       OPT_JSON, OPT_CSV, OPT_EXPLAIN };
+       OPT_JSON, OPT_CSV, OPT_EXPLAIN, OPT_PARAMS };
 
 static const struct option history_longopts[] = {
 	{ "db", required_argument, NULL, 'd' },
@@ -22,6 +23,7 @@ static const struct option history_longopts[] = {
 	{ "metric", required_argument, NULL, OPT_METRIC },
 	{ "last", required_argument, NULL, OPT_LAST },
 	{ "label-like", required_argument, NULL, OPT_LABEL_LIKE },
+	{ "params", required_argument, NULL, OPT_PARAMS },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "csv", no_argument, NULL, OPT_CSV },
 	{ "explain", no_argument, NULL, OPT_EXPLAIN },
@@ -32,12 +34,15 @@ static const struct option history_longopts[] = {
 static void history_usage(FILE *f)
 {
 	fprintf(f, "Usage: vmorch history --scenario S [OPTIONS]\n\n"
-		"One counter or metric of a scenario per run, oldest first, with\n"
-		"its mean, median and stddev over the run's repeats (and matrix\n"
-		"points), and a sparkline.\n\n"
+		"One counter or metric of one series (a VM at one matrix point) per run,\n"
+		"oldest first, with its mean, median and stddev over the run's repeats,\n"
+		"and a sparkline.  Options that select several series are refused with\n"
+		"the list of them: a history never averages across VMs or matrix points.\n\n"
 		"  -d, --db PATH         result database " CLI_DB_HELP "\n"
 		"      --scenario S      the scenario's name: (required)\n"
-		"      --vm V            only this VM (default: all VMs together)\n"
+		"      --vm V            the VM (needed when the scenario has several)\n"
+		"      --params K=V,...  the matrix point, e.g. bs=4k,qd=16 (any order;\n"
+		"                        needed when the VM has several)\n"
 		"      --metric M        a counter (reads_completed, summed over disks),\n"
 		"                        a guest metric, wall_us or boot_us (default iops)\n"
 		"      --last N          only the last N runs that have the scenario\n"
@@ -47,6 +52,7 @@ static void history_usage(FILE *f)
 }
 
 struct history_cli {
+	char params_key[4096];
 	const char *db_path;
 	struct history_opts o;
 	bool json, csv, explain;
@@ -78,6 +84,16 @@ static int history_parse(int argc, char **argv, struct history_cli *c)
 		case OPT_LABEL_LIKE:
 			c->o.label_like = optarg;
 			break;
+		case OPT_PARAMS: {
+			struct verr pe = { "" };
+
+			if (db_params_key_parse(optarg, c->params_key, sizeof(c->params_key), &pe)) {
+				fprintf(stderr, "vmorch history: %s\n", pe.msg);
+				return EXIT_USAGE;
+			}
+			c->o.params_key = c->params_key;
+			break;
+		}
 		case OPT_JSON:
 			c->json = true;
 			break;
@@ -139,8 +155,9 @@ int cmd_history(int argc, char **argv)
 	if (c.explain) {
 		status = history_explain(db_sqlite(db), &c.o, b.f, &e) ?
 			 EXIT_INFRA : EXIT_OK;
-	} else if (history_query(db_sqlite(db), &c.o, &h, &e)) {
-		status = EXIT_INFRA;
+	} else if ((status = history_query(db_sqlite(db), &c.o, &h, &e))) {
+		/* Several series: the user's choice to make, not a failure of ours. */
+		status = status == -EDOM ? EXIT_USAGE : EXIT_INFRA;
 	} else if (history_render(&c, h, b.f)) {
 		snprintf(e.msg, sizeof(e.msg), "cannot render the output");
 		status = EXIT_INFRA;

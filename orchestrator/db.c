@@ -1221,6 +1221,48 @@ null:
 	sqlite3_result_null(ctx);
 }
 
+int db_params_key_parse(const char *spec, char *out, size_t cap, struct verr *e)
+{
+	char copy[PARAMS_KEY_MAX], buf[PARAMS_KEY_MAX], *save = NULL, *kv;
+	const char *key[JOB_MAX_PARAMS], *value[JOB_MAX_PARAMS];
+	unsigned n = 0;
+
+	if (strlen(spec) >= sizeof(copy)) {
+		verr_set(e, "--params: too long");
+		return -EINVAL;
+	}
+	strcpy(copy, spec);
+	for (kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(kv, '=');
+
+		if (!eq || eq == kv || n == JOB_MAX_PARAMS || eq - kv > JOB_PARAM_KEY_MAX ||
+		    strlen(eq + 1) > JOB_PARAM_VALUE_MAX) {
+			verr_set(e, "--params %s: expected KEY=VALUE,... (at most %d)", spec,
+				 JOB_MAX_PARAMS);
+			return -EINVAL;
+		}
+		*eq = 0;
+		for (unsigned i = 0; i < n; i++)
+			if (!strcmp(key[i], kv)) {
+				verr_set(e, "--params %s: %s given twice", spec, kv);
+				return -EINVAL;
+			}
+		key[n] = kv;
+		value[n++] = eq + 1;
+	}
+	if (!n) {
+		verr_set(e, "--params: expected KEY=VALUE,...");
+		return -EINVAL;
+	}
+	params_key_of(key, value, n, buf);
+	if (strlen(buf) >= cap) {
+		verr_set(e, "--params: too long");
+		return -EINVAL;
+	}
+	strcpy(out, buf);
+	return 0;
+}
+
 /* {"bs":"4k","qd":"16"}: compact, keys in matrix order.  Malloc'd. */
 static char *params_json_build(const struct job_desc *job)
 {

@@ -115,6 +115,13 @@ int db_run_delete(struct db *db, int64_t run_id, struct verr *e);
 int db_runs_past(struct db *db, unsigned keep, bool labelled, int64_t **ids, size_t *n,
 		 struct verr *e);
 
+/*
+ * A matrix point as the user writes it ("qd=16,bs=4k": key=value pairs,
+ * any order) as its stored params_key ("bs=4k,qd=16"), into @out.  0, or
+ * -EINVAL with @e saying what is wrong with @spec.
+ */
+int db_params_key_parse(const char *spec, char *out, size_t cap, struct verr *e);
+
 /* What db_import() did. */
 struct db_import_stats {
 	unsigned runs;		/* runs copied in */

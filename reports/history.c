@@ -63,11 +63,12 @@ static char *runs_sql(const struct history_opts *o)
 
 	if (asprintf(&sql, "SELECT ru.id, ru.label, ru.started_at FROM runs ru"
 		     " WHERE %s%sEXISTS (SELECT 1 FROM vm_results r"
-		     " WHERE r.run_id = ru.id AND r.scenario = ?1%s)"
+		     " WHERE r.run_id = ru.id AND r.scenario = ?1%s%s)"
 		     " ORDER BY ru.id DESC LIMIT ?4",
 		     o->until_run ? "ru.id <= ?3 AND " : "",
 		     o->label_like ? "ru.label GLOB ?5 AND " : "",
-		     o->vm ? " AND r.vm = ?2" : "") < 0)
+		     o->vm ? " AND r.vm = ?2" : "",
+		     o->params_key ? " AND r.params_key = ?6" : "") < 0)
 		return NULL;
 	return sql;
 }
@@ -82,6 +83,8 @@ static void runs_bind(sqlite3_stmt *st, const struct history_opts *o)
 	sqlite3_bind_int64(st, 4, o->last ? (int64_t)o->last : -1);
 	if (o->label_like)
 		sqlite3_bind_text(st, 5, o->label_like, -1, SQLITE_STATIC);
+	if (o->params_key)
+		sqlite3_bind_text(st, 6, o->params_key, -1, SQLITE_STATIC);
 }
 
 static int point_add(struct hq *q, sqlite3_stmt *st)
@@ -178,7 +181,9 @@ static char *run_filter(const struct hq *q)
  */
 static char *values_sql(const struct hq *q)
 {
-	const char *vm = q->o->vm ? " AND r.vm = ?2" : "";
+	const char *vm = q->o->vm ? q->o->params_key ? " AND r.vm = ?2 AND r.params_key = ?4" :
+				    " AND r.vm = ?2" :
+			 q->o->params_key ? " AND r.params_key = ?4" : "";
 	char *filter = run_filter(q), *sql = NULL;
 	int rc;
 
@@ -214,6 +219,8 @@ static void values_bind(sqlite3_stmt *st, const struct hq *q)
 		sqlite3_bind_text(st, 2, q->o->vm, -1, SQLITE_STATIC);
 	if (q->src == SRC_METRIC)
 		sqlite3_bind_text(st, 3, q->metric, -1, SQLITE_STATIC);
+	if (q->o->params_key)
+		sqlite3_bind_text(st, 4, q->o->params_key, -1, SQLITE_STATIC);
 }
 
 /* The point of @run_id, or NULL for a run the options left out. */
@@ -336,13 +343,65 @@ static int hq_init(struct hq *q, const struct history_opts *o, struct verr *e)
 	q->h->scenario = strdup(o->scenario);
 	q->h->vm = o->vm ? strdup(o->vm) : NULL;
 	q->h->metric = strdup(q->metric);
-	if (!q->h->scenario || !q->h->metric || (o->vm && !q->h->vm))
+	q->h->params_key = o->params_key && *o->params_key ? strdup(o->params_key) : NULL;
+	if (!q->h->scenario || !q->h->metric || (o->vm && !q->h->vm) ||
+	    (o->params_key && *o->params_key && !q->h->params_key))
 		goto oom;
 	hq_classify(q);
 	return 0;
 oom:
 	verr_set(e, "out of memory");
 	return -ENOMEM;
+}
+
+/*
+ * The options must select one series (VM, matrix point) of the scenario:
+ * -EDOM naming the first HISTORY_SERIES_LISTED of them when they do not.
+ */
+static int history_one_series(sqlite3 *db, const struct history_opts *o, struct verr *e)
+{
+	char list[VERR_MAX / 2];
+	sqlite3_stmt *st = NULL;
+	size_t len = 0;
+	int rc, n = 0;
+	char *sql;
+
+	if (asprintf(&sql, "SELECT DISTINCT vm, params_key FROM vm_results r WHERE"
+		     " r.scenario = ?1%s%s ORDER BY vm, params_key LIMIT %d",
+		     o->vm ? " AND r.vm = ?2" : "", o->params_key ? " AND r.params_key = ?6" : "",
+		     HISTORY_SERIES_LISTED + 1) < 0) {
+		verr_set(e, "out of memory");
+		return -ENOMEM;
+	}
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	free(sql);
+	if (rc != SQLITE_OK)
+		return report_sql_fail(db, rc, "history series", e);
+	sqlite3_bind_text(st, 1, o->scenario, -1, SQLITE_STATIC);
+	if (o->vm)
+		sqlite3_bind_text(st, 2, o->vm, -1, SQLITE_STATIC);
+	if (o->params_key)
+		sqlite3_bind_text(st, 6, o->params_key, -1, SQLITE_STATIC);
+	list[0] = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *key = col_text(st, 1);
+
+		if (n++ < HISTORY_SERIES_LISTED && len < sizeof(list))
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s--vm %s%s%s",
+						n > 1 ? ", " : "", col_text(st, 0),
+						*key ? " --params " : "", key);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return report_sql_fail(db, rc, "history series", e);
+	if (n <= 1)
+		return 0;
+	verr_set(e, "%s holds %s%d series for these options; a history is one, never an"
+		 " average across VMs or matrix points: choose with %s%s", o->scenario,
+		 n > HISTORY_SERIES_LISTED ? "more than " : "",
+		 n > HISTORY_SERIES_LISTED ? HISTORY_SERIES_LISTED : n, list,
+		 n > HISTORY_SERIES_LISTED ? ", ..." : "");
+	return -EDOM;
 }
 
 int history_query(sqlite3 *db, const struct history_opts *o, struct history **out,
@@ -358,7 +417,9 @@ int history_query(sqlite3 *db, const struct history_opts *o, struct history **ou
 		goto out;
 	if (own_txn)
 		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-	rc = history_runs(db, &q, e);
+	rc = o->all_series ? 0 : history_one_series(db, o, e);
+	if (!rc)
+		rc = history_runs(db, &q, e);
 	if (!rc)
 		rc = history_values(db, &q, e);
 	if (own_txn)
@@ -385,6 +446,7 @@ void history_free(struct history *h)
 	free(h->points);
 	free(h->scenario);
 	free(h->vm);
+	free(h->params_key);
 	free(h->metric);
 	free(h);
 }

@@ -158,9 +158,10 @@ static json_t *history_json(const struct history *h)
 				"started_at", p->started_at,
 				"value", agg_json(&p->value)));
 	}
-	return json_pack("{s:s, s:o, s:s, s:s, s:o}",
+	return json_pack("{s:s, s:o, s:o, s:s, s:s, s:o}",
 			 "scenario", h->scenario,
 			 "vm", jstr(h->vm),
+			 "params", jstr(h->params_key),
 			 "metric", h->metric,
 			 "unit", h->unit ? h->unit : "",
 			 "points", pts);

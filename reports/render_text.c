@@ -384,6 +384,11 @@ static void history_print_head(const struct history *h, FILE *f)
 	} else {
 		fputs(" (all VMs)", f);
 	}
+	if (h->params_key) {
+		fputc('[', f);
+		put_safe(f, h->params_key);
+		fputc(']', f);
+	}
 	fprintf(f, ": %zu run%s\n", h->npoints, h->npoints == 1 ? "" : "s");
 }
 

@@ -386,6 +386,7 @@ static int report_trends(sqlite3 *db, struct report *r, struct verr *e)
 				.metric = trend_metrics[m],
 				.last = REPORT_TREND_RUNS,
 				.until_run = r->run.id,
+				.all_series = true,
 			};
 			struct history *h;
 

@@ -161,6 +161,7 @@ struct history {
 	const char *unit;
 	size_t npoints;
 	struct history_point *points;
+	char *params_key;		/* the matrix point ("bs=4k"), or NULL */
 };
 
 struct history_opts {
@@ -170,7 +171,21 @@ struct history_opts {
 	unsigned last;			/* 0: all runs */
 	const char *label_like;		/* GLOB on runs.label, or NULL */
 	int64_t until_run;		/* only runs with id <= this; 0: no bound */
+	const char *params_key;		/* one matrix point (db_params_key_parse), or NULL */
+	/*
+	 * Aggregate whatever the options select, several series or not: the
+	 * report's per-scenario trends only (per-series trends are issue 13's
+	 * HTML report work).  `vmorch history` never sets it.
+	 */
+	bool all_series;
 };
+
+/*
+ * A history is one series: one VM, one matrix point.  history_query refuses
+ * (-EDOM, @e listing the series) options that select several, never
+ * averaging across them.
+ */
+#define HISTORY_SERIES_LISTED	8
 
 int history_query(sqlite3 *db, const struct history_opts *o, struct history **out,
 		  struct verr *e);

@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,11 +278,12 @@ static void test_threshold_option(void **state)
 
 /* ---- history ---- */
 
+/* One series: fast at bs=4k, every run that has it, oldest first. */
 static void test_history_per_run_oldest_first(void **state)
 {
 	struct fx *f = *state;
 	struct history_opts o = { .scenario = "smoke", .vm = "fast",
-				  .metric = "iops" };
+				  .metric = "iops", .params_key = "bs=4k" };
 	struct verr e = { "" };
 	struct history *h;
 
@@ -289,11 +291,41 @@ static void test_history_per_run_oldest_first(void **state)
 	assert_int_equal(h->npoints, 3);
 	assert_int_equal(h->points[0].run_id, FIXTURE_RUN_OLD);
 	assert_true(h->points[0].value.mean == 900);
-	assert_int_equal(h->points[1].value.n, 2);	/* bs=4k and bs=64k */
-	assert_true(h->points[1].value.mean == 1500);
-	assert_true(h->points[2].value.mean == 1605);
+	assert_int_equal(h->points[1].value.n, 1);
+	assert_true(h->points[1].value.mean == 1000);
+	assert_true(h->points[2].value.mean == 1200);
 	assert_string_equal(h->unit, "ops/s");
 	history_free(h);
+
+	/* bs=64k: only the two runs that have it. */
+	o.params_key = "bs=64k";
+	assert_int_equal(history_query(db_sqlite(f->db), &o, &h, &e), 0);
+	assert_int_equal(h->npoints, 2);
+	assert_true(h->points[0].value.mean == 2000);
+	assert_true(h->points[1].value.mean == 2010);
+	history_free(h);
+}
+
+/*
+ * Options that select several series (two matrix points of fast, or every
+ * VM) are refused, naming them: a history never averages across them.
+ */
+static void test_history_one_series_only(void **state)
+{
+	struct fx *f = *state;
+	struct history_opts o = { .scenario = "smoke", .vm = "fast", .metric = "iops" };
+	struct verr e = { "" };
+	struct history *h;
+
+	assert_int_equal(history_query(db_sqlite(f->db), &o, &h, &e), -EDOM);
+	assert_null(h);
+	assert_string_equal(e.msg, "smoke holds 2 series for these options; a history is one,"
+			    " never an average across VMs or matrix points: choose with"
+			    " --vm fast --params bs=4k, --vm fast --params bs=64k");
+	o.vm = NULL;
+	assert_int_equal(history_query(db_sqlite(f->db), &o, &h, &e), -EDOM);
+	assert_non_null(strstr(e.msg, "smoke holds more than 8 series for these options"));
+	assert_non_null(strstr(e.msg, "--vm breaks, --vm errors, "));
 }
 
 /* Counters are summed over disks per result, then aggregated per run. */
@@ -315,7 +347,7 @@ static void test_history_counter_summed(void **state)
 static void test_history_last_and_label(void **state)
 {
 	struct fx *f = *state;
-	struct history_opts o = { .scenario = "smoke", .metric = "wall_us",
+	struct history_opts o = { .scenario = "smoke", .vm = "steady", .metric = "wall_us",
 				  .last = 2 };
 	struct verr e = { "" };
 	struct history *h;
@@ -488,6 +520,23 @@ static void test_cli_history_csv(void **state)
 	assert_true(out_contains(f, "run_id,started_at,label,n,mean,median,stddev\n"
 				 "2,2024-05-02T12:00:00.000Z,base,1,1000,1000,0\n"
 				 "3,2024-05-03T12:00:00.000Z,cand,1,800,800,0\n"));
+}
+
+/* --params picks the matrix point, in any key order; several series: exit 2. */
+static void test_cli_history_params(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(vmorch(f, (const char *[]){ "history", "--scenario", "smoke",
+				"--vm", "fast", "--csv", NULL }), 2);
+	assert_true(out_contains(f, "smoke holds 2 series for these options"));
+	assert_int_equal(vmorch(f, (const char *[]){ "history", "--scenario", "smoke",
+				"--vm", "fast", "--params", "bs=64k", "--csv", NULL }), 0);
+	assert_true(out_contains(f, "2,2024-05-02T12:00:00.000Z,base,1,2000,2000,0\n"
+				 "3,2024-05-03T12:00:00.000Z,cand,1,2010,2010,0\n"));
+	assert_int_equal(vmorch(f, (const char *[]){ "history", "--scenario", "smoke",
+				"--params", "bs", NULL }), 2);
+	assert_true(out_contains(f, "--params bs: expected KEY=VALUE,..."));
 }
 
 /* ---- the CI gate ---- */
@@ -810,8 +859,8 @@ static void test_cli_corrupt_db_exit_3_no_output(void **state)
 		{ "diff", "base", "cand", NULL },
 		{ "diff", "--json", "base", "cand", NULL },
 		{ "regressions", "--baseline", "base", "--candidate", "cand", NULL },
-		{ "history", "--scenario", "smoke", NULL },
-		{ "history", "--scenario", "smoke", "--json", NULL },
+		{ "history", "--scenario", "smoke", "--vm", "fast", "--params", "bs=4k", NULL },
+		{ "history", "--scenario", "smoke", "--vm", "slow", "--json", NULL },
 		{ "report", "cand", NULL },
 		{ "report", "cand", "--format", "json", NULL },
 		{ "report", "cand", "--format", "html", NULL },
@@ -887,6 +936,8 @@ int main(void)
 		cmocka_unit_test(test_regressions_first_and_counted),
 		cmocka_unit_test(test_threshold_option),
 		cmocka_unit_test(test_history_per_run_oldest_first),
+		cmocka_unit_test(test_history_one_series_only),
+		cmocka_unit_test(test_cli_history_params),
 		cmocka_unit_test(test_history_counter_summed),
 		cmocka_unit_test(test_history_last_and_label),
 		cmocka_unit_test(test_cli_diff_exit_0_without_flag),

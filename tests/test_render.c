@@ -213,7 +213,8 @@ static void test_diff_text_golden(void **state)
 
 static void history_render(struct fx *f, const char *golden, bool csv)
 {
-	struct history_opts o = { .scenario = "smoke", .vm = "fast", .metric = "iops" };
+	struct history_opts o = { .scenario = "smoke", .vm = "fast", .metric = "iops",
+				  .params_key = "bs=4k" };
 	struct verr e = { "" };
 	struct history *h;
 	char *buf = NULL;
@@ -229,7 +230,7 @@ static void history_render(struct fx *f, const char *golden, bool csv)
 	history_free(h);
 }
 
-/* Includes the sparkline: 900, 1500, 1605 -> ▁▇█. */
+/* Includes the sparkline: 900, 1000, 1200 -> ▁▃█. */
 static void test_history_text_golden(void **state)
 {
 	history_render(*state, "history.txt", false);
