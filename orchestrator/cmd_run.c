@@ -44,6 +44,7 @@ struct run_opts {
 	unsigned retries;		/* --retries */
 	bool allow_unchecked;		/* --allow-unchecked-host-keys */
 	bool list;			/* --list: print the job names, run nothing */
+	const char *rerun;		/* --rerun-failed RUN */
 	const char *select[RUN_SELECT_MAX];	/* -k PATTERN: union of globs */
 	unsigned nselect;
 	struct run_meta meta;		/* --meta KEY=VALUE, then git's */
@@ -101,6 +102,8 @@ static void run_usage(FILE *f)
 "                          PATTERN, or equals it (repeatable: any of them);\n"
 "                          a name's [ ] are glob brackets: escape them, \\[\n"
 "      --list              print the jobs' names (after -k) and run nothing\n"
+"      --rerun-failed RUN  only the jobs that failed in RUN (an id, a label,\n"
+"                          last) or are missing from it\n"
 "      --hosts INVENTORY   run jobs on the fleet hosts of INVENTORY (vmorch-hosts(5))\n"
 "                          over SSH; --jobs then counts local workers beside\n"
 "                          them (default 0).  Disk images and kernels the jobs\n"
@@ -133,6 +136,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		{ "allow-unchecked-host-keys", no_argument, NULL, 'U' },
 		{ "list", no_argument, NULL, 'T' },
 		{ "meta", required_argument, NULL, 'M' },
+		{ "rerun-failed", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -155,6 +159,9 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'T':
 			o->list = true;
+			break;
+		case 'F':
+			o->rerun = optarg;
 			break;
 		case 'M': {
 			struct verr me = { "" };
@@ -265,6 +272,48 @@ static int run_select(const struct run_opts *o, struct job_desc *jobs, size_t *n
 	fprintf(stderr, "vmorch run: no job matches -k %s%s (see the names with --list)\n",
 		o->select[0], o->nselect > 1 ? " or the other patterns" : "");
 	return -1;
+}
+
+/*
+ * --rerun-failed RUN: keep the jobs that failed in RUN or are missing from
+ * it.  0 (perhaps none left: the caller says so), or -1 with the error
+ * printed (exit 2 for a bad RUN, 3 when the database cannot be read).
+ */
+static int run_rerun(const struct run_opts *o, struct job_desc *jobs, size_t *njobs,
+		     int *status)
+{
+	struct verr e = { "" };
+	struct db *db = NULL;
+	size_t kept = 0;
+	int64_t id;
+	bool *keep;
+
+	if (!o->rerun)
+		return 0;
+	keep = calloc(*njobs ? *njobs : 1, sizeof(*keep));
+	if (!keep || db_open_readonly(o->db_path, &db, &e) ||
+	    db_run_resolve(db, o->rerun, &id, &e) ||
+	    db_rerun_select(db, id, jobs, *njobs, keep, &e)) {
+		fprintf(stderr, "vmorch run: --rerun-failed: %s\n", keep ? e.msg : "out of memory");
+		*status = db && e.msg[0] && !strncmp(e.msg, "no run", 6) ? EXIT_USAGE : EXIT_INFRA;
+		free(keep);
+		if (db)
+			db_close(db);
+		return -1;
+	}
+	db_close(db);
+	for (size_t i = 0; i < *njobs; i++) {
+		if (!keep[i]) {
+			job_spec_free(&jobs[i].spec);
+			continue;
+		}
+		if (kept != i)
+			jobs[kept] = jobs[i];
+		kept++;
+	}
+	free(keep);
+	*njobs = kept;
+	return 0;
 }
 
 /* Appends @some (moved, not copied) to @all; 0 or -ENOMEM. */
@@ -840,6 +889,13 @@ int cmd_run(int argc, char **argv)
 	if (run_load(argv + optind, argc - optind, &set, &jobs, &njobs) ||
 	    run_select(&o, jobs, &njobs) || run_check_guest_files(jobs, njobs)) {
 		status = EXIT_USAGE;
+		goto out;
+	}
+	if (run_rerun(&o, jobs, &njobs, &status))
+		goto out;
+	if (o.rerun && !njobs) {
+		printf("nothing to run again: every job of run %s passed\n", o.rerun);
+		status = EXIT_OK;
 		goto out;
 	}
 	if (o.list) {

@@ -1221,6 +1221,42 @@ null:
 	sqlite3_result_null(ctx);
 }
 
+int db_rerun_select(struct db *db, int64_t run_id, const struct job_desc *jobs, size_t n,
+		    bool *keep, struct verr *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db->h, "SELECT verdict FROM vm_results WHERE run_id = ?1 AND"
+				" scenario = ?2 AND vm = ?3 AND params_key = ?4 AND"
+				" repeat_idx = ?5", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(db, rc, "rerun", e);
+	for (size_t i = 0; i < n; i++) {
+		char key[PARAMS_KEY_MAX];
+
+		params_key_build(&jobs[i], key);
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, run_id);
+		bind_text(st, 2, jobs[i].scenario);
+		bind_text(st, 3, jobs[i].vm);
+		bind_text(st, 4, key);
+		sqlite3_bind_int64(st, 5, jobs[i].repeat);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE) {
+			keep[i] = true;		/* missing from that run */
+		} else if (rc == SQLITE_ROW) {
+			keep[i] = strcmp((const char *)sqlite3_column_text(st, 0), "pass") != 0;
+		} else {
+			rc = db_fail(db, rc, "rerun", e);
+			sqlite3_finalize(st);
+			return rc;
+		}
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
 int db_params_key_parse(const char *spec, char *out, size_t cap, struct verr *e)
 {
 	char copy[PARAMS_KEY_MAX], buf[PARAMS_KEY_MAX], *save = NULL, *kv;

@@ -122,6 +122,14 @@ int db_runs_past(struct db *db, unsigned keep, bool labelled, int64_t **ids, siz
  */
 int db_params_key_parse(const char *spec, char *out, size_t cap, struct verr *e);
 
+/*
+ * `vmorch run --rerun-failed RUN`: @keep[i] for each of @jobs that failed
+ * in run @run_id (its verdict, infrastructure failures included) or is
+ * missing there; matched by scenario, VM, matrix point and repeat.
+ */
+int db_rerun_select(struct db *db, int64_t run_id, const struct job_desc *jobs, size_t n,
+		    bool *keep, struct verr *e);
+
 /* What db_import() did. */
 struct db_import_stats {
 	unsigned runs;		/* runs copied in */
