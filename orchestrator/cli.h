@@ -6,6 +6,9 @@
 #define VMORCH_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
+
+#include "common/verr.h"
 
 #define EXIT_OK		 0	/* every job passed / the query worked */
 #define EXIT_FAILED	 1	/* some job failed (or a regression was found) */
@@ -31,6 +34,16 @@ int cmd_hosts(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
+
+struct db;
+/*
+ * Render run @run's report as @format (text, markdown, json, junit, html)
+ * into @path, replaced whole or not at all (cmd_report.c): what `vmorch run
+ * --junit FILE --report FORMAT:FILE` write as the run ends.
+ */
+int report_to_file(struct db *db, int64_t run, const char *format, const char *path,
+		   struct verr *e);
+int report_format_known(const char *format);
 
 /* Parse a positive integer option; prints the error itself. */
 bool cli_parse_uint(const char *opt, const char *arg, unsigned min, unsigned max,

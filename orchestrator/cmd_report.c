@@ -146,6 +146,46 @@ static int report_write(const struct report_cli *c, const struct report *r)
 	return rc;
 }
 
+int report_to_file(struct db *db, int64_t run, const char *format, const char *path,
+		   struct verr *e)
+{
+	struct diff_opts o = { .threshold_pct = DIFF_DEFAULT_THRESHOLD_PCT,
+			       .alpha = DIFF_DEFAULT_ALPHA };
+	struct report *r = NULL;
+	struct outbuf b;
+	size_t f;
+	int rc;
+
+	for (f = 0; f < NFORMATS && strcmp(report_formats[f].name, format); f++)
+		;
+	if (f == NFORMATS) {
+		verr_set(e, "unknown report format '%s' (text, markdown, json, junit, html)",
+			 format);
+		return -EINVAL;
+	}
+	rc = report_build(db_sqlite(db), run, 0, &o, &r, e);
+	if (!rc && !(rc = outbuf_open(&b))) {
+		rc = report_formats[f].render(r, b.f);
+		if (outbuf_close(&b) && !rc)
+			rc = -ENOMEM;
+		if (rc)
+			verr_set(e, "%s: cannot render the report: %s", path, strerror(-rc));
+		else
+			rc = outfile_replace(path, b.data, b.len, e);
+		outbuf_release(&b);
+	}
+	report_free(r);
+	return rc;
+}
+
+int report_format_known(const char *format)
+{
+	for (size_t f = 0; f < NFORMATS; f++)
+		if (!strcmp(report_formats[f].name, format))
+			return 1;
+	return 0;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	struct report_cli c = { 0 };

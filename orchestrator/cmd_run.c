@@ -25,12 +25,14 @@
 #include "orchestrator/pool.h"
 #include "orchestrator/progress.h"
 #include "orchestrator/run_meta.h"
+#include "reports/outfile.h"
 #include "orchestrator/scenario.h"
 
 #define SUMMARY_TABLE_MAX 50
 /* Descriptors besides the pool's: stdio, signalfd, SQLite's journal, slack. */
 #define RUN_FDS_SLACK	16
 #define RUN_SELECT_MAX	64	/* -k patterns */
+#define RUN_REPORTS_MAX	8	/* --junit, --report */
 
 struct run_opts {
 	unsigned jobs;
@@ -45,6 +47,9 @@ struct run_opts {
 	bool allow_unchecked;		/* --allow-unchecked-host-keys */
 	bool list;			/* --list: print the job names, run nothing */
 	const char *rerun;		/* --rerun-failed RUN */
+	/* --junit FILE, --report FORMAT:FILE: written as the run ends */
+	const char *report_format[RUN_REPORTS_MAX], *report_path[RUN_REPORTS_MAX];
+	unsigned nreports;
 	const char *select[RUN_SELECT_MAX];	/* -k PATTERN: union of globs */
 	unsigned nselect;
 	struct run_meta meta;		/* --meta KEY=VALUE, then git's */
@@ -104,6 +109,9 @@ static void run_usage(FILE *f)
 "      --list              print the jobs' names (after -k) and run nothing\n"
 "      --rerun-failed RUN  only the jobs that failed in RUN (an id, a label,\n"
 "                          last) or are missing from it\n"
+"      --junit FILE        write the run's JUnit XML report to FILE as it ends\n"
+"      --report FORMAT:FILE  the same for any `vmorch report` format (text,\n"
+"                          markdown, json, junit, html); repeatable\n"
 "      --hosts INVENTORY   run jobs on the fleet hosts of INVENTORY (vmorch-hosts(5))\n"
 "                          over SSH; --jobs then counts local workers beside\n"
 "                          them (default 0).  Disk images and kernels the jobs\n"
@@ -137,6 +145,8 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		{ "list", no_argument, NULL, 'T' },
 		{ "meta", required_argument, NULL, 'M' },
 		{ "rerun-failed", required_argument, NULL, 'F' },
+		{ "junit", required_argument, NULL, 'J' },
+		{ "report", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -163,6 +173,30 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		case 'F':
 			o->rerun = optarg;
 			break;
+		case 'J':
+		case 'P': {
+			char *colon = c == 'P' ? strchr(optarg, ':') : NULL;
+
+			if (o->nreports == RUN_REPORTS_MAX) {
+				fprintf(stderr, "vmorch run: at most %d reports\n", RUN_REPORTS_MAX);
+				return -1;
+			}
+			if (c == 'P' && (!colon || !colon[1])) {
+				fprintf(stderr, "vmorch run: --report %s: expected FORMAT:FILE\n",
+					optarg);
+				return -1;
+			}
+			if (colon)
+				*colon = 0;
+			if (c == 'P' && !report_format_known(optarg)) {
+				fprintf(stderr, "vmorch run: --report: unknown format '%s' (text,"
+					" markdown, json, junit, html)\n", optarg);
+				return -1;
+			}
+			o->report_format[o->nreports] = c == 'J' ? "junit" : optarg;
+			o->report_path[o->nreports++] = c == 'J' ? optarg : colon + 1;
+			break;
+		}
 		case 'M': {
 			struct verr me = { "" };
 
@@ -898,6 +932,15 @@ int cmd_run(int argc, char **argv)
 		status = EXIT_OK;
 		goto out;
 	}
+	for (unsigned i = 0; i < o.nreports; i++) {
+		struct verr re = { "" };
+
+		if (outfile_check_db(o.report_path[i], o.db_path, &re)) {
+			run_error(re.msg);
+			status = EXIT_USAGE;
+			goto out;
+		}
+	}
 	if (o.list) {
 		for (size_t i = 0; i < njobs; i++)
 			printf("%s\n", jobs[i].spec.name);
@@ -956,6 +999,14 @@ int cmd_run(int argc, char **argv)
 	}
 	run_summary(&c, njobs, (double)(clock_ns() - t0) / 1e9, o.db_path,
 		    rc == 1 || run_interrupted);
+	for (unsigned i = 0; i < o.nreports; i++) {
+		struct verr re = { "" };
+
+		if (report_to_file(c.db, c.run_id, o.report_format[i], o.report_path[i], &re)) {
+			run_error(re.msg);
+			status = EXIT_INFRA;	/* the results are stored; the report is not */
+		}
+	}
 out:
 	if (o.hosts)
 		fleet_run_close(&fleet);

@@ -24,6 +24,7 @@ export NO_COLOR
 
 [ -x "$V" ] || skip_all "$V not built"
 command -v sqlite3 >/dev/null || skip_all "no sqlite3 (apt-get install sqlite3)"
+command -v jq >/dev/null || skip_all "no jq (apt-get install jq)"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hostile.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
@@ -316,6 +317,21 @@ vm run --db sel.db --rerun-failed last -k '*qd=16,bs=64k*' sel.yaml
 is "$rc:$(cat out)" "0:nothing to run again: every job of run last passed" \
 	"nothing failed: nothing runs, exit 0"
 is "$(sqlite3 sel.db 'select count(*) from runs')" 1 "and no run was stored"
+
+# ---- run --junit FILE --report FORMAT:FILE: reports as the run ends ----
+vm run --db rep.db --junit rep.xml --report json:rep.json --report html:rep.html tiny.yaml
+pass_or_infra $rc "run --junit --report json: --report html:"
+command -v xmllint >/dev/null && xmllint --noout rep.xml
+ok $? "the JUnit report is well-formed XML"
+is "$(jq -r '.run.id' rep.json 2>/dev/null)" 1 "the JSON report is of the run just stored"
+grep -q '</html>' rep.html
+ok $? "the HTML report is whole"
+vm run --db rep.db --report pdf:x.pdf tiny.yaml
+is "$rc:$(sqlite3 rep.db 'select count(*) from runs')" "2:1" \
+	"--report with an unknown format: exit 2 before anything runs"
+vm run --db rep.db --junit rep.db tiny.yaml
+is "$rc:$(sqlite3 rep.db 'select count(*) from runs')" "2:1" \
+	"--junit naming the database: refused, nothing run"
 
 # ---- VMORCH_DB: the database without --db; --db still wins ----
 VMORCH_DB=$tmp/env.db "$V" run --quiet tiny.yaml >out 2>err
