@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -129,6 +130,25 @@ static void meta_put_auto(struct run_meta *m, const char *key, const char *value
 	meta_put(m, text, text + klen + 1, false);
 }
 
+/* Is there a git on $PATH?  Without one, nothing is started at all. */
+static bool git_on_path(void)
+{
+	const char *path = getenv("PATH");
+
+	while (path && *path) {
+		size_t len = strcspn(path, ":");
+		char exe[4096];
+
+		if (len && len < sizeof(exe) - 5) {
+			snprintf(exe, sizeof(exe), "%.*s/git", (int)len, path);
+			if (!access(exe, X_OK))
+				return true;
+		}
+		path += len + (path[len] == ':');
+	}
+	return false;
+}
+
 void run_meta_add_git(struct run_meta *m)
 {
 	char *const head[] = { "git", "rev-parse", "--verify", "-q", "HEAD", NULL };
@@ -139,7 +159,7 @@ void run_meta_add_git(struct run_meta *m)
 	};
 	char out[DB_META_VALUE_MAX + 1];
 
-	if (git_output(head, out, sizeof(out)))
+	if (!git_on_path() || git_output(head, out, sizeof(out)))
 		return;		/* no repository, no commit yet, or no git */
 	meta_put_auto(m, "commit", out);
 	if (!git_output(branch, out, sizeof(out)))

@@ -195,7 +195,8 @@ static void proc_comm(pid_t pid, char *buf, size_t cap);
 /*
  * A worker under @parent (10 s at most).  vmorch run also starts git, for
  * a moment, to record the commit it runs at (run_meta.c): such a child is
- * passed over.
+ * passed over, and so is any child that has not exec'd yet (still
+ * "vmorch": it may be git's, about to fail or to exit).
  */
 static pid_t child_of(pid_t parent)
 {
@@ -211,7 +212,8 @@ static pid_t child_of(pid_t parent)
 			for (long pid = strtol(p, &next, 10); next != p; p = next,
 			     pid = strtol(p, &next, 10)) {
 				proc_comm((pid_t)pid, comm, sizeof(comm));
-				if (pid > 0 && comm[0] && strcmp(comm, "git") != 0) {
+				if (pid > 0 && comm[0] && strcmp(comm, "git") != 0 &&
+				    strcmp(comm, "vmorch") != 0) {
 					fclose(f);
 					return (pid_t)pid;
 				}
