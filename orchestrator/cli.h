@@ -58,10 +58,14 @@ bool cli_parse_double(const char *opt, const char *arg, double min, double max,
  * getopt codes (above any short option and any command's own codes), their
  * struct option entries, and their parser (cmd_diff.c).
  */
-enum { CLI_OPT_THRESHOLD = 0x200, CLI_OPT_ALPHA };
+enum { CLI_OPT_THRESHOLD = 0x200, CLI_OPT_ALPHA, CLI_OPT_ALLOW_CONFIG };
 #define CLI_DIFF_LONGOPTS \
 	{ "threshold", required_argument, NULL, CLI_OPT_THRESHOLD }, \
-	{ "alpha", required_argument, NULL, CLI_OPT_ALPHA }
+	{ "alpha", required_argument, NULL, CLI_OPT_ALPHA }, \
+	{ "allow-config-change", no_argument, NULL, CLI_OPT_ALLOW_CONFIG }
+#define CLI_DIFF_CONFIG_HELP \
+	"      --allow-config-change  judge the numbers of jobs whose configuration\n" \
+	"                           changed between the runs too (default: reported)\n"
 
 struct diff_opts;
 

@@ -39,6 +39,10 @@ int cli_diff_option(int opt, const char *arg, struct diff_opts *o)
 		return cli_parse_double("--threshold", arg, 0, 1e9, &o->threshold_pct) ? 1 : -1;
 	if (opt == CLI_OPT_ALPHA)
 		return cli_parse_double("--alpha", arg, 0, 1, &o->alpha) ? 1 : -1;
+	if (opt == CLI_OPT_ALLOW_CONFIG) {
+		o->allow_config_change = true;
+		return 1;
+	}
 	return 0;
 }
 
@@ -72,6 +76,7 @@ static void diff_usage(FILE *f)
 		"newest run), `last` or `last~N`.  Results are matched by scenario,\n"
 		"VM and matrix parameters; repeats are aggregated.\n\n"
 		"  -d, --db PATH            result database " CLI_DB_HELP "\n"
+		CLI_DIFF_CONFIG_HELP
 		"      --threshold PCT      smaller changes are unchanged (default 5)\n"
 		"      --alpha A            Mann-Whitney significance level, applied\n"
 		"                           with >= %d repeats on both sides (default 0.05)\n"
@@ -92,6 +97,7 @@ static void regressions_usage(FILE *f)
 		"failing and missing jobs, one per line, and whether CANDIDATE is\n"
 		"incomplete; exit 1 if any of them holds.\n\n"
 		"  -d, --db PATH        result database " CLI_DB_HELP "\n"
+		CLI_DIFF_CONFIG_HELP
 		"      --threshold PCT  smaller changes are unchanged (default 5)\n"
 		"      --alpha A        Mann-Whitney significance level (default 0.05)\n"
 		"      --allow-missing  missing jobs and an incomplete CANDIDATE\n"

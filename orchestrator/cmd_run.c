@@ -24,6 +24,7 @@
 #include "orchestrator/fleet_run.h"
 #include "orchestrator/pool.h"
 #include "orchestrator/progress.h"
+#include "orchestrator/job_config.h"
 #include "orchestrator/run_meta.h"
 #include "reports/outfile.h"
 #include "orchestrator/scenario.h"
@@ -294,6 +295,7 @@ static int run_select(const struct run_opts *o, struct job_desc *jobs, size_t *n
 	for (size_t i = 0; i < *njobs; i++) {
 		if (!run_selected(o, jobs[i].spec.name)) {
 			job_spec_free(&jobs[i].spec);
+			free(jobs[i].config);
 			continue;
 		}
 		if (kept != i)
@@ -339,6 +341,7 @@ static int run_rerun(const struct run_opts *o, struct job_desc *jobs, size_t *nj
 	for (size_t i = 0; i < *njobs; i++) {
 		if (!keep[i]) {
 			job_spec_free(&jobs[i].spec);
+			free(jobs[i].config);
 			continue;
 		}
 		if (kept != i)
@@ -946,6 +949,16 @@ int cmd_run(int argc, char **argv)
 			printf("%s\n", jobs[i].spec.name);
 		status = EXIT_OK;
 		goto out;
+	}
+	/* Each job's configuration, stored with its result (files by content). */
+	for (size_t i = 0; i < njobs; i++) {
+		struct verr ce = { "" };
+
+		if (job_config_build(&jobs[i], &ce)) {
+			run_error(ce.msg);
+			status = EXIT_INFRA;
+			goto out;
+		}
 	}
 	if (o.hosts) {
 		/* The database's file ids first: it never travels as a disk. */

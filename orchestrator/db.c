@@ -103,8 +103,8 @@ static const char *const db_stmt_sql[ST_NR] = {
 		"INSERT INTO vm_results (run_id, scenario, scenario_file, vm,"
 		" params, params_key, repeat_idx, host, verdict, success,"
 		" exit_kind, exit_code, wall_us, boot_us, started_at,"
-		" console_tail, error)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		" console_tail, error, config, config_hash)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	/* ST_COUNTERS_*: built from vblk_fields[] by db_counter_sql(). */
 	[ST_METRIC_INSERT] =
 		"INSERT INTO metrics (result_id, name, value) VALUES (?, ?, ?)",
@@ -1392,6 +1392,8 @@ static int result_insert_row(struct db *db, int64_t run_id,
 	bind_text(st, 15, started);
 	bind_text(st, 16, r->console_tail);
 	bind_text(st, 17, r->error);
+	bind_text(st, 18, job->config);
+	bind_text(st, 19, job->config && job->config_hash[0] ? job->config_hash : NULL);
 	rc = db_step_done(db, ST_RESULT_INSERT, "store result", e);
 	if (rc && sqlite3_extended_errcode(db->h) == SQLITE_CONSTRAINT_FOREIGNKEY) {
 		verr_set(e, "no run %" PRId64, run_id);

@@ -65,6 +65,9 @@ struct job_desc {
 	unsigned nlabels;
 	char label[JOB_MAX_LABELS][JOB_LABEL_MAX + 1];
 	unsigned label_line, label_col;		/* of `labels:` in the file */
+	/* Its effective configuration and hash (job_config.c), or NULL/"". */
+	char *config;
+	char config_hash[65];
 };
 
 #endif

@@ -2214,7 +2214,9 @@ void job_descs_free(struct job_desc *jobs, size_t n)
 {
 	if (!jobs)
 		return;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		job_spec_free(&jobs[i].spec);
+		free(jobs[i].config);
+	}
 	free(jobs);
 }

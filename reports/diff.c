@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "common/metric_dirs.h"
 #include "reports/report.h"
 #include "reports/stats.h"
@@ -33,6 +35,7 @@ struct series {
 
 struct run_key {
 	char *scenario, *vm, *params, *params_key;
+	char *config, *config_hash;	/* of its first result; "" unknown */
 	size_t nres, npass;
 	struct series fixed[NR_FIXED];
 	size_t nmetrics;
@@ -81,6 +84,8 @@ static void run_data_free(struct run_data *rd)
 		free(k->vm);
 		free(k->params);
 		free(k->params_key);
+		free(k->config);
+		free(k->config_hash);
 		for (int f = 0; f < NR_FIXED; f++)
 			free(k->fixed[f].v);
 		for (size_t m = 0; m < k->nmetrics; m++) {
@@ -104,7 +109,7 @@ static const char *col_text(sqlite3_stmt *st, int col)
 
 enum {
 	RQ_ID, RQ_SCENARIO, RQ_VM, RQ_PARAMS, RQ_PARAMS_KEY, RQ_VERDICT,
-	RQ_WALL, RQ_BOOT, RQ_DISK, RQ_COUNTERS
+	RQ_WALL, RQ_BOOT, RQ_CONFIG_HASH, RQ_CONFIG, RQ_DISK, RQ_COUNTERS
 };
 
 static bool key_same(const struct run_key *k, sqlite3_stmt *st)
@@ -133,7 +138,10 @@ static int key_add(struct run_data *rd, sqlite3_stmt *st)
 	k->vm = strdup(col_text(st, RQ_VM));
 	k->params = strdup(col_text(st, RQ_PARAMS));
 	k->params_key = strdup(col_text(st, RQ_PARAMS_KEY));
-	if (!k->scenario || !k->vm || !k->params || !k->params_key)
+	k->config = strdup(col_text(st, RQ_CONFIG));
+	k->config_hash = strdup(col_text(st, RQ_CONFIG_HASH));
+	if (!k->scenario || !k->vm || !k->params || !k->params_key || !k->config ||
+	    !k->config_hash)
 		return -ENOMEM;
 	return 0;
 }
@@ -212,7 +220,8 @@ static int run_load_results(sqlite3 *db, int64_t run, struct run_data *rd,
 
 	/* Both runs come in the same key order, so A and B merge. */
 	rc = report_prepare_run_rows(db, run, "r.id, r.scenario, r.vm, r.params,"
-				     " r.params_key, r.verdict, r.wall_us, r.boot_us",
+				     " r.params_key, r.verdict, r.wall_us, r.boot_us,"
+				     " r.config_hash, r.config",
 				     "diff", &st, e);
 	if (rc)
 		return rc;
@@ -523,6 +532,69 @@ static enum diff_verdict job_judge(const struct diff_job *j)
 	return DIFF_UNCHANGED;
 }
 
+/* Append @path, the place where @a and @b differ, to @out (", " between). */
+static void config_path_add(char *out, size_t cap, const char *path)
+{
+	size_t len = strlen(out);
+
+	if (len + strlen(path) + 8 >= cap) {
+		if (len + 4 < cap && (len < 3 || strcmp(out + len - 3, "...")))
+			strcat(out, len ? ", ..." : "...");
+		return;
+	}
+	snprintf(out + len, cap - len, "%s%s", len ? ", " : "", path[0] ? path : "(all)");
+}
+
+/* Where two configurations differ: leaf paths, objects and arrays walked. */
+static void config_walk(const json_t *a, const json_t *b, const char *path, char *out,
+			size_t cap)
+{
+	char sub[256];
+	const char *key;
+	json_t *v;
+
+	if (json_is_object(a) && json_is_object(b)) {
+		json_object_foreach((json_t *)a, key, v) {
+			snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", key);
+			config_walk(v, json_object_get(b, key), sub, out, cap);
+		}
+		json_object_foreach((json_t *)b, key, v)
+			if (!json_object_get(a, key)) {
+				snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", key);
+				config_path_add(out, cap, sub);
+			}
+		return;
+	}
+	if (json_is_array(a) && json_is_array(b) && json_array_size(a) == json_array_size(b)) {
+		for (size_t i = 0; i < json_array_size(a); i++) {
+			snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+			config_walk(json_array_get(a, i), json_array_get(b, i), sub, out, cap);
+		}
+		return;
+	}
+	if (!json_equal((json_t *)a, (json_t *)b))
+		config_path_add(out, cap, path);
+}
+
+/* The job's configurations, when both are known and differ. */
+static int job_config(struct diff_job *j, const struct run_key *ka, const struct run_key *kb)
+{
+	char keys[512] = "";
+	json_t *a, *b;
+
+	if (!ka || !kb || !ka->config_hash[0] || !kb->config_hash[0] ||
+	    !strcmp(ka->config_hash, kb->config_hash))
+		return 0;
+	j->config_changed = true;
+	a = json_loads(ka->config, 0, NULL);
+	b = json_loads(kb->config, 0, NULL);
+	config_walk(a, b, "", keys, sizeof(keys));
+	json_decref(a);
+	json_decref(b);
+	j->config_keys = strdup(keys[0] ? keys : "(unknown)");
+	return j->config_keys ? 0 : -ENOMEM;
+}
+
 static int job_set(struct diff_job *j, const struct run_key *ka,
 		   const struct run_key *kb)
 {
@@ -541,7 +613,7 @@ static int job_set(struct diff_job *j, const struct run_key *ka,
 	j->verdict = job_judge(j);
 	j->newly_failing = j->pass_b < j->n_b &&
 			   (j->verdict == DIFF_REGRESSED || j->verdict == DIFF_NEW);
-	return 0;
+	return job_config(j, ka, kb);
 }
 
 /* Merge the two sorted key lists into jobs, and rows for common keys. */
@@ -568,8 +640,17 @@ static int diff_merge(struct diff *d, struct run_data *ra, struct run_data *rb,
 		ib += kb != NULL;
 		rc = job_set(j, ka, kb);
 		/* Numbers are compared between passing results only. */
-		if (!rc && ka && kb && ka->npass && kb->npass)
+		if (!rc && ka && kb && ka->npass && kb->npass) {
+			size_t first = rows->n;
+
 			rc = rows_key(rows, j, ka, kb, o, &d->small_sample);
+			/* Another configuration is another experiment: not judged. */
+			for (size_t i = first; !rc && j->config_changed &&
+			     !o->allow_config_change && i < rows->n; i++)
+				if (rows->v[i].verdict == DIFF_IMPROVED ||
+				    rows->v[i].verdict == DIFF_REGRESSED)
+					rows->v[i].verdict = DIFF_REPORTED;
+		}
 	}
 	return rc;
 }
@@ -635,6 +716,7 @@ static void diff_count(struct diff *d)
 		(*verdict_counter(d, d->jobs[i].verdict))++;
 		d->missing_jobs += d->jobs[i].verdict == DIFF_MISSING;
 		d->failing_jobs += d->jobs[i].newly_failing;
+		d->config_changed += d->jobs[i].config_changed;
 	}
 	d->b_incomplete = run_info_incomplete(&d->b);
 }
@@ -759,6 +841,7 @@ void diff_free(struct diff *d)
 		free(d->jobs[i].vm);
 		free(d->jobs[i].params);
 		free(d->jobs[i].params_key);
+		free(d->jobs[i].config_keys);
 	}
 	free(d->jobs);
 	free(d);

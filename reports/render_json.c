@@ -101,10 +101,12 @@ static json_t *diff_row_json(const struct diff_row *r)
 
 static json_t *diff_job_json(const struct diff_job *j)
 {
-	return json_pack("{s:s, s:b, s:s, s:s, s:o, s:s, s:{s:I, s:I},"
+	return json_pack("{s:s, s:b, s:b, s:o, s:s, s:s, s:o, s:s, s:{s:I, s:I},"
 			 " s:{s:I, s:I}}",
 			 "verdict", diff_verdict_name(j->verdict),
 			 "newly_failing", j->newly_failing,
+			 "config_changed", j->config_changed,
+			 "config_keys", jstr(j->config_keys),
 			 "scenario", j->scenario,
 			 "vm", j->vm,
 			 "params", jparams(j->params),
@@ -124,7 +126,7 @@ static json_t *diff_json(const struct diff *d)
 	for (size_t i = 0; i < d->nrows; i++)
 		json_array_append_new(rows, diff_row_json(&d->rows[i]));
 	return json_pack("{s:o, s:o, s:b, s:f, s:f, s:i, s:b, s:{s:I, s:I, s:I,"
-			 " s:I, s:I, s:I, s:I, s:I}, s:o, s:o}",
+			 " s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:o}",
 			 "a", run_json(&d->a),
 			 "b", run_json(&d->b),
 			 "machines_differ", run_info_machines_differ(&d->a, &d->b),
@@ -141,6 +143,7 @@ static json_t *diff_json(const struct diff *d)
 			 "unchanged", (json_int_t)d->unchanged,
 			 "missing_jobs", (json_int_t)d->missing_jobs,
 			 "newly_failing_jobs", (json_int_t)d->failing_jobs,
+			 "config_changed_jobs", (json_int_t)d->config_changed,
 			 "jobs", jobs,
 			 "rows", rows);
 }

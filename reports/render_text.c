@@ -103,6 +103,19 @@ static void run_print_incomplete(const struct run_info *ri, FILE *f)
 }
 
 /* Figures from two machines differ for reasons no code change made. */
+static void config_lines(const struct diff *d, FILE *f);
+
+/* Jobs of another configuration: said, and why their numbers are not judged. */
+static void diff_print_config(const struct diff *d, FILE *f)
+{
+	if (!d->config_changed)
+		return;
+	fprintf(f, "configuration changed for %zu job%s: their numbers are reported, not"
+		" judged (--allow-config-change judges them)\n", d->config_changed,
+		d->config_changed == 1 ? "" : "s");
+	config_lines(d, f);
+}
+
 static void diff_print_machines(const struct diff *d, FILE *f)
 {
 	if (!run_info_machines_differ(&d->a, &d->b))
@@ -137,6 +150,7 @@ static void diff_print_head(const struct diff *d, FILE *f)
 	if (d->b_incomplete)
 		run_print_incomplete(&d->b, f);
 	diff_print_machines(d, f);
+	diff_print_config(d, f);
 }
 
 static void job_passes(char *buf, size_t cap, size_t pass, size_t n)
@@ -263,6 +277,23 @@ static const char *dir_text(enum vmorch_dir dir)
 	       dir == VMORCH_DIR_LOWER ? "lower is better" : "neutral";
 }
 
+/* "CONFIG-CHANGED job: keys" lines, greppable, for jobs of another configuration. */
+static void config_lines(const struct diff *d, FILE *f)
+{
+	char key[512];
+
+	for (size_t i = 0; i < d->njobs; i++) {
+		const struct diff_job *j = &d->jobs[i];
+
+		if (!j->config_changed)
+			continue;
+		report_format_key(key, sizeof(key), j->scenario, j->vm, j->params_key);
+		fprintf(f, "CONFIG-CHANGED %s: ", key);
+		put_safe(f, j->config_keys ? j->config_keys : "");
+		fputc('\n', f);
+	}
+}
+
 /* The jobs lines of the gate: newly failing, then missing ones. */
 static void regressions_jobs(const struct diff *d, FILE *f)
 {
@@ -302,6 +333,7 @@ int render_regressions(const struct diff *d, FILE *f)
 	if (d->b_incomplete)
 		run_print_incomplete(&d->b, f);
 	regressions_jobs(d, f);
+	config_lines(d, f);
 	for (size_t i = 0; i < d->nrows; i++) {
 		const struct diff_row *r = &d->rows[i];
 		char a[REPORT_NUM_MAX], b[REPORT_NUM_MAX], pct[REPORT_NUM_MAX];

@@ -71,6 +71,14 @@ struct diff_job {
 	enum diff_verdict verdict;	/* REGRESSED when A all passed and B has a failure,
 					   IMPROVED the other way, NEW/MISSING, else UNCHANGED */
 	bool newly_failing;		/* B fails, and A passed or did not have it */
+	/*
+	 * The job's stored configurations differ (results of schema 8 on both
+	 * sides): its numbers are reported, not judged, unless
+	 * --allow-config-change.  @config_keys names what differs
+	 * ("workload, disks[0].throttle"), or NULL.
+	 */
+	bool config_changed;
+	char *config_keys;
 };
 
 struct run_info {
@@ -119,12 +127,14 @@ struct diff {
 	size_t reported;		/* neutral rows that changed (DIFF_REPORTED) */
 	size_t missing_jobs;		/* jobs of A that B does not have */
 	size_t failing_jobs;		/* jobs with newly_failing */
+	size_t config_changed;		/* jobs with config_changed */
 	bool b_incomplete;		/* run_info_incomplete(&b) */
 };
 
 struct diff_opts {
 	double threshold_pct;
 	double alpha;
+	bool allow_config_change;	/* judge jobs whose configuration changed too */
 };
 
 /* Compute the diff of runs @a and @b (ids already resolved). */

@@ -87,4 +87,35 @@ is "$("$V" runs --db "$db" --json | jq '.runs | length')" 3 "and nothing was sto
 "$V" runs --db "$db" --meta nokey >out 2>err
 is "$?" 2 "runs --meta without '=': exit 2"
 
+# Each result's configuration: no paths (an image by its content), and a
+# change between two runs is said by diff and regressions, not judged.
+head -c 65536 /dev/zero > img.raw
+cat > c.yaml <<'YAML'
+vmorch: 1
+name: conf
+vms:
+  - name: a
+    memory: 64M
+    timeout: 20s
+    disks: [{image: img.raw, read_only: true}]
+    workload: {pattern: randread, ops: 10}
+YAML
+"$V" run --quiet --db "$db" c.yaml >out 2>err
+sed 's/ops: 10/ops: 40/' c.yaml > c2.yaml && mv c2.yaml c.yaml
+"$V" run --quiet --db "$db" c.yaml >out 2>err
+cfg=$(sqlite3 "$db" "select config from vm_results where scenario = 'conf' order by id limit 1")
+case $cfg in *"$tmp"*) ok 1 "the stored configuration names no path ($cfg)" ;;
+*sha256:de2f256064a0af797747c2b97505dc0b9f3df0de4f489eac731c23ae9ca9cc31*)
+	ok 0 "the stored configuration gives the image by its content, no path" ;;
+*) ok 1 "the stored configuration gives the image by its content ($cfg)" ;; esac
+is "$(sqlite3 "$db" "select count(distinct config_hash) from vm_results where scenario = 'conf'")" 2 \
+	"ops 10 -> 40: two configurations"
+"$V" diff --db "$db" last~1 last >out 2>err
+grep -q "^configuration changed for 1 job: their numbers are reported, not judged" out &&
+	grep -q "^CONFIG-CHANGED conf/a: workload$" out
+ok $? "diff says the configuration changed, and where"
+"$V" regressions --db "$db" --baseline last~1 --candidate last >out 2>err
+grep -q "^CONFIG-CHANGED conf/a: workload$" out
+ok $? "regressions says it too"
+
 tap_end

@@ -41,7 +41,7 @@ static int fx_setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct verr e = { "" };
-	struct diff_opts o = { DIFF_DEFAULT_THRESHOLD_PCT, DIFF_DEFAULT_ALPHA };
+	struct diff_opts o = { DIFF_DEFAULT_THRESHOLD_PCT, DIFF_DEFAULT_ALPHA, false };
 
 	if (!f)
 		return -1;
@@ -264,7 +264,7 @@ static void test_regressions_first_and_counted(void **state)
 static void test_threshold_option(void **state)
 {
 	struct fx *f = *state;
-	struct diff_opts o = { 25, 0.05 };
+	struct diff_opts o = { 25, 0.05, false };
 	struct verr e = { "" };
 	struct diff *d;
 
@@ -274,6 +274,46 @@ static void test_threshold_option(void **state)
 	assert_verdict(row_find(d, "errors", "", "io_errors")->verdict,
 		       DIFF_REGRESSED);	/* from zero: always beyond */
 	diff_free(d);
+}
+
+/*
+ * slow's configuration differs between the runs (ops 1000 -> 4000): its
+ * iops drop is reported, not judged, and the job says which key changed;
+ * --allow-config-change judges it again.  Results without a stored
+ * configuration (every other job) are never taken for a change.
+ */
+static void test_config_change_not_judged(void **state)
+{
+	struct fx *f = *state;
+	struct diff_opts o = { DIFF_DEFAULT_THRESHOLD_PCT, DIFF_DEFAULT_ALPHA, false };
+	struct verr e = { "" };
+	sqlite3 *h = db_sqlite(f->db);
+	struct diff *d;
+
+	assert_int_equal(sqlite3_exec(h, "UPDATE vm_results SET config ="
+		" '{\"vcpus\":1,\"workload\":\"ops=1000\"}', config_hash = 'a'"
+		" WHERE vm = 'slow' AND run_id = 2;"
+		" UPDATE vm_results SET config ="
+		" '{\"vcpus\":1,\"workload\":\"ops=4000\"}', config_hash = 'b'"
+		" WHERE vm = 'slow' AND run_id = 3", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(diff_compute(h, FIXTURE_RUN_BASE, FIXTURE_RUN_CAND, &o, &d, &e), 0);
+	assert_verdict(row_find(d, "slow", "", "iops")->verdict, DIFF_REPORTED);
+	assert_int_equal(d->config_changed, 1);
+	assert_int_equal(d->regressed, 2);	/* io_errors, breaks: no longer slow */
+	for (size_t i = 0; i < d->njobs; i++)
+		if (!strcmp(d->jobs[i].vm, "slow")) {
+			assert_true(d->jobs[i].config_changed);
+			assert_string_equal(d->jobs[i].config_keys, "workload");
+		} else {
+			assert_false(d->jobs[i].config_changed);
+		}
+	diff_free(d);
+	o.allow_config_change = true;
+	assert_int_equal(diff_compute(h, FIXTURE_RUN_BASE, FIXTURE_RUN_CAND, &o, &d, &e), 0);
+	assert_verdict(row_find(d, "slow", "", "iops")->verdict, DIFF_REGRESSED);
+	diff_free(d);
+	assert_int_equal(sqlite3_exec(h, "UPDATE vm_results SET config = NULL,"
+				      " config_hash = NULL", NULL, NULL, NULL), SQLITE_OK);
 }
 
 /* ---- history ---- */
@@ -543,7 +583,7 @@ static void test_cli_history_params(void **state)
 
 static struct diff *gate_diff(struct fx *f, int64_t a, int64_t b)
 {
-	struct diff_opts o = { DIFF_DEFAULT_THRESHOLD_PCT, DIFF_DEFAULT_ALPHA };
+	struct diff_opts o = { DIFF_DEFAULT_THRESHOLD_PCT, DIFF_DEFAULT_ALPHA, false };
 	struct verr e = { "" };
 	struct db *db;
 	struct diff *d = NULL;
@@ -935,6 +975,7 @@ int main(void)
 		cmocka_unit_test(test_small_sample_flagged),
 		cmocka_unit_test(test_regressions_first_and_counted),
 		cmocka_unit_test(test_threshold_option),
+		cmocka_unit_test(test_config_change_not_judged),
 		cmocka_unit_test(test_history_per_run_oldest_first),
 		cmocka_unit_test(test_history_one_series_only),
 		cmocka_unit_test(test_cli_history_params),

@@ -33,7 +33,7 @@ static int fx_setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct verr e = { "" };
-	struct diff_opts o = { DIFF_DEFAULT_THRESHOLD_PCT, DIFF_DEFAULT_ALPHA };
+	struct diff_opts o = { DIFF_DEFAULT_THRESHOLD_PCT, DIFF_DEFAULT_ALPHA, false };
 
 	if (!f)
 		return -1;
