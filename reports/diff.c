@@ -11,8 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "common/metric_dirs.h"
 #include "reports/report.h"
 #include "reports/stats.h"
@@ -532,66 +530,14 @@ static enum diff_verdict job_judge(const struct diff_job *j)
 	return DIFF_UNCHANGED;
 }
 
-/* Append @path, the place where @a and @b differ, to @out (", " between). */
-static void config_path_add(char *out, size_t cap, const char *path)
-{
-	size_t len = strlen(out);
-
-	if (len + strlen(path) + 8 >= cap) {
-		if (len + 4 < cap && (len < 3 || strcmp(out + len - 3, "...")))
-			strcat(out, len ? ", ..." : "...");
-		return;
-	}
-	snprintf(out + len, cap - len, "%s%s", len ? ", " : "", path[0] ? path : "(all)");
-}
-
-/* Where two configurations differ: leaf paths, objects and arrays walked. */
-static void config_walk(const json_t *a, const json_t *b, const char *path, char *out,
-			size_t cap)
-{
-	char sub[256];
-	const char *key;
-	json_t *v;
-
-	if (json_is_object(a) && json_is_object(b)) {
-		json_object_foreach((json_t *)a, key, v) {
-			snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", key);
-			config_walk(v, json_object_get(b, key), sub, out, cap);
-		}
-		json_object_foreach((json_t *)b, key, v)
-			if (!json_object_get(a, key)) {
-				snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", key);
-				config_path_add(out, cap, sub);
-			}
-		return;
-	}
-	if (json_is_array(a) && json_is_array(b) && json_array_size(a) == json_array_size(b)) {
-		for (size_t i = 0; i < json_array_size(a); i++) {
-			snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
-			config_walk(json_array_get(a, i), json_array_get(b, i), sub, out, cap);
-		}
-		return;
-	}
-	if (!json_equal((json_t *)a, (json_t *)b))
-		config_path_add(out, cap, path);
-}
-
 /* The job's configurations, when both are known and differ. */
 static int job_config(struct diff_job *j, const struct run_key *ka, const struct run_key *kb)
 {
-	char keys[512] = "";
-	json_t *a, *b;
-
 	if (!ka || !kb || !ka->config_hash[0] || !kb->config_hash[0] ||
 	    !strcmp(ka->config_hash, kb->config_hash))
 		return 0;
 	j->config_changed = true;
-	a = json_loads(ka->config, 0, NULL);
-	b = json_loads(kb->config, 0, NULL);
-	config_walk(a, b, "", keys, sizeof(keys));
-	json_decref(a);
-	json_decref(b);
-	j->config_keys = strdup(keys[0] ? keys : "(unknown)");
+	j->config_keys = config_diff(ka->config, kb->config);
 	return j->config_keys ? 0 : -ENOMEM;
 }
 

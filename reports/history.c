@@ -404,6 +404,67 @@ static int history_one_series(sqlite3 *db, const struct history_opts *o, struct 
 	return -EDOM;
 }
 
+/*
+ * Each point whose job configuration differs from the point before gets
+ * config_keys: the first result of each run, the runs in the history's
+ * order.  Results without a stored configuration break no chain.
+ */
+static int history_configs(sqlite3 *db, struct hq *q, struct verr *e)
+{
+	const struct history_opts *o = q->o;
+	char *sql, *prev_hash = NULL, *prev = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (asprintf(&sql, "SELECT run_id, config_hash, config FROM vm_results r WHERE"
+		     " r.scenario = ?1%s%s AND config_hash IS NOT NULL ORDER BY run_id, id",
+		     o->vm ? " AND r.vm = ?2" : "", o->params_key ? " AND r.params_key = ?6" : "")
+	    < 0) {
+		verr_set(e, "out of memory");
+		return -ENOMEM;
+	}
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	free(sql);
+	if (rc != SQLITE_OK)
+		return report_sql_fail(db, rc, "history configurations", e);
+	sqlite3_bind_text(st, 1, o->scenario, -1, SQLITE_STATIC);
+	if (o->vm)
+		sqlite3_bind_text(st, 2, o->vm, -1, SQLITE_STATIC);
+	if (o->params_key)
+		sqlite3_bind_text(st, 6, o->params_key, -1, SQLITE_STATIC);
+	for (int64_t last = -1; (rc = sqlite3_step(st)) == SQLITE_ROW;) {
+		int64_t run = sqlite3_column_int64(st, 0);
+		const char *hash = col_text(st, 1), *config = col_text(st, 2);
+		struct history_point *p;
+
+		if (run == last)
+			continue;	/* the run's first result speaks for it */
+		last = run;
+		p = point_find(q->h, run);
+		if (p && prev_hash && strcmp(prev_hash, hash) &&
+		    !(p->config_keys = config_diff(prev, config))) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		free(prev_hash);
+		free(prev);
+		prev_hash = strdup(hash);
+		prev = strdup(config);
+		if (!prev_hash || !prev) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	free(prev_hash);
+	free(prev);
+	if (rc == SQLITE_NOMEM) {
+		verr_set(e, "out of memory");
+		return -ENOMEM;
+	}
+	return rc == SQLITE_DONE ? 0 : report_sql_fail(db, rc, "history configurations", e);
+}
+
 int history_query(sqlite3 *db, const struct history_opts *o, struct history **out,
 		  struct verr *e)
 {
@@ -422,6 +483,8 @@ int history_query(sqlite3 *db, const struct history_opts *o, struct history **ou
 		rc = history_runs(db, &q, e);
 	if (!rc)
 		rc = history_values(db, &q, e);
+	if (!rc && !o->all_series)
+		rc = history_configs(db, &q, e);
 	if (own_txn)
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 out:
@@ -441,6 +504,7 @@ void history_free(struct history *h)
 	for (size_t i = 0; i < h->npoints; i++) {
 		free(h->points[i].label);
 		free(h->points[i].started_at);
+		free(h->points[i].config_keys);
 		agg_clear(&h->points[i].value);
 	}
 	free(h->points);

@@ -155,11 +155,12 @@ static json_t *history_json(const struct history *h)
 	for (size_t i = 0; i < h->npoints; i++) {
 		const struct history_point *p = &h->points[i];
 
-		json_array_append_new(pts, json_pack("{s:I, s:o, s:s, s:o}",
+		json_array_append_new(pts, json_pack("{s:I, s:o, s:s, s:o, s:o}",
 				"run_id", (json_int_t)p->run_id,
 				"label", jstr(p->label),
 				"started_at", p->started_at,
-				"value", agg_json(&p->value)));
+				"value", agg_json(&p->value),
+				"config_changed", jstr(p->config_keys)));
 	}
 	return json_pack("{s:s, s:o, s:o, s:s, s:s, s:o}",
 			 "scenario", h->scenario,

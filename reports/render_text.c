@@ -475,6 +475,14 @@ int render_history_text(const struct history *h, FILE *f)
 	fputc('\n', f);
 	rc = render_sparkline(h, TEXT_SPARK_WIDTH, f);
 	history_print_range(h, f);
+	/* A point after a configuration change is another experiment: said. */
+	for (size_t i = 0; i < h->npoints; i++) {
+		if (!h->points[i].config_keys)
+			continue;
+		fprintf(f, "configuration changed at run %" PRId64 ": ", h->points[i].run_id);
+		put_safe(f, h->points[i].config_keys);
+		fputc('\n', f);
+	}
 	return rc ? rc : ferror(f) ? -EIO : 0;
 }
 

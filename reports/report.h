@@ -164,7 +164,16 @@ struct history_point {
 	char *label;			/* or NULL */
 	char *started_at;
 	struct agg value;		/* over the repeats (and matrix params unless filtered) */
+	/* Where the job's configuration differs from the point before, or NULL. */
+	char *config_keys;
 };
+
+/*
+ * Where two stored configurations (vm_results.config, canonical JSON)
+ * differ: "workload, disks[0].throttle" (leaf paths, shortened past
+ * ~500 bytes), "(unknown)" when either cannot be read.  Malloc'd, or NULL.
+ */
+char *config_diff(const char *a, const char *b);
 
 struct history {
 	char *scenario, *vm, *metric;	/* vm NULL: all VMs */

@@ -117,5 +117,11 @@ ok $? "diff says the configuration changed, and where"
 "$V" regressions --db "$db" --baseline last~1 --candidate last >out 2>err
 grep -q "^CONFIG-CHANGED conf/a: workload$" out
 ok $? "regressions says it too"
+last=$("$V" runs --db "$db" --json | jq '.runs[0].id')
+"$V" history --db "$db" --scenario conf --metric wall_us >out 2>err
+grep -q "^configuration changed at run $last: workload$" out
+ok $? "history says at which run the configuration changed"
+"$V" history --db "$db" --scenario conf --metric wall_us --json >out 2>err
+is "$(jq -c '[.points[].config_changed]' out)" '[null,"workload"]' "history --json: config_changed per point"
 
 tap_end
