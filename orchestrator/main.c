@@ -40,8 +40,8 @@ static void usage(FILE *f)
 		"Commands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\n`vmorch COMMAND --help` describes a command.  "
-		"Scenario format: doc/scenario.md.\n");
+	fprintf(f, "\n`vmorch help COMMAND` (or `vmorch COMMAND --help`) describes a"
+		" command;\nman vmorch, vmorch-scenario(5), vmorch-hosts(5).\n");
 }
 
 const char *cli_default_db(void)
@@ -97,6 +97,18 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		usage(stderr);
+		return EXIT_USAGE;
+	}
+	/* `vmorch help CMD` is `vmorch CMD --help`. */
+	if (strcmp(argv[1], "help") == 0 && argc >= 3) {
+		for (size_t i = 0; i < NCOMMANDS; i++)
+			if (strcmp(argv[2], commands[i].name) == 0) {
+				char *help[] = { argv[2], "--help", NULL };
+
+				return output_check(argv[2], commands[i].fn(2, help));
+			}
+		fprintf(stderr, "vmorch help: unknown command '%s' (try vmorch --help)\n",
+			argv[2]);
 		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
