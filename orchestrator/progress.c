@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "common/text_escape.h"
@@ -76,10 +77,25 @@ static void progress_rates(struct progress *pg, const struct pool_progress *p)
 	pg->last_ms = p->elapsed_ms;
 }
 
+/*
+ * The terminal's width now: asked at every redraw, so a resized window
+ * (SIGWINCH) is followed without a handler.  80 when it cannot be told.
+ */
+static unsigned progress_columns(const struct progress *pg)
+{
+	struct winsize ws;
+
+	if (ioctl(fileno(pg->out), TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+		return ws.ws_col;
+	return 80;
+}
+
 static void progress_draw(struct progress *pg, const struct pool_progress *p)
 {
 	unsigned fill = p->total ? (unsigned)(p->done * BAR_WIDTH / p->total) : 0;
-	char bar[BAR_WIDTH + 1], iops[16], bps[16], eta[32] = "";
+	char bar[BAR_WIDTH + 1], iops[16], bps[16], eta[32] = "", line[512];
+	unsigned cols = progress_columns(pg);
+	int head, seg, n;
 
 	for (unsigned i = 0; i < BAR_WIDTH; i++)
 		bar[i] = i < fill ? '#' : '.';
@@ -92,10 +108,25 @@ static void progress_draw(struct progress *pg, const struct pool_progress *p)
 		snprintf(eta, sizeof(eta), "  ETA %llu:%02llu",
 			 (unsigned long long)(left / 60), (unsigned long long)(left % 60));
 	}
-	fprintf(pg->out, "\r\033[K[%s] %zu/%zu jobs  %s%zu failed%s  %s IOPS  %sB/s%s%s%s",
-		bar, p->done, p->total, p->failed ? progress_color(pg, false) : "",
-		p->failed, p->failed ? progress_reset(pg) : "", iops, bps, eta,
-		pg->hosts[0] ? "  hosts " : "", pg->hosts);
+	/* The line, and where its "N failed" is: the part shown in red. */
+	head = snprintf(line, sizeof(line), "[%s] %zu/%zu jobs  ", bar, p->done, p->total);
+	seg = snprintf(line + head, sizeof(line) - (size_t)head, "%zu failed", p->failed);
+	n = head + seg;
+	n += snprintf(line + n, sizeof(line) - (size_t)n, "  %s IOPS  %sB/s%s%s%s", iops, bps,
+		      eta, pg->hosts[0] ? "  hosts " : "", pg->hosts);
+	/*
+	 * One line that never wraps: a line longer than the terminal wraps at
+	 * every redraw and leaves a new line behind each time.
+	 */
+	if (n >= (int)cols) {
+		n = (int)cols - 1;
+		line[n] = 0;
+	}
+	if (p->failed && head + seg <= n)
+		fprintf(pg->out, "\r\033[K%.*s%s%.*s%s%s", head, line, progress_color(pg, false),
+			seg, line + head, progress_reset(pg), line + head + seg);
+	else
+		fprintf(pg->out, "\r\033[K%s", line);
 	fflush(pg->out);
 	pg->bar_shown = true;
 }
