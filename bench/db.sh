@@ -54,12 +54,12 @@ b=1000
 best_of "diff $a $b ($(sqlite3 -readonly "$db" "SELECT count(*) FROM vm_results WHERE run_id IN ($a, $b)" 2>/dev/null || echo '?') results)" \
 	100 "$vmorch" diff --db "$db" "$a" "$b"
 best_of "diff --json $a $b" 100 "$vmorch" diff --db "$db" --json "$a" "$b"
-best_of "history s3/vm4 iops, all runs ($(sqlite3 -readonly "$db" "SELECT count(*) FROM vm_results WHERE scenario = 's3' AND vm = 'vm4'" 2>/dev/null || echo '?') results)" \
-	50 "$vmorch" history --db "$db" --scenario s3 --vm vm4 --metric iops
+best_of "history s3/vm4[bs=4k] iops, all runs ($(sqlite3 -readonly "$db" "SELECT count(*) FROM vm_results WHERE scenario = 's3' AND vm = 'vm4' AND params_key = 'bs=4k'" 2>/dev/null || echo '?') results)" \
+	50 "$vmorch" history --db "$db" --scenario s3 --vm vm4 --params bs=4k --metric iops
 best_of "history s3/vm4 reads_completed, all runs" 50 \
-	"$vmorch" history --db "$db" --scenario s3 --vm vm4 --metric reads_completed
+	"$vmorch" history --db "$db" --scenario s3 --vm vm4 --params bs=4k --metric reads_completed
 best_of "history s3/vm4 iops --last 20" 50 \
-	"$vmorch" history --db "$db" --scenario s3 --vm vm4 --last 20
+	"$vmorch" history --db "$db" --scenario s3 --vm vm4 --params bs=4k --last 20
 best_of "report $b --vs $a --format text" 1000 \
 	"$vmorch" report --db "$db" "$b" --vs "$a" --format text
 best_of "report $b --vs $a --format json" 1000 \
@@ -69,4 +69,4 @@ best_of "report $b --vs $a --format html" 1000 \
 
 echo
 echo "query plans of: vmorch history --scenario s3 --vm vm4 --metric iops"
-"$vmorch" history --db "$db" --scenario s3 --vm vm4 --metric iops --explain
+"$vmorch" history --db "$db" --scenario s3 --vm vm4 --params bs=4k --metric iops --explain
