@@ -130,6 +130,31 @@ static void run_usage(FILE *f)
 "a worker's heartbeat may stop before it is killed as stalled.\n");
 }
 
+/* --junit FILE (@junit) or --report FORMAT:FILE into @o's reports. */
+static int run_parse_report(struct run_opts *o, bool junit, char *arg)
+{
+	char *colon = junit ? NULL : strchr(arg, ':');
+
+	if (o->nreports == RUN_REPORTS_MAX) {
+		fprintf(stderr, "vmorch run: at most %d reports\n", RUN_REPORTS_MAX);
+		return -1;
+	}
+	if (!junit && (!colon || !colon[1])) {
+		fprintf(stderr, "vmorch run: --report %s: expected FORMAT:FILE\n", arg);
+		return -1;
+	}
+	if (colon)
+		*colon = 0;
+	if (!junit && !report_format_known(arg)) {
+		fprintf(stderr, "vmorch run: --report: unknown format '%s' (text, markdown,"
+			" json, junit, html)\n", arg);
+		return -1;
+	}
+	o->report_format[o->nreports] = junit ? "junit" : arg;
+	o->report_path[o->nreports++] = junit ? arg : colon + 1;
+	return 0;
+}
+
 static int run_parse(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option longopts[] = {
@@ -175,29 +200,10 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 			o->rerun = optarg;
 			break;
 		case 'J':
-		case 'P': {
-			char *colon = c == 'P' ? strchr(optarg, ':') : NULL;
-
-			if (o->nreports == RUN_REPORTS_MAX) {
-				fprintf(stderr, "vmorch run: at most %d reports\n", RUN_REPORTS_MAX);
+		case 'P':
+			if (run_parse_report(o, c == 'J', optarg))
 				return -1;
-			}
-			if (c == 'P' && (!colon || !colon[1])) {
-				fprintf(stderr, "vmorch run: --report %s: expected FORMAT:FILE\n",
-					optarg);
-				return -1;
-			}
-			if (colon)
-				*colon = 0;
-			if (c == 'P' && !report_format_known(optarg)) {
-				fprintf(stderr, "vmorch run: --report: unknown format '%s' (text,"
-					" markdown, json, junit, html)\n", optarg);
-				return -1;
-			}
-			o->report_format[o->nreports] = c == 'J' ? "junit" : optarg;
-			o->report_path[o->nreports++] = c == 'J' ? optarg : colon + 1;
 			break;
-		}
 		case 'M': {
 			struct verr me = { "" };
 
@@ -276,6 +282,24 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
+/* Keep the jobs @keep says, in their order; the others are freed. */
+static void jobs_keep(struct job_desc *jobs, size_t *njobs, const bool *keep)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < *njobs; i++) {
+		if (!keep[i]) {
+			job_spec_free(&jobs[i].spec);
+			free(jobs[i].config);
+			continue;
+		}
+		if (kept != i)
+			jobs[kept] = jobs[i];
+		kept++;
+	}
+	*njobs = kept;
+}
+
 /* Does job name @name match one of -k's patterns (a glob, or the name itself)? */
 static bool run_selected(const struct run_opts *o, const char *name)
 {
@@ -290,20 +314,20 @@ static bool run_selected(const struct run_opts *o, const char *name)
 /* Keep the jobs -k selects, in their order; none is an error (exit 2). */
 static int run_select(const struct run_opts *o, struct job_desc *jobs, size_t *njobs)
 {
-	size_t kept = 0;
+	bool *keep;
 
-	for (size_t i = 0; i < *njobs; i++) {
-		if (!run_selected(o, jobs[i].spec.name)) {
-			job_spec_free(&jobs[i].spec);
-			free(jobs[i].config);
-			continue;
-		}
-		if (kept != i)
-			jobs[kept] = jobs[i];
-		kept++;
+	if (!o->nselect)
+		return 0;
+	keep = calloc(*njobs ? *njobs : 1, sizeof(*keep));
+	if (!keep) {
+		fprintf(stderr, "vmorch run: out of memory\n");
+		return -1;
 	}
-	*njobs = kept;
-	if (kept || !o->nselect)
+	for (size_t i = 0; i < *njobs; i++)
+		keep[i] = run_selected(o, jobs[i].spec.name);
+	jobs_keep(jobs, njobs, keep);
+	free(keep);
+	if (*njobs)
 		return 0;
 	fprintf(stderr, "vmorch run: no job matches -k %s%s (see the names with --list)\n",
 		o->select[0], o->nselect > 1 ? " or the other patterns" : "");
@@ -320,7 +344,6 @@ static int run_rerun(const struct run_opts *o, struct job_desc *jobs, size_t *nj
 {
 	struct verr e = { "" };
 	struct db *db = NULL;
-	size_t kept = 0;
 	int64_t id;
 	bool *keep;
 
@@ -338,18 +361,8 @@ static int run_rerun(const struct run_opts *o, struct job_desc *jobs, size_t *nj
 		return -1;
 	}
 	db_close(db);
-	for (size_t i = 0; i < *njobs; i++) {
-		if (!keep[i]) {
-			job_spec_free(&jobs[i].spec);
-			free(jobs[i].config);
-			continue;
-		}
-		if (kept != i)
-			jobs[kept] = jobs[i];
-		kept++;
-	}
+	jobs_keep(jobs, njobs, keep);
 	free(keep);
-	*njobs = kept;
 	return 0;
 }
 
