@@ -19,6 +19,7 @@
 
 #include "common/sha256.h"
 #include "orchestrator/db.h"
+#include "orchestrator/jobname.h"
 
 /* PRAGMA application_id of a vmorch database: 'vmor' (schema/001). */
 #define DB_APPLICATION_ID	0x766d6f72
@@ -1130,62 +1131,17 @@ int db_run_end(struct db *db, int64_t run_id, const char *status,
 
 /* ---- results ---- */
 
-/* Percent-encode what would make "k=v,k=v" ambiguous. */
-static size_t params_key_put(char *buf, size_t len, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == ',' || *s == '=' || *s == '%')
-			len += (size_t)sprintf(buf + len, "%%%02X",
-					       (unsigned char)*s);
-		else
-			buf[len++] = *s;
-	}
-	buf[len] = 0;
-	return len;
-}
+#define PARAMS_KEY_MAX	JOB_PARAMS_KEY_MAX
 
-#define PARAMS_KEY_MAX \
-	(JOB_MAX_PARAMS * (3 * JOB_PARAM_KEY_MAX + 3 * JOB_PARAM_VALUE_MAX + 2) + 1)
-
-/*
- * "k=v,k=v" with the keys in name order (strcmp), whatever order the
- * matrix gave them: moving a key in a scenario's matrix: keeps each job's
- * key, so diff and history still see the same jobs.
- */
 static void params_key_of(const char *const *key, const char *const *value, unsigned n,
 			  char *buf)
 {
-	unsigned order[JOB_MAX_PARAMS];
-	size_t len = 0;
-
-	for (unsigned i = 0; i < n; i++) {
-		unsigned j = i;
-
-		/* Insertion sort: a job has at most JOB_MAX_PARAMS keys. */
-		for (; j > 0 && strcmp(key[order[j - 1]], key[i]) > 0; j--)
-			order[j] = order[j - 1];
-		order[j] = i;
-	}
-	buf[0] = 0;
-	for (unsigned i = 0; i < n; i++) {
-		if (i)
-			buf[len++] = ',';
-		len = params_key_put(buf, len, key[order[i]]);
-		buf[len++] = '=';
-		len = params_key_put(buf, len, value[order[i]]);
-	}
+	job_params_key_of(key, value, n, buf);
 }
 
 static void params_key_build(const struct job_desc *job, char *buf)
 {
-	const char *key[JOB_MAX_PARAMS], *value[JOB_MAX_PARAMS];
-	unsigned n = job->nparams < JOB_MAX_PARAMS ? job->nparams : JOB_MAX_PARAMS;
-
-	for (unsigned i = 0; i < n; i++) {
-		key[i] = job->param[i].key;
-		value[i] = job->param[i].value;
-	}
-	params_key_of(key, value, n, buf);
+	job_params_key(job, buf);
 }
 
 /*

@@ -17,7 +17,7 @@ orchestrator_libdb_a_SOURCES = \
 nodist_orchestrator_libdb_a_SOURCES = orchestrator/schema_embed.c
 orchestrator_libdb_a_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 
-DB_LIBS = orchestrator/libdb.a $(SQLITE_LIBS)
+DB_LIBS = orchestrator/libdb.a orchestrator/libscenario.a $(SQLITE_LIBS)
 
 # Each .sql file becomes { NNN, "NNN_name", "text" }: awk rather than
 # xxd -i, which a fresh Debian lacks.  No BUILT_SOURCES needed: nothing

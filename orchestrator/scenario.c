@@ -24,6 +24,7 @@
 
 #include "common/sha256.h"
 #include "orchestrator/expect.h"
+#include "orchestrator/jobname.h"
 #include "orchestrator/scenario.h"
 #include "orchestrator/units.h"
 
@@ -1454,14 +1455,12 @@ static int build_expect(struct ctx *c, const struct ynode *n, struct job_desc *j
 static int build_names(struct ctx *c, const char *vm, unsigned repeat,
 		       struct job_desc *j)
 {
-	char params[JOB_MAX_PARAMS * (JOB_PARAM_KEY_MAX + JOB_PARAM_VALUE_MAX + 2) + 3];
-	size_t off = 0;
+	char key[JOB_PARAMS_KEY_MAX];
 
 	snprintf(j->scenario, sizeof(j->scenario), "%s", c->s->name);
 	snprintf(j->scenario_file, sizeof(j->scenario_file), "%s", c->s->path);
 	snprintf(j->vm, sizeof(j->vm), "%s", vm);
 	j->repeat = repeat;
-	params[0] = 0;
 	for (size_t i = 0; i < c->s->nkeys; i++) {
 		struct job_param *p;
 
@@ -1470,12 +1469,11 @@ static int build_names(struct ctx *c, const char *vm, unsigned repeat,
 		p = &j->param[j->nparams++];
 		snprintf(p->key, sizeof(p->key), "%s", map_key(c->s->matrix, i)->text);
 		snprintf(p->value, sizeof(p->value), "%s", c->mval[i]->text);
-		off += (size_t)snprintf(params + off, sizeof(params) - off, "%s%s=%s",
-					off ? "," : "[", p->key, p->value);
 	}
-	if (off)
-		snprintf(params + off, sizeof(params) - off, "]");
-	if (asprintf(&j->spec.name, "%s/%s%s#%u", c->s->name, vm, params, repeat) < 0) {
+	/* The one name (jobname.h): keys by name, as the stored params_key. */
+	job_params_key(j, key);
+	if (asprintf(&j->spec.name, "%s/%s%s%s%s#%u", c->s->name, vm, key[0] ? "[" : "", key,
+		     key[0] ? "]" : "", repeat) < 0) {
 		j->spec.name = NULL;
 		return -ENOMEM;
 	}

@@ -8,6 +8,7 @@ orchestrator_libscenario_a_SOURCES = \
 	orchestrator/scenario.c orchestrator/scenario.h \
 	orchestrator/units.c orchestrator/units.h \
 	orchestrator/expect.c orchestrator/expect.h \
+	orchestrator/jobname.c orchestrator/jobname.h \
 	orchestrator/jobdesc.h
 orchestrator_libscenario_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS)
 

@@ -255,7 +255,7 @@ static void html_failure(FILE *f, const struct report_job *j)
 	char name[NAME_MAX_LEN];
 	size_t i;
 
-	job_name_format(name, sizeof(name), j->vm, j->params, j->repeat);
+	job_name_format(name, sizeof(name), j->scenario, j->vm, j->params_key, j->repeat);
 	fputs("<div class=\"fail\">\n<h3>", f);
 	xml_put(f, j->scenario, XML_TEXT);
 	fputs(" · ", f);
@@ -606,7 +606,7 @@ static void html_job_row(FILE *f, const struct report_job *j)
 	char name[NAME_MAX_LEN], buf[32];
 	int i;
 
-	job_name_format(name, sizeof(name), j->vm, j->params, j->repeat);
+	job_name_format(name, sizeof(name), j->scenario, j->vm, j->params_key, j->repeat);
 	fputs("<tr>", f);
 	html_elem(f, "td", NULL, j->scenario);
 	html_elem(f, "td", "nw", name);

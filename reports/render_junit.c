@@ -172,7 +172,7 @@ static void junit_testcase(FILE *f, const struct report_job *j)
 {
 	char name[JOB_NAME_MAX];
 
-	job_name_format(name, sizeof(name), j->vm, j->params, j->repeat);
+	job_name_format(name, sizeof(name), j->scenario, j->vm, j->params_key, j->repeat);
 	fputs("    <testcase name=\"", f);
 	xml_put(f, token_or(name, "(unnamed)"), XML_ATTR);
 	fputs("\" classname=\"", f);
@@ -202,7 +202,7 @@ static void junit_system_out(FILE *f, const struct report *r, const char *scenar
 		j = &r->jobs[i];
 		if (!job_in(j, scenario) || !j->console_tail || !j->console_tail[0])
 			continue;
-		job_name_format(name, sizeof(name), j->vm, j->params, j->repeat);
+		job_name_format(name, sizeof(name), j->scenario, j->vm, j->params_key, j->repeat);
 		fputs("\n===== ", f);
 		xml_put(f, name, XML_TEXT);
 		fprintf(f, ": %s, exit ", j->pass ? "pass" : "FAIL");
@@ -226,7 +226,7 @@ static void junit_system_err(FILE *f, const struct report *r, const char *scenar
 		j = &r->jobs[i];
 		if (!job_in(j, scenario) || !j->error || !j->error[0])
 			continue;
-		job_name_format(name, sizeof(name), j->vm, j->params, j->repeat);
+		job_name_format(name, sizeof(name), j->scenario, j->vm, j->params_key, j->repeat);
 		xml_put(f, name, XML_TEXT);
 		fputs(": ", f);
 		xml_put(f, j->error, XML_TEXT);
@@ -306,7 +306,7 @@ static void junit_missing_job(FILE *f, const struct report *r,
 {
 	char name[JOB_NAME_MAX];
 
-	job_name_format(name, sizeof(name), j->vm, j->params, 0);
+	job_name_format(name, sizeof(name), j->scenario, j->vm, j->params_key, 0);
 	fputs("    <testcase name=\"", f);
 	xml_put(f, token_or(name, "(unnamed)"), XML_ATTR);
 	fputs("\" classname=\"", f);

@@ -76,8 +76,7 @@ void report_format_key(char *buf, size_t cap, const char *scenario,
 	text_escape(sc, sizeof(sc), scenario, 0);
 	text_escape(v, sizeof(v), vm, 0);
 	text_escape(pk, sizeof(pk), params_key ? params_key : "", 0);
-	snprintf(buf, cap, "%s/%s%s%s%s", sc, v, *pk ? " [" : "", pk,
-		 *pk ? "]" : "");
+	snprintf(buf, cap, "%s/%s%s%s%s", sc, v, *pk ? "[" : "", pk, *pk ? "]" : "");
 }
 
 /* ---- diff ---- */

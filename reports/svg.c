@@ -199,16 +199,13 @@ void params_format(char *buf, size_t cap, const char *params)
 	json_decref(o);
 }
 
-void job_name_format(char *buf, size_t cap, const char *vm, const char *params,
-		     unsigned repeat)
+void job_name_format(char *buf, size_t cap, const char *scenario, const char *vm,
+		     const char *params_key, unsigned repeat)
 {
-	char p[256];
+	const char *pk = params_key ? params_key : "";
 
-	params_format(p, sizeof(p), params);
-	if (p[0])
-		snprintf(buf, cap, "%s (%s) #%u", vm ? vm : "?", p, repeat);
-	else
-		snprintf(buf, cap, "%s #%u", vm ? vm : "?", repeat);
+	snprintf(buf, cap, "%s/%s%s%s%s#%u", scenario ? scenario : "?", vm ? vm : "?",
+		 *pk ? "[" : "", pk, *pk ? "]" : "", repeat);
 }
 
 /* ---- axes ---- */

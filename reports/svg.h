@@ -35,9 +35,9 @@ void num_format(char *buf, size_t cap, double v);
 /* Canonical params JSON ({"bs":"4k","qd":16}) as "bs=4k, qd=16"; "" for {}. */
 void params_format(char *buf, size_t cap, const char *params);
 
-/* "vm (bs=4k, qd=16) #2": a job's name in reports. */
-void job_name_format(char *buf, size_t cap, const char *vm, const char *params,
-		     unsigned repeat);
+/* "scenario/vm[bs=4k,qd=16]#2": a job's one name (orchestrator/jobname.h). */
+void job_name_format(char *buf, size_t cap, const char *scenario, const char *vm,
+		     const char *params_key, unsigned repeat);
 
 /* One x position of a line chart: a run. */
 struct chart_point {

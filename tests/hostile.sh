@@ -288,32 +288,32 @@ vms:
     disks: [{size: 1M}]
 EOF
 vm run --list sel.yaml
-is "$rc:$(tr '\n' ' ' < out)" "0:sel/a[qd=1,bs=4k]#0 sel/a[qd=1,bs=64k]#0 sel/a[qd=16,bs=4k]#0 sel/a[qd=16,bs=64k]#0 " \
+is "$rc:$(tr '\n' ' ' < out)" "0:sel/a[bs=4k,qd=1]#0 sel/a[bs=64k,qd=1]#0 sel/a[bs=4k,qd=16]#0 sel/a[bs=64k,qd=16]#0 " \
 	"run --list prints every job's name, runs nothing"
 [ ! -e vmorch.db ]
 ok $? "run --list makes no database"
-vm run --list -k 'sel/a\[qd=16*' -k 'sel/a[qd=1,bs=4k]#0' sel.yaml
-is "$rc:$(tr '\n' ' ' < out)" "0:sel/a[qd=1,bs=4k]#0 sel/a[qd=16,bs=4k]#0 sel/a[qd=16,bs=64k]#0 " \
+vm run --list -k 'sel/a\[*,qd=16\]*' -k 'sel/a[bs=4k,qd=1]#0' sel.yaml
+is "$rc:$(tr '\n' ' ' < out)" "0:sel/a[bs=4k,qd=1]#0 sel/a[bs=4k,qd=16]#0 sel/a[bs=64k,qd=16]#0 " \
 	"-k: a glob or an exact name, repeatable (their union), in run order"
 vm run --list -k 'sel/b*' sel.yaml
 is "$rc" 2 "-k that matches nothing: exit 2"
 has err "no job matches -k sel/b*" "and it says so"
-vm run --db sel.db -k '*qd=16,bs=64k*' sel.yaml
+vm run --db sel.db -k '*bs=64k,qd=16*' sel.yaml
 pass_or_infra $rc "run -k runs the selection"
 is "$(sqlite3 sel.db 'select count(*) || params_key from vm_results')" "1bs=64k,qd=16" \
 	"only the selected job is stored"
 sqlite3 sel.db "update vm_results set verdict = 'pass'"
 vm run --list --db sel.db --rerun-failed last sel.yaml
-is "$rc:$(tr '\n' ' ' < out)" "0:sel/a[qd=1,bs=4k]#0 sel/a[qd=1,bs=64k]#0 sel/a[qd=16,bs=4k]#0 " \
+is "$rc:$(tr '\n' ' ' < out)" "0:sel/a[bs=4k,qd=1]#0 sel/a[bs=64k,qd=1]#0 sel/a[bs=4k,qd=16]#0 " \
 	"--rerun-failed: the jobs missing from the run (the one that passed is left out)"
 sqlite3 sel.db "update vm_results set verdict = 'fail'"
 vm run --list --db sel.db --rerun-failed last -k '*bs=64k*' sel.yaml
-is "$rc:$(tr '\n' ' ' < out)" "0:sel/a[qd=1,bs=64k]#0 sel/a[qd=16,bs=64k]#0 " \
+is "$rc:$(tr '\n' ' ' < out)" "0:sel/a[bs=64k,qd=1]#0 sel/a[bs=64k,qd=16]#0 " \
 	"--rerun-failed with -k: the failed one and the missing one of the selection"
 vm run --list --db sel.db --rerun-failed nosuch sel.yaml
 is "$rc" 2 "--rerun-failed of a run that is not there: exit 2"
 sqlite3 sel.db "update vm_results set verdict = 'pass'"
-vm run --db sel.db --rerun-failed last -k '*qd=16,bs=64k*' sel.yaml
+vm run --db sel.db --rerun-failed last -k '*bs=64k,qd=16*' sel.yaml
 is "$rc:$(cat out)" "0:nothing to run again: every job of run last passed" \
 	"nothing failed: nothing runs, exit 0"
 is "$(sqlite3 sel.db 'select count(*) from runs')" 1 "and no run was stored"

@@ -37,10 +37,12 @@ static char *boot_failed[] = {
 
 static struct report_job fixture_jobs[] = {
 	{ .scenario = "boot", .vm = "vm1", .params = "{\"bs\":\"4k\",\"qd\":16}",
+	  .params_key = "bs=4k,qd=16",
 	  .repeat = 0, .pass = true, .exit_kind = "guest_pass", .error = "",
 	  .console_tail = "boot ok\n", .wall_s = 1.25,
 	  .total = { .reads_completed = 1000, .bytes_read = 4096000 } },
 	{ .scenario = "boot", .vm = "vm1", .params = "{\"bs\":\"4k\",\"qd\":16}",
+	  .params_key = "bs=4k,qd=16",
 	  .repeat = 1, .pass = false, .exit_kind = "guest_pass", .error = "",
 	  .console_tail = HOSTILE_TAIL, .wall_s = 1.5, .nfailed = 2,
 	  .failed = boot_failed,
@@ -48,10 +50,10 @@ static struct report_job fixture_jobs[] = {
 	{ .scenario = "boot", .vm = "vm2", .params = "{}", .repeat = 0,
 	  .pass = true, .exit_kind = "guest_pass", .error = "",
 	  .console_tail = "", .wall_s = 0.5 },
-	{ .scenario = "stress", .vm = "vm1", .params = "{\"qd\":\"32\"}",
+	{ .scenario = "stress", .vm = "vm1", .params = "{\"qd\":\"32\"}", .params_key = "qd=32",
 	  .repeat = 0, .pass = true, .exit_kind = "guest_pass", .error = "",
 	  .console_tail = "stress ok\n", .wall_s = 10 },
-	{ .scenario = "stress", .vm = "vm1", .params = "{\"qd\":\"32\"}",
+	{ .scenario = "stress", .vm = "vm1", .params = "{\"qd\":\"32\"}", .params_key = "qd=32",
 	  .repeat = 1, .pass = false, .exit_kind = "timeout",
 	  .error = "killed after 30 s", .console_tail = "\x1b[0mstuck\n",
 	  .wall_s = 30, .total = { .io_errors = 3 } },
@@ -61,16 +63,17 @@ static double vals_a[] = { 5200, 5300, 5250 }, vals_b[] = { 4200, 4150, 4250 };
 
 static struct diff_row fixture_rows[] = {
 	{ .scenario = "boot", .vm = "vm1", .params = "{\"bs\":\"4k\",\"qd\":16}",
+	  .params_key = "bs=4k,qd=16",
 	  .name = "iops", .unit = "ops/s", .dir = VMORCH_DIR_HIGHER,
 	  .a = { 3, vals_a, 5250, 5250, 50 }, .b = { 3, vals_b, 4200, 4200, 50 },
 	  .delta = -1050, .delta_pct = -20, .p_value = NAN,
 	  .verdict = DIFF_REGRESSED },
-	{ .scenario = "stress", .vm = "vm1", .params = "{\"qd\":\"32\"}",
+	{ .scenario = "stress", .vm = "vm1", .params = "{\"qd\":\"32\"}", .params_key = "qd=32",
 	  .name = "io_errors", .unit = "events", .dir = VMORCH_DIR_LOWER,
 	  .is_counter = true, .a = { 5, NULL, 8, 8, 1 }, .b = { 5, NULL, 3, 3, 1 },
 	  .delta = -5, .delta_pct = -62.5, .tested = true, .p_value = 0.0079,
 	  .verdict = DIFF_IMPROVED },
-	{ .scenario = "stress", .vm = "vm1", .params = "{\"qd\":\"32\"}",
+	{ .scenario = "stress", .vm = "vm1", .params = "{\"qd\":\"32\"}", .params_key = "qd=32",
 	  .name = "bytes_read", .unit = "bytes", .is_counter = true,
 	  .a = { 5, NULL, 3.4e9, 3.4e9, 1e6 }, .b = { 5, NULL, 3.7e9, 3.7e9, 1e6 },
 	  .delta = 3e8, .delta_pct = 8.8, .tested = true, .p_value = 0.0079,
@@ -82,10 +85,12 @@ static struct diff_row fixture_rows[] = {
 	  .unit = "ops/s", .dir = VMORCH_DIR_HIGHER, .a = { 1, NULL, 6000, 6000, 0 },
 	  .delta = NAN, .delta_pct = NAN, .p_value = NAN, .verdict = DIFF_MISSING },
 	{ .scenario = "boot", .vm = "vm1", .params = "{\"bs\":\"4k\",\"qd\":16}",
+	  .params_key = "bs=4k,qd=16",
 	  .name = "flushes_completed", .unit = "requests", .is_counter = true,
 	  .a = { 3, NULL, 0, 0, 0 }, .b = { 3, NULL, 0, 0, 0 }, .delta = 0,
 	  .delta_pct = NAN, .p_value = NAN, .verdict = DIFF_UNCHANGED },
 	{ .scenario = "boot", .vm = "vm1", .params = "{\"bs\":\"4k\",\"qd\":16}",
+	  .params_key = "bs=4k,qd=16",
 	  .name = "boot_ms", .unit = "ms", .dir = VMORCH_DIR_LOWER,
 	  .a = { 3, NULL, 120, 120, 2 }, .b = { 3, NULL, 122, 122, 2 },
 	  .delta = 2, .delta_pct = 1.67, .p_value = NAN, .verdict = DIFF_UNCHANGED },
@@ -93,10 +98,11 @@ static struct diff_row fixture_rows[] = {
 
 static struct diff_job fixture_diff_jobs[] = {
 	{ .scenario = "boot", .vm = "vm1", .params = "{\"bs\":\"4k\",\"qd\":16}",
+	  .params_key = "bs=4k,qd=16",
 	  .n_a = 3, .n_b = 2, .pass_a = 3, .pass_b = 1, .verdict = DIFF_REGRESSED },
 	{ .scenario = "boot", .vm = "vm2", .params = "{}", .n_b = 1, .pass_b = 1,
 	  .verdict = DIFF_NEW },
-	{ .scenario = "stress", .vm = "vm1", .params = "{\"qd\":\"32\"}", .n_a = 2,
+	{ .scenario = "stress", .vm = "vm1", .params = "{\"qd\":\"32\"}", .params_key = "qd=32", .n_a = 2,
 	  .n_b = 2, .pass_a = 1, .pass_b = 1, .verdict = DIFF_UNCHANGED },
 };
 
@@ -375,8 +381,11 @@ static void test_params_format_reads_canonical_json(void **state)
 	assert_string_equal(buf, "bs=4k, qd=16");
 	params_format(buf, sizeof(buf), "{}");
 	assert_string_equal(buf, "");
-	job_name_format(buf, sizeof(buf), "vm1", "{\"qd\":\"32\"}", 3);
-	assert_string_equal(buf, "vm1 (qd=32) #3");
+	/* The one name, as the run printed it and -k takes it. */
+	job_name_format(buf, sizeof(buf), "boot", "vm1", "qd=32", 3);
+	assert_string_equal(buf, "boot/vm1[qd=32]#3");
+	job_name_format(buf, sizeof(buf), "boot", "vm1", "", 0);
+	assert_string_equal(buf, "boot/vm1#0");
 }
 
 /* ---- JUnit ---- */
@@ -441,7 +450,7 @@ static void test_junit_odd_report_validates(void **state)
 			       "id=\"0\" timestamp=\"1970-01-01T00:00:00\" "
 			       "hostname=\"localhost\" tests=\"2\" failures=\"1\""));
 	assert_non_null(strstr(s, "<failure message=\"job failed\" type=\"fail\">"));
-	assert_non_null(strstr(s, "<testcase name=\"vm (not json) #0\" "
+	assert_non_null(strstr(s, "<testcase name=\"  /vm#0\" "
 			       "classname=\"(unnamed)\" time=\"0.000\"/>"));
 	free(s);
 }
@@ -462,7 +471,7 @@ static void test_junit_counts_per_scenario(void **state)
 			       "id=\"1\" timestamp=\"2024-05-01T12:00:00\" "
 			       "hostname=\"ci-host\" tests=\"2\" failures=\"1\" "
 			       "errors=\"0\" skipped=\"0\" time=\"40.000\">"));
-	assert_non_null(strstr(s, "<testcase name=\"vm1 (bs=4k, qd=16) #1\" "
+	assert_non_null(strstr(s, "<testcase name=\"boot/vm1[bs=4k,qd=16]#1\" "
 			       "classname=\"boot\" time=\"1.500\">"));
 	free(s);
 }
@@ -525,7 +534,7 @@ static void test_junit_incomplete_run_and_missing_job(void **state)
 			       " time=\"0.000\">\n      <error type=\"incomplete\""
 			       " message=\"run 42 is incomplete: interrupted, 2 of 5 jobs"
 			       " stored\">"));
-	assert_non_null(strstr(s, "<testcase name=\"gone #0\" classname=\"boot\""
+	assert_non_null(strstr(s, "<testcase name=\"boot/gone#0\" classname=\"boot\""
 			       " time=\"0.000\">\n      <skipped message=\"missing: in"
 			       " baseline run 41, not in this run\"/>"));
 	free(s);

@@ -602,16 +602,16 @@ static void test_good_run(void **state)
 }
 
 /* The cross product in key order, last key fastest, each VM over the keys
- * it uses; then repeats. */
+ * it uses; then repeats.  A job's name lists the keys by name (jobname.h). */
 static void test_good_matrix_order_and_params(void **state)
 {
 	static const char *const rr[] = {
-		"sweep/rr[bs=4k,qd=1,mem=64M]#0", "sweep/rr[bs=4k,qd=1,mem=256M]#0",
-		"sweep/rr[bs=4k,qd=8,mem=64M]#0", "sweep/rr[bs=4k,qd=8,mem=256M]#0",
-		"sweep/rr[bs=4k,qd=32,mem=64M]#0", "sweep/rr[bs=4k,qd=32,mem=256M]#0",
-		"sweep/rr[bs=64k,qd=1,mem=64M]#0", "sweep/rr[bs=64k,qd=1,mem=256M]#0",
-		"sweep/rr[bs=64k,qd=8,mem=64M]#0", "sweep/rr[bs=64k,qd=8,mem=256M]#0",
-		"sweep/rr[bs=64k,qd=32,mem=64M]#0", "sweep/rr[bs=64k,qd=32,mem=256M]#0",
+		"sweep/rr[bs=4k,mem=64M,qd=1]#0", "sweep/rr[bs=4k,mem=256M,qd=1]#0",
+		"sweep/rr[bs=4k,mem=64M,qd=8]#0", "sweep/rr[bs=4k,mem=256M,qd=8]#0",
+		"sweep/rr[bs=4k,mem=64M,qd=32]#0", "sweep/rr[bs=4k,mem=256M,qd=32]#0",
+		"sweep/rr[bs=64k,mem=64M,qd=1]#0", "sweep/rr[bs=64k,mem=256M,qd=1]#0",
+		"sweep/rr[bs=64k,mem=64M,qd=8]#0", "sweep/rr[bs=64k,mem=256M,qd=8]#0",
+		"sweep/rr[bs=64k,mem=64M,qd=32]#0", "sweep/rr[bs=64k,mem=256M,qd=32]#0",
 		"sweep/fixed[qd=1]#0", "sweep/fixed[qd=1]#1",
 		"sweep/fixed[qd=8]#0", "sweep/fixed[qd=8]#1",
 		"sweep/fixed[qd=32]#0", "sweep/fixed[qd=32]#1",
