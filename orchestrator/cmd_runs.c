@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/text_escape.h"
 #include "orchestrator/cli.h"
 #include "orchestrator/db.h"
 #include "orchestrator/db_query.h"
@@ -15,6 +16,7 @@
 struct query_opts {
 	const char *db_path;
 	bool json;
+	bool console;			/* show RUN JOB --console */
 	struct db_runs_filter filter;	/* runs only */
 };
 
@@ -25,6 +27,7 @@ static int query_parse(int argc, char **argv, struct query_opts *o,
 		{ "db", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "limit", required_argument, NULL, 'n' },
+		{ "console", no_argument, NULL, 'C' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "scenario", required_argument, NULL, 's' },
 		{ "meta", required_argument, NULL, 'M' },
@@ -43,6 +46,9 @@ static int query_parse(int argc, char **argv, struct query_opts *o,
 			break;
 		case 'J':
 			o->json = true;
+			break;
+		case 'C':
+			o->console = true;
 			break;
 		case 'n':
 		case 'l':
@@ -148,11 +154,80 @@ int cmd_runs(int argc, char **argv)
 
 static void show_usage(FILE *f)
 {
-	fprintf(f, "Usage: vmorch show [--db PATH] [--json] RUN\n\n"
-		"Show one run: its jobs, verdicts, counters and failed expectations.\n"
+	fprintf(f, "Usage: vmorch show [--db PATH] [--json] RUN [JOB [--console]]\n\n"
+		"Show one run: its jobs, verdicts, counters and failed expectations;\n"
+		"with JOB (its name as run and show print it, scenario/vm[k=v,...]#N),\n"
+		"that job in full: configuration, counters per disk, metrics,\n"
+		"expectations, attempts and its console's tail (--console: that alone).\n"
 		"RUN is a run id, a label (its newest run), `last` or `last~N`.\n\n"
 		"  -d, --db PATH   result database " CLI_DB_HELP "\n"
 		"      --json      machine-readable output\n");
+}
+
+/* One job's document as text: the fields people read, then the console. */
+static int job_print(json_t *doc, bool console_only)
+{
+	json_t *j = json_object_get(doc, "job"), *v, *d;
+	const char *key;
+	size_t i;
+
+	if (console_only) {
+		text_fputs(json_string_value(json_object_get(j, "console_tail")), stdout, TEXT_KEEP_LINES);
+		return EXIT_OK;
+	}
+	printf("job       ");
+	text_fputs(json_string_value(json_object_get(j, "name")), stdout, 0);
+	printf(" (run %" JSON_INTEGER_FORMAT ")\n", json_integer_value(json_object_get(doc, "run")));
+	printf("verdict   %s, exit %s (%" JSON_INTEGER_FORMAT ")\n",
+	       json_string_value(json_object_get(j, "verdict")),
+	       json_string_value(json_object_get(j, "exit_kind")),
+	       json_integer_value(json_object_get(j, "exit_code")));
+	printf("host      ");
+	text_fputs(json_string_value(json_object_get(j, "host")), stdout, 0);
+	printf("\nwall      %.3fs, boot %.3fs\n",
+	       json_integer_value(json_object_get(j, "wall_us")) / 1e6,
+	       json_integer_value(json_object_get(j, "boot_us")) / 1e6);
+	if (*json_string_value(json_object_get(j, "error"))) {
+		printf("error     ");
+		text_fputs(json_string_value(json_object_get(j, "error")), stdout, 0);
+		putchar('\n');
+	}
+	if (json_is_object(json_object_get(j, "config"))) {
+		char *c = json_dumps(json_object_get(j, "config"), JSON_COMPACT | JSON_SORT_KEYS);
+
+		printf("config    ");
+		text_fputs(c ? c : "?", stdout, 0);
+		putchar('\n');
+		free(c);
+	}
+	json_array_foreach(json_object_get(j, "disks"), i, d) {
+		printf("disk %zu   ", i);
+		json_object_foreach(d, key, v)
+			printf(" %s=%" JSON_INTEGER_FORMAT, key, json_integer_value(v));
+		putchar('\n');
+	}
+	json_object_foreach(json_object_get(j, "metrics"), key, v) {
+		printf("metric    ");
+		text_fputs(key, stdout, 0);
+		printf(" = %.17g\n", json_number_value(v));
+	}
+	json_array_foreach(json_object_get(j, "expectations"), i, d) {
+		printf("expect    ");
+		text_fputs(json_string_value(json_object_get(d, "name")), stdout, 0);
+		printf(" %s: %s\n", json_string_value(json_object_get(d, "op")),
+		       json_is_true(json_object_get(d, "missing")) ? "missing" :
+		       json_is_true(json_object_get(d, "passed")) ? "passed" : "FAILED");
+	}
+	json_array_foreach(json_object_get(j, "attempts"), i, d) {
+		printf("attempt   %" JSON_INTEGER_FORMAT " on ",
+		       json_integer_value(json_object_get(d, "attempt")));
+		text_fputs(json_string_value(json_object_get(d, "host")), stdout, 0);
+		printf(": %s\n", json_string_value(json_object_get(d, "outcome")));
+	}
+	printf("console (tail):\n");
+	text_fputs(json_string_value(json_object_get(j, "console_tail")), stdout, TEXT_KEEP_LINES);
+	putchar('\n');
+	return EXIT_OK;
 }
 
 int cmd_show(int argc, char **argv)
@@ -165,9 +240,13 @@ int cmd_show(int argc, char **argv)
 
 	if (query_parse(argc, argv, &o, show_usage, false))
 		return EXIT_USAGE;
-	if (optind + 1 != argc) {
-		fprintf(stderr, "vmorch show: expected exactly one RUN (an id, a label, "
-			"last or last~N)\n");
+	if (optind + 1 != argc && optind + 2 != argc) {
+		fprintf(stderr, "vmorch show: expected one RUN (an id, a label, last or"
+			" last~N) and perhaps one JOB\n");
+		return EXIT_USAGE;
+	}
+	if (o.console && optind + 2 != argc) {
+		fprintf(stderr, "vmorch show: --console needs a JOB\n");
 		return EXIT_USAGE;
 	}
 	if (db_open_readonly(o.db_path, &db, &e)) {
@@ -181,7 +260,19 @@ int cmd_show(int argc, char **argv)
 		db_close(db);
 		return rc == -ENOENT || rc == -EINVAL ? EXIT_USAGE : EXIT_INFRA;
 	}
-	if (o.json) {
+	if (optind + 2 == argc) {
+		json_t *doc = db_job_show_json(db, id, argv[optind + 1], &e);
+
+		if (!doc)
+			status = !strncmp(e.msg, "job '", 5) || strstr(e.msg, " has no job ") ?
+				 EXIT_USAGE : EXIT_INFRA;
+		else if (o.json)
+			status = print_json(doc, &e);
+		else
+			status = job_print(doc, o.console);
+		if (doc && !o.json)
+			json_decref(doc);
+	} else if (o.json) {
 		json_t *doc = db_run_show_json(db, id, &e);
 
 		status = doc ? print_json(doc, &e) : EXIT_INFRA;

@@ -14,6 +14,7 @@
 #include "common/text_escape.h"
 #include "common/text_table.h"
 #include "orchestrator/db_query.h"
+#include "orchestrator/jobname.h"
 
 /* ---- small helpers ---- */
 
@@ -748,6 +749,91 @@ static void q_end(struct db *db)
 {
 	if (!sqlite3_get_autocommit(db_sqlite(db)))
 		sqlite3_exec(db_sqlite(db), "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* "scenario/vm[params_key]#repeat" (jobname.h) into its parts; -EINVAL if not. */
+static int job_name_split(const char *name, char *scenario, char *vm, char *pk,
+			  int64_t *repeat)
+{
+	const char *slash = strchr(name, '/'), *hash = strrchr(name, '#'), *open;
+	char *end;
+
+	if (!slash || !hash || hash < slash || !hash[1])
+		return -EINVAL;
+	*repeat = strtoll(hash + 1, &end, 10);
+	if (*end || *repeat < 0 || slash - name > JOB_NAME_MAX)
+		return -EINVAL;
+	snprintf(scenario, JOB_NAME_MAX + 1, "%.*s", (int)(slash - name), name);
+	open = memchr(slash, '[', (size_t)(hash - slash));
+	if (open) {
+		if (hash[-1] != ']' || open - slash - 1 > JOB_NAME_MAX)
+			return -EINVAL;
+		snprintf(vm, JOB_NAME_MAX + 1, "%.*s", (int)(open - slash - 1), slash + 1);
+		snprintf(pk, JOB_PARAMS_KEY_MAX, "%.*s", (int)(hash - 1 - open - 1), open + 1);
+	} else {
+		if (hash - slash - 1 > JOB_NAME_MAX)
+			return -EINVAL;
+		snprintf(vm, JOB_NAME_MAX + 1, "%.*s", (int)(hash - slash - 1), slash + 1);
+		pk[0] = 0;
+	}
+	return 0;
+}
+
+json_t *db_job_show_json(struct db *db, int64_t run_id, const char *name, struct verr *e)
+{
+	char scenario[JOB_NAME_MAX + 1], vm[JOB_NAME_MAX + 1], pk[JOB_PARAMS_KEY_MAX];
+	struct show_ctx c = { .db = db };
+	json_t *results = NULL, *r, *doc = NULL, *config;
+	sqlite3_stmt *st = NULL;
+	int64_t repeat;
+	int rc;
+
+	if (job_name_split(name, scenario, vm, pk, &repeat)) {
+		verr_set(e, "job '%s': expected a name as run and show print it,"
+			 " scenario/vm[k=v,...]#repeat", name);
+		return NULL;
+	}
+	if (q_begin(db, e))
+		return NULL;
+	rc = show_ctx_prepare(&c, e);
+	if (!rc)
+		rc = q_prepare(db, "SELECT " RESULT_COLUMNS ", config, console_tail"
+			       " FROM vm_results WHERE run_id = ? AND scenario = ? AND vm = ?"
+			       " AND params_key = ? AND repeat_idx = ?", &st, e);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_text(st, 2, scenario, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, vm, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, pk, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, repeat);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		verr_set(e, "run %" PRId64 " has no job %s", run_id, name);
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		q_fail(db, rc, "job", e);
+		goto out;
+	}
+	results = json_array();
+	if (!results || show_result_json(&c, st, results, e))
+		goto out;
+	r = json_array_get(results, 0);
+	config = sqlite3_column_type(st, RS_NCOLS) == SQLITE_NULL ? json_null() :
+		 json_loads(col_text(st, RS_NCOLS), 0, NULL);
+	if (json_object_set_new(r, "name", json_string(name)) ||
+	    json_object_set_new(r, "config", config ? config : json_null()) ||
+	    json_object_set_new(r, "console_tail", json_string(col_text(st, RS_NCOLS + 1))) ||
+	    !(doc = json_pack("{s:i, s:I, s:O}", "version", DB_QUERY_JSON_VERSION,
+			      "run", (json_int_t)run_id, "job", r)))
+		verr_set(e, "out of memory");
+out:
+	sqlite3_finalize(st);
+	show_ctx_free(&c);
+	json_decref(results);
+	q_end(db);
+	return doc;
 }
 
 json_t *db_run_show_json(struct db *db, int64_t run_id, struct verr *e)

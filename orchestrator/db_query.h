@@ -65,4 +65,12 @@ int db_run_show_print(struct db *db, int64_t run_id, FILE *out,
 		      struct verr *e);
 json_t *db_run_show_json(struct db *db, int64_t run_id, struct verr *e);
 
+/*
+ * `vmorch show RUN JOB`: one job in full, @name as run and show print it
+ * (scenario/vm[k=v,...]#repeat): its result, disks, metrics, expectations,
+ * attempts, stored configuration and console tail.  NULL with @e set when
+ * the name is malformed or the run has no such job.
+ */
+json_t *db_job_show_json(struct db *db, int64_t run_id, const char *name, struct verr *e);
+
 #endif

@@ -317,6 +317,15 @@ vm run --db sel.db --rerun-failed last -k '*bs=64k,qd=16*' sel.yaml
 is "$rc:$(cat out)" "0:nothing to run again: every job of run last passed" \
 	"nothing failed: nothing runs, exit 0"
 is "$(sqlite3 sel.db 'select count(*) from runs')" 1 "and no run was stored"
+vm show --db sel.db --json last 'sel/a[bs=64k,qd=16]#0'
+is "$rc:$(jq -r '.job.name + " " + .job.params.bs + " " + (.job.config.workload // "-")' out)" \
+	"0:sel/a[bs=64k,qd=16]#0 64k pattern=randread bs=65536 ops=4 qd=16" \
+	"show RUN JOB: the job run printed, with its stored configuration"
+vm show --db sel.db last 'sel/a[bs=64k,qd=16]#0'
+grep -q "^job       sel/a\[bs=64k,qd=16\]#0 (run 1)$" out && grep -q "^config    {" out
+ok $? "show RUN JOB as text"
+vm show --db sel.db last 'sel/a[bs=4k,qd=1]#0'
+is "$rc:$(cat err)" "2:vmorch show: run 1 has no job sel/a[bs=4k,qd=1]#0" "show of a job the run does not have: exit 2"
 
 # ---- run --junit FILE --report FORMAT:FILE: reports as the run ends ----
 vm run --db rep.db --junit rep.xml --report json:rep.json --report html:rep.html tiny.yaml
