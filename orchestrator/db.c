@@ -1133,17 +1133,6 @@ int db_run_end(struct db *db, int64_t run_id, const char *status,
 
 #define PARAMS_KEY_MAX	JOB_PARAMS_KEY_MAX
 
-static void params_key_of(const char *const *key, const char *const *value, unsigned n,
-			  char *buf)
-{
-	job_params_key_of(key, value, n, buf);
-}
-
-static void params_key_build(const struct job_desc *job, char *buf)
-{
-	job_params_key(job, buf);
-}
-
 /*
  * SQL: vmorch_params_key(params) is the params_key of a result whose
  * params column (a JSON object of strings) is @params: what migration 005
@@ -1168,7 +1157,7 @@ static void db_sql_params_key(sqlite3_context *ctx, int argc, sqlite3_value **ar
 		key[n] = k;
 		value[n++] = json_string_value(v);
 	}
-	params_key_of(key, value, n, buf);
+	job_params_key_of(key, value, n, buf);
 	sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
 	json_decref(o);
 	return;
@@ -1191,7 +1180,7 @@ int db_rerun_select(struct db *db, int64_t run_id, const struct job_desc *jobs, 
 	for (size_t i = 0; i < n; i++) {
 		char key[PARAMS_KEY_MAX];
 
-		params_key_build(&jobs[i], key);
+		job_params_key(&jobs[i], key);
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, run_id);
 		bind_text(st, 2, jobs[i].scenario);
@@ -1246,7 +1235,7 @@ int db_params_key_parse(const char *spec, char *out, size_t cap, struct verr *e)
 		verr_set(e, "--params: expected KEY=VALUE,...");
 		return -EINVAL;
 	}
-	params_key_of(key, value, n, buf);
+	job_params_key_of(key, value, n, buf);
 	if (strlen(buf) >= cap) {
 		verr_set(e, "--params: too long");
 		return -EINVAL;
@@ -1329,7 +1318,7 @@ static int result_insert_row(struct db *db, int64_t run_id,
 		verr_set(e, "matrix values are not valid UTF-8");
 		return -EINVAL;
 	}
-	params_key_build(job, key);
+	job_params_key(job, key);
 	db_format_time(db_now_us() - (int64_t)r->wall_us, started);
 	sqlite3_bind_int64(st, 1, run_id);
 	bind_text(st, 2, job->scenario);

@@ -73,18 +73,27 @@ static char *runs_sql(const struct history_opts *o)
 	return sql;
 }
 
-static void runs_bind(sqlite3_stmt *st, const struct history_opts *o)
+/*
+ * The series every query of a history selects: the scenario as ?1, the VM
+ * as ?2 and the matrix point as ?6 when the options give them.
+ */
+static void series_bind(sqlite3_stmt *st, const struct history_opts *o)
 {
 	sqlite3_bind_text(st, 1, o->scenario, -1, SQLITE_STATIC);
 	if (o->vm)
 		sqlite3_bind_text(st, 2, o->vm, -1, SQLITE_STATIC);
+	if (o->params_key)
+		sqlite3_bind_text(st, 6, o->params_key, -1, SQLITE_STATIC);
+}
+
+static void runs_bind(sqlite3_stmt *st, const struct history_opts *o)
+{
+	series_bind(st, o);
 	if (o->until_run)
 		sqlite3_bind_int64(st, 3, o->until_run);
 	sqlite3_bind_int64(st, 4, o->last ? (int64_t)o->last : -1);
 	if (o->label_like)
 		sqlite3_bind_text(st, 5, o->label_like, -1, SQLITE_STATIC);
-	if (o->params_key)
-		sqlite3_bind_text(st, 6, o->params_key, -1, SQLITE_STATIC);
 }
 
 static int point_add(struct hq *q, sqlite3_stmt *st)
@@ -181,9 +190,9 @@ static char *run_filter(const struct hq *q)
  */
 static char *values_sql(const struct hq *q)
 {
-	const char *vm = q->o->vm ? q->o->params_key ? " AND r.vm = ?2 AND r.params_key = ?4" :
+	const char *vm = q->o->vm ? q->o->params_key ? " AND r.vm = ?2 AND r.params_key = ?6" :
 				    " AND r.vm = ?2" :
-			 q->o->params_key ? " AND r.params_key = ?4" : "";
+			 q->o->params_key ? " AND r.params_key = ?6" : "";
 	char *filter = run_filter(q), *sql = NULL;
 	int rc;
 
@@ -214,13 +223,9 @@ static char *values_sql(const struct hq *q)
 
 static void values_bind(sqlite3_stmt *st, const struct hq *q)
 {
-	sqlite3_bind_text(st, 1, q->o->scenario, -1, SQLITE_STATIC);
-	if (q->o->vm)
-		sqlite3_bind_text(st, 2, q->o->vm, -1, SQLITE_STATIC);
+	series_bind(st, q->o);
 	if (q->src == SRC_METRIC)
 		sqlite3_bind_text(st, 3, q->metric, -1, SQLITE_STATIC);
-	if (q->o->params_key)
-		sqlite3_bind_text(st, 4, q->o->params_key, -1, SQLITE_STATIC);
 }
 
 /* The point of @run_id, or NULL for a run the options left out. */
@@ -377,11 +382,7 @@ static int history_one_series(sqlite3 *db, const struct history_opts *o, struct 
 	free(sql);
 	if (rc != SQLITE_OK)
 		return report_sql_fail(db, rc, "history series", e);
-	sqlite3_bind_text(st, 1, o->scenario, -1, SQLITE_STATIC);
-	if (o->vm)
-		sqlite3_bind_text(st, 2, o->vm, -1, SQLITE_STATIC);
-	if (o->params_key)
-		sqlite3_bind_text(st, 6, o->params_key, -1, SQLITE_STATIC);
+	series_bind(st, o);
 	list[0] = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *key = col_text(st, 1);
@@ -427,11 +428,7 @@ static int history_configs(sqlite3 *db, struct hq *q, struct verr *e)
 	free(sql);
 	if (rc != SQLITE_OK)
 		return report_sql_fail(db, rc, "history configurations", e);
-	sqlite3_bind_text(st, 1, o->scenario, -1, SQLITE_STATIC);
-	if (o->vm)
-		sqlite3_bind_text(st, 2, o->vm, -1, SQLITE_STATIC);
-	if (o->params_key)
-		sqlite3_bind_text(st, 6, o->params_key, -1, SQLITE_STATIC);
+	series_bind(st, o);
 	for (int64_t last = -1; (rc = sqlite3_step(st)) == SQLITE_ROW;) {
 		int64_t run = sqlite3_column_int64(st, 0);
 		const char *hash = col_text(st, 1), *config = col_text(st, 2);
