@@ -1,8 +1,9 @@
 /*
- * history.c - `vmorch history`: one counter or metric of one scenario (and
- * optionally one VM) per run, oldest first.  Two queries: the runs that
- * have the scenario (newest first, for --last), then the values, which
- * walk the vm_results_series index (doc/reports.md "History").
+ * history.c - `vmorch history`: one counter or metric of one series (a
+ * scenario's VM at one matrix point) per run, oldest first.  Four queries:
+ * that the options select one series, the runs that have it (newest first,
+ * for --last), the values, which walk the vm_results_series index
+ * (doc/reports.md "History"), and the configurations of those runs.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -57,26 +58,21 @@ static void hq_classify(struct hq *q)
 
 /* ---- the runs: one point each ---- */
 
-static char *runs_sql(const struct history_opts *o)
+/*
+ * The series every query of a history selects, of the results named r:
+ * the scenario as ?1 (each query's own), the VM as ?2 and the matrix point
+ * as ?6 when the options give them.  series_bind() binds all three.
+ */
+static const char *series_where(const struct history_opts *o)
 {
-	char *sql = NULL;
+	static const char *const where[] = {
+		"", " AND r.vm = ?2", " AND r.params_key = ?6",
+		" AND r.vm = ?2 AND r.params_key = ?6",
+	};
 
-	if (asprintf(&sql, "SELECT ru.id, ru.label, ru.started_at FROM runs ru"
-		     " WHERE %s%sEXISTS (SELECT 1 FROM vm_results r"
-		     " WHERE r.run_id = ru.id AND r.scenario = ?1%s%s)"
-		     " ORDER BY ru.id DESC LIMIT ?4",
-		     o->until_run ? "ru.id <= ?3 AND " : "",
-		     o->label_like ? "ru.label GLOB ?5 AND " : "",
-		     o->vm ? " AND r.vm = ?2" : "",
-		     o->params_key ? " AND r.params_key = ?6" : "") < 0)
-		return NULL;
-	return sql;
+	return where[(o->vm ? 1 : 0) | (o->params_key ? 2 : 0)];
 }
 
-/*
- * The series every query of a history selects: the scenario as ?1, the VM
- * as ?2 and the matrix point as ?6 when the options give them.
- */
 static void series_bind(sqlite3_stmt *st, const struct history_opts *o)
 {
 	sqlite3_bind_text(st, 1, o->scenario, -1, SQLITE_STATIC);
@@ -84,6 +80,21 @@ static void series_bind(sqlite3_stmt *st, const struct history_opts *o)
 		sqlite3_bind_text(st, 2, o->vm, -1, SQLITE_STATIC);
 	if (o->params_key)
 		sqlite3_bind_text(st, 6, o->params_key, -1, SQLITE_STATIC);
+}
+
+static char *runs_sql(const struct history_opts *o)
+{
+	char *sql = NULL;
+
+	if (asprintf(&sql, "SELECT ru.id, ru.label, ru.started_at FROM runs ru"
+		     " WHERE %s%sEXISTS (SELECT 1 FROM vm_results r"
+		     " WHERE r.run_id = ru.id AND r.scenario = ?1%s)"
+		     " ORDER BY ru.id DESC LIMIT ?4",
+		     o->until_run ? "ru.id <= ?3 AND " : "",
+		     o->label_like ? "ru.label GLOB ?5 AND " : "",
+		     series_where(o)) < 0)
+		return NULL;
+	return sql;
 }
 
 static void runs_bind(sqlite3_stmt *st, const struct history_opts *o)
@@ -190,9 +201,7 @@ static char *run_filter(const struct hq *q)
  */
 static char *values_sql(const struct hq *q)
 {
-	const char *vm = q->o->vm ? q->o->params_key ? " AND r.vm = ?2 AND r.params_key = ?6" :
-				    " AND r.vm = ?2" :
-			 q->o->params_key ? " AND r.params_key = ?6" : "";
+	const char *series = series_where(q->o);
 	char *filter = run_filter(q), *sql = NULL;
 	int rc;
 
@@ -203,18 +212,18 @@ static char *values_sql(const struct hq *q)
 		rc = asprintf(&sql, "SELECT r.run_id, r.id, c.%s FROM vm_results r"
 			      " JOIN blk_counters c ON c.result_id = r.id"
 			      " WHERE r.scenario = ?1%s%s",
-			      vblk_fields[q->counter].name, vm, filter);
+			      vblk_fields[q->counter].name, series, filter);
 		break;
 	case SRC_COLUMN:
 		rc = asprintf(&sql, "SELECT r.run_id, r.id, r.%s FROM vm_results r"
 			      " WHERE r.scenario = ?1%s%s",
 			      !strcmp(q->metric, "wall_us") ? "wall_us" : "boot_us",
-			      vm, filter);
+			      series, filter);
 		break;
 	default:
 		rc = asprintf(&sql, "SELECT r.run_id, r.id, m.value FROM vm_results r"
 			      " JOIN metrics m ON m.result_id = r.id AND m.name = ?3"
-			      " WHERE r.scenario = ?1%s%s", vm, filter);
+			      " WHERE r.scenario = ?1%s%s", series, filter);
 		break;
 	}
 	free(filter);
@@ -372,9 +381,8 @@ static int history_one_series(sqlite3 *db, const struct history_opts *o, struct 
 	char *sql;
 
 	if (asprintf(&sql, "SELECT DISTINCT vm, params_key FROM vm_results r WHERE"
-		     " r.scenario = ?1%s%s ORDER BY vm, params_key LIMIT %d",
-		     o->vm ? " AND r.vm = ?2" : "", o->params_key ? " AND r.params_key = ?6" : "",
-		     HISTORY_SERIES_LISTED + 1) < 0) {
+		     " r.scenario = ?1%s ORDER BY vm, params_key LIMIT %d",
+		     series_where(o), HISTORY_SERIES_LISTED + 1) < 0) {
 		verr_set(e, "out of memory");
 		return -ENOMEM;
 	}
@@ -408,19 +416,28 @@ static int history_one_series(sqlite3 *db, const struct history_opts *o, struct 
 /*
  * Each point whose job configuration differs from the point before gets
  * config_keys: the first result of each run, the runs in the history's
- * order.  Results without a stored configuration break no chain.
+ * order.  Results without a stored configuration break no chain.  Only
+ * the runs from the last one with a configuration before the first point
+ * to the last point are read: what is older or newer changes no point's
+ * keys.  Both ends are seeks in vm_results_config (schema/009), which
+ * holds only the results that have a configuration.
  */
 static int history_configs(sqlite3 *db, struct hq *q, struct verr *e)
 {
-	const struct history_opts *o = q->o;
+	const struct history *h = q->h;
 	char *sql, *prev_hash = NULL, *prev = NULL;
+	const char *series = series_where(q->o);
 	sqlite3_stmt *st = NULL;
 	int rc;
 
+	if (!h->npoints)
+		return 0;
+	/* The subquery's r is its own: the same series, before the first point. */
 	if (asprintf(&sql, "SELECT run_id, config_hash, config FROM vm_results r WHERE"
-		     " r.scenario = ?1%s%s AND config_hash IS NOT NULL ORDER BY run_id, id",
-		     o->vm ? " AND r.vm = ?2" : "", o->params_key ? " AND r.params_key = ?6" : "")
-	    < 0) {
+		     " r.scenario = ?1%s AND config_hash IS NOT NULL AND r.run_id BETWEEN"
+		     " coalesce((SELECT max(r.run_id) FROM vm_results r WHERE r.scenario = ?1%s"
+		     " AND r.config_hash IS NOT NULL AND r.run_id < ?7), ?7) AND ?8"
+		     " ORDER BY run_id, id", series, series) < 0) {
 		verr_set(e, "out of memory");
 		return -ENOMEM;
 	}
@@ -428,7 +445,9 @@ static int history_configs(sqlite3 *db, struct hq *q, struct verr *e)
 	free(sql);
 	if (rc != SQLITE_OK)
 		return report_sql_fail(db, rc, "history configurations", e);
-	series_bind(st, o);
+	series_bind(st, q->o);
+	sqlite3_bind_int64(st, 7, h->points[0].run_id);
+	sqlite3_bind_int64(st, 8, h->points[h->npoints - 1].run_id);
 	for (int64_t last = -1; (rc = sqlite3_step(st)) == SQLITE_ROW;) {
 		int64_t run = sqlite3_column_int64(st, 0);
 		const char *hash = col_text(st, 1), *config = col_text(st, 2);

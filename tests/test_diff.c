@@ -407,6 +407,57 @@ static void test_history_last_and_label(void **state)
 	history_free(h);
 }
 
+/*
+ * A point whose configuration differs from the last run before it that has
+ * one gets the keys that changed, however few runs the options show: steady
+ * is ops=1 in the old run, unknown in base (no chain broken), ops=2 in cand.
+ */
+static void test_history_config_change_in_window(void **state)
+{
+	struct fx *f = *state;
+	struct history_opts o = { .scenario = "smoke", .vm = "steady", .metric = "wall_us" };
+	struct verr e = { "" };
+	sqlite3 *h = db_sqlite(f->db);
+	struct history *hi;
+
+	assert_int_equal(sqlite3_exec(h, "UPDATE vm_results SET config ="
+		" '{\"vcpus\":1,\"workload\":\"ops=1\"}', config_hash = 'a'"
+		" WHERE vm = 'steady' AND run_id = 1;"
+		" UPDATE vm_results SET config ="
+		" '{\"vcpus\":1,\"workload\":\"ops=2\"}', config_hash = 'b'"
+		" WHERE vm = 'steady' AND run_id = 3", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(history_query(h, &o, &hi, &e), 0);
+	assert_int_equal(hi->npoints, 3);
+	assert_null(hi->points[0].config_keys);
+	assert_null(hi->points[1].config_keys);
+	assert_string_equal(hi->points[2].config_keys, "workload");
+	history_free(hi);
+
+	o.last = 1;			/* the old run is before the window */
+	assert_int_equal(history_query(h, &o, &hi, &e), 0);
+	assert_int_equal(hi->npoints, 1);
+	assert_string_equal(hi->points[0].config_keys, "workload");
+	history_free(hi);
+
+	o.last = 0;			/* base and cand: old is filtered out */
+	o.label_like = "[bc]a*";
+	assert_int_equal(history_query(h, &o, &hi, &e), 0);
+	assert_int_equal(hi->npoints, 2);
+	assert_null(hi->points[0].config_keys);
+	assert_string_equal(hi->points[1].config_keys, "workload");
+	history_free(hi);
+
+	o.label_like = NULL;		/* the change after the window shows nowhere */
+	o.until_run = FIXTURE_RUN_BASE;
+	assert_int_equal(history_query(h, &o, &hi, &e), 0);
+	assert_int_equal(hi->npoints, 2);
+	assert_null(hi->points[0].config_keys);
+	assert_null(hi->points[1].config_keys);
+	history_free(hi);
+	assert_int_equal(sqlite3_exec(h, "UPDATE vm_results SET config = NULL,"
+				      " config_hash = NULL", NULL, NULL, NULL), SQLITE_OK);
+}
+
 /* ---- the real binary's exit statuses ---- */
 
 static const char *vmorch_path(void)
@@ -981,6 +1032,7 @@ int main(void)
 		cmocka_unit_test(test_cli_history_params),
 		cmocka_unit_test(test_history_counter_summed),
 		cmocka_unit_test(test_history_last_and_label),
+		cmocka_unit_test(test_history_config_change_in_window),
 		cmocka_unit_test(test_cli_diff_exit_0_without_flag),
 		cmocka_unit_test(test_cli_fail_on_regression_exit_1),
 		cmocka_unit_test(test_cli_fail_on_regression_exit_0_when_none),
