@@ -380,6 +380,8 @@ static int history_one_series(sqlite3 *db, const struct history_opts *o, struct 
 	int rc, n = 0;
 	char *sql;
 
+	if (o->vm && o->params_key)
+		return 0;	/* a VM and a matrix point: one series, or none */
 	if (asprintf(&sql, "SELECT DISTINCT vm, params_key FROM vm_results r WHERE"
 		     " r.scenario = ?1%s ORDER BY vm, params_key LIMIT %d",
 		     series_where(o), HISTORY_SERIES_LISTED + 1) < 0) {
