@@ -5,9 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <jansson.h>
-
-#include "common/json_strict.h"
 #include "guest/builtin/protocol.h"
 #include "vmm-worker/guest_result.h"
 #include "vmm-worker/result.h"
