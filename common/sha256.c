@@ -118,20 +118,35 @@ static void to_hex(const uint8_t d[32], char out[65])
 	out[64] = 0;
 }
 
+void sha256_final_hex(struct sha256 *s, char out[65])
+{
+	uint8_t d[32];
+
+	sha256_final(s, d);
+	to_hex(d, out);
+}
+
+void sha256_update_blob(struct sha256 *s, const char *name, const void *data, size_t len)
+{
+	uint64_t n = len;
+
+	sha256_update(s, name, strlen(name) + 1);
+	sha256_update(s, &n, sizeof(n));
+	sha256_update(s, data, len);
+}
+
 void sha256_hex(const void *data, size_t len, char out[65])
 {
 	struct sha256 s;
-	uint8_t d[32];
 
 	sha256_init(&s);
 	sha256_update(&s, data, len);
-	sha256_final(&s, d);
-	to_hex(d, out);
+	sha256_final_hex(&s, out);
 }
 
 int sha256_file_hex(const char *path, char out[65], struct verr *e)
 {
-	uint8_t buf[65536], d[32];
+	uint8_t buf[65536];
 	struct sha256 s;
 	ssize_t n;
 	int fd, rc = 0;
@@ -150,9 +165,7 @@ int sha256_file_hex(const char *path, char out[65], struct verr *e)
 		verr_set(e, "%s: %s", path, strerror(errno));
 	}
 	close(fd);
-	if (!rc) {
-		sha256_final(&s, d);
-		to_hex(d, out);
-	}
+	if (!rc)
+		sha256_final_hex(&s, out);
 	return rc;
 }

@@ -20,6 +20,15 @@ struct sha256 {
 void sha256_init(struct sha256 *s);
 void sha256_update(struct sha256 *s, const void *data, size_t len);
 void sha256_final(struct sha256 *s, uint8_t out[32]);
+/* sha256_final() as hex (64 characters + NUL). */
+void sha256_final_hex(struct sha256 *s, char out[65]);
+
+/*
+ * One named blob of a sequence: @name with its NUL, @len as 8 bytes, then
+ * the bytes, so that no two different sequences feed the same stream (the
+ * content keys of the initramfs cache).
+ */
+void sha256_update_blob(struct sha256 *s, const char *name, const void *data, size_t len);
 
 /* Hex digest (64 characters + NUL) of @len bytes at @data. */
 void sha256_hex(const void *data, size_t len, char out[65]);

@@ -71,10 +71,7 @@ static int config_strip(json_t *spec)
 
 int job_config_build(struct job_desc *j, struct verr *e)
 {
-	static const char hex[] = "0123456789abcdef";
 	json_t *spec = job_spec_to_json(&j->spec);
-	struct sha256 s;
-	uint8_t d[32];
 
 	free(j->config);
 	j->config = NULL;
@@ -85,13 +82,6 @@ int job_config_build(struct job_desc *j, struct verr *e)
 		return -ENOMEM;
 	}
 	json_decref(spec);
-	sha256_init(&s);
-	sha256_update(&s, j->config, strlen(j->config));
-	sha256_final(&s, d);
-	for (int i = 0; i < 32; i++) {
-		j->config_hash[2 * i] = hex[d[i] >> 4];
-		j->config_hash[2 * i + 1] = hex[d[i] & 15];
-	}
-	j->config_hash[64] = 0;
+	sha256_hex(j->config, strlen(j->config), j->config_hash);
 	return 0;
 }

@@ -693,36 +693,21 @@ static void inputs_free(struct inputs *in)
 	free(in->busybox);
 }
 
-static void hash_blob(struct sha256 *s, const char *name, const void *data, size_t len)
-{
-	uint64_t n = len;
-
-	sha256_update(s, name, strlen(name) + 1);
-	sha256_update(s, &n, sizeof(n));
-	sha256_update(s, data, len);
-}
-
 static void inputs_hash(const struct inputs *in, char hex[65])
 {
-	static const char digits[] = "0123456789abcdef";
 	struct sha256 s;
-	uint8_t d[32];
 
 	sha256_init(&s);
-	hash_blob(&s, INITRAMFS_FORMAT, "", 0);
-	hash_blob(&s, "init", initramfs_agent, (size_t)(initramfs_agent_end - initramfs_agent));
+	sha256_update_blob(&s, INITRAMFS_FORMAT, "", 0);
+	sha256_update_blob(&s, "init", initramfs_agent,
+			   (size_t)(initramfs_agent_end - initramfs_agent));
 	for (size_t i = 0; i < in->mods.n; i++)
-		hash_blob(&s, in->mod[i].name, in->mod[i].data, in->mod[i].len);
-	hash_blob(&s, "order", in->order, strlen(in->order));
-	hash_blob(&s, "bin/busybox", in->busybox ? in->busybox : (const uint8_t *)"",
-		  in->busybox_len);
+		sha256_update_blob(&s, in->mod[i].name, in->mod[i].data, in->mod[i].len);
+	sha256_update_blob(&s, "order", in->order, strlen(in->order));
+	sha256_update_blob(&s, "bin/busybox", in->busybox ? in->busybox : (const uint8_t *)"",
+			   in->busybox_len);
 	guest_files_hash(&in->files, &s);
-	sha256_final(&s, d);
-	for (int i = 0; i < 32; i++) {
-		hex[2 * i] = digits[d[i] >> 4];
-		hex[2 * i + 1] = digits[d[i] & 15];
-	}
-	hex[64] = 0;
+	sha256_final_hex(&s, hex);
 }
 
 /* The job's files and their libraries, after what the agent needs. */

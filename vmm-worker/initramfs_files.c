@@ -235,15 +235,6 @@ int guest_files_load(struct guest_files *f, const struct job_guest *g, struct ve
 	return rc;
 }
 
-static void hash_blob(struct sha256 *s, const char *name, const void *data, size_t len)
-{
-	uint64_t n = len;
-
-	sha256_update(s, name, strlen(name) + 1);
-	sha256_update(s, &n, sizeof(n));
-	sha256_update(s, data, len);
-}
-
 void guest_files_hash(const struct guest_files *f, struct sha256 *s)
 {
 	static const char *const kind[] = { "file", "dir", "link" };
@@ -251,8 +242,8 @@ void guest_files_hash(const struct guest_files *f, struct sha256 *s)
 	for (size_t i = 0; i < f->n; i++) {
 		const struct guest_entry *x = &f->v[i];
 
-		hash_blob(s, x->dst, x->data ? x->data : (const uint8_t *)"", x->len);
-		hash_blob(s, kind[x->kind], x->mode == 0755 ? "0755" : "0644", 4);
+		sha256_update_blob(s, x->dst, x->data ? x->data : (const uint8_t *)"", x->len);
+		sha256_update_blob(s, kind[x->kind], x->mode == 0755 ? "0755" : "0644", 4);
 	}
 }
 
