@@ -52,7 +52,11 @@ static struct guest_entry *entry_new(struct guest_files *f, const char *dst, int
 	return x;
 }
 
-/* A regular file, then its interpreter and libraries at the host's paths. */
+/*
+ * A regular file, then its interpreter and libraries at the host's paths:
+ * the whole closure (elf_deps_find), so a library added here (@lib) brings
+ * nothing more.
+ */
 static int file_add(struct guest_files *f, const char *src, const char *dst,
 		    const struct stat *st, bool lib, struct verr *e)
 {
@@ -67,7 +71,7 @@ static int file_add(struct guest_files *f, const char *src, const char *dst,
 	x->lib = lib;
 	x->mode = st->st_mode & 0111 ? 0755 : 0644;
 	rc = file_read_all(src, GUEST_FILE_MAX, &x->data, &x->len, e);
-	if (!rc)
+	if (!rc && !lib)
 		rc = elf_deps_find(src, &d, e);
 	if (!rc && d.interp) {
 		struct stat ist;
