@@ -184,6 +184,31 @@ static int vm_load_guest(struct vm *vm, const struct job_spec *job, struct verr 
 	return rc;
 }
 
+/* The block devices: the job's disks, then its rootfs image if it has one. */
+static uint32_t vm_dev_count(const struct job_spec *job)
+{
+	return job->ndisks + (job->guest.rootfs ? 1 : 0);
+}
+
+/* Device @i's disk: the job's, or for i == ndisks its rootfs image, read-only. */
+static const struct job_disk *vm_dev_disk(const struct job_spec *job, uint32_t i,
+					  struct job_disk *rootfs)
+{
+	if (i < job->ndisks)
+		return &job->disk[i];
+	*rootfs = (struct job_disk){ .path = job->guest.rootfs, .read_only = true };
+	return rootfs;
+}
+
+/* Say which device @e is about. */
+static void vm_dev_prefix(const struct job_spec *job, uint32_t i, struct verr *e)
+{
+	if (i < job->ndisks)
+		verr_prefix(e, "disk %u", i);
+	else
+		verr_prefix(e, "rootfs");
+}
+
 /*
  * Open (or create) every disk's backing store and check what was opened
  * against the job's protected files: before any KVM object exists, so a
@@ -197,43 +222,22 @@ static int vm_open_backing(struct vm *vm, const struct job_spec *job, struct ver
 		.nprotect = job->nprotect,
 	};
 
-	struct job_disk rootfs = { .path = job->guest.rootfs, .read_only = true };
-	int rc;
+	for (uint32_t i = 0; i < vm_dev_count(job); i++) {
+		struct job_disk rootfs;
+		int rc = disk_open(&vm->backing[i], vm_dev_disk(job, i, &rootfs), &guard, e);
 
-	for (uint32_t i = 0; i < job->ndisks; i++) {
-		rc = disk_open(&vm->backing[i], &job->disk[i], &guard, e);
 		if (rc) {
-			verr_prefix(e, "disk %u", i);
+			vm_dev_prefix(job, i, e);
 			return rc;
 		}
 		vm->nbacking = i + 1;
 	}
-	if (!rootfs.path)
-		return 0;
-	rc = disk_open(&vm->backing[vm->nbacking], &rootfs, &guard, e);
-	if (rc) {
-		verr_prefix(e, "rootfs");
-		return rc;
-	}
-	vm->nbacking++;
 	return 0;
-}
-
-/* The job's disks, or for i == ndisks its rootfs image, read-only. */
-static const struct job_disk *vm_dev_disk(const struct job_spec *job, uint32_t i,
-					  struct job_disk *rootfs)
-{
-	if (i < job->ndisks)
-		return &job->disk[i];
-	*rootfs = (struct job_disk){ .path = job->guest.rootfs, .read_only = true };
-	return rootfs;
 }
 
 static int vm_add_disks(struct vm *vm, const struct job_spec *job, struct verr *e)
 {
-	uint32_t ndevs = job->ndisks + (job->guest.rootfs ? 1 : 0);
-
-	for (uint32_t i = 0; i < ndevs; i++) {
+	for (uint32_t i = 0; i < vm_dev_count(job); i++) {
 		struct job_disk rootfs;
 		struct vblk_config cfg = {
 			.disk = vm_dev_disk(job, i, &rootfs),
@@ -246,10 +250,7 @@ static int vm_add_disks(struct vm *vm, const struct job_spec *job, struct verr *
 		int rc = vblk_prepare(&cfg, &vm->backing[i], &vm->disk[i], e);
 
 		if (rc) {
-			if (i < job->ndisks)
-				verr_prefix(e, "disk %u", i);
-			else
-				verr_prefix(e, "rootfs");
+			vm_dev_prefix(job, i, e);
 			return rc;
 		}
 		vm->ndevs = i + 1;
