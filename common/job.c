@@ -138,8 +138,7 @@ static json_t *files_to_json(const struct job_guest *g)
 	return a;
 }
 
-/* "run": the argv as an array, or the shell string; and where its figures come from. */
-static int run_to_json(json_t *o, const struct job_guest *g)
+int job_guest_run_to_json(json_t *o, const struct job_guest *g)
 {
 	json_t *a;
 
@@ -168,7 +167,7 @@ static json_t *guest_to_json(const struct job_guest *g)
 	    set_str(o, "kernel", g->kernel) || set_str(o, "modules", g->modules) ||
 	    set_str(o, "initramfs", g->initramfs) || set_str(o, "cmdline", g->cmdline) ||
 	    (g->nfiles && json_object_set_new(o, "files", files_to_json(g))) ||
-	    run_to_json(o, g) || set_str(o, "rootfs", g->rootfs) ||
+	    job_guest_run_to_json(o, g) || set_str(o, "rootfs", g->rootfs) ||
 	    (g->initramfs_agent && json_object_set_new(o, "initramfs_agent", json_true()))) {
 		json_decref(o);
 		return NULL;

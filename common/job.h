@@ -118,6 +118,13 @@ static inline bool job_guest_has_run(const struct job_guest *g)
 }
 
 /*
+ * Set "run" (the argv as an array, or the shell string) and "metrics_from"
+ * in @o when @g runs a program: the job spec's form, which the guest's job
+ * file shares.  0, or -ENOMEM.
+ */
+int job_guest_run_to_json(json_t *o, const struct job_guest *g);
+
+/*
  * A file the worker must never use as a disk, by device and inode: the
  * orchestrator's result database and its companions.  The worker compares
  * what it has opened, so no rename or symlink race gets past the check.

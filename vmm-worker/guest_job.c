@@ -53,37 +53,24 @@ static int nonce_make(char out[GUEST_NONCE_LEN + 1], struct verr *e)
 static json_t *guest_job_json(const struct job_spec *job, const char *nonce)
 {
 	const struct job_guest *g = &job->guest;
-	json_t *o = json_pack("{s:s}", "nonce", nonce), *run;
+	json_t *o = json_pack("{s:s}", "nonce", nonce);
+	uint64_t limit_ms, now_ms;
 	struct timespec now;
-	uint64_t now_ms;
 
 	if (!o || !job_guest_has_run(g))
 		return o;
-	if (g->run_shell) {
-		run = json_string(g->run_shell);
-	} else {
-		run = json_array();
-		for (uint32_t i = 0; run && i < g->run_argc; i++)
-			if (json_array_append_new(run, json_string(g->run_argv[i])))
-				goto fail;
-	}
-	if (g->rootfs &&
-	    json_object_set_new(o, "rootfs_disk", json_integer((json_int_t)job->ndisks)))
-		goto fail;
+	limit_ms = guest_job_time_limit_ms(job);
 	clock_gettime(CLOCK_REALTIME, &now);
 	now_ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
-	if (json_object_set_new(o, "run", run) ||
-	    json_object_set_new(o, "metrics_from",
-				json_string(job_metrics_from_name(g->metrics_from))) ||
-	    json_object_set_new(o, "time_limit_ms",
-				json_integer((json_int_t)guest_job_time_limit_ms(job))) ||
-	    json_object_set_new(o, "deadline_unix_ms",
-				json_integer((json_int_t)(now_ms + guest_job_time_limit_ms(job)))))
-		goto fail;
+	if (job_guest_run_to_json(o, g) ||
+	    (g->rootfs &&
+	     json_object_set_new(o, "rootfs_disk", json_integer((json_int_t)job->ndisks))) ||
+	    json_object_set_new(o, "time_limit_ms", json_integer((json_int_t)limit_ms)) ||
+	    json_object_set_new(o, "deadline_unix_ms", json_integer((json_int_t)(now_ms + limit_ms)))) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
-fail:
-	json_decref(o);
-	return NULL;
 }
 
 int guest_job_build(struct guest_job *gj, const struct job_spec *job, struct verr *e)
