@@ -463,9 +463,11 @@ static int run_from_json(const json_t *o, struct job_guest *g, struct verr *e)
 	const json_t *m = json_object_get(o, "metrics_from");
 	char what[48];
 	size_t n, bytes = 0;
-	int rc;
+	int rc, from = -1;
 
-	if (m && (!json_is_string(m) || job_metrics_from_parse(json_string_value(m)) < 0)) {
+	if (m && json_is_string(m))
+		from = job_metrics_from_parse(json_string_value(m));
+	if (m && from < 0) {
 		verr_set(e, "job.guest: field 'metrics_from' must be 'lines', 'fio-json' or"
 			 " 'none'");
 		return -EINVAL;
@@ -477,7 +479,7 @@ static int run_from_json(const json_t *o, struct job_guest *g, struct verr *e)
 	if (!v)
 		return 0;
 	if (m)
-		g->metrics_from = (enum job_metrics_from)job_metrics_from_parse(json_string_value(m));
+		g->metrics_from = (enum job_metrics_from)from;
 	if (json_is_string(v))
 		return run_str(v, "job.guest.run", true, &bytes, &g->run_shell, e);
 	if (!json_is_array(v) || !(n = json_array_size(v))) {
