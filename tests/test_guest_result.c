@@ -57,7 +57,7 @@ static json_t *archive_job_file(const uint8_t *buf, size_t len)
 		memcpy(field, buf + at + 94, 8);
 		namesize = strtoul(field, NULL, 16);
 		at = (at + 110 + namesize + 3) & ~(size_t)3;
-		if (!strcmp(name, GUEST_JOB_PATH))
+		if (!strcmp(name, GUEST_JOB_FILE + 1))
 			return json_loadb((const char *)buf + at, filesize, 0, NULL);
 		at = (at + filesize + 3) & ~(size_t)3;
 	}

@@ -92,8 +92,8 @@ int guest_job_build(struct guest_job *gj, const struct job_spec *job, struct ver
 		return -ENOMEM;
 	}
 	cpio_init(&c);
-	cpio_add_dir(&c, ".vmorch", 0700);
-	cpio_add_file(&c, GUEST_JOB_PATH, 0400, text, strlen(text));
+	cpio_add_dir(&c, GUEST_JOB_DIR + 1, 0700);
+	cpio_add_file(&c, GUEST_JOB_FILE + 1, 0400, text, strlen(text));
 	free(text);
 	rc = cpio_finish(&c);
 	if (rc) {

@@ -22,9 +22,7 @@
 
 #include "common/job.h"
 #include "common/verr.h"
-
-#define GUEST_JOB_PATH		".vmorch/job.json"	/* in the archive */
-#define GUEST_NONCE_LEN		32			/* hex digits */
+#include "guest/builtin/protocol.h"
 
 struct guest_job {
 	char nonce[GUEST_NONCE_LEN + 1];

@@ -15,17 +15,18 @@
 #include "common/job.h"
 #include "common/sha256.h"
 #include "common/verr.h"
+#include "guest/builtin/protocol.h"
 #include "vmm-worker/cpio.h"
 
 #define GUEST_FILES_MAX		16384		/* entries, libraries included */
 #define GUEST_FILE_MAX		(256u << 20)	/* bytes of one file */
 #define GUEST_FILES_DEPTH	32		/* directories within directories */
 /*
- * The directories of the libraries that the host's loader found outside
- * its default directories (through ld.so.cache): the guest has no such
- * cache, so the agent gives them to the program as LD_LIBRARY_PATH.
+ * GUEST_LD_PATH_FILE (guest/builtin/protocol.h): the directories of the
+ * libraries that the host's loader found outside its default directories
+ * (through ld.so.cache); the guest has no such cache, so the agent gives
+ * them to the program as LD_LIBRARY_PATH.
  */
-#define GUEST_LD_PATH_FILE	"/.vmorch/ld-library-path"
 
 enum guest_entry_kind { GUEST_ENTRY_FILE, GUEST_ENTRY_DIR, GUEST_ENTRY_LINK };
 

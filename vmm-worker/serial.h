@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "common/vm_result.h"
+#include "guest/builtin/protocol.h"
 
 #define SERIAL_PORT_BASE 0x3f8
 #define SERIAL_PORT_LEN	 8
@@ -38,7 +39,7 @@ struct serial {
 	char line[SERIAL_LINE_MAX + 1];	/* the line being assembled */
 	uint32_t line_len;
 	char result_line[SERIAL_LINE_MAX + 1];	/* last VMORCH-RESULT payload */
-	char nonce[40];			/* a result line must carry it; "" none */
+	char nonce[GUEST_NONCE_LEN + 1];	/* a result line must carry it; "" none */
 	uint64_t first_output_ns;	/* 0 until the guest prints */
 };
 

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "guest/builtin/protocol.h"
 #include "guest/pattern.h"
 
 #define AGENT_MAX_DISKS		32	/* virtio-mmio windows from 0xfeb00000 */
@@ -25,14 +26,9 @@
 #define AGENT_SECTOR		512
 #define AGENT_WAIT_MS		10000	/* every wait is bounded */
 
-#define AGENT_JOB_DIR		"/.vmorch"
-#define AGENT_JOB_FILE		"/.vmorch/job.json"	/* appended by the worker */
 #define AGENT_JOB_MAX		(1u << 20)	/* bytes of job.json */
 #define AGENT_RUN_PATH		"/bin:/sbin:/usr/bin:/usr/sbin"
 #define AGENT_ROOTFS_DIR	"/rootfs"	/* the rootfs image, mounted read-only */
-/* Written by the initramfs builder: the directories of the libraries the
- * host's ld.so.cache found, for the program's LD_LIBRARY_PATH. */
-#define AGENT_LD_PATH_FILE	"/.vmorch/ld-library-path"
 #define AGENT_CAPTURE_MAX	((size_t)16 << 20)	/* the program's stdout kept */
 #define AGENT_KILL_GRACE_MS	1000	/* SIGTERM, then SIGKILL this much later */
 /* The result holds at most 256 metrics (the worker's limit); the agent's
@@ -83,7 +79,7 @@ enum metrics_from {
 /* /.vmorch/job.json, the user's program (jobfile.c). */
 struct job {
 	bool present;		/* the file existed */
-	char nonce[33];		/* 32 lowercase hex digits, or "" */
+	char nonce[GUEST_NONCE_LEN + 1];	/* or "" */
 	uint64_t time_limit_ms;	/* on CLOCK_BOOTTIME; 0: none */
 	uint64_t deadline_unix_ms;	/* the same limit on the host's wall clock; 0: none */
 	char **argv;		/* "run" as an array (NULL-terminated), or NULL */
@@ -207,6 +203,10 @@ int run_program(char *const argv[], const struct run_opts *o, struct run_result 
 void run_describe_end(const struct run_result *r, const struct run_opts *o,
 		      char *buf, size_t len);
 void run_result_release(struct run_result *r);
+/* @clock in milliseconds. */
+uint64_t agent_clock_ms(clockid_t clock);
+/* All of @p to @fd, retried on EINTR; a dead console is not an error. */
+void agent_write_all(int fd, const char *p, size_t n);
 
 /* rootfs.c */
 /* Take the rootfs disk out of @d (the test disks keep their numbers) and

@@ -25,29 +25,33 @@ static int parse_nonce(struct job *job, json_t *v, char *err, size_t errlen)
 {
 	const char *s = json_string_value(v);
 
-	if (!s || strlen(s) != 32 || strspn(s, "0123456789abcdef") != 32)
+	if (!s || strlen(s) != GUEST_NONCE_LEN ||
+	    strspn(s, "0123456789abcdef") != GUEST_NONCE_LEN)
 		return agent_err(err, errlen, -EINVAL,
-				 "job.json: \"nonce\" must be 32 lowercase hex digits");
-	memcpy(job->nonce, s, 33);
+				 "job.json: \"nonce\" must be %d lowercase hex digits",
+				 GUEST_NONCE_LEN);
+	memcpy(job->nonce, s, GUEST_NONCE_LEN + 1);
+	return 0;
+}
+
+/* @v, the milliseconds of @key: an integer >= 1. */
+static int parse_ms(json_t *v, const char *key, uint64_t *ms, char *err, size_t errlen)
+{
+	if (!json_is_integer(v) || json_integer_value(v) < 1)
+		return agent_err(err, errlen, -EINVAL,
+				 "job.json: \"%s\" must be an integer >= 1", key);
+	*ms = (uint64_t)json_integer_value(v);
 	return 0;
 }
 
 static int parse_time_limit(struct job *job, json_t *v, char *err, size_t errlen)
 {
-	if (!json_is_integer(v) || json_integer_value(v) < 1)
-		return agent_err(err, errlen, -EINVAL,
-				 "job.json: \"time_limit_ms\" must be an integer >= 1");
-	job->time_limit_ms = (uint64_t)json_integer_value(v);
-	return 0;
+	return parse_ms(v, "time_limit_ms", &job->time_limit_ms, err, errlen);
 }
 
 static int parse_deadline(struct job *job, json_t *v, char *err, size_t errlen)
 {
-	if (!json_is_integer(v) || json_integer_value(v) < 1)
-		return agent_err(err, errlen, -EINVAL,
-				 "job.json: \"deadline_unix_ms\" must be an integer >= 1");
-	job->deadline_unix_ms = (uint64_t)json_integer_value(v);
-	return 0;
+	return parse_ms(v, "deadline_unix_ms", &job->deadline_unix_ms, err, errlen);
 }
 
 uint64_t job_deadline_ms(const struct job *job, uint64_t now_real, uint64_t now_boot)
@@ -144,19 +148,12 @@ static const struct job_key *job_key_find(const char *name)
 	return NULL;
 }
 
-static void job_free_run(struct job *job)
+void job_release(struct job *job)
 {
-	for (char **a = job->argv; a && *a; a++)
-		free(*a);
-	free(job->argv);
+	run_argv_free(job->argv);
 	free(job->shell);
 	job->argv = NULL;
 	job->shell = NULL;
-}
-
-void job_release(struct job *job)
-{
-	job_free_run(job);
 }
 
 /*
@@ -199,7 +196,7 @@ int job_parse(struct job *job, const char *text, size_t len, char *err, size_t e
 out:
 	json_decref(root);
 	if (rc)
-		job_free_run(job);
+		job_release(job);
 	return rc;
 }
 

@@ -57,22 +57,6 @@ uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t boottime_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t realtime_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static char *read_cmdline(void)
 {
 	static char buf[4096];
@@ -121,7 +105,7 @@ static void json_escaped(FILE *f, const char *s)
 }
 
 struct result {
-	char nonce[33];		/* job.json's, or "" */
+	char nonce[GUEST_NONCE_LEN + 1];	/* job.json's, or "" */
 	unsigned ndisks;
 	struct run_stats st;
 	uint64_t kernel[5];	/* disks_kernel_stats */
@@ -134,20 +118,6 @@ struct result {
 	int exit_code;
 	struct metrics metrics;	/* the program's */
 };
-
-static void write_all(const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(1, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
-}
 
 static void print_result(struct result *r, const char *status)
 {
@@ -202,7 +172,7 @@ static void print_result(struct result *r, const char *status)
 	/* One write(2) (a tty takes it whole): the line must not interleave
 	 * with kernel messages. */
 	if (fclose(f) == 0)
-		write_all(line, len);
+		agent_write_all(1, line, len);
 	free(line);
 }
 
@@ -246,7 +216,7 @@ static int run_workload(const struct agent_cfg *cfg, struct disk *d, unsigned n,
 static void ld_library_path(bool use)
 {
 	char buf[4096];
-	FILE *f = fopen(AGENT_LD_PATH_FILE, "re");
+	FILE *f = fopen(GUEST_LD_PATH_FILE, "re");
 	size_t n;
 
 	if (!f)
@@ -257,8 +227,8 @@ static void ld_library_path(bool use)
 	buf[strcspn(buf, "\n")] = 0;
 	if (use && buf[0])
 		setenv("LD_LIBRARY_PATH", buf, 1);
-	unlink(AGENT_LD_PATH_FILE);
-	rmdir(AGENT_JOB_DIR);
+	unlink(GUEST_LD_PATH_FILE);
+	rmdir(GUEST_JOB_DIR);
 }
 
 /*
@@ -272,7 +242,8 @@ static int run_job(const struct job *job, const struct disk *d, unsigned n,
 	struct run_opts o = {
 		.out_fd = 1,
 		.clock = CLOCK_BOOTTIME,
-		.deadline_ms = job_deadline_ms(job, realtime_ms(), boottime_ms()),
+		.deadline_ms = job_deadline_ms(job, agent_clock_ms(CLOCK_REALTIME),
+					       agent_clock_ms(CLOCK_BOOTTIME)),
 		.kill_grace_ms = AGENT_KILL_GRACE_MS,
 		.capture_max = AGENT_CAPTURE_MAX,
 		.init = getpid() == 1,
@@ -323,10 +294,10 @@ int main(void)
 	int rc;
 
 	sys_mount_basics();
-	r.init_ms = boottime_ms();
+	r.init_ms = agent_clock_ms(CLOCK_BOOTTIME);
 	t0 = now_ns();
 	/* First: the file must be gone before anything else runs. */
-	rc = job_load(&job, AGENT_JOB_FILE, AGENT_JOB_DIR, err, sizeof(err));
+	rc = job_load(&job, GUEST_JOB_FILE, GUEST_JOB_DIR, err, sizeof(err));
 	if (rc)
 		fail("%s", err);
 	memcpy(r.nonce, job.nonce, sizeof(r.nonce));

@@ -144,7 +144,7 @@ static int run_resolve(const char *name, const char *root, char **path, char *er
 			 AGENT_RUN_PATH);
 }
 
-static uint64_t clock_ms(clockid_t clock)
+uint64_t agent_clock_ms(clockid_t clock)
 {
 	struct timespec ts;
 
@@ -174,7 +174,7 @@ static __attribute__((noreturn)) void run_child(const char *path, char *const ar
 	_exit(127);
 }
 
-static void write_all(int fd, const char *p, size_t n)
+void agent_write_all(int fd, const char *p, size_t n)
 {
 	while (n) {
 		ssize_t w = write(fd, p, n);
@@ -230,7 +230,7 @@ static bool run_pump(int fd, const struct run_opts *o, struct run_result *r, siz
 		return true;
 	if (n <= 0)
 		return false;
-	write_all(o->out_fd, buf, (size_t)n);
+	agent_write_all(o->out_fd, buf, (size_t)n);
 	r->mid_line = buf[n - 1] != '\n';
 	run_capture(r, o, buf, (size_t)n, cap);
 	return true;
@@ -295,7 +295,7 @@ static int run_wait(struct run_state *s, const struct run_opts *o, struct run_re
 		run_reap(s, o->init);
 		if (s->exited)
 			return 0;
-		now = clock_ms(o->clock);
+		now = agent_clock_ms(o->clock);
 		if (o->deadline_ms && !r->timed_out && now >= o->deadline_ms) {
 			r->timed_out = true;
 			killpg(s->pid, SIGTERM);
@@ -328,9 +328,9 @@ static void run_finish(struct run_state *s, const struct run_opts *o, struct run
 	killpg(s->pid, SIGKILL);
 	if (o->init)
 		kill(-1, SIGKILL);
-	end = clock_ms(o->clock) + RUN_DRAIN_MS;
+	end = agent_clock_ms(o->clock) + RUN_DRAIN_MS;
 	while (s->fd >= 0) {
-		uint64_t now = clock_ms(o->clock);
+		uint64_t now = agent_clock_ms(o->clock);
 
 		if (now >= end)
 			break;
@@ -374,7 +374,7 @@ int run_program(char *const argv[], const struct run_opts *o, struct run_result 
 		rc = agent_err_errno(err, errlen, "run: pipe");
 		goto out;
 	}
-	t0 = clock_ms(o->clock);
+	t0 = agent_clock_ms(o->clock);
 	s.pid = fork();
 	if (s.pid < 0) {
 		rc = agent_err_errno(err, errlen, "run: fork");
@@ -404,7 +404,7 @@ int run_program(char *const argv[], const struct run_opts *o, struct run_result 
 	} else if (s.exited) {
 		r->exit_code = WEXITSTATUS(s.status);
 	}
-	r->ms = clock_ms(o->clock) - t0;
+	r->ms = agent_clock_ms(o->clock) - t0;
 out:
 	for (unsigned i = 0; i < 2; i++) {
 		if (out[i] >= 0)

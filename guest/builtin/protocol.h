@@ -24,4 +24,16 @@
 #define GUEST_EXIT_FAIL		0x11	/* QEMU exit status 35 */
 #define GUEST_RESULT_PREFIX	"VMORCH-RESULT "
 
+/*
+ * What the worker adds to a Linux guest's initramfs for the agent: the job
+ * file (vmm-worker/guest_job.c writes it, guest/agent/jobfile.c reads it)
+ * with the nonce, and, when a program's libraries lie outside the default
+ * directories, those directories for its LD_LIBRARY_PATH
+ * (vmm-worker/initramfs_files.c).  Archive names drop the leading '/'.
+ */
+#define GUEST_JOB_DIR		"/.vmorch"
+#define GUEST_JOB_FILE		GUEST_JOB_DIR "/job.json"
+#define GUEST_LD_PATH_FILE	GUEST_JOB_DIR "/ld-library-path"
+#define GUEST_NONCE_LEN		32	/* lowercase hex digits */
+
 #endif
