@@ -12,8 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/openat2.h>
 
 #include "agent.h"
 
@@ -82,6 +85,38 @@ void run_argv_free(char **argv)
 	free(argv);
 }
 
+/*
+ * Is @path a program a process chrooted to @root could exec?  Resolved as
+ * that process would: an absolute link in the image (Debian's /usr/bin/awk
+ * -> /etc/alternatives/awk, Alpine's /bin/sh -> /bin/busybox) points into
+ * the image, not into the initramfs (RESOLVE_IN_ROOT; a kernel before 5.6
+ * has no openat2: the links then resolve as they did).  @root NULL: /.
+ * @path is absolute.  With @root the agent is pid 1, uid 0: any execute
+ * bit will do, as the kernel's own check for root.
+ */
+static bool exec_ok_in(const char *root, const char *path)
+{
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
+	struct stat st;
+	int dfd, fd;
+	bool ok;
+
+	if (!root)
+		return !stat(path, &st) && S_ISREG(st.st_mode) && !access(path, X_OK);
+	dfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return false;
+	fd = (int)syscall(SYS_openat2, dfd, path, &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS)
+		fd = openat(dfd, path + 1, O_PATH | O_CLOEXEC);
+	close(dfd);
+	if (fd < 0)
+		return false;
+	ok = !fstat(fd, &st) && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+	close(fd);
+	return ok;
+}
+
 int run_build_argv(const struct job *job, const struct disk *d, unsigned ndisks,
 		   char ***argv, char *err, size_t errlen)
 {
@@ -92,7 +127,7 @@ int run_build_argv(const struct job *job, const struct disk *d, unsigned ndisks,
 	int rc = 0;
 
 	if (job->shell) {
-		if (access(job->rootfs ? AGENT_ROOTFS_DIR "/bin/sh" : shell[0], X_OK))
+		if (!exec_ok_in(job->rootfs ? AGENT_ROOTFS_DIR : NULL, shell[0]))
 			return agent_err(err, errlen, -ENOENT, "run: no /bin/sh in the %s",
 					 job->rootfs ? "rootfs image" : "initramfs");
 		src = shell;
@@ -119,7 +154,6 @@ static int run_resolve(const char *name, const char *root, char **path, char *er
 		       size_t errlen)
 {
 	const char *dir = AGENT_RUN_PATH;
-	size_t rlen = root ? strlen(root) : 0;
 
 	if (strchr(name, '/')) {
 		*path = strdup(name);
@@ -127,13 +161,11 @@ static int run_resolve(const char *name, const char *root, char **path, char *er
 	}
 	while (*dir) {
 		size_t len = strcspn(dir, ":");
-		struct stat st;
 		char *p;
 
-		if (asprintf(&p, "%s%.*s/%s", root ? root : "", (int)len, dir, name) < 0)
+		if (asprintf(&p, "%.*s/%s", (int)len, dir, name) < 0)
 			return agent_err(err, errlen, -ENOMEM, "run: out of memory");
-		if (!stat(p, &st) && S_ISREG(st.st_mode) && !access(p, X_OK)) {
-			memmove(p, p + rlen, strlen(p + rlen) + 1);
+		if (exec_ok_in(root, p)) {
 			*path = p;
 			return 0;
 		}

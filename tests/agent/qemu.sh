@@ -245,14 +245,17 @@ if gzip -dc "$initrd" | cpio -t --quiet 2>/dev/null | grep -qx bin/sh; then
 	# f. A rootfs image (scripts/make-rootfs.sh: static busybox, a marker)
 	#    after the test disk: the program runs chrooted there, /proc, /sys,
 	#    /dev and a writable /tmp inside, and ${disk0} is still the test
-	#    disk.  QEMU gives the last -device the lowest window, so the
-	#    rootfs comes first on its command line.
-	mkdir -p "$tmp/rootfs/bin" "$tmp/rootfs/etc"
-	cp "$(command -v busybox)" "$tmp/rootfs/bin/busybox"
-	ln -sf busybox "$tmp/rootfs/bin/sh"
+	#    disk.  The program is found by name in the image's PATH through
+	#    an absolute link to a file only the image has.  QEMU gives the
+	#    last -device the lowest window, so the rootfs comes first on its
+	#    command line.
+	mkdir -p "$tmp/rootfs/bin" "$tmp/rootfs/etc" "$tmp/rootfs/opt/bb"
+	cp "$(command -v busybox)" "$tmp/rootfs/opt/bb/busybox"
+	ln -sf /opt/bb/busybox "$tmp/rootfs/bin/busybox"
+	ln -sf /opt/bb/busybox "$tmp/rootfs/bin/sh"
 	echo rootfs-marker-5 >"$tmp/rootfs/etc/marker"
 	if "$src/scripts/make-rootfs.sh" -d "$tmp/rootfs" "$tmp/root.raw" 2>/dev/null; then
-		job_initrd '{"nonce":"@NONCE@","rootfs_disk":1,"run":["/bin/sh","-c","/bin/busybox cat /etc/marker; /bin/busybox test -w /tmp && /bin/busybox test -e /proc/self/stat && /bin/busybox test -d /sys/block && /bin/busybox test -c /dev/null && echo VMORCH-METRIC user.in_rootfs 1; echo VMORCH-METRIC user.disk0_sectors $(/bin/busybox cat /sys/class/block/${1#/dev/}/size)","sh","${disk0}"]}'
+		job_initrd '{"nonce":"@NONCE@","rootfs_disk":1,"run":["sh","-c","/bin/busybox cat /etc/marker; /bin/busybox test -w /tmp && /bin/busybox test -e /proc/self/stat && /bin/busybox test -d /sys/block && /bin/busybox test -c /dev/null && echo VMORCH-METRIC user.in_rootfs 1; echo VMORCH-METRIC user.disk0_sectors $(/bin/busybox cat /sys/class/block/${1#/dev/}/size)","sh","${disk0}"]}'
 		boot microvm "$job_rd" "" $(disk root 0 readonly=on) $(disk d0 16M)
 		is "$rc" 33 "rootfs: QEMU exits 33"
 		is "$(field status)" pass "rootfs: status"
