@@ -551,6 +551,12 @@ static int guest_from_json(const json_t *o, struct job_guest *g, struct verr *e)
 		return rc;
 	if ((rc = run_from_json(o, g, e)))
 		return rc;
+	/* The user's own archive is booted as it is: nothing goes into it. */
+	if (g->initramfs && (g->nfiles || (job_guest_has_run(g) && !g->initramfs_agent))) {
+		verr_set(e, "%s: field '%s' needs the agent's initramfs, which vmorch builds:"
+			 " leave out field 'initramfs'", what, g->nfiles ? "files" : "run");
+		return -EINVAL;
+	}
 	if (g->rootfs && !job_guest_has_run(g)) {
 		verr_set(e, "%s: field 'rootfs' needs field 'run' (the program it serves)", what);
 		return -EINVAL;

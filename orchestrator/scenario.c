@@ -1033,8 +1033,12 @@ static int build_guest(struct ctx *c, const struct ynode *n, struct job_guest *g
 		if (!r && !(g->cmdline = strdup(t)))
 			r = -ENOMEM;
 	}
-	if (!r && (v = map_get(n, "files", NULL)))
+	if (!r && (v = map_get(n, "files", NULL))) {
+		if (g->initramfs)
+			return fail_at(c, v, "files go into the agent's initramfs, which vmorch"
+				       " builds: leave out initramfs");
 		r = build_files(c, v, g);
+	}
 	if (!r && (v = map_get(n, "run", NULL))) {
 		if (g->initramfs)
 			return fail_at(c, v, "run needs the agent's initramfs, which vmorch"

@@ -89,6 +89,7 @@ EXTRA_DIST += doc/scenario.md \
 	tests/scenarios/bad/guest-rootfs-no-run.yaml \
 	tests/scenarios/bad/guest-run-empty.yaml \
 	tests/scenarios/bad/guest-run-own-initramfs.yaml \
+	tests/scenarios/bad/guest-files-own-initramfs.yaml \
 	tests/scenarios/bad/guest-run-map-word.yaml \
 	tests/scenarios/bad/guest-no-kernel.yaml \
 	tests/scenarios/bad/image-directory.yaml \

@@ -393,6 +393,12 @@ static const struct bad_doc bad_jobs[] = {
 	  "job.guest: field 'rootfs' needs field 'run' (the program it serves)" },
 	{ LINUX_HEAD "\"initramfs_agent\":true}}",
 	  "job.guest: field 'initramfs_agent' needs field 'initramfs'" },
+	{ LINUX_HEAD "\"initramfs\":\"/i\",\"run\":\"true\"}}",
+	  "job.guest: field 'run' needs the agent's initramfs, which vmorch builds:"
+	  " leave out field 'initramfs'" },
+	{ LINUX_HEAD "\"initramfs\":\"/i\",\"initramfs_agent\":true,\"files\":[{\"src\":\"/a\"}]}}",
+	  "job.guest: field 'files' needs the agent's initramfs, which vmorch builds:"
+	  " leave out field 'initramfs'" },
 	{ LINUX_HEAD "\"metrics_from\":\"lines\"}}",
 	  "job.guest: field 'metrics_from' needs field 'run'" },
 	{ LINUX_HEAD "\"run\":\"true\"},\"workload\":\"ops=1\"}",

@@ -125,6 +125,8 @@ static const struct bad_case bad_cases[] = {
 	  "guest-run-and-workload.yaml:9:15: workload and guest run exclude each other (the agent runs its own workload or your program, not both)" },
 	{ "guest-run-own-initramfs.yaml",
 	  "guest-run-own-initramfs.yaml:8:12: run needs the agent's initramfs, which vmorch builds: leave out initramfs" },
+	{ "guest-files-own-initramfs.yaml",
+	  "guest-files-own-initramfs.yaml:8:14: files go into the agent's initramfs, which vmorch builds: leave out initramfs" },
 	{ "guest-rootfs-no-run.yaml",
 	  "guest-rootfs-no-run.yaml:7:15: rootfs needs run (the program to run in it)" },
 	{ "guest-rootfs-no-image.yaml",
@@ -502,7 +504,7 @@ static void test_good_full_every_key(void **state)
 
 	fixture_path(want, sizeof(want), "tests/scenarios", "good");
 	assert_non_null(realpath(want, dir));
-	assert_int_equal(n, 3);
+	assert_int_equal(n, 4);
 	assert_string_equal(scenario_name(s), "full-1.0");
 	assert_string_equal(scenario_description(s), "Every key, once.\n");
 
@@ -553,7 +555,7 @@ static void test_good_full_every_key(void **state)
 	assert_int_equal(j[2].spec.guest.kind, JOB_GUEST_LINUX);
 	snprintf(want, sizeof(want), "%s/../kernels/vmlinux", dir);
 	assert_string_equal(j[2].spec.guest.kernel, want);
-	assert_string_equal(j[2].spec.guest.initramfs, "/srv/vmorch/initramfs.cpio.gz");
+	assert_null(j[2].spec.guest.initramfs);
 	snprintf(want, sizeof(want), "%s/modules.cpio", dir);
 	assert_string_equal(j[2].spec.guest.modules, want);
 	assert_string_equal(j[2].spec.guest.cmdline, "quiet loglevel=3");
@@ -570,6 +572,12 @@ static void test_good_full_every_key(void **state)
 	assert_int_equal(j[2].nexpect, 1);
 	assert_check(&j[2].expect[0], "io_errors", EXPECT_EQ, 0, "== 0");
 	assert_int_equal(j[2].nlabels, 0);
+
+	assert_string_equal(j[3].spec.name, "full-1.0/own-initramfs#0");
+	snprintf(want, sizeof(want), "%s/../kernels/vmlinux", dir);
+	assert_string_equal(j[3].spec.guest.kernel, want);
+	assert_string_equal(j[3].spec.guest.initramfs, "/srv/vmorch/initramfs.cpio.gz");
+	assert_int_equal(j[3].spec.guest.nfiles, 0);
 	job_descs_free(j, n);
 	scenario_free(s);
 }

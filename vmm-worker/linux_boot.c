@@ -96,14 +96,8 @@ int linux_boot_open(struct linux_boot *lb, const struct job_spec *job, struct ve
 		return -EINVAL;
 	}
 	lb->initrd_file_size = lb->initrd_size = (uint64_t)st.st_size;
-	if (job->guest.initramfs && !job->guest.initramfs_agent) {
-		if (job_guest_has_run(&job->guest)) {
-			verr_set(e, "guest.run needs the agent's initramfs: leave out"
-				 " guest.initramfs");
-			return -EINVAL;
-		}
-		return 0;
-	}
+	if (job->guest.initramfs && !job->guest.initramfs_agent)
+		return 0;	/* the user's own: no job file (job.c refuses a run) */
 	/* The agent's initramfs: the job file goes after it, 4-byte aligned. */
 	rc = guest_job_build(&lb->job, job, e);
 	if (rc)
