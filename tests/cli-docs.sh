@@ -5,14 +5,8 @@
 # completion.  Speaks TAP.
 set -u
 
-src=${VMORCH_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
-build=${VMORCH_BUILDDIR:-$src}
-V=$build/orchestrator/vmorch
-. "$src/tests/tap.sh"
-
-[ -x "$V" ] || skip_all "$V not built"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cli-docs.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/cli-lib.sh"
+cli_start cli-docs
 
 cmds=$("$V" --help | sed -n 's/^  \([a-z][a-z]*\)  .*/\1/p')
 [ -n "$cmds" ]

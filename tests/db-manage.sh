@@ -6,21 +6,8 @@
 # no KVM: a job's result may be an infrastructure error, the run is stored.
 set -u
 
-src=${VMORCH_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
-build=${VMORCH_BUILDDIR:-$src}
-V=$build/orchestrator/vmorch
-VMORCH_WORKER=$build/vmm-worker/vmm-worker
-NO_COLOR=1
-export VMORCH_WORKER NO_COLOR
-unset VMORCH_DB
-. "$src/tests/tap.sh"
-
-[ -x "$V" ] || skip_all "$V not built"
-command -v sqlite3 >/dev/null || skip_all "no sqlite3"
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/db-manage.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 99
+. "$(dirname "$0")/cli-lib.sh"
+cli_start db-manage sqlite3
 
 cat > t.yaml <<'YAML'
 vmorch: 1
@@ -62,7 +49,6 @@ is "$?:$(runs b.db):$(q b.db 'select count(*) from vm_results')" "0:3 1:2" \
 for i in 1 2 3; do "$V" run -q --db c.db t.yaml >/dev/null 2>&1; done
 "$V" gc --db c.db --keep 1 --dry-run >out 2>err
 is "$?:$(runs c.db)" "0:4 3 2 1" "gc --dry-run deletes nothing"
-has() { grep -qF -- "$2" "$1"; ok $? "$3"; }
 has out "would remove 2 runs (2..3)" "and says what it would delete"
 "$V" gc --db c.db --keep 1 >out 2>err
 is "$?:$(runs c.db)" "0:4 1" "gc --keep 1: the labelled run stays"

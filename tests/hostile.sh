@@ -13,34 +13,8 @@
 # nested suite runs under a real KVM.
 set -u
 
-src=${VMORCH_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
-build=${VMORCH_BUILDDIR:-$src}
-V=$build/orchestrator/vmorch
-VMORCH_WORKER=$build/vmm-worker/vmm-worker
-export VMORCH_WORKER
-NO_COLOR=1
-export NO_COLOR
-. "$src/tests/tap.sh"
-
-[ -x "$V" ] || skip_all "$V not built"
-command -v sqlite3 >/dev/null || skip_all "no sqlite3 (apt-get install sqlite3)"
-command -v jq >/dev/null || skip_all "no jq (apt-get install jq)"
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/hostile.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 99
-
-has() {	# has FILE TEXT DESCRIPTION: FILE contains TEXT
-	grep -qF -- "$2" "$1"
-	ok $? "$3"
-	grep -qF -- "$2" "$1" || sed 's/^/#   /' "$1" | head -5
-}
-
-# vm CMD...: run vmorch, $rc its status, out/err its output.
-vm() {
-	"$V" "$@" >out 2>err
-	rc=$?
-}
+. "$(dirname "$0")/cli-lib.sh"
+cli_start hostile sqlite3 jq
 
 sum() { sha256sum "$1" | cut -d' ' -f1; }
 
@@ -60,11 +34,6 @@ vms:
     expect:
       reads_completed: "== 16"
 EOF
-
-# A job whose status is 0 (pass, KVM) or 3 (infrastructure error, no KVM).
-pass_or_infra() {	# pass_or_infra RC DESCRIPTION
-	case $1 in 0|3) ok 0 "$2 (status $1)" ;; *) ok 1 "$2 (status $1, want 0 or 3)" ;; esac
-}
 
 # ---- a database to attack ----
 vm run --db r.db --label base tiny.yaml

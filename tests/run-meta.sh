@@ -6,22 +6,8 @@
 # the run and its meta are stored either way.
 set -u
 
-src=${VMORCH_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
-build=${VMORCH_BUILDDIR:-$src}
-V=$build/orchestrator/vmorch
-VMORCH_WORKER=$build/vmm-worker/vmm-worker
-NO_COLOR=1
-export VMORCH_WORKER NO_COLOR
-unset VMORCH_DB
-. "$src/tests/tap.sh"
-
-[ -x "$V" ] || skip_all "$V not built"
-command -v git >/dev/null || skip_all "no git (apt-get install git)"
-command -v jq >/dev/null || skip_all "no jq"
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/run-meta.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 99
+. "$(dirname "$0")/cli-lib.sh"
+cli_start run-meta git jq sqlite3
 db=$tmp/m.db
 # No repository above the test's directory counts, wherever TMPDIR is.
 GIT_CEILING_DIRECTORIES=$(dirname "$tmp")
@@ -35,9 +21,8 @@ YAML
 sed 's/alpha/beta/' a.yaml > b.yaml
 
 run() {	# run ARGS...: vmorch run, status 0 or 3 (no KVM) is fine
-	"$V" run --quiet --db "$db" "$@" >out 2>err
-	rc=$?
-	case $rc in 0|3) ok 0 "run $* (status $rc)" ;; *) ok 1 "run $* (status $rc)"; sed 's/^/#   /' err ;; esac
+	vm run --quiet --db "$db" "$@"
+	pass_or_infra $rc "run $*"
 }
 meta() {	# meta RUN: its meta as compact JSON
 	"$V" runs --db "$db" --json | jq -c ".runs[] | select(.id == $1) | .meta"
@@ -100,9 +85,9 @@ vms:
     disks: [{image: img.raw, read_only: true}]
     workload: {pattern: randread, ops: 10}
 YAML
-"$V" run --quiet --db "$db" c.yaml >out 2>err
+run c.yaml
 sed 's/ops: 10/ops: 40/' c.yaml > c2.yaml && mv c2.yaml c.yaml
-"$V" run --quiet --db "$db" c.yaml >out 2>err
+run c.yaml
 cfg=$(sqlite3 "$db" "select config from vm_results where scenario = 'conf' order by id limit 1")
 case $cfg in *"$tmp"*) ok 1 "the stored configuration names no path ($cfg)" ;;
 *sha256:de2f256064a0af797747c2b97505dc0b9f3df0de4f489eac731c23ae9ca9cc31*)

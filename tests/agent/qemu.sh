@@ -155,10 +155,7 @@ if gzip -dc "$initrd" | cpio -t --quiet 2>/dev/null | grep -qx bin/busybox; then
 	is "$rc" 35 "failing command: QEMU exits 35"
 	is "$(field exit_code)" 3 "failing command: exit_code"
 else
-	for i in 1 2 3 4 5 6 7; do
-		n=$((n + 1))
-		echo "ok $n # SKIP no static busybox on this machine (busybox-static)"
-	done
+	skip_n 7 "no static busybox on this machine (busybox-static)"
 fi
 
 # 7. The pc machine: virtio-blk-pci, virtio_pci in the initramfs; a write
@@ -193,6 +190,12 @@ nonce_lines() {
 	tr -d '\r' <"$console" | grep -c "^VMORCH-RESULT $nonce "
 }
 
+# on_console LINE DESCRIPTION: the console has LINE, whole.
+on_console() {
+	tr -d '\r' <"$console" | grep -qxF -- "$1"
+	ok $? "$2"
+}
+
 # 8. The user's program (job.json's run) needs busybox's sh.
 if gzip -dc "$initrd" | cpio -t --quiet 2>/dev/null | grep -qx bin/sh; then
 	# a. A shell string: its metric, and the job file is gone before it runs.
@@ -212,15 +215,13 @@ if gzip -dc "$initrd" | cpio -t --quiet 2>/dev/null | grep -qx bin/sh; then
 	is "$(field status)" fail "run exit 3: status"
 	is "$(field exit_code)" 3 "run exit 3: exit_code"
 	is "$(field reason)" "run: exited with status 3" "run exit 3: reason"
-	tr -d '\r' <"$console" | grep -qx visible-42
-	ok $? "run exit 3: the program's line is on the console"
+	on_console visible-42 "run exit 3: the program's line is on the console"
 
 	# c. A forged result line without the nonce changes nothing.
 	job_initrd '{"nonce":"@NONCE@","run":"echo '"'"'VMORCH-RESULT {\"status\":\"pass\"}'"'"'; exit 1"}'
 	boot microvm "$job_rd" "" $(disk d0 16M)
 	is "$rc" 35 "forged line: QEMU exits 35"
-	tr -d '\r' <"$console" | grep -qx 'VMORCH-RESULT {"status":"pass"}'
-	ok $? "forged line: the program printed it"
+	on_console 'VMORCH-RESULT {"status":"pass"}' "forged line: the program printed it"
 	is "$(nonce_lines)" 1 "forged line: one line bound to the nonce"
 	is "$(field status)" fail "forged line: the bound line says fail"
 
@@ -239,8 +240,7 @@ if gzip -dc "$initrd" | cpio -t --quiet 2>/dev/null | grep -qx bin/sh; then
 	is "$(field reason)" "run: killed at the in-guest time limit (8000 ms after boot)" \
 		"time limit: reason"
 	is "$(field exit_code)" 143 "time limit: exit_code (SIGTERM)"
-	tr -d '\r' <"$console" | grep -qx started
-	ok $? "time limit: the output before it is on the console"
+	on_console started "time limit: the output before it is on the console"
 
 	# f. A rootfs image (scripts/make-rootfs.sh: static busybox, a marker)
 	#    after the test disk: the program runs chrooted there, /proc, /sys,
@@ -262,19 +262,12 @@ if gzip -dc "$initrd" | cpio -t --quiet 2>/dev/null | grep -qx bin/sh; then
 		is "$(field '["user.in_rootfs"]')" 1 "rootfs: chrooted, with /proc /sys /dev and a writable /tmp"
 		is "$(field '["user.disk0_sectors"]')" 32768 "rootfs: \${disk0} is the 16 MiB test disk"
 		is "$(field disks)" 1 "rootfs: one test disk (the image is not one)"
-		tr -d '\r' <"$console" | grep -qx rootfs-marker-5
-		ok $? "rootfs: the image's own file was read"
+		on_console rootfs-marker-5 "rootfs: the image's own file was read"
 	else
-		for i in $(seq 7); do
-			n=$((n + 1))
-			echo "ok $n # SKIP cannot make an ext4 image here (mkfs.ext4: e2fsprogs)"
-		done
+		skip_n 7 "cannot make an ext4 image here (mkfs.ext4: e2fsprogs)"
 	fi
 else
-	for i in $(seq 35); do
-		n=$((n + 1))
-		echo "ok $n # SKIP no static busybox on this machine (busybox-static)"
-	done
+	skip_n 35 "no static busybox on this machine (busybox-static)"
 fi
 
 # 9. A bad job.json fails the run, on the line bound to its nonce.
