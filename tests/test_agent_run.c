@@ -574,6 +574,7 @@ static void test_fio_bad_cases_named(void **state)
 
 		assert_int_equal(fio(&m, cases[i].text, strlen(cases[i].text), false), -EINVAL);
 		assert_string_equal(err, cases[i].err);
+		assert_int_equal(m.n, 0);
 	}
 }
 
@@ -601,8 +602,10 @@ static void test_fio_not_json_and_cut(void **state)
 	assert_int_equal(fio(&m, text, strlen(text), false), -EINVAL);
 	assert_memory_equal(err, "run: fio-json: ", 15);
 	assert_non_null(strstr(err, "(line 1 of the document)"));
+	assert_int_equal(m.n, 0);
 	assert_int_equal(fio(&m, "{\"jobs\":[]}", 11, true), -EFBIG);
 	assert_string_equal(err, "run: output longer than 16 MiB");
+	assert_int_equal(m.n, 0);
 }
 
 /* 21 jobs of 10 metrics each are more than the program may give. */
@@ -624,6 +627,7 @@ static void test_fio_cap_200(void **state)
 	assert_int_equal(fclose(f), 0);
 	assert_int_equal(fio(&m, buf, size, false), -E2BIG);
 	assert_string_equal(err, "run: 210 metrics from the program; at most 200");
+	assert_int_equal(m.n, 0);
 	free(buf);
 }
 

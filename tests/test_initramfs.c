@@ -42,6 +42,17 @@ static void write_file(const char *path, const char *text)
 	assert_int_equal(fclose(f), 0);
 }
 
+/* This test program: an ELF file with libraries, for files: to copy. */
+static char *self_exe(void)
+{
+	static char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	assert_true(n > 0);
+	self[n] = 0;
+	return self;
+}
+
 static void mkdirs(const char *path)
 {
 	char cmd[512];
@@ -271,11 +282,9 @@ static void test_files_with_their_libraries(void **state)
 	struct job_guest g = guest_of(f);
 	struct job_file files[2];
 	struct verr e = { "" };
-	char out[512], again[512], script[256], self[PATH_MAX], list[4096];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char out[512], again[512], script[256], list[4096];
+	char *self = self_exe();
 
-	assert_true(n > 0);
-	self[n] = 0;
 	FMT(script, "%s/t.sh", f->root);
 	write_file(script, "#!/bin/sh\necho VMORCH-METRIC user.answer 42\n");
 	files[0] = (struct job_file){ .src = self, .dst = "/opt/bin/prog" };
@@ -310,11 +319,9 @@ static void test_files_directory(void **state)
 	struct job_guest g = guest_of(f);
 	struct job_file file;
 	struct verr e = { "" };
-	char out[512], again[512], dir[256], p[512], self[PATH_MAX], list[8192];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char out[512], again[512], dir[256], p[512], list[8192];
+	char *self = self_exe();
 
-	assert_true(n > 0);
-	self[n] = 0;
 	FMT(dir, "%s/suite", f->root);
 	FMT(p, "%s/tests/empty", dir);
 	mkdirs(p);
@@ -363,8 +370,7 @@ static void test_files_ld_library_path(void **state)
 	struct job_guest g = guest_of(f);
 	struct job_file file;
 	struct verr e = { "" };
-	char out[512], cmd[2048], prog[512], self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char out[512], cmd[2048], prog[512];
 
 	FMT(cmd, "mkdir -p %s/vt/lib && cd %s/vt && printf 'int vt(void){return 7;}' > l.c &&"
 	    " printf 'int vt(void); int main(void){return vt();}' > p.c &&"
@@ -383,9 +389,7 @@ static void test_files_ld_library_path(void **state)
 	assert_non_null(strstr(run("gzip -dc %s | cpio -t --quiet", out), "/vt/lib/libvt.so\n"));
 
 	/* This test program: libc and cmocka, in default directories. */
-	assert_true(n > 0);
-	self[n] = 0;
-	file = (struct job_file){ .src = self, .dst = "/opt/self" };
+	file = (struct job_file){ .src = self_exe(), .dst = "/opt/self" };
 	if (initramfs_get(&g, out, sizeof(out), &e))
 		fail_msg("%s", e.msg);
 	assert_null(strstr(run("gzip -dc %s | cpio -t --quiet", out), "ld-library-path"));

@@ -53,7 +53,7 @@ static size_t term_visible(struct term *t, char *out, size_t cap, bool *red)
 	*red = false;
 	for (ssize_t i = 0; n > 0 && i < n; i++) {
 		if (raw[i] == '\033') {
-			*red |= i + 3 < n && !memcmp(raw + i, "\033[31m", 5);
+			*red |= i + 5 <= n && !memcmp(raw + i, "\033[31m", 5);
 			while (i < n && !((raw[i] >= 'A' && raw[i] <= 'Z') ||
 					  (raw[i] >= 'a' && raw[i] <= 'z')))
 				i++;

@@ -189,7 +189,6 @@ static void q_text(const char *db, const char *sql, char *out, size_t cap)
 	sqlite3_close(h);
 }
 
-/* The first child process of @parent (the worker), waiting up to 10 s. */
 static void proc_comm(pid_t pid, char *buf, size_t cap);
 
 /*

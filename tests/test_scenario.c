@@ -592,18 +592,19 @@ static void test_good_run(void **state)
 	(void)state;
 	assert_int_equal(n, 3);
 	for (size_t i = 0; i < 2; i++) {
+		const char *const want[] = { "fio", "--name=r", "--filename=${disk0}",
+					     "--iodepth", i ? "16" : "1", "--x=${HOME}" };
+
 		assert_int_equal(j[i].spec.guest.run_argc, 6);
-		assert_string_equal(j[i].spec.guest.run_argv[0], "fio");
-		assert_string_equal(j[i].spec.guest.run_argv[2], "--filename=${disk0}");
-		assert_string_equal(j[i].spec.guest.run_argv[4], i ? "16" : "1");
-		assert_string_equal(j[i].spec.guest.run_argv[5], "--x=${HOME}");
+		for (size_t k = 0; k < 6; k++)
+			assert_string_equal(j[i].spec.guest.run_argv[k], want[k]);
 		assert_int_equal(j[i].spec.guest.metrics_from, JOB_METRICS_FIO_JSON);
 		assert_null(j[i].spec.workload);
+		assert_null(j[i].spec.guest.rootfs);
 	}
 	assert_int_equal(j[2].spec.guest.run_argc, 0);
 	assert_string_equal(j[2].spec.guest.run_shell, "echo VMORCH-METRIC user.answer 42");
 	assert_non_null(strstr(j[2].spec.guest.rootfs, "/tests/scenarios/good/images/debian.raw"));
-	assert_null(j[0].spec.guest.rootfs);
 	assert_int_equal(j[2].spec.guest.metrics_from, JOB_METRICS_LINES);
 	job_descs_free(j, n);
 	scenario_free(s);
