@@ -626,6 +626,15 @@ static int check_keys(struct ctx *c, const struct ynode *m,
 	return 0;
 }
 
+/* @n is a mapping, of only @keys (NULL-terminated). */
+static int get_map_keys(struct ctx *c, const struct ynode *n, const char *const *keys,
+			const char *what)
+{
+	int r = get_map(c, n, what);
+
+	return r ? r : check_keys(c, n, keys, what);
+}
+
 enum num_kind { NUM_COUNT, NUM_SIZE, NUM_TIME };
 
 /* Accepted range and granularity of a number, and how to say it. */
@@ -849,9 +858,7 @@ static int build_file(struct ctx *c, const struct ynode *n, struct job_file *f)
 			r = -ENOMEM;
 		v = n;
 	} else {
-		r = get_map(c, n, "files entry");
-		if (!r)
-			r = check_keys(c, n, keys, "files entry");
+		r = get_map_keys(c, n, keys, "files entry");
 		if (r)
 			return r;
 		if (!(v = map_get(n, "src", NULL)))
@@ -946,9 +953,7 @@ static int build_rootfs(struct ctx *c, const struct ynode *n, struct job_guest *
 
 	if (!job_guest_has_run(g))
 		return fail_at(c, n, "rootfs needs run (the program to run in it)");
-	r = get_map(c, n, "rootfs");
-	if (!r)
-		r = check_keys(c, n, keys, "rootfs");
+	r = get_map_keys(c, n, keys, "rootfs");
 	if (r)
 		return r;
 	if (!(v = map_get(n, "image", NULL)))
@@ -1014,9 +1019,7 @@ static int build_guest(struct ctx *c, const struct ynode *n, struct job_guest *g
 		return fail_at(c, value_node(c, n), "bad guest '%s' (expected builtin or a mapping with kernel, initramfs, modules, cmdline, files, run, rootfs)",
 			       t);
 	}
-	r = get_map(c, n, "guest");
-	if (!r)
-		r = check_keys(c, n, keys, "guest");
+	r = get_map_keys(c, n, keys, "guest");
 	if (r)
 		return r;
 	v = map_get(n, "kernel", NULL);
@@ -1070,9 +1073,7 @@ static int build_bucket(struct ctx *c, const struct ynode *n, const char *what,
 	const struct ynode *v;
 	int r;
 
-	r = get_map(c, n, what);
-	if (!r)
-		r = check_keys(c, n, keys, what);
+	r = get_map_keys(c, n, keys, what);
 	if (r)
 		return r;
 	v = map_get(n, "size", NULL);
@@ -1103,9 +1104,7 @@ static int build_throttle(struct ctx *c, const struct ynode *n,
 	const struct ynode *v;
 	int r;
 
-	r = get_map(c, n, "throttle");
-	if (!r)
-		r = check_keys(c, n, keys, "throttle");
+	r = get_map_keys(c, n, keys, "throttle");
 	if (r)
 		return r;
 	if (!map_len(n))
@@ -1172,9 +1171,7 @@ static int build_disk(struct ctx *c, const struct ynode *n, struct job_disk *d,
 	const struct ynode *size, *image, *v;
 	int r;
 
-	r = get_map(c, n, "disk");
-	if (!r)
-		r = check_keys(c, n, keys, "disk");
+	r = get_map_keys(c, n, keys, "disk");
 	if (r)
 		return r;
 	size = map_get(n, "size", NULL);
@@ -1375,9 +1372,7 @@ static int build_workload(struct ctx *c, const struct ynode *n, struct job_spec 
 	for (size_t i = 0; i < NWORDS; i++)
 		keys[i] = words[i].key;
 	keys[NWORDS] = NULL;
-	r = get_map(c, n, "workload");
-	if (!r)
-		r = check_keys(c, n, keys, "workload");
+	r = get_map_keys(c, n, keys, "workload");
 	if (r)
 		return r;
 	buf[0] = 0;
@@ -1516,9 +1511,7 @@ static int build_placement(struct ctx *c, const struct ynode *n,
 	const char *t;
 	int r;
 
-	r = get_map(c, n, "placement");
-	if (!r)
-		r = check_keys(c, n, keys, "placement");
+	r = get_map_keys(c, n, keys, "placement");
 	if (r)
 		return r;
 	v = map_get(n, "labels", NULL);
