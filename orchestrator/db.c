@@ -232,6 +232,11 @@ int db_exec_sql(struct db *db, const char *sql, const char *what, struct verr *e
 	return db_exec(db, sql, what, e);
 }
 
+int db_sql_fail(struct db *db, int rc, const char *what, struct verr *e)
+{
+	return db_fail(db, rc, what, e);
+}
+
 /* ---- run owners ---- */
 
 /*

@@ -100,6 +100,9 @@ const char *db_file(const struct db *db);
  * @e naming the database and @what, SQLite's errors mapped as everywhere. */
 int db_exec_sql(struct db *db, const char *sql, const char *what, struct verr *e);
 
+/* SQLite's failure @rc on the connection as -errno, @e set the same way. */
+int db_sql_fail(struct db *db, int rc, const char *what, struct verr *e);
+
 /*
  * Delete run @run_id with everything stored with it (one transaction).
  * A run whose vmorch is still running is refused (-EBUSY); "abandoned"

@@ -93,7 +93,7 @@ static int import_table(struct db *db, const char *table, struct verr *e)
 		 table);
 	rc = sqlite3_prepare_v2(db_sqlite(db), sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return db_exec_sql(db, sql, table, e);
+		return db_sql_fail(db, rc, table, e);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *col = (const char *)sqlite3_column_text(st, 0);
 
@@ -138,7 +138,7 @@ static int import_check_tables(struct db *db, struct verr *e)
 	snprintf(sql + len, sizeof(sql) - len, ") LIMIT 1");
 	rc = sqlite3_prepare_v2(db_sqlite(db), sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return db_exec_sql(db, sql, "import tables", e);
+		return db_sql_fail(db, rc, "import tables", e);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		verr_set(e, "%s: import does not know table %s (of the %s database)",
@@ -274,7 +274,7 @@ int db_run_delete(struct db *db, int64_t run_id, struct verr *e)
 				" owner_boot, owner_pid, owner_start) FROM runs WHERE id = ?",
 				-1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return db_exec_sql(db, "SELECT 1 FROM runs", "delete run", e);
+		return db_sql_fail(db, rc, "delete run", e);
 	sqlite3_bind_int64(st, 1, run_id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
@@ -318,7 +318,7 @@ int db_runs_past(struct db *db, unsigned keep, bool labelled, int64_t **ids, siz
 				" owner_boot, owner_pid, owner_start) != 'running' ORDER BY id",
 				-1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return db_exec_sql(db, "SELECT 1 FROM runs", "old runs", e);
+		return db_sql_fail(db, rc, "old runs", e);
 	sqlite3_bind_int64(st, 1, keep);
 	sqlite3_bind_int(st, 2, labelled);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
