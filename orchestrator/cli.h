@@ -5,6 +5,7 @@
 #ifndef VMORCH_CLI_H
 #define VMORCH_CLI_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -21,6 +22,19 @@
 
 /* The database a command uses without --db: $VMORCH_DB when set, else ./vmorch.db. */
 const char *cli_default_db(void);
+
+/*
+ * The exit status of a run (or job) reference that failed to resolve: one
+ * that is not there (-ENOENT) or malformed (-EINVAL) is the user's mistake,
+ * a failed query is not.
+ */
+static inline int cli_resolve_status(int rc)
+{
+	return rc == -ENOENT || rc == -EINVAL ? EXIT_USAGE : EXIT_INFRA;
+}
+
+/* "vmorch CMD: MSG" on stderr, MSG made safe for a terminal (it may hold a path). */
+void cli_error(const char *cmd, const char *msg);
 
 int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);

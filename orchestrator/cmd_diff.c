@@ -172,8 +172,7 @@ static int diff_run(const char *cmd, const struct diff_cli *c, struct db **db,
 		rc = db_run_resolve(*db, c->b, &b, &e);
 	if (rc) {
 		fprintf(stderr, "vmorch %s: %s\n", cmd, e.msg);
-		/* An unknown run is the user's; a database error is not. */
-		return rc == -ENOENT || rc == -EINVAL ? EXIT_USAGE : EXIT_INFRA;
+		return cli_resolve_status(rc);
 	}
 	if (diff_compute(db_sqlite(*db), a, b, &c->o, d, &e)) {
 		fprintf(stderr, "vmorch %s: %s\n", cmd, e.msg);

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-#include "common/text_escape.h"
 #include "orchestrator/cli.h"
 #include "orchestrator/db.h"
 
@@ -70,18 +69,14 @@ int cmd_import(int argc, char **argv)
 		}
 	}
 	if (db_open(db_path, &db, &e)) {
-		fputs("vmorch import: ", stderr);
-		text_fputs(e.msg, stderr, 0);
-		fputc('\n', stderr);
+		cli_error("import", e.msg);
 		return EXIT_INFRA;
 	}
 	for (int i = optind; i < argc && status == EXIT_OK; i++) {
 		struct db_import_stats st;
 
 		if (db_import(db, argv[i], &st, &e)) {
-			fputs("vmorch import: ", stderr);
-			text_fputs(e.msg, stderr, 0);
-			fputc('\n', stderr);
+			cli_error("import", e.msg);
 			status = EXIT_INFRA;
 			break;
 		}

@@ -211,8 +211,7 @@ int cmd_report(int argc, char **argv)
 		rc = db_run_resolve(db, c.vs, &vs, &e);
 	if (rc) {
 		fprintf(stderr, "vmorch report: %s\n", e.msg);
-		/* An unknown run is the user's; a database error is not. */
-		status = rc == -ENOENT || rc == -EINVAL ? EXIT_USAGE : EXIT_INFRA;
+		status = cli_resolve_status(rc);
 	} else if (report_build(db_sqlite(db), run, vs, &c.o, &r, &e)) {
 		fprintf(stderr, "vmorch report: %s\n", e.msg);
 		status = EXIT_INFRA;

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "common/text_escape.h"
 #include "orchestrator/cli.h"
 #include "orchestrator/db.h"
 #include "orchestrator/db_query.h"
@@ -34,13 +33,6 @@ static void gc_usage(FILE *f)
 		"  -k, --keep N    runs to keep, newest first (required)\n"
 		"      --labelled  labelled runs may go too\n"
 		"  -n, --dry-run   print what would be deleted, delete nothing\n");
-}
-
-static void rm_error(const char *cmd, const struct verr *e)
-{
-	fprintf(stderr, "vmorch %s: ", cmd);
-	text_fputs(e->msg, stderr, 0);
-	fputc('\n', stderr);
 }
 
 int cmd_rm(int argc, char **argv)
@@ -73,21 +65,24 @@ int cmd_rm(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (db_open(db_path, &db, &e)) {
-		rm_error("rm", &e);
+		cli_error("rm", e.msg);
 		return EXIT_INFRA;
 	}
-	for (int i = 0; i < n && status == EXIT_OK; i++)
-		if (db_run_resolve(db, argv[optind + i], &ids[i], &e)) {
-			rm_error("rm", &e);
-			status = EXIT_USAGE;
+	for (int i = 0; i < n && status == EXIT_OK; i++) {
+		int rc = db_run_resolve(db, argv[optind + i], &ids[i], &e);
+
+		if (rc) {
+			cli_error("rm", e.msg);
+			status = cli_resolve_status(rc);
 		}
+	}
 	for (int i = 0; i < n && status == EXIT_OK; i++) {
 		int rc = db_run_delete(db, ids[i], &e);
 
 		if (rc == -ENOENT && i > 0)
 			continue;	/* named twice */
 		if (rc) {
-			rm_error("rm", &e);
+			cli_error("rm", e.msg);
 			status = rc == -EBUSY ? EXIT_USAGE : EXIT_INFRA;
 		} else {
 			printf("removed run %" PRId64 "\n", ids[i]);
@@ -145,16 +140,16 @@ int cmd_gc(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (db_open(db_path, &db, &e)) {
-		rm_error("gc", &e);
+		cli_error("gc", e.msg);
 		return EXIT_INFRA;
 	}
 	if (db_runs_past(db, keep, labelled, &ids, &nids, &e)) {
-		rm_error("gc", &e);
+		cli_error("gc", e.msg);
 		status = EXIT_INFRA;
 	}
 	for (size_t i = 0; i < nids && status == EXIT_OK && !dry; i++) {
 		if (db_run_delete(db, ids[i], &e)) {
-			rm_error("gc", &e);
+			cli_error("gc", e.msg);
 			status = EXIT_INFRA;
 		} else {
 			done++;

@@ -346,15 +346,16 @@ static int run_rerun(const struct run_opts *o, struct job_desc *jobs, size_t *nj
 	struct db *db = NULL;
 	int64_t id;
 	bool *keep;
+	int rc = 0;
 
 	if (!o->rerun)
 		return 0;
 	keep = calloc(*njobs ? *njobs : 1, sizeof(*keep));
 	if (!keep || db_open_readonly(o->db_path, &db, &e) ||
-	    db_run_resolve(db, o->rerun, &id, &e) ||
+	    (rc = db_run_resolve(db, o->rerun, &id, &e)) ||
 	    db_rerun_select(db, id, jobs, *njobs, keep, &e)) {
 		fprintf(stderr, "vmorch run: --rerun-failed: %s\n", keep ? e.msg : "out of memory");
-		*status = db && e.msg[0] && !strncmp(e.msg, "no run", 6) ? EXIT_USAGE : EXIT_INFRA;
+		*status = rc ? cli_resolve_status(rc) : EXIT_INFRA;
 		free(keep);
 		if (db)
 			db_close(db);
@@ -705,14 +706,6 @@ static void run_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
-/* "vmorch run: MSG" with MSG made safe for a terminal. */
-static void run_error(const char *msg)
-{
-	fputs("vmorch run: ", stderr);
-	text_fputs(msg, stderr, 0);
-	fputc('\n', stderr);
-}
-
 /* Descriptors open now (an inherited one counts), or a guess without /proc. */
 static unsigned run_fds_open(void)
 {
@@ -799,7 +792,7 @@ static int run_end(struct run_ctx *c, const char *status)
 	if (db_run_end(c->db, c->run_id, status, &e) == 0)
 		return 0;
 	verr_prefix(&e, "cannot end run %lld as %s", (long long)c->run_id, status);
-	run_error(e.msg);
+	cli_error("run", e.msg);
 	return -1;
 }
 
@@ -875,18 +868,18 @@ static int run_fleet_open(const struct run_opts *o, struct fleet_run *f,
 	fo.worker_path = pool_find_static_worker(worker, sizeof(worker));
 	rc = fleet_run_open(f, &fo, &e);
 	if (rc) {
-		run_error(e.msg);
+		cli_error("run", e.msg);
 		return rc == -EINVAL ? EXIT_USAGE : EXIT_INFRA;
 	}
 	rc = fleet_run_set_jobs(f, jobs, njobs, pool_find_worker(local, sizeof(local)), &e);
 	if (rc) {
-		run_error(e.msg);
+		cli_error("run", e.msg);
 		return rc == -ENOENT || rc == -ENOTDIR ? EXIT_USAGE : EXIT_INFRA;
 	}
 	if (run_fleet_check_jobs(o, f, jobs, njobs))
 		return EXIT_USAGE;
 	if (f->inv.host_key_check_off)
-		run_error("warning: host keys of some hosts are NOT checked"
+		cli_error("run", "warning: host keys of some hosts are NOT checked"
 			  " (host_key_check: off)");
 	up = fleet_run_bring_up(f, 60000);
 	for (size_t i = 0; i < f->n; i++)
@@ -895,7 +888,7 @@ static int run_fleet_open(const struct run_opts *o, struct fleet_run *f,
 				f->h[i].ih->name, f->h[i].why);
 	run_fleet_staged(f);
 	if (!up && !o->jobs) {
-		run_error("no fleet host is usable, and --jobs 0 runs nothing here");
+		cli_error("run", "no fleet host is usable, and --jobs 0 runs nothing here");
 		return EXIT_INFRA;
 	}
 	return -1;
@@ -911,7 +904,7 @@ static int run_fleet_facts(struct run_ctx *c, const struct fleet_run *f)
 			continue;
 		if (db_run_host(c->db, c->run_id, f->h[i].ih->name, &f->h[i].probe.facts,
 				PACKAGE_VERSION, &e)) {
-			run_error(e.msg);
+			cli_error("run", e.msg);
 			return -1;
 		}
 	}
@@ -952,7 +945,7 @@ int cmd_run(int argc, char **argv)
 		struct verr re = { "" };
 
 		if (outfile_check_db(o.report_path[i], o.db_path, &re)) {
-			run_error(re.msg);
+			cli_error("run", re.msg);
 			status = EXIT_USAGE;
 			goto out;
 		}
@@ -968,7 +961,7 @@ int cmd_run(int argc, char **argv)
 		struct verr ce = { "" };
 
 		if (job_config_build(&jobs[i], &ce)) {
-			run_error(ce.msg);
+			cli_error("run", ce.msg);
 			status = EXIT_INFRA;
 			goto out;
 		}
@@ -990,11 +983,11 @@ int cmd_run(int argc, char **argv)
 		strcpy(c.host, "localhost");
 	c.rows = calloc(njobs ? njobs : 1, sizeof(*c.rows));
 	if (!c.rows || db_open(o.db_path, &c.db, &c.err)) {
-		run_error(c.rows ? c.err.msg : "out of memory");
+		cli_error("run", c.rows ? c.err.msg : "out of memory");
 		goto out;
 	}
 	if (run_begin(&c, &o, argc, argv, &set, njobs)) {
-		run_error(c.err.msg);
+		cli_error("run", c.err.msg);
 		goto out;
 	}
 	if (o.hosts && run_fleet_facts(&c, &fleet)) {
@@ -1014,7 +1007,7 @@ int cmd_run(int argc, char **argv)
 	if (rc < 0) {
 		snprintf(msg, sizeof(msg), "%s%s%s", c.err.msg, c.store_rc ? ": " : "",
 			 c.store_rc ? c.store_err.msg : "");
-		run_error(msg);
+		cli_error("run", msg);
 		run_end(&c, DB_RUN_ERROR);
 		goto out;
 	}
@@ -1029,7 +1022,7 @@ int cmd_run(int argc, char **argv)
 		struct verr re = { "" };
 
 		if (report_to_file(c.db, c.run_id, o.report_format[i], o.report_path[i], &re)) {
-			run_error(re.msg);
+			cli_error("run", re.msg);
 			status = EXIT_INFRA;	/* the results are stored; the report is not */
 		}
 	}

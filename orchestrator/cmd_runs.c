@@ -255,17 +255,16 @@ int cmd_show(int argc, char **argv)
 	}
 	rc = db_run_resolve(db, argv[optind], &id, &e);
 	if (rc) {
-		/* No such run is the user's mistake; a failed query is not. */
 		fprintf(stderr, "vmorch show: %s\n", e.msg);
 		db_close(db);
-		return rc == -ENOENT || rc == -EINVAL ? EXIT_USAGE : EXIT_INFRA;
+		return cli_resolve_status(rc);
 	}
 	if (optind + 2 == argc) {
-		json_t *doc = db_job_show_json(db, id, argv[optind + 1], &e);
+		json_t *doc;
 
-		if (!doc)
-			status = !strncmp(e.msg, "job '", 5) || strstr(e.msg, " has no job ") ?
-				 EXIT_USAGE : EXIT_INFRA;
+		rc = db_job_show_json(db, id, argv[optind + 1], &doc, &e);
+		if (rc)
+			status = cli_resolve_status(rc);	/* a job, as a run */
 		else if (o.json)
 			status = print_json(doc, &e);
 		else

@@ -751,50 +751,25 @@ static void q_end(struct db *db)
 		sqlite3_exec(db_sqlite(db), "ROLLBACK", NULL, NULL, NULL);
 }
 
-/* "scenario/vm[params_key]#repeat" (jobname.h) into its parts; -EINVAL if not. */
-static int job_name_split(const char *name, char *scenario, char *vm, char *pk,
-			  int64_t *repeat)
-{
-	const char *slash = strchr(name, '/'), *hash = strrchr(name, '#'), *open;
-	char *end;
-
-	if (!slash || !hash || hash < slash || !hash[1])
-		return -EINVAL;
-	*repeat = strtoll(hash + 1, &end, 10);
-	if (*end || *repeat < 0 || slash - name > JOB_NAME_MAX)
-		return -EINVAL;
-	snprintf(scenario, JOB_NAME_MAX + 1, "%.*s", (int)(slash - name), name);
-	open = memchr(slash, '[', (size_t)(hash - slash));
-	if (open) {
-		if (hash[-1] != ']' || open - slash - 1 > JOB_NAME_MAX)
-			return -EINVAL;
-		snprintf(vm, JOB_NAME_MAX + 1, "%.*s", (int)(open - slash - 1), slash + 1);
-		snprintf(pk, JOB_PARAMS_KEY_MAX, "%.*s", (int)(hash - 1 - open - 1), open + 1);
-	} else {
-		if (hash - slash - 1 > JOB_NAME_MAX)
-			return -EINVAL;
-		snprintf(vm, JOB_NAME_MAX + 1, "%.*s", (int)(hash - slash - 1), slash + 1);
-		pk[0] = 0;
-	}
-	return 0;
-}
-
-json_t *db_job_show_json(struct db *db, int64_t run_id, const char *name, struct verr *e)
+int db_job_show_json(struct db *db, int64_t run_id, const char *name, json_t **doc,
+		     struct verr *e)
 {
 	char scenario[JOB_NAME_MAX + 1], vm[JOB_NAME_MAX + 1], pk[JOB_PARAMS_KEY_MAX];
 	struct show_ctx c = { .db = db };
-	json_t *results = NULL, *r, *doc = NULL, *config;
+	json_t *results = NULL, *r, *config;
 	sqlite3_stmt *st = NULL;
 	int64_t repeat;
 	int rc;
 
-	if (job_name_split(name, scenario, vm, pk, &repeat)) {
+	*doc = NULL;
+	if (job_name_parse(name, scenario, vm, pk, &repeat)) {
 		verr_set(e, "job '%s': expected a name as run and show print it,"
 			 " scenario/vm[k=v,...]#repeat", name);
-		return NULL;
+		return -EINVAL;
 	}
-	if (q_begin(db, e))
-		return NULL;
+	rc = q_begin(db, e);
+	if (rc)
+		return rc;
 	rc = show_ctx_prepare(&c, e);
 	if (!rc)
 		rc = q_prepare(db, "SELECT " RESULT_COLUMNS ", config, console_tail"
@@ -810,14 +785,16 @@ json_t *db_job_show_json(struct db *db, int64_t run_id, const char *name, struct
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
 		verr_set(e, "run %" PRId64 " has no job %s", run_id, name);
+		rc = -ENOENT;
 		goto out;
 	}
 	if (rc != SQLITE_ROW) {
-		q_fail(db, rc, "job", e);
+		rc = q_fail(db, rc, "job", e);
 		goto out;
 	}
 	results = json_array();
-	if (!results || show_result_json(&c, st, results, e))
+	rc = results ? show_result_json(&c, st, results, e) : -ENOMEM;
+	if (rc)
 		goto out;
 	r = json_array_get(results, 0);
 	config = sqlite3_column_type(st, RS_NCOLS) == SQLITE_NULL ? json_null() :
@@ -825,15 +802,17 @@ json_t *db_job_show_json(struct db *db, int64_t run_id, const char *name, struct
 	if (json_object_set_new(r, "name", json_string(name)) ||
 	    json_object_set_new(r, "config", config ? config : json_null()) ||
 	    json_object_set_new(r, "console_tail", json_string(col_text(st, RS_NCOLS + 1))) ||
-	    !(doc = json_pack("{s:i, s:I, s:O}", "version", DB_QUERY_JSON_VERSION,
-			      "run", (json_int_t)run_id, "job", r)))
-		verr_set(e, "out of memory");
+	    !(*doc = json_pack("{s:i, s:I, s:O}", "version", DB_QUERY_JSON_VERSION,
+			       "run", (json_int_t)run_id, "job", r)))
+		rc = -ENOMEM;
 out:
+	if (rc == -ENOMEM)
+		verr_set(e, "out of memory");
 	sqlite3_finalize(st);
 	show_ctx_free(&c);
 	json_decref(results);
 	q_end(db);
-	return doc;
+	return rc;
 }
 
 json_t *db_run_show_json(struct db *db, int64_t run_id, struct verr *e)

@@ -68,9 +68,11 @@ json_t *db_run_show_json(struct db *db, int64_t run_id, struct verr *e);
 /*
  * `vmorch show RUN JOB`: one job in full, @name as run and show print it
  * (scenario/vm[k=v,...]#repeat): its result, disks, metrics, expectations,
- * attempts, stored configuration and console tail.  NULL with @e set when
- * the name is malformed or the run has no such job.
+ * attempts, stored configuration and console tail, into *@doc.  -EINVAL
+ * when the name is malformed, -ENOENT when the run has no such job, another
+ * -errno when the database fails; @e set on each.
  */
-json_t *db_job_show_json(struct db *db, int64_t run_id, const char *name, struct verr *e);
+int db_job_show_json(struct db *db, int64_t run_id, const char *name, json_t **doc,
+		     struct verr *e);
 
 #endif

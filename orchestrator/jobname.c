@@ -1,7 +1,9 @@
 /*
  * jobname.c - a job's one name (see jobname.h).
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "orchestrator/jobname.h"
@@ -56,4 +58,30 @@ void job_params_key(const struct job_desc *job, char *buf)
 		value[i] = job->param[i].value;
 	}
 	job_params_key_of(key, value, n, buf);
+}
+
+int job_name_parse(const char *name, char *scenario, char *vm, char *pk, int64_t *repeat)
+{
+	const char *slash = strchr(name, '/'), *hash = strrchr(name, '#'), *open;
+	char *end;
+
+	if (!slash || !hash || hash < slash || !hash[1])
+		return -EINVAL;
+	*repeat = strtoll(hash + 1, &end, 10);
+	if (*end || *repeat < 0 || slash - name > JOB_NAME_MAX)
+		return -EINVAL;
+	snprintf(scenario, JOB_NAME_MAX + 1, "%.*s", (int)(slash - name), name);
+	open = memchr(slash, '[', (size_t)(hash - slash));
+	if (open) {
+		if (hash[-1] != ']' || open - slash - 1 > JOB_NAME_MAX)
+			return -EINVAL;
+		snprintf(vm, JOB_NAME_MAX + 1, "%.*s", (int)(open - slash - 1), slash + 1);
+		snprintf(pk, JOB_PARAMS_KEY_MAX, "%.*s", (int)(hash - 1 - open - 1), open + 1);
+	} else {
+		if (hash - slash - 1 > JOB_NAME_MAX)
+			return -EINVAL;
+		snprintf(vm, JOB_NAME_MAX + 1, "%.*s", (int)(hash - slash - 1), slash + 1);
+		pk[0] = 0;
+	}
+	return 0;
 }

@@ -8,6 +8,7 @@
 #define VMORCH_JOBNAME_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "orchestrator/jobdesc.h"
 
@@ -21,5 +22,12 @@ void job_params_key_of(const char *const *key, const char *const *value, unsigne
 
 /* The same for @job's matrix values. */
 void job_params_key(const struct job_desc *job, char *buf);
+
+/*
+ * A name back into its parts: @scenario and @vm (JOB_NAME_MAX + 1 bytes
+ * each), the params_key @pk (JOB_PARAMS_KEY_MAX) and the repeat; -EINVAL
+ * when @name is not of that form.
+ */
+int job_name_parse(const char *name, char *scenario, char *vm, char *pk, int64_t *repeat);
 
 #endif

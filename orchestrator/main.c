@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/text_escape.h"
 #include "orchestrator/cli.h"
 
 struct command {
@@ -49,6 +50,13 @@ const char *cli_default_db(void)
 	const char *env = getenv("VMORCH_DB");
 
 	return env && *env ? env : CLI_DEFAULT_DB;
+}
+
+void cli_error(const char *cmd, const char *msg)
+{
+	fprintf(stderr, "vmorch %s: ", cmd);
+	text_fputs(msg, stderr, 0);
+	fputc('\n', stderr);
 }
 
 bool cli_parse_uint(const char *opt, const char *arg, unsigned min, unsigned max,

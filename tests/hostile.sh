@@ -281,6 +281,10 @@ is "$rc:$(tr '\n' ' ' < out)" "0:sel/a[bs=64k,qd=1]#0 sel/a[bs=64k,qd=16]#0 " \
 	"--rerun-failed with -k: the failed one and the missing one of the selection"
 vm run --list --db sel.db --rerun-failed nosuch sel.yaml
 is "$rc" 2 "--rerun-failed of a run that is not there: exit 2"
+vm gc --db none.db --keep 1
+vm run --list --db none.db --rerun-failed last sel.yaml
+is "$rc:$(cat err)" "2:vmorch run: --rerun-failed: last: there are no runs yet" \
+	"--rerun-failed last of a database without runs: exit 2"
 sqlite3 sel.db "update vm_results set verdict = 'pass'"
 vm run --db sel.db --rerun-failed last -k '*bs=64k,qd=16*' sel.yaml
 is "$rc:$(cat out)" "0:nothing to run again: every job of run last passed" \
@@ -295,6 +299,9 @@ grep -q "^job       sel/a\[bs=64k,qd=16\]#0 (run 1)$" out && grep -q "^config   
 ok $? "show RUN JOB as text"
 vm show --db sel.db last 'sel/a[bs=4k,qd=1]#0'
 is "$rc:$(cat err)" "2:vmorch show: run 1 has no job sel/a[bs=4k,qd=1]#0" "show of a job the run does not have: exit 2"
+vm show --db sel.db last 'sel/a'
+is "$rc:$(cat err)" "2:vmorch show: job 'sel/a': expected a name as run and show print it, scenario/vm[k=v,...]#repeat" \
+	"show of a malformed job name: exit 2"
 
 # ---- run --junit FILE --report FORMAT:FILE: reports as the run ends ----
 vm run --db rep.db --junit rep.xml --report json:rep.json --report html:rep.html tiny.yaml
