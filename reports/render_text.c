@@ -101,8 +101,22 @@ static void run_print_incomplete(const struct run_info *ri, FILE *f)
 	fprintf(f, ", %zu of %zu jobs stored\n", ri->nresults, ri->jobs_total);
 }
 
-/* Figures from two machines differ for reasons no code change made. */
-static void config_lines(const struct diff *d, FILE *f);
+/* "CONFIG-CHANGED job: keys" lines, greppable, for jobs of another configuration. */
+static void config_lines(const struct diff *d, FILE *f)
+{
+	char key[512];
+
+	for (size_t i = 0; i < d->njobs; i++) {
+		const struct diff_job *j = &d->jobs[i];
+
+		if (!j->config_changed)
+			continue;
+		report_format_key(key, sizeof(key), j->scenario, j->vm, j->params_key);
+		fprintf(f, "CONFIG-CHANGED %s: ", key);
+		put_safe(f, j->config_keys ? j->config_keys : "");
+		fputc('\n', f);
+	}
+}
 
 /* Jobs of another configuration: said, and why their numbers are not judged. */
 static void diff_print_config(const struct diff *d, FILE *f)
@@ -115,6 +129,7 @@ static void diff_print_config(const struct diff *d, FILE *f)
 	config_lines(d, f);
 }
 
+/* Figures from two machines differ for reasons no code change made. */
 static void diff_print_machines(const struct diff *d, FILE *f)
 {
 	if (!run_info_machines_differ(&d->a, &d->b))
@@ -274,23 +289,6 @@ static const char *dir_text(enum vmorch_dir dir)
 {
 	return dir == VMORCH_DIR_HIGHER ? "higher is better" :
 	       dir == VMORCH_DIR_LOWER ? "lower is better" : "neutral";
-}
-
-/* "CONFIG-CHANGED job: keys" lines, greppable, for jobs of another configuration. */
-static void config_lines(const struct diff *d, FILE *f)
-{
-	char key[512];
-
-	for (size_t i = 0; i < d->njobs; i++) {
-		const struct diff_job *j = &d->jobs[i];
-
-		if (!j->config_changed)
-			continue;
-		report_format_key(key, sizeof(key), j->scenario, j->vm, j->params_key);
-		fprintf(f, "CONFIG-CHANGED %s: ", key);
-		put_safe(f, j->config_keys ? j->config_keys : "");
-		fputc('\n', f);
-	}
 }
 
 /* The jobs lines of the gate: newly failing, then missing ones. */
