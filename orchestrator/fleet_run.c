@@ -783,7 +783,6 @@ void fleet_run_revive(struct fleet_run *f, uint64_t now_ms)
 static void fleet_revive_done(struct fleet_run *f, struct fleet_host *h,
 			      struct ssh_chan *ch)
 {
-
 	h->reviving = false;
 	if (fleet_probe_answer(h, ch) && !h->probe.kvm_usable &&
 	    !getenv_flag("VMORCH_FLEET_ALLOW_NO_KVM"))
