@@ -103,20 +103,24 @@ static void mwu_rank(struct mwu_obs *o, size_t n, double *rank_sum_x,
 }
 
 /*
- * P(U >= u) under the null hypothesis for samples of m and n values, from
- * the distribution of U built by the recurrence on the largest value:
+ * The null distribution of U for samples of m and n values: pmf[k] =
+ * P(U = k), k = 0 .. m*n, built by the recurrence on the largest value:
  * p(i, j, k) = i/(i+j) p(i-1, j, k-j) + j/(i+j) p(i, j-1, k).  Working in
  * probabilities (all terms positive) keeps it accurate where counts such
- * as C(1008, 8) would not fit a double exactly.
+ * as C(1008, 8) would not fit a double exactly.  Malloc'd, or NULL.
  */
-static int mwu_exact_sf(size_t m, size_t n, double u, double *sf)
+static double *mwu_exact_pmf(size_t m, size_t n)
 {
 	size_t width = m * n + 1, layer = (m + 1) * width;
-	double *prev, *cur, s = 0;
+	double *prev, *cur, *pmf;
 
+	pmf = malloc(width * sizeof(*pmf));
 	prev = calloc(2 * layer, sizeof(*prev));
-	if (!prev)
-		return -ENOMEM;
+	if (!pmf || !prev) {
+		free(pmf);
+		free(prev);
+		return NULL;
+	}
 	cur = prev + layer;
 	for (size_t i = 0; i <= m; i++)
 		cur[i * width] = 1;		/* j = 0: U is 0 */
@@ -136,10 +140,22 @@ static int mwu_exact_sf(size_t m, size_t n, double u, double *sf)
 				row[k] = b * left[k] + (i && k >= j ? a * up[k - j] : 0);
 		}
 	}
-	for (size_t k = width; k-- > 0 && (double)k >= u;)
-		s += cur[m * width + k];
-	*sf = s;
+	memcpy(pmf, cur + m * width, width * sizeof(*pmf));
 	free(cur < prev ? cur : prev);
+	return pmf;
+}
+
+/* P(U >= u) under the null hypothesis. */
+static int mwu_exact_sf(size_t m, size_t n, double u, double *sf)
+{
+	double *pmf = mwu_exact_pmf(m, n), s = 0;
+
+	if (!pmf)
+		return -ENOMEM;
+	for (size_t k = m * n + 1; k-- > 0 && (double)k >= u;)
+		s += pmf[k];
+	*sf = s;
+	free(pmf);
 	return 0;
 }
 
@@ -199,4 +215,185 @@ int stats_mann_whitney(const double *x, size_t nx, const double *y, size_t ny,
 	if (out->p > 1)
 		out->p = 1;
 	return rc;
+}
+
+/* ---- Hodges-Lehmann shift and its interval ---- */
+
+/* z with P(Z > z) = q for the standard normal, 0 < q < 1/2, by bisection. */
+static double norm_isf(double q)
+{
+	double lo = 0, hi = 40;
+
+	for (int i = 0; i < 200 && hi - lo > 1e-12; i++) {
+		double mid = (lo + hi) / 2;
+
+		if (norm_sf(mid) > q)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (lo + hi) / 2;
+}
+
+/*
+ * How many of the smallest (and of the largest) pairwise differences the
+ * interval leaves out, plus one: the 1-based rank k of its lower end.  The
+ * exact rule of R's wilcox.test(conf.int = TRUE): k is the smallest q with
+ * P(U <= q) >= alpha / 2; for large or tied samples the normal
+ * approximation k = floor(mn/2 - z * sqrt(mn (m + n + 1) / 12)) (Hollander
+ * and Wolfe).  Never below 1.  Returns 0 or -ENOMEM.
+ */
+static int hl_rank(size_t m, size_t n, bool exact, double alpha, size_t *k)
+{
+	double mn = (double)m * (double)n;
+
+	if (exact) {
+		double *pmf = mwu_exact_pmf(m < n ? m : n, m < n ? n : m), cdf = 0;
+		size_t q = 0;
+
+		if (!pmf)
+			return -ENOMEM;
+		for (q = 0; q < m * n; q++) {
+			cdf += pmf[q];
+			if (cdf >= alpha / 2 * (1 - 1e-12))
+				break;
+		}
+		free(pmf);
+		*k = q ? q : 1;
+		return 0;
+	}
+	{
+		double c = mn / 2 - norm_isf(alpha / 2) *
+			   sqrt(mn * (double)(m + n + 1) / 12);
+
+		*k = c >= 1 ? (size_t)floor(c) : 1;
+	}
+	return 0;
+}
+
+static bool has_ties(const double *x, size_t nx, const double *y, size_t ny)
+{
+	double *v = malloc((nx + ny) * sizeof(*v));
+	bool tie = false;
+
+	if (!v)
+		return true;	/* the approximation needs no memory */
+	memcpy(v, x, nx * sizeof(*v));
+	memcpy(v + nx, y, ny * sizeof(*v));
+	qsort(v, nx + ny, sizeof(*v), cmp_double);
+	for (size_t i = 1; i < nx + ny && !tie; i++)
+		tie = v[i] == v[i - 1];
+	free(v);
+	return tie;
+}
+
+int stats_hodges_lehmann(const double *x, size_t nx, const double *y, size_t ny,
+			 double alpha, struct hl_result *out)
+{
+	size_t np = nx * ny, k, m = nx < ny ? nx : ny;
+	bool exact;
+	double *d;
+	int rc;
+
+	if (!nx || !ny || !(alpha > 0 && alpha < 1))
+		return -EINVAL;
+	if (np > STATS_HL_MAX_PAIRS || np / nx != ny)
+		return -E2BIG;
+	exact = m <= MWU_EXACT_MAX_N && !has_ties(x, nx, y, ny) &&
+		(double)np * (double)np <= MWU_EXACT_MAX_WORK;
+	rc = hl_rank(nx, ny, exact, alpha, &k);
+	if (rc)
+		return rc;
+	d = malloc(np * sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	for (size_t i = 0; i < nx; i++)
+		for (size_t j = 0; j < ny; j++)
+			d[i * ny + j] = y[j] - x[i];
+	qsort(d, np, sizeof(*d), cmp_double);
+	out->shift = np % 2 ? d[np / 2] : (d[np / 2 - 1] + d[np / 2]) / 2;
+	if (k > (np + 1) / 2)
+		k = (np + 1) / 2;
+	out->low = d[k - 1];
+	out->high = d[np - k];
+	out->exact = exact;
+	free(d);
+	return 0;
+}
+
+/* ---- multiple comparisons ---- */
+
+struct p_idx {
+	double p;
+	size_t i;
+};
+
+static int cmp_p_idx(const void *a, const void *b)
+{
+	const struct p_idx *x = a, *y = b;
+
+	if (x->p != y->p)
+		return x->p < y->p ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+int stats_adjust_p(const double *p, size_t n, enum stats_correction c,
+		   double *adj)
+{
+	struct p_idx *s;
+
+	if (c == STATS_CORRECT_NONE || n == 0) {
+		for (size_t i = 0; i < n; i++)
+			adj[i] = p[i];
+		return 0;
+	}
+	s = malloc(n * sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		s[i] = (struct p_idx){ p[i], i };
+	qsort(s, n, sizeof(*s), cmp_p_idx);
+	if (c == STATS_CORRECT_HOLM) {
+		/* p(r) * (n - r), r from 0, never below the one before. */
+		double run = 0;
+
+		for (size_t r = 0; r < n; r++) {
+			double v = fmin(1, s[r].p * (double)(n - r));
+
+			run = fmax(run, v);
+			adj[s[r].i] = run;
+		}
+	} else {
+		/* p(r) * n / (r + 1), never above the one after. */
+		double run = 1;
+
+		for (size_t r = n; r-- > 0;) {
+			double v = fmin(1, s[r].p * (double)n / (double)(r + 1));
+
+			run = fmin(run, v);
+			adj[s[r].i] = run;
+		}
+	}
+	free(s);
+	return 0;
+}
+
+const char *stats_correction_name(enum stats_correction c)
+{
+	switch (c) {
+	case STATS_CORRECT_NONE:	return "none";
+	case STATS_CORRECT_HOLM:	return "holm";
+	case STATS_CORRECT_BH:		return "bh";
+	}
+	return "?";
+}
+
+int stats_correction_parse(const char *s, enum stats_correction *c)
+{
+	for (int i = STATS_CORRECT_NONE; i <= STATS_CORRECT_BH; i++)
+		if (!strcmp(s, stats_correction_name(i))) {
+			*c = i;
+			return 0;
+		}
+	return -EINVAL;
 }

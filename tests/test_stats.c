@@ -4,6 +4,13 @@
  * computed with SciPy 1.10.1 (Debian python3-scipy):
  *     scipy.stats.mannwhitneyu(x, y, alternative='two-sided', method='auto')
  * and are asserted to 1e-6.
+ *
+ * The Hodges-Lehmann intervals were computed by brute force in Python:
+ * the null distribution of U by enumerating every placement of the ranks
+ * (itertools.combinations), the rank k as R's wilcox.test takes it (the
+ * smallest q with P(U <= q) >= alpha / 2), then the k-th smallest and
+ * largest of the sorted differences.  The adjusted p-values are Holm's and
+ * Benjamini-Hochberg's by hand.
  */
 #include <errno.h>
 #include <math.h>
@@ -164,6 +171,114 @@ static void test_mwu_empty_sample_refused(void **state)
 	assert_int_equal(stats_mann_whitney(x, 1, x, 0, &r), -EINVAL);
 }
 
+/* ---- Hodges-Lehmann ---- */
+
+/*
+ * 1..5 against 6..10: the 25 differences are 1, 2 2, 3 3 3, ... 9, so the
+ * shift is 5; P(U <= 2) = 0.0159 < 0.025 <= P(U <= 3) = 0.0278: k = 3,
+ * the interval [2, 8].
+ */
+static void test_hl_exact_separated(void **state)
+{
+	static const double x[] = { 1, 2, 3, 4, 5 }, y[] = { 6, 7, 8, 9, 10 };
+	struct hl_result r;
+
+	assert_int_equal(stats_hodges_lehmann(x, 5, y, 5, 0.05, &r), 0);
+	assert_true(r.exact);
+	assert_true(r.shift == 5);
+	assert_true(r.low == 2);
+	assert_true(r.high == 8);
+}
+
+/* A slowdown of about 5.8, 5 against 7 values: k = 6 at 95 %, 7 at 90 %. */
+static void test_hl_exact_unbalanced(void **state)
+{
+	static const double x[] = { 101.5, 98.2, 103.1, 99.9, 100.4 };
+	static const double y[] = { 95.1, 94.0, 97.3, 93.8, 96.6, 92.9, 95.5 };
+	struct hl_result r;
+
+	assert_int_equal(stats_hodges_lehmann(x, N(x), y, N(y), 0.05, &r), 0);
+	assert_true(r.exact);
+	assert_double_near(r.shift, -5.8, 1e-9);
+	assert_double_near(r.low, -7.7, 1e-9);
+	assert_double_near(r.high, -3.1, 1e-9);
+	assert_int_equal(stats_hodges_lehmann(x, N(x), y, N(y), 0.10, &r), 0);
+	assert_double_near(r.low, -7.6, 1e-9);
+	assert_double_near(r.high, -3.3, 1e-9);
+}
+
+/*
+ * Ties: the normal approximation, 10 against 12 values.  z = 1.95996,
+ * mn/2 - z sqrt(mn (m+n+1)/12) = 30.28: k = 30, the 30th smallest and
+ * largest of the 120 differences.
+ */
+static void test_hl_ties_approximate(void **state)
+{
+	static const double x[] = { 10, 11, 11, 12, 13, 14, 15, 15, 16, 17 };
+	static const double y[] = { 12, 13, 13, 14, 15, 16, 17, 18, 18, 19, 20, 21 };
+	struct hl_result r;
+
+	assert_int_equal(stats_hodges_lehmann(x, N(x), y, N(y), 0.05, &r), 0);
+	assert_false(r.exact);
+	assert_true(r.shift == 3);
+	assert_true(r.low == 0);
+	assert_true(r.high == 6);
+}
+
+/* One value a side: the interval is every difference there is. */
+static void test_hl_tiny_and_refused(void **state)
+{
+	static const double x[] = { 1 }, y[] = { 4 };
+	struct hl_result r;
+
+	assert_int_equal(stats_hodges_lehmann(x, 1, y, 1, 0.05, &r), 0);
+	assert_true(r.shift == 3 && r.low == 3 && r.high == 3);
+	assert_int_equal(stats_hodges_lehmann(x, 0, y, 1, 0.05, &r), -EINVAL);
+	assert_int_equal(stats_hodges_lehmann(x, 1, y, 1, 0, &r), -EINVAL);
+	assert_int_equal(stats_hodges_lehmann(x, STATS_HL_MAX_PAIRS, y, 2, 0.05, &r),
+			 -E2BIG);
+}
+
+/* ---- multiple comparisons ---- */
+
+/*
+ * p = .01 .04 .03 .005 .5.  Holm: sorted .005 .01 .03 .04 .5 times
+ * 5 4 3 2 1 = .025 .04 .09 .08 .5, made non-decreasing.  BH: times
+ * 5/1 5/2 5/3 5/4 5/5 = .025 .025 .05 .05 .5, made non-increasing from
+ * the top.
+ */
+static void test_adjust_holm_and_bh(void **state)
+{
+	static const double p[] = { 0.01, 0.04, 0.03, 0.005, 0.5 };
+	static const double holm[] = { 0.04, 0.09, 0.09, 0.025, 0.5 };
+	static const double bh[] = { 0.025, 0.05, 0.05, 0.025, 0.5 };
+	double adj[N(p)];
+
+	assert_int_equal(stats_adjust_p(p, N(p), STATS_CORRECT_HOLM, adj), 0);
+	for (size_t i = 0; i < N(p); i++)
+		assert_double_near(adj[i], holm[i], 1e-15);
+	assert_int_equal(stats_adjust_p(p, N(p), STATS_CORRECT_BH, adj), 0);
+	for (size_t i = 0; i < N(p); i++)
+		assert_double_near(adj[i], bh[i], 1e-15);
+	assert_int_equal(stats_adjust_p(p, N(p), STATS_CORRECT_NONE, adj), 0);
+	for (size_t i = 0; i < N(p); i++)
+		assert_true(adj[i] == p[i]);
+}
+
+/* Never above 1, and in place. */
+static void test_adjust_caps_at_one(void **state)
+{
+	double p[] = { 0.6, 0.7, 0.9 };
+	enum stats_correction c;
+
+	assert_int_equal(stats_adjust_p(p, N(p), STATS_CORRECT_HOLM, p), 0);
+	assert_true(p[0] == 1 && p[1] == 1 && p[2] == 1);
+	assert_int_equal(stats_correction_parse("bh", &c), 0);
+	assert_int_equal(c, STATS_CORRECT_BH);
+	assert_int_equal(stats_correction_parse("BH", &c), -EINVAL);
+	assert_string_equal(stats_correction_name(STATS_CORRECT_HOLM), "holm");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +295,12 @@ int main(void)
 		cmocka_unit_test(test_mwu_all_equal),
 		cmocka_unit_test(test_mwu_noisy_not_significant),
 		cmocka_unit_test(test_mwu_empty_sample_refused),
+		cmocka_unit_test(test_hl_exact_separated),
+		cmocka_unit_test(test_hl_exact_unbalanced),
+		cmocka_unit_test(test_hl_ties_approximate),
+		cmocka_unit_test(test_hl_tiny_and_refused),
+		cmocka_unit_test(test_adjust_holm_and_bh),
+		cmocka_unit_test(test_adjust_caps_at_one),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
