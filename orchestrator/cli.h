@@ -72,20 +72,34 @@ bool cli_parse_double(const char *opt, const char *arg, double min, double max,
  * getopt codes (above any short option and any command's own codes), their
  * struct option entries, and their parser (cmd_diff.c).
  */
-enum { CLI_OPT_THRESHOLD = 0x200, CLI_OPT_ALPHA, CLI_OPT_ALLOW_CONFIG };
+enum { CLI_OPT_THRESHOLD = 0x200, CLI_OPT_ALPHA, CLI_OPT_ALLOW_CONFIG,
+       CLI_OPT_CORRECTION, CLI_OPT_METRIC, CLI_OPT_PARAMS };
 #define CLI_DIFF_LONGOPTS \
 	{ "threshold", required_argument, NULL, CLI_OPT_THRESHOLD }, \
 	{ "alpha", required_argument, NULL, CLI_OPT_ALPHA }, \
-	{ "allow-config-change", no_argument, NULL, CLI_OPT_ALLOW_CONFIG }
-#define CLI_DIFF_CONFIG_HELP \
+	{ "allow-config-change", no_argument, NULL, CLI_OPT_ALLOW_CONFIG }, \
+	{ "correction", required_argument, NULL, CLI_OPT_CORRECTION }, \
+	{ "metric", required_argument, NULL, CLI_OPT_METRIC }, \
+	{ "params", required_argument, NULL, CLI_OPT_PARAMS }
+#define CLI_DIFF_HELP \
+	"      --threshold PCT      smaller changes are unchanged (default 5)\n" \
+	"      --alpha A            significance level of the Mann-Whitney test\n" \
+	"                           (with >= 5 repeats on both sides) and 1 - the\n" \
+	"                           level of the change's interval (default 0.05)\n" \
+	"      --correction C       for testing many rows at once: bh (Benjamini-\n" \
+	"                           Hochberg, default), holm or none\n" \
+	"      --metric M[:DIR]     judge M (repeatable; default: throughput,\n" \
+	"                           latency and error counts); DIR, higher or\n" \
+	"                           lower, for a metric vmorch does not know\n" \
+	"      --params K=V,...     only this matrix point (repeatable)\n" \
 	"      --allow-config-change  judge the numbers of jobs whose configuration\n" \
 	"                           changed between the runs too (default: reported)\n"
 
 struct diff_opts;
 
 /*
- * If @opt is --threshold or --alpha, store @arg into @o: 1, or -1 for a bad
- * value (the error is printed).  0 for any other option.
+ * If @opt is one of CLI_DIFF_LONGOPTS, store @arg into @o: 1, or -1 for a
+ * bad value (the error is printed).  0 for any other option.
  */
 int cli_diff_option(int opt, const char *arg, struct diff_opts *o);
 

@@ -13,6 +13,7 @@
 #include "orchestrator/cli.h"
 #include "orchestrator/db.h"
 #include "orchestrator/db_query.h"
+#include "orchestrator/jobname.h"
 #include "reports/outfile.h"
 #include "reports/report.h"
 
@@ -33,15 +34,80 @@ bool cli_parse_double(const char *opt, const char *arg, double min, double max,
 	return true;
 }
 
+/* --metric NAME or NAME:higher / NAME:lower. */
+static int metric_option(const char *arg, struct diff_opts *o)
+{
+	const char *colon = strrchr(arg, ':');
+	struct diff_metric_sel m = { NULL, VMORCH_DIR_NEUTRAL }, *v;
+
+	if (colon && !strcmp(colon + 1, "higher"))
+		m.dir = VMORCH_DIR_HIGHER;
+	else if (colon && !strcmp(colon + 1, "lower"))
+		m.dir = VMORCH_DIR_LOWER;
+	else
+		colon = NULL;
+	if (colon == arg || !*arg) {
+		fprintf(stderr, "vmorch: --metric: expected NAME or NAME:higher"
+			" or NAME:lower, got '%s'\n", arg);
+		return -1;
+	}
+	m.name = colon ? strndup(arg, (size_t)(colon - arg)) : strdup(arg);
+	v = realloc(o->metrics, (o->nmetrics + 1) * sizeof(*v));
+	if (!m.name || !v) {
+		free(m.name);
+		if (v)
+			o->metrics = v;
+		fprintf(stderr, "vmorch: out of memory\n");
+		return -1;
+	}
+	o->metrics = v;
+	o->metrics[o->nmetrics++] = m;
+	return 1;
+}
+
+static int params_option(const char *arg, struct diff_opts *o)
+{
+	struct verr e = { "" };
+	char key[JOB_PARAMS_KEY_MAX], *copy, **v;
+
+	if (db_params_key_parse(arg, key, sizeof(key), &e)) {
+		fprintf(stderr, "vmorch: %s\n", e.msg);
+		return -1;
+	}
+	copy = strdup(key);
+	v = realloc(o->params, (o->nparams + 1) * sizeof(*v));
+	if (!copy || !v) {
+		free(copy);
+		if (v)
+			o->params = v;
+		fprintf(stderr, "vmorch: out of memory\n");
+		return -1;
+	}
+	o->params = v;
+	o->params[o->nparams++] = copy;
+	return 1;
+}
+
 int cli_diff_option(int opt, const char *arg, struct diff_opts *o)
 {
-	if (opt == CLI_OPT_THRESHOLD)
+	switch (opt) {
+	case CLI_OPT_THRESHOLD:
 		return cli_parse_double("--threshold", arg, 0, 1e9, &o->threshold_pct) ? 1 : -1;
-	if (opt == CLI_OPT_ALPHA)
+	case CLI_OPT_ALPHA:
 		return cli_parse_double("--alpha", arg, 0, 1, &o->alpha) ? 1 : -1;
-	if (opt == CLI_OPT_ALLOW_CONFIG) {
+	case CLI_OPT_ALLOW_CONFIG:
 		o->allow_config_change = true;
 		return 1;
+	case CLI_OPT_CORRECTION:
+		if (!stats_correction_parse(arg, &o->correction))
+			return 1;
+		fprintf(stderr, "vmorch: --correction: expected bh, holm or none,"
+			" got '%s'\n", arg);
+		return -1;
+	case CLI_OPT_METRIC:
+		return metric_option(arg, o);
+	case CLI_OPT_PARAMS:
+		return params_option(arg, o);
 	}
 	return 0;
 }
@@ -76,18 +142,14 @@ static void diff_usage(FILE *f)
 		"newest run), `last` or `last~N`.  Results are matched by scenario,\n"
 		"VM and matrix parameters; repeats are aggregated.\n\n"
 		"  -d, --db PATH            result database " CLI_DB_HELP "\n"
-		CLI_DIFF_CONFIG_HELP
-		"      --threshold PCT      smaller changes are unchanged (default 5)\n"
-		"      --alpha A            Mann-Whitney significance level, applied\n"
-		"                           with >= %d repeats on both sides (default 0.05)\n"
+		CLI_DIFF_HELP
 		"      --fail-on-regression exit 1 when anything regressed, a job\n"
 		"                           newly fails, a job of A is missing from B\n"
 		"                           or B is incomplete\n"
 		"      --allow-missing      missing jobs and an incomplete B do not\n"
 		"                           fail --fail-on-regression\n"
 		"      --all                also list unchanged rows\n"
-		"      --json               machine-readable output (doc/reports.md)\n",
-		DIFF_MIN_REPEATS);
+		"      --json               machine-readable output (doc/reports.md)\n");
 }
 
 static void regressions_usage(FILE *f)
@@ -96,14 +158,12 @@ static void regressions_usage(FILE *f)
 		"Print the regressions of CANDIDATE against BASELINE, its newly\n"
 		"failing and missing jobs, one per line, and whether CANDIDATE is\n"
 		"incomplete; exit 1 if any of them holds.\n\n"
-		"  -d, --db PATH        result database " CLI_DB_HELP "\n"
-		CLI_DIFF_CONFIG_HELP
-		"      --threshold PCT  smaller changes are unchanged (default 5)\n"
-		"      --alpha A        Mann-Whitney significance level (default 0.05)\n"
-		"      --allow-missing  missing jobs and an incomplete CANDIDATE\n"
-		"                       (interrupted, or fewer results than jobs)\n"
-		"                       are shown but do not fail\n"
-		"      --json           the diff as JSON (doc/reports.md)\n");
+		"  -d, --db PATH            result database " CLI_DB_HELP "\n"
+		CLI_DIFF_HELP
+		"      --allow-missing      missing jobs and an incomplete CANDIDATE\n"
+		"                           (interrupted, or fewer results than jobs)\n"
+		"                           are shown but do not fail\n"
+		"      --json               the diff as JSON (doc/reports.md)\n");
 }
 
 /* Returns 0, or the exit status for a bad command line. */
@@ -113,8 +173,7 @@ static int diff_parse(int argc, char **argv, struct diff_cli *c, bool regression
 	int opt;
 
 	c->db_path = cli_default_db();
-	c->o.threshold_pct = DIFF_DEFAULT_THRESHOLD_PCT;
-	c->o.alpha = DIFF_DEFAULT_ALPHA;
+	diff_opts_init(&c->o);
 	while ((opt = getopt_long(argc, argv, "d:h", diff_longopts, NULL)) != -1) {
 		int known = cli_diff_option(opt, optarg, &c->o);
 
@@ -174,9 +233,11 @@ static int diff_run(const char *cmd, const struct diff_cli *c, struct db **db,
 		fprintf(stderr, "vmorch %s: %s\n", cmd, e.msg);
 		return cli_resolve_status(rc);
 	}
-	if (diff_compute(db_sqlite(*db), a, b, &c->o, d, &e)) {
+	rc = diff_compute(db_sqlite(*db), a, b, &c->o, d, &e);
+	if (rc) {
 		fprintf(stderr, "vmorch %s: %s\n", cmd, e.msg);
-		return EXIT_INFRA;
+		/* A --metric or --params that names nothing is the user's to fix. */
+		return rc == -ENOENT ? EXIT_USAGE : EXIT_INFRA;
 	}
 	return EXIT_OK;
 }
@@ -231,11 +292,12 @@ int cmd_diff(int argc, char **argv)
 
 	status = diff_parse(argc, argv, &c, false);
 	if (status)
-		return status;
+		goto out;
 	if (optind + 2 != argc || c.a || c.b) {
 		fprintf(stderr, "vmorch diff: expected two runs, A and B (ids, labels,"
 			" last or last~N)\n");
-		return EXIT_USAGE;
+		status = EXIT_USAGE;
+		goto out;
 	}
 	c.a = argv[optind];
 	c.b = argv[optind + 1];
@@ -257,6 +319,7 @@ int cmd_diff(int argc, char **argv)
 out:
 	diff_free(d);
 	db_close(db);
+	diff_opts_release(&c.o);
 	return status;
 }
 
@@ -270,10 +333,11 @@ int cmd_regressions(int argc, char **argv)
 
 	status = diff_parse(argc, argv, &c, true);
 	if (status)
-		return status;
+		goto out;
 	if (optind != argc || !c.a || !c.b || c.all || c.fail_on_regression) {
 		regressions_usage(stderr);
-		return EXIT_USAGE;
+		status = EXIT_USAGE;
+		goto out;
 	}
 	status = diff_run("regressions", &c, &db, &d);
 	if (status)
@@ -292,5 +356,6 @@ int cmd_regressions(int argc, char **argv)
 out:
 	diff_free(d);
 	db_close(db);
+	diff_opts_release(&c.o);
 	return status;
 }

@@ -45,12 +45,11 @@ static void report_usage(FILE *f)
 	fprintf(f, "Usage: vmorch report RUN [--vs RUN] [--format F] [-o FILE]\n\n"
 		"Report one run: its jobs, failures with console tails, the diff\n"
 		"against a baseline run, and recent trends of each scenario.\n\n"
-		"  -d, --db PATH        result database " CLI_DB_HELP "\n"
-		"      --vs RUN         compare against this run\n"
-		"      --format F       text (default), markdown, json, junit or html\n"
-		"  -o, --output FILE    write there instead of standard output\n"
-		"      --threshold PCT  diff threshold (default 5)\n"
-		"      --alpha A        diff significance level (default 0.05)\n");
+		"  -d, --db PATH            result database " CLI_DB_HELP "\n"
+		"      --vs RUN             compare against this run, with:\n"
+		CLI_DIFF_HELP
+		"      --format F           text (default), markdown, json, junit or html\n"
+		"  -o, --output FILE        write there instead of standard output\n");
 }
 
 struct report_cli {
@@ -74,8 +73,7 @@ static int report_parse(int argc, char **argv, struct report_cli *c)
 	int opt;
 
 	c->db_path = cli_default_db();
-	c->o.threshold_pct = DIFF_DEFAULT_THRESHOLD_PCT;
-	c->o.alpha = DIFF_DEFAULT_ALPHA;
+	diff_opts_init(&c->o);
 	while ((opt = getopt_long(argc, argv, "d:o:h", report_longopts, NULL)) != -1) {
 		int known = cli_diff_option(opt, optarg, &c->o);
 
@@ -149,13 +147,13 @@ static int report_write(const struct report_cli *c, const struct report *r)
 int report_to_file(struct db *db, int64_t run, const char *format, const char *path,
 		   struct verr *e)
 {
-	struct diff_opts o = { .threshold_pct = DIFF_DEFAULT_THRESHOLD_PCT,
-			       .alpha = DIFF_DEFAULT_ALPHA };
+	struct diff_opts o;
 	struct report *r = NULL;
 	struct outbuf b;
 	size_t f;
 	int rc;
 
+	diff_opts_init(&o);
 	for (f = 0; f < NFORMATS && strcmp(report_formats[f].name, format); f++)
 		;
 	if (f == NFORMATS) {
@@ -191,20 +189,22 @@ int cmd_report(int argc, char **argv)
 	struct report_cli c = { 0 };
 	struct verr e = { "" };
 	struct report *r = NULL;
-	struct db *db;
+	struct db *db = NULL;
 	int64_t run, vs = 0;
 	int status, rc;
 
 	status = report_parse(argc, argv, &c);
 	if (status)
-		return status;
+		goto out;
 	if (c.out && outfile_check_db(c.out, c.db_path, &e)) {
 		fprintf(stderr, "vmorch report: %s\n", e.msg);
-		return EXIT_USAGE;
+		status = EXIT_USAGE;
+		goto out;
 	}
 	if (db_open_readonly(c.db_path, &db, &e)) {
 		fprintf(stderr, "vmorch report: %s\n", e.msg);
-		return EXIT_INFRA;
+		status = EXIT_INFRA;
+		goto out;
 	}
 	rc = db_run_resolve(db, c.run, &run, &e);
 	if (!rc && c.vs)
@@ -212,13 +212,15 @@ int cmd_report(int argc, char **argv)
 	if (rc) {
 		fprintf(stderr, "vmorch report: %s\n", e.msg);
 		status = cli_resolve_status(rc);
-	} else if (report_build(db_sqlite(db), run, vs, &c.o, &r, &e)) {
+	} else if ((rc = report_build(db_sqlite(db), run, vs, &c.o, &r, &e))) {
 		fprintf(stderr, "vmorch report: %s\n", e.msg);
-		status = EXIT_INFRA;
+		status = rc == -ENOENT ? EXIT_USAGE : EXIT_INFRA;
 	} else if (report_write(&c, r)) {
 		status = EXIT_INFRA;
 	}
+out:
 	report_free(r);
 	db_close(db);
+	diff_opts_release(&c.o);
 	return status;
 }

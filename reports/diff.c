@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/metric_dirs.h"
+#include "reports/diff_judge.h"
 #include "reports/report.h"
 #include "reports/stats.h"
 
@@ -340,51 +341,6 @@ static int key_cmp(const struct run_key *a, const struct run_key *b)
 	return c;
 }
 
-static bool changed_enough(double ma, double mb, double threshold_pct)
-{
-	if (ma == mb)
-		return false;
-	/* From zero any change is infinitely large: 0 -> 1 io_errors counts. */
-	if (ma == 0)
-		return true;
-	return fabs(100 * (mb - ma) / fabs(ma)) >= threshold_pct;
-}
-
-/*
- * The verdict of a row with values on both sides: a change must exceed the
- * threshold and, with enough repeats, be significant; then its direction
- * says improved or regressed, and a neutral one is only reported.
- */
-static enum diff_verdict row_judge(struct diff_row *r, const struct diff_opts *o,
-				   bool *small)
-{
-	bool changed = changed_enough(r->a.mean, r->b.mean, o->threshold_pct);
-
-	r->tested = r->a.n >= DIFF_MIN_REPEATS && r->b.n >= DIFF_MIN_REPEATS;
-	r->p_value = NAN;
-	if (r->tested) {
-		struct mwu_result u;
-
-		if (stats_mann_whitney(r->a.values, r->a.n, r->b.values,
-				       r->b.n, &u) == 0) {
-			r->p_value = u.p;
-			changed = changed && u.p < o->alpha;
-		}
-	} else {
-		*small = true;
-	}
-	if (!changed)
-		return DIFF_UNCHANGED;
-	switch (r->dir) {
-	case VMORCH_DIR_HIGHER:
-		return r->b.mean > r->a.mean ? DIFF_IMPROVED : DIFF_REGRESSED;
-	case VMORCH_DIR_LOWER:
-		return r->b.mean < r->a.mean ? DIFF_IMPROVED : DIFF_REGRESSED;
-	default:
-		return DIFF_REPORTED;
-	}
-}
-
 struct row_list {
 	size_t n, cap;
 	struct diff_row *v;
@@ -412,10 +368,13 @@ static struct diff_row *row_new(struct row_list *l, const struct diff_job *j)
 	return r;
 }
 
-/* Append the row of one series; @sa or @sb may be NULL or empty. */
+/*
+ * Append the row of one series; @sa or @sb may be NULL or empty.  @judged:
+ * whether the series is in the default judged set.
+ */
 static int row_add(struct row_list *l, const struct diff_job *j, const char *name,
 		   const char *unit, enum vmorch_dir dir, bool is_counter,
-		   const struct series *sa, const struct series *sb,
+		   bool judged, const struct series *sa, const struct series *sb,
 		   const struct diff_opts *o, bool *small)
 {
 	struct diff_row *r;
@@ -430,6 +389,8 @@ static int row_add(struct row_list *l, const struct diff_job *j, const char *nam
 	r->dir = dir;
 	r->is_counter = is_counter;
 	r->p_value = NAN;
+	r->p_adjusted = NAN;
+	diff_row_choose(r, o, judged);
 	if ((has_a && agg_fill(&r->a, sa->v, sa->n)) ||
 	    (has_b && agg_fill(&r->b, sb->v, sb->n)))
 		return -ENOMEM;
@@ -440,7 +401,7 @@ static int row_add(struct row_list *l, const struct diff_job *j, const char *nam
 	else if (!has_b)
 		r->verdict = DIFF_MISSING;
 	else
-		r->verdict = row_judge(r, o, small);
+		return diff_row_test(r, o, small);	/* verdict: diff_rows_judge() */
 	return 0;
 }
 
@@ -479,7 +440,7 @@ static int rows_metrics(struct row_list *l, const struct diff_job *j,
 
 		rc = row_add(l, j, names[i], mi ? mi->unit : "",
 			     mi ? mi->dir : VMORCH_DIR_NEUTRAL, false,
-			     metric_find(ka, names[i]), metric_find(kb, names[i]),
+			     mi && mi->judged, metric_find(ka, names[i]), metric_find(kb, names[i]),
 			     o, small);
 	}
 	free(names);
@@ -497,15 +458,15 @@ static int rows_key(struct row_list *l, const struct diff_job *j,
 
 	for (int i = 0; i < VBLK_NR_COUNTERS && !rc; i++)
 		rc = row_add(l, j, vblk_fields[i].name, vblk_fields[i].unit,
-			     vblk_fields[i].dir, true, &ka->fixed[i],
+			     vblk_fields[i].dir, true, true, &ka->fixed[i],
 			     &kb->fixed[i], o, small);
 	if (!rc)
 		rc = row_add(l, j, "wall_us", wall->unit, wall->dir, false,
-			     &ka->fixed[FIXED_WALL], &kb->fixed[FIXED_WALL],
+			     wall->judged, &ka->fixed[FIXED_WALL], &kb->fixed[FIXED_WALL],
 			     o, small);
 	if (!rc)
 		rc = row_add(l, j, "boot_us", boot->unit, boot->dir, false,
-			     &ka->fixed[FIXED_BOOT], &kb->fixed[FIXED_BOOT],
+			     boot->judged, &ka->fixed[FIXED_BOOT], &kb->fixed[FIXED_BOOT],
 			     o, small);
 	if (!rc)
 		rc = rows_metrics(l, j, ka, kb, o, small);
@@ -575,8 +536,8 @@ static int diff_merge(struct diff *d, struct run_data *ra, struct run_data *rb,
 	while (!rc && (ia < ra->nkeys || ib < rb->nkeys)) {
 		struct run_key *ka = ia < ra->nkeys ? &ra->keys[ia] : NULL;
 		struct run_key *kb = ib < rb->nkeys ? &rb->keys[ib] : NULL;
-		struct diff_job *j = &d->jobs[d->njobs++];
 		int c = !ka ? 1 : !kb ? -1 : key_cmp(ka, kb);
+		struct diff_job *j;
 
 		if (c < 0)
 			kb = NULL;
@@ -584,6 +545,9 @@ static int diff_merge(struct diff *d, struct run_data *ra, struct run_data *rb,
 			ka = NULL;
 		ia += ka != NULL;
 		ib += kb != NULL;
+		if (!diff_opts_params_selected(o, (ka ? ka : kb)->params_key))
+			continue;
+		j = &d->jobs[d->njobs++];
 		rc = job_set(j, ka, kb);
 		/* Numbers are compared between passing results only. */
 		if (!rc && ka && kb && ka->npass && kb->npass) {
@@ -593,12 +557,42 @@ static int diff_merge(struct diff *d, struct run_data *ra, struct run_data *rb,
 			/* Another configuration is another experiment: not judged. */
 			for (size_t i = first; !rc && j->config_changed &&
 			     !o->allow_config_change && i < rows->n; i++)
-				if (rows->v[i].verdict == DIFF_IMPROVED ||
-				    rows->v[i].verdict == DIFF_REGRESSED)
-					rows->v[i].verdict = DIFF_REPORTED;
+				rows->v[i].judged = false;
 		}
 	}
+	if (!rc)
+		rc = diff_rows_judge(rows->v, rows->n, o, &d->family);
 	return rc;
+}
+
+/* Each --params and --metric must name something the runs have. */
+static int diff_check_selection(const struct diff *d, const struct row_list *rows,
+				const struct diff_opts *o, struct verr *e)
+{
+	for (size_t k = 0; k < o->nparams; k++) {
+		size_t i = 0;
+
+		while (i < d->njobs && strcmp(d->jobs[i].params_key, o->params[k]))
+			i++;
+		if (i == d->njobs) {
+			verr_set(e, "--params %s: no job of either run has these"
+				 " parameters", o->params[k]);
+			return -ENOENT;
+		}
+	}
+	for (size_t k = 0; k < o->nmetrics; k++) {
+		size_t i = 0;
+
+		while (i < rows->n && strcmp(rows->v[i].name, o->metrics[k].name))
+			i++;
+		if (i == rows->n) {
+			verr_set(e, "--metric %s: no compared job has it (a counter,"
+				 " wall_us, boot_us or a guest metric)",
+				 o->metrics[k].name);
+			return -ENOENT;
+		}
+	}
+	return 0;
 }
 
 /* ---- ordering and counting ---- */
@@ -667,41 +661,6 @@ static void diff_count(struct diff *d)
 	d->b_incomplete = run_info_incomplete(&d->b);
 }
 
-unsigned diff_gate(const struct diff *d, bool allow_missing)
-{
-	unsigned fail = 0;
-
-	if (d->regressed)
-		fail |= DIFF_GATE_REGRESSED;
-	if (d->failing_jobs)
-		fail |= DIFF_GATE_FAILING;
-	if (d->missing_jobs && !allow_missing)
-		fail |= DIFF_GATE_MISSING;
-	if (d->b_incomplete && !allow_missing)
-		fail |= DIFF_GATE_INCOMPLETE;
-	return fail;
-}
-
-const char *diff_job_verdict_name(const struct diff_job *j)
-{
-	if (j->verdict == DIFF_NEW && j->newly_failing)
-		return "new, failing";
-	return diff_verdict_name(j->verdict);
-}
-
-const char *diff_verdict_name(enum diff_verdict v)
-{
-	switch (v) {
-	case DIFF_UNCHANGED:	return "unchanged";
-	case DIFF_IMPROVED:	return "improved";
-	case DIFF_REGRESSED:	return "regressed";
-	case DIFF_NEW:		return "new";
-	case DIFF_MISSING:	return "missing";
-	case DIFF_REPORTED:	return "reported";
-	}
-	return "?";
-}
-
 static int diff_load_runs(sqlite3 *db, struct diff *d, int64_t a, int64_t b,
 			  struct run_data *ra, struct run_data *rb,
 			  struct verr *e)
@@ -743,9 +702,17 @@ int diff_compute(sqlite3 *db, int64_t a, int64_t b, const struct diff_opts *o,
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	if (rc)
 		goto fail;
+	d->correction = o->correction;
+	d->metrics_chosen = o->nmetrics > 0;
 	rc = diff_merge(d, &ra, &rb, o, &rows);
-	if (!rc)
-		rc = diff_order_rows(d, &rows);
+	if (rc) {
+		verr_set(e, "out of memory");
+		goto fail;
+	}
+	rc = diff_check_selection(d, &rows, o, e);
+	if (rc)
+		goto fail;
+	rc = diff_order_rows(d, &rows);
 	if (!rc)
 		rc = diff_order_jobs(d);
 	if (rc) {

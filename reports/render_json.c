@@ -79,10 +79,19 @@ static const char *dir_name(enum vmorch_dir d)
 	       d == VMORCH_DIR_LOWER ? "lower" : "neutral";
 }
 
+/* {"shift": .., "low": .., "high": ..} of B - A, or null. */
+static json_t *ci_json(const struct diff_row *r)
+{
+	if (!r->has_ci)
+		return json_null();
+	return json_pack("{s:o, s:o, s:o}", "shift", jnum(r->hl_shift),
+			 "low", jnum(r->ci_low), "high", jnum(r->ci_high));
+}
+
 static json_t *diff_row_json(const struct diff_row *r)
 {
-	return json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:o, s:o,"
-			 " s:o, s:o, s:b, s:o}",
+	return json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:o,"
+			 " s:o, s:o, s:b, s:o, s:o, s:o}",
 			 "verdict", diff_verdict_name(r->verdict),
 			 "scenario", r->scenario,
 			 "params", jparams(r->params),
@@ -91,12 +100,15 @@ static json_t *diff_row_json(const struct diff_row *r)
 			 "name", r->name,
 			 "unit", r->unit ? r->unit : "",
 			 "direction", dir_name(r->dir),
+			 "judged", r->judged,
 			 "a", agg_json(&r->a),
 			 "b", agg_json(&r->b),
 			 "delta", r->a.n && r->b.n ? jnum(r->delta) : json_null(),
 			 "delta_pct", r->a.n && r->b.n ? jnum(r->delta_pct) : json_null(),
 			 "tested", r->tested,
-			 "p_value", r->tested ? jnum(r->p_value) : json_null());
+			 "p_value", r->tested ? jnum(r->p_value) : json_null(),
+			 "p_adjusted", jnum(r->p_adjusted),
+			 "ci", ci_json(r));
 }
 
 static json_t *diff_job_json(const struct diff_job *j)
@@ -125,13 +137,17 @@ static json_t *diff_json(const struct diff *d)
 		json_array_append_new(jobs, diff_job_json(&d->jobs[i]));
 	for (size_t i = 0; i < d->nrows; i++)
 		json_array_append_new(rows, diff_row_json(&d->rows[i]));
-	return json_pack("{s:o, s:o, s:b, s:f, s:f, s:i, s:b, s:{s:I, s:I, s:I,"
-			 " s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:o}",
+	return json_pack("{s:o, s:o, s:b, s:f, s:f, s:s, s:I, s:b, s:f, s:i, s:b,"
+			 " s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:o}",
 			 "a", run_json(&d->a),
 			 "b", run_json(&d->b),
 			 "machines_differ", run_info_machines_differ(&d->a, &d->b),
 			 "threshold_pct", d->threshold_pct,
 			 "alpha", d->alpha,
+			 "correction", stats_correction_name(d->correction),
+			 "tests_adjusted", (json_int_t)d->family,
+			 "metrics_chosen", d->metrics_chosen,
+			 "ci_level", 1 - d->alpha,
 			 "min_repeats", DIFF_MIN_REPEATS,
 			 "small_sample", d->small_sample,
 			 "summary",

@@ -111,6 +111,15 @@ static void md_summary(const struct report *r, FILE *f)
 		md_cell(f, d->b.machines);
 		fputs(".\n", f);
 	}
+	if (d) {
+		char method[256];
+
+		report_format_method(method, sizeof(method), d);
+		fprintf(f, "\n> Verdicts: a change of at least %g%%, significant"
+			" by a Mann-Whitney U test at alpha %g where both sides"
+			" have %d or more repeats; %s.\n", d->threshold_pct,
+			d->alpha, DIFF_MIN_REPEATS, method);
+	}
 	if (d && d->small_sample)
 		fprintf(f, "\n> Some jobs have fewer than %d repeats on a side:"
 			" their verdicts come from the %g%% threshold alone,"
@@ -141,26 +150,19 @@ static void md_job_verdicts(const struct diff *d, FILE *f, size_t *shown)
 		md_passes(f, j->pass_a, j->n_a);
 		fputs(" | ", f);
 		md_passes(f, j->pass_b, j->n_b);
-		fputs(" | | |\n", f);
+		fputs(" | | | |\n", f);
 		(*shown)++;
 	}
 }
 
-/* "-" for the side a row is missing from. */
-static void md_value(char *buf, size_t cap, size_t n, double v)
-{
-	if (n)
-		report_format_value(buf, cap, v);
-	else
-		snprintf(buf, cap, "-");
-}
-
 static void md_row(const struct diff_row *r, FILE *f)
 {
-	char a[REPORT_NUM_MAX], b[REPORT_NUM_MAX], pct[REPORT_NUM_MAX];
+	char a[2 * REPORT_NUM_MAX], b[2 * REPORT_NUM_MAX], pct[REPORT_NUM_MAX];
+	char ci[2 * REPORT_NUM_MAX];
 
-	md_value(a, sizeof(a), r->a.n, r->a.mean);
-	md_value(b, sizeof(b), r->b.n, r->b.mean);
+	report_format_spread(a, sizeof(a), &r->a);
+	report_format_spread(b, sizeof(b), &r->b);
+	report_format_ci(ci, sizeof(ci), r);
 	if (r->a.n && r->b.n)
 		report_format_pct(pct, sizeof(pct), r->delta_pct);
 	else
@@ -171,9 +173,9 @@ static void md_row(const struct diff_row *r, FILE *f)
 	md_key(f, r->scenario, r->vm, r->params_key);
 	fputs(" | ", f);
 	md_code(f, r->name);
-	fprintf(f, " | %s | %s | %s | ", a, b, pct);
+	fprintf(f, " | %s | %s | %s | %s | ", a, b, pct, ci);
 	if (r->tested)
-		fprintf(f, "%.3g", r->p_value);
+		fprintf(f, "%.3g", report_row_p(r));
 	fputs(" |\n", f);
 }
 
@@ -194,7 +196,7 @@ static void md_diff(const struct diff *d, FILE *f)
 	md_run_name(f, &d->a);
 	fputs(" | ", f);
 	md_run_name(f, &d->b);
-	fputs(" | Δ | p |\n|---|---|---|---:|---:|---:|---:|\n", f);
+	fputs(" | Δ | CI | p |\n|---|---|---|---:|---:|---:|---:|---:|\n", f);
 	md_job_verdicts(d, f, &shown);
 	for (size_t i = 0; i < d->nrows && shown < MD_MAX_ROWS; i++) {
 		if (d->rows[i].verdict == DIFF_UNCHANGED)

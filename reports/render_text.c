@@ -68,6 +68,57 @@ void report_format_pct(char *buf, size_t cap, double pct)
 		snprintf(buf, cap, "%+.1f%%", pct);
 }
 
+void report_format_spread(char *buf, size_t cap, const struct agg *a)
+{
+	char m[REPORT_NUM_MAX], sd[REPORT_NUM_MAX];
+
+	if (!a->n) {
+		snprintf(buf, cap, "-");
+		return;
+	}
+	report_format_value(m, sizeof(m), a->mean);
+	if (a->n < 2) {
+		snprintf(buf, cap, "%s", m);
+		return;
+	}
+	report_format_value(sd, sizeof(sd), a->stddev);
+	snprintf(buf, cap, "%s \u00b1 %s", m, sd);
+}
+
+void report_format_ci(char *buf, size_t cap, const struct diff_row *r)
+{
+	char lo[REPORT_NUM_MAX], hi[REPORT_NUM_MAX];
+
+	if (!r->has_ci) {
+		snprintf(buf, cap, "-");
+	} else if (r->a.mean != 0) {
+		snprintf(buf, cap, "[%+.1f%%, %+.1f%%]",
+			 100 * r->ci_low / fabs(r->a.mean),
+			 100 * r->ci_high / fabs(r->a.mean));
+	} else {
+		report_format_value(lo, sizeof(lo), r->ci_low);
+		report_format_value(hi, sizeof(hi), r->ci_high);
+		snprintf(buf, cap, "[%s, %s]", lo, hi);
+	}
+}
+
+double report_row_p(const struct diff_row *r)
+{
+	return isfinite(r->p_adjusted) ? r->p_adjusted : r->p_value;
+}
+
+void report_format_method(char *buf, size_t cap, const struct diff *d)
+{
+	snprintf(buf, cap, "judged: %s; p adjusted over %zu test%s (%s);"
+		 " intervals: Hodges-Lehmann %g%%",
+		 d->metrics_chosen ? "the --metric set" :
+		 "throughput, latency, errors (default)", d->family,
+		 d->family == 1 ? "" : "s",
+		 d->correction == STATS_CORRECT_BH ? "Benjamini-Hochberg" :
+		 d->correction == STATS_CORRECT_HOLM ? "Holm" : "not corrected",
+		 100 * (1 - d->alpha));
+}
+
 void report_format_key(char *buf, size_t cap, const char *scenario,
 		       const char *vm, const char *params_key)
 {
@@ -143,7 +194,7 @@ static void diff_print_machines(const struct diff *d, FILE *f)
 
 static void diff_print_head(const struct diff *d, FILE *f)
 {
-	char a[160], b[160];
+	char a[160], b[160], method[256];
 
 	run_name(a, sizeof(a), &d->a);
 	run_name(b, sizeof(b), &d->b);
@@ -151,6 +202,8 @@ static void diff_print_head(const struct diff *d, FILE *f)
 	fprintf(f, "threshold %g%%; Mann-Whitney U at alpha %g where both sides"
 		" have >= %d repeats\n", d->threshold_pct, d->alpha,
 		DIFF_MIN_REPEATS);
+	report_format_method(method, sizeof(method), d);
+	fprintf(f, "%s\n", method);
 	if (d->small_sample)
 		fprintf(f, "note: some jobs have fewer than %d repeats on a side:"
 			" the threshold alone decided their verdicts\n",
@@ -210,26 +263,23 @@ static int diff_print_jobs(const struct diff *d, FILE *f, bool all)
 }
 
 static const char *const drow_head[] = {
-	"VERDICT", "JOB", "METRIC", "A", "B", "DELTA", "DELTA%", "N", "P",
+	"VERDICT", "JOB", "METRIC", "A", "B", "DELTA", "DELTA%", "CI", "N", "P",
 };
 static const bool drow_right[] = {
-	false, false, false, true, true, true, true, true, true,
+	false, false, false, true, true, true, true, true, true, true,
 };
 
 static void diff_row_cells(struct text_table *t, const struct diff_row *r)
 {
-	char key[512], a[REPORT_NUM_MAX], b[REPORT_NUM_MAX];
-	char dl[REPORT_NUM_MAX], pct[REPORT_NUM_MAX];
+	char key[512], a[2 * REPORT_NUM_MAX], b[2 * REPORT_NUM_MAX];
+	char dl[REPORT_NUM_MAX], pct[REPORT_NUM_MAX], ci[2 * REPORT_NUM_MAX];
 
 	report_format_key(key, sizeof(key), r->scenario, r->vm, r->params_key);
-	snprintf(a, sizeof(a), "-");
-	snprintf(b, sizeof(b), "-");
+	report_format_spread(a, sizeof(a), &r->a);
+	report_format_spread(b, sizeof(b), &r->b);
+	report_format_ci(ci, sizeof(ci), r);
 	snprintf(dl, sizeof(dl), "-");
 	snprintf(pct, sizeof(pct), "-");
-	if (r->a.n)
-		report_format_value(a, sizeof(a), r->a.mean);
-	if (r->b.n)
-		report_format_value(b, sizeof(b), r->b.mean);
 	if (r->a.n && r->b.n) {
 		report_format_value(dl, sizeof(dl), r->delta);
 		report_format_pct(pct, sizeof(pct), r->delta_pct);
@@ -242,11 +292,12 @@ static void diff_row_cells(struct text_table *t, const struct diff_row *r)
 	text_table_set(t, 4, "%s", b);
 	text_table_set(t, 5, "%s", dl);
 	text_table_set(t, 6, "%s", pct);
-	text_table_set(t, 7, "%zu/%zu", r->a.n, r->b.n);
+	text_table_set(t, 7, "%s", ci);
+	text_table_set(t, 8, "%zu/%zu", r->a.n, r->b.n);
 	if (r->tested)
-		text_table_set(t, 8, "%.3g", r->p_value);
+		text_table_set(t, 9, "%.3g", report_row_p(r));
 	else
-		text_table_set(t, 8, "-");
+		text_table_set(t, 9, "-");
 }
 
 static int diff_print_rows(const struct diff *d, FILE *f, bool all)
@@ -255,7 +306,7 @@ static int diff_print_rows(const struct diff *d, FILE *f, bool all)
 	size_t hidden = 0;
 	int rc = 0;
 
-	text_table_init(&t, 9, drow_head, drow_right);
+	text_table_init(&t, 10, drow_head, drow_right);
 	for (size_t i = 0; i < d->nrows; i++) {
 		if (!all && d->rows[i].verdict == DIFF_UNCHANGED) {
 			hidden++;
@@ -346,7 +397,13 @@ int render_regressions(const struct diff *d, FILE *f)
 		fprintf(f, " %s -> %s %s (%s, %s", a, b, r->unit, pct,
 			dir_text(r->dir));
 		if (r->tested)
-			fprintf(f, ", p=%.3g", r->p_value);
+			fprintf(f, ", p=%.3g", report_row_p(r));
+		if (r->has_ci) {
+			char ci[2 * REPORT_NUM_MAX];
+
+			report_format_ci(ci, sizeof(ci), r);
+			fprintf(f, ", %g%% CI %s", 100 * (1 - d->alpha), ci);
+		}
 		fprintf(f, ")\n");
 	}
 	return ferror(f) ? -EIO : 0;

@@ -17,6 +17,7 @@
 
 #include "common/vblk_counters.h"
 #include "common/verr.h"
+#include "reports/stats.h"
 
 #define REPORT_JSON_VERSION 1
 
@@ -24,6 +25,7 @@
 #define DIFF_MIN_REPEATS 5
 #define DIFF_DEFAULT_THRESHOLD_PCT 5.0
 #define DIFF_DEFAULT_ALPHA 0.05
+#define DIFF_DEFAULT_CORRECTION STATS_CORRECT_BH
 
 /* Repeats of one job aggregated: values in run order, then the summary. */
 struct agg {
@@ -59,6 +61,17 @@ struct diff_row {
 	double delta_pct;		/* 100 * delta / |mean(A)|; NAN when mean(A) == 0 */
 	bool tested;			/* both sides had >= 5 repeats: Mann-Whitney applied */
 	double p_value;			/* two-sided; NAN when not tested */
+	/*
+	 * Judged: its direction is known, it is in the judged set (the
+	 * default one or --metric's) and its job's configuration did not
+	 * change.  A row that is not judged is at most REPORTED.
+	 */
+	bool judged;
+	/* Tested and judged rows form the family whose p-values are adjusted. */
+	double p_adjusted;		/* NAN outside the family */
+	/* Hodges-Lehmann shift B - A and its 1 - alpha interval, when tested. */
+	bool has_ci;
+	double hl_shift, ci_low, ci_high;
 	enum diff_verdict verdict;
 };
 
@@ -118,6 +131,9 @@ struct diff {
 	struct run_info a, b;
 	double threshold_pct;		/* --threshold, default 5 */
 	double alpha;			/* --alpha, default 0.05 */
+	enum stats_correction correction;	/* --correction, default bh */
+	size_t family;			/* rows whose p-values were adjusted together */
+	bool metrics_chosen;		/* --metric set the judged set */
 	bool small_sample;		/* some compared key had < 5 repeats on a side */
 	size_t njobs;
 	struct diff_job *jobs;
@@ -131,13 +147,31 @@ struct diff {
 	bool b_incomplete;		/* run_info_incomplete(&b) */
 };
 
+/* A --metric: judge this one, in its known direction or the one given. */
+struct diff_metric_sel {
+	char *name;
+	enum vmorch_dir dir;		/* NEUTRAL: the one metric_dirs.h declares */
+};
+
 struct diff_opts {
 	double threshold_pct;
 	double alpha;
 	bool allow_config_change;	/* judge jobs whose configuration changed too */
+	enum stats_correction correction;
+	size_t nmetrics;		/* 0: the default judged set */
+	struct diff_metric_sel *metrics;
+	size_t nparams;			/* 0: every matrix point */
+	char **params;			/* canonical params keys ("bs=4k,qd=16") */
 };
 
-/* Compute the diff of runs @a and @b (ids already resolved). */
+/* Defaults of every field; diff_opts_release() frees the lists. */
+void diff_opts_init(struct diff_opts *o);
+void diff_opts_release(struct diff_opts *o);
+
+/*
+ * Compute the diff of runs @a and @b (ids already resolved).  -ENOENT when
+ * a --metric names nothing either run has (e says which).
+ */
 int diff_compute(sqlite3 *db, int64_t a, int64_t b, const struct diff_opts *o,
 		 struct diff **out, struct verr *e);
 void diff_free(struct diff *d);
@@ -288,6 +322,14 @@ void report_format_value(char *buf, size_t cap, double v);
 void report_format_pct(char *buf, size_t cap, double pct);
 void report_format_key(char *buf, size_t cap, const char *scenario,
 		       const char *vm, const char *params_key);
+/* "102 \u00b1 1.58" (mean ± sample stddev), "102" for one value, "-" for none. */
+void report_format_spread(char *buf, size_t cap, const struct agg *a);
+/* The row's interval in % of mean(A) ("[+15.7%, +23.5%]"), absolute when it is 0, or "-". */
+void report_format_ci(char *buf, size_t cap, const struct diff_row *r);
+/* The p-value a row's verdict used: adjusted for a judged one. */
+double report_row_p(const struct diff_row *r);
+/* "judged: ...; p adjusted over N tests (...); intervals: Hodges-Lehmann 95%" */
+void report_format_method(char *buf, size_t cap, const struct diff *d);
 
 /* The 8-level sparkline of @h's means, in at most @width UTF-8 characters. */
 int render_sparkline(const struct history *h, size_t width, FILE *f);

@@ -24,6 +24,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "common/metric_dirs.h"
 #include "orchestrator/db.h"
 #include "reports/report.h"
 #include "tests/fixtures/report_fixture.h"
@@ -41,7 +42,9 @@ static int fx_setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct verr e = { "" };
-	struct diff_opts o = { DIFF_DEFAULT_THRESHOLD_PCT, DIFF_DEFAULT_ALPHA, false };
+	struct diff_opts o = { .threshold_pct = DIFF_DEFAULT_THRESHOLD_PCT,
+			       .alpha = DIFF_DEFAULT_ALPHA,
+			       .correction = DIFF_DEFAULT_CORRECTION };
 
 	if (!f)
 		return -1;
@@ -229,6 +232,164 @@ static void test_five_repeats_significant_improved(void **state)
 	assert_verdict(r->verdict, DIFF_IMPROVED);
 }
 
+/*
+ * shifted: A 100..104, B 120..124.  The 25 differences run 16..24; the
+ * Hodges-Lehmann shift is their median, 20, and with 5 repeats a side
+ * the exact 95% interval leaves out the 2 smallest and largest: [17, 23].
+ * The judged family is shifted's and noisy's iops (every other tested
+ * row is constant): Benjamini-Hochberg doubles the smaller p.
+ */
+static void test_shifted_interval_and_adjusted_p(void **state)
+{
+	struct fx *f = *state;
+	const struct diff_row *r = row_find(f->d, "shifted", "", "iops");
+	const struct diff_row *n = row_find(f->d, "noisy", "", "iops");
+
+	assert_true(r->judged && r->has_ci);
+	assert_true(r->hl_shift == 20 && r->ci_low == 17 && r->ci_high == 23);
+	assert_int_equal(f->d->family, 2);
+	assert_true(fabs(r->p_adjusted - 4.0 / 252) < 1e-12);
+	assert_true(fabs(n->p_adjusted - n->p_value) < 1e-12);
+	assert_true(isnan(row_find(f->d, "shifted", "", "io_errors")->p_adjusted));
+	assert_int_equal(f->d->correction, STATS_CORRECT_BH);
+}
+
+static struct diff *diff_with(struct fx *f, const struct diff_opts *o)
+{
+	struct verr e = { "" };
+	struct diff *d = NULL;
+
+	if (diff_compute(db_sqlite(f->db), FIXTURE_RUN_BASE, FIXTURE_RUN_CAND, o,
+			 &d, &e))
+		fail_msg("diff: %s", e.msg);
+	return d;
+}
+
+/*
+ * At alpha 0.01 shifted's p = 0.0079 passes alone but not once adjusted
+ * for the two tests (0.0159): the correction decides.
+ */
+static void test_correction_decides_at_alpha_001(void **state)
+{
+	struct fx *f = *state;
+	struct diff_opts o;
+	struct diff *d;
+
+	diff_opts_init(&o);
+	o.alpha = 0.01;
+	d = diff_with(f, &o);
+	assert_verdict(row_find(d, "shifted", "", "iops")->verdict, DIFF_UNCHANGED);
+	diff_free(d);
+	o.correction = STATS_CORRECT_HOLM;
+	d = diff_with(f, &o);
+	assert_verdict(row_find(d, "shifted", "", "iops")->verdict, DIFF_UNCHANGED);
+	assert_true(fabs(row_find(d, "shifted", "", "iops")->p_adjusted - 4.0 / 252) < 1e-12);
+	diff_free(d);
+	o.correction = STATS_CORRECT_NONE;
+	d = diff_with(f, &o);
+	assert_verdict(row_find(d, "shifted", "", "iops")->verdict, DIFF_IMPROVED);
+	diff_free(d);
+}
+
+/*
+ * The run timings are not judged by default: steady's wall_us doubling is
+ * reported.  --metric wall_us judges it (and then only it: the iops drop
+ * of slow is reported); --metric NAME:lower judges a neutral counter.
+ */
+static void test_metric_option_chooses_judged(void **state)
+{
+	struct fx *f = *state;
+	struct diff_metric_sel m[2] = { { (char *)"wall_us", VMORCH_DIR_NEUTRAL },
+					{ (char *)"reads_completed", VMORCH_DIR_LOWER } };
+	struct diff_opts o;
+	struct diff *d;
+
+	assert_int_equal(sqlite3_exec(db_sqlite(f->db), "UPDATE vm_results SET"
+		" wall_us = 2 * wall_us WHERE vm = 'steady' AND run_id = 3",
+		NULL, NULL, NULL), SQLITE_OK);
+	diff_opts_init(&o);
+	d = diff_with(f, &o);
+	assert_false(row_find(d, "steady", "", "wall_us")->judged);
+	assert_verdict(row_find(d, "steady", "", "wall_us")->verdict, DIFF_REPORTED);
+	diff_free(d);
+	o.metrics = m;
+	o.nmetrics = 2;
+	d = diff_with(f, &o);
+	assert_true(d->metrics_chosen);
+	assert_verdict(row_find(d, "steady", "", "wall_us")->verdict, DIFF_REGRESSED);
+	assert_verdict(row_find(d, "slow", "", "iops")->verdict, DIFF_REPORTED);
+	assert_verdict(row_find(d, "errors", "", "reads_completed")->verdict,
+		       DIFF_IMPROVED);	/* 1200 -> 1080, lower is better */
+	diff_free(d);
+	assert_int_equal(sqlite3_exec(db_sqlite(f->db), "UPDATE vm_results SET"
+		" wall_us = wall_us / 2 WHERE vm = 'steady' AND run_id = 3",
+		NULL, NULL, NULL), SQLITE_OK);
+}
+
+/* A --metric or --params that names nothing: -ENOENT, saying which. */
+static void test_selection_of_nothing_refused(void **state)
+{
+	struct fx *f = *state;
+	struct diff_metric_sel m = { (char *)"nosuch", VMORCH_DIR_NEUTRAL };
+	char *p = (char *)"bs=1m";
+	struct verr e = { "" };
+	struct diff_opts o;
+	struct diff *d = NULL;
+
+	diff_opts_init(&o);
+	o.metrics = &m;
+	o.nmetrics = 1;
+	assert_int_equal(diff_compute(db_sqlite(f->db), FIXTURE_RUN_BASE,
+				      FIXTURE_RUN_CAND, &o, &d, &e), -ENOENT);
+	assert_null(d);
+	assert_non_null(strstr(e.msg, "--metric nosuch"));
+	diff_opts_init(&o);
+	o.params = &p;
+	o.nparams = 1;
+	assert_int_equal(diff_compute(db_sqlite(f->db), FIXTURE_RUN_BASE,
+				      FIXTURE_RUN_CAND, &o, &d, &e), -ENOENT);
+	assert_non_null(strstr(e.msg, "--params bs=1m"));
+}
+
+/* --params bs=4k keeps fast[bs=4k] and nothing else. */
+static void test_params_option_selects_point(void **state)
+{
+	struct fx *f = *state;
+	char *p = (char *)"bs=4k";
+	struct diff_opts o;
+	struct diff *d;
+
+	diff_opts_init(&o);
+	o.params = &p;
+	o.nparams = 1;
+	d = diff_with(f, &o);
+	assert_int_equal(d->njobs, 1);
+	assert_string_equal(d->jobs[0].vm, "fast");
+	for (size_t i = 0; i < d->nrows; i++)
+		assert_string_equal(d->rows[i].params_key, "bs=4k");
+	assert_int_equal(d->improved, 1);
+	assert_int_equal(d->regressed, 0);
+	diff_free(d);
+}
+
+/* fio's figures are known by their last component. */
+static void test_fio_metric_directions(void **state)
+{
+	const struct vm_metric_info *m = vm_metric_find("fio.r.read.iops");
+
+	assert_non_null(m);
+	assert_int_equal(m->dir, VMORCH_DIR_HIGHER);
+	assert_true(m->judged);
+	m = vm_metric_find("fio.mix_1.write.clat_p99_us");
+	assert_int_equal(m->dir, VMORCH_DIR_LOWER);
+	assert_true(m->judged);
+	assert_false(vm_metric_find("fio.r.read.clat_mean_us")->judged);
+	assert_null(vm_metric_find("fio.r.read.runtime_ms"));
+	assert_null(vm_metric_find("clat_p99_us"));
+	assert_false(vm_metric_find("wall_us")->judged);
+	assert_true(vm_metric_find("lat_p99_us")->judged);
+}
+
 /* Single-repeat keys: the threshold alone decided, and the diff says so. */
 static void test_small_sample_flagged(void **state)
 {
@@ -264,7 +425,8 @@ static void test_regressions_first_and_counted(void **state)
 static void test_threshold_option(void **state)
 {
 	struct fx *f = *state;
-	struct diff_opts o = { 25, 0.05, false };
+	struct diff_opts o = { .threshold_pct = 25, .alpha = 0.05,
+			       .correction = DIFF_DEFAULT_CORRECTION };
 	struct verr e = { "" };
 	struct diff *d;
 
@@ -285,7 +447,9 @@ static void test_threshold_option(void **state)
 static void test_config_change_not_judged(void **state)
 {
 	struct fx *f = *state;
-	struct diff_opts o = { DIFF_DEFAULT_THRESHOLD_PCT, DIFF_DEFAULT_ALPHA, false };
+	struct diff_opts o = { .threshold_pct = DIFF_DEFAULT_THRESHOLD_PCT,
+			       .alpha = DIFF_DEFAULT_ALPHA,
+			       .correction = DIFF_DEFAULT_CORRECTION };
 	struct verr e = { "" };
 	sqlite3 *h = db_sqlite(f->db);
 	struct diff *d;
@@ -594,6 +758,32 @@ static void test_cli_regressions_exit_0_when_none(void **state)
 				"old", "--candidate", "base", NULL }), 0);
 }
 
+/* --params, --metric and --correction from the command line; bad ones exit 2. */
+static void test_cli_diff_selection(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(vmorch(f, (const char *[]){ "diff", "--params", "bs=4k",
+				"base", "cand", NULL }), 0);
+	assert_true(out_contains(f, "improved  smoke/fast[bs=4k]  iops"));
+	assert_false(out_contains(f, "smoke/slow"));
+	assert_int_equal(vmorch(f, (const char *[]){ "diff", "--metric", "nosuch",
+				"base", "cand", NULL }), 2);
+	assert_true(out_contains(f, "vmorch diff: --metric nosuch: no compared job has it"));
+	assert_int_equal(vmorch(f, (const char *[]){ "regressions", "--params", "qd=1",
+				"--baseline", "base", "--candidate", "cand", NULL }), 2);
+	assert_true(out_contains(f, "--params qd=1: no job of either run has"));
+	assert_int_equal(vmorch(f, (const char *[]){ "diff", "--correction", "fdr",
+				"base", "cand", NULL }), 2);
+	assert_true(out_contains(f, "--correction: expected bh, holm or none, got 'fdr'"));
+	assert_int_equal(vmorch(f, (const char *[]){ "diff", "--metric", ":lower",
+				"base", "cand", NULL }), 2);
+	assert_int_equal(vmorch(f, (const char *[]){ "diff", "--correction", "holm",
+				"--metric", "iops", "--json", "base", "cand", NULL }), 0);
+	assert_true(out_contains(f, "\"correction\": \"holm\""));
+	assert_true(out_contains(f, "\"metrics_chosen\": true"));
+}
+
 static void test_cli_unknown_run_usage_error(void **state)
 {
 	struct fx *f = *state;
@@ -634,7 +824,9 @@ static void test_cli_history_params(void **state)
 
 static struct diff *gate_diff(struct fx *f, int64_t a, int64_t b)
 {
-	struct diff_opts o = { DIFF_DEFAULT_THRESHOLD_PCT, DIFF_DEFAULT_ALPHA, false };
+	struct diff_opts o = { .threshold_pct = DIFF_DEFAULT_THRESHOLD_PCT,
+			       .alpha = DIFF_DEFAULT_ALPHA,
+			       .correction = DIFF_DEFAULT_CORRECTION };
 	struct verr e = { "" };
 	struct db *db;
 	struct diff *d = NULL;
@@ -1023,6 +1215,12 @@ int main(void)
 		cmocka_unit_test(test_pass_to_fail_regressed),
 		cmocka_unit_test(test_five_repeats_not_significant_unchanged),
 		cmocka_unit_test(test_five_repeats_significant_improved),
+		cmocka_unit_test(test_shifted_interval_and_adjusted_p),
+		cmocka_unit_test(test_correction_decides_at_alpha_001),
+		cmocka_unit_test(test_metric_option_chooses_judged),
+		cmocka_unit_test(test_selection_of_nothing_refused),
+		cmocka_unit_test(test_params_option_selects_point),
+		cmocka_unit_test(test_fio_metric_directions),
 		cmocka_unit_test(test_small_sample_flagged),
 		cmocka_unit_test(test_regressions_first_and_counted),
 		cmocka_unit_test(test_threshold_option),
@@ -1038,6 +1236,7 @@ int main(void)
 		cmocka_unit_test(test_cli_fail_on_regression_exit_0_when_none),
 		cmocka_unit_test(test_cli_regressions_exit_1_lists_them),
 		cmocka_unit_test(test_cli_regressions_exit_0_when_none),
+		cmocka_unit_test(test_cli_diff_selection),
 		cmocka_unit_test(test_cli_unknown_run_usage_error),
 		cmocka_unit_test(test_cli_history_csv),
 		cmocka_unit_test(test_gate_fail_to_pass_improved_not_compared),

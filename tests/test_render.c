@@ -33,7 +33,9 @@ static int fx_setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct verr e = { "" };
-	struct diff_opts o = { DIFF_DEFAULT_THRESHOLD_PCT, DIFF_DEFAULT_ALPHA, false };
+	struct diff_opts o = { .threshold_pct = DIFF_DEFAULT_THRESHOLD_PCT,
+			       .alpha = DIFF_DEFAULT_ALPHA,
+			       .correction = DIFF_DEFAULT_CORRECTION };
 
 	if (!f)
 		return -1;
