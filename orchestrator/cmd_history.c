@@ -14,7 +14,7 @@
 #include "reports/report.h"
 
 enum { OPT_SCENARIO = 256, OPT_VM, OPT_METRIC, OPT_LAST, OPT_LABEL_LIKE,
-       OPT_JSON, OPT_CSV, OPT_EXPLAIN, OPT_PARAMS };
+       OPT_JSON, OPT_CSV, OPT_EXPLAIN, OPT_PARAMS, OPT_BY };
 
 static const struct option history_longopts[] = {
 	{ "db", required_argument, NULL, 'd' },
@@ -24,6 +24,7 @@ static const struct option history_longopts[] = {
 	{ "last", required_argument, NULL, OPT_LAST },
 	{ "label-like", required_argument, NULL, OPT_LABEL_LIKE },
 	{ "params", required_argument, NULL, OPT_PARAMS },
+	{ "by", required_argument, NULL, OPT_BY },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "csv", no_argument, NULL, OPT_CSV },
 	{ "explain", no_argument, NULL, OPT_EXPLAIN },
@@ -47,6 +48,10 @@ static void history_usage(FILE *f)
 		"                        a guest metric, wall_us or boot_us (default iops)\n"
 		"      --last N          only the last N runs that have the scenario\n"
 		"      --label-like GLOB only runs whose label matches (SQLite GLOB)\n"
+		"      --by B            one point per run (default), per commit (the\n"
+		"                        runs' commit metadata; runs without one are\n"
+		"                        left out) or per date (UTC day): the repeats\n"
+		"                        of a commit's or a day's runs pooled\n"
 		"      --json | --csv    machine-readable output (doc/reports.md)\n"
 		"      --explain         print the query plans instead\n");
 }
@@ -94,6 +99,13 @@ static int history_parse(int argc, char **argv, struct history_cli *c)
 			c->o.params_key = c->params_key;
 			break;
 		}
+		case OPT_BY:
+			if (history_by_parse(optarg, &c->o.by)) {
+				fprintf(stderr, "vmorch history: --by: expected run, commit"
+					" or date, got '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case OPT_JSON:
 			c->json = true;
 			break;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/metric_dirs.h"
+#include "reports/history_group.h"
 #include "reports/report.h"
 
 /*
@@ -503,6 +504,8 @@ int history_query(sqlite3 *db, const struct history_opts *o, struct history **ou
 		rc = history_values(db, &q, e);
 	if (!rc && !o->all_series)
 		rc = history_configs(db, &q, e);
+	if (!rc)
+		rc = history_group(db, q.h, o->by, e);
 	if (own_txn)
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 out:
@@ -523,6 +526,7 @@ void history_free(struct history *h)
 		free(h->points[i].label);
 		free(h->points[i].started_at);
 		free(h->points[i].config_keys);
+		free(h->points[i].group);
 		agg_clear(&h->points[i].value);
 	}
 	free(h->points);

@@ -475,7 +475,16 @@ static void history_print_head(const struct history *h, FILE *f)
 		put_safe(f, h->params_key);
 		fputc(']', f);
 	}
-	fprintf(f, ": %zu run%s\n", h->npoints, h->npoints == 1 ? "" : "s");
+	if (h->by == HISTORY_BY_RUN) {
+		fprintf(f, ": %zu run%s\n", h->npoints, h->npoints == 1 ? "" : "s");
+		return;
+	}
+	fprintf(f, ": %zu %s%s (%zu run%s", h->npoints, history_by_name(h->by),
+		h->npoints == 1 ? "" : "s",
+		h->nruns, h->nruns == 1 ? "" : "s");
+	if (h->ungrouped)
+		fprintf(f, "; %zu without a commit left out", h->ungrouped);
+	fputs(")\n", f);
 }
 
 static void history_print_range(const struct history *h, FILE *f)
@@ -497,31 +506,59 @@ static void history_print_range(const struct history *h, FILE *f)
 static const char *const hist_head[] = {
 	"RUN", "STARTED", "LABEL", "N", "MEAN", "MEDIAN", "STDDEV",
 };
+static const char *const hist_commit_head[] = {
+	"COMMIT", "RUNS", "FIRST RUN", "STARTED", "N", "MEAN", "MEDIAN", "STDDEV",
+};
+static const char *const hist_date_head[] = {
+	"DATE", "RUNS", "FIRST RUN", "STARTED", "N", "MEAN", "MEDIAN", "STDDEV",
+};
 static const bool hist_right[] = { true, false, false, true, true, true, true };
+static const bool hist_group_right[] = {
+	false, true, true, false, true, true, true, true,
+};
+
+/* Commits are shown as git does, 12 hex digits; JSON and CSV keep them whole. */
+#define HISTORY_COMMIT_SHOWN 12
+
+static void history_row(struct text_table *t, const struct history *h,
+			const struct history_point *p)
+{
+	char m[REPORT_NUM_MAX], md[REPORT_NUM_MAX], sd[REPORT_NUM_MAX];
+	char group[HISTORY_COMMIT_SHOWN + 1];
+	int c = 0;
+
+	report_format_value(m, sizeof(m), p->value.n ? p->value.mean : NAN);
+	report_format_value(md, sizeof(md), p->value.n ? p->value.median : NAN);
+	report_format_value(sd, sizeof(sd), p->value.n ? p->value.stddev : NAN);
+	text_table_row(t);
+	if (h->by != HISTORY_BY_RUN) {
+		snprintf(group, sizeof(group), "%s", p->group ? p->group : "");
+		cell_safe(t, c++, group);
+		text_table_set(t, c++, "%zu", p->nruns);
+	}
+	text_table_set(t, c++, "%" PRId64, p->run_id);
+	cell_safe(t, c++, p->started_at);
+	if (h->by == HISTORY_BY_RUN)
+		cell_safe(t, c++, p->label);
+	text_table_set(t, c++, "%zu", p->value.n);
+	text_table_set(t, c++, "%s", m);
+	text_table_set(t, c++, "%s", md);
+	text_table_set(t, c, "%s", sd);
+}
 
 int render_history_text(const struct history *h, FILE *f)
 {
 	struct text_table t;
 	int rc;
 
-	text_table_init(&t, 7, hist_head, hist_right);
+	if (h->by == HISTORY_BY_RUN)
+		text_table_init(&t, 7, hist_head, hist_right);
+	else
+		text_table_init(&t, 8, h->by == HISTORY_BY_COMMIT ? hist_commit_head :
+				hist_date_head, hist_group_right);
 	history_print_head(h, f);
-	for (size_t i = 0; i < h->npoints; i++) {
-		const struct history_point *p = &h->points[i];
-		char m[REPORT_NUM_MAX], md[REPORT_NUM_MAX], sd[REPORT_NUM_MAX];
-
-		report_format_value(m, sizeof(m), p->value.n ? p->value.mean : NAN);
-		report_format_value(md, sizeof(md), p->value.n ? p->value.median : NAN);
-		report_format_value(sd, sizeof(sd), p->value.n ? p->value.stddev : NAN);
-		text_table_row(&t);
-		text_table_set(&t, 0, "%" PRId64, p->run_id);
-		cell_safe(&t, 1, p->started_at);
-		cell_safe(&t, 2, p->label);
-		text_table_set(&t, 3, "%zu", p->value.n);
-		text_table_set(&t, 4, "%s", m);
-		text_table_set(&t, 5, "%s", md);
-		text_table_set(&t, 6, "%s", sd);
-	}
+	for (size_t i = 0; i < h->npoints; i++)
+		history_row(&t, h, &h->points[i]);
 	rc = text_table_print(&t, f);
 	text_table_free(&t);
 	if (rc || !h->npoints)
@@ -558,10 +595,16 @@ static void csv_field(FILE *f, const char *s)
 
 int render_history_csv(const struct history *h, FILE *f)
 {
+	if (h->by != HISTORY_BY_RUN)
+		fprintf(f, "%s,runs,", history_by_name(h->by));
 	fprintf(f, "run_id,started_at,label,n,mean,median,stddev\n");
 	for (size_t i = 0; i < h->npoints; i++) {
 		const struct history_point *p = &h->points[i];
 
+		if (h->by != HISTORY_BY_RUN) {
+			csv_field(f, p->group);
+			fprintf(f, ",%zu,", p->nruns);
+		}
 		fprintf(f, "%" PRId64 ",", p->run_id);
 		csv_field(f, p->started_at);
 		fputc(',', f);

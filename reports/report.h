@@ -200,6 +200,13 @@ struct history_point {
 	struct agg value;		/* over the repeats (and matrix params unless filtered) */
 	/* Where the job's configuration differs from the point before, or NULL. */
 	char *config_keys;
+	/*
+	 * --by commit or date: the commit or the UTC day (YYYY-MM-DD) whose
+	 * runs this point pools, and how many; run_id, label and started_at
+	 * are then its first run's.  NULL and 1 for a point per run.
+	 */
+	char *group;
+	size_t nruns;
 };
 
 /*
@@ -209,13 +216,23 @@ struct history_point {
  */
 char *config_diff(const char *a, const char *b);
 
+/* What a history point is: a run, a commit or a day. */
+enum history_by { HISTORY_BY_RUN = 0, HISTORY_BY_COMMIT, HISTORY_BY_DATE };
+
 struct history {
 	char *scenario, *vm, *metric;	/* vm NULL: all VMs */
 	const char *unit;
 	size_t npoints;
 	struct history_point *points;
 	char *params_key;		/* the matrix point ("bs=4k"), or NULL */
+	enum history_by by;
+	size_t nruns;			/* runs in the points */
+	size_t ungrouped;		/* --by commit: runs without a commit, left out */
 };
+
+const char *history_by_name(enum history_by by);
+/* "run", "commit" or "date"; 0 or -EINVAL. */
+int history_by_parse(const char *s, enum history_by *by);
 
 struct history_opts {
 	const char *scenario;		/* required */
@@ -225,6 +242,11 @@ struct history_opts {
 	const char *label_like;		/* GLOB on runs.label, or NULL */
 	int64_t until_run;		/* only runs with id <= this; 0: no bound */
 	const char *params_key;		/* one matrix point (db_params_key_parse), or NULL */
+	/*
+	 * Pool the runs of one commit (run_meta "commit") or one day into a
+	 * point, in the order of their first run; --last still counts runs.
+	 */
+	enum history_by by;
 	/*
 	 * Aggregate whatever the options select, several series or not: the
 	 * report's per-scenario trends only (per-series trends are issue 13's

@@ -483,6 +483,55 @@ static void test_config_change_not_judged(void **state)
 /* ---- history ---- */
 
 /* One series: fast at bs=4k, every run that has it, oldest first. */
+/*
+ * --by commit: runs 2 and 3 are one commit, so their repeats pool into one
+ * point (1000 and 1200: mean 1100, n 2) placed at run 2; run 1 has no
+ * commit and is left out, counted.  --by date: one point per day.
+ */
+static void test_history_by_commit_and_date(void **state)
+{
+	struct fx *f = *state;
+	struct history_opts o = { .scenario = "smoke", .vm = "fast",
+				  .metric = "iops", .params_key = "bs=4k",
+				  .by = HISTORY_BY_COMMIT };
+	sqlite3 *db = db_sqlite(f->db);
+	struct verr e = { "" };
+	struct history *h;
+
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO run_meta VALUES"
+		" (2, 'commit', '0123456789abcdef0123', 'auto'),"
+		" (3, 'commit', '0123456789abcdef0123', 'auto')", NULL, NULL, NULL),
+		SQLITE_OK);
+	assert_int_equal(history_query(db, &o, &h, &e), 0);
+	assert_int_equal(h->npoints, 1);
+	assert_int_equal(h->nruns, 2);
+	assert_int_equal(h->ungrouped, 1);
+	assert_string_equal(h->points[0].group, "0123456789abcdef0123");
+	assert_int_equal(h->points[0].nruns, 2);
+	assert_int_equal(h->points[0].run_id, FIXTURE_RUN_BASE);
+	assert_int_equal(h->points[0].value.n, 2);
+	assert_true(h->points[0].value.mean == 1100);
+	history_free(h);
+
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO run_meta VALUES"
+		" (1, 'commit', 'fedcba', 'auto')", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(history_query(db, &o, &h, &e), 0);
+	assert_int_equal(h->npoints, 2);
+	assert_string_equal(h->points[0].group, "fedcba");	/* oldest first */
+	assert_true(h->points[0].value.mean == 900);
+	assert_int_equal(h->ungrouped, 0);
+	history_free(h);
+
+	o.by = HISTORY_BY_DATE;
+	assert_int_equal(history_query(db, &o, &h, &e), 0);
+	assert_int_equal(h->npoints, 3);
+	assert_string_equal(h->points[2].group, "2024-05-03");
+	assert_true(h->points[2].value.mean == 1200);
+	history_free(h);
+	assert_int_equal(sqlite3_exec(db, "DELETE FROM run_meta", NULL, NULL, NULL),
+			 SQLITE_OK);
+}
+
 static void test_history_per_run_oldest_first(void **state)
 {
 	struct fx *f = *state;
@@ -782,6 +831,32 @@ static void test_cli_diff_selection(void **state)
 				"--metric", "iops", "--json", "base", "cand", NULL }), 0);
 	assert_true(out_contains(f, "\"correction\": \"holm\""));
 	assert_true(out_contains(f, "\"metrics_chosen\": true"));
+}
+
+/* history --by commit on the command line; CSV names the group first. */
+static void test_cli_history_by_commit(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(sqlite3_exec(db_sqlite(f->db), "INSERT INTO run_meta VALUES"
+		" (2, 'commit', '0123456789abcdef0123', 'auto'),"
+		" (3, 'commit', '0123456789abcdef0123', 'auto')", NULL, NULL, NULL),
+		SQLITE_OK);
+	assert_int_equal(vmorch(f, (const char *[]){ "history", "--scenario", "smoke",
+				"--vm", "slow", "--by", "commit", NULL }), 0);
+	assert_true(out_contains(f, "iops (ops/s) of smoke/slow: 1 commit (2 runs)\n"
+				 "COMMIT        RUNS  FIRST RUN  STARTED"));
+	assert_true(out_contains(f, "0123456789ab     2          2  2024-05-02T12:00:00.000Z"
+				 "  2   900"));
+	assert_int_equal(vmorch(f, (const char *[]){ "history", "--scenario", "smoke",
+				"--vm", "slow", "--by", "commit", "--csv", NULL }), 0);
+	assert_true(out_contains(f, "commit,runs,run_id,started_at,label,n,mean,median,stddev\n"
+				 "0123456789abcdef0123,2,2,2024-05-02T12:00:00.000Z,base,2,900,"));
+	assert_int_equal(vmorch(f, (const char *[]){ "history", "--scenario", "smoke",
+				"--by", "week", NULL }), 2);
+	assert_true(out_contains(f, "--by: expected run, commit or date, got 'week'"));
+	assert_int_equal(sqlite3_exec(db_sqlite(f->db), "DELETE FROM run_meta", NULL,
+				      NULL, NULL), SQLITE_OK);
 }
 
 static void test_cli_unknown_run_usage_error(void **state)
@@ -1226,6 +1301,7 @@ int main(void)
 		cmocka_unit_test(test_threshold_option),
 		cmocka_unit_test(test_config_change_not_judged),
 		cmocka_unit_test(test_history_per_run_oldest_first),
+		cmocka_unit_test(test_history_by_commit_and_date),
 		cmocka_unit_test(test_history_one_series_only),
 		cmocka_unit_test(test_cli_history_params),
 		cmocka_unit_test(test_history_counter_summed),
@@ -1237,6 +1313,7 @@ int main(void)
 		cmocka_unit_test(test_cli_regressions_exit_1_lists_them),
 		cmocka_unit_test(test_cli_regressions_exit_0_when_none),
 		cmocka_unit_test(test_cli_diff_selection),
+		cmocka_unit_test(test_cli_history_by_commit),
 		cmocka_unit_test(test_cli_unknown_run_usage_error),
 		cmocka_unit_test(test_cli_history_csv),
 		cmocka_unit_test(test_gate_fail_to_pass_improved_not_compared),

@@ -136,14 +136,16 @@ static struct history_point flat_points[] = {
 };
 static struct history_point single_point[] = { PT(42, "nightly", 30.5) };
 
-static struct history trend_iops = { "boot", "vm1", "iops", "ops/s", 8, iops_points, NULL };
+static struct history trend_iops = { "boot", "vm1", "iops", "ops/s", 8, iops_points, NULL,
+				     HISTORY_BY_RUN, 0, 0 };
 static struct history trend_bytes = { "stress", "vm1", "bytes_read", "bytes", 4,
-				      bytes_points, NULL };
+				      bytes_points, NULL, HISTORY_BY_RUN, 0, 0 };
 static struct history trend_flat = { "stress", NULL, "io_errors", "events", 3,
-				     flat_points, NULL };
+				     flat_points, NULL, HISTORY_BY_RUN, 0, 0 };
 static struct history trend_single = { "stress", "vm1", "wall_s", "s", 1,
-				       single_point, NULL };
-static struct history trend_empty = { "boot", "vm2", "iops", "ops/s", 0, NULL, NULL };
+				       single_point, NULL, HISTORY_BY_RUN, 0, 0 };
+static struct history trend_empty = { "boot", "vm2", "iops", "ops/s", 0, NULL, NULL,
+				      HISTORY_BY_RUN, 0, 0 };
 static struct history *fixture_trends[] = {
 	&trend_iops, &trend_bytes, &trend_flat, &trend_single, &trend_empty,
 };
