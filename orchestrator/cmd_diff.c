@@ -120,7 +120,7 @@ struct diff_cli {
 };
 
 enum { OPT_FAIL = 256, OPT_JSON, OPT_ALL, OPT_BASELINE, OPT_CANDIDATE,
-       OPT_ALLOW_MISSING };
+       OPT_ALLOW_MISSING, OPT_AB };
 
 static const struct option diff_longopts[] = {
 	{ "db", required_argument, NULL, 'd' },
@@ -131,16 +131,20 @@ static const struct option diff_longopts[] = {
 	{ "baseline", required_argument, NULL, OPT_BASELINE },
 	{ "candidate", required_argument, NULL, OPT_CANDIDATE },
 	{ "allow-missing", no_argument, NULL, OPT_ALLOW_MISSING },
+	{ "ab", required_argument, NULL, OPT_AB },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
 static void diff_usage(FILE *f)
 {
-	fprintf(f, "Usage: vmorch diff [OPTIONS] A B\n\n"
+	fprintf(f, "Usage: vmorch diff [OPTIONS] A B\n"
+		"       vmorch diff [OPTIONS] RUN --ab KEY=a,KEY=b\n\n"
 		"Compare run B against run A.  A and B are run ids, labels (their\n"
 		"newest run), `last` or `last~N`.  Results are matched by scenario,\n"
-		"VM and matrix parameters; repeats are aggregated.\n\n"
+		"VM and matrix parameters; repeats are aggregated.  With --ab, the\n"
+		"jobs of RUN whose matrix key KEY is b against those where it is a\n"
+		"(run them interleaved: vmorch run --interleave KEY).\n\n"
 		"  -d, --db PATH            result database " CLI_DB_HELP "\n"
 		CLI_DIFF_HELP
 		"      --fail-on-regression exit 1 when anything regressed, a job\n"
@@ -164,6 +168,39 @@ static void regressions_usage(FILE *f)
 		"                           (interrupted, or fewer results than jobs)\n"
 		"                           are shown but do not fail\n"
 		"      --json               the diff as JSON (doc/reports.md)\n");
+}
+
+/* --ab KEY=a,KEY=b: both components as stored (percent-encoded). */
+static int ab_option(const char *arg, struct diff_opts *o)
+{
+	const char *comma = strchr(arg, ',');
+	char *one = NULL, *two = NULL, ka[JOB_PARAMS_KEY_MAX], kb[JOB_PARAMS_KEY_MAX];
+	struct verr e = { "" };
+	size_t klen;
+
+	if (!comma || !(one = strndup(arg, (size_t)(comma - arg))) ||
+	    !(two = strdup(comma + 1)) ||
+	    db_params_key_parse(one, ka, sizeof(ka), &e) ||
+	    db_params_key_parse(two, kb, sizeof(kb), &e) ||
+	    strchr(ka, ',') || strchr(kb, ',') ||
+	    (klen = strcspn(ka, "=")) != strcspn(kb, "=") || strncmp(ka, kb, klen) ||
+	    !strcmp(ka, kb)) {
+		fprintf(stderr, "vmorch diff: --ab %s: expected KEY=a,KEY=b (one matrix"
+			" key, two of its values)\n", arg);
+		free(one);
+		free(two);
+		return -1;
+	}
+	free(one);
+	free(two);
+	o->ab_key = strndup(ka, klen);
+	o->ab_a = strdup(ka);
+	o->ab_b = strdup(kb);
+	if (!o->ab_key || !o->ab_a || !o->ab_b) {
+		fprintf(stderr, "vmorch: out of memory\n");
+		return -1;
+	}
+	return 0;
 }
 
 /* Returns 0, or the exit status for a bad command line. */
@@ -202,6 +239,16 @@ static int diff_parse(int argc, char **argv, struct diff_cli *c, bool regression
 			break;
 		case OPT_ALLOW_MISSING:
 			c->allow_missing = true;
+			break;
+		case OPT_AB:
+			if (regressions || c->o.ab_key || ab_option(optarg, &c->o)) {
+				if (regressions || c->o.ab_key)
+					fprintf(stderr, "vmorch %s: --ab %s\n", regressions ?
+						"regressions" : "diff", regressions ?
+						"is diff's (diff RUN --ab KEY=a,KEY=b)" :
+						"given twice");
+				return EXIT_USAGE;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -293,14 +340,18 @@ int cmd_diff(int argc, char **argv)
 	status = diff_parse(argc, argv, &c, false);
 	if (status)
 		goto out;
-	if (optind + 2 != argc || c.a || c.b) {
-		fprintf(stderr, "vmorch diff: expected two runs, A and B (ids, labels,"
-			" last or last~N)\n");
+	if (c.o.ab_key && optind + 1 == argc && !c.a && !c.b) {
+		c.a = c.b = argv[optind];	/* one run, two variants */
+	} else if (c.o.ab_key || optind + 2 != argc || c.a || c.b) {
+		fprintf(stderr, "vmorch diff: expected %s\n", c.o.ab_key ?
+			"one run with --ab (an id, a label, last or last~N)" :
+			"two runs, A and B (ids, labels, last or last~N)");
 		status = EXIT_USAGE;
 		goto out;
+	} else {
+		c.a = argv[optind];
+		c.b = argv[optind + 1];
 	}
-	c.a = argv[optind];
-	c.b = argv[optind + 1];
 	status = diff_run("diff", &c, &db, &d);
 	if (status)
 		goto out;

@@ -27,6 +27,7 @@
 #include "orchestrator/job_config.h"
 #include "orchestrator/run_meta.h"
 #include "reports/outfile.h"
+#include "orchestrator/interleave.h"
 #include "orchestrator/scenario.h"
 
 #define SUMMARY_TABLE_MAX 50
@@ -48,6 +49,7 @@ struct run_opts {
 	bool allow_unchecked;		/* --allow-unchecked-host-keys */
 	bool list;			/* --list: print the job names, run nothing */
 	const char *rerun;		/* --rerun-failed RUN */
+	const char *interleave;		/* --interleave KEY */
 	/* --junit FILE, --report FORMAT:FILE: written as the run ends */
 	const char *report_format[RUN_REPORTS_MAX], *report_path[RUN_REPORTS_MAX];
 	unsigned nreports;
@@ -110,6 +112,10 @@ static void run_usage(FILE *f)
 "      --list              print the jobs' names (after -k) and run nothing\n"
 "      --rerun-failed RUN  only the jobs that failed in RUN (an id, a label,\n"
 "                          last) or are missing from it\n"
+"      --interleave KEY    run the jobs of matrix key KEY's values in turn\n"
+"                          (A, B, A, B...), so that drift of the machine\n"
+"                          reaches each alike; compare them with `vmorch\n"
+"                          diff RUN --ab KEY=a,KEY=b`\n"
 "      --junit FILE        write the run's JUnit XML report to FILE as it ends\n"
 "      --report FORMAT:FILE  the same for any `vmorch report` format (text,\n"
 "                          markdown, json, junit, html); repeatable\n"
@@ -173,6 +179,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		{ "rerun-failed", required_argument, NULL, 'F' },
 		{ "junit", required_argument, NULL, 'J' },
 		{ "report", required_argument, NULL, 'P' },
+		{ "interleave", required_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -198,6 +205,9 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'F':
 			o->rerun = optarg;
+			break;
+		case 'I':
+			o->interleave = optarg;
 			break;
 		case 'J':
 		case 'P':
@@ -940,6 +950,15 @@ int cmd_run(int argc, char **argv)
 		printf("nothing to run again: every job of run %s passed\n", o.rerun);
 		status = EXIT_OK;
 		goto out;
+	}
+	if (o.interleave) {
+		struct verr ie = { "" };
+
+		if (jobs_interleave(jobs, njobs, o.interleave, &ie)) {
+			cli_error("run", ie.msg);
+			status = EXIT_USAGE;
+			goto out;
+		}
 	}
 	for (unsigned i = 0; i < o.nreports; i++) {
 		struct verr re = { "" };

@@ -9,7 +9,8 @@ orchestrator_libscenario_a_SOURCES = \
 	orchestrator/units.c orchestrator/units.h \
 	orchestrator/expect.c orchestrator/expect.h \
 	orchestrator/jobname.c orchestrator/jobname.h \
-	orchestrator/jobdesc.h
+	orchestrator/jobdesc.h \
+	orchestrator/interleave.c orchestrator/interleave.h
 orchestrator_libscenario_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS)
 
 SCENARIO_LIBS = orchestrator/libscenario.a $(YAML_LIBS)

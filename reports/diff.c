@@ -74,25 +74,27 @@ static int series_push(struct series *s, double v)
 	return 0;
 }
 
+static void run_key_clear(struct run_key *k)
+{
+	free(k->scenario);
+	free(k->vm);
+	free(k->params);
+	free(k->params_key);
+	free(k->config);
+	free(k->config_hash);
+	for (int f = 0; f < NR_FIXED; f++)
+		free(k->fixed[f].v);
+	for (size_t m = 0; m < k->nmetrics; m++) {
+		free(k->metrics[m].name);
+		free(k->metrics[m].v);
+	}
+	free(k->metrics);
+}
+
 static void run_data_free(struct run_data *rd)
 {
-	for (size_t i = 0; i < rd->nkeys; i++) {
-		struct run_key *k = &rd->keys[i];
-
-		free(k->scenario);
-		free(k->vm);
-		free(k->params);
-		free(k->params_key);
-		free(k->config);
-		free(k->config_hash);
-		for (int f = 0; f < NR_FIXED; f++)
-			free(k->fixed[f].v);
-		for (size_t m = 0; m < k->nmetrics; m++) {
-			free(k->metrics[m].name);
-			free(k->metrics[m].v);
-		}
-		free(k->metrics);
-	}
+	for (size_t i = 0; i < rd->nkeys; i++)
+		run_key_clear(&rd->keys[i]);
 	free(rd->keys);
 	free(rd->res);
 }
@@ -503,7 +505,7 @@ static int job_config(struct diff_job *j, const struct run_key *ka, const struct
 }
 
 static int job_set(struct diff_job *j, const struct run_key *ka,
-		   const struct run_key *kb)
+		   const struct run_key *kb, const struct diff_opts *o)
 {
 	const struct run_key *k = ka ? ka : kb;
 
@@ -520,7 +522,8 @@ static int job_set(struct diff_job *j, const struct run_key *ka,
 	j->verdict = job_judge(j);
 	j->newly_failing = j->pass_b < j->n_b &&
 			   (j->verdict == DIFF_REGRESSED || j->verdict == DIFF_NEW);
-	return job_config(j, ka, kb);
+	/* The variants of --ab differ in configuration by design. */
+	return o->ab_key ? 0 : job_config(j, ka, kb);
 }
 
 /* Merge the two sorted key lists into jobs, and rows for common keys. */
@@ -548,7 +551,7 @@ static int diff_merge(struct diff *d, struct run_data *ra, struct run_data *rb,
 		if (!diff_opts_params_selected(o, (ka ? ka : kb)->params_key))
 			continue;
 		j = &d->jobs[d->njobs++];
-		rc = job_set(j, ka, kb);
+		rc = job_set(j, ka, kb, o);
 		/* Numbers are compared between passing results only. */
 		if (!rc && ka && kb && ka->npass && kb->npass) {
 			size_t first = rows->n;
@@ -661,15 +664,133 @@ static void diff_count(struct diff *d)
 	d->b_incomplete = run_info_incomplete(&d->b);
 }
 
-static int diff_load_runs(sqlite3 *db, struct diff *d, int64_t a, int64_t b,
-			  struct run_data *ra, struct run_data *rb,
-			  struct verr *e)
+/* ---- A/B inside one run ---- */
+
+/*
+ * Which side of --ab a params key is on: 'a', 'b' or 0, and where its
+ * component ("kernel=old.bzImage", encoded as stored) is.
+ */
+static int ab_side(const char *pk, const struct diff_opts *o, const char **at,
+		   size_t *len)
 {
+	for (const char *c = pk; *c;) {
+		const char *end = strchr(c, ',');
+		size_t n = end ? (size_t)(end - c) : strlen(c);
+
+		*at = c;
+		*len = n;
+		if (n == strlen(o->ab_a) && !strncmp(c, o->ab_a, n))
+			return 'a';
+		if (n == strlen(o->ab_b) && !strncmp(c, o->ab_b, n))
+			return 'b';
+		c += n + (end != NULL);
+	}
+	return 0;
+}
+
+/* @pk without its component at [at, at + len) and that component's comma. */
+static char *pk_without(const char *pk, const char *at, size_t len)
+{
+	size_t head = (size_t)(at - pk), tail_at = head + len;
+	char *s = malloc(strlen(pk) + 1);
+
+	if (!s)
+		return NULL;
+	if (pk[tail_at] == ',')
+		tail_at++;		/* "x,kernel=a,y" -> "x,y"; "kernel=a,y" -> "y" */
+	else if (head)
+		head--;			/* "x,kernel=a" -> "x" */
+	memcpy(s, pk, head);
+	strcpy(s + head, pk + tail_at);
+	return s;
+}
+
+static int run_key_qcmp(const void *a, const void *b)
+{
+	return key_cmp(a, b);
+}
+
+static int run_data_take(struct run_data *rd, struct run_key *k)
+{
+	if (rd->nkeys == rd->capkeys) {
+		size_t cap = rd->capkeys ? 2 * rd->capkeys : 64;
+		struct run_key *nk = realloc(rd->keys, cap * sizeof(*nk));
+
+		if (!nk)
+			return -ENOMEM;
+		rd->keys = nk;
+		rd->capkeys = cap;
+	}
+	rd->keys[rd->nkeys++] = *k;
+	return 0;
+}
+
+/*
+ * Deal the keys of one run out to the two variants of --ab: each key
+ * that has the component goes to its side without it, so that the other
+ * parameters match the two sides up; keys of neither are dropped.
+ */
+static int run_data_split(struct run_data *rd, const struct diff_opts *o,
+			  struct run_data *ra, struct run_data *rb, struct verr *e)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < rd->nkeys; i++) {
+		struct run_key *k = &rd->keys[i];
+		const char *at;
+		size_t len;
+		int side = ab_side(k->params_key, o, &at, &len);
+		char *pk;
+
+		if (!side || rc) {
+			run_key_clear(k);
+			continue;
+		}
+		pk = pk_without(k->params_key, at, len);
+		if (!pk) {
+			run_key_clear(k);
+			rc = -ENOMEM;
+			continue;
+		}
+		free(k->params_key);
+		k->params_key = pk;
+		if (run_data_take(side == 'a' ? ra : rb, k)) {
+			run_key_clear(k);
+			rc = -ENOMEM;
+		}
+	}
+	rd->nkeys = 0;
+	if (rc) {
+		verr_set(e, "out of memory");
+		return rc;
+	}
+	if (!ra->nkeys || !rb->nkeys) {
+		verr_set(e, "--ab %s,%s: no job of the run has %s", o->ab_a, o->ab_b,
+			 ra->nkeys ? o->ab_b : o->ab_a);
+		return -ENOENT;
+	}
+	qsort(ra->keys, ra->nkeys, sizeof(*ra->keys), run_key_qcmp);
+	qsort(rb->keys, rb->nkeys, sizeof(*rb->keys), run_key_qcmp);
+	return 0;
+}
+
+static int diff_load_runs(sqlite3 *db, struct diff *d, int64_t a, int64_t b,
+			  const struct diff_opts *o, struct run_data *ra,
+			  struct run_data *rb, struct verr *e)
+{
+	struct run_data one = { 0 };
 	int rc;
 
 	rc = run_info_load(db, a, &d->a, e);
 	if (!rc)
 		rc = run_info_load(db, b, &d->b, e);
+	if (!rc && o->ab_key) {
+		rc = run_load(db, a, &one, e);
+		if (!rc)
+			rc = run_data_split(&one, o, ra, rb, e);
+		run_data_free(&one);
+		return rc;
+	}
 	if (!rc)
 		rc = run_load(db, a, ra, e);
 	if (!rc)
@@ -697,13 +818,18 @@ int diff_compute(sqlite3 *db, int64_t a, int64_t b, const struct diff_opts *o,
 	/* One snapshot for both runs: a run storing results meanwhile is consistent. */
 	if (own_txn)
 		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-	rc = diff_load_runs(db, d, a, b, &ra, &rb, e);
+	rc = diff_load_runs(db, d, a, b, o, &ra, &rb, e);
 	if (own_txn)
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	if (rc)
 		goto fail;
 	d->correction = o->correction;
 	d->metrics_chosen = o->nmetrics > 0;
+	if (o->ab_key && (!(d->ab_a = strdup(o->ab_a)) || !(d->ab_b = strdup(o->ab_b)))) {
+		verr_set(e, "out of memory");
+		rc = -ENOMEM;
+		goto fail;
+	}
 	rc = diff_merge(d, &ra, &rb, o, &rows);
 	if (rc) {
 		verr_set(e, "out of memory");
@@ -743,6 +869,8 @@ void diff_free(struct diff *d)
 		return;
 	run_info_clear(&d->a);
 	run_info_clear(&d->b);
+	free(d->ab_a);
+	free(d->ab_b);
 	for (size_t i = 0; i < d->nrows; i++) {
 		free(d->rows[i].name);
 		agg_clear(&d->rows[i].a);

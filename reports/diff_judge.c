@@ -29,8 +29,12 @@ void diff_opts_release(struct diff_opts *o)
 	for (size_t i = 0; i < o->nparams; i++)
 		free(o->params[i]);
 	free(o->params);
+	free(o->ab_key);
+	free(o->ab_a);
+	free(o->ab_b);
 	o->metrics = NULL;
 	o->params = NULL;
+	o->ab_key = o->ab_a = o->ab_b = NULL;
 	o->nmetrics = o->nparams = 0;
 }
 

@@ -137,10 +137,14 @@ static json_t *diff_json(const struct diff *d)
 		json_array_append_new(jobs, diff_job_json(&d->jobs[i]));
 	for (size_t i = 0; i < d->nrows; i++)
 		json_array_append_new(rows, diff_row_json(&d->rows[i]));
-	return json_pack("{s:o, s:o, s:b, s:f, s:f, s:s, s:I, s:b, s:f, s:i, s:b,"
+	json_t *ab = d->ab_a ? json_pack("{s:s, s:s}", "a", d->ab_a, "b", d->ab_b) :
+		     json_null();
+
+	return json_pack("{s:o, s:o, s:o, s:b, s:f, s:f, s:s, s:I, s:b, s:f, s:i, s:b,"
 			 " s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:o}",
 			 "a", run_json(&d->a),
 			 "b", run_json(&d->b),
+			 "ab", ab,
 			 "machines_differ", run_info_machines_differ(&d->a, &d->b),
 			 "threshold_pct", d->threshold_pct,
 			 "alpha", d->alpha,

@@ -198,7 +198,15 @@ static void diff_print_head(const struct diff *d, FILE *f)
 
 	run_name(a, sizeof(a), &d->a);
 	run_name(b, sizeof(b), &d->b);
-	fprintf(f, "diff: %s -> %s\n", a, b);
+	if (d->ab_a) {
+		fprintf(f, "diff: %s, A/B: ", a);
+		put_safe(f, d->ab_a);
+		fputs(" -> ", f);
+		put_safe(f, d->ab_b);
+		fputc('\n', f);
+	} else {
+		fprintf(f, "diff: %s -> %s\n", a, b);
+	}
 	fprintf(f, "threshold %g%%; Mann-Whitney U at alpha %g where both sides"
 		" have >= %d repeats\n", d->threshold_pct, d->alpha,
 		DIFF_MIN_REPEATS);

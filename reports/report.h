@@ -134,6 +134,7 @@ struct diff {
 	enum stats_correction correction;	/* --correction, default bh */
 	size_t family;			/* rows whose p-values were adjusted together */
 	bool metrics_chosen;		/* --metric set the judged set */
+	char *ab_a, *ab_b;		/* --ab: the two variants' components, or NULL */
 	bool small_sample;		/* some compared key had < 5 repeats on a side */
 	size_t njobs;
 	struct diff_job *jobs;
@@ -162,6 +163,12 @@ struct diff_opts {
 	struct diff_metric_sel *metrics;
 	size_t nparams;			/* 0: every matrix point */
 	char **params;			/* canonical params keys ("bs=4k,qd=16") */
+	/*
+	 * --ab KEY=a,KEY=b: A and B are one run, its jobs with KEY=a against
+	 * those with KEY=b, matched by everything else.  ab_a and ab_b are the
+	 * params-key components as stored ("kernel=old.bzImage"), malloc'd.
+	 */
+	char *ab_key, *ab_a, *ab_b;
 };
 
 /* Defaults of every field; diff_opts_release() frees the lists. */

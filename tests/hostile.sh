@@ -264,6 +264,15 @@ ok $? "run --list makes no database"
 vm run --list -k 'sel/a\[*,qd=16\]*' -k 'sel/a[bs=4k,qd=1]#0' sel.yaml
 is "$rc:$(tr '\n' ' ' < out)" "0:sel/a[bs=4k,qd=1]#0 sel/a[bs=4k,qd=16]#0 sel/a[bs=64k,qd=16]#0 " \
 	"-k: a glob or an exact name, repeatable (their union), in run order"
+vm run --list --interleave qd sel.yaml
+is "$rc:$(tr '\n' ' ' < out)" "0:sel/a[bs=4k,qd=1]#0 sel/a[bs=4k,qd=16]#0 sel/a[bs=64k,qd=1]#0 sel/a[bs=64k,qd=16]#0 " \
+	"--interleave qd: qd's values take turns, each keeping its order"
+vm run --list --interleave nosuch sel.yaml
+is "$rc:$(cat err)" "2:vmorch run: --interleave nosuch: no job has this matrix key" \
+	"--interleave of a key no job has: exit 2"
+vm run --list --interleave qd -k '*qd=1]*' sel.yaml
+is "$rc:$(cat err)" "2:vmorch run: --interleave qd: the jobs have one value of it: nothing to alternate" \
+	"--interleave with one value left after -k: exit 2"
 vm run --list -k 'sel/b*' sel.yaml
 is "$rc" 2 "-k that matches nothing: exit 2"
 has err "no job matches -k sel/b*" "and it says so"

@@ -372,6 +372,41 @@ static void test_params_option_selects_point(void **state)
 	diff_free(d);
 }
 
+/*
+ * A/B inside run cand: fast's bs=4k jobs (iops 1200) against its bs=64k
+ * ones (2010), matched as fast without bs; nothing else has bs.
+ */
+static void test_ab_within_one_run(void **state)
+{
+	struct fx *f = *state;
+	struct verr e = { "" };
+	struct diff_opts o;
+	struct diff *d = NULL;
+	const struct diff_row *r;
+
+	diff_opts_init(&o);
+	o.ab_key = strdup("bs");
+	o.ab_a = strdup("bs=4k");
+	o.ab_b = strdup("bs=64k");
+	assert_int_equal(diff_compute(db_sqlite(f->db), FIXTURE_RUN_CAND,
+				      FIXTURE_RUN_CAND, &o, &d, &e), 0);
+	assert_int_equal(d->njobs, 1);
+	assert_string_equal(d->jobs[0].vm, "fast");
+	assert_string_equal(d->jobs[0].params_key, "");
+	assert_false(d->jobs[0].config_changed);
+	r = row_find(d, "fast", "", "iops");
+	assert_true(r->a.mean == 1200 && r->b.mean == 2010);
+	assert_verdict(r->verdict, DIFF_IMPROVED);
+	assert_string_equal(d->ab_a, "bs=4k");
+	diff_free(d);
+	free(o.ab_b);
+	o.ab_b = strdup("bs=1m");
+	assert_int_equal(diff_compute(db_sqlite(f->db), FIXTURE_RUN_CAND,
+				      FIXTURE_RUN_CAND, &o, &d, &e), -ENOENT);
+	assert_string_equal(e.msg, "--ab bs=4k,bs=1m: no job of the run has bs=1m");
+	diff_opts_release(&o);
+}
+
 /* fio's figures are known by their last component. */
 static void test_fio_metric_directions(void **state)
 {
@@ -859,6 +894,27 @@ static void test_cli_history_by_commit(void **state)
 				      NULL, NULL), SQLITE_OK);
 }
 
+/* diff RUN --ab: one run, two variants; malformed --ab and two runs: exit 2. */
+static void test_cli_diff_ab(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(vmorch(f, (const char *[]){ "diff", "cand", "--ab",
+				"bs=4k,bs=64k", NULL }), 0);
+	assert_true(out_contains(f, "diff: run 3 (cand), A/B: bs=4k -> bs=64k\n"));
+	assert_true(out_contains(f, "improved  smoke/fast  iops"));
+	assert_int_equal(vmorch(f, (const char *[]){ "diff", "base", "cand", "--ab",
+				"bs=4k,bs=64k", NULL }), 2);
+	assert_true(out_contains(f, "expected one run with --ab"));
+	assert_int_equal(vmorch(f, (const char *[]){ "diff", "cand", "--ab",
+				"bs=4k,qd=1", NULL }), 2);
+	assert_true(out_contains(f, "--ab bs=4k,qd=1: expected KEY=a,KEY=b"));
+	assert_int_equal(vmorch(f, (const char *[]){ "diff", "cand", "--ab",
+				"bs=4k", NULL }), 2);
+	assert_int_equal(vmorch(f, (const char *[]){ "diff", "cand", "--ab",
+				"bs=4k,bs=4k", NULL }), 2);
+}
+
 static void test_cli_unknown_run_usage_error(void **state)
 {
 	struct fx *f = *state;
@@ -1296,6 +1352,7 @@ int main(void)
 		cmocka_unit_test(test_selection_of_nothing_refused),
 		cmocka_unit_test(test_params_option_selects_point),
 		cmocka_unit_test(test_fio_metric_directions),
+		cmocka_unit_test(test_ab_within_one_run),
 		cmocka_unit_test(test_small_sample_flagged),
 		cmocka_unit_test(test_regressions_first_and_counted),
 		cmocka_unit_test(test_threshold_option),
@@ -1313,6 +1370,7 @@ int main(void)
 		cmocka_unit_test(test_cli_regressions_exit_1_lists_them),
 		cmocka_unit_test(test_cli_regressions_exit_0_when_none),
 		cmocka_unit_test(test_cli_diff_selection),
+		cmocka_unit_test(test_cli_diff_ab),
 		cmocka_unit_test(test_cli_history_by_commit),
 		cmocka_unit_test(test_cli_unknown_run_usage_error),
 		cmocka_unit_test(test_cli_history_csv),
