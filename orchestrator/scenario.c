@@ -1,7 +1,7 @@
 /*
- * scenario.c - scenario files: YAML (libyaml events) into a small node tree
- * that keeps every node's line and column, strict validation of that tree,
- * and expansion into struct job_desc (VM x matrix combination x repeat).
+ * scenario.c - scenario files: YAML into a positioned tree (ytree.c), strict
+ * validation of that tree, and expansion into struct job_desc (VM x matrix
+ * combination x repeat).
  *
  * The tree is kept after loading because matrix values are substituted into
  * VM definitions per job: a scalar "${bs}" stands for the matrix value node
@@ -20,30 +20,17 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include <yaml.h>
-
 #include "common/sha256.h"
 #include "orchestrator/expect.h"
 #include "orchestrator/jobname.h"
 #include "orchestrator/scenario.h"
 #include "orchestrator/units.h"
+#include "orchestrator/ytree.h"
 
-#define TREE_DEPTH_MAX		32
 #define SCENARIO_PATH_MAX	4095
 #define REPEAT_MAX		1000
 #define WORKLOAD_MAX		1024
 #define COMBOS_CAP		((size_t)1 << 40)	/* counting stops here */
-
-enum ynode_kind { YNODE_SCALAR, YNODE_MAP, YNODE_SEQ };
-
-/* One YAML node.  A mapping keeps key, value, key, value ... in @kid. */
-struct ynode {
-	enum ynode_kind kind;
-	unsigned line, col;		/* 1-based, from libyaml's start mark */
-	char *text;			/* scalars only */
-	size_t n, cap;
-	struct ynode **kid;
-};
 
 struct scenario {
 	char *path;			/* as given, for messages and job_desc */
@@ -54,8 +41,8 @@ struct scenario {
 	bool has_id;			/* read from a file: dev and ino are set */
 	dev_t dev;
 	ino_t ino;
-	struct ynode *root;
-	const struct ynode *defaults, *matrix, *vms, *vms_key;
+	struct ytree_node *root;
+	const struct ytree_node *defaults, *matrix, *vms, *vms_key;
 	size_t nkeys;			/* matrix keys */
 	size_t njobs;
 };
@@ -64,9 +51,9 @@ struct scenario {
 struct ctx {
 	const struct scenario *s;
 	struct verr *e;
-	const struct ynode *mval[JOB_MAX_PARAMS];	/* NULL: key unused */
+	const struct ytree_node *mval[JOB_MAX_PARAMS];	/* NULL: key unused */
 	/* This job's disks, for the workload's cross-checks. */
-	const struct ynode *disk_node[JOB_MAX_DISKS];	/* size or image */
+	const struct ytree_node *disk_node[JOB_MAX_DISKS];	/* size or image */
 	uint64_t disk_bytes[JOB_MAX_DISKS];		/* 0: not known */
 };
 
@@ -90,16 +77,6 @@ static int fail_pos(struct ctx *c, unsigned line, unsigned col,
 
 #define fail_at(c, node, ...) fail_pos(c, (node)->line, (node)->col, __VA_ARGS__)
 
-static const char *kind_name(const struct ynode *n)
-{
-	static const char *const names[] = {
-		[YNODE_SCALAR] = "a single value", [YNODE_MAP] = "a mapping",
-		[YNODE_SEQ] = "a list",
-	};
-
-	return names[n->kind];
-}
-
 /* "a, b, c" from a NULL-terminated list. */
 static void join_names(const char *const *names, char *buf, size_t len)
 {
@@ -109,396 +86,6 @@ static void join_names(const char *const *names, char *buf, size_t len)
 	for (size_t i = 0; names[i] && off < len; i++)
 		off += (size_t)snprintf(buf + off, len - off, "%s%s",
 					i ? ", " : "", names[i]);
-}
-
-/* ---- the node tree ---- */
-
-static void node_free(struct ynode *n)
-{
-	if (!n)
-		return;
-	for (size_t i = 0; i < n->n; i++)
-		node_free(n->kid[i]);
-	free(n->kid);
-	free(n->text);
-	free(n);
-}
-
-static struct ynode *node_new(enum ynode_kind kind, yaml_mark_t m)
-{
-	struct ynode *n = calloc(1, sizeof(*n));
-
-	if (n) {
-		n->kind = kind;
-		n->line = (unsigned)m.line + 1;
-		n->col = (unsigned)m.column + 1;
-	}
-	return n;
-}
-
-static int node_append(struct ynode *p, struct ynode *kid)
-{
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 8;
-		struct ynode **k = realloc(p->kid, cap * sizeof(*k));
-
-		if (!k)
-			return -ENOMEM;
-		p->kid = k;
-		p->cap = cap;
-	}
-	p->kid[p->n++] = kid;
-	return 0;
-}
-
-static size_t map_len(const struct ynode *m)
-{
-	return m->n / 2;
-}
-
-static const struct ynode *map_key(const struct ynode *m, size_t i)
-{
-	return m->kid[2 * i];
-}
-
-static const struct ynode *map_val(const struct ynode *m, size_t i)
-{
-	return m->kid[2 * i + 1];
-}
-
-/* Value for @key, or NULL; *@keynode gets the key when asked for. */
-static const struct ynode *map_get(const struct ynode *m, const char *key,
-				   const struct ynode **keynode)
-{
-	for (size_t i = 0; i < map_len(m); i++) {
-		if (strcmp(map_key(m, i)->text, key) == 0) {
-			if (keynode)
-				*keynode = map_key(m, i);
-			return map_val(m, i);
-		}
-	}
-	return NULL;
-}
-
-static int node_cmp(const void *a, const void *b)
-{
-	const struct ynode *x = *(const struct ynode *const *)a;
-	const struct ynode *y = *(const struct ynode *const *)b;
-	int r = strcmp(x->text, y->text);
-
-	if (r)
-		return r;
-	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
-	return x->col < y->col ? -1 : (x->col > y->col);
-}
-
-static bool pos_before(const struct ynode *a, const struct ynode *b)
-{
-	return a->line < b->line || (a->line == b->line && a->col < b->col);
-}
-
-/*
- * Of scalars @v[0..n), the earliest one whose text appeared before, and that
- * first appearance.  Sorting keeps this O(n log n) for a 1 MiB file of keys.
- * 0 when all differ, 1 when *dup and *first are set, -ENOMEM.
- */
-static int find_dup(const struct ynode **v, size_t n, const struct ynode **dup,
-		    const struct ynode **first)
-{
-	const struct ynode **s;
-	size_t group = 0;
-
-	*dup = NULL;
-	if (n < 2)
-		return 0;
-	s = malloc(n * sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	memcpy(s, v, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), node_cmp);
-	for (size_t i = 1; i < n; i++) {
-		if (strcmp(s[i]->text, s[group]->text) != 0) {
-			group = i;
-			continue;
-		}
-		if (!*dup || pos_before(s[i], *dup)) {
-			*dup = s[i];
-			*first = s[group];
-		}
-	}
-	free(s);
-	return *dup != NULL;
-}
-
-static int map_check_dups(struct ctx *c, const struct ynode *m)
-{
-	const struct ynode *dup, *first, **keys;
-	size_t n = map_len(m);
-	int r;
-
-	keys = malloc((n ? n : 1) * sizeof(*keys));
-	if (!keys)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		keys[i] = map_key(m, i);
-	r = find_dup(keys, n, &dup, &first);
-	free(keys);
-	if (r > 0)
-		return fail_at(c, dup, "duplicate key '%s' (first at %u:%u)",
-			       dup->text, first->line, first->col);
-	return r;
-}
-
-/* ---- reading: bytes, then libyaml events into the tree ---- */
-
-static void offset_to_pos(const char *buf, size_t off, unsigned *line,
-			  unsigned *col)
-{
-	*line = 1;
-	*col = 1;
-	for (size_t i = 0; i < off; i++) {
-		if (buf[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else if (((unsigned char)buf[i] & 0xc0) != 0x80) {
-			(*col)++;	/* columns count characters */
-		}
-	}
-}
-
-/* Length of the valid UTF-8 sequence at @p (RFC 3629), or 0. */
-static size_t utf8_seq_len(const unsigned char *p, size_t avail)
-{
-	unsigned char b = p[0];
-	size_t n;
-	uint32_t cp, min;
-
-	if (b < 0x80)
-		return 1;
-	if ((b & 0xe0) == 0xc0) { n = 2; cp = b & 0x1f; min = 0x80; }
-	else if ((b & 0xf0) == 0xe0) { n = 3; cp = b & 0x0f; min = 0x800; }
-	else if ((b & 0xf8) == 0xf0) { n = 4; cp = b & 0x07; min = 0x10000; }
-	else
-		return 0;
-	if (n > avail)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-/* UTF-8 without control characters, checked before libyaml sees it. */
-static int text_check(struct ctx *c, const char *buf, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)buf;
-	unsigned line, col;
-
-	for (size_t i = 0; i < len;) {
-		size_t n = utf8_seq_len(p + i, len - i);
-
-		if (!n) {
-			offset_to_pos(buf, i, &line, &col);
-			return fail_pos(c, line, col,
-					"file is not UTF-8 text (byte 0x%02x)", p[i]);
-		}
-		if (n == 1 && ((p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' &&
-				p[i] != '\r') || p[i] == 0x7f)) {
-			offset_to_pos(buf, i, &line, &col);
-			return fail_pos(c, line, col,
-					"control character 0x%02x is not allowed",
-					p[i]);
-		}
-		i += n;
-	}
-	return 0;
-}
-
-static int yaml_fail(struct ctx *c, const yaml_parser_t *p, const char *buf)
-{
-	unsigned line, col;
-
-	if (p->error == YAML_MEMORY_ERROR) {
-		verr_set(c->e, "%s: out of memory", c->s->path);
-		return -ENOMEM;
-	}
-	if (p->error == YAML_READER_ERROR) {
-		offset_to_pos(buf, p->problem_offset, &line, &col);
-		return fail_pos(c, line, col, "YAML syntax error: %s",
-				p->problem ? p->problem : "unreadable input");
-	}
-	line = (unsigned)p->problem_mark.line + 1;
-	col = (unsigned)p->problem_mark.column + 1;
-	if (p->context)
-		return fail_pos(c, line, col,
-				"YAML syntax error: %s (%s at line %u)",
-				p->problem ? p->problem : "?", p->context,
-				(unsigned)p->context_mark.line + 1);
-	return fail_pos(c, line, col, "YAML syntax error: %s",
-			p->problem ? p->problem : "?");
-}
-
-struct tree {
-	struct ynode *root;
-	struct ynode *stack[TREE_DEPTH_MAX];
-	int depth;
-	int docs;
-	bool done;
-};
-
-/* Anchors, aliases and tags are refused: one way to write each thing. */
-static int check_props(struct ctx *c, yaml_mark_t m, const yaml_char_t *anchor,
-		       const yaml_char_t *tag)
-{
-	if (anchor)
-		return fail_pos(c, (unsigned)m.line + 1, (unsigned)m.column + 1,
-				"anchors (&%s) are not supported", anchor);
-	if (tag)
-		return fail_pos(c, (unsigned)m.line + 1, (unsigned)m.column + 1,
-				"tags (%s) are not supported", tag);
-	return 0;
-}
-
-static int tree_attach(struct ctx *c, struct tree *t, struct ynode *n)
-{
-	struct ynode *p;
-	int r;
-
-	if (t->depth == 0) {
-		t->root = n;
-		return 0;
-	}
-	p = t->stack[t->depth - 1];
-	if (p->kind == YNODE_MAP && p->n % 2 == 0 && n->kind != YNODE_SCALAR) {
-		r = fail_at(c, n, "mapping keys must be plain text, not %s",
-			    kind_name(n));
-		node_free(n);
-		return r;
-	}
-	r = node_append(p, n);
-	if (r) {
-		node_free(n);
-		verr_set(c->e, "%s: out of memory", c->s->path);
-	}
-	return r;
-}
-
-static int tree_scalar(struct ctx *c, struct tree *t, const yaml_event_t *ev)
-{
-	struct ynode *n;
-
-	if (strlen((const char *)ev->data.scalar.value) != ev->data.scalar.length)
-		return fail_pos(c, (unsigned)ev->start_mark.line + 1,
-				(unsigned)ev->start_mark.column + 1,
-				"NUL characters are not allowed");
-	n = node_new(YNODE_SCALAR, ev->start_mark);
-	if (n)
-		n->text = strdup((const char *)ev->data.scalar.value);
-	if (!n || !n->text) {
-		node_free(n);
-		verr_set(c->e, "%s: out of memory", c->s->path);
-		return -ENOMEM;
-	}
-	return tree_attach(c, t, n);
-}
-
-static int tree_open(struct ctx *c, struct tree *t, const yaml_event_t *ev,
-		     enum ynode_kind kind)
-{
-	struct ynode *n;
-	int r;
-
-	if (t->depth == TREE_DEPTH_MAX)
-		return fail_pos(c, (unsigned)ev->start_mark.line + 1,
-				(unsigned)ev->start_mark.column + 1,
-				"nesting deeper than %d levels", TREE_DEPTH_MAX);
-	n = node_new(kind, ev->start_mark);
-	if (!n) {
-		verr_set(c->e, "%s: out of memory", c->s->path);
-		return -ENOMEM;
-	}
-	r = tree_attach(c, t, n);
-	if (r)
-		return r;
-	t->stack[t->depth++] = n;
-	return 0;
-}
-
-static int tree_event(struct ctx *c, struct tree *t, const yaml_event_t *ev)
-{
-	unsigned line = (unsigned)ev->start_mark.line + 1;
-	unsigned col = (unsigned)ev->start_mark.column + 1;
-	int r;
-
-	switch (ev->type) {
-	case YAML_DOCUMENT_START_EVENT:
-		if (++t->docs > 1)
-			return fail_pos(c, line, col,
-					"more than one YAML document (expected one scenario per file)");
-		return 0;
-	case YAML_STREAM_END_EVENT:
-		t->done = true;
-		return 0;
-	case YAML_ALIAS_EVENT:
-		return fail_pos(c, line, col, "aliases (*%s) are not supported",
-				ev->data.alias.anchor);
-	case YAML_SCALAR_EVENT:
-		r = check_props(c, ev->start_mark, ev->data.scalar.anchor,
-				ev->data.scalar.tag);
-		return r ? r : tree_scalar(c, t, ev);
-	case YAML_MAPPING_START_EVENT:
-		r = check_props(c, ev->start_mark, ev->data.mapping_start.anchor,
-				ev->data.mapping_start.tag);
-		return r ? r : tree_open(c, t, ev, YNODE_MAP);
-	case YAML_SEQUENCE_START_EVENT:
-		r = check_props(c, ev->start_mark, ev->data.sequence_start.anchor,
-				ev->data.sequence_start.tag);
-		return r ? r : tree_open(c, t, ev, YNODE_SEQ);
-	case YAML_MAPPING_END_EVENT:
-		t->depth--;
-		return map_check_dups(c, t->stack[t->depth]);
-	case YAML_SEQUENCE_END_EVENT:
-		t->depth--;
-		return 0;
-	default:
-		return 0;
-	}
-}
-
-static int tree_parse(struct ctx *c, const char *buf, size_t len,
-		      struct ynode **root)
-{
-	struct tree t = { 0 };
-	yaml_parser_t p;
-	yaml_event_t ev;
-	int r = 0;
-
-	if (!yaml_parser_initialize(&p)) {
-		verr_set(c->e, "%s: out of memory", c->s->path);
-		return -ENOMEM;
-	}
-	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
-	yaml_parser_set_encoding(&p, YAML_UTF8_ENCODING);
-	while (!r && !t.done) {
-		if (!yaml_parser_parse(&p, &ev)) {
-			r = yaml_fail(c, &p, buf);
-			break;
-		}
-		r = tree_event(c, &t, &ev);
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&p);
-	if (r) {
-		node_free(t.root);
-		return r;
-	}
-	*root = t.root;
-	return 0;
 }
 
 /* ---- typed values ---- */
@@ -522,7 +109,7 @@ static bool subst_key(const char *t, const char **key, size_t *klen)
 static int matrix_key_find(const struct scenario *s, const char *key, size_t klen)
 {
 	for (size_t i = 0; i < s->nkeys; i++) {
-		const char *k = map_key(s->matrix, i)->text;
+		const char *k = ytree_map_key(s->matrix, i)->text;
 
 		if (strlen(k) == klen && strncmp(k, key, klen) == 0)
 			return (int)i;
@@ -537,11 +124,11 @@ static void matrix_key_list(const struct scenario *s, char *buf, size_t len)
 	buf[0] = 0;
 	for (size_t i = 0; i < s->nkeys && off < len; i++)
 		off += (size_t)snprintf(buf + off, len - off, "%s%s",
-					i ? ", " : "", map_key(s->matrix, i)->text);
+					i ? ", " : "", ytree_map_key(s->matrix, i)->text);
 }
 
 /* The node @n stands for in this job: itself, or the matrix value "${k}" names. */
-static int resolve(struct ctx *c, const struct ynode *n, const struct ynode **out)
+static int resolve(struct ctx *c, const struct ytree_node *n, const struct ytree_node **out)
 {
 	char keys[256];
 	const char *key;
@@ -549,7 +136,7 @@ static int resolve(struct ctx *c, const struct ynode *n, const struct ynode **ou
 	int i;
 
 	*out = n;
-	if (n->kind != YNODE_SCALAR || !strstr(n->text, "${"))
+	if (n->kind != YTREE_SCALAR || !strstr(n->text, "${"))
 		return 0;
 	if (!subst_key(n->text, &key, &klen))
 		return fail_at(c, n, "bad matrix reference '%s' (expected a whole value like ${bs})",
@@ -571,15 +158,15 @@ static int resolve(struct ctx *c, const struct ynode *n, const struct ynode **ou
 }
 
 /* A scalar (after substitution); @expected words the type for the message. */
-static int get_scalar(struct ctx *c, const struct ynode *n, const char *what,
+static int get_scalar(struct ctx *c, const struct ytree_node *n, const char *what,
 		      const char *expected, const char **text)
 {
-	const struct ynode *r;
+	const struct ytree_node *r;
 	int ret;
 
-	if (n->kind != YNODE_SCALAR)
+	if (n->kind != YTREE_SCALAR)
 		return fail_at(c, n, "'%s' must be %s, not %s", what, expected,
-			       kind_name(n));
+			       ytree_kind_name(n));
 	ret = resolve(c, n, &r);
 	if (ret)
 		return ret;
@@ -588,30 +175,30 @@ static int get_scalar(struct ctx *c, const struct ynode *n, const char *what,
 }
 
 /* The node a scalar resolves to, for messages about its value. */
-static const struct ynode *value_node(struct ctx *c, const struct ynode *n)
+static const struct ytree_node *value_node(struct ctx *c, const struct ytree_node *n)
 {
-	const struct ynode *r = n;
+	const struct ytree_node *r = n;
 
 	if (resolve(c, n, &r))
 		return n;
 	return r;
 }
 
-static int get_map(struct ctx *c, const struct ynode *n, const char *what)
+static int get_map(struct ctx *c, const struct ytree_node *n, const char *what)
 {
-	if (n->kind != YNODE_MAP)
+	if (n->kind != YTREE_MAP)
 		return fail_at(c, n, "'%s' must be a mapping, not %s", what,
-			       kind_name(n));
+			       ytree_kind_name(n));
 	return 0;
 }
 
-static int check_keys(struct ctx *c, const struct ynode *m,
+static int check_keys(struct ctx *c, const struct ytree_node *m,
 		      const char *const *allowed, const char *where)
 {
 	char list[300];
 
-	for (size_t i = 0; i < map_len(m); i++) {
-		const struct ynode *k = map_key(m, i);
+	for (size_t i = 0; i < ytree_map_len(m); i++) {
+		const struct ytree_node *k = ytree_map_key(m, i);
 		size_t j;
 
 		for (j = 0; allowed[j]; j++)
@@ -627,7 +214,7 @@ static int check_keys(struct ctx *c, const struct ynode *m,
 }
 
 /* @n is a mapping, of only @keys (NULL-terminated). */
-static int get_map_keys(struct ctx *c, const struct ynode *n, const char *const *keys,
+static int get_map_keys(struct ctx *c, const struct ytree_node *n, const char *const *keys,
 			const char *what)
 {
 	int r = get_map(c, n, what);
@@ -645,7 +232,7 @@ struct num_rule {
 	const char *align_text;		/* "512", "4k" */
 };
 
-static int get_number(struct ctx *c, const struct ynode *n, const char *what,
+static int get_number(struct ctx *c, const struct ytree_node *n, const char *what,
 		      const struct num_rule *rule, uint64_t *out)
 {
 	static const char *const expected[] = {
@@ -694,7 +281,7 @@ static int get_number(struct ctx *c, const struct ynode *n, const char *what,
 	return 0;
 }
 
-static int get_bool(struct ctx *c, const struct ynode *n, const char *what,
+static int get_bool(struct ctx *c, const struct ytree_node *n, const char *what,
 		    bool *out)
 {
 	const char *t = NULL;
@@ -711,7 +298,7 @@ static int get_bool(struct ctx *c, const struct ynode *n, const char *what,
 		       what, t);
 }
 
-static int get_enum(struct ctx *c, const struct ynode *n, const char *what,
+static int get_enum(struct ctx *c, const struct ytree_node *n, const char *what,
 		    const char *const *names, const char **out)
 {
 	char list[300];
@@ -732,7 +319,7 @@ static int get_enum(struct ctx *c, const struct ynode *n, const char *what,
 		       what, t, list);
 }
 
-static int get_text(struct ctx *c, const struct ynode *n, const char *what,
+static int get_text(struct ctx *c, const struct ytree_node *n, const char *what,
 		    const char **out)
 {
 	int r = get_scalar(c, n, what, "text", out);
@@ -755,14 +342,14 @@ static bool name_ok(const char *s)
 	return true;
 }
 
-static int get_name(struct ctx *c, const struct ynode *n, const char *what,
+static int get_name(struct ctx *c, const struct ytree_node *n, const char *what,
 		    const char **out)
 {
 	const char *t = NULL;
 
-	if (n->kind != YNODE_SCALAR)
+	if (n->kind != YTREE_SCALAR)
 		return fail_at(c, n, "'%s' must be a name, not %s", what,
-			       kind_name(n));
+			       ytree_kind_name(n));
 	t = n->text;
 	if (!name_ok(t))
 		return fail_at(c, n, "bad %s '%s' (expected letters, digits, '_', '.', '-')",
@@ -775,7 +362,7 @@ static int get_name(struct ctx *c, const struct ynode *n, const char *what,
 }
 
 /* Relative to the scenario file's directory, so a scenario is portable. */
-static int get_path(struct ctx *c, const struct ynode *n, const char *what,
+static int get_path(struct ctx *c, const struct ytree_node *n, const char *what,
 		    char **out)
 {
 	const char *t = NULL;
@@ -803,13 +390,13 @@ static const char *const vm_keys[] = {
 };
 
 /* A VM's value for @key, else the defaults' value, else NULL. */
-static const struct ynode *vm_get(const struct scenario *s,
-				  const struct ynode *vm, const char *key)
+static const struct ytree_node *vm_get(const struct scenario *s,
+				  const struct ytree_node *vm, const char *key)
 {
-	const struct ynode *v = map_get(vm, key, NULL);
+	const struct ytree_node *v = ytree_map_get(vm, key, NULL);
 
 	if (!v && s->defaults)
-		v = map_get(s->defaults, key, NULL);
+		v = ytree_map_get(s->defaults, key, NULL);
 	return v;
 }
 
@@ -845,14 +432,14 @@ static const struct num_rule rule_refill = {
 };
 
 /* One entry of files: a path (the same in the guest), or {src, dst}. */
-static int build_file(struct ctx *c, const struct ynode *n, struct job_file *f)
+static int build_file(struct ctx *c, const struct ytree_node *n, struct job_file *f)
 {
 	static const char *const keys[] = { "src", "dst", NULL };
-	const struct ynode *v;
+	const struct ytree_node *v;
 	const char *t = NULL;
 	int r;
 
-	if (n->kind == YNODE_SCALAR) {
+	if (n->kind == YTREE_SCALAR) {
 		r = get_path(c, n, "files", &f->src);
 		if (!r && !(f->dst = strdup(f->src)))
 			r = -ENOMEM;
@@ -861,15 +448,15 @@ static int build_file(struct ctx *c, const struct ynode *n, struct job_file *f)
 		r = get_map_keys(c, n, keys, "files entry");
 		if (r)
 			return r;
-		if (!(v = map_get(n, "src", NULL)))
+		if (!(v = ytree_map_get(n, "src", NULL)))
 			return fail_at(c, n, "missing required key 'src' in files entry");
 		r = get_path(c, v, "src", &f->src);
-		if (!r && (v = map_get(n, "dst", NULL))) {
+		if (!r && (v = ytree_map_get(n, "dst", NULL))) {
 			r = get_text(c, v, "dst", &t);
 			if (!r && !(f->dst = strdup(t)))
 				r = -ENOMEM;
 		} else if (!r) {
-			v = map_get(n, "src", NULL);
+			v = ytree_map_get(n, "src", NULL);
 			if (!(f->dst = strdup(f->src)))
 				r = -ENOMEM;
 		}
@@ -881,11 +468,11 @@ static int build_file(struct ctx *c, const struct ynode *n, struct job_file *f)
 	return r;
 }
 
-static int build_files(struct ctx *c, const struct ynode *n, struct job_guest *g)
+static int build_files(struct ctx *c, const struct ytree_node *n, struct job_guest *g)
 {
 	int r = 0;
 
-	if (n->kind != YNODE_SEQ)
+	if (n->kind != YTREE_SEQ)
 		return fail_at(c, n, "bad files (expected a list of paths or {src, dst} mappings)");
 	if (n->n > JOB_MAX_FILES)
 		return fail_at(c, n->kid[JOB_MAX_FILES], "too many files (%zu, at most %d)",
@@ -903,14 +490,14 @@ static int build_files(struct ctx *c, const struct ynode *n, struct job_guest *g
  * value; any other text, "${disk0}" included (the agent resolves that in
  * the guest) or a shell's "${HOME}", stays as written.
  */
-static int run_text(struct ctx *c, const struct ynode *n, bool first, char **out)
+static int run_text(struct ctx *c, const struct ytree_node *n, bool first, char **out)
 {
-	const struct ynode *r = n;
+	const struct ytree_node *r = n;
 	const char *key;
 	size_t klen;
 
-	if (n->kind != YNODE_SCALAR)
-		return fail_at(c, n, "'run' entries must be text, not %s", kind_name(n));
+	if (n->kind != YTREE_SCALAR)
+		return fail_at(c, n, "'run' entries must be text, not %s", ytree_kind_name(n));
 	if (subst_key(n->text, &key, &klen) && matrix_key_find(c->s, key, klen) >= 0 &&
 	    resolve(c, n, &r))
 		return -EINVAL;
@@ -921,13 +508,13 @@ static int run_text(struct ctx *c, const struct ynode *n, bool first, char **out
 }
 
 /* run: an argv (a list of words) or one string for /bin/sh -c. */
-static int build_run(struct ctx *c, const struct ynode *n, struct job_guest *g)
+static int build_run(struct ctx *c, const struct ytree_node *n, struct job_guest *g)
 {
 	int r = 0;
 
-	if (n->kind == YNODE_SCALAR)
+	if (n->kind == YTREE_SCALAR)
 		return run_text(c, n, true, &g->run_shell);
-	if (n->kind != YNODE_SEQ || !n->n)
+	if (n->kind != YTREE_SEQ || !n->n)
 		return fail_at(c, n, "bad run (expected a command line as one string, or a"
 			       " non-empty list of words)");
 	if (n->n > JOB_MAX_RUN_ARGS)
@@ -945,10 +532,10 @@ static int build_run(struct ctx *c, const struct ynode *n, struct job_guest *g)
 }
 
 /* rootfs: {image: PATH}, an ext4 image the agent chroots into to run. */
-static int build_rootfs(struct ctx *c, const struct ynode *n, struct job_guest *g)
+static int build_rootfs(struct ctx *c, const struct ytree_node *n, struct job_guest *g)
 {
 	static const char *const keys[] = { "image", NULL };
-	const struct ynode *v;
+	const struct ytree_node *v;
 	int r;
 
 	if (!job_guest_has_run(g))
@@ -956,7 +543,7 @@ static int build_rootfs(struct ctx *c, const struct ynode *n, struct job_guest *
 	r = get_map_keys(c, n, keys, "rootfs");
 	if (r)
 		return r;
-	if (!(v = map_get(n, "image", NULL)))
+	if (!(v = ytree_map_get(n, "image", NULL)))
 		return fail_at(c, n, "missing required key 'image' in rootfs");
 	return get_path(c, v, "image", &g->rootfs);
 }
@@ -980,17 +567,17 @@ static long run_max_disk(const char *t)
 }
 
 /* Every "${diskN}" of run: must name one of the VM's disks. */
-static int run_check_disks(struct ctx *c, const struct ynode *guest, const struct job_spec *j)
+static int run_check_disks(struct ctx *c, const struct ytree_node *guest, const struct job_spec *j)
 {
-	const struct ynode *run = guest->kind == YNODE_MAP ? map_get(guest, "run", NULL) : NULL;
+	const struct ytree_node *run = guest->kind == YTREE_MAP ? ytree_map_get(guest, "run", NULL) : NULL;
 	size_t n;
 
 	if (!run)
 		return 0;
-	n = run->kind == YNODE_SEQ ? run->n : 1;
+	n = run->kind == YTREE_SEQ ? run->n : 1;
 	for (size_t i = 0; i < n; i++) {
-		const struct ynode *w = run->kind == YNODE_SEQ ? run->kid[i] : run;
-		long d = w->kind == YNODE_SCALAR ? run_max_disk(w->text) : -1;
+		const struct ytree_node *w = run->kind == YTREE_SEQ ? run->kid[i] : run;
+		long d = w->kind == YTREE_SCALAR ? run_max_disk(w->text) : -1;
 
 		if (d >= (long)j->ndisks)
 			return fail_at(c, w, "run names ${disk%ld} but the VM has %u disk%s"
@@ -1000,17 +587,17 @@ static int run_check_disks(struct ctx *c, const struct ynode *guest, const struc
 	return 0;
 }
 
-static int build_guest(struct ctx *c, const struct ynode *n, struct job_guest *g)
+static int build_guest(struct ctx *c, const struct ytree_node *n, struct job_guest *g)
 {
 	static const char *const keys[] = {
 		"kernel", "modules", "initramfs", "cmdline", "files", "run", "metrics_from", "rootfs",
 		NULL
 	};
-	const struct ynode *v;
+	const struct ytree_node *v;
 	const char *t = NULL;
 	int r;
 
-	if (n->kind == YNODE_SCALAR) {
+	if (n->kind == YTREE_SCALAR) {
 		r = get_scalar(c, n, "guest", "builtin", &t);
 		if (r)
 			return r;
@@ -1022,35 +609,35 @@ static int build_guest(struct ctx *c, const struct ynode *n, struct job_guest *g
 	r = get_map_keys(c, n, keys, "guest");
 	if (r)
 		return r;
-	v = map_get(n, "kernel", NULL);
+	v = ytree_map_get(n, "kernel", NULL);
 	if (!v)
 		return fail_at(c, n, "missing required key 'kernel' in guest");
 	g->kind = JOB_GUEST_LINUX;
 	r = get_path(c, v, "kernel", &g->kernel);
-	if (!r && (v = map_get(n, "modules", NULL)))
+	if (!r && (v = ytree_map_get(n, "modules", NULL)))
 		r = get_path(c, v, "modules", &g->modules);
-	if (!r && (v = map_get(n, "initramfs", NULL)))
+	if (!r && (v = ytree_map_get(n, "initramfs", NULL)))
 		r = get_path(c, v, "initramfs", &g->initramfs);
-	if (!r && (v = map_get(n, "cmdline", NULL))) {
+	if (!r && (v = ytree_map_get(n, "cmdline", NULL))) {
 		r = get_text(c, v, "cmdline", &t);
 		if (!r && !(g->cmdline = strdup(t)))
 			r = -ENOMEM;
 	}
-	if (!r && (v = map_get(n, "files", NULL))) {
+	if (!r && (v = ytree_map_get(n, "files", NULL))) {
 		if (g->initramfs)
 			return fail_at(c, v, "files go into the agent's initramfs, which vmorch"
 				       " builds: leave out initramfs");
 		r = build_files(c, v, g);
 	}
-	if (!r && (v = map_get(n, "run", NULL))) {
+	if (!r && (v = ytree_map_get(n, "run", NULL))) {
 		if (g->initramfs)
 			return fail_at(c, v, "run needs the agent's initramfs, which vmorch"
 				       " builds: leave out initramfs");
 		r = build_run(c, v, g);
 	}
-	if (!r && (v = map_get(n, "rootfs", NULL)))
+	if (!r && (v = ytree_map_get(n, "rootfs", NULL)))
 		r = build_rootfs(c, v, g);
-	if (!r && (v = map_get(n, "metrics_from", NULL))) {
+	if (!r && (v = ytree_map_get(n, "metrics_from", NULL))) {
 		static const char *const from[] = { "lines", "fio-json", "none", NULL };
 
 		if (!job_guest_has_run(g))
@@ -1064,32 +651,32 @@ static int build_guest(struct ctx *c, const struct ynode *n, struct job_guest *g
 }
 
 /* One token bucket: bytes (@bytes) or operations. */
-static int build_bucket(struct ctx *c, const struct ynode *n, const char *what,
+static int build_bucket(struct ctx *c, const struct ytree_node *n, const char *what,
 			bool bytes, struct job_bucket *b)
 {
 	static const char *const keys[] = {
 		"size", "one_time_burst", "refill_time", NULL
 	};
-	const struct ynode *v;
+	const struct ytree_node *v;
 	int r;
 
 	r = get_map_keys(c, n, keys, what);
 	if (r)
 		return r;
-	v = map_get(n, "size", NULL);
+	v = ytree_map_get(n, "size", NULL);
 	if (!v)
 		return fail_at(c, n, "missing required key 'size' in %s", what);
 	r = get_number(c, v, "size", bytes ? &rule_bucket_bytes : &rule_bucket_ops,
 		       &b->size);
 	if (r)
 		return r;
-	v = map_get(n, "refill_time", NULL);
+	v = ytree_map_get(n, "refill_time", NULL);
 	if (!v)
 		return fail_at(c, n, "missing required key 'refill_time' in %s", what);
 	r = get_number(c, v, "refill_time", &rule_refill, &b->refill_time_ms);
 	if (r)
 		return r;
-	v = map_get(n, "one_time_burst", NULL);
+	v = ytree_map_get(n, "one_time_burst", NULL);
 	if (v)
 		r = get_number(c, v, "one_time_burst",
 			       bytes ? &rule_bucket_burst_bytes : &rule_bucket_burst_ops,
@@ -1097,26 +684,26 @@ static int build_bucket(struct ctx *c, const struct ynode *n, const char *what,
 	return r;
 }
 
-static int build_throttle(struct ctx *c, const struct ynode *n,
+static int build_throttle(struct ctx *c, const struct ytree_node *n,
 			  struct job_disk *d)
 {
 	static const char *const keys[] = { "bandwidth", "ops", NULL };
-	const struct ynode *v;
+	const struct ytree_node *v;
 	int r;
 
 	r = get_map_keys(c, n, keys, "throttle");
 	if (r)
 		return r;
-	if (!map_len(n))
+	if (!ytree_map_len(n))
 		return fail_at(c, n, "'throttle' must not be empty (expected bandwidth, ops or both)");
-	if ((v = map_get(n, "bandwidth", NULL)))
+	if ((v = ytree_map_get(n, "bandwidth", NULL)))
 		r = build_bucket(c, v, "bandwidth", true, &d->bw);
-	if (!r && (v = map_get(n, "ops", NULL)))
+	if (!r && (v = ytree_map_get(n, "ops", NULL)))
 		r = build_bucket(c, v, "ops", false, &d->ops);
 	return r;
 }
 
-static int build_serial(struct ctx *c, const struct ynode *n, struct job_disk *d)
+static int build_serial(struct ctx *c, const struct ytree_node *n, struct job_disk *d)
 {
 	const char *t = NULL;
 	int r;
@@ -1141,10 +728,10 @@ static int build_serial(struct ctx *c, const struct ynode *n, struct job_disk *d
  * checks.  The worker checks again what it opens; a file that does not
  * exist yet is left to it.
  */
-static int check_image(struct ctx *c, const struct ynode *n, struct job_disk *d,
+static int check_image(struct ctx *c, const struct ytree_node *n, struct job_disk *d,
 		       uint64_t *bytes)
 {
-	const struct ynode *v = value_node(c, n);
+	const struct ytree_node *v = value_node(c, n);
 	struct stat st;
 
 	*bytes = 0;
@@ -1161,26 +748,26 @@ static int check_image(struct ctx *c, const struct ynode *n, struct job_disk *d,
 	return 0;
 }
 
-static int build_disk(struct ctx *c, const struct ynode *n, struct job_disk *d,
+static int build_disk(struct ctx *c, const struct ytree_node *n, struct job_disk *d,
 		      unsigned idx)
 {
 	static const char *const keys[] = {
 		"size", "image", "read_only", "allow_block_device", "serial",
 		"throttle", NULL
 	};
-	const struct ynode *size, *image, *v;
+	const struct ytree_node *size, *image, *v;
 	int r;
 
 	r = get_map_keys(c, n, keys, "disk");
 	if (r)
 		return r;
-	size = map_get(n, "size", NULL);
-	image = map_get(n, "image", NULL);
+	size = ytree_map_get(n, "size", NULL);
+	image = ytree_map_get(n, "image", NULL);
 	if (size && image)
 		return fail_at(c, n, "a disk takes size or image, not both");
 	if (!size && !image)
 		return fail_at(c, n, "a disk needs a size or an image");
-	if ((v = map_get(n, "allow_block_device", NULL)))
+	if ((v = ytree_map_get(n, "allow_block_device", NULL)))
 		r = get_bool(c, v, "allow_block_device", &d->allow_block_device);
 	if (r)
 		return r;
@@ -1193,21 +780,21 @@ static int build_disk(struct ctx *c, const struct ynode *n, struct job_disk *d,
 		if (!r)
 			r = check_image(c, image, d, &c->disk_bytes[idx]);
 	}
-	if (!r && (v = map_get(n, "read_only", NULL)))
+	if (!r && (v = ytree_map_get(n, "read_only", NULL)))
 		r = get_bool(c, v, "read_only", &d->read_only);
-	if (!r && (v = map_get(n, "serial", NULL)))
+	if (!r && (v = ytree_map_get(n, "serial", NULL)))
 		r = build_serial(c, v, d);
-	if (!r && (v = map_get(n, "throttle", NULL)))
+	if (!r && (v = ytree_map_get(n, "throttle", NULL)))
 		r = build_throttle(c, v, d);
 	return r;
 }
 
-static int build_disks(struct ctx *c, const struct ynode *n, struct job_spec *j)
+static int build_disks(struct ctx *c, const struct ytree_node *n, struct job_spec *j)
 {
 	int r;
 
-	if (n->kind != YNODE_SEQ)
-		return fail_at(c, n, "'disks' must be a list, not %s", kind_name(n));
+	if (n->kind != YTREE_SEQ)
+		return fail_at(c, n, "'disks' must be a list, not %s", ytree_kind_name(n));
 	if (!n->n)
 		return fail_at(c, n, "'disks' must not be empty (leave it out for a VM without disks)");
 	if (n->n > JOB_MAX_DISKS)
@@ -1261,7 +848,7 @@ static const struct word words[] = {
 
 #define NWORDS (sizeof(words) / sizeof(words[0]))
 
-static int word_value(struct ctx *c, const struct word *w, const struct ynode *v,
+static int word_value(struct ctx *c, const struct word *w, const struct ytree_node *v,
 		      char *buf, size_t len, uint64_t *num)
 {
 	const char *t = NULL;
@@ -1290,10 +877,10 @@ static int word_value(struct ctx *c, const struct word *w, const struct ynode *v
 	return -EINVAL;
 }
 
-static int workload_check_ro(struct ctx *c, const struct ynode *m,
+static int workload_check_ro(struct ctx *c, const struct ytree_node *m,
 			     const struct job_spec *j)
 {
-	const struct ynode *v = map_get(m, "hostile", NULL);
+	const struct ytree_node *v = ytree_map_get(m, "hostile", NULL);
 
 	if (!v || strcmp(value_node(c, v)->text, "ro_write") != 0)
 		return 0;
@@ -1307,10 +894,10 @@ static int workload_check_ro(struct ctx *c, const struct ynode *m,
 #define WORKLOAD_DEFAULT_BS	4096
 
 /* The number word @key was given as, and its node; false when not given. */
-static bool workload_num(struct ctx *c, const struct ynode *m, const char *key,
-			 const uint64_t *num, uint64_t *out, const struct ynode **node)
+static bool workload_num(struct ctx *c, const struct ytree_node *m, const char *key,
+			 const uint64_t *num, uint64_t *out, const struct ytree_node **node)
 {
-	const struct ynode *v = map_get(m, key, NULL);
+	const struct ytree_node *v = ytree_map_get(m, key, NULL);
 
 	if (!v)
 		return false;
@@ -1326,10 +913,10 @@ static bool workload_num(struct ctx *c, const struct ynode *m, const char *key,
  * VM without disks, a span beyond a disk, a span (or a whole disk) smaller
  * than one block.
  */
-static int workload_check_disks(struct ctx *c, const struct ynode *m,
+static int workload_check_disks(struct ctx *c, const struct ytree_node *m,
 				const struct job_spec *j, const uint64_t *num)
 {
-	const struct ynode *ops_n, *span_n = NULL, *bs_n = NULL;
+	const struct ytree_node *ops_n, *span_n = NULL, *bs_n = NULL;
 	uint64_t ops = 0, span = 0, bs = WORKLOAD_DEFAULT_BS;
 	const char *bs_text;
 	bool has_span, has_bs;
@@ -1361,7 +948,7 @@ static int workload_check_disks(struct ctx *c, const struct ynode *m,
 	return 0;
 }
 
-static int build_workload(struct ctx *c, const struct ynode *n, struct job_spec *j)
+static int build_workload(struct ctx *c, const struct ytree_node *n, struct job_spec *j)
 {
 	const char *keys[NWORDS + 1];
 	char buf[WORKLOAD_MAX], val[64];
@@ -1377,7 +964,7 @@ static int build_workload(struct ctx *c, const struct ynode *n, struct job_spec 
 		return r;
 	buf[0] = 0;
 	for (size_t i = 0; i < NWORDS; i++) {
-		const struct ynode *v = map_get(n, words[i].key, NULL);
+		const struct ytree_node *v = ytree_map_get(n, words[i].key, NULL);
 
 		if (!v)
 			continue;
@@ -1399,8 +986,8 @@ static int build_workload(struct ctx *c, const struct ynode *n, struct job_spec 
 
 /* ---- expectations ---- */
 
-static int build_expect_one(struct ctx *c, const struct ynode *k,
-			    const struct ynode *v, struct job_desc *j)
+static int build_expect_one(struct ctx *c, const struct ytree_node *k,
+			    const struct ytree_node *v, struct job_desc *j)
 {
 	struct expect_check *chk = &j->expect[j->nexpect];
 	struct expect_name en;
@@ -1428,21 +1015,21 @@ static int build_expect_one(struct ctx *c, const struct ynode *k,
 	return 0;
 }
 
-static int build_expect(struct ctx *c, const struct ynode *n, struct job_desc *j)
+static int build_expect(struct ctx *c, const struct ytree_node *n, struct job_desc *j)
 {
 	int r;
 
 	r = get_map(c, n, "expect");
 	if (r)
 		return r;
-	if (!map_len(n))
+	if (!ytree_map_len(n))
 		return fail_at(c, n, "'expect' must not be empty");
-	if (map_len(n) > JOB_MAX_EXPECT)
-		return fail_at(c, map_key(n, JOB_MAX_EXPECT),
+	if (ytree_map_len(n) > JOB_MAX_EXPECT)
+		return fail_at(c, ytree_map_key(n, JOB_MAX_EXPECT),
 			       "too many expectations (%zu, at most %d)",
-			       map_len(n), JOB_MAX_EXPECT);
-	for (size_t i = 0; i < map_len(n); i++) {
-		r = build_expect_one(c, map_key(n, i), map_val(n, i), j);
+			       ytree_map_len(n), JOB_MAX_EXPECT);
+	for (size_t i = 0; i < ytree_map_len(n); i++) {
+		r = build_expect_one(c, ytree_map_key(n, i), ytree_map_val(n, i), j);
 		if (r)
 			return r;
 	}
@@ -1466,7 +1053,7 @@ static int build_names(struct ctx *c, const char *vm, unsigned repeat,
 		if (!c->mval[i])
 			continue;
 		p = &j->param[j->nparams++];
-		snprintf(p->key, sizeof(p->key), "%s", map_key(c->s->matrix, i)->text);
+		snprintf(p->key, sizeof(p->key), "%s", ytree_map_key(c->s->matrix, i)->text);
 		snprintf(p->value, sizeof(p->value), "%s", c->mval[i]->text);
 	}
 	/* The one name (jobname.h): keys by name, as the stored params_key. */
@@ -1479,10 +1066,10 @@ static int build_names(struct ctx *c, const char *vm, unsigned repeat,
 	return 0;
 }
 
-static int build_numbers(struct ctx *c, const struct ynode *vm,
+static int build_numbers(struct ctx *c, const struct ytree_node *vm,
 			 struct job_spec *js, uint64_t *nrepeat)
 {
-	const struct ynode *v;
+	const struct ytree_node *v;
 	uint64_t n;
 	int r = 0;
 
@@ -1503,22 +1090,22 @@ static int build_numbers(struct ctx *c, const struct ynode *vm,
  * every one of these labels takes the job.  Labels are names, as in the
  * inventory (vmorch-hosts(5)).
  */
-static int build_placement(struct ctx *c, const struct ynode *n,
+static int build_placement(struct ctx *c, const struct ytree_node *n,
 			   struct job_desc *j)
 {
 	static const char *const keys[] = { "labels", NULL };
-	const struct ynode *v;
+	const struct ytree_node *v;
 	const char *t;
 	int r;
 
 	r = get_map_keys(c, n, keys, "placement");
 	if (r)
 		return r;
-	v = map_get(n, "labels", NULL);
+	v = ytree_map_get(n, "labels", NULL);
 	if (!v)
 		return fail_at(c, n, "'placement' must have 'labels'");
-	if (v->kind != YNODE_SEQ)
-		return fail_at(c, v, "'labels' must be a list, not %s", kind_name(v));
+	if (v->kind != YTREE_SEQ)
+		return fail_at(c, v, "'labels' must be a list, not %s", ytree_kind_name(v));
 	if (!v->n)
 		return fail_at(c, v, "'labels' must not be empty (leave placement out"
 			       " for a VM any host may take)");
@@ -1547,10 +1134,10 @@ static int build_placement(struct ctx *c, const struct ynode *n,
  * Build job @repeat of VM @vm for the matrix values in @c into @j, and say
  * how many repeats the VM asks for.  On failure @j holds nothing.
  */
-static int vm_build(struct ctx *c, const struct ynode *vm, unsigned repeat,
+static int vm_build(struct ctx *c, const struct ytree_node *vm, unsigned repeat,
 		    struct job_desc *j, unsigned *nrepeat)
 {
-	const struct ynode *v;
+	const struct ytree_node *v;
 	uint64_t nrep;
 	int r;
 
@@ -1579,7 +1166,7 @@ static int vm_build(struct ctx *c, const struct ynode *vm, unsigned repeat,
 	if (!r && (v = vm_get(c->s, vm, "placement")))
 		r = build_placement(c, v, j);
 	if (!r)
-		r = build_names(c, map_get(vm, "name", NULL)->text, repeat, j);
+		r = build_names(c, ytree_map_get(vm, "name", NULL)->text, repeat, j);
 	if (r == -ENOMEM)
 		verr_set(c->e, "%s: out of memory", c->s->path);
 	if (r) {
@@ -1592,30 +1179,30 @@ static int vm_build(struct ctx *c, const struct ynode *vm, unsigned repeat,
 
 /* ---- the matrix ---- */
 
-static void walk_used(const struct scenario *s, const struct ynode *n, bool *used)
+static void walk_used(const struct scenario *s, const struct ytree_node *n, bool *used)
 {
 	const char *key;
 	size_t klen;
 	int i;
 
-	if (n->kind == YNODE_SCALAR) {
+	if (n->kind == YTREE_SCALAR) {
 		if (subst_key(n->text, &key, &klen) &&
 		    (i = matrix_key_find(s, key, klen)) >= 0)
 			used[i] = true;
 		return;
 	}
-	for (size_t k = n->kind == YNODE_MAP ? 1 : 0; k < n->n;
-	     k += n->kind == YNODE_MAP ? 2 : 1)
+	for (size_t k = n->kind == YTREE_MAP ? 1 : 0; k < n->n;
+	     k += n->kind == YTREE_MAP ? 2 : 1)
 		walk_used(s, n->kid[k], used);
 }
 
 /* Matrix keys @vm refers to (directly or through defaults). */
-static void vm_used_keys(const struct scenario *s, const struct ynode *vm,
+static void vm_used_keys(const struct scenario *s, const struct ytree_node *vm,
 			 bool *used)
 {
 	memset(used, 0, JOB_MAX_PARAMS * sizeof(*used));
 	for (size_t i = 1; vm_keys[i]; i++) {
-		const struct ynode *v = vm_get(s, vm, vm_keys[i]);
+		const struct ytree_node *v = vm_get(s, vm, vm_keys[i]);
 
 		if (v)
 			walk_used(s, v, used);
@@ -1630,7 +1217,7 @@ static size_t vm_ncombos(const struct scenario *s, const bool *used)
 	for (size_t i = 0; i < s->nkeys; i++) {
 		if (!used[i])
 			continue;
-		n *= map_val(s->matrix, i)->n;	/* <= 10000 each: no overflow */
+		n *= ytree_map_val(s->matrix, i)->n;	/* <= 10000 each: no overflow */
 		if (n > COMBOS_CAP)
 			return COMBOS_CAP;
 	}
@@ -1641,12 +1228,12 @@ static size_t vm_ncombos(const struct scenario *s, const bool *used)
 static void ctx_bind(struct ctx *c, const bool *used, size_t ci)
 {
 	for (size_t i = c->s->nkeys; i-- > 0;) {
-		const struct ynode *vals;
+		const struct ytree_node *vals;
 
 		c->mval[i] = NULL;
 		if (!used[i])
 			continue;
-		vals = map_val(c->s->matrix, i);
+		vals = ytree_map_val(c->s->matrix, i);
 		c->mval[i] = vals->kid[ci % vals->n];
 		ci /= vals->n;
 	}
@@ -1662,15 +1249,15 @@ static bool matrix_value_ok(const char *t)
 	return true;
 }
 
-static int check_matrix_values(struct ctx *c, const struct ynode *k,
-			       const struct ynode *v)
+static int check_matrix_values(struct ctx *c, const struct ytree_node *k,
+			       const struct ytree_node *v)
 {
-	const struct ynode *dup, *first;
+	const struct ytree_node *dup, *first;
 	int r;
 
-	if (v->kind != YNODE_SEQ)
+	if (v->kind != YTREE_SEQ)
 		return fail_at(c, v, "matrix key '%s' must have a list of values, not %s",
-			       k->text, kind_name(v));
+			       k->text, ytree_kind_name(v));
 	if (!v->n)
 		return fail_at(c, v, "matrix key '%s' has no values (expected a non-empty list)",
 			       k->text);
@@ -1678,11 +1265,11 @@ static int check_matrix_values(struct ctx *c, const struct ynode *k,
 		return fail_at(c, v, "matrix key '%s' has %zu values (at most %d)",
 			       k->text, v->n, SCENARIO_JOBS_MAX);
 	for (size_t i = 0; i < v->n; i++) {
-		const struct ynode *x = v->kid[i];
+		const struct ytree_node *x = v->kid[i];
 
-		if (x->kind != YNODE_SCALAR)
+		if (x->kind != YTREE_SCALAR)
 			return fail_at(c, x, "matrix values must be single values, not %s",
-				       kind_name(x));
+				       ytree_kind_name(x));
 		if (strlen(x->text) > JOB_PARAM_VALUE_MAX)
 			return fail_at(c, x, "matrix value too long (at most %d characters)",
 				       JOB_PARAM_VALUE_MAX);
@@ -1690,7 +1277,7 @@ static int check_matrix_values(struct ctx *c, const struct ynode *k,
 			return fail_at(c, x, "bad matrix value '%s' (expected printable ASCII without spaces or any of , [ ] = # $ { })",
 				       x->text);
 	}
-	r = find_dup((const struct ynode **)v->kid, v->n, &dup, &first);
+	r = ytree_find_dup((const struct ytree_node *const *)v->kid, v->n, &dup, &first);
 	if (r > 0)
 		return fail_at(c, dup, "duplicate matrix value '%s' (first at %u:%u)",
 			       dup->text, first->line, first->col);
@@ -1702,17 +1289,17 @@ static int check_matrix(struct ctx *c, struct scenario *s)
 	const char *key;
 	size_t klen;
 
-	if (s->matrix->kind != YNODE_MAP)
+	if (s->matrix->kind != YTREE_MAP)
 		return fail_at(c, s->matrix, "'matrix' must be a mapping, not %s",
-			       kind_name(s->matrix));
-	if (!map_len(s->matrix))
+			       ytree_kind_name(s->matrix));
+	if (!ytree_map_len(s->matrix))
 		return fail_at(c, s->matrix, "'matrix' must not be empty");
-	if (map_len(s->matrix) > JOB_MAX_PARAMS)
-		return fail_at(c, map_key(s->matrix, JOB_MAX_PARAMS),
+	if (ytree_map_len(s->matrix) > JOB_MAX_PARAMS)
+		return fail_at(c, ytree_map_key(s->matrix, JOB_MAX_PARAMS),
 			       "too many matrix keys (%zu, at most %d)",
-			       map_len(s->matrix), JOB_MAX_PARAMS);
-	for (size_t i = 0; i < map_len(s->matrix); i++) {
-		const struct ynode *k = map_key(s->matrix, i);
+			       ytree_map_len(s->matrix), JOB_MAX_PARAMS);
+	for (size_t i = 0; i < ytree_map_len(s->matrix); i++) {
+		const struct ytree_node *k = ytree_map_key(s->matrix, i);
 		char ref[JOB_PARAM_KEY_MAX + 8];
 		int r;
 
@@ -1720,26 +1307,26 @@ static int check_matrix(struct ctx *c, struct scenario *s)
 		if (strlen(k->text) > JOB_PARAM_KEY_MAX || !subst_key(ref, &key, &klen))
 			return fail_at(c, k, "bad matrix key '%s' (expected letters, digits and '_', at most %d)",
 				       k->text, JOB_PARAM_KEY_MAX);
-		r = check_matrix_values(c, k, map_val(s->matrix, i));
+		r = check_matrix_values(c, k, ytree_map_val(s->matrix, i));
 		if (r)
 			return r;
 	}
-	s->nkeys = map_len(s->matrix);
+	s->nkeys = ytree_map_len(s->matrix);
 	return 0;
 }
 
 /* ---- the top level ---- */
 
-static int check_version(struct ctx *c, const struct ynode *root)
+static int check_version(struct ctx *c, const struct ytree_node *root)
 {
-	const struct ynode *v = map_get(root, "vmorch", NULL);
+	const struct ytree_node *v = ytree_map_get(root, "vmorch", NULL);
 
 	if (!v)
 		return fail_at(c, root, "missing required key 'vmorch' (expected 'vmorch: %d', the format version)",
 			       SCENARIO_VERSION);
-	if (v->kind != YNODE_SCALAR)
+	if (v->kind != YTREE_SCALAR)
 		return fail_at(c, v, "'vmorch' must be the format version %d, not %s",
-			       SCENARIO_VERSION, kind_name(v));
+			       SCENARIO_VERSION, ytree_kind_name(v));
 	if (strcmp(v->text, "1") != 0)
 		return fail_at(c, v, "unsupported format version '%s' (expected vmorch: %d)",
 			       v->text, SCENARIO_VERSION);
@@ -1748,7 +1335,7 @@ static int check_version(struct ctx *c, const struct ynode *root)
 
 static int check_vm_names(struct ctx *c, const struct scenario *s)
 {
-	const struct ynode **names, *dup, *first, *v;
+	const struct ytree_node **names, *dup, *first, *v;
 	const char *t = NULL;
 	int r = 0;
 
@@ -1756,19 +1343,19 @@ static int check_vm_names(struct ctx *c, const struct scenario *s)
 	if (!names)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->vms->n && !r; i++) {
-		const struct ynode *vm = s->vms->kid[i];
+		const struct ytree_node *vm = s->vms->kid[i];
 
 		r = get_map(c, vm, "vm");
 		if (r)
 			break;
-		v = map_get(vm, "name", NULL);
+		v = ytree_map_get(vm, "name", NULL);
 		if (!v)
 			r = fail_at(c, vm, "missing required key 'name' in vm");
 		else
 			r = get_name(c, v, "vm name", &t);
 		names[i] = v;
 	}
-	if (!r && find_dup(names, s->vms->n, &dup, &first) > 0)
+	if (!r && ytree_find_dup(names, s->vms->n, &dup, &first) > 0)
 		r = fail_at(c, dup, "duplicate vm name '%s' (first at %u:%u)",
 			    dup->text, first->line, first->col);
 	free(names);
@@ -1781,26 +1368,26 @@ static const char *const top_keys[] = {
 
 static int check_top(struct ctx *c, struct scenario *s)
 {
-	const struct ynode *root = s->root, *v;
+	const struct ytree_node *root = s->root, *v;
 	const char *t = NULL;
 	int r;
 
-	if (root->kind != YNODE_MAP)
+	if (root->kind != YTREE_MAP)
 		return fail_at(c, root, "a scenario must be a mapping, not %s",
-			       kind_name(root));
+			       ytree_kind_name(root));
 	r = check_version(c, root);
 	if (!r)
 		r = check_keys(c, root, top_keys, "the top level");
 	if (r)
 		return r;
-	v = map_get(root, "name", NULL);
+	v = ytree_map_get(root, "name", NULL);
 	if (!v)
 		return fail_at(c, root, "missing required key 'name' (the scenario's name)");
 	r = get_name(c, v, "scenario name", &t);
 	if (r)
 		return r;
 	snprintf(s->name, sizeof(s->name), "%s", t);
-	if ((v = map_get(root, "description", NULL))) {
+	if ((v = ytree_map_get(root, "description", NULL))) {
 		r = get_scalar(c, v, "description", "text", &t);
 		if (r)
 			return r;
@@ -1808,21 +1395,21 @@ static int check_top(struct ctx *c, struct scenario *s)
 		if (!s->description)
 			return -ENOMEM;
 	}
-	if ((s->defaults = map_get(root, "defaults", NULL))) {
+	if ((s->defaults = ytree_map_get(root, "defaults", NULL))) {
 		r = get_map(c, s->defaults, "defaults");
 		if (!r)
 			r = check_keys(c, s->defaults, vm_keys + 1, "defaults");
 		if (r)
 			return r;
 	}
-	if ((s->matrix = map_get(root, "matrix", NULL)) && (r = check_matrix(c, s)))
+	if ((s->matrix = ytree_map_get(root, "matrix", NULL)) && (r = check_matrix(c, s)))
 		return r;
-	s->vms = map_get(root, "vms", &s->vms_key);
+	s->vms = ytree_map_get(root, "vms", &s->vms_key);
 	if (!s->vms)
 		return fail_at(c, root, "missing required key 'vms' (the list of VMs)");
-	if (s->vms->kind != YNODE_SEQ)
+	if (s->vms->kind != YTREE_SEQ)
 		return fail_at(c, s->vms, "'vms' must be a list, not %s",
-			       kind_name(s->vms));
+			       ytree_kind_name(s->vms));
 	if (!s->vms->n)
 		return fail_at(c, s->vms, "'vms' must not be empty");
 	return check_vm_names(c, s);
@@ -1849,7 +1436,7 @@ static int check_jobs(struct ctx *c, struct scenario *s)
 	if (!j)
 		return -ENOMEM;
 	for (size_t v = 0; v < s->vms->n && !r; v++) {
-		const struct ynode *vm = s->vms->kid[v];
+		const struct ytree_node *vm = s->vms->kid[v];
 
 		vm_used_keys(s, vm, used);
 		for (size_t i = 0; i < s->nkeys; i++)
@@ -1868,10 +1455,10 @@ static int check_jobs(struct ctx *c, struct scenario *s)
 		return r;
 	for (size_t i = 0; i < s->nkeys; i++)
 		if (!any[i])
-			return fail_at(c, map_key(s->matrix, i),
+			return fail_at(c, ytree_map_key(s->matrix, i),
 				       "matrix key '%s' is not used (expected ${%s} in a vm or in defaults)",
-				       map_key(s->matrix, i)->text,
-				       map_key(s->matrix, i)->text);
+				       ytree_map_key(s->matrix, i)->text,
+				       ytree_map_key(s->matrix, i)->text);
 	if (total > SCENARIO_JOBS_MAX)
 		return fail_at(c, s->vms_key, "scenario expands to %zu jobs (at most %d)",
 			       total, SCENARIO_JOBS_MAX);
@@ -1908,9 +1495,7 @@ static int scenario_parse(struct ctx *c, struct scenario *s, const char *buf,
 			 s->path, len, SCENARIO_FILE_MAX);
 		return -EFBIG;
 	}
-	r = text_check(c, buf, len);
-	if (!r)
-		r = tree_parse(c, buf, len, &s->root);
+	r = ytree_parse(s->path, "scenario", buf, len, &s->root, c->e);
 	if (r)
 		return r;
 	if (!s->root)
@@ -2048,7 +1633,7 @@ void scenario_free(struct scenario *s)
 {
 	if (!s)
 		return;
-	node_free(s->root);
+	ytree_free(s->root);
 	free(s->description);
 	free(s->dir);
 	free(s->path);
@@ -2153,7 +1738,7 @@ size_t scenario_njobs(const struct scenario *s)
 
 /* ---- expansion ---- */
 
-static int expand_vm(struct ctx *c, const struct ynode *vm, struct job_desc *jobs,
+static int expand_vm(struct ctx *c, const struct ytree_node *vm, struct job_desc *jobs,
 		     size_t cap, size_t *k)
 {
 	bool used[JOB_MAX_PARAMS];
