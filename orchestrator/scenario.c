@@ -25,7 +25,7 @@
 #include "orchestrator/jobname.h"
 #include "orchestrator/scenario.h"
 #include "orchestrator/units.h"
-#include "orchestrator/ytree.h"
+#include "orchestrator/ytree_get.h"
 
 #define SCENARIO_PATH_MAX	4095
 #define REPEAT_MAX		1000
@@ -49,8 +49,8 @@ struct scenario {
 
 /* Where we are: for messages, and this job's matrix values. */
 struct ctx {
+	struct ytree_doc doc;		/* resolves "${key}" through mval */
 	const struct scenario *s;
-	struct verr *e;
 	const struct ytree_node *mval[JOB_MAX_PARAMS];	/* NULL: key unused */
 	/* This job's disks, for the workload's cross-checks. */
 	const struct ytree_node *disk_node[JOB_MAX_DISKS];	/* size or image */
@@ -59,34 +59,7 @@ struct ctx {
 
 /* ---- messages ---- */
 
-static int fail_pos(struct ctx *c, unsigned line, unsigned col,
-		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int fail_pos(struct ctx *c, unsigned line, unsigned col,
-		    const char *fmt, ...)
-{
-	char msg[VERR_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	verr_set(c->e, "%s:%u:%u: %s", c->s->path, line, col, msg);
-	return -EINVAL;
-}
-
-#define fail_at(c, node, ...) fail_pos(c, (node)->line, (node)->col, __VA_ARGS__)
-
-/* "a, b, c" from a NULL-terminated list. */
-static void join_names(const char *const *names, char *buf, size_t len)
-{
-	size_t off = 0;
-
-	buf[0] = 0;
-	for (size_t i = 0; names[i] && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%s%s",
-					i ? ", " : "", names[i]);
-}
+#define fail_at(c, node, ...) ytree_doc_fail(&(c)->doc, node, __VA_ARGS__)
 
 /* ---- typed values ---- */
 
@@ -128,8 +101,10 @@ static void matrix_key_list(const struct scenario *s, char *buf, size_t len)
 }
 
 /* The node @n stands for in this job: itself, or the matrix value "${k}" names. */
-static int resolve(struct ctx *c, const struct ytree_node *n, const struct ytree_node **out)
+static int resolve(void *arg, const struct ytree_node *n,
+		   const struct ytree_node **out)
 {
+	struct ctx *c = arg;
 	char keys[256];
 	const char *key;
 	size_t klen;
@@ -157,208 +132,14 @@ static int resolve(struct ctx *c, const struct ytree_node *n, const struct ytree
 	return 0;
 }
 
-/* A scalar (after substitution); @expected words the type for the message. */
-static int get_scalar(struct ctx *c, const struct ytree_node *n, const char *what,
-		      const char *expected, const char **text)
+static void ctx_init(struct ctx *c, const struct scenario *s, struct verr *e)
 {
-	const struct ytree_node *r;
-	int ret;
-
-	if (n->kind != YTREE_SCALAR)
-		return fail_at(c, n, "'%s' must be %s, not %s", what, expected,
-			       ytree_kind_name(n));
-	ret = resolve(c, n, &r);
-	if (ret)
-		return ret;
-	*text = r->text;
-	return 0;
-}
-
-/* The node a scalar resolves to, for messages about its value. */
-static const struct ytree_node *value_node(struct ctx *c, const struct ytree_node *n)
-{
-	const struct ytree_node *r = n;
-
-	if (resolve(c, n, &r))
-		return n;
-	return r;
-}
-
-static int get_map(struct ctx *c, const struct ytree_node *n, const char *what)
-{
-	if (n->kind != YTREE_MAP)
-		return fail_at(c, n, "'%s' must be a mapping, not %s", what,
-			       ytree_kind_name(n));
-	return 0;
-}
-
-static int check_keys(struct ctx *c, const struct ytree_node *m,
-		      const char *const *allowed, const char *where)
-{
-	char list[300];
-
-	for (size_t i = 0; i < ytree_map_len(m); i++) {
-		const struct ytree_node *k = ytree_map_key(m, i);
-		size_t j;
-
-		for (j = 0; allowed[j]; j++)
-			if (strcmp(allowed[j], k->text) == 0)
-				break;
-		if (!allowed[j]) {
-			join_names(allowed, list, sizeof(list));
-			return fail_at(c, k, "unknown key '%s' in %s (expected one of: %s)",
-				       k->text, where, list);
-		}
-	}
-	return 0;
-}
-
-/* @n is a mapping, of only @keys (NULL-terminated). */
-static int get_map_keys(struct ctx *c, const struct ytree_node *n, const char *const *keys,
-			const char *what)
-{
-	int r = get_map(c, n, what);
-
-	return r ? r : check_keys(c, n, keys, what);
-}
-
-enum num_kind { NUM_COUNT, NUM_SIZE, NUM_TIME };
-
-/* Accepted range and granularity of a number, and how to say it. */
-struct num_rule {
-	enum num_kind kind;
-	uint64_t lo, hi, align;
-	const char *range;		/* "1..64" */
-	const char *align_text;		/* "512", "4k" */
-};
-
-static int get_number(struct ctx *c, const struct ytree_node *n, const char *what,
-		      const struct num_rule *rule, uint64_t *out)
-{
-	static const char *const expected[] = {
-		[NUM_COUNT] = "a whole number",
-		[NUM_SIZE] = "a size like 64M",
-		[NUM_TIME] = "a time like 30s",
-	};
-	const char *t = NULL;
-	uint64_t v = 0;
-	int r;
-
-	r = get_scalar(c, n, what, expected[rule->kind], &t);
-	if (r)
-		return r;
-	n = value_node(c, n);
-	switch (rule->kind) {
-	case NUM_COUNT:
-		r = units_parse_u64(t, &v);
-		if (r == -ERANGE)
-			return fail_at(c, n, "number '%s' is too large", t);
-		if (r)
-			return fail_at(c, n, "bad number '%s' (expected a whole number)", t);
-		break;
-	case NUM_SIZE:
-		r = units_parse_size(t, &v);
-		if (r == -ERANGE)
-			return fail_at(c, n, "size '%s' is too large", t);
-		if (r)
-			return fail_at(c, n, "bad size '%s' (expected a number with an optional unit: k, M, G)", t);
-		break;
-	case NUM_TIME:
-		r = units_parse_time_ms(t, &v);
-		if (r == -ERANGE)
-			return fail_at(c, n, "time '%s' is too large", t);
-		if (r)
-			return fail_at(c, n, "bad time '%s' (expected a time like 500ms or 30s)", t);
-		break;
-	}
-	if (v < rule->lo || v > rule->hi)
-		return fail_at(c, n, "%s %s out of range (expected %s)", what, t,
-			       rule->range);
-	if (rule->align > 1 && v % rule->align)
-		return fail_at(c, n, "%s %s is not a multiple of %s", what, t,
-			       rule->align_text);
-	*out = v;
-	return 0;
-}
-
-static int get_bool(struct ctx *c, const struct ytree_node *n, const char *what,
-		    bool *out)
-{
-	const char *t = NULL;
-	int r;
-
-	r = get_scalar(c, n, what, "true or false", &t);
-	if (r)
-		return r;
-	if (strcmp(t, "true") == 0 || strcmp(t, "false") == 0) {
-		*out = t[0] == 't';
-		return 0;
-	}
-	return fail_at(c, value_node(c, n), "bad %s '%s' (expected true or false)",
-		       what, t);
-}
-
-static int get_enum(struct ctx *c, const struct ytree_node *n, const char *what,
-		    const char *const *names, const char **out)
-{
-	char list[300];
-	const char *t = NULL;
-	int r;
-
-	r = get_scalar(c, n, what, "a single value", &t);
-	if (r)
-		return r;
-	for (size_t i = 0; names[i]; i++) {
-		if (strcmp(names[i], t) == 0) {
-			*out = names[i];
-			return 0;
-		}
-	}
-	join_names(names, list, sizeof(list));
-	return fail_at(c, value_node(c, n), "bad %s '%s' (expected one of: %s)",
-		       what, t, list);
-}
-
-static int get_text(struct ctx *c, const struct ytree_node *n, const char *what,
-		    const char **out)
-{
-	int r = get_scalar(c, n, what, "text", out);
-
-	if (!r && !**out)
-		return fail_at(c, n, "'%s' must not be empty", what);
-	return r;
-}
-
-/* [A-Za-z0-9_.-]+: names end up in job names, paths and SQL rows. */
-static bool name_ok(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!(*s == '_' || *s == '.' || *s == '-' ||
-		      (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
-		      (*s >= 'A' && *s <= 'Z')))
-			return false;
-	return true;
-}
-
-static int get_name(struct ctx *c, const struct ytree_node *n, const char *what,
-		    const char **out)
-{
-	const char *t = NULL;
-
-	if (n->kind != YTREE_SCALAR)
-		return fail_at(c, n, "'%s' must be a name, not %s", what,
-			       ytree_kind_name(n));
-	t = n->text;
-	if (!name_ok(t))
-		return fail_at(c, n, "bad %s '%s' (expected letters, digits, '_', '.', '-')",
-			       what, t);
-	if (strlen(t) > JOB_NAME_MAX)
-		return fail_at(c, n, "%s too long (at most %d characters)", what,
-			       JOB_NAME_MAX);
-	*out = t;
-	return 0;
+	memset(c, 0, sizeof(*c));
+	c->doc.path = s->path;
+	c->doc.e = e;
+	c->doc.subst = resolve;
+	c->doc.arg = c;
+	c->s = s;
 }
 
 /* Relative to the scenario file's directory, so a scenario is portable. */
@@ -368,7 +149,7 @@ static int get_path(struct ctx *c, const struct ytree_node *n, const char *what,
 	const char *t = NULL;
 	int r;
 
-	r = get_text(c, n, what, &t);
+	r = ytree_get_text(&c->doc, n, what, &t);
 	if (r)
 		return r;
 	if (t[0] == '/')
@@ -376,7 +157,7 @@ static int get_path(struct ctx *c, const struct ytree_node *n, const char *what,
 	else if (asprintf(out, "%s/%s", c->s->dir, t) < 0)
 		*out = NULL;
 	if (!*out) {
-		verr_set(c->e, "%s: out of memory", c->s->path);
+		verr_set(c->doc.e, "%s: out of memory", c->s->path);
 		return -ENOMEM;
 	}
 	return 0;
@@ -400,36 +181,28 @@ static const struct ytree_node *vm_get(const struct scenario *s,
 	return v;
 }
 
-static const struct num_rule rule_vcpus = {
-	NUM_COUNT, 1, JOB_MAX_VCPUS, 1, "1..64", NULL
-};
-static const struct num_rule rule_memory = {
-	NUM_SIZE, 2ULL << 20, 3ULL << 30, 4096, "2M..3G", "4k"
-};
-static const struct num_rule rule_timeout = {
-	NUM_TIME, 1, 24ULL * 3600 * 1000, 1, "1ms..24h", NULL
-};
-static const struct num_rule rule_repeat = {
-	NUM_COUNT, 1, REPEAT_MAX, 1, "1..1000", NULL
-};
-static const struct num_rule rule_disk_size = {
-	NUM_SIZE, 512, 1ULL << 40, 512, "512..1T", "512"
-};
-static const struct num_rule rule_bucket_bytes = {
-	NUM_SIZE, 1, UINT64_MAX >> 1, 1, "1 or more", NULL
-};
-static const struct num_rule rule_bucket_burst_bytes = {
-	NUM_SIZE, 0, UINT64_MAX >> 1, 1, "0 or more", NULL
-};
-static const struct num_rule rule_bucket_ops = {
-	NUM_COUNT, 1, UINT64_MAX >> 1, 1, "1 or more", NULL
-};
-static const struct num_rule rule_bucket_burst_ops = {
-	NUM_COUNT, 0, UINT64_MAX >> 1, 1, "0 or more", NULL
-};
-static const struct num_rule rule_refill = {
-	NUM_TIME, 1, 3600 * 1000, 1, "1ms..1h", NULL
-};
+/* Numbers, worded as "a whole number", "a size like 64M", "a time like 30s". */
+#define NUM_COUNT(lo, hi, range) { YTREE_NUM_COUNT, lo, hi, 1, range, NULL, NULL }
+#define NUM_SIZE(lo, hi, align, range, align_text) \
+	{ YTREE_NUM_SIZE, lo, hi, align, range, align_text, "64M" }
+#define NUM_TIME(lo, hi, range) { YTREE_NUM_TIME, lo, hi, 1, range, NULL, "30s" }
+
+static const struct ytree_num rule_vcpus = NUM_COUNT(1, JOB_MAX_VCPUS, "1..64");
+static const struct ytree_num rule_memory =
+	NUM_SIZE(2ULL << 20, 3ULL << 30, 4096, "2M..3G", "4k");
+static const struct ytree_num rule_timeout = NUM_TIME(1, 24ULL * 3600 * 1000, "1ms..24h");
+static const struct ytree_num rule_repeat = NUM_COUNT(1, REPEAT_MAX, "1..1000");
+static const struct ytree_num rule_disk_size =
+	NUM_SIZE(512, 1ULL << 40, 512, "512..1T", "512");
+static const struct ytree_num rule_bucket_bytes =
+	NUM_SIZE(1, UINT64_MAX >> 1, 1, "1 or more", NULL);
+static const struct ytree_num rule_bucket_burst_bytes =
+	NUM_SIZE(0, UINT64_MAX >> 1, 1, "0 or more", NULL);
+static const struct ytree_num rule_bucket_ops =
+	NUM_COUNT(1, UINT64_MAX >> 1, "1 or more");
+static const struct ytree_num rule_bucket_burst_ops =
+	NUM_COUNT(0, UINT64_MAX >> 1, "0 or more");
+static const struct ytree_num rule_refill = NUM_TIME(1, 3600 * 1000, "1ms..1h");
 
 /* One entry of files: a path (the same in the guest), or {src, dst}. */
 static int build_file(struct ctx *c, const struct ytree_node *n, struct job_file *f)
@@ -445,14 +218,14 @@ static int build_file(struct ctx *c, const struct ytree_node *n, struct job_file
 			r = -ENOMEM;
 		v = n;
 	} else {
-		r = get_map_keys(c, n, keys, "files entry");
+		r = ytree_get_map_keys(&c->doc, n, keys, "files entry");
 		if (r)
 			return r;
 		if (!(v = ytree_map_get(n, "src", NULL)))
 			return fail_at(c, n, "missing required key 'src' in files entry");
 		r = get_path(c, v, "src", &f->src);
 		if (!r && (v = ytree_map_get(n, "dst", NULL))) {
-			r = get_text(c, v, "dst", &t);
+			r = ytree_get_text(&c->doc, v, "dst", &t);
 			if (!r && !(f->dst = strdup(t)))
 				r = -ENOMEM;
 		} else if (!r) {
@@ -540,7 +313,7 @@ static int build_rootfs(struct ctx *c, const struct ytree_node *n, struct job_gu
 
 	if (!job_guest_has_run(g))
 		return fail_at(c, n, "rootfs needs run (the program to run in it)");
-	r = get_map_keys(c, n, keys, "rootfs");
+	r = ytree_get_map_keys(&c->doc, n, keys, "rootfs");
 	if (r)
 		return r;
 	if (!(v = ytree_map_get(n, "image", NULL)))
@@ -598,15 +371,15 @@ static int build_guest(struct ctx *c, const struct ytree_node *n, struct job_gue
 	int r;
 
 	if (n->kind == YTREE_SCALAR) {
-		r = get_scalar(c, n, "guest", "builtin", &t);
+		r = ytree_get_scalar(&c->doc, n, "guest", "builtin", &t);
 		if (r)
 			return r;
 		if (strcmp(t, "builtin") == 0)
 			return 0;
-		return fail_at(c, value_node(c, n), "bad guest '%s' (expected builtin or a mapping with kernel, initramfs, modules, cmdline, files, run, rootfs)",
+		return fail_at(c, ytree_value(&c->doc, n), "bad guest '%s' (expected builtin or a mapping with kernel, initramfs, modules, cmdline, files, run, rootfs)",
 			       t);
 	}
-	r = get_map_keys(c, n, keys, "guest");
+	r = ytree_get_map_keys(&c->doc, n, keys, "guest");
 	if (r)
 		return r;
 	v = ytree_map_get(n, "kernel", NULL);
@@ -619,7 +392,7 @@ static int build_guest(struct ctx *c, const struct ytree_node *n, struct job_gue
 	if (!r && (v = ytree_map_get(n, "initramfs", NULL)))
 		r = get_path(c, v, "initramfs", &g->initramfs);
 	if (!r && (v = ytree_map_get(n, "cmdline", NULL))) {
-		r = get_text(c, v, "cmdline", &t);
+		r = ytree_get_text(&c->doc, v, "cmdline", &t);
 		if (!r && !(g->cmdline = strdup(t)))
 			r = -ENOMEM;
 	}
@@ -639,13 +412,14 @@ static int build_guest(struct ctx *c, const struct ytree_node *n, struct job_gue
 		r = build_rootfs(c, v, g);
 	if (!r && (v = ytree_map_get(n, "metrics_from", NULL))) {
 		static const char *const from[] = { "lines", "fio-json", "none", NULL };
+		size_t i;
 
 		if (!job_guest_has_run(g))
 			return fail_at(c, v, "metrics_from needs run (the program whose output"
 				       " it reads)");
-		r = get_enum(c, v, "metrics_from", from, &t);
+		r = ytree_get_enum(&c->doc, v, "metrics_from", from, &i);
 		if (!r)
-			g->metrics_from = (enum job_metrics_from)job_metrics_from_parse(t);
+			g->metrics_from = (enum job_metrics_from)job_metrics_from_parse(from[i]);
 	}
 	return r;
 }
@@ -660,25 +434,25 @@ static int build_bucket(struct ctx *c, const struct ytree_node *n, const char *w
 	const struct ytree_node *v;
 	int r;
 
-	r = get_map_keys(c, n, keys, what);
+	r = ytree_get_map_keys(&c->doc, n, keys, what);
 	if (r)
 		return r;
 	v = ytree_map_get(n, "size", NULL);
 	if (!v)
 		return fail_at(c, n, "missing required key 'size' in %s", what);
-	r = get_number(c, v, "size", bytes ? &rule_bucket_bytes : &rule_bucket_ops,
+	r = ytree_get_number(&c->doc, v, "size", bytes ? &rule_bucket_bytes : &rule_bucket_ops,
 		       &b->size);
 	if (r)
 		return r;
 	v = ytree_map_get(n, "refill_time", NULL);
 	if (!v)
 		return fail_at(c, n, "missing required key 'refill_time' in %s", what);
-	r = get_number(c, v, "refill_time", &rule_refill, &b->refill_time_ms);
+	r = ytree_get_number(&c->doc, v, "refill_time", &rule_refill, &b->refill_time_ms);
 	if (r)
 		return r;
 	v = ytree_map_get(n, "one_time_burst", NULL);
 	if (v)
-		r = get_number(c, v, "one_time_burst",
+		r = ytree_get_number(&c->doc, v, "one_time_burst",
 			       bytes ? &rule_bucket_burst_bytes : &rule_bucket_burst_ops,
 			       &b->one_time_burst);
 	return r;
@@ -691,7 +465,7 @@ static int build_throttle(struct ctx *c, const struct ytree_node *n,
 	const struct ytree_node *v;
 	int r;
 
-	r = get_map_keys(c, n, keys, "throttle");
+	r = ytree_get_map_keys(&c->doc, n, keys, "throttle");
 	if (r)
 		return r;
 	if (!ytree_map_len(n))
@@ -708,10 +482,10 @@ static int build_serial(struct ctx *c, const struct ytree_node *n, struct job_di
 	const char *t = NULL;
 	int r;
 
-	r = get_text(c, n, "serial", &t);
+	r = ytree_get_text(&c->doc, n, "serial", &t);
 	if (r)
 		return r;
-	n = value_node(c, n);
+	n = ytree_value(&c->doc, n);
 	if (strlen(t) > JOB_SERIAL_MAX)
 		return fail_at(c, n, "serial '%s' too long (at most %d characters)",
 			       t, JOB_SERIAL_MAX);
@@ -731,7 +505,7 @@ static int build_serial(struct ctx *c, const struct ytree_node *n, struct job_di
 static int check_image(struct ctx *c, const struct ytree_node *n, struct job_disk *d,
 		       uint64_t *bytes)
 {
-	const struct ytree_node *v = value_node(c, n);
+	const struct ytree_node *v = ytree_value(&c->doc, n);
 	struct stat st;
 
 	*bytes = 0;
@@ -758,7 +532,7 @@ static int build_disk(struct ctx *c, const struct ytree_node *n, struct job_disk
 	const struct ytree_node *size, *image, *v;
 	int r;
 
-	r = get_map_keys(c, n, keys, "disk");
+	r = ytree_get_map_keys(&c->doc, n, keys, "disk");
 	if (r)
 		return r;
 	size = ytree_map_get(n, "size", NULL);
@@ -768,12 +542,12 @@ static int build_disk(struct ctx *c, const struct ytree_node *n, struct job_disk
 	if (!size && !image)
 		return fail_at(c, n, "a disk needs a size or an image");
 	if ((v = ytree_map_get(n, "allow_block_device", NULL)))
-		r = get_bool(c, v, "allow_block_device", &d->allow_block_device);
+		r = ytree_get_bool(&c->doc, v, "allow_block_device", &d->allow_block_device);
 	if (r)
 		return r;
-	c->disk_node[idx] = value_node(c, size ? size : image);
+	c->disk_node[idx] = ytree_value(&c->doc, size ? size : image);
 	if (size) {
-		r = get_number(c, size, "disk size", &rule_disk_size, &d->size);
+		r = ytree_get_number(&c->doc, size, "disk size", &rule_disk_size, &d->size);
 		c->disk_bytes[idx] = d->size;
 	} else {
 		r = get_path(c, image, "image", &d->path);
@@ -781,7 +555,7 @@ static int build_disk(struct ctx *c, const struct ytree_node *n, struct job_disk
 			r = check_image(c, image, d, &c->disk_bytes[idx]);
 	}
 	if (!r && (v = ytree_map_get(n, "read_only", NULL)))
-		r = get_bool(c, v, "read_only", &d->read_only);
+		r = ytree_get_bool(&c->doc, v, "read_only", &d->read_only);
 	if (!r && (v = ytree_map_get(n, "serial", NULL)))
 		r = build_serial(c, v, d);
 	if (!r && (v = ytree_map_get(n, "throttle", NULL)))
@@ -793,8 +567,9 @@ static int build_disks(struct ctx *c, const struct ytree_node *n, struct job_spe
 {
 	int r;
 
-	if (n->kind != YTREE_SEQ)
-		return fail_at(c, n, "'disks' must be a list, not %s", ytree_kind_name(n));
+	r = ytree_get_list(&c->doc, n, "disks");
+	if (r)
+		return r;
 	if (!n->n)
 		return fail_at(c, n, "'disks' must not be empty (leave it out for a VM without disks)");
 	if (n->n > JOB_MAX_DISKS)
@@ -817,7 +592,7 @@ struct word {
 	const char *key;
 	enum word_kind kind;
 	const char *const *names;	/* WORD_ENUM */
-	struct num_rule rule;		/* WORD_NUM */
+	struct ytree_num rule;		/* WORD_NUM */
 };
 
 static const char *const patterns[] = {
@@ -832,18 +607,18 @@ static const char *const hostiles[] = {
 /* In the order the words are written into the job's workload string. */
 static const struct word words[] = {
 	{ "pattern", WORD_ENUM, patterns, { 0 } },
-	{ "bs", WORD_NUM, NULL, { NUM_SIZE, 512, 1 << 20, 512, "512..1M", "512" } },
-	{ "ops", WORD_NUM, NULL, { NUM_COUNT, 0, 1ULL << 40, 1, "0..1099511627776", NULL } },
-	{ "qd", WORD_NUM, NULL, { NUM_COUNT, 1, 256, 1, "1..256", NULL } },
-	{ "rwmix", WORD_NUM, NULL, { NUM_COUNT, 0, 100, 1, "0..100", NULL } },
-	{ "flush", WORD_NUM, NULL, { NUM_COUNT, 0, UINT64_MAX, 1, "0 or more", NULL } },
-	{ "seed", WORD_NUM, NULL, { NUM_COUNT, 0, UINT64_MAX, 1, "0 or more", NULL } },
+	{ "bs", WORD_NUM, NULL, NUM_SIZE(512, 1 << 20, 512, "512..1M", "512") },
+	{ "ops", WORD_NUM, NULL, NUM_COUNT(0, 1ULL << 40, "0..1099511627776") },
+	{ "qd", WORD_NUM, NULL, NUM_COUNT(1, 256, "1..256") },
+	{ "rwmix", WORD_NUM, NULL, NUM_COUNT(0, 100, "0..100") },
+	{ "flush", WORD_NUM, NULL, NUM_COUNT(0, UINT64_MAX, "0 or more") },
+	{ "seed", WORD_NUM, NULL, NUM_COUNT(0, UINT64_MAX, "0 or more") },
 	{ "verify", WORD_BOOL, NULL, { 0 } },
 	{ "completion", WORD_ENUM, completions, { 0 } },
 	{ "event_idx", WORD_BOOL, NULL, { 0 } },
 	{ "indirect", WORD_BOOL, NULL, { 0 } },
 	{ "hostile", WORD_ENUM, hostiles, { 0 } },
-	{ "span", WORD_NUM, NULL, { NUM_SIZE, 512, UINT64_MAX, 512, "512 or more", "512" } },
+	{ "span", WORD_NUM, NULL, NUM_SIZE(512, UINT64_MAX, 512, "512 or more", "512") },
 };
 
 #define NWORDS (sizeof(words) / sizeof(words[0]))
@@ -851,24 +626,24 @@ static const struct word words[] = {
 static int word_value(struct ctx *c, const struct word *w, const struct ytree_node *v,
 		      char *buf, size_t len, uint64_t *num)
 {
-	const char *t = NULL;
 	uint64_t n = 0;
+	size_t i;
 	bool b;
 	int r;
 
 	switch (w->kind) {
 	case WORD_ENUM:
-		r = get_enum(c, v, w->key, w->names, &t);
+		r = ytree_get_enum(&c->doc, v, w->key, w->names, &i);
 		if (!r)
-			snprintf(buf, len, "%s", t);
+			snprintf(buf, len, "%s", w->names[i]);
 		return r;
 	case WORD_BOOL:
-		r = get_bool(c, v, w->key, &b);
+		r = ytree_get_bool(&c->doc, v, w->key, &b);
 		if (!r)
 			snprintf(buf, len, "%d", b);
 		return r;
 	case WORD_NUM:
-		r = get_number(c, v, w->key, &w->rule, &n);
+		r = ytree_get_number(&c->doc, v, w->key, &w->rule, &n);
 		if (!r)
 			snprintf(buf, len, "%llu", (unsigned long long)n);
 		*num = n;
@@ -882,10 +657,10 @@ static int workload_check_ro(struct ctx *c, const struct ytree_node *m,
 {
 	const struct ytree_node *v = ytree_map_get(m, "hostile", NULL);
 
-	if (!v || strcmp(value_node(c, v)->text, "ro_write") != 0)
+	if (!v || strcmp(ytree_value(&c->doc, v)->text, "ro_write") != 0)
 		return 0;
 	if (j->ndisks == 0 || !j->disk[0].read_only)
-		return fail_at(c, value_node(c, v),
+		return fail_at(c, ytree_value(&c->doc, v),
 			       "hostile ro_write needs disk 0 with read_only: true");
 	return 0;
 }
@@ -904,7 +679,7 @@ static bool workload_num(struct ctx *c, const struct ytree_node *m, const char *
 	for (size_t i = 0; i < NWORDS; i++)
 		if (strcmp(words[i].key, key) == 0)
 			*out = num[i];
-	*node = value_node(c, v);
+	*node = ytree_value(&c->doc, v);
 	return true;
 }
 
@@ -959,7 +734,7 @@ static int build_workload(struct ctx *c, const struct ytree_node *n, struct job_
 	for (size_t i = 0; i < NWORDS; i++)
 		keys[i] = words[i].key;
 	keys[NWORDS] = NULL;
-	r = get_map_keys(c, n, keys, "workload");
+	r = ytree_get_map_keys(&c->doc, n, keys, "workload");
 	if (r)
 		return r;
 	buf[0] = 0;
@@ -1006,11 +781,11 @@ static int build_expect_one(struct ctx *c, const struct ytree_node *k,
 			       k->text);
 	if (expect_name_check_guest(k->text, j->spec.guest.kind, &e2))
 		return fail_at(c, k, "%s", e2.msg);
-	r = get_scalar(c, v, k->text, "a comparison like \">= 1000\"", &t);
+	r = ytree_get_scalar(&c->doc, v, k->text, "a comparison like \">= 1000\"", &t);
 	if (r)
 		return r;
 	if (expect_parse(k->text, t, chk, &e2))
-		return fail_at(c, value_node(c, v), "%s", e2.msg);
+		return fail_at(c, ytree_value(&c->doc, v), "%s", e2.msg);
 	j->nexpect++;
 	return 0;
 }
@@ -1019,7 +794,7 @@ static int build_expect(struct ctx *c, const struct ytree_node *n, struct job_de
 {
 	int r;
 
-	r = get_map(c, n, "expect");
+	r = ytree_get_map(&c->doc, n, "expect");
 	if (r)
 		return r;
 	if (!ytree_map_len(n))
@@ -1074,14 +849,15 @@ static int build_numbers(struct ctx *c, const struct ytree_node *vm,
 	int r = 0;
 
 	*nrepeat = 1;
-	if ((v = vm_get(c->s, vm, "vcpus")) && !(r = get_number(c, v, "vcpus", &rule_vcpus, &n)))
+	if ((v = vm_get(c->s, vm, "vcpus")) &&
+	    !(r = ytree_get_number(&c->doc, v, "vcpus", &rule_vcpus, &n)))
 		js->vcpus = (uint32_t)n;
 	if (!r && (v = vm_get(c->s, vm, "memory")))
-		r = get_number(c, v, "memory", &rule_memory, &js->memory);
+		r = ytree_get_number(&c->doc, v, "memory", &rule_memory, &js->memory);
 	if (!r && (v = vm_get(c->s, vm, "timeout")))
-		r = get_number(c, v, "timeout", &rule_timeout, &js->timeout_ms);
+		r = ytree_get_number(&c->doc, v, "timeout", &rule_timeout, &js->timeout_ms);
 	if (!r && (v = vm_get(c->s, vm, "repeat")))
-		r = get_number(c, v, "repeat", &rule_repeat, nrepeat);
+		r = ytree_get_number(&c->doc, v, "repeat", &rule_repeat, nrepeat);
 	return r;
 }
 
@@ -1098,14 +874,15 @@ static int build_placement(struct ctx *c, const struct ytree_node *n,
 	const char *t;
 	int r;
 
-	r = get_map_keys(c, n, keys, "placement");
+	r = ytree_get_map_keys(&c->doc, n, keys, "placement");
 	if (r)
 		return r;
 	v = ytree_map_get(n, "labels", NULL);
 	if (!v)
 		return fail_at(c, n, "'placement' must have 'labels'");
-	if (v->kind != YTREE_SEQ)
-		return fail_at(c, v, "'labels' must be a list, not %s", ytree_kind_name(v));
+	r = ytree_get_list(&c->doc, v, "labels");
+	if (r)
+		return r;
 	if (!v->n)
 		return fail_at(c, v, "'labels' must not be empty (leave placement out"
 			       " for a VM any host may take)");
@@ -1115,7 +892,7 @@ static int build_placement(struct ctx *c, const struct ytree_node *n,
 	j->label_line = v->line;
 	j->label_col = v->col;
 	for (size_t i = 0; i < v->n; i++) {
-		r = get_name(c, v->kid[i], "label", &t);
+		r = ytree_get_name(&c->doc, v->kid[i], "label", JOB_NAME_MAX, &t);
 		if (r)
 			return r;
 		if (strlen(t) > JOB_LABEL_MAX)
@@ -1145,7 +922,7 @@ static int vm_build(struct ctx *c, const struct ytree_node *vm, unsigned repeat,
 	memset(c->disk_node, 0, sizeof(c->disk_node));
 	memset(c->disk_bytes, 0, sizeof(c->disk_bytes));
 	job_spec_init(&j->spec);
-	r = check_keys(c, vm, vm_keys, "vm");
+	r = ytree_check_keys(&c->doc, vm, vm_keys, "vm");
 	if (!r)
 		r = build_numbers(c, vm, &j->spec, &nrep);
 	if (!r && (v = vm_get(c->s, vm, "guest")))
@@ -1168,7 +945,7 @@ static int vm_build(struct ctx *c, const struct ytree_node *vm, unsigned repeat,
 	if (!r)
 		r = build_names(c, ytree_map_get(vm, "name", NULL)->text, repeat, j);
 	if (r == -ENOMEM)
-		verr_set(c->e, "%s: out of memory", c->s->path);
+		verr_set(c->doc.e, "%s: out of memory", c->s->path);
 	if (r) {
 		job_spec_free(&j->spec);
 		return r;
@@ -1288,10 +1065,11 @@ static int check_matrix(struct ctx *c, struct scenario *s)
 {
 	const char *key;
 	size_t klen;
+	int r;
 
-	if (s->matrix->kind != YTREE_MAP)
-		return fail_at(c, s->matrix, "'matrix' must be a mapping, not %s",
-			       ytree_kind_name(s->matrix));
+	r = ytree_get_map(&c->doc, s->matrix, "matrix");
+	if (r)
+		return r;
 	if (!ytree_map_len(s->matrix))
 		return fail_at(c, s->matrix, "'matrix' must not be empty");
 	if (ytree_map_len(s->matrix) > JOB_MAX_PARAMS)
@@ -1301,7 +1079,6 @@ static int check_matrix(struct ctx *c, struct scenario *s)
 	for (size_t i = 0; i < ytree_map_len(s->matrix); i++) {
 		const struct ytree_node *k = ytree_map_key(s->matrix, i);
 		char ref[JOB_PARAM_KEY_MAX + 8];
-		int r;
 
 		snprintf(ref, sizeof(ref), "${%.*s}", JOB_PARAM_KEY_MAX, k->text);
 		if (strlen(k->text) > JOB_PARAM_KEY_MAX || !subst_key(ref, &key, &klen))
@@ -1345,14 +1122,14 @@ static int check_vm_names(struct ctx *c, const struct scenario *s)
 	for (size_t i = 0; i < s->vms->n && !r; i++) {
 		const struct ytree_node *vm = s->vms->kid[i];
 
-		r = get_map(c, vm, "vm");
+		r = ytree_get_map(&c->doc, vm, "vm");
 		if (r)
 			break;
 		v = ytree_map_get(vm, "name", NULL);
 		if (!v)
 			r = fail_at(c, vm, "missing required key 'name' in vm");
 		else
-			r = get_name(c, v, "vm name", &t);
+			r = ytree_get_name(&c->doc, v, "vm name", JOB_NAME_MAX, &t);
 		names[i] = v;
 	}
 	if (!r && ytree_find_dup(names, s->vms->n, &dup, &first) > 0)
@@ -1377,18 +1154,18 @@ static int check_top(struct ctx *c, struct scenario *s)
 			       ytree_kind_name(root));
 	r = check_version(c, root);
 	if (!r)
-		r = check_keys(c, root, top_keys, "the top level");
+		r = ytree_check_keys(&c->doc, root, top_keys, "the top level");
 	if (r)
 		return r;
 	v = ytree_map_get(root, "name", NULL);
 	if (!v)
 		return fail_at(c, root, "missing required key 'name' (the scenario's name)");
-	r = get_name(c, v, "scenario name", &t);
+	r = ytree_get_name(&c->doc, v, "scenario name", JOB_NAME_MAX, &t);
 	if (r)
 		return r;
 	snprintf(s->name, sizeof(s->name), "%s", t);
 	if ((v = ytree_map_get(root, "description", NULL))) {
-		r = get_scalar(c, v, "description", "text", &t);
+		r = ytree_get_scalar(&c->doc, v, "description", "text", &t);
 		if (r)
 			return r;
 		s->description = strdup(t);
@@ -1396,9 +1173,9 @@ static int check_top(struct ctx *c, struct scenario *s)
 			return -ENOMEM;
 	}
 	if ((s->defaults = ytree_map_get(root, "defaults", NULL))) {
-		r = get_map(c, s->defaults, "defaults");
+		r = ytree_get_map(&c->doc, s->defaults, "defaults");
 		if (!r)
-			r = check_keys(c, s->defaults, vm_keys + 1, "defaults");
+			r = ytree_check_keys(&c->doc, s->defaults, vm_keys + 1, "defaults");
 		if (r)
 			return r;
 	}
@@ -1407,9 +1184,9 @@ static int check_top(struct ctx *c, struct scenario *s)
 	s->vms = ytree_map_get(root, "vms", &s->vms_key);
 	if (!s->vms)
 		return fail_at(c, root, "missing required key 'vms' (the list of VMs)");
-	if (s->vms->kind != YTREE_SEQ)
-		return fail_at(c, s->vms, "'vms' must be a list, not %s",
-			       ytree_kind_name(s->vms));
+	r = ytree_get_list(&c->doc, s->vms, "vms");
+	if (r)
+		return r;
 	if (!s->vms->n)
 		return fail_at(c, s->vms, "'vms' must not be empty");
 	return check_vm_names(c, s);
@@ -1491,20 +1268,21 @@ static int scenario_parse(struct ctx *c, struct scenario *s, const char *buf,
 	int r;
 
 	if (len > SCENARIO_FILE_MAX) {
-		verr_set(c->e, "%s: file too large (%zu bytes, at most %u)",
+		verr_set(c->doc.e, "%s: file too large (%zu bytes, at most %u)",
 			 s->path, len, SCENARIO_FILE_MAX);
 		return -EFBIG;
 	}
-	r = ytree_parse(s->path, "scenario", buf, len, &s->root, c->e);
+	r = ytree_parse(s->path, "scenario", buf, len, &s->root, c->doc.e);
 	if (r)
 		return r;
 	if (!s->root)
-		return fail_pos(c, 1, 1, "empty scenario (expected a mapping starting with 'vmorch: 1')");
+		return ytree_fail(c->doc.e, s->path, 1, 1,
+				  "empty scenario (expected a mapping starting with 'vmorch: 1')");
 	r = check_top(c, s);
 	if (!r)
 		r = check_jobs(c, s);
 	if (r == -ENOMEM)
-		verr_set(c->e, "%s: out of memory", s->path);
+		verr_set(c->doc.e, "%s: out of memory", s->path);
 	return r;
 }
 
@@ -1512,7 +1290,7 @@ int scenario_load_buffer(const char *path, const char *buf, size_t len,
 			 struct scenario **out, struct verr *e)
 {
 	struct scenario *s;
-	struct ctx c = { .e = e };
+	struct ctx c;
 	int r;
 
 	*out = NULL;
@@ -1526,7 +1304,7 @@ int scenario_load_buffer(const char *path, const char *buf, size_t len,
 		verr_set(e, "%s: out of memory", path);
 		return -ENOMEM;
 	}
-	c.s = s;
+	ctx_init(&c, s, e);
 	sha256_hex(buf, len, s->sha256);
 	s->dir = dir_of(path);
 	if (!s->dir) {
@@ -1750,7 +1528,7 @@ static int expand_vm(struct ctx *c, const struct ytree_node *vm, struct job_desc
 		ctx_bind(c, used, ci);
 		for (unsigned rep = 0, n = 1; rep < n; rep++) {
 			if (*k >= cap) {
-				verr_set(c->e, "%s: internal error: more jobs than counted",
+				verr_set(c->doc.e, "%s: internal error: more jobs than counted",
 					 c->s->path);
 				return -EINVAL;
 			}
@@ -1767,11 +1545,12 @@ static int expand_vm(struct ctx *c, const struct ytree_node *vm, struct job_desc
 int scenario_expand(const struct scenario *s, struct job_desc **jobs,
 		    size_t *njobs, struct verr *e)
 {
-	struct ctx c = { .s = s, .e = e };
 	struct job_desc *arr;
+	struct ctx c;
 	size_t k = 0;
 	int r = 0;
 
+	ctx_init(&c, s, e);
 	*jobs = NULL;
 	*njobs = 0;
 	arr = calloc(s->njobs ? s->njobs : 1, sizeof(*arr));
