@@ -34,8 +34,8 @@ FUZZ_SCENARIO_SRCS = $(top_srcdir)/tests/fuzz_scenario.c $(top_srcdir)/common/sh
 FUZZ_INVENTORY_SRCS = $(top_srcdir)/tests/fuzz_inventory.c \
 	$(top_srcdir)/orchestrator/inventory.c $(top_srcdir)/orchestrator/inventory_select.c \
 	$(top_srcdir)/orchestrator/host_range.c \
-	$(top_srcdir)/orchestrator/ytree.c $(top_srcdir)/orchestrator/units.c \
-	$(top_srcdir)/common/verr.c
+	$(top_srcdir)/orchestrator/ytree.c $(top_srcdir)/orchestrator/ytree_get.c \
+	$(top_srcdir)/orchestrator/units.c $(top_srcdir)/common/verr.c
 
 FUZZ_PROGS = tests/fuzz_vblk tests/fuzz_scenario tests/fuzz_job tests/fuzz_result \
 	tests/fuzz_shm tests/fuzz_inventory tests/fuzz_remote
