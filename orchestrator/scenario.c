@@ -1,7 +1,9 @@
 /*
- * scenario.c - scenario files: YAML into a positioned tree (ytree.c), strict
- * validation of that tree, and expansion into struct job_desc (VM x matrix
- * combination x repeat).
+ * scenario.c - scenario files: read once, parsed into a positioned tree
+ * (ytree.c), and checked against the schema: the top level, then each VM
+ * (guest, disks, workload, expectations, placement) built into a struct
+ * job_desc through the typed getters (ytree_get.c).  The matrix and the
+ * expansion into jobs are scenario_matrix.c.
  *
  * The tree is kept after loading because matrix values are substituted into
  * VM definitions per job: a scalar "${bs}" stands for the matrix value node
@@ -23,123 +25,13 @@
 #include "orchestrator/expect.h"
 #include "orchestrator/jobname.h"
 #include "orchestrator/scenario.h"
-#include "orchestrator/units.h"
-#include "orchestrator/ytree_get.h"
+#include "orchestrator/scenario_priv.h"
 
 #define SCENARIO_PATH_MAX	4095
 #define REPEAT_MAX		1000
 #define WORKLOAD_MAX		1024
-#define COMBOS_CAP		((size_t)1 << 40)	/* counting stops here */
 
-struct scenario {
-	char *path;			/* as given, for messages and job_desc */
-	char *dir;			/* absolute; anchors relative paths */
-	char name[JOB_NAME_MAX + 1];
-	char *description;
-	char sha256[65];		/* of the bytes parsed */
-	bool has_id;			/* read from a file: dev and ino are set */
-	dev_t dev;
-	ino_t ino;
-	struct ytree_node *root;
-	const struct ytree_node *defaults, *matrix, *vms, *vms_key;
-	size_t nkeys;			/* matrix keys */
-	size_t njobs;
-};
-
-/* Where we are: for messages, and this job's matrix values. */
-struct ctx {
-	struct ytree_doc doc;		/* resolves "${key}" through mval */
-	const struct scenario *s;
-	const struct ytree_node *mval[JOB_MAX_PARAMS];	/* NULL: key unused */
-	/* This job's disks, for the workload's cross-checks. */
-	const struct ytree_node *disk_node[JOB_MAX_DISKS];	/* size or image */
-	uint64_t disk_bytes[JOB_MAX_DISKS];		/* 0: not known */
-};
-
-/* ---- messages ---- */
-
-#define fail_at(c, node, ...) ytree_doc_fail(&(c)->doc, node, __VA_ARGS__)
-
-/* ---- typed values ---- */
-
-/* "${key}" exactly: the key's text and length. */
-static bool subst_key(const char *t, const char **key, size_t *klen)
-{
-	size_t n = strlen(t), i;
-
-	if (n < 4 || strncmp(t, "${", 2) != 0 || t[n - 1] != '}')
-		return false;
-	for (i = 2; i < n - 1; i++)
-		if (!(t[i] == '_' || (t[i] >= '0' && t[i] <= '9') ||
-		      (t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z')))
-			return false;
-	*key = t + 2;
-	*klen = n - 3;
-	return true;
-}
-
-static int matrix_key_find(const struct scenario *s, const char *key, size_t klen)
-{
-	for (size_t i = 0; i < s->nkeys; i++) {
-		const char *k = ytree_map_key(s->matrix, i)->text;
-
-		if (strlen(k) == klen && strncmp(k, key, klen) == 0)
-			return (int)i;
-	}
-	return -1;
-}
-
-static void matrix_key_list(const struct scenario *s, char *buf, size_t len)
-{
-	size_t off = 0;
-
-	buf[0] = 0;
-	for (size_t i = 0; i < s->nkeys && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%s%s",
-					i ? ", " : "", ytree_map_key(s->matrix, i)->text);
-}
-
-/* The node @n stands for in this job: itself, or the matrix value "${k}" names. */
-static int resolve(void *arg, const struct ytree_node *n,
-		   const struct ytree_node **out)
-{
-	struct ctx *c = arg;
-	char keys[256];
-	const char *key;
-	size_t klen;
-	int i;
-
-	*out = n;
-	if (n->kind != YTREE_SCALAR || !strstr(n->text, "${"))
-		return 0;
-	if (!subst_key(n->text, &key, &klen))
-		return fail_at(c, n, "bad matrix reference '%s' (expected a whole value like ${bs})",
-			       n->text);
-	i = matrix_key_find(c->s, key, klen);
-	if (i < 0) {
-		if (!c->s->nkeys)
-			return fail_at(c, n, "unknown matrix key '%.*s' (the scenario has no matrix)",
-				       (int)klen, key);
-		matrix_key_list(c->s, keys, sizeof(keys));
-		return fail_at(c, n, "unknown matrix key '%.*s' (expected one of: %s)",
-			       (int)klen, key, keys);
-	}
-	if (!c->mval[i])
-		return fail_at(c, n, "internal error: matrix key '%.*s' not bound",
-			       (int)klen, key);
-	*out = c->mval[i];
-	return 0;
-}
-
-static void ctx_init(struct ctx *c, const struct scenario *s, struct verr *e)
-{
-	memset(c, 0, sizeof(*c));
-	c->doc.path = s->path;
-	c->doc.e = e;
-	c->doc.subst = resolve;
-	c->doc.arg = c;
-	c->s = s;
-}
+/* ---- paths ---- */
 
 /* Relative to the scenario file's directory, so a scenario is portable. */
 static int get_path(struct ctx *c, const struct ytree_node *n, const char *what,
@@ -164,14 +56,14 @@ static int get_path(struct ctx *c, const struct ytree_node *n, const char *what,
 
 /* ---- one VM, as one job ---- */
 
-static const char *const vm_keys[] = {
+const char *const scenario_vm_keys[] = {
 	"name", "vcpus", "memory", "guest", "disks", "workload", "timeout",
 	"repeat", "expect", "placement", NULL
 };
 
-/* A VM's value for @key, else the defaults' value, else NULL. */
-static const struct ytree_node *vm_get(const struct scenario *s,
-				  const struct ytree_node *vm, const char *key)
+const struct ytree_node *scenario_vm_get(const struct scenario *s,
+					 const struct ytree_node *vm,
+					 const char *key)
 {
 	const struct ytree_node *v = ytree_map_get(vm, key, NULL);
 
@@ -257,25 +149,20 @@ static int build_files(struct ctx *c, const struct ytree_node *n, struct job_gue
 	return r;
 }
 
-/*
- * One string of run:.  A whole "${key}" naming a matrix key takes its
- * value; any other text, "${disk0}" included (the agent resolves that in
- * the guest) or a shell's "${HOME}", stays as written.
- */
+/* One word of run:, a matrix value where it names one (matrix_resolve_known). */
 static int run_text(struct ctx *c, const struct ytree_node *n, bool first, char **out)
 {
-	const struct ytree_node *r = n;
-	const char *key;
-	size_t klen;
+	const struct ytree_node *w;
+	int r;
 
 	if (n->kind != YTREE_SCALAR)
 		return fail_at(c, n, "'run' entries must be text, not %s", ytree_kind_name(n));
-	if (subst_key(n->text, &key, &klen) && matrix_key_find(c->s, key, klen) >= 0 &&
-	    resolve(c, n, &r))
-		return -EINVAL;
-	if (first && !r->text[0])
+	r = matrix_resolve_known(c, n, &w);
+	if (r)
+		return r;
+	if (first && !w->text[0])
 		return fail_at(c, n, "'run' must not start with an empty word");
-	*out = strdup(r->text);
+	*out = strdup(w->text);
 	return *out ? 0 : -ENOMEM;
 }
 
@@ -848,14 +735,14 @@ static int build_numbers(struct ctx *c, const struct ytree_node *vm,
 	int r = 0;
 
 	*nrepeat = 1;
-	if ((v = vm_get(c->s, vm, "vcpus")) &&
+	if ((v = scenario_vm_get(c->s, vm, "vcpus")) &&
 	    !(r = ytree_get_number(&c->doc, v, "vcpus", &rule_vcpus, &n)))
 		js->vcpus = (uint32_t)n;
-	if (!r && (v = vm_get(c->s, vm, "memory")))
+	if (!r && (v = scenario_vm_get(c->s, vm, "memory")))
 		r = ytree_get_number(&c->doc, v, "memory", &rule_memory, &js->memory);
-	if (!r && (v = vm_get(c->s, vm, "timeout")))
+	if (!r && (v = scenario_vm_get(c->s, vm, "timeout")))
 		r = ytree_get_number(&c->doc, v, "timeout", &rule_timeout, &js->timeout_ms);
-	if (!r && (v = vm_get(c->s, vm, "repeat")))
+	if (!r && (v = scenario_vm_get(c->s, vm, "repeat")))
 		r = ytree_get_number(&c->doc, v, "repeat", &rule_repeat, nrepeat);
 	return r;
 }
@@ -906,12 +793,8 @@ static int build_placement(struct ctx *c, const struct ytree_node *n,
 	return 0;
 }
 
-/*
- * Build job @repeat of VM @vm for the matrix values in @c into @j, and say
- * how many repeats the VM asks for.  On failure @j holds nothing.
- */
-static int vm_build(struct ctx *c, const struct ytree_node *vm, unsigned repeat,
-		    struct job_desc *j, unsigned *nrepeat)
+int scenario_vm_build(struct ctx *c, const struct ytree_node *vm,
+		      unsigned repeat, struct job_desc *j, unsigned *nrepeat)
 {
 	const struct ytree_node *v;
 	uint64_t nrep;
@@ -921,25 +804,25 @@ static int vm_build(struct ctx *c, const struct ytree_node *vm, unsigned repeat,
 	memset(c->disk_node, 0, sizeof(c->disk_node));
 	memset(c->disk_bytes, 0, sizeof(c->disk_bytes));
 	job_spec_init(&j->spec);
-	r = ytree_check_keys(&c->doc, vm, vm_keys, "vm");
+	r = ytree_check_keys(&c->doc, vm, scenario_vm_keys, "vm");
 	if (!r)
 		r = build_numbers(c, vm, &j->spec, &nrep);
-	if (!r && (v = vm_get(c->s, vm, "guest")))
+	if (!r && (v = scenario_vm_get(c->s, vm, "guest")))
 		r = build_guest(c, v, &j->spec.guest);
-	if (!r && (v = vm_get(c->s, vm, "disks")))
+	if (!r && (v = scenario_vm_get(c->s, vm, "disks")))
 		r = build_disks(c, v, &j->spec);
-	if (!r && (v = vm_get(c->s, vm, "workload"))) {
+	if (!r && (v = scenario_vm_get(c->s, vm, "workload"))) {
 		if (job_guest_has_run(&j->spec.guest))
 			r = fail_at(c, v, "workload and guest run exclude each other (the agent"
 				    " runs its own workload or your program, not both)");
 		else
 			r = build_workload(c, v, &j->spec);
 	}
-	if (!r && (v = vm_get(c->s, vm, "guest")))
+	if (!r && (v = scenario_vm_get(c->s, vm, "guest")))
 		r = run_check_disks(c, v, &j->spec);
-	if (!r && (v = vm_get(c->s, vm, "expect")))
+	if (!r && (v = scenario_vm_get(c->s, vm, "expect")))
 		r = build_expect(c, v, j);
-	if (!r && (v = vm_get(c->s, vm, "placement")))
+	if (!r && (v = scenario_vm_get(c->s, vm, "placement")))
 		r = build_placement(c, v, j);
 	if (!r)
 		r = build_names(c, ytree_map_get(vm, "name", NULL)->text, repeat, j);
@@ -950,144 +833,6 @@ static int vm_build(struct ctx *c, const struct ytree_node *vm, unsigned repeat,
 		return r;
 	}
 	*nrepeat = (unsigned)nrep;
-	return 0;
-}
-
-/* ---- the matrix ---- */
-
-static void walk_used(const struct scenario *s, const struct ytree_node *n, bool *used)
-{
-	const char *key;
-	size_t klen;
-	int i;
-
-	if (n->kind == YTREE_SCALAR) {
-		if (subst_key(n->text, &key, &klen) &&
-		    (i = matrix_key_find(s, key, klen)) >= 0)
-			used[i] = true;
-		return;
-	}
-	for (size_t k = n->kind == YTREE_MAP ? 1 : 0; k < n->n;
-	     k += n->kind == YTREE_MAP ? 2 : 1)
-		walk_used(s, n->kid[k], used);
-}
-
-/* Matrix keys @vm refers to (directly or through defaults). */
-static void vm_used_keys(const struct scenario *s, const struct ytree_node *vm,
-			 bool *used)
-{
-	memset(used, 0, JOB_MAX_PARAMS * sizeof(*used));
-	for (size_t i = 1; vm_keys[i]; i++) {
-		const struct ytree_node *v = vm_get(s, vm, vm_keys[i]);
-
-		if (v)
-			walk_used(s, v, used);
-	}
-}
-
-/* Combinations of @used keys, saturating at COMBOS_CAP. */
-static size_t vm_ncombos(const struct scenario *s, const bool *used)
-{
-	size_t n = 1;
-
-	for (size_t i = 0; i < s->nkeys; i++) {
-		if (!used[i])
-			continue;
-		n *= ytree_map_val(s->matrix, i)->n;	/* <= 10000 each: no overflow */
-		if (n > COMBOS_CAP)
-			return COMBOS_CAP;
-	}
-	return n;
-}
-
-/* Bind combination @ci: the last used key varies fastest. */
-static void ctx_bind(struct ctx *c, const bool *used, size_t ci)
-{
-	for (size_t i = c->s->nkeys; i-- > 0;) {
-		const struct ytree_node *vals;
-
-		c->mval[i] = NULL;
-		if (!used[i])
-			continue;
-		vals = ytree_map_val(c->s->matrix, i);
-		c->mval[i] = vals->kid[ci % vals->n];
-		ci /= vals->n;
-	}
-}
-
-static bool matrix_value_ok(const char *t)
-{
-	if (!*t)
-		return false;
-	for (; *t; t++)
-		if (*t < 0x21 || *t > 0x7e || strchr(",[]=#${}", *t))
-			return false;
-	return true;
-}
-
-static int check_matrix_values(struct ctx *c, const struct ytree_node *k,
-			       const struct ytree_node *v)
-{
-	const struct ytree_node *dup, *first;
-	int r;
-
-	if (v->kind != YTREE_SEQ)
-		return fail_at(c, v, "matrix key '%s' must have a list of values, not %s",
-			       k->text, ytree_kind_name(v));
-	if (!v->n)
-		return fail_at(c, v, "matrix key '%s' has no values (expected a non-empty list)",
-			       k->text);
-	if (v->n > SCENARIO_JOBS_MAX)
-		return fail_at(c, v, "matrix key '%s' has %zu values (at most %d)",
-			       k->text, v->n, SCENARIO_JOBS_MAX);
-	for (size_t i = 0; i < v->n; i++) {
-		const struct ytree_node *x = v->kid[i];
-
-		if (x->kind != YTREE_SCALAR)
-			return fail_at(c, x, "matrix values must be single values, not %s",
-				       ytree_kind_name(x));
-		if (strlen(x->text) > JOB_PARAM_VALUE_MAX)
-			return fail_at(c, x, "matrix value too long (at most %d characters)",
-				       JOB_PARAM_VALUE_MAX);
-		if (!matrix_value_ok(x->text))
-			return fail_at(c, x, "bad matrix value '%s' (expected printable ASCII without spaces or any of , [ ] = # $ { })",
-				       x->text);
-	}
-	r = ytree_find_dup((const struct ytree_node *const *)v->kid, v->n, &dup, &first);
-	if (r > 0)
-		return fail_at(c, dup, "duplicate matrix value '%s' (first at %u:%u)",
-			       dup->text, first->line, first->col);
-	return r;
-}
-
-static int check_matrix(struct ctx *c, struct scenario *s)
-{
-	const char *key;
-	size_t klen;
-	int r;
-
-	r = ytree_get_map(&c->doc, s->matrix, "matrix");
-	if (r)
-		return r;
-	if (!ytree_map_len(s->matrix))
-		return fail_at(c, s->matrix, "'matrix' must not be empty");
-	if (ytree_map_len(s->matrix) > JOB_MAX_PARAMS)
-		return fail_at(c, ytree_map_key(s->matrix, JOB_MAX_PARAMS),
-			       "too many matrix keys (%zu, at most %d)",
-			       ytree_map_len(s->matrix), JOB_MAX_PARAMS);
-	for (size_t i = 0; i < ytree_map_len(s->matrix); i++) {
-		const struct ytree_node *k = ytree_map_key(s->matrix, i);
-		char ref[JOB_PARAM_KEY_MAX + 8];
-
-		snprintf(ref, sizeof(ref), "${%.*s}", JOB_PARAM_KEY_MAX, k->text);
-		if (strlen(k->text) > JOB_PARAM_KEY_MAX || !subst_key(ref, &key, &klen))
-			return fail_at(c, k, "bad matrix key '%s' (expected letters, digits and '_', at most %d)",
-				       k->text, JOB_PARAM_KEY_MAX);
-		r = check_matrix_values(c, k, ytree_map_val(s->matrix, i));
-		if (r)
-			return r;
-	}
-	s->nkeys = ytree_map_len(s->matrix);
 	return 0;
 }
 
@@ -1174,11 +919,11 @@ static int check_top(struct ctx *c, struct scenario *s)
 	if ((s->defaults = ytree_map_get(root, "defaults", NULL))) {
 		r = ytree_get_map(&c->doc, s->defaults, "defaults");
 		if (!r)
-			r = ytree_check_keys(&c->doc, s->defaults, vm_keys + 1, "defaults");
+			r = ytree_check_keys(&c->doc, s->defaults, scenario_vm_keys + 1, "defaults");
 		if (r)
 			return r;
 	}
-	if ((s->matrix = ytree_map_get(root, "matrix", NULL)) && (r = check_matrix(c, s)))
+	if ((s->matrix = ytree_map_get(root, "matrix", NULL)) && (r = matrix_check(c, s)))
 		return r;
 	s->vms = ytree_map_get(root, "vms", &s->vms_key);
 	if (!s->vms)
@@ -1189,57 +934,6 @@ static int check_top(struct ctx *c, struct scenario *s)
 	if (!s->vms->n)
 		return fail_at(c, s->vms, "'vms' must not be empty");
 	return check_vm_names(c, s);
-}
-
-/* Every VM for every combination, once: the file is valid iff this passes. */
-static int check_jobs(struct ctx *c, struct scenario *s)
-{
-	bool used[JOB_MAX_PARAMS], any[JOB_MAX_PARAMS] = { false };
-	struct job_desc *j;
-	size_t combos = 0, total = 0;
-	unsigned nrep;
-	int r = 0;
-
-	/* Each combination is at least one job: refuse a blow-up before building. */
-	for (size_t v = 0; v < s->vms->n && combos <= SCENARIO_JOBS_MAX; v++) {
-		vm_used_keys(s, s->vms->kid[v], used);
-		combos += vm_ncombos(s, used);
-	}
-	if (combos > SCENARIO_JOBS_MAX)
-		return fail_at(c, s->vms_key, "scenario expands to at least %zu jobs (at most %d)",
-			       combos, SCENARIO_JOBS_MAX);
-	j = malloc(sizeof(*j));
-	if (!j)
-		return -ENOMEM;
-	for (size_t v = 0; v < s->vms->n && !r; v++) {
-		const struct ytree_node *vm = s->vms->kid[v];
-
-		vm_used_keys(s, vm, used);
-		for (size_t i = 0; i < s->nkeys; i++)
-			any[i] |= used[i];
-		for (size_t ci = 0; ci < vm_ncombos(s, used) && !r; ci++) {
-			ctx_bind(c, used, ci);
-			r = vm_build(c, vm, 0, j, &nrep);
-			if (!r) {
-				job_spec_free(&j->spec);
-				total += nrep;
-			}
-		}
-	}
-	free(j);
-	if (r)
-		return r;
-	for (size_t i = 0; i < s->nkeys; i++)
-		if (!any[i])
-			return fail_at(c, ytree_map_key(s->matrix, i),
-				       "matrix key '%s' is not used (expected ${%s} in a vm or in defaults)",
-				       ytree_map_key(s->matrix, i)->text,
-				       ytree_map_key(s->matrix, i)->text);
-	if (total > SCENARIO_JOBS_MAX)
-		return fail_at(c, s->vms_key, "scenario expands to %zu jobs (at most %d)",
-			       total, SCENARIO_JOBS_MAX);
-	s->njobs = total;
-	return 0;
 }
 
 /* The absolute directory of @path, which relative paths start from. */
@@ -1279,7 +973,7 @@ static int scenario_parse(struct ctx *c, struct scenario *s, const char *buf,
 				  "empty scenario (expected a mapping starting with 'vmorch: 1')");
 	r = check_top(c, s);
 	if (!r)
-		r = check_jobs(c, s);
+		r = matrix_check_jobs(c, s);
 	if (r == -ENOMEM)
 		verr_set(c->doc.e, "%s: out of memory", s->path);
 	return r;
@@ -1303,7 +997,7 @@ int scenario_load_buffer(const char *path, const char *buf, size_t len,
 		verr_set(e, "%s: out of memory", path);
 		return -ENOMEM;
 	}
-	ctx_init(&c, s, e);
+	matrix_ctx_init(&c, s, e);
 	sha256_hex(buf, len, s->sha256);
 	s->dir = dir_of(path);
 	if (!s->dir) {
@@ -1511,70 +1205,4 @@ void scenario_set_release(struct scenario_set *set)
 size_t scenario_njobs(const struct scenario *s)
 {
 	return s->njobs;
-}
-
-/* ---- expansion ---- */
-
-static int expand_vm(struct ctx *c, const struct ytree_node *vm, struct job_desc *jobs,
-		     size_t cap, size_t *k)
-{
-	bool used[JOB_MAX_PARAMS];
-	unsigned nrep;
-	int r;
-
-	vm_used_keys(c->s, vm, used);
-	for (size_t ci = 0; ci < vm_ncombos(c->s, used); ci++) {
-		ctx_bind(c, used, ci);
-		for (unsigned rep = 0, n = 1; rep < n; rep++) {
-			if (*k >= cap) {
-				verr_set(c->doc.e, "%s: internal error: more jobs than counted",
-					 c->s->path);
-				return -EINVAL;
-			}
-			r = vm_build(c, vm, rep, &jobs[*k], &nrep);
-			if (r)
-				return r;
-			(*k)++;
-			n = nrep;
-		}
-	}
-	return 0;
-}
-
-int scenario_expand(const struct scenario *s, struct job_desc **jobs,
-		    size_t *njobs, struct verr *e)
-{
-	struct job_desc *arr;
-	struct ctx c;
-	size_t k = 0;
-	int r = 0;
-
-	ctx_init(&c, s, e);
-	*jobs = NULL;
-	*njobs = 0;
-	arr = calloc(s->njobs ? s->njobs : 1, sizeof(*arr));
-	if (!arr) {
-		verr_set(e, "%s: out of memory", s->path);
-		return -ENOMEM;
-	}
-	for (size_t v = 0; v < s->vms->n && !r; v++)
-		r = expand_vm(&c, s->vms->kid[v], arr, s->njobs, &k);
-	if (r) {
-		job_descs_free(arr, k);
-		return r;
-	}
-	*jobs = arr;
-	*njobs = k;
-	return 0;
-}
-
-void job_descs_free(struct job_desc *jobs, size_t n)
-{
-	if (!jobs)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		job_spec_free(&jobs[i].spec);
-		free(jobs[i].config);
-	}
-	free(jobs);
 }

@@ -7,6 +7,7 @@
 noinst_LIBRARIES += orchestrator/libscenario.a
 orchestrator_libscenario_a_SOURCES = \
 	orchestrator/scenario.c orchestrator/scenario.h \
+	orchestrator/scenario_matrix.c orchestrator/scenario_priv.h \
 	orchestrator/ytree.c orchestrator/ytree.h \
 	orchestrator/ytree_get.c orchestrator/ytree_get.h \
 	orchestrator/units.c orchestrator/units.h \
