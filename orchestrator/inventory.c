@@ -1,9 +1,10 @@
 /*
  * inventory.c - the fleet inventory (`vmorch-hosts: 1`, see inventory.h and
- * vmorch-hosts(5)): YAML through ytree, checked as strictly as scenarios
- * (one exact "file:line:col: message" per mistake, with a suggestion for a
- * misspelt key), then resolved host by host: ranges expanded, per-host keys
- * over `defaults:` over built-in defaults, paths with ~ made absolute.
+ * vmorch-hosts(5)): YAML through ytree and the getters scenarios use
+ * (ytree_get.c), checked as strictly (one exact "file:line:col: message"
+ * per mistake, with a suggestion for a misspelt key), then resolved host by
+ * host: ranges expanded, per-host keys over `defaults:` over built-in
+ * defaults, paths with ~ made absolute.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -11,7 +12,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +22,7 @@
 #include "orchestrator/host_range.h"
 #include "orchestrator/inventory.h"
 #include "orchestrator/units.h"
-#include "orchestrator/ytree.h"
+#include "orchestrator/ytree_get.h"
 
 #define USER_MAX	32		/* as useradd(8) allows */
 #define ADDRESS_MAX	253		/* RFC 1035 §2.3.4, without a final dot */
@@ -78,8 +78,7 @@ struct opts {
 };
 
 struct ctx {
-	const char *path;
-	struct verr *e;
+	struct ytree_doc doc;		/* path and messages; no substitution */
 	char *home;			/* found when ~ is first needed */
 	char *login;			/* likewise, for the default user */
 	struct opts defaults;
@@ -90,34 +89,12 @@ struct ctx {
 
 /* ---- messages ---- */
 
-static int fail_at(struct ctx *c, const struct ytree_node *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail_at(struct ctx *c, const struct ytree_node *n, const char *fmt, ...)
-{
-	char msg[VERR_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return ytree_fail(c->e, c->path, n->line, n->col, "%s", msg);
-}
+#define fail_at(c, node, ...) ytree_doc_fail(&(c)->doc, node, __VA_ARGS__)
 
 static int oom(struct ctx *c)
 {
-	verr_set(c->e, "%s: out of memory", c->path);
+	verr_set(c->doc.e, "%s: out of memory", c->doc.path);
 	return -ENOMEM;
-}
-
-static void join_names(const char *const *names, char *buf, size_t len)
-{
-	size_t off = 0;
-
-	buf[0] = 0;
-	for (size_t i = 0; names[i] && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%s%s",
-					i ? ", " : "", names[i]);
 }
 
 /* Letters that count as the same in a typo: case, and '-' for '_'. */
@@ -185,32 +162,21 @@ static const char *key_suggest(const char *typed, const char *const *allowed)
 static int check_keys(struct ctx *c, const struct ytree_node *m,
 		      const char *const *allowed, const char *where)
 {
-	char list[300];
+	const struct ytree_node *k = ytree_unknown_key(m, allowed);
+	const char *hint;
 
-	for (size_t i = 0; i < ytree_map_len(m); i++) {
-		const struct ytree_node *k = ytree_map_key(m, i);
-		const char *hint;
-		size_t j;
-
-		for (j = 0; allowed[j]; j++)
-			if (strcmp(allowed[j], k->text) == 0)
-				break;
-		if (allowed[j])
-			continue;
-		if (allowed == setting_keys)
-			for (j = 0; j < HOST_ONLY_KEYS; j++)
-				if (strcmp(host_keys[j], k->text) == 0)
-					return fail_at(c, k, "'%s' is set per host, not in defaults",
-						       k->text);
-		hint = key_suggest(k->text, allowed);
-		if (hint)
-			return fail_at(c, k, "unknown key '%s' in %s (did you mean %s?)",
-				       k->text, where, hint);
-		join_names(allowed, list, sizeof(list));
-		return fail_at(c, k, "unknown key '%s' in %s (expected one of: %s)",
-			       k->text, where, list);
-	}
-	return 0;
+	if (!k)
+		return 0;
+	if (allowed == setting_keys)
+		for (size_t j = 0; j < HOST_ONLY_KEYS; j++)
+			if (strcmp(host_keys[j], k->text) == 0)
+				return fail_at(c, k, "'%s' is set per host, not in defaults",
+					       k->text);
+	hint = key_suggest(k->text, allowed);
+	if (hint)
+		return fail_at(c, k, "unknown key '%s' in %s (did you mean %s?)",
+			       k->text, where, hint);
+	return ytree_check_keys(&c->doc, m, allowed, where);
 }
 
 /*
@@ -243,72 +209,19 @@ static int check_no_secrets(struct ctx *c, const struct ytree_node *n)
 
 /* ---- typed values ---- */
 
-static int get_scalar(struct ctx *c, const struct ytree_node *n,
-		      const char *what, const char *expected, const char **text)
+/* port, slots, keepalive_max */
+static int get_count(struct ctx *c, const struct ytree_node *n, const char *what,
+		     const struct ytree_num *rule, unsigned *out)
 {
-	if (n->kind != YTREE_SCALAR)
-		return fail_at(c, n, "'%s' must be %s, not %s", what, expected,
-			       ytree_kind_name(n));
-	*text = n->text;
-	return 0;
-}
+	uint64_t v = 0;
+	int r = ytree_get_number(&c->doc, n, what, rule, &v);
 
-static int get_text(struct ctx *c, const struct ytree_node *n,
-		    const char *what, const char **text)
-{
-	int r = get_scalar(c, n, what, "text", text);
-
-	if (!r && !**text)
-		return fail_at(c, n, "'%s' must not be empty", what);
+	if (!r)
+		*out = (unsigned)v;
 	return r;
 }
 
-static int get_count(struct ctx *c, const struct ytree_node *n,
-		     const char *what, unsigned lo, unsigned hi, unsigned *out)
-{
-	const char *t = NULL;
-	uint64_t v = 0;
-	int r;
-
-	r = get_scalar(c, n, what, "a whole number", &t);
-	if (r)
-		return r;
-	r = units_parse_u64(t, &v);
-	if (r == -ERANGE)
-		return fail_at(c, n, "number '%s' is too large", t);
-	if (r)
-		return fail_at(c, n, "bad number '%s' (expected a whole number)", t);
-	if (v < lo || v > hi)
-		return fail_at(c, n, "%s %s out of range (expected %u..%u)", what,
-			       t, lo, hi);
-	*out = (unsigned)v;
-	return 0;
-}
-
-static int get_time(struct ctx *c, const struct ytree_node *n,
-		    const char *what, uint64_t lo, uint64_t hi,
-		    const char *range, uint64_t *out)
-{
-	const char *t = NULL;
-	uint64_t v = 0;
-	int r;
-
-	r = get_scalar(c, n, what, "a time like 5s", &t);
-	if (r)
-		return r;
-	r = units_parse_time_ms(t, &v);
-	if (r == -ERANGE)
-		return fail_at(c, n, "time '%s' is too large", t);
-	if (r)
-		return fail_at(c, n, "bad time '%s' (expected a time like 500ms or 5s)", t);
-	if (v < lo || v > hi)
-		return fail_at(c, n, "%s %s out of range (expected %s)", what, t,
-			       range);
-	*out = v;
-	return 0;
-}
-
-/* [A-Za-z0-9_.-]: host names, labels. */
+/* [A-Za-z0-9_.-]: user names; host names and workdirs take a few more. */
 static bool word_char(char ch)
 {
 	return ch == '_' || ch == '.' || ch == '-' || (ch >= '0' && ch <= '9') ||
@@ -382,7 +295,7 @@ static int get_local_path(struct ctx *c, const struct ytree_node *n,
 	const char *t = NULL;
 	int r;
 
-	r = get_text(c, n, what, &t);
+	r = ytree_get_text(&c->doc, n, what, &t);
 	if (r)
 		return r;
 	if (strcmp(t, "~") == 0 || strcmp(t, "~/") == 0)
@@ -414,7 +327,7 @@ static int get_workdir(struct ctx *c, const struct ytree_node *n, char **out)
 	size_t len;
 	int r;
 
-	r = get_text(c, n, "workdir", &t);
+	r = ytree_get_text(&c->doc, n, "workdir", &t);
 	if (r)
 		return r;
 	if (t[0] == '~')
@@ -502,7 +415,7 @@ static int get_address(struct ctx *c, const struct ytree_node *n, const char **o
 	const char *t = NULL, *why;
 	int r;
 
-	r = get_text(c, n, "address", &t);
+	r = ytree_get_text(&c->doc, n, "address", &t);
 	if (r)
 		return r;
 	why = address_problem(t);
@@ -519,7 +432,7 @@ static int set_user(struct ctx *c, const struct ytree_node *n, struct opts *o)
 	const char *t = NULL;
 	int r;
 
-	r = get_text(c, n, "user", &t);
+	r = ytree_get_text(&c->doc, n, "user", &t);
 	if (r)
 		return r;
 	if (!word_ok(t) || t[0] == '-')
@@ -532,7 +445,11 @@ static int set_user(struct ctx *c, const struct ytree_node *n, struct opts *o)
 
 static int set_port(struct ctx *c, const struct ytree_node *n, struct opts *o)
 {
-	return get_count(c, n, "port", 1, 65535, &o->port);
+	static const struct ytree_num rule = {
+		YTREE_NUM_COUNT, 1, 65535, 1, "1..65535", NULL, NULL
+	};
+
+	return get_count(c, n, "port", &rule, &o->port);
 }
 
 /* One path, or a list of them (possibly empty: the agent only). */
@@ -574,26 +491,21 @@ static int set_known_hosts(struct ctx *c, const struct ytree_node *n, struct opt
 static int set_host_key_check(struct ctx *c, const struct ytree_node *n,
 			      struct opts *o)
 {
-	char list[64];
-	const char *t = NULL;
-	int r;
+	size_t i = 0;
+	int r = ytree_get_enum(&c->doc, n, "host_key_check", check_names, &i);
 
-	r = get_scalar(c, n, "host_key_check", "a single value", &t);
-	if (r)
-		return r;
-	for (int i = 0; check_names[i]; i++) {
-		if (strcmp(t, check_names[i]) == 0) {
-			o->check = (enum inv_host_key_check)i;
-			return 0;
-		}
-	}
-	join_names(check_names, list, sizeof(list));
-	return fail_at(c, n, "bad host_key_check '%s' (expected one of: %s)", t, list);
+	if (!r)
+		o->check = (enum inv_host_key_check)i;
+	return r;
 }
 
 static int set_slots(struct ctx *c, const struct ytree_node *n, struct opts *o)
 {
-	return get_count(c, n, "slots", 1, 256, &o->slots);
+	static const struct ytree_num rule = {
+		YTREE_NUM_COUNT, 1, 256, 1, "1..256", NULL, NULL
+	};
+
+	return get_count(c, n, "slots", &rule, &o->slots);
 }
 
 static int set_workdir(struct ctx *c, const struct ytree_node *n, struct opts *o)
@@ -603,14 +515,21 @@ static int set_workdir(struct ctx *c, const struct ytree_node *n, struct opts *o
 
 static int set_keepalive(struct ctx *c, const struct ytree_node *n, struct opts *o)
 {
-	return get_time(c, n, "keepalive", 100, 3600 * 1000, "100ms..1h",
-			&o->keepalive_ms);
+	static const struct ytree_num rule = {
+		YTREE_NUM_TIME, 100, 3600 * 1000, 1, "100ms..1h", NULL, "5s"
+	};
+
+	return ytree_get_number(&c->doc, n, "keepalive", &rule, &o->keepalive_ms);
 }
 
 static int set_keepalive_max(struct ctx *c, const struct ytree_node *n,
 			     struct opts *o)
 {
-	return get_count(c, n, "keepalive_max", 1, 100, &o->keepalive_max);
+	static const struct ytree_num rule = {
+		YTREE_NUM_COUNT, 1, 100, 1, "1..100", NULL, NULL
+	};
+
+	return get_count(c, n, "keepalive_max", &rule, &o->keepalive_max);
 }
 
 static int (*const setting_parse[S_COUNT])(struct ctx *, const struct ytree_node *,
@@ -812,16 +731,15 @@ static int check_labels(struct ctx *c, const struct ytree_node *n)
 			       n->n, INV_LABELS_MAX);
 	for (size_t i = 0; i < n->n; i++) {
 		const struct ytree_node *l = n->kid[i];
+		const char *t;
+		int r;
 
 		if (l->kind != YTREE_SCALAR)
 			return fail_at(c, l, "labels must be words, not %s",
 				       ytree_kind_name(l));
-		if (!word_ok(l->text))
-			return fail_at(c, l, "bad label '%s' (expected letters, digits, '_', '.', '-')",
-				       l->text);
-		if (strlen(l->text) > INV_NAME_MAX)
-			return fail_at(c, l, "label too long (at most %d characters)",
-				       INV_NAME_MAX);
+		r = ytree_get_name(&c->doc, l, "label", INV_NAME_MAX, &t);
+		if (r)
+			return r;
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(n->kid[j]->text, l->text) == 0)
 				return fail_at(c, l, "duplicate label '%s' (first at %u:%u)",
@@ -1040,10 +958,9 @@ static int check_defaults(struct ctx *c, const struct ytree_node *root)
 
 	if (!d)
 		return 0;
-	if (d->kind != YTREE_MAP)
-		return fail_at(c, d, "'defaults' must be a mapping, not %s",
-			       ytree_kind_name(d));
-	r = check_keys(c, d, setting_keys, "defaults");
+	r = ytree_get_map(&c->doc, d, "defaults");
+	if (!r)
+		r = check_keys(c, d, setting_keys, "defaults");
 	return r ? r : opts_parse(c, d, &c->defaults);
 }
 
@@ -1054,9 +971,9 @@ static int check_hosts(struct ctx *c, const struct ytree_node *root)
 
 	if (!hosts)
 		return fail_at(c, root, "missing required key 'hosts' (the list of hosts)");
-	if (hosts->kind != YTREE_SEQ)
-		return fail_at(c, hosts, "'hosts' must be a list, not %s",
-			       ytree_kind_name(hosts));
+	r = ytree_get_list(&c->doc, hosts, "hosts");
+	if (r)
+		return r;
 	if (!hosts->n)
 		return fail_at(c, hosts, "'hosts' must not be empty");
 	for (size_t i = 0; i < hosts->n && !r; i++)
@@ -1069,7 +986,7 @@ static int check_root(struct ctx *c, const struct ytree_node *root)
 	int r;
 
 	if (!root)
-		return ytree_fail(c->e, c->path, 1, 1, "empty inventory (expected a mapping starting with 'vmorch-hosts: %d')",
+		return ytree_fail(c->doc.e, c->doc.path, 1, 1, "empty inventory (expected a mapping starting with 'vmorch-hosts: %d')",
 				  INVENTORY_VERSION);
 	r = check_no_secrets(c, root);
 	if (r)
@@ -1090,7 +1007,7 @@ static int check_root(struct ctx *c, const struct ytree_node *root)
 int inventory_load_buffer(const char *path, const char *buf, size_t len,
 			  struct inventory *inv, struct verr *e)
 {
-	struct ctx c = { .path = path, .e = e, .inv = inv };
+	struct ctx c = { .doc = { .path = path, .e = e }, .inv = inv };
 	struct ytree_node *root = NULL;
 	int r;
 

@@ -1,7 +1,9 @@
 /*
- * scenario.c - scenario files: YAML (libyaml events) into a small node tree
- * that keeps every node's line and column, strict validation of that tree,
- * and expansion into struct job_desc (VM x matrix combination x repeat).
+ * scenario.c - scenario files: read once, parsed into a positioned tree
+ * (ytree.c), and checked against the schema: the top level, then each VM
+ * (guest, disks, workload, expectations, placement) built into a struct
+ * job_desc through the typed getters (ytree_get.c).  The matrix and the
+ * expansion into jobs are scenario_matrix.c.
  *
  * The tree is kept after loading because matrix values are substituted into
  * VM definitions per job: a scalar "${bs}" stands for the matrix value node
@@ -12,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,768 +21,26 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include <yaml.h>
-
 #include "common/sha256.h"
 #include "orchestrator/expect.h"
 #include "orchestrator/jobname.h"
 #include "orchestrator/scenario.h"
-#include "orchestrator/units.h"
+#include "orchestrator/scenario_priv.h"
 
-#define TREE_DEPTH_MAX		32
 #define SCENARIO_PATH_MAX	4095
 #define REPEAT_MAX		1000
 #define WORKLOAD_MAX		1024
-#define COMBOS_CAP		((size_t)1 << 40)	/* counting stops here */
 
-enum ynode_kind { YNODE_SCALAR, YNODE_MAP, YNODE_SEQ };
-
-/* One YAML node.  A mapping keeps key, value, key, value ... in @kid. */
-struct ynode {
-	enum ynode_kind kind;
-	unsigned line, col;		/* 1-based, from libyaml's start mark */
-	char *text;			/* scalars only */
-	size_t n, cap;
-	struct ynode **kid;
-};
-
-struct scenario {
-	char *path;			/* as given, for messages and job_desc */
-	char *dir;			/* absolute; anchors relative paths */
-	char name[JOB_NAME_MAX + 1];
-	char *description;
-	char sha256[65];		/* of the bytes parsed */
-	bool has_id;			/* read from a file: dev and ino are set */
-	dev_t dev;
-	ino_t ino;
-	struct ynode *root;
-	const struct ynode *defaults, *matrix, *vms, *vms_key;
-	size_t nkeys;			/* matrix keys */
-	size_t njobs;
-};
-
-/* Where we are: for messages, and this job's matrix values. */
-struct ctx {
-	const struct scenario *s;
-	struct verr *e;
-	const struct ynode *mval[JOB_MAX_PARAMS];	/* NULL: key unused */
-	/* This job's disks, for the workload's cross-checks. */
-	const struct ynode *disk_node[JOB_MAX_DISKS];	/* size or image */
-	uint64_t disk_bytes[JOB_MAX_DISKS];		/* 0: not known */
-};
-
-/* ---- messages ---- */
-
-static int fail_pos(struct ctx *c, unsigned line, unsigned col,
-		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int fail_pos(struct ctx *c, unsigned line, unsigned col,
-		    const char *fmt, ...)
-{
-	char msg[VERR_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	verr_set(c->e, "%s:%u:%u: %s", c->s->path, line, col, msg);
-	return -EINVAL;
-}
-
-#define fail_at(c, node, ...) fail_pos(c, (node)->line, (node)->col, __VA_ARGS__)
-
-static const char *kind_name(const struct ynode *n)
-{
-	static const char *const names[] = {
-		[YNODE_SCALAR] = "a single value", [YNODE_MAP] = "a mapping",
-		[YNODE_SEQ] = "a list",
-	};
-
-	return names[n->kind];
-}
-
-/* "a, b, c" from a NULL-terminated list. */
-static void join_names(const char *const *names, char *buf, size_t len)
-{
-	size_t off = 0;
-
-	buf[0] = 0;
-	for (size_t i = 0; names[i] && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%s%s",
-					i ? ", " : "", names[i]);
-}
-
-/* ---- the node tree ---- */
-
-static void node_free(struct ynode *n)
-{
-	if (!n)
-		return;
-	for (size_t i = 0; i < n->n; i++)
-		node_free(n->kid[i]);
-	free(n->kid);
-	free(n->text);
-	free(n);
-}
-
-static struct ynode *node_new(enum ynode_kind kind, yaml_mark_t m)
-{
-	struct ynode *n = calloc(1, sizeof(*n));
-
-	if (n) {
-		n->kind = kind;
-		n->line = (unsigned)m.line + 1;
-		n->col = (unsigned)m.column + 1;
-	}
-	return n;
-}
-
-static int node_append(struct ynode *p, struct ynode *kid)
-{
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 8;
-		struct ynode **k = realloc(p->kid, cap * sizeof(*k));
-
-		if (!k)
-			return -ENOMEM;
-		p->kid = k;
-		p->cap = cap;
-	}
-	p->kid[p->n++] = kid;
-	return 0;
-}
-
-static size_t map_len(const struct ynode *m)
-{
-	return m->n / 2;
-}
-
-static const struct ynode *map_key(const struct ynode *m, size_t i)
-{
-	return m->kid[2 * i];
-}
-
-static const struct ynode *map_val(const struct ynode *m, size_t i)
-{
-	return m->kid[2 * i + 1];
-}
-
-/* Value for @key, or NULL; *@keynode gets the key when asked for. */
-static const struct ynode *map_get(const struct ynode *m, const char *key,
-				   const struct ynode **keynode)
-{
-	for (size_t i = 0; i < map_len(m); i++) {
-		if (strcmp(map_key(m, i)->text, key) == 0) {
-			if (keynode)
-				*keynode = map_key(m, i);
-			return map_val(m, i);
-		}
-	}
-	return NULL;
-}
-
-static int node_cmp(const void *a, const void *b)
-{
-	const struct ynode *x = *(const struct ynode *const *)a;
-	const struct ynode *y = *(const struct ynode *const *)b;
-	int r = strcmp(x->text, y->text);
-
-	if (r)
-		return r;
-	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
-	return x->col < y->col ? -1 : (x->col > y->col);
-}
-
-static bool pos_before(const struct ynode *a, const struct ynode *b)
-{
-	return a->line < b->line || (a->line == b->line && a->col < b->col);
-}
-
-/*
- * Of scalars @v[0..n), the earliest one whose text appeared before, and that
- * first appearance.  Sorting keeps this O(n log n) for a 1 MiB file of keys.
- * 0 when all differ, 1 when *dup and *first are set, -ENOMEM.
- */
-static int find_dup(const struct ynode **v, size_t n, const struct ynode **dup,
-		    const struct ynode **first)
-{
-	const struct ynode **s;
-	size_t group = 0;
-
-	*dup = NULL;
-	if (n < 2)
-		return 0;
-	s = malloc(n * sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	memcpy(s, v, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), node_cmp);
-	for (size_t i = 1; i < n; i++) {
-		if (strcmp(s[i]->text, s[group]->text) != 0) {
-			group = i;
-			continue;
-		}
-		if (!*dup || pos_before(s[i], *dup)) {
-			*dup = s[i];
-			*first = s[group];
-		}
-	}
-	free(s);
-	return *dup != NULL;
-}
-
-static int map_check_dups(struct ctx *c, const struct ynode *m)
-{
-	const struct ynode *dup, *first, **keys;
-	size_t n = map_len(m);
-	int r;
-
-	keys = malloc((n ? n : 1) * sizeof(*keys));
-	if (!keys)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		keys[i] = map_key(m, i);
-	r = find_dup(keys, n, &dup, &first);
-	free(keys);
-	if (r > 0)
-		return fail_at(c, dup, "duplicate key '%s' (first at %u:%u)",
-			       dup->text, first->line, first->col);
-	return r;
-}
-
-/* ---- reading: bytes, then libyaml events into the tree ---- */
-
-static void offset_to_pos(const char *buf, size_t off, unsigned *line,
-			  unsigned *col)
-{
-	*line = 1;
-	*col = 1;
-	for (size_t i = 0; i < off; i++) {
-		if (buf[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else if (((unsigned char)buf[i] & 0xc0) != 0x80) {
-			(*col)++;	/* columns count characters */
-		}
-	}
-}
-
-/* Length of the valid UTF-8 sequence at @p (RFC 3629), or 0. */
-static size_t utf8_seq_len(const unsigned char *p, size_t avail)
-{
-	unsigned char b = p[0];
-	size_t n;
-	uint32_t cp, min;
-
-	if (b < 0x80)
-		return 1;
-	if ((b & 0xe0) == 0xc0) { n = 2; cp = b & 0x1f; min = 0x80; }
-	else if ((b & 0xf0) == 0xe0) { n = 3; cp = b & 0x0f; min = 0x800; }
-	else if ((b & 0xf8) == 0xf0) { n = 4; cp = b & 0x07; min = 0x10000; }
-	else
-		return 0;
-	if (n > avail)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-/* UTF-8 without control characters, checked before libyaml sees it. */
-static int text_check(struct ctx *c, const char *buf, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)buf;
-	unsigned line, col;
-
-	for (size_t i = 0; i < len;) {
-		size_t n = utf8_seq_len(p + i, len - i);
-
-		if (!n) {
-			offset_to_pos(buf, i, &line, &col);
-			return fail_pos(c, line, col,
-					"file is not UTF-8 text (byte 0x%02x)", p[i]);
-		}
-		if (n == 1 && ((p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' &&
-				p[i] != '\r') || p[i] == 0x7f)) {
-			offset_to_pos(buf, i, &line, &col);
-			return fail_pos(c, line, col,
-					"control character 0x%02x is not allowed",
-					p[i]);
-		}
-		i += n;
-	}
-	return 0;
-}
-
-static int yaml_fail(struct ctx *c, const yaml_parser_t *p, const char *buf)
-{
-	unsigned line, col;
-
-	if (p->error == YAML_MEMORY_ERROR) {
-		verr_set(c->e, "%s: out of memory", c->s->path);
-		return -ENOMEM;
-	}
-	if (p->error == YAML_READER_ERROR) {
-		offset_to_pos(buf, p->problem_offset, &line, &col);
-		return fail_pos(c, line, col, "YAML syntax error: %s",
-				p->problem ? p->problem : "unreadable input");
-	}
-	line = (unsigned)p->problem_mark.line + 1;
-	col = (unsigned)p->problem_mark.column + 1;
-	if (p->context)
-		return fail_pos(c, line, col,
-				"YAML syntax error: %s (%s at line %u)",
-				p->problem ? p->problem : "?", p->context,
-				(unsigned)p->context_mark.line + 1);
-	return fail_pos(c, line, col, "YAML syntax error: %s",
-			p->problem ? p->problem : "?");
-}
-
-struct tree {
-	struct ynode *root;
-	struct ynode *stack[TREE_DEPTH_MAX];
-	int depth;
-	int docs;
-	bool done;
-};
-
-/* Anchors, aliases and tags are refused: one way to write each thing. */
-static int check_props(struct ctx *c, yaml_mark_t m, const yaml_char_t *anchor,
-		       const yaml_char_t *tag)
-{
-	if (anchor)
-		return fail_pos(c, (unsigned)m.line + 1, (unsigned)m.column + 1,
-				"anchors (&%s) are not supported", anchor);
-	if (tag)
-		return fail_pos(c, (unsigned)m.line + 1, (unsigned)m.column + 1,
-				"tags (%s) are not supported", tag);
-	return 0;
-}
-
-static int tree_attach(struct ctx *c, struct tree *t, struct ynode *n)
-{
-	struct ynode *p;
-	int r;
-
-	if (t->depth == 0) {
-		t->root = n;
-		return 0;
-	}
-	p = t->stack[t->depth - 1];
-	if (p->kind == YNODE_MAP && p->n % 2 == 0 && n->kind != YNODE_SCALAR) {
-		r = fail_at(c, n, "mapping keys must be plain text, not %s",
-			    kind_name(n));
-		node_free(n);
-		return r;
-	}
-	r = node_append(p, n);
-	if (r) {
-		node_free(n);
-		verr_set(c->e, "%s: out of memory", c->s->path);
-	}
-	return r;
-}
-
-static int tree_scalar(struct ctx *c, struct tree *t, const yaml_event_t *ev)
-{
-	struct ynode *n;
-
-	if (strlen((const char *)ev->data.scalar.value) != ev->data.scalar.length)
-		return fail_pos(c, (unsigned)ev->start_mark.line + 1,
-				(unsigned)ev->start_mark.column + 1,
-				"NUL characters are not allowed");
-	n = node_new(YNODE_SCALAR, ev->start_mark);
-	if (n)
-		n->text = strdup((const char *)ev->data.scalar.value);
-	if (!n || !n->text) {
-		node_free(n);
-		verr_set(c->e, "%s: out of memory", c->s->path);
-		return -ENOMEM;
-	}
-	return tree_attach(c, t, n);
-}
-
-static int tree_open(struct ctx *c, struct tree *t, const yaml_event_t *ev,
-		     enum ynode_kind kind)
-{
-	struct ynode *n;
-	int r;
-
-	if (t->depth == TREE_DEPTH_MAX)
-		return fail_pos(c, (unsigned)ev->start_mark.line + 1,
-				(unsigned)ev->start_mark.column + 1,
-				"nesting deeper than %d levels", TREE_DEPTH_MAX);
-	n = node_new(kind, ev->start_mark);
-	if (!n) {
-		verr_set(c->e, "%s: out of memory", c->s->path);
-		return -ENOMEM;
-	}
-	r = tree_attach(c, t, n);
-	if (r)
-		return r;
-	t->stack[t->depth++] = n;
-	return 0;
-}
-
-static int tree_event(struct ctx *c, struct tree *t, const yaml_event_t *ev)
-{
-	unsigned line = (unsigned)ev->start_mark.line + 1;
-	unsigned col = (unsigned)ev->start_mark.column + 1;
-	int r;
-
-	switch (ev->type) {
-	case YAML_DOCUMENT_START_EVENT:
-		if (++t->docs > 1)
-			return fail_pos(c, line, col,
-					"more than one YAML document (expected one scenario per file)");
-		return 0;
-	case YAML_STREAM_END_EVENT:
-		t->done = true;
-		return 0;
-	case YAML_ALIAS_EVENT:
-		return fail_pos(c, line, col, "aliases (*%s) are not supported",
-				ev->data.alias.anchor);
-	case YAML_SCALAR_EVENT:
-		r = check_props(c, ev->start_mark, ev->data.scalar.anchor,
-				ev->data.scalar.tag);
-		return r ? r : tree_scalar(c, t, ev);
-	case YAML_MAPPING_START_EVENT:
-		r = check_props(c, ev->start_mark, ev->data.mapping_start.anchor,
-				ev->data.mapping_start.tag);
-		return r ? r : tree_open(c, t, ev, YNODE_MAP);
-	case YAML_SEQUENCE_START_EVENT:
-		r = check_props(c, ev->start_mark, ev->data.sequence_start.anchor,
-				ev->data.sequence_start.tag);
-		return r ? r : tree_open(c, t, ev, YNODE_SEQ);
-	case YAML_MAPPING_END_EVENT:
-		t->depth--;
-		return map_check_dups(c, t->stack[t->depth]);
-	case YAML_SEQUENCE_END_EVENT:
-		t->depth--;
-		return 0;
-	default:
-		return 0;
-	}
-}
-
-static int tree_parse(struct ctx *c, const char *buf, size_t len,
-		      struct ynode **root)
-{
-	struct tree t = { 0 };
-	yaml_parser_t p;
-	yaml_event_t ev;
-	int r = 0;
-
-	if (!yaml_parser_initialize(&p)) {
-		verr_set(c->e, "%s: out of memory", c->s->path);
-		return -ENOMEM;
-	}
-	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
-	yaml_parser_set_encoding(&p, YAML_UTF8_ENCODING);
-	while (!r && !t.done) {
-		if (!yaml_parser_parse(&p, &ev)) {
-			r = yaml_fail(c, &p, buf);
-			break;
-		}
-		r = tree_event(c, &t, &ev);
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&p);
-	if (r) {
-		node_free(t.root);
-		return r;
-	}
-	*root = t.root;
-	return 0;
-}
-
-/* ---- typed values ---- */
-
-/* "${key}" exactly: the key's text and length. */
-static bool subst_key(const char *t, const char **key, size_t *klen)
-{
-	size_t n = strlen(t), i;
-
-	if (n < 4 || strncmp(t, "${", 2) != 0 || t[n - 1] != '}')
-		return false;
-	for (i = 2; i < n - 1; i++)
-		if (!(t[i] == '_' || (t[i] >= '0' && t[i] <= '9') ||
-		      (t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z')))
-			return false;
-	*key = t + 2;
-	*klen = n - 3;
-	return true;
-}
-
-static int matrix_key_find(const struct scenario *s, const char *key, size_t klen)
-{
-	for (size_t i = 0; i < s->nkeys; i++) {
-		const char *k = map_key(s->matrix, i)->text;
-
-		if (strlen(k) == klen && strncmp(k, key, klen) == 0)
-			return (int)i;
-	}
-	return -1;
-}
-
-static void matrix_key_list(const struct scenario *s, char *buf, size_t len)
-{
-	size_t off = 0;
-
-	buf[0] = 0;
-	for (size_t i = 0; i < s->nkeys && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%s%s",
-					i ? ", " : "", map_key(s->matrix, i)->text);
-}
-
-/* The node @n stands for in this job: itself, or the matrix value "${k}" names. */
-static int resolve(struct ctx *c, const struct ynode *n, const struct ynode **out)
-{
-	char keys[256];
-	const char *key;
-	size_t klen;
-	int i;
-
-	*out = n;
-	if (n->kind != YNODE_SCALAR || !strstr(n->text, "${"))
-		return 0;
-	if (!subst_key(n->text, &key, &klen))
-		return fail_at(c, n, "bad matrix reference '%s' (expected a whole value like ${bs})",
-			       n->text);
-	i = matrix_key_find(c->s, key, klen);
-	if (i < 0) {
-		if (!c->s->nkeys)
-			return fail_at(c, n, "unknown matrix key '%.*s' (the scenario has no matrix)",
-				       (int)klen, key);
-		matrix_key_list(c->s, keys, sizeof(keys));
-		return fail_at(c, n, "unknown matrix key '%.*s' (expected one of: %s)",
-			       (int)klen, key, keys);
-	}
-	if (!c->mval[i])
-		return fail_at(c, n, "internal error: matrix key '%.*s' not bound",
-			       (int)klen, key);
-	*out = c->mval[i];
-	return 0;
-}
-
-/* A scalar (after substitution); @expected words the type for the message. */
-static int get_scalar(struct ctx *c, const struct ynode *n, const char *what,
-		      const char *expected, const char **text)
-{
-	const struct ynode *r;
-	int ret;
-
-	if (n->kind != YNODE_SCALAR)
-		return fail_at(c, n, "'%s' must be %s, not %s", what, expected,
-			       kind_name(n));
-	ret = resolve(c, n, &r);
-	if (ret)
-		return ret;
-	*text = r->text;
-	return 0;
-}
-
-/* The node a scalar resolves to, for messages about its value. */
-static const struct ynode *value_node(struct ctx *c, const struct ynode *n)
-{
-	const struct ynode *r = n;
-
-	if (resolve(c, n, &r))
-		return n;
-	return r;
-}
-
-static int get_map(struct ctx *c, const struct ynode *n, const char *what)
-{
-	if (n->kind != YNODE_MAP)
-		return fail_at(c, n, "'%s' must be a mapping, not %s", what,
-			       kind_name(n));
-	return 0;
-}
-
-static int check_keys(struct ctx *c, const struct ynode *m,
-		      const char *const *allowed, const char *where)
-{
-	char list[300];
-
-	for (size_t i = 0; i < map_len(m); i++) {
-		const struct ynode *k = map_key(m, i);
-		size_t j;
-
-		for (j = 0; allowed[j]; j++)
-			if (strcmp(allowed[j], k->text) == 0)
-				break;
-		if (!allowed[j]) {
-			join_names(allowed, list, sizeof(list));
-			return fail_at(c, k, "unknown key '%s' in %s (expected one of: %s)",
-				       k->text, where, list);
-		}
-	}
-	return 0;
-}
-
-/* @n is a mapping, of only @keys (NULL-terminated). */
-static int get_map_keys(struct ctx *c, const struct ynode *n, const char *const *keys,
-			const char *what)
-{
-	int r = get_map(c, n, what);
-
-	return r ? r : check_keys(c, n, keys, what);
-}
-
-enum num_kind { NUM_COUNT, NUM_SIZE, NUM_TIME };
-
-/* Accepted range and granularity of a number, and how to say it. */
-struct num_rule {
-	enum num_kind kind;
-	uint64_t lo, hi, align;
-	const char *range;		/* "1..64" */
-	const char *align_text;		/* "512", "4k" */
-};
-
-static int get_number(struct ctx *c, const struct ynode *n, const char *what,
-		      const struct num_rule *rule, uint64_t *out)
-{
-	static const char *const expected[] = {
-		[NUM_COUNT] = "a whole number",
-		[NUM_SIZE] = "a size like 64M",
-		[NUM_TIME] = "a time like 30s",
-	};
-	const char *t = NULL;
-	uint64_t v = 0;
-	int r;
-
-	r = get_scalar(c, n, what, expected[rule->kind], &t);
-	if (r)
-		return r;
-	n = value_node(c, n);
-	switch (rule->kind) {
-	case NUM_COUNT:
-		r = units_parse_u64(t, &v);
-		if (r == -ERANGE)
-			return fail_at(c, n, "number '%s' is too large", t);
-		if (r)
-			return fail_at(c, n, "bad number '%s' (expected a whole number)", t);
-		break;
-	case NUM_SIZE:
-		r = units_parse_size(t, &v);
-		if (r == -ERANGE)
-			return fail_at(c, n, "size '%s' is too large", t);
-		if (r)
-			return fail_at(c, n, "bad size '%s' (expected a number with an optional unit: k, M, G)", t);
-		break;
-	case NUM_TIME:
-		r = units_parse_time_ms(t, &v);
-		if (r == -ERANGE)
-			return fail_at(c, n, "time '%s' is too large", t);
-		if (r)
-			return fail_at(c, n, "bad time '%s' (expected a time like 500ms or 30s)", t);
-		break;
-	}
-	if (v < rule->lo || v > rule->hi)
-		return fail_at(c, n, "%s %s out of range (expected %s)", what, t,
-			       rule->range);
-	if (rule->align > 1 && v % rule->align)
-		return fail_at(c, n, "%s %s is not a multiple of %s", what, t,
-			       rule->align_text);
-	*out = v;
-	return 0;
-}
-
-static int get_bool(struct ctx *c, const struct ynode *n, const char *what,
-		    bool *out)
-{
-	const char *t = NULL;
-	int r;
-
-	r = get_scalar(c, n, what, "true or false", &t);
-	if (r)
-		return r;
-	if (strcmp(t, "true") == 0 || strcmp(t, "false") == 0) {
-		*out = t[0] == 't';
-		return 0;
-	}
-	return fail_at(c, value_node(c, n), "bad %s '%s' (expected true or false)",
-		       what, t);
-}
-
-static int get_enum(struct ctx *c, const struct ynode *n, const char *what,
-		    const char *const *names, const char **out)
-{
-	char list[300];
-	const char *t = NULL;
-	int r;
-
-	r = get_scalar(c, n, what, "a single value", &t);
-	if (r)
-		return r;
-	for (size_t i = 0; names[i]; i++) {
-		if (strcmp(names[i], t) == 0) {
-			*out = names[i];
-			return 0;
-		}
-	}
-	join_names(names, list, sizeof(list));
-	return fail_at(c, value_node(c, n), "bad %s '%s' (expected one of: %s)",
-		       what, t, list);
-}
-
-static int get_text(struct ctx *c, const struct ynode *n, const char *what,
-		    const char **out)
-{
-	int r = get_scalar(c, n, what, "text", out);
-
-	if (!r && !**out)
-		return fail_at(c, n, "'%s' must not be empty", what);
-	return r;
-}
-
-/* [A-Za-z0-9_.-]+: names end up in job names, paths and SQL rows. */
-static bool name_ok(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!(*s == '_' || *s == '.' || *s == '-' ||
-		      (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
-		      (*s >= 'A' && *s <= 'Z')))
-			return false;
-	return true;
-}
-
-static int get_name(struct ctx *c, const struct ynode *n, const char *what,
-		    const char **out)
-{
-	const char *t = NULL;
-
-	if (n->kind != YNODE_SCALAR)
-		return fail_at(c, n, "'%s' must be a name, not %s", what,
-			       kind_name(n));
-	t = n->text;
-	if (!name_ok(t))
-		return fail_at(c, n, "bad %s '%s' (expected letters, digits, '_', '.', '-')",
-			       what, t);
-	if (strlen(t) > JOB_NAME_MAX)
-		return fail_at(c, n, "%s too long (at most %d characters)", what,
-			       JOB_NAME_MAX);
-	*out = t;
-	return 0;
-}
+/* ---- paths ---- */
 
 /* Relative to the scenario file's directory, so a scenario is portable. */
-static int get_path(struct ctx *c, const struct ynode *n, const char *what,
+static int get_path(struct ctx *c, const struct ytree_node *n, const char *what,
 		    char **out)
 {
 	const char *t = NULL;
 	int r;
 
-	r = get_text(c, n, what, &t);
+	r = ytree_get_text(&c->doc, n, what, &t);
 	if (r)
 		return r;
 	if (t[0] == '/')
@@ -789,7 +48,7 @@ static int get_path(struct ctx *c, const struct ynode *n, const char *what,
 	else if (asprintf(out, "%s/%s", c->s->dir, t) < 0)
 		*out = NULL;
 	if (!*out) {
-		verr_set(c->e, "%s: out of memory", c->s->path);
+		verr_set(c->doc.e, "%s: out of memory", c->s->path);
 		return -ENOMEM;
 	}
 	return 0;
@@ -797,79 +56,71 @@ static int get_path(struct ctx *c, const struct ynode *n, const char *what,
 
 /* ---- one VM, as one job ---- */
 
-static const char *const vm_keys[] = {
+const char *const scenario_vm_keys[] = {
 	"name", "vcpus", "memory", "guest", "disks", "workload", "timeout",
 	"repeat", "expect", "placement", NULL
 };
 
-/* A VM's value for @key, else the defaults' value, else NULL. */
-static const struct ynode *vm_get(const struct scenario *s,
-				  const struct ynode *vm, const char *key)
+const struct ytree_node *scenario_vm_get(const struct scenario *s,
+					 const struct ytree_node *vm,
+					 const char *key)
 {
-	const struct ynode *v = map_get(vm, key, NULL);
+	const struct ytree_node *v = ytree_map_get(vm, key, NULL);
 
 	if (!v && s->defaults)
-		v = map_get(s->defaults, key, NULL);
+		v = ytree_map_get(s->defaults, key, NULL);
 	return v;
 }
 
-static const struct num_rule rule_vcpus = {
-	NUM_COUNT, 1, JOB_MAX_VCPUS, 1, "1..64", NULL
-};
-static const struct num_rule rule_memory = {
-	NUM_SIZE, 2ULL << 20, 3ULL << 30, 4096, "2M..3G", "4k"
-};
-static const struct num_rule rule_timeout = {
-	NUM_TIME, 1, 24ULL * 3600 * 1000, 1, "1ms..24h", NULL
-};
-static const struct num_rule rule_repeat = {
-	NUM_COUNT, 1, REPEAT_MAX, 1, "1..1000", NULL
-};
-static const struct num_rule rule_disk_size = {
-	NUM_SIZE, 512, 1ULL << 40, 512, "512..1T", "512"
-};
-static const struct num_rule rule_bucket_bytes = {
-	NUM_SIZE, 1, UINT64_MAX >> 1, 1, "1 or more", NULL
-};
-static const struct num_rule rule_bucket_burst_bytes = {
-	NUM_SIZE, 0, UINT64_MAX >> 1, 1, "0 or more", NULL
-};
-static const struct num_rule rule_bucket_ops = {
-	NUM_COUNT, 1, UINT64_MAX >> 1, 1, "1 or more", NULL
-};
-static const struct num_rule rule_bucket_burst_ops = {
-	NUM_COUNT, 0, UINT64_MAX >> 1, 1, "0 or more", NULL
-};
-static const struct num_rule rule_refill = {
-	NUM_TIME, 1, 3600 * 1000, 1, "1ms..1h", NULL
-};
+/* Numbers, worded as "a whole number", "a size like 64M", "a time like 30s". */
+#define NUM_COUNT(lo, hi, range) { YTREE_NUM_COUNT, lo, hi, 1, range, NULL, NULL }
+#define NUM_SIZE(lo, hi, align, range, align_text) \
+	{ YTREE_NUM_SIZE, lo, hi, align, range, align_text, "64M" }
+#define NUM_TIME(lo, hi, range) { YTREE_NUM_TIME, lo, hi, 1, range, NULL, "30s" }
+
+static const struct ytree_num rule_vcpus = NUM_COUNT(1, JOB_MAX_VCPUS, "1..64");
+static const struct ytree_num rule_memory =
+	NUM_SIZE(2ULL << 20, 3ULL << 30, 4096, "2M..3G", "4k");
+static const struct ytree_num rule_timeout = NUM_TIME(1, 24ULL * 3600 * 1000, "1ms..24h");
+static const struct ytree_num rule_repeat = NUM_COUNT(1, REPEAT_MAX, "1..1000");
+static const struct ytree_num rule_disk_size =
+	NUM_SIZE(512, 1ULL << 40, 512, "512..1T", "512");
+static const struct ytree_num rule_bucket_bytes =
+	NUM_SIZE(1, UINT64_MAX >> 1, 1, "1 or more", NULL);
+static const struct ytree_num rule_bucket_burst_bytes =
+	NUM_SIZE(0, UINT64_MAX >> 1, 1, "0 or more", NULL);
+static const struct ytree_num rule_bucket_ops =
+	NUM_COUNT(1, UINT64_MAX >> 1, "1 or more");
+static const struct ytree_num rule_bucket_burst_ops =
+	NUM_COUNT(0, UINT64_MAX >> 1, "0 or more");
+static const struct ytree_num rule_refill = NUM_TIME(1, 3600 * 1000, "1ms..1h");
 
 /* One entry of files: a path (the same in the guest), or {src, dst}. */
-static int build_file(struct ctx *c, const struct ynode *n, struct job_file *f)
+static int build_file(struct ctx *c, const struct ytree_node *n, struct job_file *f)
 {
 	static const char *const keys[] = { "src", "dst", NULL };
-	const struct ynode *v;
+	const struct ytree_node *v;
 	const char *t = NULL;
 	int r;
 
-	if (n->kind == YNODE_SCALAR) {
+	if (n->kind == YTREE_SCALAR) {
 		r = get_path(c, n, "files", &f->src);
 		if (!r && !(f->dst = strdup(f->src)))
 			r = -ENOMEM;
 		v = n;
 	} else {
-		r = get_map_keys(c, n, keys, "files entry");
+		r = ytree_get_map_keys(&c->doc, n, keys, "files entry");
 		if (r)
 			return r;
-		if (!(v = map_get(n, "src", NULL)))
+		if (!(v = ytree_map_get(n, "src", NULL)))
 			return fail_at(c, n, "missing required key 'src' in files entry");
 		r = get_path(c, v, "src", &f->src);
-		if (!r && (v = map_get(n, "dst", NULL))) {
-			r = get_text(c, v, "dst", &t);
+		if (!r && (v = ytree_map_get(n, "dst", NULL))) {
+			r = ytree_get_text(&c->doc, v, "dst", &t);
 			if (!r && !(f->dst = strdup(t)))
 				r = -ENOMEM;
 		} else if (!r) {
-			v = map_get(n, "src", NULL);
+			v = ytree_map_get(n, "src", NULL);
 			if (!(f->dst = strdup(f->src)))
 				r = -ENOMEM;
 		}
@@ -881,11 +132,11 @@ static int build_file(struct ctx *c, const struct ynode *n, struct job_file *f)
 	return r;
 }
 
-static int build_files(struct ctx *c, const struct ynode *n, struct job_guest *g)
+static int build_files(struct ctx *c, const struct ytree_node *n, struct job_guest *g)
 {
 	int r = 0;
 
-	if (n->kind != YNODE_SEQ)
+	if (n->kind != YTREE_SEQ)
 		return fail_at(c, n, "bad files (expected a list of paths or {src, dst} mappings)");
 	if (n->n > JOB_MAX_FILES)
 		return fail_at(c, n->kid[JOB_MAX_FILES], "too many files (%zu, at most %d)",
@@ -898,36 +149,31 @@ static int build_files(struct ctx *c, const struct ynode *n, struct job_guest *g
 	return r;
 }
 
-/*
- * One string of run:.  A whole "${key}" naming a matrix key takes its
- * value; any other text, "${disk0}" included (the agent resolves that in
- * the guest) or a shell's "${HOME}", stays as written.
- */
-static int run_text(struct ctx *c, const struct ynode *n, bool first, char **out)
+/* One word of run:, a matrix value where it names one (matrix_resolve_known). */
+static int run_text(struct ctx *c, const struct ytree_node *n, bool first, char **out)
 {
-	const struct ynode *r = n;
-	const char *key;
-	size_t klen;
+	const struct ytree_node *w;
+	int r;
 
-	if (n->kind != YNODE_SCALAR)
-		return fail_at(c, n, "'run' entries must be text, not %s", kind_name(n));
-	if (subst_key(n->text, &key, &klen) && matrix_key_find(c->s, key, klen) >= 0 &&
-	    resolve(c, n, &r))
-		return -EINVAL;
-	if (first && !r->text[0])
+	if (n->kind != YTREE_SCALAR)
+		return fail_at(c, n, "'run' entries must be text, not %s", ytree_kind_name(n));
+	r = matrix_resolve_known(c, n, &w);
+	if (r)
+		return r;
+	if (first && !w->text[0])
 		return fail_at(c, n, "'run' must not start with an empty word");
-	*out = strdup(r->text);
+	*out = strdup(w->text);
 	return *out ? 0 : -ENOMEM;
 }
 
 /* run: an argv (a list of words) or one string for /bin/sh -c. */
-static int build_run(struct ctx *c, const struct ynode *n, struct job_guest *g)
+static int build_run(struct ctx *c, const struct ytree_node *n, struct job_guest *g)
 {
 	int r = 0;
 
-	if (n->kind == YNODE_SCALAR)
+	if (n->kind == YTREE_SCALAR)
 		return run_text(c, n, true, &g->run_shell);
-	if (n->kind != YNODE_SEQ || !n->n)
+	if (n->kind != YTREE_SEQ || !n->n)
 		return fail_at(c, n, "bad run (expected a command line as one string, or a"
 			       " non-empty list of words)");
 	if (n->n > JOB_MAX_RUN_ARGS)
@@ -945,18 +191,18 @@ static int build_run(struct ctx *c, const struct ynode *n, struct job_guest *g)
 }
 
 /* rootfs: {image: PATH}, an ext4 image the agent chroots into to run. */
-static int build_rootfs(struct ctx *c, const struct ynode *n, struct job_guest *g)
+static int build_rootfs(struct ctx *c, const struct ytree_node *n, struct job_guest *g)
 {
 	static const char *const keys[] = { "image", NULL };
-	const struct ynode *v;
+	const struct ytree_node *v;
 	int r;
 
 	if (!job_guest_has_run(g))
 		return fail_at(c, n, "rootfs needs run (the program to run in it)");
-	r = get_map_keys(c, n, keys, "rootfs");
+	r = ytree_get_map_keys(&c->doc, n, keys, "rootfs");
 	if (r)
 		return r;
-	if (!(v = map_get(n, "image", NULL)))
+	if (!(v = ytree_map_get(n, "image", NULL)))
 		return fail_at(c, n, "missing required key 'image' in rootfs");
 	return get_path(c, v, "image", &g->rootfs);
 }
@@ -980,17 +226,17 @@ static long run_max_disk(const char *t)
 }
 
 /* Every "${diskN}" of run: must name one of the VM's disks. */
-static int run_check_disks(struct ctx *c, const struct ynode *guest, const struct job_spec *j)
+static int run_check_disks(struct ctx *c, const struct ytree_node *guest, const struct job_spec *j)
 {
-	const struct ynode *run = guest->kind == YNODE_MAP ? map_get(guest, "run", NULL) : NULL;
+	const struct ytree_node *run = guest->kind == YTREE_MAP ? ytree_map_get(guest, "run", NULL) : NULL;
 	size_t n;
 
 	if (!run)
 		return 0;
-	n = run->kind == YNODE_SEQ ? run->n : 1;
+	n = run->kind == YTREE_SEQ ? run->n : 1;
 	for (size_t i = 0; i < n; i++) {
-		const struct ynode *w = run->kind == YNODE_SEQ ? run->kid[i] : run;
-		long d = w->kind == YNODE_SCALAR ? run_max_disk(w->text) : -1;
+		const struct ytree_node *w = run->kind == YTREE_SEQ ? run->kid[i] : run;
+		long d = w->kind == YTREE_SCALAR ? run_max_disk(w->text) : -1;
 
 		if (d >= (long)j->ndisks)
 			return fail_at(c, w, "run names ${disk%ld} but the VM has %u disk%s"
@@ -1000,131 +246,132 @@ static int run_check_disks(struct ctx *c, const struct ynode *guest, const struc
 	return 0;
 }
 
-static int build_guest(struct ctx *c, const struct ynode *n, struct job_guest *g)
+static int build_guest(struct ctx *c, const struct ytree_node *n, struct job_guest *g)
 {
 	static const char *const keys[] = {
 		"kernel", "modules", "initramfs", "cmdline", "files", "run", "metrics_from", "rootfs",
 		NULL
 	};
-	const struct ynode *v;
+	const struct ytree_node *v;
 	const char *t = NULL;
 	int r;
 
-	if (n->kind == YNODE_SCALAR) {
-		r = get_scalar(c, n, "guest", "builtin", &t);
+	if (n->kind == YTREE_SCALAR) {
+		r = ytree_get_scalar(&c->doc, n, "guest", "builtin", &t);
 		if (r)
 			return r;
 		if (strcmp(t, "builtin") == 0)
 			return 0;
-		return fail_at(c, value_node(c, n), "bad guest '%s' (expected builtin or a mapping with kernel, initramfs, modules, cmdline, files, run, rootfs)",
+		return fail_at(c, ytree_value(&c->doc, n), "bad guest '%s' (expected builtin or a mapping with kernel, initramfs, modules, cmdline, files, run, rootfs)",
 			       t);
 	}
-	r = get_map_keys(c, n, keys, "guest");
+	r = ytree_get_map_keys(&c->doc, n, keys, "guest");
 	if (r)
 		return r;
-	v = map_get(n, "kernel", NULL);
+	v = ytree_map_get(n, "kernel", NULL);
 	if (!v)
 		return fail_at(c, n, "missing required key 'kernel' in guest");
 	g->kind = JOB_GUEST_LINUX;
 	r = get_path(c, v, "kernel", &g->kernel);
-	if (!r && (v = map_get(n, "modules", NULL)))
+	if (!r && (v = ytree_map_get(n, "modules", NULL)))
 		r = get_path(c, v, "modules", &g->modules);
-	if (!r && (v = map_get(n, "initramfs", NULL)))
+	if (!r && (v = ytree_map_get(n, "initramfs", NULL)))
 		r = get_path(c, v, "initramfs", &g->initramfs);
-	if (!r && (v = map_get(n, "cmdline", NULL))) {
-		r = get_text(c, v, "cmdline", &t);
+	if (!r && (v = ytree_map_get(n, "cmdline", NULL))) {
+		r = ytree_get_text(&c->doc, v, "cmdline", &t);
 		if (!r && !(g->cmdline = strdup(t)))
 			r = -ENOMEM;
 	}
-	if (!r && (v = map_get(n, "files", NULL))) {
+	if (!r && (v = ytree_map_get(n, "files", NULL))) {
 		if (g->initramfs)
 			return fail_at(c, v, "files go into the agent's initramfs, which vmorch"
 				       " builds: leave out initramfs");
 		r = build_files(c, v, g);
 	}
-	if (!r && (v = map_get(n, "run", NULL))) {
+	if (!r && (v = ytree_map_get(n, "run", NULL))) {
 		if (g->initramfs)
 			return fail_at(c, v, "run needs the agent's initramfs, which vmorch"
 				       " builds: leave out initramfs");
 		r = build_run(c, v, g);
 	}
-	if (!r && (v = map_get(n, "rootfs", NULL)))
+	if (!r && (v = ytree_map_get(n, "rootfs", NULL)))
 		r = build_rootfs(c, v, g);
-	if (!r && (v = map_get(n, "metrics_from", NULL))) {
+	if (!r && (v = ytree_map_get(n, "metrics_from", NULL))) {
 		static const char *const from[] = { "lines", "fio-json", "none", NULL };
+		size_t i;
 
 		if (!job_guest_has_run(g))
 			return fail_at(c, v, "metrics_from needs run (the program whose output"
 				       " it reads)");
-		r = get_enum(c, v, "metrics_from", from, &t);
+		r = ytree_get_enum(&c->doc, v, "metrics_from", from, &i);
 		if (!r)
-			g->metrics_from = (enum job_metrics_from)job_metrics_from_parse(t);
+			g->metrics_from = (enum job_metrics_from)job_metrics_from_parse(from[i]);
 	}
 	return r;
 }
 
 /* One token bucket: bytes (@bytes) or operations. */
-static int build_bucket(struct ctx *c, const struct ynode *n, const char *what,
+static int build_bucket(struct ctx *c, const struct ytree_node *n, const char *what,
 			bool bytes, struct job_bucket *b)
 {
 	static const char *const keys[] = {
 		"size", "one_time_burst", "refill_time", NULL
 	};
-	const struct ynode *v;
+	const struct ytree_node *v;
 	int r;
 
-	r = get_map_keys(c, n, keys, what);
+	r = ytree_get_map_keys(&c->doc, n, keys, what);
 	if (r)
 		return r;
-	v = map_get(n, "size", NULL);
+	v = ytree_map_get(n, "size", NULL);
 	if (!v)
 		return fail_at(c, n, "missing required key 'size' in %s", what);
-	r = get_number(c, v, "size", bytes ? &rule_bucket_bytes : &rule_bucket_ops,
+	r = ytree_get_number(&c->doc, v, "size", bytes ? &rule_bucket_bytes : &rule_bucket_ops,
 		       &b->size);
 	if (r)
 		return r;
-	v = map_get(n, "refill_time", NULL);
+	v = ytree_map_get(n, "refill_time", NULL);
 	if (!v)
 		return fail_at(c, n, "missing required key 'refill_time' in %s", what);
-	r = get_number(c, v, "refill_time", &rule_refill, &b->refill_time_ms);
+	r = ytree_get_number(&c->doc, v, "refill_time", &rule_refill, &b->refill_time_ms);
 	if (r)
 		return r;
-	v = map_get(n, "one_time_burst", NULL);
+	v = ytree_map_get(n, "one_time_burst", NULL);
 	if (v)
-		r = get_number(c, v, "one_time_burst",
+		r = ytree_get_number(&c->doc, v, "one_time_burst",
 			       bytes ? &rule_bucket_burst_bytes : &rule_bucket_burst_ops,
 			       &b->one_time_burst);
 	return r;
 }
 
-static int build_throttle(struct ctx *c, const struct ynode *n,
+static int build_throttle(struct ctx *c, const struct ytree_node *n,
 			  struct job_disk *d)
 {
 	static const char *const keys[] = { "bandwidth", "ops", NULL };
-	const struct ynode *v;
+	const struct ytree_node *v;
 	int r;
 
-	r = get_map_keys(c, n, keys, "throttle");
+	r = ytree_get_map_keys(&c->doc, n, keys, "throttle");
 	if (r)
 		return r;
-	if (!map_len(n))
+	if (!ytree_map_len(n))
 		return fail_at(c, n, "'throttle' must not be empty (expected bandwidth, ops or both)");
-	if ((v = map_get(n, "bandwidth", NULL)))
+	if ((v = ytree_map_get(n, "bandwidth", NULL)))
 		r = build_bucket(c, v, "bandwidth", true, &d->bw);
-	if (!r && (v = map_get(n, "ops", NULL)))
+	if (!r && (v = ytree_map_get(n, "ops", NULL)))
 		r = build_bucket(c, v, "ops", false, &d->ops);
 	return r;
 }
 
-static int build_serial(struct ctx *c, const struct ynode *n, struct job_disk *d)
+static int build_serial(struct ctx *c, const struct ytree_node *n, struct job_disk *d)
 {
 	const char *t = NULL;
 	int r;
 
-	r = get_text(c, n, "serial", &t);
+	r = ytree_get_text(&c->doc, n, "serial", &t);
 	if (r)
 		return r;
-	n = value_node(c, n);
+	n = ytree_value(&c->doc, n);
 	if (strlen(t) > JOB_SERIAL_MAX)
 		return fail_at(c, n, "serial '%s' too long (at most %d characters)",
 			       t, JOB_SERIAL_MAX);
@@ -1141,10 +388,10 @@ static int build_serial(struct ctx *c, const struct ynode *n, struct job_disk *d
  * checks.  The worker checks again what it opens; a file that does not
  * exist yet is left to it.
  */
-static int check_image(struct ctx *c, const struct ynode *n, struct job_disk *d,
+static int check_image(struct ctx *c, const struct ytree_node *n, struct job_disk *d,
 		       uint64_t *bytes)
 {
-	const struct ynode *v = value_node(c, n);
+	const struct ytree_node *v = ytree_value(&c->doc, n);
 	struct stat st;
 
 	*bytes = 0;
@@ -1161,53 +408,54 @@ static int check_image(struct ctx *c, const struct ynode *n, struct job_disk *d,
 	return 0;
 }
 
-static int build_disk(struct ctx *c, const struct ynode *n, struct job_disk *d,
+static int build_disk(struct ctx *c, const struct ytree_node *n, struct job_disk *d,
 		      unsigned idx)
 {
 	static const char *const keys[] = {
 		"size", "image", "read_only", "allow_block_device", "serial",
 		"throttle", NULL
 	};
-	const struct ynode *size, *image, *v;
+	const struct ytree_node *size, *image, *v;
 	int r;
 
-	r = get_map_keys(c, n, keys, "disk");
+	r = ytree_get_map_keys(&c->doc, n, keys, "disk");
 	if (r)
 		return r;
-	size = map_get(n, "size", NULL);
-	image = map_get(n, "image", NULL);
+	size = ytree_map_get(n, "size", NULL);
+	image = ytree_map_get(n, "image", NULL);
 	if (size && image)
 		return fail_at(c, n, "a disk takes size or image, not both");
 	if (!size && !image)
 		return fail_at(c, n, "a disk needs a size or an image");
-	if ((v = map_get(n, "allow_block_device", NULL)))
-		r = get_bool(c, v, "allow_block_device", &d->allow_block_device);
+	if ((v = ytree_map_get(n, "allow_block_device", NULL)))
+		r = ytree_get_bool(&c->doc, v, "allow_block_device", &d->allow_block_device);
 	if (r)
 		return r;
-	c->disk_node[idx] = value_node(c, size ? size : image);
+	c->disk_node[idx] = ytree_value(&c->doc, size ? size : image);
 	if (size) {
-		r = get_number(c, size, "disk size", &rule_disk_size, &d->size);
+		r = ytree_get_number(&c->doc, size, "disk size", &rule_disk_size, &d->size);
 		c->disk_bytes[idx] = d->size;
 	} else {
 		r = get_path(c, image, "image", &d->path);
 		if (!r)
 			r = check_image(c, image, d, &c->disk_bytes[idx]);
 	}
-	if (!r && (v = map_get(n, "read_only", NULL)))
-		r = get_bool(c, v, "read_only", &d->read_only);
-	if (!r && (v = map_get(n, "serial", NULL)))
+	if (!r && (v = ytree_map_get(n, "read_only", NULL)))
+		r = ytree_get_bool(&c->doc, v, "read_only", &d->read_only);
+	if (!r && (v = ytree_map_get(n, "serial", NULL)))
 		r = build_serial(c, v, d);
-	if (!r && (v = map_get(n, "throttle", NULL)))
+	if (!r && (v = ytree_map_get(n, "throttle", NULL)))
 		r = build_throttle(c, v, d);
 	return r;
 }
 
-static int build_disks(struct ctx *c, const struct ynode *n, struct job_spec *j)
+static int build_disks(struct ctx *c, const struct ytree_node *n, struct job_spec *j)
 {
 	int r;
 
-	if (n->kind != YNODE_SEQ)
-		return fail_at(c, n, "'disks' must be a list, not %s", kind_name(n));
+	r = ytree_get_list(&c->doc, n, "disks");
+	if (r)
+		return r;
 	if (!n->n)
 		return fail_at(c, n, "'disks' must not be empty (leave it out for a VM without disks)");
 	if (n->n > JOB_MAX_DISKS)
@@ -1230,7 +478,7 @@ struct word {
 	const char *key;
 	enum word_kind kind;
 	const char *const *names;	/* WORD_ENUM */
-	struct num_rule rule;		/* WORD_NUM */
+	struct ytree_num rule;		/* WORD_NUM */
 };
 
 static const char *const patterns[] = {
@@ -1245,43 +493,43 @@ static const char *const hostiles[] = {
 /* In the order the words are written into the job's workload string. */
 static const struct word words[] = {
 	{ "pattern", WORD_ENUM, patterns, { 0 } },
-	{ "bs", WORD_NUM, NULL, { NUM_SIZE, 512, 1 << 20, 512, "512..1M", "512" } },
-	{ "ops", WORD_NUM, NULL, { NUM_COUNT, 0, 1ULL << 40, 1, "0..1099511627776", NULL } },
-	{ "qd", WORD_NUM, NULL, { NUM_COUNT, 1, 256, 1, "1..256", NULL } },
-	{ "rwmix", WORD_NUM, NULL, { NUM_COUNT, 0, 100, 1, "0..100", NULL } },
-	{ "flush", WORD_NUM, NULL, { NUM_COUNT, 0, UINT64_MAX, 1, "0 or more", NULL } },
-	{ "seed", WORD_NUM, NULL, { NUM_COUNT, 0, UINT64_MAX, 1, "0 or more", NULL } },
+	{ "bs", WORD_NUM, NULL, NUM_SIZE(512, 1 << 20, 512, "512..1M", "512") },
+	{ "ops", WORD_NUM, NULL, NUM_COUNT(0, 1ULL << 40, "0..1099511627776") },
+	{ "qd", WORD_NUM, NULL, NUM_COUNT(1, 256, "1..256") },
+	{ "rwmix", WORD_NUM, NULL, NUM_COUNT(0, 100, "0..100") },
+	{ "flush", WORD_NUM, NULL, NUM_COUNT(0, UINT64_MAX, "0 or more") },
+	{ "seed", WORD_NUM, NULL, NUM_COUNT(0, UINT64_MAX, "0 or more") },
 	{ "verify", WORD_BOOL, NULL, { 0 } },
 	{ "completion", WORD_ENUM, completions, { 0 } },
 	{ "event_idx", WORD_BOOL, NULL, { 0 } },
 	{ "indirect", WORD_BOOL, NULL, { 0 } },
 	{ "hostile", WORD_ENUM, hostiles, { 0 } },
-	{ "span", WORD_NUM, NULL, { NUM_SIZE, 512, UINT64_MAX, 512, "512 or more", "512" } },
+	{ "span", WORD_NUM, NULL, NUM_SIZE(512, UINT64_MAX, 512, "512 or more", "512") },
 };
 
 #define NWORDS (sizeof(words) / sizeof(words[0]))
 
-static int word_value(struct ctx *c, const struct word *w, const struct ynode *v,
+static int word_value(struct ctx *c, const struct word *w, const struct ytree_node *v,
 		      char *buf, size_t len, uint64_t *num)
 {
-	const char *t = NULL;
 	uint64_t n = 0;
+	size_t i;
 	bool b;
 	int r;
 
 	switch (w->kind) {
 	case WORD_ENUM:
-		r = get_enum(c, v, w->key, w->names, &t);
+		r = ytree_get_enum(&c->doc, v, w->key, w->names, &i);
 		if (!r)
-			snprintf(buf, len, "%s", t);
+			snprintf(buf, len, "%s", w->names[i]);
 		return r;
 	case WORD_BOOL:
-		r = get_bool(c, v, w->key, &b);
+		r = ytree_get_bool(&c->doc, v, w->key, &b);
 		if (!r)
 			snprintf(buf, len, "%d", b);
 		return r;
 	case WORD_NUM:
-		r = get_number(c, v, w->key, &w->rule, &n);
+		r = ytree_get_number(&c->doc, v, w->key, &w->rule, &n);
 		if (!r)
 			snprintf(buf, len, "%llu", (unsigned long long)n);
 		*num = n;
@@ -1290,15 +538,15 @@ static int word_value(struct ctx *c, const struct word *w, const struct ynode *v
 	return -EINVAL;
 }
 
-static int workload_check_ro(struct ctx *c, const struct ynode *m,
+static int workload_check_ro(struct ctx *c, const struct ytree_node *m,
 			     const struct job_spec *j)
 {
-	const struct ynode *v = map_get(m, "hostile", NULL);
+	const struct ytree_node *v = ytree_map_get(m, "hostile", NULL);
 
-	if (!v || strcmp(value_node(c, v)->text, "ro_write") != 0)
+	if (!v || strcmp(ytree_value(&c->doc, v)->text, "ro_write") != 0)
 		return 0;
 	if (j->ndisks == 0 || !j->disk[0].read_only)
-		return fail_at(c, value_node(c, v),
+		return fail_at(c, ytree_value(&c->doc, v),
 			       "hostile ro_write needs disk 0 with read_only: true");
 	return 0;
 }
@@ -1307,17 +555,17 @@ static int workload_check_ro(struct ctx *c, const struct ynode *m,
 #define WORKLOAD_DEFAULT_BS	4096
 
 /* The number word @key was given as, and its node; false when not given. */
-static bool workload_num(struct ctx *c, const struct ynode *m, const char *key,
-			 const uint64_t *num, uint64_t *out, const struct ynode **node)
+static bool workload_num(struct ctx *c, const struct ytree_node *m, const char *key,
+			 const uint64_t *num, uint64_t *out, const struct ytree_node **node)
 {
-	const struct ynode *v = map_get(m, key, NULL);
+	const struct ytree_node *v = ytree_map_get(m, key, NULL);
 
 	if (!v)
 		return false;
 	for (size_t i = 0; i < NWORDS; i++)
 		if (strcmp(words[i].key, key) == 0)
 			*out = num[i];
-	*node = value_node(c, v);
+	*node = ytree_value(&c->doc, v);
 	return true;
 }
 
@@ -1326,10 +574,10 @@ static bool workload_num(struct ctx *c, const struct ynode *m, const char *key,
  * VM without disks, a span beyond a disk, a span (or a whole disk) smaller
  * than one block.
  */
-static int workload_check_disks(struct ctx *c, const struct ynode *m,
+static int workload_check_disks(struct ctx *c, const struct ytree_node *m,
 				const struct job_spec *j, const uint64_t *num)
 {
-	const struct ynode *ops_n, *span_n = NULL, *bs_n = NULL;
+	const struct ytree_node *ops_n, *span_n = NULL, *bs_n = NULL;
 	uint64_t ops = 0, span = 0, bs = WORKLOAD_DEFAULT_BS;
 	const char *bs_text;
 	bool has_span, has_bs;
@@ -1361,7 +609,7 @@ static int workload_check_disks(struct ctx *c, const struct ynode *m,
 	return 0;
 }
 
-static int build_workload(struct ctx *c, const struct ynode *n, struct job_spec *j)
+static int build_workload(struct ctx *c, const struct ytree_node *n, struct job_spec *j)
 {
 	const char *keys[NWORDS + 1];
 	char buf[WORKLOAD_MAX], val[64];
@@ -1372,12 +620,12 @@ static int build_workload(struct ctx *c, const struct ynode *n, struct job_spec 
 	for (size_t i = 0; i < NWORDS; i++)
 		keys[i] = words[i].key;
 	keys[NWORDS] = NULL;
-	r = get_map_keys(c, n, keys, "workload");
+	r = ytree_get_map_keys(&c->doc, n, keys, "workload");
 	if (r)
 		return r;
 	buf[0] = 0;
 	for (size_t i = 0; i < NWORDS; i++) {
-		const struct ynode *v = map_get(n, words[i].key, NULL);
+		const struct ytree_node *v = ytree_map_get(n, words[i].key, NULL);
 
 		if (!v)
 			continue;
@@ -1399,8 +647,8 @@ static int build_workload(struct ctx *c, const struct ynode *n, struct job_spec 
 
 /* ---- expectations ---- */
 
-static int build_expect_one(struct ctx *c, const struct ynode *k,
-			    const struct ynode *v, struct job_desc *j)
+static int build_expect_one(struct ctx *c, const struct ytree_node *k,
+			    const struct ytree_node *v, struct job_desc *j)
 {
 	struct expect_check *chk = &j->expect[j->nexpect];
 	struct expect_name en;
@@ -1419,30 +667,30 @@ static int build_expect_one(struct ctx *c, const struct ynode *k,
 			       k->text);
 	if (expect_name_check_guest(k->text, j->spec.guest.kind, &e2))
 		return fail_at(c, k, "%s", e2.msg);
-	r = get_scalar(c, v, k->text, "a comparison like \">= 1000\"", &t);
+	r = ytree_get_scalar(&c->doc, v, k->text, "a comparison like \">= 1000\"", &t);
 	if (r)
 		return r;
 	if (expect_parse(k->text, t, chk, &e2))
-		return fail_at(c, value_node(c, v), "%s", e2.msg);
+		return fail_at(c, ytree_value(&c->doc, v), "%s", e2.msg);
 	j->nexpect++;
 	return 0;
 }
 
-static int build_expect(struct ctx *c, const struct ynode *n, struct job_desc *j)
+static int build_expect(struct ctx *c, const struct ytree_node *n, struct job_desc *j)
 {
 	int r;
 
-	r = get_map(c, n, "expect");
+	r = ytree_get_map(&c->doc, n, "expect");
 	if (r)
 		return r;
-	if (!map_len(n))
+	if (!ytree_map_len(n))
 		return fail_at(c, n, "'expect' must not be empty");
-	if (map_len(n) > JOB_MAX_EXPECT)
-		return fail_at(c, map_key(n, JOB_MAX_EXPECT),
+	if (ytree_map_len(n) > JOB_MAX_EXPECT)
+		return fail_at(c, ytree_map_key(n, JOB_MAX_EXPECT),
 			       "too many expectations (%zu, at most %d)",
-			       map_len(n), JOB_MAX_EXPECT);
-	for (size_t i = 0; i < map_len(n); i++) {
-		r = build_expect_one(c, map_key(n, i), map_val(n, i), j);
+			       ytree_map_len(n), JOB_MAX_EXPECT);
+	for (size_t i = 0; i < ytree_map_len(n); i++) {
+		r = build_expect_one(c, ytree_map_key(n, i), ytree_map_val(n, i), j);
 		if (r)
 			return r;
 	}
@@ -1466,7 +714,7 @@ static int build_names(struct ctx *c, const char *vm, unsigned repeat,
 		if (!c->mval[i])
 			continue;
 		p = &j->param[j->nparams++];
-		snprintf(p->key, sizeof(p->key), "%s", map_key(c->s->matrix, i)->text);
+		snprintf(p->key, sizeof(p->key), "%s", ytree_map_key(c->s->matrix, i)->text);
 		snprintf(p->value, sizeof(p->value), "%s", c->mval[i]->text);
 	}
 	/* The one name (jobname.h): keys by name, as the stored params_key. */
@@ -1479,22 +727,23 @@ static int build_names(struct ctx *c, const char *vm, unsigned repeat,
 	return 0;
 }
 
-static int build_numbers(struct ctx *c, const struct ynode *vm,
+static int build_numbers(struct ctx *c, const struct ytree_node *vm,
 			 struct job_spec *js, uint64_t *nrepeat)
 {
-	const struct ynode *v;
+	const struct ytree_node *v;
 	uint64_t n;
 	int r = 0;
 
 	*nrepeat = 1;
-	if ((v = vm_get(c->s, vm, "vcpus")) && !(r = get_number(c, v, "vcpus", &rule_vcpus, &n)))
+	if ((v = scenario_vm_get(c->s, vm, "vcpus")) &&
+	    !(r = ytree_get_number(&c->doc, v, "vcpus", &rule_vcpus, &n)))
 		js->vcpus = (uint32_t)n;
-	if (!r && (v = vm_get(c->s, vm, "memory")))
-		r = get_number(c, v, "memory", &rule_memory, &js->memory);
-	if (!r && (v = vm_get(c->s, vm, "timeout")))
-		r = get_number(c, v, "timeout", &rule_timeout, &js->timeout_ms);
-	if (!r && (v = vm_get(c->s, vm, "repeat")))
-		r = get_number(c, v, "repeat", &rule_repeat, nrepeat);
+	if (!r && (v = scenario_vm_get(c->s, vm, "memory")))
+		r = ytree_get_number(&c->doc, v, "memory", &rule_memory, &js->memory);
+	if (!r && (v = scenario_vm_get(c->s, vm, "timeout")))
+		r = ytree_get_number(&c->doc, v, "timeout", &rule_timeout, &js->timeout_ms);
+	if (!r && (v = scenario_vm_get(c->s, vm, "repeat")))
+		r = ytree_get_number(&c->doc, v, "repeat", &rule_repeat, nrepeat);
 	return r;
 }
 
@@ -1503,22 +752,23 @@ static int build_numbers(struct ctx *c, const struct ynode *vm,
  * every one of these labels takes the job.  Labels are names, as in the
  * inventory (vmorch-hosts(5)).
  */
-static int build_placement(struct ctx *c, const struct ynode *n,
+static int build_placement(struct ctx *c, const struct ytree_node *n,
 			   struct job_desc *j)
 {
 	static const char *const keys[] = { "labels", NULL };
-	const struct ynode *v;
+	const struct ytree_node *v;
 	const char *t;
 	int r;
 
-	r = get_map_keys(c, n, keys, "placement");
+	r = ytree_get_map_keys(&c->doc, n, keys, "placement");
 	if (r)
 		return r;
-	v = map_get(n, "labels", NULL);
+	v = ytree_map_get(n, "labels", NULL);
 	if (!v)
 		return fail_at(c, n, "'placement' must have 'labels'");
-	if (v->kind != YNODE_SEQ)
-		return fail_at(c, v, "'labels' must be a list, not %s", kind_name(v));
+	r = ytree_get_list(&c->doc, v, "labels");
+	if (r)
+		return r;
 	if (!v->n)
 		return fail_at(c, v, "'labels' must not be empty (leave placement out"
 			       " for a VM any host may take)");
@@ -1528,7 +778,7 @@ static int build_placement(struct ctx *c, const struct ynode *n,
 	j->label_line = v->line;
 	j->label_col = v->col;
 	for (size_t i = 0; i < v->n; i++) {
-		r = get_name(c, v->kid[i], "label", &t);
+		r = ytree_get_name(&c->doc, v->kid[i], "label", JOB_NAME_MAX, &t);
 		if (r)
 			return r;
 		if (strlen(t) > JOB_LABEL_MAX)
@@ -1543,14 +793,10 @@ static int build_placement(struct ctx *c, const struct ynode *n,
 	return 0;
 }
 
-/*
- * Build job @repeat of VM @vm for the matrix values in @c into @j, and say
- * how many repeats the VM asks for.  On failure @j holds nothing.
- */
-static int vm_build(struct ctx *c, const struct ynode *vm, unsigned repeat,
-		    struct job_desc *j, unsigned *nrepeat)
+int scenario_vm_build(struct ctx *c, const struct ytree_node *vm,
+		      unsigned repeat, struct job_desc *j, unsigned *nrepeat)
 {
-	const struct ynode *v;
+	const struct ytree_node *v;
 	uint64_t nrep;
 	int r;
 
@@ -1558,30 +804,30 @@ static int vm_build(struct ctx *c, const struct ynode *vm, unsigned repeat,
 	memset(c->disk_node, 0, sizeof(c->disk_node));
 	memset(c->disk_bytes, 0, sizeof(c->disk_bytes));
 	job_spec_init(&j->spec);
-	r = check_keys(c, vm, vm_keys, "vm");
+	r = ytree_check_keys(&c->doc, vm, scenario_vm_keys, "vm");
 	if (!r)
 		r = build_numbers(c, vm, &j->spec, &nrep);
-	if (!r && (v = vm_get(c->s, vm, "guest")))
+	if (!r && (v = scenario_vm_get(c->s, vm, "guest")))
 		r = build_guest(c, v, &j->spec.guest);
-	if (!r && (v = vm_get(c->s, vm, "disks")))
+	if (!r && (v = scenario_vm_get(c->s, vm, "disks")))
 		r = build_disks(c, v, &j->spec);
-	if (!r && (v = vm_get(c->s, vm, "workload"))) {
+	if (!r && (v = scenario_vm_get(c->s, vm, "workload"))) {
 		if (job_guest_has_run(&j->spec.guest))
 			r = fail_at(c, v, "workload and guest run exclude each other (the agent"
 				    " runs its own workload or your program, not both)");
 		else
 			r = build_workload(c, v, &j->spec);
 	}
-	if (!r && (v = vm_get(c->s, vm, "guest")))
+	if (!r && (v = scenario_vm_get(c->s, vm, "guest")))
 		r = run_check_disks(c, v, &j->spec);
-	if (!r && (v = vm_get(c->s, vm, "expect")))
+	if (!r && (v = scenario_vm_get(c->s, vm, "expect")))
 		r = build_expect(c, v, j);
-	if (!r && (v = vm_get(c->s, vm, "placement")))
+	if (!r && (v = scenario_vm_get(c->s, vm, "placement")))
 		r = build_placement(c, v, j);
 	if (!r)
-		r = build_names(c, map_get(vm, "name", NULL)->text, repeat, j);
+		r = build_names(c, ytree_map_get(vm, "name", NULL)->text, repeat, j);
 	if (r == -ENOMEM)
-		verr_set(c->e, "%s: out of memory", c->s->path);
+		verr_set(c->doc.e, "%s: out of memory", c->s->path);
 	if (r) {
 		job_spec_free(&j->spec);
 		return r;
@@ -1590,156 +836,18 @@ static int vm_build(struct ctx *c, const struct ynode *vm, unsigned repeat,
 	return 0;
 }
 
-/* ---- the matrix ---- */
-
-static void walk_used(const struct scenario *s, const struct ynode *n, bool *used)
-{
-	const char *key;
-	size_t klen;
-	int i;
-
-	if (n->kind == YNODE_SCALAR) {
-		if (subst_key(n->text, &key, &klen) &&
-		    (i = matrix_key_find(s, key, klen)) >= 0)
-			used[i] = true;
-		return;
-	}
-	for (size_t k = n->kind == YNODE_MAP ? 1 : 0; k < n->n;
-	     k += n->kind == YNODE_MAP ? 2 : 1)
-		walk_used(s, n->kid[k], used);
-}
-
-/* Matrix keys @vm refers to (directly or through defaults). */
-static void vm_used_keys(const struct scenario *s, const struct ynode *vm,
-			 bool *used)
-{
-	memset(used, 0, JOB_MAX_PARAMS * sizeof(*used));
-	for (size_t i = 1; vm_keys[i]; i++) {
-		const struct ynode *v = vm_get(s, vm, vm_keys[i]);
-
-		if (v)
-			walk_used(s, v, used);
-	}
-}
-
-/* Combinations of @used keys, saturating at COMBOS_CAP. */
-static size_t vm_ncombos(const struct scenario *s, const bool *used)
-{
-	size_t n = 1;
-
-	for (size_t i = 0; i < s->nkeys; i++) {
-		if (!used[i])
-			continue;
-		n *= map_val(s->matrix, i)->n;	/* <= 10000 each: no overflow */
-		if (n > COMBOS_CAP)
-			return COMBOS_CAP;
-	}
-	return n;
-}
-
-/* Bind combination @ci: the last used key varies fastest. */
-static void ctx_bind(struct ctx *c, const bool *used, size_t ci)
-{
-	for (size_t i = c->s->nkeys; i-- > 0;) {
-		const struct ynode *vals;
-
-		c->mval[i] = NULL;
-		if (!used[i])
-			continue;
-		vals = map_val(c->s->matrix, i);
-		c->mval[i] = vals->kid[ci % vals->n];
-		ci /= vals->n;
-	}
-}
-
-static bool matrix_value_ok(const char *t)
-{
-	if (!*t)
-		return false;
-	for (; *t; t++)
-		if (*t < 0x21 || *t > 0x7e || strchr(",[]=#${}", *t))
-			return false;
-	return true;
-}
-
-static int check_matrix_values(struct ctx *c, const struct ynode *k,
-			       const struct ynode *v)
-{
-	const struct ynode *dup, *first;
-	int r;
-
-	if (v->kind != YNODE_SEQ)
-		return fail_at(c, v, "matrix key '%s' must have a list of values, not %s",
-			       k->text, kind_name(v));
-	if (!v->n)
-		return fail_at(c, v, "matrix key '%s' has no values (expected a non-empty list)",
-			       k->text);
-	if (v->n > SCENARIO_JOBS_MAX)
-		return fail_at(c, v, "matrix key '%s' has %zu values (at most %d)",
-			       k->text, v->n, SCENARIO_JOBS_MAX);
-	for (size_t i = 0; i < v->n; i++) {
-		const struct ynode *x = v->kid[i];
-
-		if (x->kind != YNODE_SCALAR)
-			return fail_at(c, x, "matrix values must be single values, not %s",
-				       kind_name(x));
-		if (strlen(x->text) > JOB_PARAM_VALUE_MAX)
-			return fail_at(c, x, "matrix value too long (at most %d characters)",
-				       JOB_PARAM_VALUE_MAX);
-		if (!matrix_value_ok(x->text))
-			return fail_at(c, x, "bad matrix value '%s' (expected printable ASCII without spaces or any of , [ ] = # $ { })",
-				       x->text);
-	}
-	r = find_dup((const struct ynode **)v->kid, v->n, &dup, &first);
-	if (r > 0)
-		return fail_at(c, dup, "duplicate matrix value '%s' (first at %u:%u)",
-			       dup->text, first->line, first->col);
-	return r;
-}
-
-static int check_matrix(struct ctx *c, struct scenario *s)
-{
-	const char *key;
-	size_t klen;
-
-	if (s->matrix->kind != YNODE_MAP)
-		return fail_at(c, s->matrix, "'matrix' must be a mapping, not %s",
-			       kind_name(s->matrix));
-	if (!map_len(s->matrix))
-		return fail_at(c, s->matrix, "'matrix' must not be empty");
-	if (map_len(s->matrix) > JOB_MAX_PARAMS)
-		return fail_at(c, map_key(s->matrix, JOB_MAX_PARAMS),
-			       "too many matrix keys (%zu, at most %d)",
-			       map_len(s->matrix), JOB_MAX_PARAMS);
-	for (size_t i = 0; i < map_len(s->matrix); i++) {
-		const struct ynode *k = map_key(s->matrix, i);
-		char ref[JOB_PARAM_KEY_MAX + 8];
-		int r;
-
-		snprintf(ref, sizeof(ref), "${%.*s}", JOB_PARAM_KEY_MAX, k->text);
-		if (strlen(k->text) > JOB_PARAM_KEY_MAX || !subst_key(ref, &key, &klen))
-			return fail_at(c, k, "bad matrix key '%s' (expected letters, digits and '_', at most %d)",
-				       k->text, JOB_PARAM_KEY_MAX);
-		r = check_matrix_values(c, k, map_val(s->matrix, i));
-		if (r)
-			return r;
-	}
-	s->nkeys = map_len(s->matrix);
-	return 0;
-}
-
 /* ---- the top level ---- */
 
-static int check_version(struct ctx *c, const struct ynode *root)
+static int check_version(struct ctx *c, const struct ytree_node *root)
 {
-	const struct ynode *v = map_get(root, "vmorch", NULL);
+	const struct ytree_node *v = ytree_map_get(root, "vmorch", NULL);
 
 	if (!v)
 		return fail_at(c, root, "missing required key 'vmorch' (expected 'vmorch: %d', the format version)",
 			       SCENARIO_VERSION);
-	if (v->kind != YNODE_SCALAR)
+	if (v->kind != YTREE_SCALAR)
 		return fail_at(c, v, "'vmorch' must be the format version %d, not %s",
-			       SCENARIO_VERSION, kind_name(v));
+			       SCENARIO_VERSION, ytree_kind_name(v));
 	if (strcmp(v->text, "1") != 0)
 		return fail_at(c, v, "unsupported format version '%s' (expected vmorch: %d)",
 			       v->text, SCENARIO_VERSION);
@@ -1748,7 +856,7 @@ static int check_version(struct ctx *c, const struct ynode *root)
 
 static int check_vm_names(struct ctx *c, const struct scenario *s)
 {
-	const struct ynode **names, *dup, *first, *v;
+	const struct ytree_node **names, *dup, *first, *v;
 	const char *t = NULL;
 	int r = 0;
 
@@ -1756,19 +864,19 @@ static int check_vm_names(struct ctx *c, const struct scenario *s)
 	if (!names)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->vms->n && !r; i++) {
-		const struct ynode *vm = s->vms->kid[i];
+		const struct ytree_node *vm = s->vms->kid[i];
 
-		r = get_map(c, vm, "vm");
+		r = ytree_get_map(&c->doc, vm, "vm");
 		if (r)
 			break;
-		v = map_get(vm, "name", NULL);
+		v = ytree_map_get(vm, "name", NULL);
 		if (!v)
 			r = fail_at(c, vm, "missing required key 'name' in vm");
 		else
-			r = get_name(c, v, "vm name", &t);
+			r = ytree_get_name(&c->doc, v, "vm name", JOB_NAME_MAX, &t);
 		names[i] = v;
 	}
-	if (!r && find_dup(names, s->vms->n, &dup, &first) > 0)
+	if (!r && ytree_find_dup(names, s->vms->n, &dup, &first) > 0)
 		r = fail_at(c, dup, "duplicate vm name '%s' (first at %u:%u)",
 			    dup->text, first->line, first->col);
 	free(names);
@@ -1781,102 +889,51 @@ static const char *const top_keys[] = {
 
 static int check_top(struct ctx *c, struct scenario *s)
 {
-	const struct ynode *root = s->root, *v;
+	const struct ytree_node *root = s->root, *v;
 	const char *t = NULL;
 	int r;
 
-	if (root->kind != YNODE_MAP)
+	if (root->kind != YTREE_MAP)
 		return fail_at(c, root, "a scenario must be a mapping, not %s",
-			       kind_name(root));
+			       ytree_kind_name(root));
 	r = check_version(c, root);
 	if (!r)
-		r = check_keys(c, root, top_keys, "the top level");
+		r = ytree_check_keys(&c->doc, root, top_keys, "the top level");
 	if (r)
 		return r;
-	v = map_get(root, "name", NULL);
+	v = ytree_map_get(root, "name", NULL);
 	if (!v)
 		return fail_at(c, root, "missing required key 'name' (the scenario's name)");
-	r = get_name(c, v, "scenario name", &t);
+	r = ytree_get_name(&c->doc, v, "scenario name", JOB_NAME_MAX, &t);
 	if (r)
 		return r;
 	snprintf(s->name, sizeof(s->name), "%s", t);
-	if ((v = map_get(root, "description", NULL))) {
-		r = get_scalar(c, v, "description", "text", &t);
+	if ((v = ytree_map_get(root, "description", NULL))) {
+		r = ytree_get_scalar(&c->doc, v, "description", "text", &t);
 		if (r)
 			return r;
 		s->description = strdup(t);
 		if (!s->description)
 			return -ENOMEM;
 	}
-	if ((s->defaults = map_get(root, "defaults", NULL))) {
-		r = get_map(c, s->defaults, "defaults");
+	if ((s->defaults = ytree_map_get(root, "defaults", NULL))) {
+		r = ytree_get_map(&c->doc, s->defaults, "defaults");
 		if (!r)
-			r = check_keys(c, s->defaults, vm_keys + 1, "defaults");
+			r = ytree_check_keys(&c->doc, s->defaults, scenario_vm_keys + 1, "defaults");
 		if (r)
 			return r;
 	}
-	if ((s->matrix = map_get(root, "matrix", NULL)) && (r = check_matrix(c, s)))
+	if ((s->matrix = ytree_map_get(root, "matrix", NULL)) && (r = matrix_check(c, s)))
 		return r;
-	s->vms = map_get(root, "vms", &s->vms_key);
+	s->vms = ytree_map_get(root, "vms", &s->vms_key);
 	if (!s->vms)
 		return fail_at(c, root, "missing required key 'vms' (the list of VMs)");
-	if (s->vms->kind != YNODE_SEQ)
-		return fail_at(c, s->vms, "'vms' must be a list, not %s",
-			       kind_name(s->vms));
+	r = ytree_get_list(&c->doc, s->vms, "vms");
+	if (r)
+		return r;
 	if (!s->vms->n)
 		return fail_at(c, s->vms, "'vms' must not be empty");
 	return check_vm_names(c, s);
-}
-
-/* Every VM for every combination, once: the file is valid iff this passes. */
-static int check_jobs(struct ctx *c, struct scenario *s)
-{
-	bool used[JOB_MAX_PARAMS], any[JOB_MAX_PARAMS] = { false };
-	struct job_desc *j;
-	size_t combos = 0, total = 0;
-	unsigned nrep;
-	int r = 0;
-
-	/* Each combination is at least one job: refuse a blow-up before building. */
-	for (size_t v = 0; v < s->vms->n && combos <= SCENARIO_JOBS_MAX; v++) {
-		vm_used_keys(s, s->vms->kid[v], used);
-		combos += vm_ncombos(s, used);
-	}
-	if (combos > SCENARIO_JOBS_MAX)
-		return fail_at(c, s->vms_key, "scenario expands to at least %zu jobs (at most %d)",
-			       combos, SCENARIO_JOBS_MAX);
-	j = malloc(sizeof(*j));
-	if (!j)
-		return -ENOMEM;
-	for (size_t v = 0; v < s->vms->n && !r; v++) {
-		const struct ynode *vm = s->vms->kid[v];
-
-		vm_used_keys(s, vm, used);
-		for (size_t i = 0; i < s->nkeys; i++)
-			any[i] |= used[i];
-		for (size_t ci = 0; ci < vm_ncombos(s, used) && !r; ci++) {
-			ctx_bind(c, used, ci);
-			r = vm_build(c, vm, 0, j, &nrep);
-			if (!r) {
-				job_spec_free(&j->spec);
-				total += nrep;
-			}
-		}
-	}
-	free(j);
-	if (r)
-		return r;
-	for (size_t i = 0; i < s->nkeys; i++)
-		if (!any[i])
-			return fail_at(c, map_key(s->matrix, i),
-				       "matrix key '%s' is not used (expected ${%s} in a vm or in defaults)",
-				       map_key(s->matrix, i)->text,
-				       map_key(s->matrix, i)->text);
-	if (total > SCENARIO_JOBS_MAX)
-		return fail_at(c, s->vms_key, "scenario expands to %zu jobs (at most %d)",
-			       total, SCENARIO_JOBS_MAX);
-	s->njobs = total;
-	return 0;
 }
 
 /* The absolute directory of @path, which relative paths start from. */
@@ -1904,22 +961,21 @@ static int scenario_parse(struct ctx *c, struct scenario *s, const char *buf,
 	int r;
 
 	if (len > SCENARIO_FILE_MAX) {
-		verr_set(c->e, "%s: file too large (%zu bytes, at most %u)",
+		verr_set(c->doc.e, "%s: file too large (%zu bytes, at most %u)",
 			 s->path, len, SCENARIO_FILE_MAX);
 		return -EFBIG;
 	}
-	r = text_check(c, buf, len);
-	if (!r)
-		r = tree_parse(c, buf, len, &s->root);
+	r = ytree_parse(s->path, "scenario", buf, len, &s->root, c->doc.e);
 	if (r)
 		return r;
 	if (!s->root)
-		return fail_pos(c, 1, 1, "empty scenario (expected a mapping starting with 'vmorch: 1')");
+		return ytree_fail(c->doc.e, s->path, 1, 1,
+				  "empty scenario (expected a mapping starting with 'vmorch: 1')");
 	r = check_top(c, s);
 	if (!r)
-		r = check_jobs(c, s);
+		r = matrix_check_jobs(c, s);
 	if (r == -ENOMEM)
-		verr_set(c->e, "%s: out of memory", s->path);
+		verr_set(c->doc.e, "%s: out of memory", s->path);
 	return r;
 }
 
@@ -1927,7 +983,7 @@ int scenario_load_buffer(const char *path, const char *buf, size_t len,
 			 struct scenario **out, struct verr *e)
 {
 	struct scenario *s;
-	struct ctx c = { .e = e };
+	struct ctx c;
 	int r;
 
 	*out = NULL;
@@ -1941,7 +997,7 @@ int scenario_load_buffer(const char *path, const char *buf, size_t len,
 		verr_set(e, "%s: out of memory", path);
 		return -ENOMEM;
 	}
-	c.s = s;
+	matrix_ctx_init(&c, s, e);
 	sha256_hex(buf, len, s->sha256);
 	s->dir = dir_of(path);
 	if (!s->dir) {
@@ -2048,7 +1104,7 @@ void scenario_free(struct scenario *s)
 {
 	if (!s)
 		return;
-	node_free(s->root);
+	ytree_free(s->root);
 	free(s->description);
 	free(s->dir);
 	free(s->path);
@@ -2149,69 +1205,4 @@ void scenario_set_release(struct scenario_set *set)
 size_t scenario_njobs(const struct scenario *s)
 {
 	return s->njobs;
-}
-
-/* ---- expansion ---- */
-
-static int expand_vm(struct ctx *c, const struct ynode *vm, struct job_desc *jobs,
-		     size_t cap, size_t *k)
-{
-	bool used[JOB_MAX_PARAMS];
-	unsigned nrep;
-	int r;
-
-	vm_used_keys(c->s, vm, used);
-	for (size_t ci = 0; ci < vm_ncombos(c->s, used); ci++) {
-		ctx_bind(c, used, ci);
-		for (unsigned rep = 0, n = 1; rep < n; rep++) {
-			if (*k >= cap) {
-				verr_set(c->e, "%s: internal error: more jobs than counted",
-					 c->s->path);
-				return -EINVAL;
-			}
-			r = vm_build(c, vm, rep, &jobs[*k], &nrep);
-			if (r)
-				return r;
-			(*k)++;
-			n = nrep;
-		}
-	}
-	return 0;
-}
-
-int scenario_expand(const struct scenario *s, struct job_desc **jobs,
-		    size_t *njobs, struct verr *e)
-{
-	struct ctx c = { .s = s, .e = e };
-	struct job_desc *arr;
-	size_t k = 0;
-	int r = 0;
-
-	*jobs = NULL;
-	*njobs = 0;
-	arr = calloc(s->njobs ? s->njobs : 1, sizeof(*arr));
-	if (!arr) {
-		verr_set(e, "%s: out of memory", s->path);
-		return -ENOMEM;
-	}
-	for (size_t v = 0; v < s->vms->n && !r; v++)
-		r = expand_vm(&c, s->vms->kid[v], arr, s->njobs, &k);
-	if (r) {
-		job_descs_free(arr, k);
-		return r;
-	}
-	*jobs = arr;
-	*njobs = k;
-	return 0;
-}
-
-void job_descs_free(struct job_desc *jobs, size_t n)
-{
-	if (!jobs)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		job_spec_free(&jobs[i].spec);
-		free(jobs[i].config);
-	}
-	free(jobs);
 }

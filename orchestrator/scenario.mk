@@ -1,11 +1,15 @@
-# orchestrator/scenario.mk - scenario files: units, expectations, the YAML
-# loader and matrix expansion (libscenario.a), their tests, fixtures,
-# shipped scenarios and the format's reference.
+# orchestrator/scenario.mk - scenario files: the positioned YAML tree the
+# scenario and inventory loaders share, units, expectations, the loader and
+# matrix expansion (libscenario.a), their tests, fixtures, shipped scenarios
+# and the format's reference.
 # Included from the top-level Makefile.am (non-recursive build).
 
 noinst_LIBRARIES += orchestrator/libscenario.a
 orchestrator_libscenario_a_SOURCES = \
 	orchestrator/scenario.c orchestrator/scenario.h \
+	orchestrator/scenario_matrix.c orchestrator/scenario_priv.h \
+	orchestrator/ytree.c orchestrator/ytree.h \
+	orchestrator/ytree_get.c orchestrator/ytree_get.h \
 	orchestrator/units.c orchestrator/units.h \
 	orchestrator/expect.c orchestrator/expect.h \
 	orchestrator/jobname.c orchestrator/jobname.h \

@@ -1,8 +1,8 @@
 /*
  * ytree.c - YAML bytes into a positioned node tree (see ytree.h).  The
  * bytes are checked as text before libyaml sees them, so that a stray byte
- * is reported where it is rather than as a confusing syntax error; the
- * messages keep the wording of the scenario loader so that both file
+ * is reported where it is rather than as a confusing syntax error.  The
+ * scenario and inventory loaders both read through it, so that both file
  * formats speak alike.
  */
 #include <errno.h>
@@ -137,7 +137,7 @@ static int node_append(struct ytree_node *p, struct ytree_node *kid)
 	return 0;
 }
 
-/* Sort order for keys: text, then position, so a duplicate meets its first. */
+/* Sort order for scalars: text, then position, so a duplicate meets its first. */
 static int key_cmp(const void *a, const void *b)
 {
 	const struct ytree_node *x = *(const struct ytree_node *const *)a;
@@ -156,14 +156,40 @@ static bool before(const struct ytree_node *a, const struct ytree_node *b)
 	return a->line < b->line || (a->line == b->line && a->col < b->col);
 }
 
-/*
- * The earliest repeated key of mapping @m is reported with its first
- * appearance.  Sorting keeps a mapping of 100,000 keys cheap.
- */
+int ytree_find_dup(const struct ytree_node *const *v, size_t n,
+		   const struct ytree_node **dup, const struct ytree_node **first)
+{
+	const struct ytree_node **s;
+
+	*dup = NULL;
+	if (n < 2)
+		return 0;
+	/* Sorting keeps a mapping of 100,000 keys cheap. */
+	s = malloc(n * sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), key_cmp);
+	for (size_t i = 1, g = 0; i < n; i++) {
+		if (strcmp(s[i]->text, s[g]->text) != 0) {
+			g = i;
+			continue;
+		}
+		if (!*dup || before(s[i], *dup)) {
+			*dup = s[i];
+			*first = s[g];
+		}
+	}
+	free(s);
+	return *dup != NULL;
+}
+
+/* The earliest repeated key of mapping @m is reported with its first appearance. */
 static int map_check_dups(struct builder *b, const struct ytree_node *m)
 {
 	size_t n = ytree_map_len(m);
-	const struct ytree_node **keys, *dup = NULL, *first = NULL;
+	const struct ytree_node **keys, *dup, *first;
+	int r;
 
 	if (n < 2)
 		return 0;
@@ -172,19 +198,11 @@ static int map_check_dups(struct builder *b, const struct ytree_node *m)
 		return oom(b);
 	for (size_t i = 0; i < n; i++)
 		keys[i] = ytree_map_key(m, i);
-	qsort(keys, n, sizeof(*keys), key_cmp);
-	for (size_t i = 1, g = 0; i < n; i++) {
-		if (strcmp(keys[i]->text, keys[g]->text) != 0) {
-			g = i;
-			continue;
-		}
-		if (!dup || before(keys[i], dup)) {
-			dup = keys[i];
-			first = keys[g];
-		}
-	}
+	r = ytree_find_dup(keys, n, &dup, &first);
 	free(keys);
-	if (!dup)
+	if (r < 0)
+		return oom(b);
+	if (!r)
 		return 0;
 	return ytree_fail(b->e, b->path, dup->line, dup->col,
 			  "duplicate key '%s' (first at %u:%u)", dup->text,

@@ -46,6 +46,14 @@ const struct ytree_node *ytree_map_get(const struct ytree_node *m,
 				       const char *key,
 				       const struct ytree_node **keynode);
 
+/*
+ * Of scalars @v[0..n), the earliest one (by position) whose text appeared
+ * before, and that first appearance: 0 when all differ, 1 when *@dup and
+ * *@first are set, or -ENOMEM.
+ */
+int ytree_find_dup(const struct ytree_node *const *v, size_t n,
+		   const struct ytree_node **dup, const struct ytree_node **first);
+
 /* "a single value", "a mapping", "a list": for "'x' must be ..., not ...". */
 const char *ytree_kind_name(const struct ytree_node *n);
 

@@ -27,14 +27,16 @@ FUZZ_VBLK_SRCS = $(top_srcdir)/tests/fuzz_vblk.c \
 	$(top_srcdir)/vmm-worker/disk.c $(top_srcdir)/common/verr.c \
 	$(top_srcdir)/common/vblk_counters.c $(top_srcdir)/common/clock.c
 FUZZ_SCENARIO_SRCS = $(top_srcdir)/tests/fuzz_scenario.c $(top_srcdir)/common/sha256.c \
-	$(top_srcdir)/orchestrator/scenario.c $(top_srcdir)/orchestrator/units.c \
+	$(top_srcdir)/orchestrator/scenario.c $(top_srcdir)/orchestrator/scenario_matrix.c \
+	$(top_srcdir)/orchestrator/ytree.c $(top_srcdir)/orchestrator/ytree_get.c \
+	$(top_srcdir)/orchestrator/units.c \
 	$(top_srcdir)/orchestrator/expect.c $(top_srcdir)/orchestrator/jobname.c \
 	$(FUZZ_COMMON_SRCS)
 FUZZ_INVENTORY_SRCS = $(top_srcdir)/tests/fuzz_inventory.c \
 	$(top_srcdir)/orchestrator/inventory.c $(top_srcdir)/orchestrator/inventory_select.c \
 	$(top_srcdir)/orchestrator/host_range.c \
-	$(top_srcdir)/orchestrator/ytree.c $(top_srcdir)/orchestrator/units.c \
-	$(top_srcdir)/common/verr.c
+	$(top_srcdir)/orchestrator/ytree.c $(top_srcdir)/orchestrator/ytree_get.c \
+	$(top_srcdir)/orchestrator/units.c $(top_srcdir)/common/verr.c
 
 FUZZ_PROGS = tests/fuzz_vblk tests/fuzz_scenario tests/fuzz_job tests/fuzz_result \
 	tests/fuzz_shm tests/fuzz_inventory tests/fuzz_remote
