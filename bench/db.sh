@@ -6,18 +6,27 @@
 # runs of the real binary, and show the history query's plan.
 # Run from the build directory: sh bench/db.sh (or make bench-reports).
 # VMORCH_BENCH_DB=PATH uses another cache file; delete it to regenerate.
+# VMORCH_BENCH_RUNS=10000 makes (and times) the 10-million-result database
+# of issue 13 (default file /var/tmp/vmorch-bench-10m.db, about 4 GB).
 set -eu
 
 builddir=${VMORCH_BUILDDIR:-.}
-db=${VMORCH_BENCH_DB:-/var/tmp/vmorch-bench-1m.db}
+runs=${VMORCH_BENCH_RUNS:-1000}
+if [ "$runs" = 1000 ]; then
+	db=${VMORCH_BENCH_DB:-/var/tmp/vmorch-bench-1m.db}
+else
+	db=${VMORCH_BENCH_DB:-/var/tmp/vmorch-bench-$((runs / 1000))m.db}
+fi
 vmorch="$builddir/orchestrator/vmorch"
 
 make -s -C "$builddir" bench/db_synth orchestrator/vmorch
 if [ ! -f "$db" ]; then
-	echo "generating $db (1,000 runs x 1,000 results; once)..."
+	echo "generating $db ($runs runs x 1,000 results; once)..."
 	rm -f "$db.tmp" "$db.tmp-wal" "$db.tmp-shm"
-	"$builddir/bench/db_synth" -r 1000 -n 1000 "$db.tmp"
+	g0=$(date +%s)
+	"$builddir/bench/db_synth" -r "$runs" -n 1000 "$db.tmp"
 	mv "$db.tmp" "$db"
+	echo "generated in $(($(date +%s) - g0)) s"
 fi
 
 count() {
@@ -49,8 +58,9 @@ best_of() {
 		"$(echo "$best" | awk '{ print $1 / 1000 }')" "$goal" "$verdict"
 }
 
-a=500
-b=1000
+# Two runs half the database apart: 500 and 1000 of the 1M database.
+a=$((runs / 2))
+b=$runs
 best_of "diff $a $b ($(sqlite3 -readonly "$db" "SELECT count(*) FROM vm_results WHERE run_id IN ($a, $b)" 2>/dev/null || echo '?') results)" \
 	100 "$vmorch" diff --db "$db" "$a" "$b"
 best_of "diff --json $a $b" 100 "$vmorch" diff --db "$db" --json "$a" "$b"
@@ -60,6 +70,8 @@ best_of "history s3/vm4 reads_completed, all runs" 50 \
 	"$vmorch" history --db "$db" --scenario s3 --vm vm4 --params bs=4k --metric reads_completed
 best_of "history s3/vm4 iops --last 20" 50 \
 	"$vmorch" history --db "$db" --scenario s3 --vm vm4 --params bs=4k --last 20
+best_of "history s3/vm4 iops --by commit, all runs" 50 \
+	"$vmorch" history --db "$db" --scenario s3 --vm vm4 --params bs=4k --by commit
 best_of "report $b --vs $a --format text" 1000 \
 	"$vmorch" report --db "$db" "$b" --vs "$a" --format text
 best_of "report $b --vs $a --format json" 1000 \

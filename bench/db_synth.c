@@ -10,7 +10,9 @@
  *
  * Result i of a run: scenario s<i/100>, VM vm<i/10%10>, bs 4k|64k
  * (i/5%2), repeat i%5, so each run has 200 job keys of 5 repeats and each
- * scenario/VM series has 10 results per run.
+ * scenario/VM series has 10 results per run.  Every result has the same
+ * stored configuration (so history reads them, and diff judges), and
+ * every two runs share a git commit (run_meta), for `history --by commit`.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -21,7 +23,7 @@
 
 #include "orchestrator/db.h"
 
-enum { ST_RUN, ST_RESULT, ST_DISK, ST_METRIC, ST_EXPECT, ST_NR };
+enum { ST_RUN, ST_RESULT, ST_DISK, ST_METRIC, ST_EXPECT, ST_META, ST_NR };
 
 static const char *const synth_sql[ST_NR] = {
 	[ST_RUN] = "INSERT INTO runs (id, label, started_at, ended_at, status,"
@@ -31,15 +33,19 @@ static const char *const synth_sql[ST_NR] = {
 	[ST_RESULT] = "INSERT INTO vm_results (id, run_id, scenario,"
 		      " scenario_file, vm, params, params_key, repeat_idx, host,"
 		      " verdict, success, exit_kind, exit_code, wall_us, boot_us,"
-		      " started_at, console_tail, error) VALUES (?1, ?2, ?3,"
-		      " 'scenarios/synth.yaml', ?4, ?5, ?6, ?7, 'local', ?8, ?9,"
-		      " ?10, 0, ?11, ?12, ?13, ?14, '')",
+		      " started_at, console_tail, error, config, config_hash)"
+		      " VALUES (?1, ?2, ?3, 'scenarios/synth.yaml', ?4, ?5, ?6, ?7,"
+		      " 'local', ?8, ?9, ?10, 0, ?11, ?12, ?13, ?14, '',"
+		      " '{\"vcpus\":1,\"workload\":\"synth\"}',"
+		      " '5e1f0c3b9d8a7e6f5e1f0c3b9d8a7e6f5e1f0c3b9d8a7e6f5e1f0c3b9d8a7e6f')",
 	/* Counter columns in schema order (checked by db_open against the list). */
 	[ST_DISK] = "INSERT INTO blk_counters VALUES (?1, ?2, ?3, 0, 0, ?4, 0,"
 		    " 0, ?5, 0, 0)",
 	[ST_METRIC] = "INSERT INTO metrics (result_id, name, value) VALUES (?, ?, ?)",
 	[ST_EXPECT] = "INSERT INTO expectations VALUES (?1, 0, 'reads_completed',"
 		      " '>= 1000', 1000, ?2, ?3, 0)",
+	[ST_META] = "INSERT INTO run_meta (run_id, key, value, source)"
+		    " VALUES (?1, 'commit', ?2, 'auto')",
 };
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
@@ -137,7 +143,7 @@ static void synth_result(struct synth *s, int64_t run, unsigned i, char *ts)
 static void synth_run(struct synth *s, int64_t run)
 {
 	sqlite3_stmt *st = s->st[ST_RUN];
-	char ts[32], label[32];
+	char ts[32], label[32], commit[48];
 	time_t t = 1714564800 + (time_t)run * 3600;	/* 2024-05-01, hourly */
 	struct tm tm;
 
@@ -154,6 +160,13 @@ static void synth_run(struct synth *s, int64_t run)
 	sqlite3_bind_int(st, 6, (int)s->nres);
 	sqlite3_bind_int(st, 7, 0);
 	step(s->h, st, "run");
+	/* 40 hex digits like git's; runs 2k-1 and 2k are one commit. */
+	snprintf(commit, sizeof(commit), "%040" PRIx64,
+		 (uint64_t)((run + 1) / 2) * (uint64_t)0x9e3779b97f4a7c15);
+	st = s->st[ST_META];
+	sqlite3_bind_int64(st, 1, run);
+	sqlite3_bind_text(st, 2, commit, -1, SQLITE_TRANSIENT);
+	step(s->h, st, "run_meta");
 	for (unsigned i = 0; i < s->nres; i++)
 		synth_result(s, run, i, ts);
 	if (sqlite3_exec(s->h, "COMMIT", NULL, NULL, NULL))
