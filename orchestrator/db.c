@@ -19,6 +19,7 @@
 
 #include "common/sha256.h"
 #include "orchestrator/db.h"
+#include "orchestrator/sql_err.h"
 #include "orchestrator/jobname.h"
 
 /* PRAGMA application_id of a vmorch database: 'vmor' (schema/001). */
@@ -121,35 +122,6 @@ static const char *const db_stmt_sql[ST_NR] = {
 		" ORDER BY name",
 };
 
-static int db_errno(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_OK:
-		return 0;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return -EBUSY;
-	case SQLITE_NOMEM:
-		return -ENOMEM;
-	case SQLITE_FULL:
-		return -ENOSPC;
-	case SQLITE_READONLY:
-	case SQLITE_PERM:
-	case SQLITE_AUTH:
-		return -EACCES;
-	case SQLITE_CANTOPEN:
-		return -ENOENT;
-	case SQLITE_CORRUPT:
-		return -EUCLEAN;
-	case SQLITE_NOTADB:
-	case SQLITE_CONSTRAINT:
-	case SQLITE_MISMATCH:
-		return -EINVAL;
-	default:
-		return -EIO;
-	}
-}
-
 /*
  * "what: sqlite's message", returning the matching -errno.  Corruption says
  * so in plain words: the user must stop writing and restore a copy, not
@@ -158,12 +130,7 @@ static int db_errno(int rc)
 static int db_fail(struct db *db, int rc, const char *what, struct verr *e)
 {
 	db->last_rc = rc;
-	if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB)
-		verr_set(e, "%s: %s: the database is corrupt (%s)", db->path,
-			 what, sqlite3_errmsg(db->h));
-	else
-		verr_set(e, "%s: %s: %s", db->path, what, sqlite3_errmsg(db->h));
-	return db_errno(rc);
+	return sql_fail(db->h, rc, what, e);
 }
 
 sqlite3 *db_sqlite(struct db *db)
@@ -465,7 +432,7 @@ static int db_pragma_int(struct db *db, const char *sql, int64_t *out,
 	if (rc != SQLITE_OK) {
 		if ((rc & 0xff) == SQLITE_NOTADB) {
 			verr_set(e, "%s: not a SQLite database", db->path);
-			rc = db_errno(rc);
+			rc = sql_errno(rc);
 		} else {
 			rc = db_fail(db, rc, "read", e);
 		}
@@ -591,7 +558,7 @@ static int db_check_foreign_keys(struct db *db, struct verr *e)
 	sqlite3_finalize(st);
 	if (rc == SQLITE_ROW)
 		return -EINVAL;
-	return rc == SQLITE_DONE ? 0 : db_errno(rc);
+	return rc == SQLITE_DONE ? 0 : sql_errno(rc);
 }
 
 static int db_migrate_one(struct db *db, const struct db_migration *m,

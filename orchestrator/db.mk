@@ -13,6 +13,7 @@ orchestrator_libdb_a_SOURCES = \
 	orchestrator/db.c orchestrator/db.h \
 	orchestrator/db_query.c orchestrator/db_query.h \
 	orchestrator/db_manage.c \
+	orchestrator/sql_err.c orchestrator/sql_err.h \
 	orchestrator/jobdesc.h
 nodist_orchestrator_libdb_a_SOURCES = orchestrator/schema_embed.c
 orchestrator_libdb_a_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)

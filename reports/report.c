@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "orchestrator/sql_err.h"
 #include "reports/report.h"
 #include "reports/stats.h"
 
@@ -35,8 +36,7 @@ static char *col_dup(sqlite3_stmt *st, int col)
 
 int report_sql_fail(sqlite3 *db, int rc, const char *what, struct verr *e)
 {
-	verr_set(e, "%s: %s", what, sqlite3_errmsg(db));
-	return rc == SQLITE_NOMEM ? -ENOMEM : rc == SQLITE_BUSY ? -EBUSY : -EIO;
+	return sql_fail(db, rc, what, e);
 }
 
 int report_prepare_run_rows(sqlite3 *db, int64_t run, const char *cols,

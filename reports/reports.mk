@@ -14,9 +14,10 @@ reports_libreports_a_SOURCES = \
 	reports/outfile.c reports/outfile.h
 reports_libreports_a_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 
-# libreports needs common/ and SQLite: list them again after it, since the
+# libreports needs the SQL error mapper (orchestrator/sql_err.c, in libdb),
+# common/ and SQLite: list them again after it, since the
 # LDADD above already named them before this fragment appends.
-REPORTS_LIBS = reports/libreports.a $(COMMON_LIBS) $(SQLITE_LIBS) -lm
+REPORTS_LIBS = reports/libreports.a orchestrator/libdb.a $(COMMON_LIBS) $(SQLITE_LIBS) -lm
 
 orchestrator_vmorch_SOURCES += \
 	orchestrator/cmd_diff.c orchestrator/cmd_history.c orchestrator/cmd_report.c
