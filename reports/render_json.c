@@ -175,19 +175,20 @@ static json_t *history_json(const struct history *h)
 	for (size_t i = 0; i < h->npoints; i++) {
 		const struct history_point *p = &h->points[i];
 
-		json_array_append_new(pts, json_pack("{s:I, s:o, s:s, s:o, s:o, s:o, s:I}",
+		json_array_append_new(pts, json_pack("{s:I, s:o, s:s, s:o, s:b, s:o, s:o, s:I}",
 				"run_id", (json_int_t)p->run_id,
 				"label", jstr(p->label),
 				"started_at", p->started_at,
 				"value", agg_json(&p->value),
-				"config_changed", jstr(p->config_keys),
+				"config_changed", p->config_keys != NULL,
+				"config_keys", jstr(p->config_keys),
 				"group", jstr(p->group),
 				"runs", (json_int_t)p->nruns));
 	}
 	return json_pack("{s:s, s:o, s:o, s:s, s:s, s:s, s:I, s:I, s:o}",
 			 "scenario", h->scenario,
 			 "vm", jstr(h->vm),
-			 "params", jstr(h->params_key),
+			 "params_key", jstr(h->params_key),
 			 "metric", h->metric,
 			 "unit", h->unit ? h->unit : "",
 			 "by", history_by_name(h->by),
