@@ -213,7 +213,7 @@ static int job_print(json_t *doc, bool console_only)
 	}
 	json_array_foreach(json_object_get(j, "expectations"), i, d) {
 		printf("expect    ");
-		text_fputs(json_string_value(json_object_get(d, "name")), stdout, 0);
+		text_fputs(json_string_value(json_object_get(d, "metric")), stdout, 0);
 		printf(" %s: %s\n", json_string_value(json_object_get(d, "op")),
 		       json_is_true(json_object_get(d, "missing")) ? "missing" :
 		       json_is_true(json_object_get(d, "passed")) ? "passed" : "FAILED");

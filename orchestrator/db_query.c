@@ -600,7 +600,7 @@ static int show_expect_row(sqlite3_stmt *st, json_t *into)
 	json_t *actual = sqlite3_column_type(st, 3) == SQLITE_NULL ?
 			 json_null() : json_real(sqlite3_column_double(st, 3));
 	json_t *x = json_pack("{s:s, s:s, s:f, s:o, s:b, s:b}",
-			      "name", col_text(st, 0),
+			      "metric", col_text(st, 0),
 			      "op", col_text(st, 1),
 			      "expected", sqlite3_column_double(st, 2),
 			      "actual", actual,

@@ -97,7 +97,7 @@ static json_t *diff_row_json(const struct diff_row *r)
 			 "params", jparams(r->params),
 			 "params_key", r->params_key,
 			 "vm", r->vm,
-			 "name", r->name,
+			 "metric", r->name,
 			 "unit", r->unit ? r->unit : "",
 			 "direction", dir_name(r->dir),
 			 "judged", r->judged,
