@@ -177,7 +177,7 @@ static int job_print(json_t *doc, bool console_only)
 	}
 	printf("job       ");
 	text_fputs(json_string_value(json_object_get(j, "name")), stdout, 0);
-	printf(" (run %" JSON_INTEGER_FORMAT ")\n", json_integer_value(json_object_get(doc, "run")));
+	printf(" (run %" JSON_INTEGER_FORMAT ")\n", json_integer_value(json_object_get(doc, "run_id")));
 	printf("verdict   %s, exit %s (%" JSON_INTEGER_FORMAT ")\n",
 	       json_string_value(json_object_get(j, "verdict")),
 	       json_string_value(json_object_get(j, "exit_kind")),

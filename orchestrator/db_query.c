@@ -803,7 +803,7 @@ int db_job_show_json(struct db *db, int64_t run_id, const char *name, json_t **d
 	    json_object_set_new(r, "config", config ? config : json_null()) ||
 	    json_object_set_new(r, "console_tail", json_string(col_text(st, RS_NCOLS + 1))) ||
 	    !(*doc = json_pack("{s:i, s:I, s:O}", "version", DB_QUERY_JSON_VERSION,
-			       "run", (json_int_t)run_id, "job", r)))
+			       "run_id", (json_int_t)run_id, "job", r)))
 		rc = -ENOMEM;
 out:
 	if (rc == -ENOMEM)
