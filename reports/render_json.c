@@ -1,8 +1,9 @@
 /*
  * render_json.c - the machine-readable forms: `vmorch report --format json`
- * ({"vmorch_report": 1, ...}), `vmorch diff --json` ({"vmorch_diff": 1})
- * and `vmorch history --json` ({"vmorch_history": 1}).  The shapes are
- * documented in doc/reports.md; the version goes up when one changes.
+ * ({"vmorch_report": 2, ...}), `vmorch diff --json` ({"vmorch_diff": 2})
+ * and `vmorch history --json` ({"vmorch_history": 2}).  The shapes are
+ * documented in doc/reports.md and doc/schema/; the version goes up when
+ * one changes.
  */
 #include <errno.h>
 #include <math.h>

@@ -1007,7 +1007,7 @@ static void test_runs_json(void **state)
 		"\"started_at\":\"2024-05-01T12:00:00.000Z\",\"status\":\"failed\","
 		"\"uuid\":\"00000000-0000-4000-8000-000000000001\","
 		"\"vmorch_version\":\"0.1.0\"}"
-		"],\"version\":1}");
+		"],\"vmorch_runs\":2}");
 	free(s);
 
 	s = json_text(db_runs_json(f->db, &one_run, &f->e));
@@ -1091,7 +1091,7 @@ static void test_show_json(void **state)
 		"\"started_at\":\"2024-05-01T12:00:00.000Z\",\"status\":\"failed\","
 		"\"uuid\":\"00000000-0000-4000-8000-000000000001\","
 		"\"vmorch_version\":\"0.1.0\"},"
-		"\"version\":1}");
+		"\"vmorch_show\":2}");
 	free(s);
 	assert_null(db_run_show_json(f->db, 9, &f->e));
 	assert_string_equal(f->e.msg, "no run 9");
