@@ -123,9 +123,9 @@ vms:
 YAML
 sed 's/ops: 4/ops: 8/' sch.yaml > sch-ops8.yaml
 db=s.db
-vm run -q --db $db --label base --meta ci=yes --meta pipeline=17 sch.yaml
+vm run -q --db $db --label base --meta ci=yes --meta pipeline=17 --meta commit=1111aaaa sch.yaml
 pass_or_infra $rc "run 1 (base)"
-vm run -q --db $db --label cand --meta ci=yes sch.yaml
+vm run -q --db $db --label cand --meta ci=yes --meta commit=2222bbbb sch.yaml
 pass_or_infra $rc "run 2 (cand)"
 vm run -q --db $db --label ops8 --report json:run3.json sch-ops8.yaml
 pass_or_infra $rc "run 3 (ops8, another configuration) with --report json:FILE"
@@ -193,11 +193,18 @@ json show-job.schema.json 0 show --db $db --json cand 'sch/a[bs=4k]#0'
 json diff.schema.json 0 diff --db $db --json base cand
 diff=$doc
 json diff.schema.json 1 regressions --db $db --json --baseline base --candidate cand
+json diff.schema.json 0 diff --db $db --json --correction holm --metric iops \
+	--metric cache_hits:higher --params bs=4k base cand
 json diff.schema.json 0 diff --db $db --json cand ops8
 json history.schema.json 0 history --db $db --json --scenario sch --vm a --params bs=4k
 history=$doc
 json history.schema.json 0 history --db $db --json --scenario sch --vm a --params bs=64k \
 	--metric wall_us
+json history.schema.json 0 history --db $db --json --scenario sch --vm a --params bs=4k \
+	--by commit
+bycommit=$doc
+json history.schema.json 0 history --db $db --json --scenario sch --vm a --params bs=4k \
+	--by date
 json report.schema.json 0 report --db $db --format json cand --vs base
 report=$doc
 json report.schema.json 0 report --db $db --format json base
@@ -208,7 +215,7 @@ q() { "$py" -c 'import json, sys
 with open(sys.argv[1]) as f:
     d = json.load(f)
 print(eval(sys.argv[2]))' "$1" "$2"; }
-is "$(q $runs 'len(d["runs"]), sorted(d["runs"][2]["meta"])')" "(3, ['ci', 'pipeline'])" \
+is "$(q $runs 'len(d["runs"]), sorted(d["runs"][2]["meta"])')" "(3, ['ci', 'commit', 'pipeline'])" \
 	"runs: three runs, base with its meta"
 is "$(q $show '[r["metrics"]["iops"] for r in d["results"]][:2], len(d["run"]["hosts"])')" \
 	"([800.0, 802.5], 1)" "show: metrics and the machine"
@@ -217,9 +224,14 @@ is "$(q $job '(d["job"]["verdict"], d["job"]["disks"][0]["reads_completed"], d["
 is "$(q $diff '(sorted(set((r["verdict"], r["metric"]) for r in d["rows"] if r["verdict"] != "unchanged")), d["summary"]["newly_failing_jobs"])')" \
 	"([('new', 'verify_errors'), ('regressed', 'iops'), ('reported', 'cache_hits')], 1)" \
 	"diff: iops regressed, cache_hits reported, verify_errors new; one job newly fails"
+is "$(q $diff '[(r["p_adjusted"] is not None, r["ci"]["low"] < r["ci"]["high"] < 0) for r in d["rows"] if r["verdict"] == "regressed"]')" \
+	"[(True, True)]" "diff: the regression has an adjusted p and an interval below zero"
 is "$(q $history '[(p["label"], p["config_changed"], p["config_keys"]) for p in d["points"]]')" \
 	"[('base', False, None), ('cand', False, None), ('ops8', True, 'workload')]" \
 	"history: three points, the configuration changed at the third"
+is "$(q $bycommit '(d["by"], d["runs"], d["runs_without_commit"], [(p["group"], p["runs"]) for p in d["points"]])')" \
+	"('commit', 2, 1, [('1111aaaa', 1), ('2222bbbb', 1)])" \
+	"history --by commit: a point per commit, the run without one counted"
 is "$(q $report '(d["diff"] is not None, len(d["jobs"]), len(d["trends"]) > 0)')" "(True, 10, True)" \
 	"report: jobs, diff and trends"
 
