@@ -196,6 +196,8 @@ json diff.schema.json 1 regressions --db $db --json --baseline base --candidate 
 json diff.schema.json 0 diff --db $db --json --correction holm --metric iops \
 	--metric cache_hits:higher --params bs=4k base cand
 json diff.schema.json 0 diff --db $db --json cand ops8
+json diff.schema.json 0 diff --db $db --json cand --ab bs=4k,bs=64k
+ab=$doc
 json history.schema.json 0 history --db $db --json --scenario sch --vm a --params bs=4k
 history=$doc
 json history.schema.json 0 history --db $db --json --scenario sch --vm a --params bs=64k \
@@ -226,6 +228,8 @@ is "$(q $diff '(sorted(set((r["verdict"], r["metric"]) for r in d["rows"] if r["
 	"diff: iops regressed, cache_hits reported, verify_errors new; one job newly fails"
 is "$(q $diff '[(r["p_adjusted"] is not None, r["ci"]["low"] < r["ci"]["high"] < 0) for r in d["rows"] if r["verdict"] == "regressed"]')" \
 	"[(True, True)]" "diff: the regression has an adjusted p and an interval below zero"
+is "$(q $ab '(d["ab"], d["a"]["id"] == d["b"]["id"], sorted(set(r["params_key"] for r in d["rows"])))')" \
+	"({'a': 'bs=4k', 'b': 'bs=64k'}, True, [''])" "diff --ab: one run, bs=4k against bs=64k"
 is "$(q $history '[(p["label"], p["config_changed"], p["config_keys"]) for p in d["points"]]')" \
 	"[('base', False, None), ('cand', False, None), ('ops8', True, 'workload')]" \
 	"history: three points, the configuration changed at the third"
