@@ -177,7 +177,7 @@ static int job_print(json_t *doc, bool console_only)
 	}
 	printf("job       ");
 	text_fputs(json_string_value(json_object_get(j, "name")), stdout, 0);
-	printf(" (run %" JSON_INTEGER_FORMAT ")\n", json_integer_value(json_object_get(doc, "run")));
+	printf(" (run %" JSON_INTEGER_FORMAT ")\n", json_integer_value(json_object_get(doc, "run_id")));
 	printf("verdict   %s, exit %s (%" JSON_INTEGER_FORMAT ")\n",
 	       json_string_value(json_object_get(j, "verdict")),
 	       json_string_value(json_object_get(j, "exit_kind")),
@@ -213,7 +213,7 @@ static int job_print(json_t *doc, bool console_only)
 	}
 	json_array_foreach(json_object_get(j, "expectations"), i, d) {
 		printf("expect    ");
-		text_fputs(json_string_value(json_object_get(d, "name")), stdout, 0);
+		text_fputs(json_string_value(json_object_get(d, "metric")), stdout, 0);
 		printf(" %s: %s\n", json_string_value(json_object_get(d, "op")),
 		       json_is_true(json_object_get(d, "missing")) ? "missing" :
 		       json_is_true(json_object_get(d, "passed")) ? "passed" : "FAILED");

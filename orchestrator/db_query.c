@@ -401,7 +401,7 @@ json_t *db_runs_json(struct db *db, const struct db_runs_filter *f, struct verr 
 		q_fail(db, rc, "runs", e);
 		goto out;
 	}
-	doc = json_pack("{s:i, s:O}", "version", DB_QUERY_JSON_VERSION,
+	doc = json_pack("{s:i, s:O}", "vmorch_runs", DB_QUERY_JSON_VERSION,
 			"runs", runs);
 	if (!doc)
 		verr_set(e, "out of memory");
@@ -600,7 +600,7 @@ static int show_expect_row(sqlite3_stmt *st, json_t *into)
 	json_t *actual = sqlite3_column_type(st, 3) == SQLITE_NULL ?
 			 json_null() : json_real(sqlite3_column_double(st, 3));
 	json_t *x = json_pack("{s:s, s:s, s:f, s:o, s:b, s:b}",
-			      "name", col_text(st, 0),
+			      "metric", col_text(st, 0),
 			      "op", col_text(st, 1),
 			      "expected", sqlite3_column_double(st, 2),
 			      "actual", actual,
@@ -802,8 +802,8 @@ int db_job_show_json(struct db *db, int64_t run_id, const char *name, json_t **d
 	if (json_object_set_new(r, "name", json_string(name)) ||
 	    json_object_set_new(r, "config", config ? config : json_null()) ||
 	    json_object_set_new(r, "console_tail", json_string(col_text(st, RS_NCOLS + 1))) ||
-	    !(*doc = json_pack("{s:i, s:I, s:O}", "version", DB_QUERY_JSON_VERSION,
-			       "run", (json_int_t)run_id, "job", r)))
+	    !(*doc = json_pack("{s:i, s:I, s:O}", "vmorch_show_job", DB_QUERY_JSON_VERSION,
+			       "run_id", (json_int_t)run_id, "job", r)))
 		rc = -ENOMEM;
 out:
 	if (rc == -ENOMEM)
@@ -831,7 +831,7 @@ json_t *db_run_show_json(struct db *db, int64_t run_id, struct verr *e)
 	}
 	if (show_results_json(db, run_id, results, e))
 		goto out;
-	doc = json_pack("{s:i, s:O, s:O}", "version", DB_QUERY_JSON_VERSION,
+	doc = json_pack("{s:i, s:O, s:O}", "vmorch_show", DB_QUERY_JSON_VERSION,
 			"run", run, "results", results);
 	if (!doc)
 		verr_set(e, "out of memory");

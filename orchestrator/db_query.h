@@ -14,8 +14,13 @@
 #include "common/verr.h"
 #include "orchestrator/db.h"
 
-/* Version of the JSON documents below; bumped when their shape changes. */
-#define DB_QUERY_JSON_VERSION 1
+/*
+ * The JSON documents below start with their kind and version, as the
+ * reports' do (REPORT_JSON_VERSION): {"vmorch_runs": 2, ...},
+ * {"vmorch_show": 2, ...}, {"vmorch_show_job": 2, ...}.  The version goes
+ * up when a field changes meaning or goes away; doc/schema/ has the shapes.
+ */
+#define DB_QUERY_JSON_VERSION 2
 
 /*
  * Resolve @ref to a run id: "42" (an id), "last" (the newest run),

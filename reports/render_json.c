@@ -1,8 +1,9 @@
 /*
  * render_json.c - the machine-readable forms: `vmorch report --format json`
- * ({"vmorch_report": 1, ...}), `vmorch diff --json` ({"vmorch_diff": 1})
- * and `vmorch history --json` ({"vmorch_history": 1}).  The shapes are
- * documented in doc/reports.md; the version goes up when one changes.
+ * ({"vmorch_report": 2, ...}), `vmorch diff --json` ({"vmorch_diff": 2})
+ * and `vmorch history --json` ({"vmorch_history": 2}).  The shapes are
+ * documented in doc/reports.md and doc/schema/; the version goes up when
+ * one changes.
  */
 #include <errno.h>
 #include <math.h>
@@ -97,7 +98,7 @@ static json_t *diff_row_json(const struct diff_row *r)
 			 "params", jparams(r->params),
 			 "params_key", r->params_key,
 			 "vm", r->vm,
-			 "name", r->name,
+			 "metric", r->name,
 			 "unit", r->unit ? r->unit : "",
 			 "direction", dir_name(r->dir),
 			 "judged", r->judged,
@@ -175,19 +176,20 @@ static json_t *history_json(const struct history *h)
 	for (size_t i = 0; i < h->npoints; i++) {
 		const struct history_point *p = &h->points[i];
 
-		json_array_append_new(pts, json_pack("{s:I, s:o, s:s, s:o, s:o, s:o, s:I}",
+		json_array_append_new(pts, json_pack("{s:I, s:o, s:s, s:o, s:b, s:o, s:o, s:I}",
 				"run_id", (json_int_t)p->run_id,
 				"label", jstr(p->label),
 				"started_at", p->started_at,
 				"value", agg_json(&p->value),
-				"config_changed", jstr(p->config_keys),
+				"config_changed", p->config_keys != NULL,
+				"config_keys", jstr(p->config_keys),
 				"group", jstr(p->group),
 				"runs", (json_int_t)p->nruns));
 	}
 	return json_pack("{s:s, s:o, s:o, s:s, s:s, s:s, s:I, s:I, s:o}",
 			 "scenario", h->scenario,
 			 "vm", jstr(h->vm),
-			 "params", jstr(h->params_key),
+			 "params_key", jstr(h->params_key),
 			 "metric", h->metric,
 			 "unit", h->unit ? h->unit : "",
 			 "by", history_by_name(h->by),
@@ -206,13 +208,23 @@ static json_t *counters_json(const struct vblk_snapshot *s)
 	return o;
 }
 
+/*
+ * Wall time in microseconds, as `show` and the database have it: the
+ * struct keeps seconds for the text renderers, and the stored integer
+ * comes back exactly (a double holds microseconds to 2^53).
+ */
+static json_int_t wall_us(double wall_s)
+{
+	return isfinite(wall_s) && wall_s > 0 ? (json_int_t)llround(wall_s * 1e6) : 0;
+}
+
 static json_t *report_job_json(const struct report_job *j)
 {
 	json_t *failed = json_array();
 
 	for (size_t i = 0; i < j->nfailed; i++)
 		json_array_append_new(failed, json_string(j->failed[i]));
-	return json_pack("{s:s, s:s, s:o, s:s, s:I, s:s, s:s, s:s, s:o, s:o,"
+	return json_pack("{s:s, s:s, s:o, s:s, s:I, s:s, s:s, s:s, s:I, s:o,"
 			 " s:o, s:s}",
 			 "scenario", j->scenario,
 			 "vm", j->vm,
@@ -222,7 +234,7 @@ static json_t *report_job_json(const struct report_job *j)
 			 "verdict", j->pass ? "pass" : "fail",
 			 "exit_kind", j->exit_kind,
 			 "error", j->error,
-			 "wall_s", jnum(j->wall_s),
+			 "wall_us", wall_us(j->wall_s),
 			 "counters", counters_json(&j->total),
 			 "failed_expectations", failed,
 			 "console_tail", j->console_tail);

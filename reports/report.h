@@ -19,7 +19,8 @@
 #include "common/verr.h"
 #include "reports/stats.h"
 
-#define REPORT_JSON_VERSION 1
+/* {"vmorch_report": 2}, {"vmorch_diff": 2}, {"vmorch_history": 2}: doc/schema/. */
+#define REPORT_JSON_VERSION 2
 
 /* Repeats needed on both sides before a change must also pass Mann-Whitney. */
 #define DIFF_MIN_REPEATS 5

@@ -107,6 +107,7 @@ last=$("$V" runs --db "$db" --json | jq '.runs[0].id')
 grep -q "^configuration changed at run $last: workload$" out
 ok $? "history says at which run the configuration changed"
 "$V" history --db "$db" --scenario conf --metric wall_us --json >out 2>err
-is "$(jq -c '[.points[].config_changed]' out)" '[null,"workload"]' "history --json: config_changed per point"
+is "$(jq -c '[.points[] | [.config_changed, .config_keys]]' out)" '[[false,null],[true,"workload"]]' \
+	"history --json: config_changed and config_keys per point"
 
 tap_end

@@ -1007,7 +1007,7 @@ static void test_runs_json(void **state)
 		"\"started_at\":\"2024-05-01T12:00:00.000Z\",\"status\":\"failed\","
 		"\"uuid\":\"00000000-0000-4000-8000-000000000001\","
 		"\"vmorch_version\":\"0.1.0\"}"
-		"],\"version\":1}");
+		"],\"vmorch_runs\":2}");
 	free(s);
 
 	s = json_text(db_runs_json(f->db, &one_run, &f->e));
@@ -1049,7 +1049,7 @@ static void test_show_json(void **state)
 		"\"writes_completed\":0}],"
 		"\"error\":\"\",\"exit_code\":0,\"exit_kind\":\"guest_pass\","
 		"\"expectations\":[{\"actual\":1000.0,\"expected\":1000.0,"
-		"\"missing\":false,\"name\":\"reads_completed\",\"op\":\">= 1000\","
+		"\"metric\":\"reads_completed\",\"missing\":false,\"op\":\">= 1000\","
 		"\"passed\":true}],"
 		"\"host\":\"local\",\"id\":1,\"metrics\":{\"iops\":1234.5},"
 		"\"params\":{\"bs\":\"4k\",\"qd\":\"16\"},\"repeat\":0,"
@@ -1069,10 +1069,10 @@ static void test_show_json(void **state)
 		"\"error\":\"guest reported 3 write errors\",\"exit_code\":1,"
 		"\"exit_kind\":\"guest_fail\","
 		"\"expectations\":[{\"actual\":3.0,\"expected\":0.0,"
-		"\"missing\":false,\"name\":\"io_errors\",\"op\":\"== 0\","
+		"\"metric\":\"io_errors\",\"missing\":false,\"op\":\"== 0\","
 		"\"passed\":false},"
-		"{\"actual\":null,\"expected\":10.0,\"missing\":true,"
-		"\"name\":\"iops\",\"op\":\">= 10\",\"passed\":false}],"
+		"{\"actual\":null,\"expected\":10.0,\"metric\":\"iops\","
+		"\"missing\":true,\"op\":\">= 10\",\"passed\":false}],"
 		"\"host\":\"local\",\"id\":2,\"metrics\":{},\"params\":{},"
 		"\"repeat\":1,\"scenario\":\"smoke\",\"verdict\":\"fail\","
 		"\"vm\":\"write\",\"wall_us\":250000}],"
@@ -1091,7 +1091,7 @@ static void test_show_json(void **state)
 		"\"started_at\":\"2024-05-01T12:00:00.000Z\",\"status\":\"failed\","
 		"\"uuid\":\"00000000-0000-4000-8000-000000000001\","
 		"\"vmorch_version\":\"0.1.0\"},"
-		"\"version\":1}");
+		"\"vmorch_show\":2}");
 	free(s);
 	assert_null(db_run_show_json(f->db, 9, &f->e));
 	assert_string_equal(f->e.msg, "no run 9");
