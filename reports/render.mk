@@ -10,6 +10,8 @@ tests_test_render_html_SOURCES = tests/test_render_html.c \
 	reports/svg.c reports/svg.h reports/report.h
 tests_test_render_html_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
 # zlib: the test decodes Chromium's screenshot to check it is not blank.
-tests_test_render_html_LDADD = $(TEST_LIBS) -lz -lm
+# libreports for what the renderers share with the text form (number and
+# interval formats, verdict names); their own objects come first.
+tests_test_render_html_LDADD = $(REPORTS_LIBS) $(TEST_LIBS) -lz -lm
 
 EXTRA_DIST += tests/junit.xsd reports/render.mk

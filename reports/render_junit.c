@@ -337,6 +337,106 @@ static void junit_run_suite(FILE *f, const struct report *r, int id)
 	      "  </testsuite>\n", f);
 }
 
+/* ---- performance against the baseline (--vs) ---- */
+
+#define PERF_SUITE "vmorch.performance"
+
+/* "iops 1000 -> 800 ops/s (-20.0%, p=0.0159, 95% CI [-25.1%, -15.2%])" */
+static void perf_row(FILE *f, const struct diff *d, const struct diff_row *r,
+		     enum xml_ctx ctx)
+{
+	char a[REPORT_NUM_MAX], b[REPORT_NUM_MAX], pct[REPORT_NUM_MAX];
+	char ci[2 * REPORT_NUM_MAX];
+
+	report_format_value(a, sizeof(a), r->a.mean);
+	report_format_value(b, sizeof(b), r->b.mean);
+	report_format_pct(pct, sizeof(pct), r->delta_pct);
+	xml_put(f, r->name, ctx);
+	fprintf(f, " %s -> %s ", a, b);
+	xml_put(f, r->unit ? r->unit : "", ctx);
+	fprintf(f, " (%s", pct);
+	if (r->tested)
+		fprintf(f, ", p=%.3g", report_row_p(r));
+	if (r->has_ci) {
+		report_format_ci(ci, sizeof(ci), r);
+		fprintf(f, ", %g%% CI %s", 100 * (1 - d->alpha), ci);
+	}
+	fputc(')', f);
+}
+
+static bool row_same_key(const struct diff_row *x, const struct diff_row *y)
+{
+	return !strcmp(x->scenario, y->scenario) && !strcmp(x->vm, y->vm) &&
+	       !strcmp(x->params_key, y->params_key);
+}
+
+/* One failed test case for the regressed rows d->rows[from, to) of a key. */
+static void perf_testcase(FILE *f, const struct diff *d, size_t from, size_t to)
+{
+	const struct diff_row *r = &d->rows[from];
+	char key[512];
+
+	report_format_key(key, sizeof(key), r->scenario, r->vm, r->params_key);
+	fputs("    <testcase name=\"", f);
+	xml_put(f, key, XML_ATTR);
+	fputs("\" classname=\"" PERF_SUITE "\" time=\"0.000\">\n"
+	      "      <failure type=\"regression\" message=\"", f);
+	for (size_t i = from; i < to; i++) {
+		if (i > from)
+			fputs("; ", f);
+		perf_row(f, d, &d->rows[i], XML_ATTR);
+	}
+	fprintf(f, "\">regressed against run %" PRId64 ":\n", d->a.id);
+	for (size_t i = from; i < to; i++) {
+		fputs("  ", f);
+		perf_row(f, d, &d->rows[i], XML_TEXT);
+		fputc('\n', f);
+	}
+	fputs("</failure>\n    </testcase>\n", f);
+}
+
+/*
+ * With a baseline, each job key with a regressed row is a failed test case
+ * of its own, so CI lists performance regressions beside failed jobs;
+ * without any, one passing case says what was judged.
+ */
+static void junit_perf_suite(FILE *f, const struct report *r, int id)
+{
+	const struct diff *d = r->diff;
+	size_t keys = 0, judged = 0;
+	char ts[20];
+
+	for (size_t i = 0; i < d->nrows; i++) {
+		judged += d->rows[i].judged && d->rows[i].a.n && d->rows[i].b.n;
+		if (d->rows[i].verdict == DIFF_REGRESSED &&
+		    (!i || d->rows[i - 1].verdict != DIFF_REGRESSED ||
+		     !row_same_key(&d->rows[i - 1], &d->rows[i])))
+			keys++;
+	}
+	junit_timestamp(ts, r->run.started_at);
+	fprintf(f, "  <testsuite name=\"" PERF_SUITE "\" package=\"vmorch\" id=\"%d\""
+		" timestamp=\"%s\" hostname=\"", id, ts);
+	xml_put(f, token_or(r->run.host, "localhost"), XML_ATTR);
+	fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\""
+		" time=\"0.000\">\n", keys ? keys : 1, keys);
+	junit_properties(f, &r->run);
+	if (!keys)
+		fprintf(f, "    <testcase name=\"no performance regression against run %"
+			PRId64 " (%zu rows judged)\" classname=\"" PERF_SUITE "\""
+			" time=\"0.000\"/>\n", d->a.id, judged);
+	for (size_t i = 0; i < d->nrows && d->rows[i].verdict == DIFF_REGRESSED;) {
+		size_t j = i + 1;
+
+		while (j < d->nrows && d->rows[j].verdict == DIFF_REGRESSED &&
+		       row_same_key(&d->rows[i], &d->rows[j]))
+			j++;
+		perf_testcase(f, d, i, j);
+		i = j;
+	}
+	fputs("    <system-out></system-out>\n    <system-err></system-err>\n"
+	      "  </testsuite>\n", f);
+}
+
 int render_junit(const struct report *r, FILE *f)
 {
 	size_t i;
@@ -348,7 +448,9 @@ int render_junit(const struct report *r, FILE *f)
 		if (scenario_first(r, i))
 			junit_testsuite(f, r, job_scenario(&r->jobs[i]), id++);
 	if (run_info_incomplete(&r->run) || junit_missing_jobs(r))
-		junit_run_suite(f, r, id);
+		junit_run_suite(f, r, id++);
+	if (r->diff)
+		junit_perf_suite(f, r, id);
 	fputs("</testsuites>\n", f);
 	return ferror(f) ? -EIO : 0;
 }

@@ -457,14 +457,17 @@ static void test_junit_odd_report_validates(void **state)
 	free(s);
 }
 
-/* Two scenarios: boot has 3 jobs and 1 failure, stress 2 and 1. */
+/*
+ * Two scenarios: boot has 3 jobs and 1 failure, stress 2 and 1; then the
+ * performance suite against the baseline, with its 1 regressed key.
+ */
 static void test_junit_counts_per_scenario(void **state)
 {
 	char *s = render_string(&fixture_report, render_junit);
 
-	assert_int_equal(count(s, "<testsuite "), 2);
-	assert_int_equal(count(s, "<testcase "), 5);
-	assert_int_equal(count(s, "<failure "), 2);
+	assert_int_equal(count(s, "<testsuite "), 3);
+	assert_int_equal(count(s, "<testcase "), 6);
+	assert_int_equal(count(s, "<failure "), 3);
 	assert_non_null(strstr(s, "<testsuite name=\"boot\" package=\"vmorch\" id=\"0\" "
 			       "timestamp=\"2024-05-01T12:00:00\" hostname=\"ci-host\" "
 			       "tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"0\" "
@@ -552,6 +555,37 @@ static void test_junit_complete_run_has_no_run_suite(void **state)
 
 	(void)state;
 	assert_null(strstr(s, "vmorch.run\""));
+	free(s);
+}
+
+/*
+ * Against a baseline, a regressed row fails a test case of its own in the
+ * vmorch.performance suite, named by its job key; without regressions one
+ * passing case says how many rows were judged.
+ */
+static void test_junit_performance_regression_fails(void **state)
+{
+	struct diff d = fixture_diff;
+	struct report r = fixture_report;
+	char *s = render_string(&fixture_report, render_junit);
+
+	(void)state;
+	assert_non_null(strstr(s, "<testsuite name=\"vmorch.performance\" package=\"vmorch\""));
+	assert_non_null(strstr(s, "tests=\"1\" failures=\"1\" errors=\"0\" skipped=\"0\""
+			       " time=\"0.000\">\n    <properties>"));
+	assert_non_null(strstr(s, "<testcase name=\"boot/vm1[bs=4k,qd=16]\""
+			       " classname=\"vmorch.performance\" time=\"0.000\">\n"
+			       "      <failure type=\"regression\" message=\"iops 5250 ->"
+			       " 4200 ops/s (-20.0%)\">regressed against run 41:\n"
+			       "  iops 5250 -> 4200 ops/s (-20.0%)\n</failure>"));
+	free(s);
+	d.rows = fixture_rows + 1;	/* from the improved row on: none regressed */
+	d.nrows = 6;
+	r.diff = &d;
+	s = render_string(&r, render_junit);
+	assert_non_null(strstr(s, "<testcase name=\"no performance regression against"
+			       " run 41 (0 rows judged)\" classname=\"vmorch.performance\""
+			       " time=\"0.000\"/>"));
 	free(s);
 }
 
@@ -979,6 +1013,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_junit_odd_report_validates,
 						tmp_setup, tmp_teardown),
 		cmocka_unit_test(test_junit_counts_per_scenario),
+		cmocka_unit_test(test_junit_performance_regression_fails),
 		cmocka_unit_test(test_junit_failure_lists_expectations_and_exit),
 		cmocka_unit_test(test_junit_console_tail_escaped),
 		cmocka_unit_test_setup_teardown(test_junit_incomplete_run_and_missing_job,
