@@ -6,7 +6,8 @@
 DB_SCHEMA_SQL = schema/001_initial.sql schema/002_run_owner.sql \
 	schema/003_host_facts.sql schema/004_attempts.sql \
 	schema/005_params_key_sorted.sql schema/006_run_meta.sql schema/007_run_uuid.sql \
-	schema/008_result_config.sql schema/009_config_index.sql
+	schema/008_result_config.sql schema/009_config_index.sql \
+	schema/010_config_covering.sql
 
 noinst_LIBRARIES += orchestrator/libdb.a
 orchestrator_libdb_a_SOURCES = \
