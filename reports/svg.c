@@ -1,7 +1,7 @@
 /*
  * svg.c - markup helpers for render_junit.c and render_html.c: XML escaping
  * that repairs any bytes into valid UTF-8, compact numbers ("1.2k"), job
- * names, and the two inline SVG charts (trend lines, delta bars).
+ * names, and the drawing primitives of the charts (svg_line.c, svg_bar.c).
  */
 #include <errno.h>
 #include <math.h>
@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "reports/svg.h"
+#include "reports/svg_draw.h"
 
 /* ---- escaping ---- */
 
@@ -113,7 +114,7 @@ void xml_put(FILE *f, const char *s, enum xml_ctx ctx)
 /* ---- numbers and names ---- */
 
 /* @v to @prec significant digits (at least 3), scaled by k, M, ... E. */
-static void num_format_prec(char *buf, size_t cap, double v, int prec)
+void num_format_prec(char *buf, size_t cap, double v, int prec)
 {
 	static const char sfx[] = " kMGTPE";
 	double s = v;
@@ -154,8 +155,7 @@ void num_format(char *buf, size_t cap, double v)
 	num_format_prec(buf, cap, v, 3);
 }
 
-/* Append "%s" to @buf of @cap, keeping it terminated when it does not fit. */
-static void str_append(char *buf, size_t cap, const char *s)
+void svg_str_append(char *buf, size_t cap, const char *s)
 {
 	size_t used = strlen(buf);
 
@@ -184,16 +184,16 @@ void params_format(char *buf, size_t cap, const char *params)
 	}
 	json_object_foreach(o, key, v) {
 		if (!first)
-			str_append(buf, cap, ", ");
+			svg_str_append(buf, cap, ", ");
 		first = false;
-		str_append(buf, cap, key);
-		str_append(buf, cap, "=");
+		svg_str_append(buf, cap, key);
+		svg_str_append(buf, cap, "=");
 		if (json_is_string(v)) {
-			str_append(buf, cap, json_string_value(v));
+			svg_str_append(buf, cap, json_string_value(v));
 			continue;
 		}
 		dump = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-		str_append(buf, cap, dump ? dump : "?");
+		svg_str_append(buf, cap, dump ? dump : "?");
 		free(dump);
 	}
 	json_decref(o);
@@ -210,20 +210,12 @@ void job_name_format(char *buf, size_t cap, const char *scenario, const char *vm
 
 /* ---- axes ---- */
 
-/* A value a chart can place: beyond ±1e300 the axis arithmetic overflows. */
-static bool chart_value_ok(double v)
+bool svg_value_ok(double v)
 {
 	return isfinite(v) && fabs(v) < 1e300;
 }
 
-struct axis {
-	double lo, hi, step;
-	int nticks;		/* ticks at lo + i * step, i in [0, nticks) */
-	int prec;		/* significant digits that tell ticks apart */
-};
-
-/* Round [min, max] out to 1-2-5 steps, about @want of them. */
-static void axis_fit(struct axis *a, double min, double max, int want)
+void svg_axis_fit(struct svg_axis *a, double min, double max, int want)
 {
 	double rough, mag, norm, big;
 
@@ -249,20 +241,19 @@ static void axis_fit(struct axis *a, double min, double max, int want)
 	a->prec = (int)ceil(log10(big / a->step)) + 1;
 }
 
-static double axis_tick(const struct axis *a, int i)
+double svg_axis_tick(const struct svg_axis *a, int i)
 {
 	double v = a->lo + i * a->step;
 
 	return fabs(v) < a->step * 1e-6 ? 0 : v;
 }
 
-/* Position of @v on an axis drawn from @p0 (at lo) to @p1 (at hi). */
-static double axis_map(const struct axis *a, double v, double p0, double p1)
+double svg_axis_map(const struct svg_axis *a, double v, double p0, double p1)
 {
 	return p0 + (v - a->lo) / (a->hi - a->lo) * (p1 - p0);
 }
 
-static void svg_open(FILE *f, int w, int h, const char *title)
+void svg_open(FILE *f, int w, int h, const char *title)
 {
 	fprintf(f, "<svg class=\"chart\" width=\"%d\" height=\"%d\" "
 		"viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"", w, h, w, h);
@@ -275,280 +266,17 @@ static void svg_open(FILE *f, int w, int h, const char *title)
 	fputs("</text>\n", f);
 }
 
-static int svg_close(FILE *f)
+int svg_close(FILE *f)
 {
 	fputs("</svg>\n", f);
 	return ferror(f) ? -EIO : 0;
 }
 
-static void svg_text(FILE *f, const char *cls, double x, double y,
-		     const char *anchor, const char *s)
+void svg_text(FILE *f, const char *cls, double x, double y,
+	      const char *anchor, const char *s)
 {
 	fprintf(f, "<text class=\"%s\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">",
 		cls, x, y, anchor);
 	xml_put(f, s, XML_TEXT);
 	fputs("</text>\n", f);
-}
-
-/* ---- line chart ---- */
-
-enum {
-	LC_W = 540, LC_H = 280,
-	LC_ML = 66, LC_MR = 24, LC_MT = 40, LC_MB = 56,
-	LC_PAD = 18,		/* keeps end points off the axes */
-	LC_MAX_XTICKS = 10,
-	LC_MAX_LABELS = 12,	/* above that, label first, last, min, max only */
-};
-
-static double lc_x(const struct line_chart *c, size_t i)
-{
-	double x0 = LC_ML + LC_PAD, x1 = LC_W - LC_MR - LC_PAD;
-
-	if (c->n < 2)
-		return (x0 + x1) / 2;
-	return x0 + (double)i * (x1 - x0) / (double)(c->n - 1);
-}
-
-static double lc_y(const struct axis *a, double v)
-{
-	return axis_map(a, v, LC_H - LC_MB, LC_MT);
-}
-
-static void lc_y_axis(FILE *f, const struct axis *a, const char *unit)
-{
-	char buf[NUM_FMT_MAX];
-	double y;
-	int i;
-
-	for (i = 0; i < a->nticks; i++) {
-		y = lc_y(a, axis_tick(a, i));
-		fprintf(f, "<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" "
-			"y2=\"%.1f\"/>\n", LC_ML, y, LC_W - LC_MR, y);
-		num_format_prec(buf, sizeof(buf), axis_tick(a, i), a->prec);
-		svg_text(f, "tick", LC_ML - 6, y + 4, "end", buf);
-	}
-	fprintf(f, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n",
-		LC_ML, LC_MT, LC_ML, LC_H - LC_MB);
-	fprintf(f, "<text class=\"at\" transform=\"translate(14 %d) rotate(-90)\" "
-		"text-anchor=\"middle\">", (LC_MT + LC_H - LC_MB) / 2);
-	xml_put(f, unit ? unit : "value", XML_TEXT);
-	fputs("</text>\n", f);
-}
-
-static void lc_x_axis(FILE *f, const struct line_chart *c)
-{
-	size_t i, every = (c->n + LC_MAX_XTICKS - 1) / LC_MAX_XTICKS;
-	double x;
-
-	fprintf(f, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n",
-		LC_ML, LC_H - LC_MB, LC_W - LC_MR, LC_H - LC_MB);
-	for (i = 0; i < c->n; i++) {
-		if (i % every != 0 && i != c->n - 1)
-			continue;
-		x = lc_x(c, i);
-		fprintf(f, "<line class=\"axis\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" "
-			"y2=\"%d\"/>\n", x, LC_H - LC_MB, x, LC_H - LC_MB + 5);
-		svg_text(f, "tick", x, LC_H - LC_MB + 18, "middle",
-			 c->pts[i].tick ? c->pts[i].tick : "");
-	}
-	svg_text(f, "at", (LC_ML + LC_W - LC_MR) / 2.0, LC_H - 12, "middle",
-		 c->x_title ? c->x_title : "");
-}
-
-/* The line, broken where a run has no value; a lone point gets no line. */
-static void lc_series(FILE *f, const struct line_chart *c, const struct axis *a)
-{
-	size_t s = 0, e, i;
-
-	while (s < c->n) {
-		for (e = s; e < c->n && chart_value_ok(c->pts[e].y); e++)
-			;
-		if (e - s >= 2) {
-			fputs("<polyline class=\"line\" points=\"", f);
-			for (i = s; i < e; i++)
-				fprintf(f, "%s%.1f,%.1f", i > s ? " " : "", lc_x(c, i),
-					lc_y(a, c->pts[i].y));
-			fputs("\"/>\n", f);
-		}
-		s = e + 1;
-	}
-}
-
-static bool lc_labelled(const struct line_chart *c, size_t i, size_t nok,
-			size_t first, size_t last, size_t imin, size_t imax)
-{
-	return nok <= LC_MAX_LABELS || i == first || i == last || i == imin ||
-	       i == imax;
-}
-
-static void lc_points(FILE *f, const struct line_chart *c, const struct axis *a)
-{
-	size_t i, nok = 0, first = SIZE_MAX, last = 0, imin = 0, imax = 0;
-	char buf[NUM_FMT_MAX];
-	double x, y;
-
-	for (i = 0; i < c->n; i++) {
-		if (!chart_value_ok(c->pts[i].y))
-			continue;
-		if (first == SIZE_MAX || c->pts[i].y < c->pts[imin].y)
-			imin = i;
-		if (first == SIZE_MAX || c->pts[i].y > c->pts[imax].y)
-			imax = i;
-		if (first == SIZE_MAX)
-			first = i;
-		last = i;
-		nok++;
-	}
-	for (i = 0; i < c->n; i++) {
-		if (!chart_value_ok(c->pts[i].y))
-			continue;
-		x = lc_x(c, i);
-		y = lc_y(a, c->pts[i].y);
-		fprintf(f, "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\">"
-			"<title>", x, y);
-		xml_put(f, c->pts[i].tip, XML_TEXT);
-		fputs("</title></circle>\n", f);
-		if (!lc_labelled(c, i, nok, first, last, imin, imax))
-			continue;
-		num_format(buf, sizeof(buf), c->pts[i].y);
-		svg_text(f, "pl", x, y - 8, "middle", buf);
-	}
-}
-
-int svg_line_chart(FILE *f, const struct line_chart *c)
-{
-	double min = INFINITY, max = -INFINITY;
-	struct axis a;
-	size_t i;
-
-	for (i = 0; i < c->n; i++) {
-		if (!chart_value_ok(c->pts[i].y))
-			continue;
-		min = fmin(min, c->pts[i].y);
-		max = fmax(max, c->pts[i].y);
-	}
-	axis_fit(&a, min, max, 5);
-	svg_open(f, LC_W, LC_H, c->title);
-	lc_y_axis(f, &a, c->unit);
-	lc_x_axis(f, c);
-	if (min > max)
-		svg_text(f, "nodata", (LC_ML + LC_W - LC_MR) / 2.0,
-			 (LC_MT + LC_H - LC_MB) / 2.0, "middle", "no data");
-	lc_series(f, c, &a);
-	lc_points(f, c, &a);
-	return svg_close(f);
-}
-
-/* ---- horizontal bar chart ---- */
-
-enum {
-	BC_W = 1080, BC_ROW = 22,
-	BC_ML = 360, BC_MR = 90, BC_MT = 40, BC_MB = 50,
-	BC_LABEL_MAX = 56,	/* characters of a row label before "…" */
-};
-
-static double bc_x(const struct axis *a, double v)
-{
-	return axis_map(a, v, BC_ML, BC_W - BC_MR);
-}
-
-static void bc_x_axis(FILE *f, const struct axis *a, int y1, const char *unit)
-{
-	char buf[NUM_FMT_MAX + 8];
-	double x;
-	int i;
-
-	for (i = 0; i < a->nticks; i++) {
-		x = bc_x(a, axis_tick(a, i));
-		fprintf(f, "<line class=\"grid\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" "
-			"y2=\"%d\"/>\n", x, BC_MT, x, y1 + 5);
-		num_format_prec(buf, NUM_FMT_MAX, axis_tick(a, i), a->prec);
-		if (unit)
-			str_append(buf, sizeof(buf), unit);
-		svg_text(f, "tick", x, y1 + 18, "middle", buf);
-	}
-	fprintf(f, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n",
-		BC_ML, y1, BC_W - BC_MR, y1);
-	x = bc_x(a, 0);
-	fprintf(f, "<line class=\"zero\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" "
-		"y2=\"%d\"/>\n", x, BC_MT, x, y1);
-}
-
-/* A row label, cut at a character boundary so that "…" ends valid UTF-8. */
-static void bc_label(FILE *f, const char *label, double y)
-{
-	size_t len = label ? strlen(label) : 0, cut = len, chars = 0, i;
-
-	for (i = 0; i < len; i++) {
-		if (((unsigned char)label[i] & 0xc0) == 0x80)
-			continue;
-		if (chars++ == BC_LABEL_MAX) {
-			cut = i;
-			break;
-		}
-	}
-	fprintf(f, "<text class=\"bl\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">"
-		"<title>", BC_ML - 8, y);
-	xml_put(f, label, XML_TEXT);
-	fputs("</title>", f);
-	xml_putn(f, label ? label : "", cut, XML_TEXT);
-	if (cut < len)
-		fputs("\xe2\x80\xa6", f);
-	fputs("</text>\n", f);
-}
-
-static void bc_bar(FILE *f, const struct axis *a, const struct chart_bar *b,
-		   const char *unit, int row)
-{
-	char buf[NUM_FMT_MAX + 8];
-	double y = BC_MT + row * BC_ROW, x0, x1;
-
-	bc_label(f, b->label, y + BC_ROW / 2.0 + 4);
-	if (!chart_value_ok(b->value)) {
-		svg_text(f, "bv", BC_W - BC_MR + 8, y + BC_ROW / 2.0 + 4, "start",
-			 "n/a");
-		return;
-	}
-	x0 = bc_x(a, fmin(0, b->value));
-	x1 = bc_x(a, fmax(0, b->value));
-	fprintf(f, "<rect class=\"bar %s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-		"height=\"%d\"/>\n", b->cls ? b->cls : "", x0, y + 4,
-		fmax(x1 - x0, 1), BC_ROW - 8);
-	buf[0] = b->value > 0 ? '+' : '\0';
-	num_format(buf + (b->value > 0), NUM_FMT_MAX, b->value);
-	if (unit)
-		str_append(buf, sizeof(buf), unit);
-	svg_text(f, "bv", BC_W - BC_MR + 8, y + BC_ROW / 2.0 + 4, "start", buf);
-}
-
-int svg_bar_chart(FILE *f, const struct bar_chart *c)
-{
-	double min = 0, max = 0;
-	int rows = c->n ? (int)c->n : 1;
-	int y1 = BC_MT + rows * BC_ROW, h = y1 + BC_MB;
-	char note[64];
-	struct axis a;
-	size_t i;
-
-	for (i = 0; i < c->n; i++) {
-		if (!chart_value_ok(c->bars[i].value))
-			continue;
-		min = fmin(min, c->bars[i].value);
-		max = fmax(max, c->bars[i].value);
-	}
-	axis_fit(&a, min, max, 8);
-	svg_open(f, BC_W, h + (c->hidden ? 16 : 0), c->title);
-	bc_x_axis(f, &a, y1, c->unit);
-	if (c->n == 0)
-		svg_text(f, "nodata", (BC_ML + BC_W - BC_MR) / 2.0,
-			 BC_MT + BC_ROW / 2.0 + 4, "middle", "no data");
-	for (i = 0; i < c->n; i++)
-		bc_bar(f, &a, &c->bars[i], c->unit, (int)i);
-	svg_text(f, "at", (BC_ML + BC_W - BC_MR) / 2.0, y1 + 38, "middle",
-		 c->x_title ? c->x_title : "");
-	if (c->hidden) {
-		snprintf(note, sizeof(note), "%zu more not shown", c->hidden);
-		svg_text(f, "tick", BC_ML, h + 8, "start", note);
-	}
-	return svg_close(f);
 }
