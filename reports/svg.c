@@ -1,7 +1,8 @@
 /*
  * svg.c - markup helpers for render_junit.c and render_html.c: XML escaping
- * that repairs any bytes into valid UTF-8, compact numbers ("1.2k"), job
- * names, and the drawing primitives of the charts (svg_line.c, svg_bar.c).
+ * that repairs any bytes into valid UTF-8, compact numbers ("1.2k", "4 KiB"),
+ * job names, and the drawing primitives of the charts (svg_line.c,
+ * svg_bar.c): axes, the <svg> frame, text and legends.
  */
 #include <errno.h>
 #include <math.h>
@@ -155,6 +156,50 @@ void num_format(char *buf, size_t cap, double v)
 	num_format_prec(buf, cap, v, 3);
 }
 
+static const char *const iec_prefix[] = {
+	"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB",
+};
+
+bool unit_is_bytes(const char *unit)
+{
+	return unit && (!strcmp(unit, "bytes") || !strcmp(unit, "bytes/s"));
+}
+
+/* The power of 1024 that brings @v under 1024 ("KiB" is 1), at most EiB's. */
+static int iec_exponent(double v)
+{
+	int e = 0;
+
+	for (v = fabs(v); v >= 1024 && e < 6; v /= 1024)
+		e++;
+	return e;
+}
+
+/* @v bytes (per second with @per "/s") in IEC units: "512 B", "4 KiB". */
+static void num_format_iec(char *buf, size_t cap, double v, const char *per)
+{
+	char num[NUM_FMT_MAX];
+	int e = iec_exponent(v);
+
+	if (v == 0) {
+		snprintf(buf, cap, "0 B%s", per);	/* and never "-0" */
+		return;
+	}
+	snprintf(num, sizeof(num), "%.3g", v / pow(1024, e));
+	/* 1023.9 KiB prints as "1.02e+03": take the next prefix instead. */
+	if (strchr(num, 'e') && e < 6)
+		snprintf(num, sizeof(num), "%.3g", v / pow(1024, ++e));
+	snprintf(buf, cap, "%s %s%s", num, iec_prefix[e], per);
+}
+
+void num_format_unit(char *buf, size_t cap, double v, const char *unit)
+{
+	if (!unit_is_bytes(unit) || !isfinite(v) || fabs(v) >= 1e300)
+		num_format(buf, cap, v);
+	else
+		num_format_iec(buf, cap, v, strcmp(unit, "bytes") ? "/s" : "");
+}
+
 void svg_str_append(char *buf, size_t cap, const char *s)
 {
 	size_t used = strlen(buf);
@@ -228,6 +273,9 @@ void svg_axis_fit(struct svg_axis *a, double min, double max, int want)
 		min = min == 0 ? 0 : min - pad;
 		max += pad;
 	}
+	a->scale = 1;
+	a->iec = NULL;
+	a->per = "";
 	rough = (max - min) / want;
 	mag = pow(10, floor(log10(rough)));
 	norm = rough / mag;
@@ -239,6 +287,38 @@ void svg_axis_fit(struct svg_axis *a, double min, double max, int want)
 		a->nticks = 4 * want;
 	big = fmax(fabs(a->lo), fabs(a->hi));
 	a->prec = (int)ceil(log10(big / a->step)) + 1;
+}
+
+void svg_axis_fit_unit(struct svg_axis *a, double min, double max, int want,
+		       const char *unit)
+{
+	int e;
+
+	if (!unit_is_bytes(unit) || !(min <= max)) {
+		svg_axis_fit(a, min, max, want);
+		return;
+	}
+	/* Steps of 1, 2, 5 KiB (or MiB...), not 1.02 KiB: fit in the unit. */
+	e = iec_exponent(fmax(fabs(min), fabs(max)));
+	svg_axis_fit(a, min / pow(1024, e), max / pow(1024, e), want);
+	a->scale = pow(1024, e);
+	a->lo *= a->scale;
+	a->hi *= a->scale;
+	a->step *= a->scale;
+	a->iec = iec_prefix[e];
+	a->per = strcmp(unit, "bytes") ? "/s" : "";
+}
+
+void svg_axis_label(const struct svg_axis *a, int i, char *buf, size_t cap)
+{
+	double v = svg_axis_tick(a, i);
+
+	if (!a->iec || v == 0) {
+		num_format_prec(buf, cap, v, a->prec);
+		return;
+	}
+	snprintf(buf, cap, "%.*g %s%s", a->prec < 3 ? 3 : a->prec > 15 ? 15 : a->prec,
+		 v / a->scale, a->iec, a->per);
 }
 
 double svg_axis_tick(const struct svg_axis *a, int i)
@@ -253,10 +333,10 @@ double svg_axis_map(const struct svg_axis *a, double v, double p0, double p1)
 	return p0 + (v - a->lo) / (a->hi - a->lo) * (p1 - p0);
 }
 
-void svg_open(FILE *f, int w, int h, const char *title)
+void svg_open(FILE *f, int w, int h, const char *kind, const char *title)
 {
-	fprintf(f, "<svg class=\"chart\" width=\"%d\" height=\"%d\" "
-		"viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"", w, h, w, h);
+	fprintf(f, "<svg class=\"chart %s\" width=\"%d\" height=\"%d\" "
+		"viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"", kind, w, h, w, h);
 	xml_put(f, title, XML_ATTR);
 	fputs("\">\n<title>", f);
 	xml_put(f, title, XML_TEXT);
@@ -279,4 +359,111 @@ void svg_text(FILE *f, const char *cls, double x, double y,
 		cls, x, y, anchor);
 	xml_put(f, s, XML_TEXT);
 	fputs("</text>\n", f);
+}
+
+/* ---- legends ---- */
+
+enum {
+	LG_ROW = 16,		/* px per legend line */
+	LG_COL = 250,		/* px per swatch entry: two beside each other in 540 */
+	LG_SWATCH = 22,		/* px from an entry's swatch to its text */
+	LG_CHAR = 6,		/* px per character at 11 px, a little generous */
+};
+
+/* Bytes of @s that fit in @max characters, broken after a space when it can. */
+static size_t legend_line_len(const char *s, size_t max)
+{
+	size_t i, chars = 0, brk = 0;
+
+	for (i = 0; s[i]; i++) {
+		if (((unsigned char)s[i] & 0xc0) == 0x80)
+			continue;
+		if (chars++ == max)
+			return brk ? brk : i;
+		if (s[i] == ' ')
+			brk = i + 1;
+	}
+	return i;
+}
+
+/* Lines a text-only entry takes at @w px, drawn from (@x, @y) when @f. */
+static int legend_text(FILE *f, double x, double y, double w, const char *s)
+{
+	size_t max = (size_t)(w / LG_CHAR), n;
+	int lines = 0;
+
+	while (s && *s) {
+		n = legend_line_len(s, max ? max : 1);
+		if (f) {
+			fprintf(f, "<text class=\"lg\" x=\"%.1f\" y=\"%.1f\">", x,
+				y + lines * LG_ROW);
+			xml_putn(f, s, n, XML_TEXT);
+			fputs("</text>\n", f);
+		}
+		lines++;
+		s += n;
+	}
+	return lines;
+}
+
+/* A swatch at (@x, @y): a bar's rectangle, a whisker or a line of a series. */
+static void legend_swatch(FILE *f, const char *cls, double x, double y)
+{
+	if (!strncmp(cls, "bar", 3))
+		fprintf(f, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"14\" "
+			"height=\"10\"/>\n", cls, x, y - 9);
+	else if (!strcmp(cls, "wk"))
+		fprintf(f, "<path class=\"wk sw\" d=\"M%.1f %.1fH%.1fM%.1f %.1fV%.1f"
+			"M%.1f %.1fH%.1f\"/>\n", x + 4, y - 10, x + 10, x + 7, y - 10,
+			y + 1, x + 4, y + 1, x + 10);
+	else
+		fprintf(f, "<line class=\"sw %s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+			"y2=\"%.1f\"/>\n", cls, x, y - 4, x + 16, y - 4);
+}
+
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+int svg_legend(FILE *f, double x, double y, double w,
+	       const struct chart_key *k, size_t n)
+{
+	int cols = w >= 2 * LG_COL ? (int)(w / LG_COL) : 1, col = 0, rows = 0;
+	size_t i, fit = (size_t)((w / cols - LG_SWATCH - 8) / LG_CHAR);
+
+	if (f && n)
+		fputs("<g class=\"legend\">\n", f);
+	for (i = 0; i < n; i++) {
+		double ex = x + col * (w / cols);
+
+		if (!k[i].cls || !k[i].text || utf8_chars(k[i].text) > fit) {
+			/* Too long for a column: a row of its own, wrapped. */
+			rows += col > 0;
+			col = 0;
+			if (k[i].cls && f)
+				legend_swatch(f, k[i].cls, x, y + rows * LG_ROW);
+			rows += legend_text(f, x + (k[i].cls ? LG_SWATCH : 0),
+					    y + rows * LG_ROW,
+					    w - (k[i].cls ? LG_SWATCH : 0), k[i].text);
+			continue;
+		}
+		if (f) {
+			legend_swatch(f, k[i].cls, ex, y + rows * LG_ROW);
+			svg_text(f, "lg", ex + LG_SWATCH, y + rows * LG_ROW, "start",
+				 k[i].text);
+		}
+		if (++col == cols) {
+			col = 0;
+			rows++;
+		}
+	}
+	rows += col > 0;
+	if (f && n)
+		fputs("</g>\n", f);
+	return rows * LG_ROW;
 }
