@@ -240,6 +240,36 @@ static struct report odd_report = {
 	.njobs = 2, .jobs = odd_jobs,
 };
 
+/* Markup and bad UTF-8 in a matrix key, its values, a VM and a commit. */
+#define HX(v, rep, x) { .scenario = "s<&>", .vm = "v\"m\xff",			\
+	.params = "{\"b<s&\":\"" v "\",\"m\":\"</svg>\"}",			\
+	.params_key = "b<s&=" v ",m=</svg>", .repeat = (rep), .pass = true,	\
+	.exit_kind = "guest_pass", .error = "", .console_tail = "",		\
+	.nmetrics = 1, .metrics = (struct report_metric[]){ { "iops", (x) } } }
+
+static struct report_job hostile_sweep_jobs[] = {
+	HX("4k", 0, 10), HX("4k", 1, 12), HX("8k", 0, 20), HX("8k", 1, 22),
+};
+
+static struct history_point hostile_points[] = {
+	{ .run_id = 1, .started_at = "2024-05-01T12:00:00Z", .value = { 1, NULL, 5, 5, 0 } },
+	{ .run_id = 2, .started_at = "2024-05-02T12:00:00Z", .value = { 1, NULL, 6, 6, 0 } },
+};
+static struct history hostile_trend = { "s<&>", "v\"m\xff", "iops", "ops/s", 2,
+					hostile_points, "b<s&=4k,m=</svg>",
+					HISTORY_BY_RUN, 0, 0 };
+static struct history *hostile_series[] = { &hostile_trend };
+static struct report_commit hostile_commits[] = {
+	{ 1, "<script>" }, { 2, "&amp;\x01" },
+};
+
+static struct report hostile_chart_report = {
+	.run = { .id = 2, .status = "passed" },
+	.njobs = 4, .jobs = hostile_sweep_jobs,
+	.nseries = 1, .series = hostile_series,
+	.ncommits = 2, .commits = hostile_commits,
+};
+
 /* ---- tools ---- */
 
 struct tmp {
@@ -748,6 +778,23 @@ static void test_html_empty_report_parses(void **state)
 	assert_non_null(strstr(s, "This run has no jobs."));
 	assert_non_null(strstr(s, "No history for these job series."));
 	free(s);
+}
+
+/* Hostile names reach the sweep and the trend escaped: the page still parses. */
+static void test_html_hostile_chart_names_parse(void **state)
+{
+	struct tmp *t = *state;
+	char *s = render_string(&hostile_chart_report, render_html);
+
+	assert_non_null(strstr(s, "<title>s&lt;&amp;&gt; · v&quot;m\xef\xbf\xbd · "
+			       "iops by b&lt;s&amp;</title>"));
+	assert_non_null(strstr(s, "data-name=\"m=&lt;/svg&gt;\""));
+	assert_non_null(strstr(s, ">&lt;script</text>"));	/* the commit, cut to 7 */
+	assert_null(strstr(s, "<script"));
+	free(s);
+	REQUIRE_TOOL(xmllint_path(), "xmllint", "libxml2-utils");
+	render_to(t, "hostile.html", &hostile_chart_report, render_html);
+	assert_html_parses(t);
 }
 
 /* Offline: nothing the browser would fetch or run. */
@@ -1408,6 +1455,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_html_empty_report_parses,
 						tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_html_odd_report_parses,
+						tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_html_hostile_chart_names_parse,
 						tmp_setup, tmp_teardown),
 		cmocka_unit_test(test_html_is_self_contained),
 		cmocka_unit_test(test_html_summary_and_failures),
