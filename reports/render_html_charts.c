@@ -464,30 +464,52 @@ struct sweeps {
 };
 
 /* Each numeric key of the jobs [@p, @p + @n) of one VM, each chart metric. */
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The chart metrics a passing job of the VM reported other than zero, by name. */
+static size_t vm_metrics(const struct pjob *p, size_t n, const char **names)
+{
+	size_t c = 0, k;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct report_job *j = p[i].j;
+
+		for (size_t x = 0; j->pass && x < j->nmetrics; x++) {
+			if (j->metrics[x].value == 0 || !report_chart_metric(j->metrics[x].name))
+				continue;
+			for (k = 0; k < c && strcmp(names[k], j->metrics[x].name); k++)
+				;
+			if (k == c && c < REPORT_KEY_METRICS_MAX)
+				names[c++] = j->metrics[x].name;
+		}
+	}
+	qsort(names, c, sizeof(*names), name_cmp);
+	return c;
+}
+
+/* Each numeric key of the jobs [@p, @p + @n) of one VM, each chart metric. */
 static int sweeps_of_vm(struct sweeps *w, const struct pjob *p, size_t n)
 {
+	const char *names[REPORT_KEY_METRICS_MAX];
+	size_t nm = vm_metrics(p, n, names);
 	struct sweep s = { .p = p, .n = n };
 	int rc = 0;
 
 	for (size_t k = 0; k < p[0].nkeys; k++)
 		s.size[k] = key_is_size(p, n, k);
-	for (s.k = 0; s.k < p[0].nkeys && rc >= 0; s.k++) {
+	for (s.k = 0; s.k < p[0].nkeys && nm && rc >= 0; s.k++) {
 		if (!sweep_find_x(&s))
 			continue;
 		rc = sweep_find_lines(&s);
-		for (size_t m = 0; m < REPORT_CHART_METRICS && rc >= 0; m++) {
+		for (size_t m = 0; m < nm && rc >= 0; m++) {
 			if (w->shown == HTML_SWEEPS_MAX) {
-				struct acc *acc = calloc(s.nlines * s.nx, sizeof(*acc));
-
-				/* Counted, not drawn: only those with data. */
-				if (!acc)
-					rc = -ENOMEM;
-				else
-					w->hidden += sweep_collect(&s, report_chart_metric(m), acc);
-				free(acc);
+				w->hidden++;	/* counted, not drawn */
 				continue;
 			}
-			rc = sweep_chart(w->f, &s, report_chart_metric(m));
+			rc = sweep_chart(w->f, &s, names[m]);
 			w->shown += rc > 0;
 		}
 		sweep_release(&s);
@@ -523,8 +545,8 @@ int html_sweeps(FILE *f, const struct report *r)
 	}
 	fputs("</div>\n", f);
 	if (!w.shown)
-		fputs("<p>No scenario of this run has a numeric matrix key with two or "
-		      "more values and a charted metric (iops, throughput_bps).</p>\n", f);
+		fputs("<p>No VM of this run has a numeric matrix key with two or more "
+		      "values and a judged metric (throughput, latency) to draw.</p>\n", f);
 	if (w.hidden)
 		fprintf(f, "<p class=\"sub\">%zu more sweep chart%s not shown.</p>\n",
 			w.hidden, w.hidden == 1 ? "" : "s");
@@ -543,11 +565,18 @@ static void key_name(char *buf, size_t cap, const struct history *h)
 		 h->vm ? h->vm : "?", *pk ? "[" : "", pk, *pk ? "]" : "");
 }
 
-/* Every run of the trend recorded its commit: then x is by commit. */
+/* The commit of a point: its group's when pooled by commit, else its run's. */
+static const char *point_commit(const struct report *r, const struct history *h,
+				const struct history_point *p)
+{
+	return h->by == HISTORY_BY_COMMIT ? p->group : report_commit_find(r, p->run_id);
+}
+
+/* Every point of the trend has a commit: then x is by commit. */
 static bool trend_by_commit(const struct report *r, const struct history *h)
 {
 	for (size_t i = 0; i < h->npoints; i++)
-		if (!report_commit_find(r, h->points[i].run_id))
+		if (!point_commit(r, h, &h->points[i]))
 			return false;
 	return h->npoints > 0;
 }
@@ -610,17 +639,22 @@ static void agg_range(const struct agg *a, double *lo, double *hi)
 static void trend_tip(char *buf, size_t cap, const struct report *r,
 		      const struct history *h, const struct history_point *p)
 {
-	const char *commit = report_commit_find(r, p->run_id);
+	const char *commit = point_commit(r, h, p);
 	struct acc a = { .n = p->value.n, .sum = p->value.mean * (double)p->value.n };
-	char where[160];
+	char where[200], runs[64] = "";
 
 	agg_range(&p->value, &a.min, &a.max);
 	if (a.n < 2)
 		a.min = a.max = p->value.mean;
-	snprintf(where, sizeof(where), "run #%" PRId64 "%s%s%s%s%.12s %s",
+	/* "commit 1a2b3c4d5e6f, 2 runs from run #47 (nightly) 2024-05-10T...". */
+	if (commit && p->nruns > 1)
+		snprintf(runs, sizeof(runs), "commit %.12s, %zu runs from ", commit,
+			 p->nruns);
+	else if (commit)
+		snprintf(runs, sizeof(runs), "commit %.12s, ", commit);
+	snprintf(where, sizeof(where), "%srun #%" PRId64 "%s%s%s %s", runs,
 		 p->run_id, p->label ? " (" : "", p->label ? p->label : "",
-		 p->label ? ")" : "", commit ? " commit " : "", commit ? commit : "",
-		 p->started_at ? p->started_at : "");
+		 p->label ? ")" : "", p->started_at ? p->started_at : "");
 	if (p->value.n)
 		point_tip(buf, cap, where, &a, h->unit);
 	else
@@ -653,8 +687,7 @@ static int html_series_trend(FILE *f, const struct report *r, const struct histo
 		const struct history_point *p = &h->points[i];
 
 		if (by_commit)	/* git's short form */
-			snprintf(ticks[i], sizeof(ticks[i]), "%.7s",
-				 report_commit_find(r, p->run_id));
+			snprintf(ticks[i], sizeof(ticks[i]), "%.7s", point_commit(r, h, p));
 		tickp[i] = ticks[i];
 		trend_tip(tips[i], TIP_MAX, r, h, p);
 		pts[i] = (struct chart_point){ .tip = tips[i],

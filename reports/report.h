@@ -15,6 +15,7 @@
 
 #include <sqlite3.h>
 
+#include "common/metric_dirs.h"
 #include "common/vblk_counters.h"
 #include "common/verr.h"
 #include "reports/stats.h"
@@ -313,10 +314,12 @@ struct report {
 	struct history **trends;	/* recent runs of each scenario, for charts */
 	/*
 	 * REPORT_WANT_SERIES: the recent runs of the run's job keys, one
-	 * history per key (scenario, VM, matrix point) and chart metric, never
-	 * averaged across keys; keys with a changed verdict in the diff first,
-	 * at most REPORT_SERIES_MAX keys, @series_hidden more left out.
-	 * @commits: the commit of each of their runs that recorded one, by id.
+	 * history per key (scenario, VM, matrix point) and chart metric it
+	 * reported non-zero, never averaged across keys; keys with a changed
+	 * verdict in the diff first, at most REPORT_SERIES_MAX keys,
+	 * @series_hidden more left out.  A history whose every run recorded a
+	 * commit is pooled by commit (HISTORY_BY_COMMIT, as `history --by
+	 * commit`).  @commits: the commit of each of their runs, by run id.
 	 */
 	size_t nseries, series_hidden;
 	struct history **series;
@@ -332,17 +335,18 @@ struct report {
 #define REPORT_SERIES_RUNS	20	/* runs per trend, up to the reported one */
 
 /*
- * The metrics of the HTML report's sweeps and trends: the throughput pair
- * that `diff` judges higher-is-better (common/metric_dirs.h).  The
- * counters and timings stay in the tables and the delta chart.
+ * A metric the HTML report's sweeps and trends draw: a guest metric of the
+ * set `diff` judges by default (common/metric_dirs.h: throughput, latency,
+ * verify_errors).  The counters and run timings stay in the tables.
  */
-#define REPORT_CHART_METRICS	2
-static inline const char *report_chart_metric(size_t i)
+static inline bool report_chart_metric(const char *name)
 {
-	static const char *const m[REPORT_CHART_METRICS] = { "iops", "throughput_bps" };
+	const struct vm_metric_info *mi = vm_metric_find(name);
 
-	return i < REPORT_CHART_METRICS ? m[i] : NULL;
+	return mi && mi->judged;
 }
+
+#define REPORT_KEY_METRICS_MAX	8	/* charted metrics of one job key or VM */
 
 /* The commit of run @id, or NULL. */
 static inline const char *report_commit_find(const struct report *r, int64_t id)

@@ -1,7 +1,7 @@
 /*
  * report_series.c - the trends of the HTML report: the recent runs of the
  * run's job keys (scenario, VM, matrix point), one history per key and
- * chart metric, never an average across keys, and the commit each of
+ * judged metric, never an average across keys, and the commit each of
  * those runs was of (run_meta), so that a trend can be drawn by commit.
  */
 #include <errno.h>
@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reports/history_group.h"
 #include "reports/report.h"
 
 static bool job_same_key(const struct report_job *a, const struct report_job *b)
@@ -34,22 +35,34 @@ static size_t key_end(const struct report *r, size_t i)
 	return k;
 }
 
-/* Some repeat of the key at [@i, @end) reported metric @m. */
-static bool key_has_metric(const struct report *r, size_t i, size_t end, const char *m)
+static int name_cmp(const void *a, const void *b)
 {
-	for (; i < end; i++)
-		for (size_t x = 0; x < r->jobs[i].nmetrics; x++)
-			if (!strcmp(r->jobs[i].metrics[x].name, m))
-				return true;
-	return false;
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static bool key_has_chart_metric(const struct report *r, size_t i, size_t end)
+/*
+ * The chart metrics some repeat of the key at [@i, @end) reported other
+ * than zero (verify_errors of a clean run is no chart), by name.
+ */
+static size_t key_metrics(const struct report *r, size_t i, size_t end,
+			  const char **names)
 {
-	for (size_t m = 0; m < REPORT_CHART_METRICS; m++)
-		if (key_has_metric(r, i, end, report_chart_metric(m)))
-			return true;
-	return false;
+	size_t n = 0, k;
+
+	for (; i < end; i++) {
+		for (size_t x = 0; x < r->jobs[i].nmetrics; x++) {
+			const struct report_metric *m = &r->jobs[i].metrics[x];
+
+			if (m->value == 0 || !report_chart_metric(m->name))
+				continue;
+			for (k = 0; k < n && strcmp(names[k], m->name); k++)
+				;
+			if (k == n && n < REPORT_KEY_METRICS_MAX)
+				names[n++] = m->name;
+		}
+	}
+	qsort(names, n, sizeof(*names), name_cmp);
+	return n;
 }
 
 static bool verdict_changed(enum diff_verdict v)
@@ -93,6 +106,7 @@ static bool key_flagged(const struct diff *d, const struct diff_row **rows,
  */
 static size_t *series_pick(struct report *r, size_t *n)
 {
+	const char *names[REPORT_KEY_METRICS_MAX];
 	const struct diff_row **rows;
 	size_t nrows, *pick, i, end;
 	int pass;
@@ -108,7 +122,7 @@ static size_t *series_pick(struct report *r, size_t *n)
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; i < r->njobs; i = end) {
 			end = key_end(r, i);
-			if (!key_has_chart_metric(r, i, end) ||
+			if (!key_metrics(r, i, end, names) ||
 			    key_flagged(r->diff, rows, nrows, &r->jobs[i]) != (pass == 0))
 				continue;
 			if (*n < REPORT_SERIES_MAX)
@@ -145,21 +159,21 @@ static int series_load_key(sqlite3 *db, struct report *r, size_t i, size_t end,
 			   struct verr *e)
 {
 	const struct report_job *j = &r->jobs[i];
+	const char *names[REPORT_KEY_METRICS_MAX];
+	size_t n = key_metrics(r, i, end, names);
 	struct history *h;
 	int rc;
 
-	for (size_t m = 0; m < REPORT_CHART_METRICS; m++) {
+	for (size_t m = 0; m < n; m++) {
 		struct history_opts ho = {
 			.scenario = j->scenario,
 			.vm = j->vm,
 			.params_key = j->params_key,
-			.metric = report_chart_metric(m),
+			.metric = names[m],
 			.last = REPORT_SERIES_RUNS,
 			.until_run = r->run.id,
 		};
 
-		if (!key_has_metric(r, i, end, ho.metric))
-			continue;
 		rc = history_query(db, &ho, &h, e);
 		if (rc)
 			return rc;
@@ -253,6 +267,26 @@ out:
 	return rc;
 }
 
+/*
+ * A history whose every run recorded a commit is drawn by commit: its runs
+ * of one commit pooled into one point, as `history --by commit` does.
+ */
+static int series_by_commit(sqlite3 *db, struct report *r, struct verr *e)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < r->nseries && !rc; i++) {
+		struct history *h = r->series[i];
+		size_t p = 0;
+
+		while (p < h->npoints && report_commit_find(r, h->points[p].run_id))
+			p++;
+		if (h->npoints && p == h->npoints)
+			rc = history_group(db, h, HISTORY_BY_COMMIT, e);
+	}
+	return rc;
+}
+
 int report_series_load(sqlite3 *db, struct report *r, struct verr *e)
 {
 	size_t n, k, *pick = series_pick(r, &n);
@@ -265,5 +299,7 @@ int report_series_load(sqlite3 *db, struct report *r, struct verr *e)
 	for (k = 0; k < n && !rc; k++)
 		rc = series_load_key(db, r, pick[k], key_end(r, pick[k]), e);
 	free(pick);
-	return rc ? rc : series_commits(db, r, e);
+	if (!rc)
+		rc = series_commits(db, r, e);
+	return rc ? rc : series_by_commit(db, r, e);
 }

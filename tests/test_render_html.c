@@ -942,7 +942,7 @@ static void test_html_series_trends_by_commit_or_date(void **state)
 	assert_non_null(strstr(rr, ">4d5e6f7</text>"));
 	assert_non_null(strstr(rr, "text-anchor=\"middle\">commit</text>"));
 	assert_non_null(strstr(rr, "data-lo=\"8800\" data-hi=\"9100\""));
-	assert_non_null(strstr(rr, "<title>run #49 commit 3c4d5e6f7081 2024-05-10T12:00:00Z: "
+	assert_non_null(strstr(rr, "<title>commit 3c4d5e6f7081, run #49 2024-05-10T12:00:00Z: "
 			       "8.97k ops/s, mean of 3 (min 8.8k, max 9.1k)</title>"));
 	/* The y axis starts at zero: the first grid line is 0, at the x axis. */
 	assert_non_null(strstr(rr, "<line class=\"grid\" x1=\"74\" y1=\"224.0\" x2=\"516\" "
