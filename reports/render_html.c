@@ -476,17 +476,33 @@ static void bar_whisker(const struct diff_row *row, double *lo, double *hi)
 	*hi = 100 * (max - row->a.mean) / base;
 }
 
+/* How the p-values of judged rows were adjusted, for the legend. */
+static const char *correction_name(const struct diff *d)
+{
+	switch (d->correction) {
+	case STATS_CORRECT_BH:		return "Benjamini-Hochberg";
+	case STATS_CORRECT_HOLM:	return "Holm";
+	default:			return NULL;
+	}
+}
+
 /* What the colours, the pale bars and the whiskers mean. */
 static void delta_legend(struct chart_key *k, char *ns, size_t cap,
 			 const struct diff *d)
 {
+	const char *corr = correction_name(d);
+	char adj[128] = "";
+
+	if (corr && d->family)
+		snprintf(adj, sizeof(adj), " (for judged rows p adjusted by %s over "
+			 "%zu tests)", corr, d->family);
 	snprintf(ns, cap, "n.s. = not significant: the change of the mean is under "
 		 "the %.3g%% threshold or, with at least %d repeats on both sides, a "
-		 "two-sided Mann-Whitney U test gives p >= %.3g. Such rows count as "
-		 "unchanged.", d->threshold_pct, DIFF_MIN_REPEATS, d->alpha);
+		 "two-sided Mann-Whitney U test gives p >= %.3g%s. Such rows count "
+		 "as unchanged.", d->threshold_pct, DIFF_MIN_REPEATS, d->alpha, adj);
 	k[0] = (struct chart_key){ "bar reg", "regressed" };
 	k[1] = (struct chart_key){ "bar imp", "improved" };
-	k[2] = (struct chart_key){ "bar neu", "changed, not judged (neutral)" };
+	k[2] = (struct chart_key){ "bar neu", "changed, not judged" };
 	k[3] = (struct chart_key){ "bar ns", "n.s.: not significant" };
 	k[4] = (struct chart_key){ "wk", "whiskers: min-max of B's repeats, "
 				   "as a change from A's mean" };
@@ -497,7 +513,7 @@ static int html_delta_chart(FILE *f, const struct diff *d)
 {
 	const struct diff_row **sel;
 	struct chart_bar *bars;
-	char (*labels)[NAME_MAX_LEN], ns[320];
+	char (*labels)[NAME_MAX_LEN], ns[448];
 	struct chart_key keys[6];
 	struct bar_chart c = { .title = "Change of the mean, B against A",
 			       .unit = "%", .x_title = "delta (%)",

@@ -969,6 +969,25 @@ static void test_html_delta_chart_whiskers_and_ns_legend(void **state)
 	free(s);
 }
 
+/* With p-values adjusted together, the legend says how and over how many. */
+static void test_html_ns_legend_names_the_correction(void **state)
+{
+	struct diff d = fixture_diff;
+	struct report r = fixture_report;
+	char *s;
+
+	(void)state;
+	d.correction = STATS_CORRECT_BH;
+	d.family = 2;
+	r.diff = &d;
+	s = render_string(&r, render_html);
+	/* The legend wraps at 174 characters, after a space. */
+	assert_non_null(strstr(s, "p &gt;= 0.05 (for </text>"));
+	assert_non_null(strstr(s, ">judged rows p adjusted by Benjamini-Hochberg "
+			       "over 2 tests). Such rows count as unchanged.</text>"));
+	free(s);
+}
+
 /* ---- the screenshot ---- */
 
 struct png {
@@ -1372,7 +1391,7 @@ static void test_html_charts_in_chromium_dom(void **state)
 		"chart bars: Change of the mean, B against A\n"
 		"  values -20%|-62.5%|+8.8%|+1.67% n.s.\n"
 		"  whisker -20.9524..-19.0476 drawn there\n");
-	assert_probe_has(facts, "  legend regressed|improved|changed, not judged (neutral)|"
+	assert_probe_has(facts, "  legend regressed|improved|changed, not judged|"
 			 "n.s.: not significant|whiskers: min-max of B's repeats, as a "
 			 "change from A's mean|n.s. = not significant: the change of the "
 			 "mean is under the 5% threshold or, with at least 5 repeats on "
@@ -1466,6 +1485,7 @@ int main(void)
 		cmocka_unit_test(test_html_sweep_per_matrix_key),
 		cmocka_unit_test(test_html_series_trends_by_commit_or_date),
 		cmocka_unit_test(test_html_delta_chart_whiskers_and_ns_legend),
+		cmocka_unit_test(test_html_ns_legend_names_the_correction),
 		cmocka_unit_test_setup_teardown(test_html_renders_in_chromium,
 						tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_html_charts_render_in_chromium,
