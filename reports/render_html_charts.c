@@ -22,7 +22,7 @@
 
 #define SWEEP_KEYS_MAX	8	/* matrix keys of a job; more: no sweep */
 #define SWEEP_X_MAX	32	/* values on an x axis; more: no sweep */
-#define TIP_MAX		240
+#define TIP_MAX		320
 #define NAME_MAX_LEN	320
 
 static const char whisker_note[] =
@@ -641,17 +641,17 @@ static void trend_tip(char *buf, size_t cap, const struct report *r,
 {
 	const char *commit = point_commit(r, h, p);
 	struct acc a = { .n = p->value.n, .sum = p->value.mean * (double)p->value.n };
-	char where[200], runs[64] = "";
+	char where[256], runs[96] = "";
 
 	agg_range(&p->value, &a.min, &a.max);
 	if (a.n < 2)
 		a.min = a.max = p->value.mean;
 	/* "commit 1a2b3c4d5e6f, 2 runs from run #47 (nightly) 2024-05-10T...". */
 	if (commit && p->nruns > 1)
-		snprintf(runs, sizeof(runs), "commit %.12s, %zu runs from ", commit,
+		snprintf(runs, sizeof(runs), "commit %.40s, %zu runs from ", commit,
 			 p->nruns);
 	else if (commit)
-		snprintf(runs, sizeof(runs), "commit %.12s, ", commit);
+		snprintf(runs, sizeof(runs), "commit %.40s, ", commit);
 	snprintf(where, sizeof(where), "%srun #%" PRId64 "%s%s%s %s", runs,
 		 p->run_id, p->label ? " (" : "", p->label ? p->label : "",
 		 p->label ? ")" : "", p->started_at ? p->started_at : "");
