@@ -7,7 +7,7 @@
 check_PROGRAMS += tests/test_render_html
 tests_test_render_html_SOURCES = tests/test_render_html.c \
 	reports/render_junit.c reports/render_html.c reports/render_html.h \
-	reports/render_html_charts.c \
+	reports/render_html_sweep.c reports/render_html_trend.c \
 	reports/svg.c reports/svg.h reports/svg_draw.h \
 	reports/svg_line.c reports/svg_bar.c reports/report.h
 tests_test_render_html_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)

@@ -2,7 +2,8 @@
  * render_html.c - `vmorch report --format html`: one self-contained page
  * (inline CSS and SVG, no scripts, nothing fetched) with the run summary,
  * failures, the diff against another run with its delta chart, the matrix
- * sweeps and the trend of each job series (render_html_charts.c).
+ * sweeps and the trend of each job series (render_html_sweep.c,
+ * render_html_trend.c).
  */
 #include <errno.h>
 #include <inttypes.h>

@@ -260,7 +260,8 @@ static struct chart_key *lc_legend_keys(const struct line_chart *c, size_t *n,
 		if (!c->series[s].name)
 			continue;
 		snprintf(cls[s % CHART_COLOURS], 8, "s%zu", s % CHART_COLOURS);
-		k[(*n)++] = (struct chart_key){ cls[s % CHART_COLOURS], c->series[s].name };
+		k[(*n)++] = (struct chart_key){ cls[s % CHART_COLOURS],
+						c->series[s].name };
 	}
 	for (s = 0; s < c->nkeys; s++)
 		k[(*n)++] = c->keys[s];
@@ -287,7 +288,8 @@ int svg_line_chart(FILE *f, const struct line_chart *c)
 	lh = svg_legend(NULL, LC_LEGEND_X, 0, lw, keys, nkeys);
 	lc_range(c, &min, &max, &any);
 	svg_axis_fit_unit(&a, min, max, 5, c->unit);
-	svg_open(f, LC_W, LC_H + (lh ? lh + 6 : 0), c->kind ? c->kind : "line", c->title);
+	svg_open(f, LC_W, LC_H + (lh ? lh + 6 : 0), c->kind ? c->kind : "line",
+		 c->title);
 	lc_y_axis(f, &a, c->unit);
 	lc_x_axis(f, c);
 	if (!any)

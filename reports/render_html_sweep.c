@@ -1,12 +1,10 @@
 /*
- * render_html_charts.c - the HTML report's charts of a run's matrix and of
- * each job series.  A sweep is a metric against one numeric matrix key (x
- * in numeric order, a line per combination of the other keys, whiskers
- * from the repeats); a trend is one job key's metric over its recent runs
- * (report_series.c), by commit when every run recorded one, else by date.
+ * render_html_sweep.c - the HTML report's matrix sweeps: for each VM of
+ * the run, a judged metric against each numeric matrix key (x in numeric
+ * order, sizes in binary units), a line per combination of the other
+ * keys, each point the mean of its passing repeats with a min-max whisker.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,10 +20,8 @@
 
 #define SWEEP_KEYS_MAX	8	/* matrix keys of a job; more: no sweep */
 #define SWEEP_X_MAX	32	/* values on an x axis; more: no sweep */
-#define TIP_MAX		320
-#define NAME_MAX_LEN	320
 
-static const char whisker_note[] =
+const char html_whisker_note[] =
 	"Whiskers: min-max of the repeats (passing results only).";
 
 /* ---- matrix values ---- */
@@ -247,7 +243,8 @@ static int sweep_find_lines(struct sweep *s)
 		for (l = 0; l < s->nlines && !same_line(s, s->rep[l], i); l++)
 			;
 		if (l == s->nlines) {
-			for (a = s->nlines++; a > 0 && line_cmp(s, s->rep[a - 1], i) > 0; a--)
+			a = s->nlines++;
+			for (; a > 0 && line_cmp(s, s->rep[a - 1], i) > 0; a--)
 				s->rep[a] = s->rep[a - 1];
 			s->rep[a] = i;
 		}
@@ -294,12 +291,7 @@ static bool job_metric(const struct report_job *j, const char *name, double *v)
 	return false;
 }
 
-struct acc {
-	double sum, min, max;
-	size_t n;
-};
-
-static void acc_add(struct acc *a, double v)
+static void spread_add(struct html_spread *a, double v)
 {
 	a->min = a->n ? fmin(a->min, v) : v;
 	a->max = a->n ? fmax(a->max, v) : v;
@@ -318,7 +310,8 @@ static size_t sweep_x_of(const struct sweep *s, size_t i)
 }
 
 /* Each line's points for @metric from the passing repeats; false if none. */
-static bool sweep_collect(const struct sweep *s, const char *metric, struct acc *acc)
+static bool sweep_collect(const struct sweep *s, const char *metric,
+			  struct html_spread *acc)
 {
 	bool any = false;
 	double v;
@@ -327,38 +320,37 @@ static bool sweep_collect(const struct sweep *s, const char *metric, struct acc 
 	for (size_t i = 0; i < s->n; i++) {
 		if (!s->p[i].j->pass || !job_metric(s->p[i].j, metric, &v))
 			continue;
-		acc_add(&acc[s->line[i] * s->nx + sweep_x_of(s, i)], v);
+		spread_add(&acc[s->line[i] * s->nx + sweep_x_of(s, i)], v);
 		any = true;
 	}
 	return any;
 }
 
-/* The tip of a point: "qd=4, bs=4 KiB: 5.2k ops/s, mean of 3 (min 5.1k, max 5.3k)". */
-static void point_tip(char *buf, size_t cap, const char *where, const struct acc *a,
-		      const char *unit)
+void html_point_tip(char *buf, size_t cap, const char *where,
+		    const struct html_spread *a, const char *unit)
 {
 	char m[NUM_FMT_MAX + 8], lo[NUM_FMT_MAX + 8], hi[NUM_FMT_MAX + 8];
+	/* A bytes unit is in the number already ("4 KiB"). */
+	const char *u = unit_is_bytes(unit) || !unit ? "" : unit;
 
 	num_format_unit(m, sizeof(m), a->sum / (double)a->n, unit);
 	num_format_unit(lo, sizeof(lo), a->min, unit);
 	num_format_unit(hi, sizeof(hi), a->max, unit);
 	if (a->n == 1)
-		snprintf(buf, cap, "%s: %s%s%s", where, m,
-			 unit_is_bytes(unit) ? "" : " ", unit_is_bytes(unit) ? "" : unit);
+		snprintf(buf, cap, "%s: %s%s%s", where, m, *u ? " " : "", u);
 	else
-		snprintf(buf, cap, "%s: %s%s%s, mean of %zu (min %s, max %s)", where, m,
-			 unit_is_bytes(unit) ? "" : " ", unit_is_bytes(unit) ? "" : unit,
-			 a->n, lo, hi);
+		snprintf(buf, cap, "%s: %s%s%s, mean of %zu (min %s, max %s)", where,
+			 m, *u ? " " : "", u, a->n, lo, hi);
 }
 
 struct sweep_draw {
 	struct chart_point *pts;	/* nlines * nx */
 	struct chart_series *series;
-	char (*names)[NAME_MAX_LEN];
-	char (*tips)[TIP_MAX];
+	char (*names)[HTML_NAME_MAX];
+	char (*tips)[HTML_TIP_MAX];
 	char (*ticks)[NUM_FMT_MAX + 64];
 	const char **tickp;
-	struct acc *acc;
+	struct html_spread *acc;
 };
 
 static void sweep_draw_free(struct sweep_draw *d)
@@ -396,10 +388,10 @@ static int sweep_draw_alloc(struct sweep_draw *d, const struct sweep *s)
 static void sweep_line_points(struct sweep_draw *d, const struct sweep *s,
 			      size_t l, const char *unit)
 {
-	char where[NAME_MAX_LEN + NUM_FMT_MAX + 80];
+	char where[HTML_NAME_MAX + NUM_FMT_MAX + 80];
 
 	for (size_t x = 0; x < s->nx; x++) {
-		const struct acc *a = &d->acc[l * s->nx + x];
+		const struct html_spread *a = &d->acc[l * s->nx + x];
 		struct chart_point *p = &d->pts[l * s->nx + x];
 
 		*p = (struct chart_point){ .y = NAN, .lo = NAN, .hi = NAN };
@@ -407,7 +399,7 @@ static void sweep_line_points(struct sweep_draw *d, const struct sweep *s,
 			continue;
 		snprintf(where, sizeof(where), "%s=%s%s%s", s->p[0].v[s->k].key,
 			 d->ticks[x], d->names[l][0] ? ", " : "", d->names[l]);
-		point_tip(d->tips[l * s->nx + x], TIP_MAX, where, a, unit);
+		html_point_tip(d->tips[l * s->nx + x], HTML_TIP_MAX, where, a, unit);
 		*p = (struct chart_point){ .y = a->sum / (double)a->n,
 			.lo = a->min, .hi = a->max, .tip = d->tips[l * s->nx + x] };
 	}
@@ -418,10 +410,10 @@ static int sweep_chart(FILE *f, const struct sweep *s, const char *metric)
 	const struct vm_metric_info *mi = vm_metric_find(metric);
 	const char *unit = mi ? mi->unit : NULL;
 	const struct report_job *j = s->p[0].j;
-	struct chart_key note = { "wk", whisker_note };
+	struct chart_key note = { "wk", html_whisker_note };
 	struct line_chart c = { .kind = "sweep", .unit = unit, .nkeys = 1,
 				.keys = &note };
-	char title[NAME_MAX_LEN];
+	char title[HTML_NAME_MAX];
 	struct sweep_draw d;
 	size_t l, x;
 	int rc;
@@ -478,12 +470,14 @@ static size_t vm_metrics(const struct pjob *p, size_t n, const char **names)
 		const struct report_job *j = p[i].j;
 
 		for (size_t x = 0; j->pass && x < j->nmetrics; x++) {
-			if (j->metrics[x].value == 0 || !report_chart_metric(j->metrics[x].name))
+			const struct report_metric *m = &j->metrics[x];
+
+			if (m->value == 0 || !report_chart_metric(m->name))
 				continue;
-			for (k = 0; k < c && strcmp(names[k], j->metrics[x].name); k++)
+			for (k = 0; k < c && strcmp(names[k], m->name); k++)
 				;
 			if (k == c && c < REPORT_KEY_METRICS_MAX)
-				names[c++] = j->metrics[x].name;
+				names[c++] = m->name;
 		}
 	}
 	qsort(names, c, sizeof(*names), name_cmp);
@@ -517,10 +511,14 @@ static int sweeps_of_vm(struct sweeps *w, const struct pjob *p, size_t n)
 	return rc < 0 ? rc : 0;
 }
 
+static bool str_same(const char *a, const char *b)
+{
+	return !strcmp(a ? a : "", b ? b : "");
+}
+
 static bool same_vm(const struct report_job *a, const struct report_job *b)
 {
-	return !strcmp(a->scenario ? a->scenario : "", b->scenario ? b->scenario : "") &&
-	       !strcmp(a->vm ? a->vm : "", b->vm ? b->vm : "");
+	return str_same(a->scenario, b->scenario) && str_same(a->vm, b->vm);
 }
 
 int html_sweeps(FILE *f, const struct report *r)
@@ -535,8 +533,9 @@ int html_sweeps(FILE *f, const struct report *r)
 		return -ENOMEM;
 	fputs("<h2>Matrix sweeps</h2>\n<div class=\"charts\">\n", f);
 	for (; i < r->njobs && rc >= 0; i = end) {
-		for (end = i + 1; end < r->njobs && same_vm(&r->jobs[i], &r->jobs[end]); end++)
-			;
+		end = i + 1;
+		while (end < r->njobs && same_vm(&r->jobs[i], &r->jobs[end]))
+			end++;
 		ok = true;
 		for (k = i; k < end && ok; k++)
 			ok = pjob_parse(&p[k - i], &r->jobs[k]) == 0;
@@ -552,183 +551,4 @@ int html_sweeps(FILE *f, const struct report *r)
 			w.hidden, w.hidden == 1 ? "" : "s");
 	free(p);
 	return rc < 0 ? rc : 0;
-}
-
-/* ---- the trend of each job series ---- */
-
-/* "scenario/vm[bs=4k,qd=16]": a job key, the job name without its repeat. */
-static void key_name(char *buf, size_t cap, const struct history *h)
-{
-	const char *pk = h->params_key ? h->params_key : "";
-
-	snprintf(buf, cap, "%s/%s%s%s%s", h->scenario ? h->scenario : "?",
-		 h->vm ? h->vm : "?", *pk ? "[" : "", pk, *pk ? "]" : "");
-}
-
-/* The commit of a point: its group's when pooled by commit, else its run's. */
-static const char *point_commit(const struct report *r, const struct history *h,
-				const struct history_point *p)
-{
-	return h->by == HISTORY_BY_COMMIT ? p->group : report_commit_find(r, p->run_id);
-}
-
-/* Every point of the trend has a commit: then x is by commit. */
-static bool trend_by_commit(const struct report *r, const struct history *h)
-{
-	for (size_t i = 0; i < h->npoints; i++)
-		if (!point_commit(r, h, &h->points[i]))
-			return false;
-	return h->npoints > 0;
-}
-
-/*
- * x by date: "05-01" when each run has a day of its own ("2024-05-01"
- * across years), "12:00" when all ran on one day (said in the axis title),
- * else "05-01 12:00".
- */
-static void trend_date_ticks(const struct history *h, char (*ticks)[24],
-			     char *x_title, size_t cap)
-{
-	const char *first = h->points[0].started_at, *t, *prev = NULL;
-	bool ok = true, one_day = true, one_year = true, distinct = true;
-	size_t i;
-
-	for (i = 0; i < h->npoints; i++) {
-		t = h->points[i].started_at;
-		if (!t || strlen(t) < 16 || !first || strlen(first) < 16) {
-			ok = false;
-			break;
-		}
-		one_day &= !strncmp(first, t, 10);
-		one_year &= !strncmp(first, t, 4);
-		distinct &= !prev || strncmp(prev, t, 10);
-		prev = t;
-	}
-	snprintf(x_title, cap, "date of the run (UTC)");
-	for (i = 0; i < h->npoints; i++) {
-		t = h->points[i].started_at;
-		if (!ok)
-			snprintf(ticks[i], sizeof(ticks[i]), "#%" PRId64, h->points[i].run_id);
-		else if (one_day)
-			snprintf(ticks[i], sizeof(ticks[i]), "%.5s", t + 11);
-		else if (distinct)
-			snprintf(ticks[i], sizeof(ticks[i]), "%.*s", one_year ? 5 : 10,
-				 t + (one_year ? 5 : 0));
-		else
-			snprintf(ticks[i], sizeof(ticks[i]), "%.5s %.5s", t + 5, t + 11);
-	}
-	if (!ok)
-		snprintf(x_title, cap, "run");
-	else if (one_day)
-		snprintf(x_title, cap, "time on %.10s (UTC)", first);
-}
-
-/* min-max of the repeats as the whisker; NAN without two values. */
-static void agg_range(const struct agg *a, double *lo, double *hi)
-{
-	*lo = *hi = NAN;
-	if (a->n < 2 || !a->values)
-		return;
-	*lo = *hi = a->values[0];
-	for (size_t i = 1; i < a->n; i++) {
-		*lo = fmin(*lo, a->values[i]);
-		*hi = fmax(*hi, a->values[i]);
-	}
-}
-
-static void trend_tip(char *buf, size_t cap, const struct report *r,
-		      const struct history *h, const struct history_point *p)
-{
-	const char *commit = point_commit(r, h, p);
-	struct acc a = { .n = p->value.n, .sum = p->value.mean * (double)p->value.n };
-	char where[256], runs[96] = "";
-
-	agg_range(&p->value, &a.min, &a.max);
-	if (a.n < 2)
-		a.min = a.max = p->value.mean;
-	/* "commit 1a2b3c4d5e6f, 2 runs from run #47 (nightly) 2024-05-10T...". */
-	if (commit && p->nruns > 1)
-		snprintf(runs, sizeof(runs), "commit %.40s, %zu runs from ", commit,
-			 p->nruns);
-	else if (commit)
-		snprintf(runs, sizeof(runs), "commit %.40s, ", commit);
-	snprintf(where, sizeof(where), "%srun #%" PRId64 "%s%s%s %s", runs,
-		 p->run_id, p->label ? " (" : "", p->label ? p->label : "",
-		 p->label ? ")" : "", p->started_at ? p->started_at : "");
-	if (p->value.n)
-		point_tip(buf, cap, where, &a, h->unit);
-	else
-		snprintf(buf, cap, "%s: no result", where);
-	if (p->config_keys)
-		snprintf(buf + strlen(buf), cap - strlen(buf),
-			 "; configuration changed: %s", p->config_keys);
-}
-
-static int html_series_trend(FILE *f, const struct report *r, const struct history *h)
-{
-	struct chart_point *pts = calloc(h->npoints + 1, sizeof(*pts));
-	char (*ticks)[24] = calloc(h->npoints + 1, sizeof(*ticks));
-	char (*tips)[TIP_MAX] = calloc(h->npoints + 1, sizeof(*tips));
-	const char **tickp = calloc(h->npoints + 1, sizeof(*tickp));
-	char title[NAME_MAX_LEN + 64], name[NAME_MAX_LEN], x_title[64];
-	struct chart_key note = { "wk", whisker_note };
-	struct chart_series one = { NULL, pts };
-	struct line_chart c = { .kind = "trend", .unit = h->unit, .n = h->npoints,
-				.nseries = 1, .series = &one, .labels = true,
-				.nkeys = 1, .keys = &note };
-	bool by_commit = trend_by_commit(r, h);
-	int rc = -ENOMEM;
-
-	if (!pts || !ticks || !tips || !tickp)
-		goto out;
-	if (!by_commit && h->npoints)
-		trend_date_ticks(h, ticks, x_title, sizeof(x_title));
-	for (size_t i = 0; i < h->npoints; i++) {
-		const struct history_point *p = &h->points[i];
-
-		if (by_commit)	/* git's short form */
-			snprintf(ticks[i], sizeof(ticks[i]), "%.7s", point_commit(r, h, p));
-		tickp[i] = ticks[i];
-		trend_tip(tips[i], TIP_MAX, r, h, p);
-		pts[i] = (struct chart_point){ .tip = tips[i],
-			.y = p->value.n ? p->value.mean : NAN };
-		agg_range(&p->value, &pts[i].lo, &pts[i].hi);
-	}
-	key_name(name, sizeof(name), h);
-	snprintf(title, sizeof(title), "%s · %s", name, h->metric ? h->metric : "?");
-	c.title = title;
-	c.x_title = by_commit ? "commit" : x_title;
-	c.ticks = tickp;
-	rc = svg_line_chart(f, &c);
-out:
-	free(pts);
-	free(ticks);
-	free(tips);
-	free(tickp);
-	return rc;
-}
-
-int html_series_trends(FILE *f, const struct report *r)
-{
-	int rc;
-
-	fputs("<h2>Trends of each job series</h2>\n", f);
-	if (r->nseries == 0) {
-		fputs("<p>No history for these job series.</p>\n", f);
-		return 0;
-	}
-	fprintf(f, "<p class=\"sub\">Each chart is one job key (scenario, VM, matrix "
-		"point) over its last %d runs up to this one, never an average across "
-		"keys; y starts at zero.</p>\n<div class=\"charts\">\n", REPORT_SERIES_RUNS);
-	for (size_t i = 0; i < r->nseries; i++) {
-		rc = html_series_trend(f, r, r->series[i]);
-		if (rc < 0)
-			return rc;
-	}
-	fputs("</div>\n", f);
-	if (r->series_hidden)
-		fprintf(f, "<p class=\"sub\">%zu more job key%s not charted (at most %d, "
-			"those that changed first).</p>\n", r->series_hidden,
-			r->series_hidden == 1 ? "" : "s", REPORT_SERIES_MAX);
-	return 0;
 }
