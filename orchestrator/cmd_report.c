@@ -15,15 +15,17 @@
 #include "reports/outfile.h"
 #include "reports/report.h"
 
+/* Each format and what it shows beyond the run: per-series charts in HTML. */
 static const struct {
 	const char *name;
 	int (*render)(const struct report *r, FILE *f);
+	unsigned want;
 } report_formats[] = {
-	{ "text", render_text },
-	{ "markdown", render_markdown },
-	{ "json", render_json },
-	{ "junit", render_junit },
-	{ "html", render_html },
+	{ "text", render_text, REPORT_WANT_TRENDS },
+	{ "markdown", render_markdown, REPORT_WANT_TRENDS },
+	{ "json", render_json, REPORT_WANT_TRENDS },
+	{ "junit", render_junit, REPORT_WANT_TRENDS },
+	{ "html", render_html, REPORT_WANT_SERIES },
 };
 
 #define NFORMATS (sizeof(report_formats) / sizeof(report_formats[0]))
@@ -161,7 +163,7 @@ int report_to_file(struct db *db, int64_t run, const char *format, const char *p
 			 format);
 		return -EINVAL;
 	}
-	rc = report_build(db_sqlite(db), run, 0, &o, &r, e);
+	rc = report_build_for(db_sqlite(db), run, 0, &o, report_formats[f].want, &r, e);
 	if (!rc && !(rc = outbuf_open(&b))) {
 		rc = report_formats[f].render(r, b.f);
 		if (outbuf_close(&b) && !rc)
@@ -212,7 +214,8 @@ int cmd_report(int argc, char **argv)
 	if (rc) {
 		fprintf(stderr, "vmorch report: %s\n", e.msg);
 		status = cli_resolve_status(rc);
-	} else if ((rc = report_build(db_sqlite(db), run, vs, &c.o, &r, &e))) {
+	} else if ((rc = report_build_for(db_sqlite(db), run, vs, &c.o,
+					  report_formats[c.format].want, &r, &e))) {
 		fprintf(stderr, "vmorch report: %s\n", e.msg);
 		status = rc == -ENOENT ? EXIT_USAGE : EXIT_INFRA;
 	} else if (report_write(&c, r)) {

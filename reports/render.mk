@@ -6,8 +6,10 @@
 
 check_PROGRAMS += tests/test_render_html
 tests_test_render_html_SOURCES = tests/test_render_html.c \
-	reports/render_junit.c reports/render_html.c \
-	reports/svg.c reports/svg.h reports/report.h
+	reports/render_junit.c reports/render_html.c reports/render_html.h \
+	reports/render_html_sweep.c reports/render_html_trend.c \
+	reports/svg.c reports/svg.h reports/svg_draw.h \
+	reports/svg_line.c reports/svg_bar.c reports/report.h
 tests_test_render_html_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
 # zlib: the test decodes Chromium's screenshot to check it is not blank.
 # libreports for what the renderers share with the text form (number and

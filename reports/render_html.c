@@ -1,7 +1,9 @@
 /*
  * render_html.c - `vmorch report --format html`: one self-contained page
  * (inline CSS and SVG, no scripts, nothing fetched) with the run summary,
- * failures, the diff against another run, and trend and delta charts.
+ * failures, the diff against another run with its delta chart, the matrix
+ * sweeps and the trend of each job series (render_html_sweep.c,
+ * render_html_trend.c).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -12,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "reports/render_html.h"
 #include "reports/report.h"
 #include "reports/svg.h"
 
@@ -61,11 +64,21 @@ static const char html_css[] =
 	"svg .grid{stroke:#eaeef2}\n"
 	"svg .axis{stroke:#57606a}\n"
 	"svg .zero{stroke:#1f2328;stroke-width:1.5}\n"
-	"svg .line{fill:none;stroke:#0969da;stroke-width:2}\n"
-	"svg .pt{fill:#0969da;stroke:#fff;stroke-width:1.5}\n"
-	"svg .pl{font-size:10px;fill:#1f2328}\n"
+	/* A series' colour is its class, inherited by its line, points, whiskers. */
+	"svg .s0{stroke:#0969da;fill:#0969da}svg .s1{stroke:#bc4c00;fill:#bc4c00}"
+	"svg .s2{stroke:#1a7f37;fill:#1a7f37}svg .s3{stroke:#8250df;fill:#8250df}"
+	"svg .s4{stroke:#bf3989;fill:#bf3989}svg .s5{stroke:#1b7c83;fill:#1b7c83}"
+	"svg .s6{stroke:#9a6700;fill:#9a6700}svg .s7{stroke:#57606a;fill:#57606a}\n"
+	"svg .line{fill:none;stroke-width:2}\n"
+	"svg .pt{stroke:#fff;stroke-width:1.5}\n"
+	"svg .wk{fill:none;stroke-width:1.2}\n"
+	"svg .sw{stroke-width:3}svg .wk.sw{stroke:#1f2328;stroke-width:1.2}\n"
+	"svg .pl{font-size:10px;fill:#1f2328;stroke:none}\n"
+	"svg .lg{font-size:11px;fill:#1f2328;stroke:none}\n"
 	"svg .bar.reg{fill:#cf222e}svg .bar.imp{fill:#1a7f37}"
-	"svg .bar.neu{fill:#8c959f}\n"
+	"svg .bar.neu{fill:#8c959f}"
+	"svg .bar.ns{fill:#eaeef2;stroke:#8c959f;stroke-dasharray:3 2}\n"
+	"svg .bars .wk{stroke:#1f2328}\n"
 	"svg .bl,svg .bv{font-size:12px;fill:#1f2328}\n"
 	"svg .nodata{font-size:14px;fill:#8c959f}\n";
 
@@ -73,7 +86,7 @@ static const char html_css[] =
 static const struct {
 	const char *cls, *word, *bar;
 } verdict_look[] = {
-	[DIFF_UNCHANGED] = { "dim",  "unchanged", "neu" },
+	[DIFF_UNCHANGED] = { "dim",  "unchanged", "ns" },
 	[DIFF_IMPROVED]  = { "ok",   "improved",  "imp" },
 	[DIFF_REGRESSED] = { "bad",  "regressed", "reg" },
 	[DIFF_NEW]       = { "info", "new",       "neu" },
@@ -126,11 +139,12 @@ static void html_elem(FILE *f, const char *tag, const char *cls, const char *tex
 	fprintf(f, "</%s>", tag);
 }
 
-static void html_num_cell(FILE *f, double v)
+/* A number, in binary units when @unit counts bytes ("3.2 GiB"). */
+static void html_num_cell(FILE *f, double v, const char *unit)
 {
-	char buf[NUM_FMT_MAX];
+	char buf[NUM_FMT_MAX + 8];
 
-	num_format(buf, sizeof(buf), v);
+	num_format_unit(buf, sizeof(buf), v, unit);
 	html_elem(f, "td", "n", buf);
 }
 
@@ -355,17 +369,17 @@ static void html_diff_jobs(FILE *f, const struct diff *d)
 		fputs("</table>\n", f);
 }
 
-static void html_agg_cell(FILE *f, const struct agg *a)
+static void html_agg_cell(FILE *f, const struct agg *a, const char *unit)
 {
-	char m[NUM_FMT_MAX], med[NUM_FMT_MAX], sd[NUM_FMT_MAX];
+	char m[NUM_FMT_MAX + 8], med[NUM_FMT_MAX + 8], sd[NUM_FMT_MAX + 8];
 
 	if (a->n == 0) {
 		fputs("<td class=\"n\">-</td>", f);
 		return;
 	}
-	num_format(m, sizeof(m), a->mean);
-	num_format(med, sizeof(med), a->median);
-	num_format(sd, sizeof(sd), a->stddev);
+	num_format_unit(m, sizeof(m), a->mean, unit);
+	num_format_unit(med, sizeof(med), a->median, unit);
+	num_format_unit(sd, sizeof(sd), a->stddev, unit);
 	fprintf(f, "<td class=\"n\" title=\"median %s, sd %s\">%s "
 		"<span class=\"sub\">n=%zu</span></td>", med, sd, m, a->n);
 }
@@ -380,9 +394,9 @@ static void html_diff_row(FILE *f, const struct diff_row *row)
 	html_key_cells(f, row->scenario, row->vm, row->params);
 	html_elem(f, "td", NULL, row->name);
 	html_elem(f, "td", NULL, row->unit ? row->unit : "");
-	html_agg_cell(f, &row->a);
-	html_agg_cell(f, &row->b);
-	html_num_cell(f, row->a.n && row->b.n ? row->delta : NAN);
+	html_agg_cell(f, &row->a, row->unit);
+	html_agg_cell(f, &row->b, row->unit);
+	html_num_cell(f, row->a.n && row->b.n ? row->delta : NAN, row->unit);
 	buf[0] = row->delta_pct > 0 ? '+' : '\0';
 	num_format(buf + (row->delta_pct > 0), NUM_FMT_MAX, row->delta_pct);
 	if (isfinite(row->delta_pct))
@@ -443,13 +457,68 @@ static int bar_order(const void *pa, const void *pb)
 	       (fabs(b->delta_pct) < fabs(a->delta_pct));
 }
 
+/*
+ * The spread of B's repeats on the chart's scale: min and max of B as a
+ * change from A's mean, in per cent.  NAN when there is nothing to spread.
+ */
+static void bar_whisker(const struct diff_row *row, double *lo, double *hi)
+{
+	double base = fabs(row->a.mean), min, max;
+
+	*lo = *hi = NAN;
+	if (row->b.n < 2 || !row->b.values || base == 0 || !isfinite(base))
+		return;
+	min = max = row->b.values[0];
+	for (size_t i = 1; i < row->b.n; i++) {
+		min = fmin(min, row->b.values[i]);
+		max = fmax(max, row->b.values[i]);
+	}
+	*lo = 100 * (min - row->a.mean) / base;
+	*hi = 100 * (max - row->a.mean) / base;
+}
+
+/* How the p-values of judged rows were adjusted, for the legend. */
+static const char *correction_name(const struct diff *d)
+{
+	switch (d->correction) {
+	case STATS_CORRECT_BH:		return "Benjamini-Hochberg";
+	case STATS_CORRECT_HOLM:	return "Holm";
+	default:			return NULL;
+	}
+}
+
+/* What the colours, the pale bars and the whiskers mean. */
+static void delta_legend(struct chart_key *k, char *ns, size_t cap,
+			 const struct diff *d)
+{
+	const char *corr = correction_name(d);
+	char adj[128] = "";
+
+	if (corr && d->family)
+		snprintf(adj, sizeof(adj), " (for judged rows p adjusted by %s over "
+			 "%zu tests)", corr, d->family);
+	snprintf(ns, cap, "n.s. = not significant: the change of the mean is under "
+		 "the %.3g%% threshold or, with at least %d repeats on both sides, a "
+		 "two-sided Mann-Whitney U test gives p >= %.3g%s. Such rows count "
+		 "as unchanged.", d->threshold_pct, DIFF_MIN_REPEATS, d->alpha, adj);
+	k[0] = (struct chart_key){ "bar reg", "regressed" };
+	k[1] = (struct chart_key){ "bar imp", "improved" };
+	k[2] = (struct chart_key){ "bar neu", "changed, not judged" };
+	k[3] = (struct chart_key){ "bar ns", "n.s.: not significant" };
+	k[4] = (struct chart_key){ "wk", "whiskers: min-max of B's repeats, "
+				   "as a change from A's mean" };
+	k[5] = (struct chart_key){ NULL, ns };
+}
+
 static int html_delta_chart(FILE *f, const struct diff *d)
 {
 	const struct diff_row **sel;
 	struct chart_bar *bars;
-	char (*labels)[NAME_MAX_LEN];
+	char (*labels)[NAME_MAX_LEN], ns[448];
+	struct chart_key keys[6];
 	struct bar_chart c = { .title = "Change of the mean, B against A",
-			       .unit = "%", .x_title = "delta (%)" };
+			       .unit = "%", .x_title = "delta (%)",
+			       .nkeys = 6, .keys = keys };
 	size_t i, n = 0;
 	char p[256];
 	int ret = -ENOMEM;
@@ -472,9 +541,12 @@ static int html_delta_chart(FILE *f, const struct diff *d)
 			 sel[i]->name);
 		bars[i] = (struct chart_bar){ .label = labels[i],
 			.cls = verdict_look[verdict_index(sel[i]->verdict)].bar,
-			.value = sel[i]->delta_pct };
+			.value = sel[i]->delta_pct,
+			.mark = sel[i]->verdict == DIFF_UNCHANGED ? "n.s." : NULL };
+		bar_whisker(sel[i], &bars[i].lo, &bars[i].hi);
 	}
 	c.bars = bars;
+	delta_legend(keys, ns, sizeof(ns), d);
 	fputs("<div class=\"charts\">\n", f);
 	ret = svg_bar_chart(f, &c);
 	fputs("</div>\n", f);
@@ -540,65 +612,6 @@ static int html_diff(FILE *f, const struct diff *d)
 	return 0;
 }
 
-/* ---- trends ---- */
-
-static int html_trend(FILE *f, const struct history *h)
-{
-	struct chart_point *pts;
-	char (*ticks)[24], (*tips)[NAME_MAX_LEN], title[NAME_MAX_LEN], v[NUM_FMT_MAX];
-	struct line_chart c = { .unit = h->unit, .x_title = "run", .n = h->npoints };
-	const struct history_point *p;
-	size_t i;
-	int ret = -ENOMEM;
-
-	pts = calloc(h->npoints + 1, sizeof(*pts));
-	ticks = calloc(h->npoints + 1, sizeof(*ticks));
-	tips = calloc(h->npoints + 1, sizeof(*tips));
-	if (!pts || !ticks || !tips)
-		goto out;
-	for (i = 0; i < h->npoints; i++) {
-		p = &h->points[i];
-		snprintf(ticks[i], sizeof(ticks[i]), "#%" PRId64, p->run_id);
-		num_format(v, sizeof(v), p->value.n ? p->value.mean : NAN);
-		snprintf(tips[i], sizeof(tips[i]), "run #%" PRId64 "%s%s%s %s: %s %s (n=%zu)",
-			 p->run_id, p->label ? " (" : "", p->label ? p->label : "",
-			 p->label ? ")" : "", p->started_at ? p->started_at : "", v,
-			 h->unit ? h->unit : "", p->value.n);
-		pts[i] = (struct chart_point){ .tick = ticks[i], .tip = tips[i],
-			.y = p->value.n ? p->value.mean : NAN };
-	}
-	snprintf(title, sizeof(title), "%s · %s · %s", h->scenario ? h->scenario : "?",
-		 h->vm ? h->vm : "all VMs", h->metric ? h->metric : "?");
-	c.title = title;
-	c.pts = pts;
-	ret = svg_line_chart(f, &c);
-out:
-	free(pts);
-	free(ticks);
-	free(tips);
-	return ret;
-}
-
-static int html_trends(FILE *f, const struct report *r)
-{
-	size_t i;
-	int ret;
-
-	fputs("<h2>Trends over recent runs</h2>\n", f);
-	if (r->ntrends == 0) {
-		fputs("<p>No history for these scenarios.</p>\n", f);
-		return 0;
-	}
-	fputs("<div class=\"charts\">\n", f);
-	for (i = 0; i < r->ntrends; i++) {
-		ret = html_trend(f, r->trends[i]);
-		if (ret < 0)
-			return ret;
-	}
-	fputs("</div>\n", f);
-	return 0;
-}
-
 /* ---- every job ---- */
 
 static void html_job_row(FILE *f, const struct report_job *j)
@@ -617,7 +630,8 @@ static void html_job_row(FILE *f, const struct report_job *j)
 	snprintf(buf, sizeof(buf), "%.3f", isfinite(j->wall_s) ? j->wall_s : 0);
 	html_elem(f, "td", "n", buf);
 	for (i = 0; i < VBLK_NR_COUNTERS; i++)
-		html_num_cell(f, (double)vblk_snapshot_get(&j->total, i));
+		html_num_cell(f, (double)vblk_snapshot_get(&j->total, i),
+			      vblk_fields[i].unit);
 	fputs("</tr>\n", f);
 }
 
@@ -661,7 +675,10 @@ int render_html(const struct report *r, FILE *f)
 		if (ret < 0)
 			return ret;
 	}
-	ret = html_trends(f, r);
+	ret = html_sweeps(f, r);
+	if (ret < 0)
+		return ret;
+	ret = html_series_trends(f, r);
 	if (ret < 0)
 		return ret;
 	html_jobs(f, r);

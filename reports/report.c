@@ -1,8 +1,9 @@
 /*
  * report.c - `vmorch report RUN`: gather one run's jobs (verdicts, failed
- * expectations, console tails), its diff against a baseline and recent
- * trends of each scenario into a struct report for the renderers.  Also
- * the small helpers the compute side shares (run headers, aggregates).
+ * expectations, console tails, for HTML also guest metrics), its diff
+ * against a baseline and recent trends of each scenario (for HTML, of each
+ * job series: report_series.c) into a struct report for the renderers.
+ * Also the small helpers the compute side shares (run headers, aggregates).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -329,6 +330,61 @@ out:
 	return rc;
 }
 
+static int job_add_metric(struct report_job *j, const char *name, double value)
+{
+	struct report_metric *v;
+
+	if (!(j->nmetrics & (j->nmetrics - 1))) {	/* 0, 1, 2, 4...: grow */
+		v = realloc(j->metrics, (j->nmetrics ? 2 * j->nmetrics : 1) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		j->metrics = v;
+	}
+	j->metrics[j->nmetrics].name = strdup(name);
+	if (!j->metrics[j->nmetrics].name)
+		return -ENOMEM;
+	j->metrics[j->nmetrics++].value = value;
+	return 0;
+}
+
+/* Guest metrics in the jobs' order, walked with one cursor (the sweeps). */
+static int report_load_metrics(sqlite3 *db, int64_t run, struct job_list *l,
+			       struct verr *e)
+{
+	sqlite3_stmt *st = NULL;
+	size_t cur = 0;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, "SELECT r.id, m.name, m.value FROM vm_results r"
+				" JOIN metrics m ON m.result_id = r.id"
+				" WHERE r.run_id = ? ORDER BY r.scenario, r.vm,"
+				" r.params_key, r.repeat_idx, r.id, m.name", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return report_sql_fail(db, rc, "report metrics", e);
+	sqlite3_bind_int64(st, 1, run);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+
+		while (cur < l->n && l->ids[cur] != id)
+			cur++;
+		if (cur == l->n) {
+			verr_set(e, "report: metric of result %" PRId64 " out of order", id);
+			rc = -EAGAIN;
+			goto out;
+		}
+		if (job_add_metric(&l->v[cur], col_text(st, 1),
+				   sqlite3_column_double(st, 2))) {
+			verr_set(e, "out of memory");
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+	rc = rc == SQLITE_DONE ? 0 : report_sql_fail(db, rc, "report metrics", e);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
 static void report_job_clear(struct report_job *j)
 {
 	free(j->scenario);
@@ -341,6 +397,9 @@ static void report_job_clear(struct report_job *j)
 	for (size_t i = 0; i < j->nfailed; i++)
 		free(j->failed[i]);
 	free(j->failed);
+	for (size_t i = 0; i < j->nmetrics; i++)
+		free(j->metrics[i].name);
+	free(j->metrics);
 }
 
 /* ---- trends ---- */
@@ -408,7 +467,8 @@ static int report_trends(sqlite3 *db, struct report *r, struct verr *e)
 }
 
 static int report_collect(sqlite3 *db, struct report *r, int64_t run,
-			  int64_t vs, const struct diff_opts *o, struct verr *e)
+			  int64_t vs, const struct diff_opts *o, unsigned want,
+			  struct verr *e)
 {
 	struct job_list l = { 0 };
 	int rc;
@@ -418,18 +478,28 @@ static int report_collect(sqlite3 *db, struct report *r, int64_t run,
 		rc = report_load_jobs(db, run, &l, e);
 	if (!rc)
 		rc = report_load_failed(db, run, &l, e);
+	if (!rc && (want & REPORT_WANT_SERIES))
+		rc = report_load_metrics(db, run, &l, e);
 	r->jobs = l.v;
 	r->njobs = l.n;
 	free(l.ids);
 	if (!rc && vs)
 		rc = diff_compute(db, vs, run, o, &r->diff, e);
-	if (!rc)
+	if (!rc && (want & REPORT_WANT_TRENDS))
 		rc = report_trends(db, r, e);
+	if (!rc && (want & REPORT_WANT_SERIES))
+		rc = report_series_load(db, r, e);
 	return rc;
 }
 
 int report_build(sqlite3 *db, int64_t run, int64_t vs,
 		 const struct diff_opts *o, struct report **out, struct verr *e)
+{
+	return report_build_for(db, run, vs, o, REPORT_WANT_TRENDS, out, e);
+}
+
+int report_build_for(sqlite3 *db, int64_t run, int64_t vs, const struct diff_opts *o,
+		     unsigned want, struct report **out, struct verr *e)
 {
 	struct report *r = calloc(1, sizeof(*r));
 	bool own_txn = sqlite3_get_autocommit(db);
@@ -443,7 +513,7 @@ int report_build(sqlite3 *db, int64_t run, int64_t vs,
 	/* One read snapshot for everything the report shows. */
 	if (own_txn)
 		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-	rc = report_collect(db, r, run, vs, o, e);
+	rc = report_collect(db, r, run, vs, o, want, e);
 	if (own_txn)
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	if (rc) {
@@ -466,5 +536,11 @@ void report_free(struct report *r)
 	for (size_t i = 0; i < r->ntrends; i++)
 		history_free(r->trends[i]);
 	free(r->trends);
+	for (size_t i = 0; i < r->nseries; i++)
+		history_free(r->series[i]);
+	free(r->series);
+	for (size_t i = 0; i < r->ncommits; i++)
+		free(r->commits[i].commit);
+	free(r->commits);
 	free(r);
 }

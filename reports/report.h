@@ -15,6 +15,7 @@
 
 #include <sqlite3.h>
 
+#include "common/metric_dirs.h"
 #include "common/vblk_counters.h"
 #include "common/verr.h"
 #include "reports/stats.h"
@@ -277,6 +278,12 @@ void history_free(struct history *h);
 int history_explain(sqlite3 *db, const struct history_opts *o, FILE *f,
 		    struct verr *e);
 
+/* A guest metric of one result ("iops" 5200), for the sweep charts. */
+struct report_metric {
+	char *name;
+	double value;
+};
+
 /* A run's jobs for `report`: one per result row. */
 struct report_job {
 	char *scenario, *vm, *params;
@@ -288,6 +295,14 @@ struct report_job {
 	size_t nfailed;
 	char **failed;			/* "reads_completed == 1000 (actual 999)" */
 	struct vblk_snapshot total;	/* counters summed over disks */
+	size_t nmetrics;		/* guest metrics by name (REPORT_WANT_SERIES) */
+	struct report_metric *metrics;
+};
+
+/* The commit a run was of (its run_meta "commit"), for trends by commit. */
+struct report_commit {
+	int64_t run_id;
+	char *commit;
 };
 
 struct report {
@@ -297,7 +312,59 @@ struct report {
 	struct diff *diff;		/* --vs RUN, or NULL */
 	size_t ntrends;
 	struct history **trends;	/* recent runs of each scenario, for charts */
+	/*
+	 * REPORT_WANT_SERIES: the recent runs of the run's job keys, one
+	 * history per key (scenario, VM, matrix point) and chart metric it
+	 * reported non-zero, never averaged across keys; keys with a changed
+	 * verdict in the diff first, at most REPORT_SERIES_MAX keys,
+	 * @series_hidden more left out.  A history whose every run recorded a
+	 * commit is pooled by commit (HISTORY_BY_COMMIT, as `history --by
+	 * commit`).  @commits: the commit of each of their runs, by run id.
+	 */
+	size_t nseries, series_hidden;
+	struct history **series;
+	size_t ncommits;
+	struct report_commit *commits;
 };
+
+/* What report_build_for gathers besides the run, its jobs and its diff. */
+#define REPORT_WANT_TRENDS	1u	/* @trends: text and JSON */
+#define REPORT_WANT_SERIES	2u	/* @series, @commits, jobs' metrics: HTML */
+
+#define REPORT_SERIES_MAX	16	/* job keys with trend charts */
+#define REPORT_SERIES_RUNS	20	/* runs per trend, up to the reported one */
+
+/*
+ * A metric the HTML report's sweeps and trends draw: a guest metric of the
+ * set `diff` judges by default (common/metric_dirs.h: throughput, latency,
+ * verify_errors).  The counters and run timings stay in the tables.
+ */
+static inline bool report_chart_metric(const char *name)
+{
+	const struct vm_metric_info *mi = vm_metric_find(name);
+
+	return mi && mi->judged;
+}
+
+#define REPORT_KEY_METRICS_MAX	8	/* charted metrics of one job key or VM */
+
+/* The commit of run @id, or NULL. */
+static inline const char *report_commit_find(const struct report *r, int64_t id)
+{
+	size_t lo = 0, hi = r->ncommits;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r->commits[mid].run_id == id)
+			return r->commits[mid].commit;
+		if (r->commits[mid].run_id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
 
 /* Helpers the compute side shares (report.c). */
 int run_info_load(sqlite3 *db, int64_t id, struct run_info *out, struct verr *e);
@@ -322,6 +389,11 @@ void agg_clear(struct agg *a);
 
 int report_build(sqlite3 *db, int64_t run, int64_t vs /* 0: none */,
 		 const struct diff_opts *o, struct report **out, struct verr *e);
+/* The same with REPORT_WANT_* bits; report_build wants REPORT_WANT_TRENDS. */
+int report_build_for(sqlite3 *db, int64_t run, int64_t vs, const struct diff_opts *o,
+		     unsigned want, struct report **out, struct verr *e);
+/* report_series.c: @r's series and commits, from its jobs (and diff). */
+int report_series_load(sqlite3 *db, struct report *r, struct verr *e);
 void report_free(struct report *r);
 
 /* Renderers: write to @f; 0 or -errno. */

@@ -7,10 +7,12 @@ noinst_LIBRARIES += reports/libreports.a
 reports_libreports_a_SOURCES = \
 	reports/report.h \
 	reports/stats.c reports/stats.h \
-	reports/diff.c reports/diff_judge.c reports/diff_judge.h reports/history.c reports/history_group.c reports/history_group.h reports/report.c reports/config_diff.c \
+	reports/diff.c reports/diff_judge.c reports/diff_judge.h reports/history.c reports/history_group.c reports/history_group.h reports/report.c reports/report_series.c reports/config_diff.c \
 	reports/render_text.c reports/render_markdown.c reports/render_json.c \
-	reports/render_junit.c reports/render_html.c \
-	reports/svg.c reports/svg.h \
+	reports/render_junit.c reports/render_html.c reports/render_html.h \
+	reports/render_html_sweep.c reports/render_html_trend.c \
+	reports/svg.c reports/svg.h reports/svg_draw.h \
+	reports/svg_line.c reports/svg_bar.c \
 	reports/outfile.c reports/outfile.h
 reports_libreports_a_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 

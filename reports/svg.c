@@ -1,7 +1,8 @@
 /*
  * svg.c - markup helpers for render_junit.c and render_html.c: XML escaping
- * that repairs any bytes into valid UTF-8, compact numbers ("1.2k"), job
- * names, and the two inline SVG charts (trend lines, delta bars).
+ * that repairs any bytes into valid UTF-8, compact numbers ("1.2k", "4 KiB"),
+ * job names, and the drawing primitives of the charts (svg_line.c,
+ * svg_bar.c): axes, the <svg> frame, text and legends.
  */
 #include <errno.h>
 #include <math.h>
@@ -14,6 +15,7 @@
 #include <jansson.h>
 
 #include "reports/svg.h"
+#include "reports/svg_draw.h"
 
 /* ---- escaping ---- */
 
@@ -113,7 +115,7 @@ void xml_put(FILE *f, const char *s, enum xml_ctx ctx)
 /* ---- numbers and names ---- */
 
 /* @v to @prec significant digits (at least 3), scaled by k, M, ... E. */
-static void num_format_prec(char *buf, size_t cap, double v, int prec)
+void num_format_prec(char *buf, size_t cap, double v, int prec)
 {
 	static const char sfx[] = " kMGTPE";
 	double s = v;
@@ -154,8 +156,51 @@ void num_format(char *buf, size_t cap, double v)
 	num_format_prec(buf, cap, v, 3);
 }
 
-/* Append "%s" to @buf of @cap, keeping it terminated when it does not fit. */
-static void str_append(char *buf, size_t cap, const char *s)
+static const char *const iec_prefix[] = {
+	"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB",
+};
+
+bool unit_is_bytes(const char *unit)
+{
+	return unit && (!strcmp(unit, "bytes") || !strcmp(unit, "bytes/s"));
+}
+
+/* The power of 1024 that brings @v under 1024 ("KiB" is 1), at most EiB's. */
+static int iec_exponent(double v)
+{
+	int e = 0;
+
+	for (v = fabs(v); v >= 1024 && e < 6; v /= 1024)
+		e++;
+	return e;
+}
+
+/* @v bytes (per second with @per "/s") in IEC units: "512 B", "4 KiB". */
+static void num_format_iec(char *buf, size_t cap, double v, const char *per)
+{
+	char num[NUM_FMT_MAX];
+	int e = iec_exponent(v);
+
+	if (v == 0) {
+		snprintf(buf, cap, "0 B%s", per);	/* and never "-0" */
+		return;
+	}
+	snprintf(num, sizeof(num), "%.3g", v / pow(1024, e));
+	/* 1023.9 KiB prints as "1.02e+03": take the next prefix instead. */
+	if (strchr(num, 'e') && e < 6)
+		snprintf(num, sizeof(num), "%.3g", v / pow(1024, ++e));
+	snprintf(buf, cap, "%s %s%s", num, iec_prefix[e], per);
+}
+
+void num_format_unit(char *buf, size_t cap, double v, const char *unit)
+{
+	if (!unit_is_bytes(unit) || !isfinite(v) || fabs(v) >= 1e300)
+		num_format(buf, cap, v);
+	else
+		num_format_iec(buf, cap, v, strcmp(unit, "bytes") ? "/s" : "");
+}
+
+void svg_str_append(char *buf, size_t cap, const char *s)
 {
 	size_t used = strlen(buf);
 
@@ -184,16 +229,16 @@ void params_format(char *buf, size_t cap, const char *params)
 	}
 	json_object_foreach(o, key, v) {
 		if (!first)
-			str_append(buf, cap, ", ");
+			svg_str_append(buf, cap, ", ");
 		first = false;
-		str_append(buf, cap, key);
-		str_append(buf, cap, "=");
+		svg_str_append(buf, cap, key);
+		svg_str_append(buf, cap, "=");
 		if (json_is_string(v)) {
-			str_append(buf, cap, json_string_value(v));
+			svg_str_append(buf, cap, json_string_value(v));
 			continue;
 		}
 		dump = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-		str_append(buf, cap, dump ? dump : "?");
+		svg_str_append(buf, cap, dump ? dump : "?");
 		free(dump);
 	}
 	json_decref(o);
@@ -210,20 +255,12 @@ void job_name_format(char *buf, size_t cap, const char *scenario, const char *vm
 
 /* ---- axes ---- */
 
-/* A value a chart can place: beyond ±1e300 the axis arithmetic overflows. */
-static bool chart_value_ok(double v)
+bool svg_value_ok(double v)
 {
 	return isfinite(v) && fabs(v) < 1e300;
 }
 
-struct axis {
-	double lo, hi, step;
-	int nticks;		/* ticks at lo + i * step, i in [0, nticks) */
-	int prec;		/* significant digits that tell ticks apart */
-};
-
-/* Round [min, max] out to 1-2-5 steps, about @want of them. */
-static void axis_fit(struct axis *a, double min, double max, int want)
+void svg_axis_fit(struct svg_axis *a, double min, double max, int want)
 {
 	double rough, mag, norm, big;
 
@@ -236,6 +273,9 @@ static void axis_fit(struct axis *a, double min, double max, int want)
 		min = min == 0 ? 0 : min - pad;
 		max += pad;
 	}
+	a->scale = 1;
+	a->iec = NULL;
+	a->per = "";
 	rough = (max - min) / want;
 	mag = pow(10, floor(log10(rough)));
 	norm = rough / mag;
@@ -249,23 +289,54 @@ static void axis_fit(struct axis *a, double min, double max, int want)
 	a->prec = (int)ceil(log10(big / a->step)) + 1;
 }
 
-static double axis_tick(const struct axis *a, int i)
+void svg_axis_fit_unit(struct svg_axis *a, double min, double max, int want,
+		       const char *unit)
+{
+	int e;
+
+	if (!unit_is_bytes(unit) || !(min <= max)) {
+		svg_axis_fit(a, min, max, want);
+		return;
+	}
+	/* Steps of 1, 2, 5 KiB (or MiB...), not 1.02 KiB: fit in the unit. */
+	e = iec_exponent(fmax(fabs(min), fabs(max)));
+	svg_axis_fit(a, min / pow(1024, e), max / pow(1024, e), want);
+	a->scale = pow(1024, e);
+	a->lo *= a->scale;
+	a->hi *= a->scale;
+	a->step *= a->scale;
+	a->iec = iec_prefix[e];
+	a->per = strcmp(unit, "bytes") ? "/s" : "";
+}
+
+void svg_axis_label(const struct svg_axis *a, int i, char *buf, size_t cap)
+{
+	double v = svg_axis_tick(a, i);
+
+	if (!a->iec || v == 0) {
+		num_format_prec(buf, cap, v, a->prec);
+		return;
+	}
+	snprintf(buf, cap, "%.*g %s%s", a->prec < 3 ? 3 : a->prec > 15 ? 15 : a->prec,
+		 v / a->scale, a->iec, a->per);
+}
+
+double svg_axis_tick(const struct svg_axis *a, int i)
 {
 	double v = a->lo + i * a->step;
 
 	return fabs(v) < a->step * 1e-6 ? 0 : v;
 }
 
-/* Position of @v on an axis drawn from @p0 (at lo) to @p1 (at hi). */
-static double axis_map(const struct axis *a, double v, double p0, double p1)
+double svg_axis_map(const struct svg_axis *a, double v, double p0, double p1)
 {
 	return p0 + (v - a->lo) / (a->hi - a->lo) * (p1 - p0);
 }
 
-static void svg_open(FILE *f, int w, int h, const char *title)
+void svg_open(FILE *f, int w, int h, const char *kind, const char *title)
 {
-	fprintf(f, "<svg class=\"chart\" width=\"%d\" height=\"%d\" "
-		"viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"", w, h, w, h);
+	fprintf(f, "<svg class=\"chart %s\" width=\"%d\" height=\"%d\" "
+		"viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"", kind, w, h, w, h);
 	xml_put(f, title, XML_ATTR);
 	fputs("\">\n<title>", f);
 	xml_put(f, title, XML_TEXT);
@@ -275,14 +346,14 @@ static void svg_open(FILE *f, int w, int h, const char *title)
 	fputs("</text>\n", f);
 }
 
-static int svg_close(FILE *f)
+int svg_close(FILE *f)
 {
 	fputs("</svg>\n", f);
 	return ferror(f) ? -EIO : 0;
 }
 
-static void svg_text(FILE *f, const char *cls, double x, double y,
-		     const char *anchor, const char *s)
+void svg_text(FILE *f, const char *cls, double x, double y,
+	      const char *anchor, const char *s)
 {
 	fprintf(f, "<text class=\"%s\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">",
 		cls, x, y, anchor);
@@ -290,265 +361,109 @@ static void svg_text(FILE *f, const char *cls, double x, double y,
 	fputs("</text>\n", f);
 }
 
-/* ---- line chart ---- */
+/* ---- legends ---- */
 
 enum {
-	LC_W = 540, LC_H = 280,
-	LC_ML = 66, LC_MR = 24, LC_MT = 40, LC_MB = 56,
-	LC_PAD = 18,		/* keeps end points off the axes */
-	LC_MAX_XTICKS = 10,
-	LC_MAX_LABELS = 12,	/* above that, label first, last, min, max only */
+	LG_ROW = 16,		/* px per legend line */
+	LG_COL = 250,		/* px per swatch entry: two beside each other in 540 */
+	LG_SWATCH = 22,		/* px from an entry's swatch to its text */
+	LG_CHAR = 6,		/* px per character at 11 px, a little generous */
 };
 
-static double lc_x(const struct line_chart *c, size_t i)
+/* Bytes of @s that fit in @max characters, broken after a space when it can. */
+static size_t legend_line_len(const char *s, size_t max)
 {
-	double x0 = LC_ML + LC_PAD, x1 = LC_W - LC_MR - LC_PAD;
+	size_t i, chars = 0, brk = 0;
 
-	if (c->n < 2)
-		return (x0 + x1) / 2;
-	return x0 + (double)i * (x1 - x0) / (double)(c->n - 1);
-}
-
-static double lc_y(const struct axis *a, double v)
-{
-	return axis_map(a, v, LC_H - LC_MB, LC_MT);
-}
-
-static void lc_y_axis(FILE *f, const struct axis *a, const char *unit)
-{
-	char buf[NUM_FMT_MAX];
-	double y;
-	int i;
-
-	for (i = 0; i < a->nticks; i++) {
-		y = lc_y(a, axis_tick(a, i));
-		fprintf(f, "<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" "
-			"y2=\"%.1f\"/>\n", LC_ML, y, LC_W - LC_MR, y);
-		num_format_prec(buf, sizeof(buf), axis_tick(a, i), a->prec);
-		svg_text(f, "tick", LC_ML - 6, y + 4, "end", buf);
-	}
-	fprintf(f, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n",
-		LC_ML, LC_MT, LC_ML, LC_H - LC_MB);
-	fprintf(f, "<text class=\"at\" transform=\"translate(14 %d) rotate(-90)\" "
-		"text-anchor=\"middle\">", (LC_MT + LC_H - LC_MB) / 2);
-	xml_put(f, unit ? unit : "value", XML_TEXT);
-	fputs("</text>\n", f);
-}
-
-static void lc_x_axis(FILE *f, const struct line_chart *c)
-{
-	size_t i, every = (c->n + LC_MAX_XTICKS - 1) / LC_MAX_XTICKS;
-	double x;
-
-	fprintf(f, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n",
-		LC_ML, LC_H - LC_MB, LC_W - LC_MR, LC_H - LC_MB);
-	for (i = 0; i < c->n; i++) {
-		if (i % every != 0 && i != c->n - 1)
+	for (i = 0; s[i]; i++) {
+		if (((unsigned char)s[i] & 0xc0) == 0x80)
 			continue;
-		x = lc_x(c, i);
-		fprintf(f, "<line class=\"axis\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" "
-			"y2=\"%d\"/>\n", x, LC_H - LC_MB, x, LC_H - LC_MB + 5);
-		svg_text(f, "tick", x, LC_H - LC_MB + 18, "middle",
-			 c->pts[i].tick ? c->pts[i].tick : "");
+		if (chars++ == max)
+			return brk ? brk : i;
+		if (s[i] == ' ')
+			brk = i + 1;
 	}
-	svg_text(f, "at", (LC_ML + LC_W - LC_MR) / 2.0, LC_H - 12, "middle",
-		 c->x_title ? c->x_title : "");
+	return i;
 }
 
-/* The line, broken where a run has no value; a lone point gets no line. */
-static void lc_series(FILE *f, const struct line_chart *c, const struct axis *a)
+/* Lines a text-only entry takes at @w px, drawn from (@x, @y) when @f. */
+static int legend_text(FILE *f, double x, double y, double w, const char *s)
 {
-	size_t s = 0, e, i;
+	size_t max = (size_t)(w / LG_CHAR), n;
+	int lines = 0;
 
-	while (s < c->n) {
-		for (e = s; e < c->n && chart_value_ok(c->pts[e].y); e++)
-			;
-		if (e - s >= 2) {
-			fputs("<polyline class=\"line\" points=\"", f);
-			for (i = s; i < e; i++)
-				fprintf(f, "%s%.1f,%.1f", i > s ? " " : "", lc_x(c, i),
-					lc_y(a, c->pts[i].y));
-			fputs("\"/>\n", f);
+	while (s && *s) {
+		n = legend_line_len(s, max ? max : 1);
+		if (f) {
+			fprintf(f, "<text class=\"lg\" x=\"%.1f\" y=\"%.1f\">", x,
+				y + lines * LG_ROW);
+			xml_putn(f, s, n, XML_TEXT);
+			fputs("</text>\n", f);
 		}
-		s = e + 1;
+		lines++;
+		s += n;
 	}
+	return lines;
 }
 
-static bool lc_labelled(const struct line_chart *c, size_t i, size_t nok,
-			size_t first, size_t last, size_t imin, size_t imax)
+/* A swatch at (@x, @y): a bar's rectangle, a whisker or a line of a series. */
+static void legend_swatch(FILE *f, const char *cls, double x, double y)
 {
-	return nok <= LC_MAX_LABELS || i == first || i == last || i == imin ||
-	       i == imax;
+	if (!strncmp(cls, "bar", 3))
+		fprintf(f, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"14\" "
+			"height=\"10\"/>\n", cls, x, y - 9);
+	else if (!strcmp(cls, "wk"))
+		fprintf(f, "<path class=\"wk sw\" d=\"M%.1f %.1fH%.1fM%.1f %.1fV%.1f"
+			"M%.1f %.1fH%.1f\"/>\n", x + 4, y - 10, x + 10, x + 7, y - 10,
+			y + 1, x + 4, y + 1, x + 10);
+	else
+		fprintf(f, "<line class=\"sw %s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+			"y2=\"%.1f\"/>\n", cls, x, y - 4, x + 16, y - 4);
 }
 
-static void lc_points(FILE *f, const struct line_chart *c, const struct axis *a)
+static size_t utf8_chars(const char *s)
 {
-	size_t i, nok = 0, first = SIZE_MAX, last = 0, imin = 0, imax = 0;
-	char buf[NUM_FMT_MAX];
-	double x, y;
+	size_t n = 0;
 
-	for (i = 0; i < c->n; i++) {
-		if (!chart_value_ok(c->pts[i].y))
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+int svg_legend(FILE *f, double x, double y, double w,
+	       const struct chart_key *k, size_t n)
+{
+	int cols = w >= 2 * LG_COL ? (int)(w / LG_COL) : 1, col = 0, rows = 0;
+	size_t i, fit = (size_t)((w / cols - LG_SWATCH - 8) / LG_CHAR);
+
+	if (f && n)
+		fputs("<g class=\"legend\">\n", f);
+	for (i = 0; i < n; i++) {
+		double ex = x + col * (w / cols);
+
+		if (!k[i].cls || !k[i].text || utf8_chars(k[i].text) > fit) {
+			/* Too long for a column: a row of its own, wrapped. */
+			rows += col > 0;
+			col = 0;
+			if (k[i].cls && f)
+				legend_swatch(f, k[i].cls, x, y + rows * LG_ROW);
+			rows += legend_text(f, x + (k[i].cls ? LG_SWATCH : 0),
+					    y + rows * LG_ROW,
+					    w - (k[i].cls ? LG_SWATCH : 0), k[i].text);
 			continue;
-		if (first == SIZE_MAX || c->pts[i].y < c->pts[imin].y)
-			imin = i;
-		if (first == SIZE_MAX || c->pts[i].y > c->pts[imax].y)
-			imax = i;
-		if (first == SIZE_MAX)
-			first = i;
-		last = i;
-		nok++;
-	}
-	for (i = 0; i < c->n; i++) {
-		if (!chart_value_ok(c->pts[i].y))
-			continue;
-		x = lc_x(c, i);
-		y = lc_y(a, c->pts[i].y);
-		fprintf(f, "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\">"
-			"<title>", x, y);
-		xml_put(f, c->pts[i].tip, XML_TEXT);
-		fputs("</title></circle>\n", f);
-		if (!lc_labelled(c, i, nok, first, last, imin, imax))
-			continue;
-		num_format(buf, sizeof(buf), c->pts[i].y);
-		svg_text(f, "pl", x, y - 8, "middle", buf);
-	}
-}
-
-int svg_line_chart(FILE *f, const struct line_chart *c)
-{
-	double min = INFINITY, max = -INFINITY;
-	struct axis a;
-	size_t i;
-
-	for (i = 0; i < c->n; i++) {
-		if (!chart_value_ok(c->pts[i].y))
-			continue;
-		min = fmin(min, c->pts[i].y);
-		max = fmax(max, c->pts[i].y);
-	}
-	axis_fit(&a, min, max, 5);
-	svg_open(f, LC_W, LC_H, c->title);
-	lc_y_axis(f, &a, c->unit);
-	lc_x_axis(f, c);
-	if (min > max)
-		svg_text(f, "nodata", (LC_ML + LC_W - LC_MR) / 2.0,
-			 (LC_MT + LC_H - LC_MB) / 2.0, "middle", "no data");
-	lc_series(f, c, &a);
-	lc_points(f, c, &a);
-	return svg_close(f);
-}
-
-/* ---- horizontal bar chart ---- */
-
-enum {
-	BC_W = 1080, BC_ROW = 22,
-	BC_ML = 360, BC_MR = 90, BC_MT = 40, BC_MB = 50,
-	BC_LABEL_MAX = 56,	/* characters of a row label before "…" */
-};
-
-static double bc_x(const struct axis *a, double v)
-{
-	return axis_map(a, v, BC_ML, BC_W - BC_MR);
-}
-
-static void bc_x_axis(FILE *f, const struct axis *a, int y1, const char *unit)
-{
-	char buf[NUM_FMT_MAX + 8];
-	double x;
-	int i;
-
-	for (i = 0; i < a->nticks; i++) {
-		x = bc_x(a, axis_tick(a, i));
-		fprintf(f, "<line class=\"grid\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" "
-			"y2=\"%d\"/>\n", x, BC_MT, x, y1 + 5);
-		num_format_prec(buf, NUM_FMT_MAX, axis_tick(a, i), a->prec);
-		if (unit)
-			str_append(buf, sizeof(buf), unit);
-		svg_text(f, "tick", x, y1 + 18, "middle", buf);
-	}
-	fprintf(f, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n",
-		BC_ML, y1, BC_W - BC_MR, y1);
-	x = bc_x(a, 0);
-	fprintf(f, "<line class=\"zero\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" "
-		"y2=\"%d\"/>\n", x, BC_MT, x, y1);
-}
-
-/* A row label, cut at a character boundary so that "…" ends valid UTF-8. */
-static void bc_label(FILE *f, const char *label, double y)
-{
-	size_t len = label ? strlen(label) : 0, cut = len, chars = 0, i;
-
-	for (i = 0; i < len; i++) {
-		if (((unsigned char)label[i] & 0xc0) == 0x80)
-			continue;
-		if (chars++ == BC_LABEL_MAX) {
-			cut = i;
-			break;
+		}
+		if (f) {
+			legend_swatch(f, k[i].cls, ex, y + rows * LG_ROW);
+			svg_text(f, "lg", ex + LG_SWATCH, y + rows * LG_ROW, "start",
+				 k[i].text);
+		}
+		if (++col == cols) {
+			col = 0;
+			rows++;
 		}
 	}
-	fprintf(f, "<text class=\"bl\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">"
-		"<title>", BC_ML - 8, y);
-	xml_put(f, label, XML_TEXT);
-	fputs("</title>", f);
-	xml_putn(f, label ? label : "", cut, XML_TEXT);
-	if (cut < len)
-		fputs("\xe2\x80\xa6", f);
-	fputs("</text>\n", f);
-}
-
-static void bc_bar(FILE *f, const struct axis *a, const struct chart_bar *b,
-		   const char *unit, int row)
-{
-	char buf[NUM_FMT_MAX + 8];
-	double y = BC_MT + row * BC_ROW, x0, x1;
-
-	bc_label(f, b->label, y + BC_ROW / 2.0 + 4);
-	if (!chart_value_ok(b->value)) {
-		svg_text(f, "bv", BC_W - BC_MR + 8, y + BC_ROW / 2.0 + 4, "start",
-			 "n/a");
-		return;
-	}
-	x0 = bc_x(a, fmin(0, b->value));
-	x1 = bc_x(a, fmax(0, b->value));
-	fprintf(f, "<rect class=\"bar %s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-		"height=\"%d\"/>\n", b->cls ? b->cls : "", x0, y + 4,
-		fmax(x1 - x0, 1), BC_ROW - 8);
-	buf[0] = b->value > 0 ? '+' : '\0';
-	num_format(buf + (b->value > 0), NUM_FMT_MAX, b->value);
-	if (unit)
-		str_append(buf, sizeof(buf), unit);
-	svg_text(f, "bv", BC_W - BC_MR + 8, y + BC_ROW / 2.0 + 4, "start", buf);
-}
-
-int svg_bar_chart(FILE *f, const struct bar_chart *c)
-{
-	double min = 0, max = 0;
-	int rows = c->n ? (int)c->n : 1;
-	int y1 = BC_MT + rows * BC_ROW, h = y1 + BC_MB;
-	char note[64];
-	struct axis a;
-	size_t i;
-
-	for (i = 0; i < c->n; i++) {
-		if (!chart_value_ok(c->bars[i].value))
-			continue;
-		min = fmin(min, c->bars[i].value);
-		max = fmax(max, c->bars[i].value);
-	}
-	axis_fit(&a, min, max, 8);
-	svg_open(f, BC_W, h + (c->hidden ? 16 : 0), c->title);
-	bc_x_axis(f, &a, y1, c->unit);
-	if (c->n == 0)
-		svg_text(f, "nodata", (BC_ML + BC_W - BC_MR) / 2.0,
-			 BC_MT + BC_ROW / 2.0 + 4, "middle", "no data");
-	for (i = 0; i < c->n; i++)
-		bc_bar(f, &a, &c->bars[i], c->unit, (int)i);
-	svg_text(f, "at", (BC_ML + BC_W - BC_MR) / 2.0, y1 + 38, "middle",
-		 c->x_title ? c->x_title : "");
-	if (c->hidden) {
-		snprintf(note, sizeof(note), "%zu more not shown", c->hidden);
-		svg_text(f, "tick", BC_ML, h + 8, "start", note);
-	}
-	return svg_close(f);
+	rows += col > 0;
+	if (f && n)
+		fputs("</g>\n", f);
+	return rows * LG_ROW;
 }

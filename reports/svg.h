@@ -6,6 +6,7 @@
 #ifndef VMORCH_REPORTS_SVG_H
 #define VMORCH_REPORTS_SVG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -32,6 +33,15 @@ void xml_put(FILE *f, const char *s, enum xml_ctx ctx);
  */
 void num_format(char *buf, size_t cap, double v);
 
+/* @unit counts bytes ("bytes", "bytes/s"): shown with binary prefixes. */
+bool unit_is_bytes(const char *unit);
+
+/*
+ * @v as num_format() does, except for a bytes unit: IEC prefixes, three
+ * significant digits ("512 B", "4 KiB", "3.45 GiB", "120 MiB/s").
+ */
+void num_format_unit(char *buf, size_t cap, double v, const char *unit);
+
 /* Canonical params JSON ({"bs":"4k","qd":16}) as "bs=4k, qd=16"; "" for {}. */
 void params_format(char *buf, size_t cap, const char *params);
 
@@ -39,19 +49,40 @@ void params_format(char *buf, size_t cap, const char *params);
 void job_name_format(char *buf, size_t cap, const char *scenario, const char *vm,
 		     const char *params_key, unsigned repeat);
 
-/* One x position of a line chart: a run. */
+/* One point of a series: a run of a trend, a matrix value of a sweep. */
 struct chart_point {
-	const char *tick;	/* short x tick label ("#42") */
-	const char *tip;	/* hover text, or NULL */
 	double y;		/* not finite: no point at this x */
+	double lo, hi;		/* whisker (min-max of the repeats): drawn when lo < hi */
+	const char *tip;	/* hover text, or NULL */
 };
+
+/* One line of a line chart; its colour is its index (CSS s0..s7). */
+struct chart_series {
+	const char *name;	/* legend text, or NULL */
+	const struct chart_point *pts;	/* one per x position */
+};
+
+/* A swatch and what it means, in the legend under a chart. */
+struct chart_key {
+	const char *cls;	/* CSS class of the swatch ("bar reg"), NULL: none */
+	const char *text;
+};
+
+#define CHART_COLOURS 8		/* series past this reuse the colours */
 
 struct line_chart {
 	const char *title;
-	const char *unit;	/* y axis unit, or NULL */
-	const char *x_title;	/* "run" */
-	size_t n;
-	const struct chart_point *pts;
+	const char *kind;	/* class after "chart" on the <svg>: "trend", "sweep" */
+	const char *unit;	/* of y, or NULL; a bytes unit gets binary prefixes */
+	const char *x_title;	/* "run", "qd" */
+	size_t n;		/* x positions, evenly spaced */
+	const char *const *ticks;	/* n labels ("#42", "4 KiB") */
+	size_t nseries;
+	const struct chart_series *series;
+	bool labels;		/* value labels over the points (best with one series) */
+	size_t nkeys;		/* more legend lines after the series' names */
+	const struct chart_key *keys;
+	size_t hidden;		/* series the caller left out, said in the legend */
 };
 
 /* One bar of a horizontal bar chart; @cls is a CSS class for its colour. */
@@ -59,6 +90,8 @@ struct chart_bar {
 	const char *label;
 	const char *cls;
 	double value;		/* not finite: bar skipped */
+	double lo, hi;		/* whisker: drawn when lo < hi */
+	const char *mark;	/* after the value ("n.s."), or NULL */
 };
 
 struct bar_chart {
@@ -68,6 +101,8 @@ struct bar_chart {
 	size_t n;
 	const struct chart_bar *bars;
 	size_t hidden;		/* bars the caller left out, said under the chart */
+	size_t nkeys;		/* the legend */
+	const struct chart_key *keys;
 };
 
 /* Inline <svg> elements (no xmlns: HTML5 implies it); 0 or -EIO. */

@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <sqlite3.h>
 
 #include "orchestrator/db.h"
 #include "reports/report.h"
@@ -258,6 +259,92 @@ static void test_report_trends(void **state)
 		assert_string_not_equal(f->r->trends[i]->metric, "writes_completed");
 }
 
+/*
+ * For HTML: one history per job key (never a scenario's keys together),
+ * the keys that changed in the diff first, each job's guest metrics, and
+ * each run's commit, a history of runs that all have one pooled by commit;
+ * not the per-scenario trends it does not show.
+ */
+static void test_report_series_per_job_key(void **state)
+{
+	static const char *const order[] = {
+		"breaks", "errors", "fast", "slow", "shifted",	/* changed */
+		"extra", "fast", "newvm", "steady", "noisy",
+	};
+	struct fx *f = *state;
+	struct verr e = { "" };
+	const struct history *h;
+	struct report *r = NULL;
+	struct diff_opts o;
+	size_t i;
+
+	diff_opts_init(&o);
+	/* Base and cand are one commit: their repeats are one point. */
+	assert_int_equal(sqlite3_exec(db_sqlite(f->db), "INSERT INTO run_meta"
+				      " VALUES (1, 'commit', 'c0ffee1', 'auto'),"
+				      " (2, 'commit', 'f00d003', 'auto'),"
+				      " (3, 'commit', 'f00d003', 'auto')",
+				      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(report_build_for(db_sqlite(f->db), FIXTURE_RUN_CAND,
+					  FIXTURE_RUN_BASE, &o, REPORT_WANT_SERIES,
+					  &r, &e), 0);
+	assert_int_equal(r->ntrends, 0);
+	assert_int_equal(r->nseries, 10);	/* every key reports iops, nothing else */
+	assert_int_equal(r->series_hidden, 0);
+	for (i = 0; i < r->nseries; i++) {
+		assert_string_equal(r->series[i]->vm, order[i]);
+		assert_string_equal(r->series[i]->metric, "iops");
+		assert_int_equal(r->series[i]->by, HISTORY_BY_COMMIT);
+	}
+	h = r->series[2];
+	assert_string_equal(h->params_key, "bs=4k");
+	assert_int_equal(h->nruns, 3);
+	assert_int_equal(h->npoints, 2);
+	assert_string_equal(h->points[0].group, "c0ffee1");
+	assert_true(h->points[0].value.mean == 900);
+	assert_string_equal(h->points[1].group, "f00d003");
+	assert_int_equal(h->points[1].nruns, 2);
+	assert_int_equal(h->points[1].value.n, 2);
+	assert_true(h->points[1].value.mean == 1100);
+	assert_string_equal(r->series[6]->params_key, "bs=64k");
+	assert_int_equal(r->series[6]->npoints, 1);	/* old did not run it */
+	assert_int_equal(r->ncommits, 3);
+	assert_string_equal(report_commit_find(r, FIXTURE_RUN_OLD), "c0ffee1");
+	assert_string_equal(report_commit_find(r, FIXTURE_RUN_CAND), "f00d003");
+	for (i = 0; i < r->njobs && strcmp(r->jobs[i].vm, "fast"); i++)
+		;
+	assert_string_equal(r->jobs[i].params_key, "bs=4k");
+	assert_int_equal(r->jobs[i].nmetrics, 1);
+	assert_string_equal(r->jobs[i].metrics[0].name, "iops");
+	assert_true(r->jobs[i].metrics[0].value == 1200);
+	report_free(r);
+	diff_opts_release(&o);
+}
+
+/* Without commits a trend stays one point per run, to be drawn by date. */
+static void test_report_series_by_run_without_commits(void **state)
+{
+	struct fx *f = *state;
+	struct verr e = { "" };
+	struct report *r = NULL;
+	struct diff_opts o;
+
+	diff_opts_init(&o);
+	assert_int_equal(sqlite3_exec(db_sqlite(f->db), "DELETE FROM run_meta",
+				      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(report_build_for(db_sqlite(f->db), FIXTURE_RUN_CAND, 0, &o,
+					  REPORT_WANT_SERIES, &r, &e), 0);
+	assert_int_equal(r->ncommits, 0);
+	/* No diff: key order, and smoke/fast[bs=4k] is the fourth. */
+	assert_string_equal(r->series[0]->vm, "breaks");
+	assert_string_equal(r->series[3]->vm, "fast");
+	assert_int_equal(r->series[3]->by, HISTORY_BY_RUN);
+	assert_int_equal(r->series[3]->npoints, 3);
+	assert_true(r->series[3]->points[2].value.mean == 1200);
+	report_free(r);
+	diff_opts_release(&o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +356,8 @@ int main(void)
 		cmocka_unit_test(test_history_text_golden),
 		cmocka_unit_test(test_history_csv_golden),
 		cmocka_unit_test(test_report_trends),
+		cmocka_unit_test(test_report_series_per_job_key),
+		cmocka_unit_test(test_report_series_by_run_without_commits),
 	};
 
 	return cmocka_run_group_tests(tests, fx_setup, fx_teardown);

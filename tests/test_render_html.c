@@ -136,10 +136,10 @@ static struct history_point flat_points[] = {
 };
 static struct history_point single_point[] = { PT(42, "nightly", 30.5) };
 
-static struct history trend_iops = { "boot", "vm1", "iops", "ops/s", 8, iops_points, NULL,
-				     HISTORY_BY_RUN, 0, 0 };
+static struct history trend_iops = { "boot", "vm1", "iops", "ops/s", 8, iops_points,
+				     "bs=4k,qd=16", HISTORY_BY_RUN, 0, 0 };
 static struct history trend_bytes = { "stress", "vm1", "bytes_read", "bytes", 4,
-				      bytes_points, NULL, HISTORY_BY_RUN, 0, 0 };
+				      bytes_points, "qd=32", HISTORY_BY_RUN, 0, 0 };
 static struct history trend_flat = { "stress", NULL, "io_errors", "events", 3,
 				     flat_points, NULL, HISTORY_BY_RUN, 0, 0 };
 static struct history trend_single = { "stress", "vm1", "wall_s", "s", 1,
@@ -159,6 +159,68 @@ static struct report fixture_report = {
 	.njobs = 5, .jobs = fixture_jobs,
 	.diff = &fixture_diff,
 	.ntrends = 5, .trends = fixture_trends,
+	.nseries = 5, .series = fixture_trends,
+};
+
+/*
+ * The charts' fixture: a bs x qd sweep of one VM, two passing repeats a
+ * point and a failed one whose number must not count; the trend of one of
+ * its keys by commit, of another by date; the diff above for its bars.
+ */
+#define SW(bs, qd, rep, ok, v) { .scenario = "sweep", .vm = "rr",		\
+	.params = "{\"bs\":\"" bs "\",\"qd\":" #qd "}",		\
+	.params_key = "bs=" bs ",qd=" #qd, .repeat = (rep), .pass = (ok),	\
+	.exit_kind = "guest_pass", .error = "", .console_tail = "",		\
+	.nmetrics = 1, .metrics = (struct report_metric[]){ { "iops", (v) } } }
+
+static struct report_job sweep_jobs[] = {
+	SW("4k", 1, 0, true, 1000), SW("4k", 1, 1, true, 1100),
+	SW("4k", 32, 0, true, 9000), SW("4k", 32, 1, true, 9600),
+	SW("4k", 32, 2, false, 99999),
+	SW("4k", 4, 0, true, 3000), SW("4k", 4, 1, true, 3400),
+	SW("64k", 1, 0, true, 800), SW("64k", 1, 1, true, 900),
+	SW("64k", 32, 0, true, 4000), SW("64k", 32, 1, true, 4400),
+	SW("64k", 4, 0, true, 2000), SW("64k", 4, 1, true, 2200),
+};
+
+static double rr47[] = { 9000, 9200, 9400 }, rr48[] = { 9100, 9300, 9500 },
+	      rr49[] = { 8800, 9000, 9100 }, rr50[] = { 9000, 9300, 9600 };
+
+#define RR(id, v, m) { .run_id = (id), .started_at = "2024-05-10T12:00:00Z", \
+		       .value = { 3, (v), (m), (m), 0 } }
+
+static struct history_point rr_points[] = {
+	RR(47, rr47, 9200), RR(48, rr48, 9300), RR(49, rr49, 8966.667),
+	RR(50, rr50, 9300),
+};
+
+#define BW(id, day, v) { .run_id = (id), .started_at = "2024-05-" day "T12:00:00Z", \
+			 .value = { 1, NULL, (v), (v), 0 } }
+
+static struct history_point bw_points[] = {
+	BW(40, "01", 250e6), BW(41, "02", 260e6), BW(42, "03", 255e6),
+	BW(43, "04", 270e6),
+};
+
+static struct history trend_rr = { "sweep", "rr", "iops", "ops/s", 4, rr_points,
+				   "bs=4k,qd=32", HISTORY_BY_RUN, 0, 0 };
+static struct history trend_bw = { "sweep", "rr", "throughput_bps", "bytes/s", 4,
+				   bw_points, "bs=64k,qd=32", HISTORY_BY_RUN, 0, 0 };
+static struct history *chart_series[] = { &trend_rr, &trend_bw };
+
+static struct report_commit chart_commits[] = {
+	{ 47, "1a2b3c4d5e6f" }, { 48, "2b3c4d5e6f70" }, { 49, "3c4d5e6f7081" },
+	{ 50, "4d5e6f708192" },
+};
+
+static struct report chart_report = {
+	.run = { .id = 50, .label = "charts", .status = "passed",
+		 .started_at = "2024-05-10T12:00:00Z", .jobs_total = 13,
+		 .jobs_passed = 12, .jobs_failed = 1, .nresults = 13 },
+	.njobs = 13, .jobs = sweep_jobs,
+	.diff = &fixture_diff,
+	.nseries = 2, .series = chart_series,
+	.ncommits = 4, .commits = chart_commits,
 };
 
 static struct report empty_report = {
@@ -176,6 +238,36 @@ static struct report_job odd_jobs[] = {
 static struct report odd_report = {
 	.run = { .id = 9 },
 	.njobs = 2, .jobs = odd_jobs,
+};
+
+/* Markup and bad UTF-8 in a matrix key, its values, a VM and a commit. */
+#define HX(v, rep, x) { .scenario = "s<&>", .vm = "v\"m\xff",			\
+	.params = "{\"b<s&\":\"" v "\",\"m\":\"</svg>\"}",			\
+	.params_key = "b<s&=" v ",m=</svg>", .repeat = (rep), .pass = true,	\
+	.exit_kind = "guest_pass", .error = "", .console_tail = "",		\
+	.nmetrics = 1, .metrics = (struct report_metric[]){ { "iops", (x) } } }
+
+static struct report_job hostile_sweep_jobs[] = {
+	HX("4k", 0, 10), HX("4k", 1, 12), HX("8k", 0, 20), HX("8k", 1, 22),
+};
+
+static struct history_point hostile_points[] = {
+	{ .run_id = 1, .started_at = "2024-05-01T12:00:00Z", .value = { 1, NULL, 5, 5, 0 } },
+	{ .run_id = 2, .started_at = "2024-05-02T12:00:00Z", .value = { 1, NULL, 6, 6, 0 } },
+};
+static struct history hostile_trend = { "s<&>", "v\"m\xff", "iops", "ops/s", 2,
+					hostile_points, "b<s&=4k,m=</svg>",
+					HISTORY_BY_RUN, 0, 0 };
+static struct history *hostile_series[] = { &hostile_trend };
+static struct report_commit hostile_commits[] = {
+	{ 1, "<script>" }, { 2, "&amp;\x01" },
+};
+
+static struct report hostile_chart_report = {
+	.run = { .id = 2, .status = "passed" },
+	.njobs = 4, .jobs = hostile_sweep_jobs,
+	.nseries = 1, .series = hostile_series,
+	.ncommits = 2, .commits = hostile_commits,
 };
 
 /* ---- tools ---- */
@@ -598,7 +690,7 @@ static void test_junit_performance_regression_fails(void **state)
  */
 static const char *const html5_tags[] = {
 	"details", "summary", "svg", "title", "text", "line", "polyline",
-	"circle", "rect",
+	"circle", "rect", "g", "path",
 };
 
 static bool html_diag_tolerated(const char *msg)
@@ -684,8 +776,25 @@ static void test_html_empty_report_parses(void **state)
 	assert_html_parses(t);
 	s = render_string(&empty_report, render_html);
 	assert_non_null(strstr(s, "This run has no jobs."));
-	assert_non_null(strstr(s, "No history for these scenarios."));
+	assert_non_null(strstr(s, "No history for these job series."));
 	free(s);
+}
+
+/* Hostile names reach the sweep and the trend escaped: the page still parses. */
+static void test_html_hostile_chart_names_parse(void **state)
+{
+	struct tmp *t = *state;
+	char *s = render_string(&hostile_chart_report, render_html);
+
+	assert_non_null(strstr(s, "<title>s&lt;&amp;&gt; · v&quot;m\xef\xbf\xbd · "
+			       "iops by b&lt;s&amp;</title>"));
+	assert_non_null(strstr(s, "data-name=\"m=&lt;/svg&gt;\""));
+	assert_non_null(strstr(s, ">&lt;script</text>"));	/* the commit, cut to 7 */
+	assert_null(strstr(s, "<script"));
+	free(s);
+	REQUIRE_TOOL(xmllint_path(), "xmllint", "libxml2-utils");
+	render_to(t, "hostile.html", &hostile_chart_report, render_html);
+	assert_html_parses(t);
 }
 
 /* Offline: nothing the browser would fetch or run. */
@@ -748,15 +857,16 @@ static void test_html_charts_have_axes_and_labels(void **state)
 	char *s = render_string(&fixture_report, render_html);
 
 	assert_int_equal(count(s, "<svg "), 6);
-	/* iops is split at run 38; bytes_read's lone 3.7G after inf has no line. */
+	/* iops is split at run 38; bytes_read's lone 3.45 GiB after inf has no line. */
 	assert_int_equal(count(s, "<polyline "), 4);
-	assert_non_null(strstr(s, "<title>boot · vm1 · iops</title>"));
+	assert_non_null(strstr(s, "<title>boot/vm1[bs=4k,qd=16] · iops</title>"));
 	assert_non_null(strstr(s, "<title>Change of the mean, B against A</title>"));
 	assert_non_null(strstr(s, "rotate(-90)\" text-anchor=\"middle\">ops/s</text>"));
-	assert_non_null(strstr(s, "text-anchor=\"middle\">run</text>"));
-	assert_non_null(strstr(s, "text-anchor=\"middle\">#38</text>"));
+	/* Every run started at 12:00 on one day: x by time, the day in its title. */
+	assert_non_null(strstr(s, "text-anchor=\"middle\">time on 2024-05-01 (UTC)</text>"));
+	assert_non_null(strstr(s, "text-anchor=\"middle\">12:00</text>"));
 	assert_non_null(strstr(s, "text-anchor=\"middle\">delta (%)</text>"));
-	assert_non_null(strstr(s, ">3.7G</text>"));		/* huge values scaled */
+	assert_non_null(strstr(s, ">3.45 GiB</text>"));	/* bytes in binary units */
 	assert_non_null(strstr(s, ">no data</text>"));		/* the empty history */
 	assert_non_null(strstr(s, "class=\"bar reg\""));
 	assert_non_null(strstr(s, "class=\"bar imp\""));
@@ -765,6 +875,116 @@ static void test_html_charts_have_axes_and_labels(void **state)
 	assert_null(strstr(s, "nan"));
 	assert_null(strstr(s, ">inf"));
 	assert_null(strstr(s, "\"inf"));
+	free(s);
+}
+
+/* Bytes read as people count them: binary prefixes, three digits. */
+static void test_num_format_unit_binary_prefixes(void **state)
+{
+	char buf[NUM_FMT_MAX + 8];
+
+	num_format_unit(buf, sizeof(buf), 4096, "bytes");
+	assert_string_equal(buf, "4 KiB");
+	num_format_unit(buf, sizeof(buf), 512, "bytes");
+	assert_string_equal(buf, "512 B");
+	num_format_unit(buf, sizeof(buf), 3.7e9, "bytes");
+	assert_string_equal(buf, "3.45 GiB");
+	num_format_unit(buf, sizeof(buf), 125829120, "bytes/s");
+	assert_string_equal(buf, "120 MiB/s");
+	num_format_unit(buf, sizeof(buf), 1048575, "bytes");	/* not "1.02e+03 KiB" */
+	assert_string_equal(buf, "1 MiB");
+	num_format_unit(buf, sizeof(buf), -0.0, "bytes");
+	assert_string_equal(buf, "0 B");
+	num_format_unit(buf, sizeof(buf), NAN, "bytes");
+	assert_string_equal(buf, "n/a");
+	num_format_unit(buf, sizeof(buf), 4096, "ops/s");	/* not bytes: decimal */
+	assert_string_equal(buf, "4.1k");
+}
+
+/* bs x qd: a chart per numeric key, x in numeric order, a line per other value. */
+static void test_html_sweep_per_matrix_key(void **state)
+{
+	char *s = render_string(&chart_report, render_html), *qd, *bs;
+
+	qd = strstr(s, "<title>sweep · rr · iops by qd</title>");
+	bs = strstr(s, "<title>sweep · rr · iops by bs</title>");
+	assert_non_null(qd);
+	assert_non_null(bs);
+	assert_true(bs < qd);	/* keys in stored order: bs, then qd */
+	assert_non_null(strstr(qd, ">1</text>\n<line class=\"axis\""));
+	assert_non_null(strstr(qd, "text-anchor=\"middle\">32</text>\n"
+			       "<text class=\"at\" x=\"295.0\" y=\"268.0\" "
+			       "text-anchor=\"middle\">qd</text>"));
+	assert_non_null(strstr(s, "<g class=\"series s0\" data-name=\"bs=4 KiB\">"));
+	assert_non_null(strstr(s, "<g class=\"series s1\" data-name=\"bs=64 KiB\">"));
+	assert_non_null(strstr(bs, ">4 KiB</text>"));
+	assert_non_null(strstr(bs, ">64 KiB</text>"));
+	assert_non_null(strstr(bs, "<g class=\"series s2\" data-name=\"qd=32\">"));
+	/* The failed repeat's 99999 is not a passing number: 9000..9600 only. */
+	assert_non_null(strstr(s, "<title>qd=32, bs=4 KiB: 9.3k ops/s, mean of 2 "
+			       "(min 9k, max 9.6k)</title>"));
+	assert_non_null(strstr(s, "data-lo=\"9000\" data-hi=\"9600\""));
+	assert_null(strstr(s, "99999"));
+	assert_non_null(strstr(s, "Whiskers: min-max of the repeats (passing results only)."));
+	free(s);
+}
+
+/* One chart per job key; x by commit when every run has one, else by date. */
+static void test_html_series_trends_by_commit_or_date(void **state)
+{
+	char *s = render_string(&chart_report, render_html), *rr, *bw;
+
+	rr = strstr(s, "<title>sweep/rr[bs=4k,qd=32] · iops</title>");
+	bw = strstr(s, "<title>sweep/rr[bs=64k,qd=32] · throughput_bps</title>");
+	assert_non_null(rr);
+	assert_non_null(bw);
+	assert_non_null(strstr(rr, ">1a2b3c4</text>"));
+	assert_non_null(strstr(rr, ">4d5e6f7</text>"));
+	assert_non_null(strstr(rr, "text-anchor=\"middle\">commit</text>"));
+	assert_non_null(strstr(rr, "data-lo=\"8800\" data-hi=\"9100\""));
+	assert_non_null(strstr(rr, "<title>commit 3c4d5e6f7081, run #49 2024-05-10T12:00:00Z: "
+			       "8.97k ops/s, mean of 3 (min 8.8k, max 9.1k)</title>"));
+	/* The y axis starts at zero: the first grid line is 0, at the x axis. */
+	assert_non_null(strstr(rr, "<line class=\"grid\" x1=\"74\" y1=\"224.0\" x2=\"516\" "
+			       "y2=\"224.0\" data-v=\"0\"/>"));
+	assert_non_null(strstr(rr, "<line class=\"axis xa\" x1=\"74\" y1=\"224\""));
+	assert_non_null(strstr(bw, ">05-01</text>"));
+	assert_non_null(strstr(bw, "text-anchor=\"middle\">date of the run (UTC)</text>"));
+	assert_non_null(strstr(bw, ">300 MiB/s</text>"));
+	assert_non_null(strstr(bw, ">257 MiB/s</text>"));
+	free(s);
+}
+
+/* The delta chart: B's spread as whiskers, pale "n.s." bars, a legend for both. */
+static void test_html_delta_chart_whiskers_and_ns_legend(void **state)
+{
+	char *s = render_string(&fixture_report, render_html);
+
+	assert_non_null(strstr(s, "data-lo=\"-20.9524\" data-hi=\"-19.0476\""));
+	assert_non_null(strstr(s, "<rect class=\"bar ns\""));
+	assert_non_null(strstr(s, ">+1.67% n.s.</text>"));
+	assert_non_null(strstr(s, "<g class=\"legend\">"));
+	assert_non_null(strstr(s, ">n.s.: not significant</text>"));
+	assert_non_null(strstr(s, "n.s. = not significant: the change of the mean is "));
+	free(s);
+}
+
+/* With p-values adjusted together, the legend says how and over how many. */
+static void test_html_ns_legend_names_the_correction(void **state)
+{
+	struct diff d = fixture_diff;
+	struct report r = fixture_report;
+	char *s;
+
+	(void)state;
+	d.correction = STATS_CORRECT_BH;
+	d.family = 2;
+	r.diff = &d;
+	s = render_string(&r, render_html);
+	/* The legend wraps at 174 characters, after a space. */
+	assert_non_null(strstr(s, "p &gt;= 0.05 (for </text>"));
+	assert_non_null(strstr(s, ">judged rows p adjusted by Benjamini-Hochberg "
+			       "over 2 tests). Such rows count as unchanged.</text>"));
 	free(s);
 }
 
@@ -888,13 +1108,14 @@ static void png_stats(const struct png *png, size_t cap, size_t *colours,
 	free(seen);
 }
 
-static void screenshot(struct tmp *t, const char *chromium)
+/* Chromium's picture of @t->path, as @name.png. */
+static void screenshot(struct tmp *t, const char *chromium, const char *name)
 {
 	char cmd[2048], profile[96];
 
 	snprintf(profile, sizeof(profile), "%s/profile", t->dir);
 	assert_int_equal(mkdir(profile, 0700), 0);
-	snprintf(t->aux, sizeof(t->aux), "%s/shot.png", t->dir);
+	snprintf(t->aux, sizeof(t->aux), "%s/%s.png", t->dir, name);
 	snprintf(cmd, sizeof(cmd),
 		 "timeout 60 '%s' --headless --no-sandbox --disable-gpu "
 		 "--disable-quic --no-first-run --disable-background-networking "
@@ -922,18 +1143,21 @@ static void keep_for_eyes(struct tmp *t)
 		fprintf(stderr, "# could not copy the screenshot to %s\n", dir);
 }
 
-/* Chromium draws the page: a 1200x1600 PNG with text, colours and charts. */
-static void test_html_renders_in_chromium(void **state)
+/* Chromium draws @r: a 1200x1600 PNG with text, colours and charts. */
+static void assert_chromium_draws(struct tmp *t, const struct report *r,
+				  const char *name)
 {
-	struct tmp *t = *state;
+	char file[64];
+
 	const char *chromium = chromium_path();
 	struct png png = { 0 };
 	size_t len, colours, differ;
 	unsigned char *data;
 
 	REQUIRE_TOOL(chromium, "chromium", "chromium");
-	render_to(t, "report.html", &fixture_report, render_html);
-	screenshot(t, chromium);
+	snprintf(file, sizeof(file), "%s.html", name);
+	render_to(t, file, r, render_html);
+	screenshot(t, chromium, name);
 	data = (unsigned char *)file_read(t->aux, &len);
 	assert_non_null(data);
 	keep_for_eyes(t);
@@ -948,6 +1172,232 @@ static void test_html_renders_in_chromium(void **state)
 	assert_true(differ >= (size_t)png.w * png.h / 50);
 	free(png.px);
 	free(data);
+}
+
+static void test_html_renders_in_chromium(void **state)
+{
+	assert_chromium_draws(*state, &fixture_report, "report");
+}
+
+/* The page of sweeps and trends, to look at with VMORCH_KEEP_SCREENSHOT. */
+static void test_html_charts_render_in_chromium(void **state)
+{
+	assert_chromium_draws(*state, &chart_report, "charts");
+}
+
+/* ---- the charts as Chromium lays them out ---- */
+
+/*
+ * Appended to a copy of the report (the report itself has no script): it
+ * reads every chart back from the DOM Chromium built and writes what it
+ * found into a <pre>, which --dump-dom prints.  Values of whisker ends are
+ * recovered from the drawn geometry through two grid lines' data-v, so a
+ * whisker "drawn there" is within 1.5 px of its data-lo/data-hi.
+ */
+static const char dom_probe[] =
+	"<script>\n"
+	"(function () {\n"
+	"  var out = [];\n"
+	"  function near(a, b, tol) { return Math.abs(a - b) <= tol; }\n"
+	"  function scale(svg, across) {\n"
+	"    var g = svg.querySelectorAll('line.grid[data-v]');\n"
+	"    var a = g[0].getBoundingClientRect(), b = g[g.length - 1].getBoundingClientRect();\n"
+	"    var pa = across ? a.left : a.top, pb = across ? b.left : b.top;\n"
+	"    var va = parseFloat(g[0].dataset.v), vb = parseFloat(g[g.length - 1].dataset.v);\n"
+	"    return { v: function (p) { return va + (p - pa) * (vb - va) / (pb - pa); },\n"
+	"             px: Math.abs((vb - va) / (pb - pa)) };\n"
+	"  }\n"
+	"  function whisker(w, s, across, pad) {\n"
+	"    var r = w.getBoundingClientRect(), lo = parseFloat(w.dataset.lo),\n"
+	"        hi = parseFloat(w.dataset.hi);\n"
+	"    var dlo = s.v(across ? r.left : r.bottom), dhi = s.v(across ? r.right : r.top);\n"
+	"    var ok = near(dlo, lo, 1.5 * s.px) && near(dhi, hi, 1.5 * s.px);\n"
+	"    out.push(pad + 'whisker ' + w.dataset.lo + '..' + w.dataset.hi +\n"
+	"             (ok ? ' drawn there' : ' drawn at ' + dlo + '..' + dhi));\n"
+	"  }\n"
+	"  function texts(svg, sel) {\n"
+	"    return [].map.call(svg.querySelectorAll(sel), function (t) {\n"
+	"      return t.textContent; });\n"
+	"  }\n"
+	"  [].forEach.call(document.querySelectorAll('svg.chart'), function (svg) {\n"
+	"    var kind = svg.getAttribute('class').split(' ')[1], bars = kind === 'bars';\n"
+	"    var s = scale(svg, bars), lg = svg.querySelector('g.legend');\n"
+	"    out.push('chart ' + kind + ': ' + svg.querySelector('title').textContent);\n"
+	"    if (!bars) {\n"
+	"      var g0 = svg.querySelector('line.grid[data-v]'), xa = svg.querySelector('line.xa');\n"
+	"      out.push('  y from ' + g0.dataset.v + (near(g0.getBoundingClientRect().top,\n"
+	"               xa.getBoundingClientRect().top, 0.5) ? ' at the x axis' : ' elsewhere'));\n"
+	"      out.push('  x ' + texts(svg, 'text.xt').join('|'));\n"
+	"      [].forEach.call(svg.querySelectorAll('g.series'), function (g) {\n"
+	"        out.push('  line ' + (g.dataset.name || '-') + ': ' +\n"
+	"                 g.querySelectorAll('circle.pt').length + ' points');\n"
+	"        [].forEach.call(g.querySelectorAll('path.wk'), function (w) {\n"
+	"          whisker(w, s, false, '    '); });\n"
+	"      });\n"
+	"    } else {\n"
+	"      out.push('  values ' + texts(svg, 'text.bv').join('|'));\n"
+	"      [].forEach.call(svg.querySelectorAll('path.wk[data-lo]'), function (w) {\n"
+	"        whisker(w, s, true, '  '); });\n"
+	"    }\n"
+	/* Entries apart by "|"; a wrapped line ends in its space: joined. */
+	"    if (lg)\n"
+	"      out.push('  legend ' + texts(lg, 'text').map(function (t) {\n"
+	"        return / $/.test(t) ? t : t + '|'; }).join('').replace(/\\|$/, ''));\n"
+	"  });\n"
+	"  var pre = document.createElement('pre');\n"
+	"  pre.id = 'vmorch-probe';\n"
+	"  pre.textContent = out.join('\\n') + '\\n';\n"
+	"  document.body.appendChild(pre);\n"
+	"})();\n"
+	"</script>\n";
+
+/* Undo the escaping --dump-dom applies to text: &amp; &lt; &gt; &nbsp;. */
+static void html_unescape(char *s)
+{
+	static const struct {
+		const char *ent, *ch;
+	} ents[] = { { "&amp;", "&" }, { "&lt;", "<" }, { "&gt;", ">" },
+		     { "&nbsp;", "\xc2\xa0" } };
+	char *w = s;
+	size_t i;
+
+	while (*s) {
+		for (i = 0; i < sizeof(ents) / sizeof(ents[0]); i++)
+			if (!strncmp(s, ents[i].ent, strlen(ents[i].ent)))
+				break;
+		if (i == sizeof(ents) / sizeof(ents[0])) {
+			*w++ = *s++;
+			continue;
+		}
+		memcpy(w, ents[i].ch, strlen(ents[i].ch));
+		w += strlen(ents[i].ch);
+		s += strlen(ents[i].ent);
+	}
+	*w = '\0';
+}
+
+/* Render @r, let Chromium lay it out with the probe, return what it found. */
+static char *dom_probe_run(struct tmp *t, const char *chromium, const struct report *r)
+{
+	char cmd[2048], profile[96], dump[128], *page, *end, *facts;
+	size_t len;
+	FILE *f;
+
+	render_to(t, "probe.html", r, render_html);
+	page = file_read(t->path, &len);
+	assert_non_null(page);
+	end = strstr(page, "</body>");
+	assert_non_null(end);
+	f = fopen(t->path, "w");
+	assert_non_null(f);
+	fprintf(f, "%.*s%s%s", (int)(end - page), page, dom_probe, end);
+	assert_int_equal(fclose(f), 0);
+	free(page);
+
+	snprintf(profile, sizeof(profile), "%s/profile", t->dir);
+	assert_int_equal(mkdir(profile, 0700), 0);
+	snprintf(dump, sizeof(dump), "%s/dom.html", t->dir);
+	snprintf(cmd, sizeof(cmd),
+		 "timeout 60 '%s' --headless --no-sandbox --disable-gpu "
+		 "--disable-quic --no-first-run --disable-background-networking "
+		 "--disable-component-update --disable-sync --user-data-dir='%s' "
+		 "--window-size=1200,1600 --dump-dom 'file://%s' >'%s' "
+		 "2>'%s/chromium.log'", chromium, profile, t->path, dump, t->dir);
+	if (run(cmd) != 0) {
+		snprintf(cmd, sizeof(cmd), "sed 's/^/# /' '%s/chromium.log' >&2", t->dir);
+		(void)run(cmd);
+		fail_msg("chromium failed or timed out");
+	}
+	page = file_read(dump, &len);
+	assert_non_null(page);
+	facts = strstr(page, "<pre id=\"vmorch-probe\">");
+	if (!facts)
+		fail_msg("the probe did not run; chromium printed %zu bytes", len);
+	facts += strlen("<pre id=\"vmorch-probe\">");
+	end = strstr(facts, "</pre>");
+	assert_non_null(end);
+	*end = '\0';
+	facts = strdup(facts);
+	free(page);
+	assert_non_null(facts);
+	html_unescape(facts);
+	return facts;
+}
+
+static void assert_probe_has(const char *facts, const char *want)
+{
+	if (strstr(facts, want))
+		return;
+	/* cmocka cuts long messages: the whole of both on stderr first. */
+	fprintf(stderr, "# Chromium's layout lacks:\n%s# it has:\n%s", want, facts);
+	fail_msg("Chromium's layout lacks the lines above");
+}
+
+/*
+ * Laid out by Chromium: 3 qd points per line in numeric order, sizes in
+ * binary units, whiskers drawn at the repeats' min and max, trends by
+ * commit and by date from y = 0, and the legend of "not significant".
+ */
+static void test_html_charts_in_chromium_dom(void **state)
+{
+	struct tmp *t = *state;
+	const char *chromium = chromium_path();
+	char *facts;
+
+	REQUIRE_TOOL(chromium, "chromium", "chromium");
+	facts = dom_probe_run(t, chromium, &chart_report);
+	assert_probe_has(facts,
+		"chart sweep: sweep · rr · iops by bs\n"
+		"  y from 0 at the x axis\n"
+		"  x 4 KiB|64 KiB\n"
+		"  line qd=1: 2 points\n"
+		"    whisker 1000..1100 drawn there\n"
+		"    whisker 800..900 drawn there\n"
+		"  line qd=4: 2 points\n"
+		"    whisker 3000..3400 drawn there\n"
+		"    whisker 2000..2200 drawn there\n"
+		"  line qd=32: 2 points\n"
+		"    whisker 9000..9600 drawn there\n"
+		"    whisker 4000..4400 drawn there\n"
+		"  legend qd=1|qd=4|qd=32|Whiskers: min-max of the repeats "
+		"(passing results only).\n");
+	assert_probe_has(facts,
+		"chart sweep: sweep · rr · iops by qd\n"
+		"  y from 0 at the x axis\n"
+		"  x 1|4|32\n"
+		"  line bs=4 KiB: 3 points\n"
+		"    whisker 1000..1100 drawn there\n"
+		"    whisker 3000..3400 drawn there\n"
+		"    whisker 9000..9600 drawn there\n"
+		"  line bs=64 KiB: 3 points\n"
+		"    whisker 800..900 drawn there\n"
+		"    whisker 2000..2200 drawn there\n"
+		"    whisker 4000..4400 drawn there\n");
+	assert_probe_has(facts,
+		"chart trend: sweep/rr[bs=4k,qd=32] · iops\n"
+		"  y from 0 at the x axis\n"
+		"  x 1a2b3c4|2b3c4d5|3c4d5e6|4d5e6f7\n"
+		"  line -: 4 points\n"
+		"    whisker 9000..9400 drawn there\n"
+		"    whisker 9100..9500 drawn there\n"
+		"    whisker 8800..9100 drawn there\n"
+		"    whisker 9000..9600 drawn there\n");
+	assert_probe_has(facts,
+		"chart trend: sweep/rr[bs=64k,qd=32] · throughput_bps\n"
+		"  y from 0 at the x axis\n"
+		"  x 05-01|05-02|05-03|05-04\n"
+		"  line -: 4 points\n");
+	assert_probe_has(facts,
+		"chart bars: Change of the mean, B against A\n"
+		"  values -20%|-62.5%|+8.8%|+1.67% n.s.\n"
+		"  whisker -20.9524..-19.0476 drawn there\n");
+	assert_probe_has(facts, "  legend regressed|improved|changed, not judged|"
+			 "n.s.: not significant|whiskers: min-max of B's repeats, as a "
+			 "change from A's mean|n.s. = not significant: the change of the "
+			 "mean is under the 5% threshold or, with at least 5 repeats on "
+			 "both sides, a two-sided Mann-Whitney U test gives p >= 0.05. "
+			 "Such rows count as unchanged.\n");
+	free(facts);
 }
 
 /*
@@ -1025,11 +1475,22 @@ int main(void)
 						tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_html_odd_report_parses,
 						tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_html_hostile_chart_names_parse,
+						tmp_setup, tmp_teardown),
 		cmocka_unit_test(test_html_is_self_contained),
 		cmocka_unit_test(test_html_summary_and_failures),
 		cmocka_unit_test(test_html_diff_table_regressions_first),
 		cmocka_unit_test(test_html_charts_have_axes_and_labels),
+		cmocka_unit_test(test_num_format_unit_binary_prefixes),
+		cmocka_unit_test(test_html_sweep_per_matrix_key),
+		cmocka_unit_test(test_html_series_trends_by_commit_or_date),
+		cmocka_unit_test(test_html_delta_chart_whiskers_and_ns_legend),
+		cmocka_unit_test(test_html_ns_legend_names_the_correction),
 		cmocka_unit_test_setup_teardown(test_html_renders_in_chromium,
+						tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_html_charts_render_in_chromium,
+						tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_html_charts_in_chromium_dom,
 						tmp_setup, tmp_teardown),
 	};
 
