@@ -386,7 +386,7 @@ static void html_agg_cell(FILE *f, const struct agg *a, const char *unit)
 
 static void html_diff_row(FILE *f, const struct diff_row *row)
 {
-	char buf[NUM_FMT_MAX + 2];
+	char buf[NUM_FMT_MAX + 2], ci[2 * REPORT_NUM_MAX];
 
 	fputs("<tr><td>", f);
 	html_verdict(f, row->verdict);
@@ -402,8 +402,13 @@ static void html_diff_row(FILE *f, const struct diff_row *row)
 	if (isfinite(row->delta_pct))
 		strcat(buf, "%");
 	html_elem(f, "td", "n", buf);
+	report_format_ci(ci, sizeof(ci), row);
+	html_elem(f, "td", "n", ci);
+	/* A judged row shows the p its verdict used: adjusted with the others. */
 	if (row->tested)
-		fprintf(f, "<td class=\"n\">%.3g</td>", row->p_value);
+		fprintf(f, "<td class=\"n\"%s>%.3g</td>", isfinite(row->p_adjusted) ?
+			" title=\"adjusted for the judged rows tested together\"" : "",
+			report_row_p(row));
 	else
 		fputs("<td class=\"n\">-</td>", f);
 	fputs("</tr>\n", f);
@@ -415,7 +420,7 @@ static void html_diff_table_head(FILE *f)
 	      "<th>params</th><th>counter / metric</th><th>unit</th>"
 	      "<th class=\"n\">A mean</th><th class=\"n\">B mean</th>"
 	      "<th class=\"n\">delta</th><th class=\"n\">delta %</th>"
-	      "<th class=\"n\">p</th></tr>\n", f);
+	      "<th class=\"n\">interval</th><th class=\"n\">p</th></tr>\n", f);
 }
 
 /* Rows in verdict rank; the quiet ones folded away below the rest. */

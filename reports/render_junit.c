@@ -422,8 +422,8 @@ static void junit_perf_suite(FILE *f, const struct report *r, int id)
 	junit_properties(f, &r->run);
 	if (!keys)
 		fprintf(f, "    <testcase name=\"no performance regression against run %"
-			PRId64 " (%zu rows judged)\" classname=\"" PERF_SUITE "\""
-			" time=\"0.000\"/>\n", d->a.id, judged);
+			PRId64 " (%zu row%s judged)\" classname=\"" PERF_SUITE "\""
+			" time=\"0.000\"/>\n", d->a.id, judged, judged == 1 ? "" : "s");
 	for (size_t i = 0; i < d->nrows && d->rows[i].verdict == DIFF_REGRESSED;) {
 		size_t j = i + 1;
 

@@ -72,12 +72,13 @@ static struct diff_row fixture_rows[] = {
 	  .name = "io_errors", .unit = "events", .dir = VMORCH_DIR_LOWER,
 	  .is_counter = true, .a = { 5, NULL, 8, 8, 1 }, .b = { 5, NULL, 3, 3, 1 },
 	  .delta = -5, .delta_pct = -62.5, .tested = true, .p_value = 0.0079,
-	  .verdict = DIFF_IMPROVED },
+	  .judged = true, .p_adjusted = 0.0158, .has_ci = true, .hl_shift = -5,
+	  .ci_low = -6, .ci_high = -4, .verdict = DIFF_IMPROVED },
 	{ .scenario = "stress", .vm = "vm1", .params = "{\"qd\":\"32\"}", .params_key = "qd=32",
 	  .name = "bytes_read", .unit = "bytes", .is_counter = true,
 	  .a = { 5, NULL, 3.4e9, 3.4e9, 1e6 }, .b = { 5, NULL, 3.7e9, 3.7e9, 1e6 },
 	  .delta = 3e8, .delta_pct = 8.8, .tested = true, .p_value = 0.0079,
-	  .verdict = DIFF_REPORTED },
+	  .p_adjusted = NAN, .verdict = DIFF_REPORTED },
 	{ .scenario = "boot", .vm = "vm2", .params = "{}", .name = "iops",
 	  .unit = "ops/s", .dir = VMORCH_DIR_HIGHER, .b = { 1, NULL, 7000, 7000, 0 },
 	  .delta = NAN, .delta_pct = NAN, .p_value = NAN, .verdict = DIFF_NEW },
@@ -676,7 +677,7 @@ static void test_junit_performance_regression_fails(void **state)
 	r.diff = &d;
 	s = render_string(&r, render_junit);
 	assert_non_null(strstr(s, "<testcase name=\"no performance regression against"
-			       " run 41 (0 rows judged)\" classname=\"vmorch.performance\""
+			       " run 41 (1 row judged)\" classname=\"vmorch.performance\""
 			       " time=\"0.000\"/>"));
 	free(s);
 }
@@ -848,6 +849,12 @@ static void test_html_diff_table_regressions_first(void **state)
 	assert_true(reg < imp && imp < nw && nw < miss && miss < fold);
 	assert_non_null(strstr(s, ">-20%</td>"));
 	assert_non_null(strstr(s, ">+8.8%</td>"));
+	/* io_errors 8 -> 3: its interval in % of A, its adjusted p; bytes_read's own p. */
+	assert_non_null(strstr(s, "<td class=\"n\">-62.5%</td><td class=\"n\">"
+			       "[-75.0%, -50.0%]</td><td class=\"n\" title=\"adjusted for"
+			       " the judged rows tested together\">0.0158</td>"));
+	assert_non_null(strstr(s, "<td class=\"n\">+8.8%</td><td class=\"n\">-</td>"
+			       "<td class=\"n\">0.0079</td>"));
 	free(s);
 }
 
