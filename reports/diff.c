@@ -120,20 +120,27 @@ static bool key_same(const struct run_key *k, sqlite3_stmt *st)
 	       strcmp(k->params_key, col_text(st, RQ_PARAMS_KEY)) == 0;
 }
 
-static int key_add(struct run_data *rd, sqlite3_stmt *st)
+/* A new, uninitialised key at the end of @rd's list, or NULL. */
+static struct run_key *run_data_slot(struct run_data *rd)
 {
-	struct run_key *k;
-
 	if (rd->nkeys == rd->capkeys) {
 		size_t cap = rd->capkeys ? 2 * rd->capkeys : 64;
 		struct run_key *nk = realloc(rd->keys, cap * sizeof(*nk));
 
 		if (!nk)
-			return -ENOMEM;
+			return NULL;
 		rd->keys = nk;
 		rd->capkeys = cap;
 	}
-	k = &rd->keys[rd->nkeys++];
+	return &rd->keys[rd->nkeys++];
+}
+
+static int key_add(struct run_data *rd, sqlite3_stmt *st)
+{
+	struct run_key *k = run_data_slot(rd);
+
+	if (!k)
+		return -ENOMEM;
 	memset(k, 0, sizeof(*k));
 	k->scenario = strdup(col_text(st, RQ_SCENARIO));
 	k->vm = strdup(col_text(st, RQ_VM));
@@ -280,14 +287,9 @@ static int run_load_metrics(sqlite3 *db, int64_t run, struct run_data *rd,
 	size_t cur = 0;
 	int rc;
 
-	rc = sqlite3_prepare_v2(db, "SELECT r.id, m.name, m.value FROM vm_results r"
-				" JOIN metrics m ON m.result_id = r.id"
-				" WHERE r.run_id = ? ORDER BY r.scenario, r.vm,"
-				" r.params_key, r.repeat_idx, r.id, m.name",
-				-1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return report_sql_fail(db, rc, "diff metrics", e);
-	sqlite3_bind_int64(st, 1, run);
+	rc = report_prepare_run_metrics(db, run, &st, e);
+	if (rc)
+		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
 		const char *name = col_text(st, 1);
@@ -710,18 +712,13 @@ static int run_key_qcmp(const void *a, const void *b)
 	return key_cmp(a, b);
 }
 
-static int run_data_take(struct run_data *rd, struct run_key *k)
+static int run_data_take(struct run_data *rd, const struct run_key *k)
 {
-	if (rd->nkeys == rd->capkeys) {
-		size_t cap = rd->capkeys ? 2 * rd->capkeys : 64;
-		struct run_key *nk = realloc(rd->keys, cap * sizeof(*nk));
+	struct run_key *slot = run_data_slot(rd);
 
-		if (!nk)
-			return -ENOMEM;
-		rd->keys = nk;
-		rd->capkeys = cap;
-	}
-	rd->keys[rd->nkeys++] = *k;
+	if (!slot)
+		return -ENOMEM;
+	*slot = *k;
 	return 0;
 }
 

@@ -290,12 +290,51 @@ static int job_add_failed(struct report_job *j, char *text)
 	return 0;
 }
 
-/* Failed expectations in the jobs' order, walked with one cursor. */
+/*
+ * Rows that belong to the run's results, in the results' order (@st's
+ * first column is the result id): each goes to its job through @add,
+ * with one cursor over the job list.  @what names the rows in errors.
+ */
+static int report_walk(sqlite3 *db, sqlite3_stmt *st, struct job_list *l,
+		       int (*add)(struct report_job *, sqlite3_stmt *),
+		       const char *what, struct verr *e)
+{
+	size_t cur = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+
+		while (cur < l->n && l->ids[cur] != id)
+			cur++;
+		if (cur == l->n) {
+			verr_set(e, "report: %s of result %" PRId64 " out of order",
+				 what, id);
+			rc = -EAGAIN;
+			goto out;
+		}
+		if (add(&l->v[cur], st)) {
+			verr_set(e, "out of memory");
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+	rc = rc == SQLITE_DONE ? 0 : report_sql_fail(db, rc, what, e);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int failed_add(struct report_job *j, sqlite3_stmt *st)
+{
+	return job_add_failed(j, expect_text(st));
+}
+
+/* Failed expectations in the jobs' order. */
 static int report_load_failed(sqlite3 *db, int64_t run, struct job_list *l,
 			      struct verr *e)
 {
 	sqlite3_stmt *st = NULL;
-	size_t cur = 0;
 	int rc;
 
 	rc = sqlite3_prepare_v2(db, "SELECT r.id, x.name, x.op_text, x.actual,"
@@ -307,27 +346,7 @@ static int report_load_failed(sqlite3 *db, int64_t run, struct job_list *l,
 	if (rc != SQLITE_OK)
 		return report_sql_fail(db, rc, "report expectations", e);
 	sqlite3_bind_int64(st, 1, run);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
-
-		while (cur < l->n && l->ids[cur] != id)
-			cur++;
-		if (cur == l->n) {
-			verr_set(e, "report: expectation of result %" PRId64
-				 " out of order", id);
-			rc = -EAGAIN;
-			goto out;
-		}
-		if (job_add_failed(&l->v[cur], expect_text(st))) {
-			verr_set(e, "out of memory");
-			rc = -ENOMEM;
-			goto out;
-		}
-	}
-	rc = rc == SQLITE_DONE ? 0 : report_sql_fail(db, rc, "report expectations", e);
-out:
-	sqlite3_finalize(st);
-	return rc;
+	return report_walk(db, st, l, failed_add, "expectation", e);
 }
 
 static int job_add_metric(struct report_job *j, const char *name, double value)
@@ -347,42 +366,34 @@ static int job_add_metric(struct report_job *j, const char *name, double value)
 	return 0;
 }
 
-/* Guest metrics in the jobs' order, walked with one cursor (the sweeps). */
+static int metric_add(struct report_job *j, sqlite3_stmt *st)
+{
+	return job_add_metric(j, col_text(st, 1), sqlite3_column_double(st, 2));
+}
+
+int report_prepare_run_metrics(sqlite3 *db, int64_t run, sqlite3_stmt **st,
+			       struct verr *e)
+{
+	int rc = sqlite3_prepare_v2(db, "SELECT r.id, m.name, m.value FROM vm_results r"
+				    " JOIN metrics m ON m.result_id = r.id"
+				    " WHERE r.run_id = ? ORDER BY r.scenario, r.vm,"
+				    " r.params_key, r.repeat_idx, r.id, m.name",
+				    -1, st, NULL);
+
+	if (rc != SQLITE_OK)
+		return report_sql_fail(db, rc, "metrics of a run", e);
+	sqlite3_bind_int64(*st, 1, run);
+	return 0;
+}
+
+/* Guest metrics in the jobs' order (the sweeps). */
 static int report_load_metrics(sqlite3 *db, int64_t run, struct job_list *l,
 			       struct verr *e)
 {
 	sqlite3_stmt *st = NULL;
-	size_t cur = 0;
-	int rc;
+	int rc = report_prepare_run_metrics(db, run, &st, e);
 
-	rc = sqlite3_prepare_v2(db, "SELECT r.id, m.name, m.value FROM vm_results r"
-				" JOIN metrics m ON m.result_id = r.id"
-				" WHERE r.run_id = ? ORDER BY r.scenario, r.vm,"
-				" r.params_key, r.repeat_idx, r.id, m.name", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return report_sql_fail(db, rc, "report metrics", e);
-	sqlite3_bind_int64(st, 1, run);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
-
-		while (cur < l->n && l->ids[cur] != id)
-			cur++;
-		if (cur == l->n) {
-			verr_set(e, "report: metric of result %" PRId64 " out of order", id);
-			rc = -EAGAIN;
-			goto out;
-		}
-		if (job_add_metric(&l->v[cur], col_text(st, 1),
-				   sqlite3_column_double(st, 2))) {
-			verr_set(e, "out of memory");
-			rc = -ENOMEM;
-			goto out;
-		}
-	}
-	rc = rc == SQLITE_DONE ? 0 : report_sql_fail(db, rc, "report metrics", e);
-out:
-	sqlite3_finalize(st);
-	return rc;
+	return rc ? rc : report_walk(db, st, l, metric_add, "metric", e);
 }
 
 static void report_job_clear(struct report_job *j)

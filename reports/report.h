@@ -381,6 +381,12 @@ int report_sql_fail(sqlite3 *db, int rc, const char *what, struct verr *e);
  * (scenario, vm, params_key, repeat_idx, id): one row per disk, one row of
  * NULL counters for a VM without disks.
  */
+/*
+ * The guest metrics of run @run, (result id, name, value), in the results'
+ * total order (scenario, VM, params, repeat, id), then by name.
+ */
+int report_prepare_run_metrics(sqlite3 *db, int64_t run, sqlite3_stmt **st,
+			       struct verr *e);
 int report_prepare_run_rows(sqlite3 *db, int64_t run, const char *cols,
 			    const char *what, sqlite3_stmt **st, struct verr *e);
 /* Fill @a from @n values (copied); -ENOMEM. */
