@@ -27,17 +27,26 @@ struct builder {
 	bool done;
 };
 
+int ytree_vfail(struct verr *e, const char *path, unsigned line, unsigned col,
+		const char *fmt, va_list ap)
+{
+	char msg[VERR_MAX];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	verr_set(e, "%s:%u:%u: %s", path, line, col, msg);
+	return -EINVAL;
+}
+
 int ytree_fail(struct verr *e, const char *path, unsigned line, unsigned col,
 	       const char *fmt, ...)
 {
-	char msg[VERR_MAX];
 	va_list ap;
+	int rc;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rc = ytree_vfail(e, path, line, col, fmt, ap);
 	va_end(ap);
-	verr_set(e, "%s:%u:%u: %s", path, line, col, msg);
-	return -EINVAL;
+	return rc;
 }
 
 static int oom(struct builder *b)

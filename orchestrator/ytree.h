@@ -8,6 +8,7 @@
 #ifndef VMORCH_YTREE_H
 #define VMORCH_YTREE_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "common/verr.h"
@@ -60,5 +61,8 @@ const char *ytree_kind_name(const struct ytree_node *n);
 /* "path:line:col: message" into @e; returns -EINVAL. */
 int ytree_fail(struct verr *e, const char *path, unsigned line, unsigned col,
 	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* The same with a va_list, for wrappers such as ytree_doc_fail(). */
+int ytree_vfail(struct verr *e, const char *path, unsigned line, unsigned col,
+		const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 
 #endif

@@ -14,13 +14,13 @@
 int ytree_doc_fail(const struct ytree_doc *d, const struct ytree_node *n,
 		   const char *fmt, ...)
 {
-	char msg[VERR_MAX];
 	va_list ap;
+	int rc;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rc = ytree_vfail(d->e, d->path, n->line, n->col, fmt, ap);
 	va_end(ap);
-	return ytree_fail(d->e, d->path, n->line, n->col, "%s", msg);
+	return rc;
 }
 
 static int subst(const struct ytree_doc *d, const struct ytree_node *n,
