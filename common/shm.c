@@ -188,3 +188,19 @@ int shm_read_result(const struct shm_region *r, struct vm_result *out,
 	}
 	return 1;
 }
+
+int shm_read_console(const struct shm_region *r, uint32_t cap, struct console_text *out)
+{
+	uint64_t total = atomic_load_explicit(&r->console_total, memory_order_acquire);
+	int rc;
+
+	if (cap > VMORCH_CONSOLE_MAX)
+		cap = VMORCH_CONSOLE_MAX;
+	rc = console_ring_copy(r->console, cap, total, out);
+	/* Only a scribbling worker gets here; SQLite's INTEGER ends at INT64_MAX. */
+	if (!rc && out->bytes > INT64_MAX) {
+		out->bytes = INT64_MAX;
+		out->dropped = out->bytes - out->len;
+	}
+	return rc;
+}

@@ -16,13 +16,14 @@
 
 #include "common/clock.h"
 
+#include "console_ring.h"
 #include "job.h"
 #include "vblk_counters.h"
 #include "verr.h"
 #include "vm_result.h"
 
 #define SHM_MAGIC	 0x4d524f564d4d5631ULL	/* "1VMMVORM" little-endian */
-#define SHM_ABI_VERSION	 1
+#define SHM_ABI_VERSION	 2	/* 2: the console ring */
 #define SHM_MAX_DISKS	 JOB_MAX_DISKS
 #define SHM_MAX_VCPUS	 JOB_MAX_VCPUS
 #define SHM_RESULT_MAX	 (64 * 1024)
@@ -65,6 +66,17 @@ struct shm_region {
 	_Atomic uint32_t result_ready;	/* release after result_len/json */
 	uint32_t result_len;
 	char result_json[SHM_RESULT_MAX];
+	/*
+	 * The guest's whole console, capped (console_ring.h): byte i at
+	 * console[i % console_cap].  The creator sets console_cap before the
+	 * worker starts (0: keep none); console_total counts every byte the
+	 * guest printed, stored after the byte (release).  Pages the guest
+	 * never reaches are never allocated.
+	 */
+	uint32_t console_cap;
+	uint32_t reserved1;
+	_Atomic uint64_t console_total;
+	char console[VMORCH_CONSOLE_MAX];
 };
 
 struct shm_map {
@@ -101,5 +113,13 @@ int shm_publish_result(struct shm_region *r, const char *json, size_t len);
  */
 int shm_read_result(const struct shm_region *r, struct vm_result *out,
 		    struct verr *e);
+
+/*
+ * Reader, once the worker is gone: the console it left in the ring, its
+ * last min(total, @cap) bytes in order.  @cap is the one the creator set
+ * (never the region's word, which the worker could have changed), at most
+ * VMORCH_CONSOLE_MAX.  0 or -ENOMEM.
+ */
+int shm_read_console(const struct shm_region *r, uint32_t cap, struct console_text *out);
 
 #endif

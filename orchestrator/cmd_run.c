@@ -133,7 +133,9 @@ static void run_usage(FILE *f)
 "Exit status: 0 every job passed, 1 some job failed, 2 usage or scenario\n"
 "error, 3 infrastructure error, 130 interrupted (finished jobs are stored).\n"
 "Set NO_COLOR to turn colour off.  VMORCH_STALL_MS (default 10000) is how long\n"
-"a worker's heartbeat may stop before it is killed as stalled.\n");
+"a worker's heartbeat may stop before it is killed as stalled;\n"
+"VMORCH_CONSOLE_MAX (4096..1048576, default 1048576) how much of a job's\n"
+"console is kept whole.\n");
 }
 
 /* --junit FILE (@junit) or --report FORMAT:FILE into @o's reports. */
@@ -705,6 +707,22 @@ static unsigned run_stall_ms(void)
 	return *end || v < 200 || v > 3600000 ? 10000 : (unsigned)v;
 }
 
+/*
+ * A local job's console is kept whole up to 1 MiB, its tail past that.
+ * VMORCH_CONSOLE_MAX lowers the cap (tests: a guest passes it quickly).
+ */
+static uint32_t run_console_max(void)
+{
+	const char *s = getenv("VMORCH_CONSOLE_MAX");
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s)
+		return VMORCH_CONSOLE_MAX;
+	v = strtoul(s, &end, 10);
+	return *end || v < 4096 || v > VMORCH_CONSOLE_MAX ? VMORCH_CONSOLE_MAX : (uint32_t)v;
+}
+
 /* SIGHUP (a closed terminal or ssh session) is an interrupt like SIGTERM. */
 static void run_signals(void)
 {
@@ -1016,6 +1034,7 @@ int cmd_run(int argc, char **argv)
 	run_protect(o.db_path, jobs, njobs);
 	run_warn_overcommit(&o);
 	po.stall_ms = run_stall_ms();
+	po.console_max = run_console_max();
 	po.max_jobs = o.jobs ? run_fit_fd_limit(o.jobs) : 0;
 	po.timeout_scale = o.timeout_scale;
 	po.worker_path = pool_find_worker(worker, sizeof(worker));

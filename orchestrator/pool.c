@@ -154,6 +154,7 @@ static int slot_start(struct pool *p, struct slot *s, const struct job_desc *job
 	if (rc)
 		return rc;
 	fcntl(s->shm.fd, F_SETFD, FD_CLOEXEC);	/* other workers must not inherit it */
+	s->shm.r->console_cap = p->o->console_max;
 	text = pool_job_text(p, job);
 	if (!text) {
 		rc = -ENOMEM;
@@ -632,9 +633,9 @@ static int remote_finish(struct pool *p, struct slot *s, struct vm_result *r)
 }
 
 static void done_fill(struct pool *p, const struct slot *s, const struct vm_result *r,
-		      struct pool_done *d)
+		      const struct console_text *c, struct pool_done *d)
 {
-	*d = (struct pool_done){ .job = s->job, .r = r };
+	*d = (struct pool_done){ .job = s->job, .r = r, .console = c->data ? c : NULL };
 	if (s->rs) {
 		d->host = s->rs->fh->ih->name;
 		d->attempts = p->track[s->job_idx].tries;
@@ -642,8 +643,24 @@ static void done_fill(struct pool *p, const struct slot *s, const struct vm_resu
 	}
 }
 
-/* A slot whose job ended: 1 and @r filled to report, 0 when requeued, -1 to drop. */
-static int slot_reap_one(struct pool *p, struct slot *s, struct vm_result *r)
+/*
+ * A local job's console, from its region's ring: read once the worker is
+ * gone, so nothing writes it any more.  Without memory the job is still
+ * stored, with its tail only.
+ */
+static void slot_console(const struct pool *p, const struct slot *s, struct console_text *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (p->o->console_max)
+		shm_read_console(s->shm.r, p->o->console_max, c);
+}
+
+/*
+ * A slot whose job ended: 1 and @r filled to report (@c with a local job's
+ * console), 0 when requeued, -1 to drop.
+ */
+static int slot_reap_one(struct pool *p, struct slot *s, struct vm_result *r,
+			 struct console_text *c)
 {
 	int status, rc;
 
@@ -657,10 +674,21 @@ static int slot_reap_one(struct pool *p, struct slot *s, struct vm_result *r)
 		slot_drain_stderr(s);
 		slot_result(s, status, r);
 		rc = s->why == KILL_INTERRUPT ? -1 : 1;
+		if (rc == 1)
+			slot_console(p, s, c);
 	}
 	if (rc == 1 || rc == -1)
 		pool_count(p, r);
 	return rc;
+}
+
+/* The slots of one done() call, and the consoles read with them. */
+static void pool_release_reaped(struct pool *p, struct slot **reaped, size_t n)
+{
+	for (size_t j = 0; j < n; j++) {
+		slot_release(reaped[j]);
+		console_text_release(&p->cons[j]);
+	}
 }
 
 /*
@@ -679,30 +707,31 @@ static int pool_reap(struct pool *p)
 
 	for (unsigned i = 0; i < p->nslots && !rc; i++) {
 		struct slot *s = &p->slot[i];
+		struct console_text *c;
 		struct vm_result *r;
 		int k;
 
 		if (!s->busy)
 			continue;
 		r = &p->res[nreaped];
-		k = slot_reap_one(p, s, r);
+		c = &p->cons[nreaped];
+		memset(c, 0, sizeof(*c));
+		k = slot_reap_one(p, s, r, c);
 		if (k == -2)
 			continue;
 		if (k == 1)
-			done_fill(p, s, r, &d[nd++]);
+			done_fill(p, s, r, c, &d[nd++]);
 		reaped[nreaped++] = s;
 		if (nreaped == POOL_MAX_JOBS) {
 			if (nd && p->ops->done)
 				rc = p->ops->done(p->ctx, d, nd);
-			for (size_t j = 0; j < nreaped; j++)
-				slot_release(reaped[j]);
+			pool_release_reaped(p, reaped, nreaped);
 			nreaped = nd = 0;
 		}
 	}
 	if (!rc && nd && p->ops->done)
 		rc = p->ops->done(p->ctx, d, nd);
-	for (size_t j = 0; j < nreaped; j++)
-		slot_release(reaped[j]);
+	pool_release_reaped(p, reaped, nreaped);
 	pool_report(p);
 	return rc;
 }
@@ -845,9 +874,10 @@ static int pool_setup(struct pool *p, size_t njobs, struct verr *e)
 	}
 	p->slot = calloc(p->nslots ? p->nslots : 1, sizeof(*p->slot));
 	p->res = calloc(POOL_MAX_JOBS, sizeof(*p->res));
+	p->cons = calloc(POOL_MAX_JOBS, sizeof(*p->cons));
 	p->pend = calloc(njobs ? njobs : 1, sizeof(*p->pend));
 	p->track = f ? calloc(njobs ? njobs : 1, sizeof(*p->track)) : NULL;
-	if (!p->slot || !p->res || !p->pend || (f && !p->track)) {
+	if (!p->slot || !p->res || !p->cons || !p->pend || (f && !p->track)) {
 		verr_set(e, "out of memory");
 		return -ENOMEM;
 	}
@@ -880,6 +910,7 @@ static void pool_teardown(struct pool *p)
 		free(p->slot[i].rs);
 	free(p->slot);
 	free(p->res);
+	free(p->cons);
 	free(p->pend);
 	free(p->track);
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/console_ring.h"
 #include "common/shm.h"
 #include "common/verr.h"
 #include "common/vm_result.h"
@@ -46,6 +47,9 @@ struct pool_opts {
 	/* Fleet hosts that came up (fleet_run_bring_up), or NULL. */
 	struct fleet_run *fleet;
 	unsigned retries;		/* a job whose host is lost: tries again */
+	/* A local job's console kept whole up to this many bytes, its tail past
+	   them (at most VMORCH_CONSOLE_MAX); 0: only the VmResult's tail. */
+	uint32_t console_max;
 };
 
 /* One try at a job on a fleet host. */
@@ -68,6 +72,9 @@ struct pool_progress {
 struct pool_done {
 	const struct job_desc *job;
 	const struct vm_result *r;
+	/* A local job's whole console (its last console_max bytes), or NULL:
+	   fleet jobs have only the VmResult's tail. */
+	const struct console_text *console;
 	const char *host;		/* the fleet host's name; NULL: local */
 	const struct pool_attempt *attempts;	/* fleet jobs: every try */
 	size_t nattempts;

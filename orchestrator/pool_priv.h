@@ -79,7 +79,8 @@ struct pool {
 	size_t npend;
 	unsigned nslots;		/* o->max_jobs local, then the hosts' slots */
 	struct slot *slot;
-	struct vm_result *res;		/* nslots: the results of one reap */
+	struct vm_result *res;		/* POOL_MAX_JOBS: the results of one reap */
+	struct console_text *cons;	/* POOL_MAX_JOBS: their consoles */
 	struct pool_progress prog;
 	uint64_t done_ops, done_bytes;	/* totals of finished jobs */
 	uint64_t start_ms;

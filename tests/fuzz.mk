@@ -17,7 +17,8 @@ FUZZ_RUN_FLAGS = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=
 FUZZ_COMMON_SRCS = $(top_srcdir)/common/verr.c $(top_srcdir)/common/json_strict.c \
 	$(top_srcdir)/common/vblk_counters.c $(top_srcdir)/common/vblk_json.c \
 	$(top_srcdir)/common/job.c $(top_srcdir)/common/vm_result.c \
-	$(top_srcdir)/common/shm.c $(top_srcdir)/common/remote_proto.c \
+	$(top_srcdir)/common/shm.c $(top_srcdir)/common/console_ring.c \
+	$(top_srcdir)/common/remote_proto.c \
 	$(top_srcdir)/common/clock.c
 FUZZ_COMMON_LIBS = $(JANSSON_LIBS) -lm
 

@@ -12,7 +12,8 @@
  *   u16 size argument: bytes short of, or beyond, sizeof(struct shm_region)
  *   [24 bytes of header when flags & 4]
  *   u32 state, ndisks, nvcpus, result_ready, result_len
- *   u8  n counter patches (mod 16), each: u16 word index, u64 value
+ *   u8  n counter patches (mod 16), each: u16 word index, u64 value (the
+ *       index one past the counters is the console ring's byte count)
  *   the rest: the result slot's bytes (at most SHM_RESULT_MAX)
  */
 #include <stddef.h>
@@ -88,9 +89,12 @@ static void image_fill(struct shm_region *img, unsigned int flags, struct cursor
 	atomic_store(&img->result_ready, (uint32_t)take(c, 4));
 	len_raw = (uint32_t)take(c, 4);
 	for (unsigned int n = (unsigned int)take(c, 1) % 16; n; n--) {
-		size_t i = (size_t)take(c, 2) % COUNTER_WORDS;
+		size_t i = (size_t)take(c, 2) % (COUNTER_WORDS + 1);
 
-		words[i] = take(c, 8);
+		if (i == COUNTER_WORDS)
+			atomic_store(&img->console_total, take(c, 8));
+		else
+			words[i] = take(c, 8);
 	}
 	if (c->left > SHM_RESULT_MAX)
 		c->left = SHM_RESULT_MAX;
@@ -98,10 +102,13 @@ static void image_fill(struct shm_region *img, unsigned int flags, struct cursor
 	img->result_len = (flags & 8) ? len_raw : (uint32_t)c->left;
 }
 
+/* The console ring's bytes stay zero: its pages need not be written each time. */
+#define IMAGE	offsetof(struct shm_region, console)
+
 static int memfd_with(const void *img, size_t file_size)
 {
 	int fd = memfd_create("fuzz-shm", MFD_CLOEXEC);
-	size_t n = file_size < REGION ? file_size : REGION;
+	size_t n = file_size < IMAGE ? file_size : IMAGE;
 
 	if (fd < 0)
 		fuzz_fail("memfd_create", NULL);
@@ -115,6 +122,7 @@ static int memfd_with(const void *img, size_t file_size)
 static void region_read_all(const struct shm_region *r)
 {
 	static struct vm_result res;
+	struct console_text con;
 	struct vblk_snapshot snap;
 	struct verr e = { "" };
 	uint32_t n = atomic_load(&r->ndisks);
@@ -135,6 +143,12 @@ static void region_read_all(const struct shm_region *r)
 		fuzz_fail("accepted result out of bounds", NULL);
 	if (rc > 1)
 		fuzz_fail("unexpected return", NULL);
+	if (shm_read_console(r, VMORCH_CONSOLE_MAX, &con) == 0) {
+		if (con.len > VMORCH_CONSOLE_MAX || con.bytes - con.dropped != con.len ||
+		    con.bytes > INT64_MAX)
+			fuzz_fail("console out of bounds", NULL);
+		console_text_release(&con);
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -148,7 +162,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool valid;
 	int fd, rc;
 
-	memset(&img, 0, sizeof(img));
+	memset(&img, 0, IMAGE);
 	image_fill(&img, flags, &c);
 	valid = img.hdr.magic == SHM_MAGIC && img.hdr.abi_version == SHM_ABI_VERSION &&
 		img.hdr.size == REGION && file_size >= REGION;

@@ -119,7 +119,7 @@ static void test_map_refuses_bad_version(void **state)
 
 	assert_int_equal(shm_create(&m, NULL), 0);
 	m.r->hdr.abi_version = 7;
-	expect_refused(m.fd, -EPROTO, "shm: ABI version 7, this vmorch speaks 1");
+	expect_refused(m.fd, -EPROTO, "shm: ABI version 7, this vmorch speaks 2");
 	shm_unmap(&m);
 }
 

@@ -531,6 +531,20 @@ static int store_lock_hold(const struct options *o, struct outputs *out, int *fd
 			       out->remote, fd, e);
 }
 
+/*
+ * The whole console goes to the region's ring when its creator asked for
+ * one (vmorch does; a worker alone or on a fleet host has nobody to read
+ * it), at most VMORCH_CONSOLE_MAX bytes whatever the region's word says.
+ */
+static void console_attach(struct vm *vm, struct shm_region *shm)
+{
+	uint32_t cap = shm->console_cap;
+
+	serial_set_ring(&vm->serial, shm->console,
+			cap < VMORCH_CONSOLE_MAX ? cap : VMORCH_CONSOLE_MAX,
+			&shm->console_total);
+}
+
 /* Build the VM, shut the sandbox, run the VM to its end; 0 or -errno with @e set. */
 static int run_vm(struct vm *vm, const struct job_spec *job, struct outputs *out,
 		  struct sandbox *sb, int sig_fd, struct verr *e)
@@ -541,6 +555,7 @@ static int run_vm(struct vm *vm, const struct job_spec *job, struct outputs *out
 	if (rc)
 		return rc;
 	vm->serial.out_fd = out->console_fd;
+	console_attach(vm, out->shm);
 	vm->xstats = exit_stats_from_env();
 	rc = sandbox_enter(sb, e);
 	if (rc)

@@ -2,13 +2,15 @@
  * serial.h - the 16550A-style UART at 0x3f8: enough of it for a guest to
  * print, polling (the built-in guest, early consoles) or driven by its
  * transmit interrupt (Linux's 8250 driver).  Output goes to an optional
- * console file and a ring that keeps the console tail for the VmResult;
- * a kernel panic line is reported as soon as it is complete.
+ * console file, a ring that keeps the console tail for the VmResult, and
+ * the shm region's console ring (the whole console, capped, which vmorch
+ * stores); a kernel panic line is reported as soon as it is complete.
  */
 #ifndef VMORCH_SERIAL_H
 #define VMORCH_SERIAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -36,6 +38,9 @@ struct serial {
 	bool panicked;
 	char tail[VM_CONSOLE_TAIL_MAX];	/* ring of the last bytes */
 	uint64_t total;			/* bytes ever written */
+	char *ring;			/* the shm region's console ring, or NULL */
+	uint32_t ring_cap, ring_pos;	/* ring_pos == total % ring_cap */
+	_Atomic uint64_t *ring_total;	/* the region's console_total */
 	char line[SERIAL_LINE_MAX + 1];	/* the line being assembled */
 	uint32_t line_len;
 	char result_line[SERIAL_LINE_MAX + 1];	/* last VMORCH-RESULT payload */
@@ -45,6 +50,12 @@ struct serial {
 
 void serial_init(struct serial *s, int out_fd);
 void serial_destroy(struct serial *s);
+
+/*
+ * Keep the whole console from now on (before the guest runs) in @ring of
+ * @cap bytes, the count in @total: the shm region's (common/shm.h).
+ */
+void serial_set_ring(struct serial *s, char *ring, uint32_t cap, _Atomic uint64_t *total);
 
 /* Raise COM1's interrupt through @vm_fd's in-kernel irqchip from now on. */
 void serial_enable_irq(struct serial *s, int vm_fd);
