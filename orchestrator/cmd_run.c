@@ -526,7 +526,8 @@ static void run_judge(const struct run_ctx *c, const struct pool_done *d,
 	run_attempts(d, att);
 	*rec = (struct db_result_rec){ .job = d->job, .host = d->host ? d->host : c->host,
 				       .r = d->r, .outcomes = out, .verdict_pass = pass,
-				       .attempts = att, .nattempts = d->nattempts };
+				       .attempts = att, .nattempts = d->nattempts,
+				       .console = d->console };
 }
 
 /* A stored job: its summary row and its progress line. */

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "common/console_zlib.h"
 #include "common/sha256.h"
 #include "orchestrator/db.h"
 #include "orchestrator/sql_err.h"
@@ -43,6 +44,7 @@ enum db_stmt {
 	ST_COUNTERS_INSERT,
 	ST_METRIC_INSERT,
 	ST_EXPECT_INSERT,
+	ST_CONSOLE_INSERT,
 	ST_RESULT_SELECT,
 	ST_COUNTERS_SELECT,
 	ST_METRICS_SELECT,
@@ -114,6 +116,8 @@ static const char *const db_stmt_sql[ST_NR] = {
 		"INSERT INTO expectations (result_id, idx, name, op_text,"
 		" expected, actual, passed, missing)"
 		" VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	[ST_CONSOLE_INSERT] =
+		"INSERT INTO consoles (result_id, bytes, dropped, zdata) VALUES (?, ?, ?, ?)",
 	[ST_RESULT_SELECT] =
 		"SELECT success, exit_kind, exit_code, wall_us, boot_us,"
 		" console_tail, error FROM vm_results WHERE id = ?",
@@ -1433,9 +1437,31 @@ static int result_insert_attempts(struct db *db, int64_t run_id,
 	return 0;
 }
 
+/* A console deflated before the group's transaction: none holds its lock. */
+struct console_z {
+	unsigned char *z;
+	size_t len;
+};
+
+static int result_insert_console(struct db *db, int64_t result_id,
+				 const struct console_text *c,
+				 const struct console_z *cz, struct verr *e)
+{
+	sqlite3_stmt *st = db->st[ST_CONSOLE_INSERT];
+
+	if (!c)
+		return 0;
+	sqlite3_bind_int64(st, 1, result_id);
+	sqlite3_bind_int64(st, 2, (int64_t)c->bytes);
+	sqlite3_bind_int64(st, 3, (int64_t)c->dropped);
+	sqlite3_bind_blob64(st, 4, cz->z, cz->len, SQLITE_STATIC);
+	return db_step_done(db, ST_CONSOLE_INSERT, "store console", e);
+}
+
 /* One result's rows, inside the group's transaction. */
 static int result_insert(struct db *db, int64_t run_id,
-			 struct db_result_rec *rec, struct verr *e)
+			 struct db_result_rec *rec, const struct console_z *cz,
+			 struct verr *e)
 {
 	int64_t id = 0;
 	int rc;
@@ -1453,6 +1479,8 @@ static int result_insert(struct db *db, int64_t run_id,
 						rec->outcomes, e);
 	if (!rc)
 		rc = result_insert_attempts(db, run_id, id, rec, e);
+	if (!rc)
+		rc = result_insert_console(db, id, rec->console, cz, e);
 	if (rc) {
 		result_name_job(rec->job, e);
 		return rc;
@@ -1461,34 +1489,71 @@ static int result_insert(struct db *db, int64_t run_id,
 	return 0;
 }
 
+/* A console's counts must be a row's: bytes - dropped is what it holds. */
+static int console_check(const struct console_text *c, struct verr *e)
+{
+	if (c->bytes > INT64_MAX || c->dropped > c->bytes || c->bytes - c->dropped != c->len) {
+		verr_set(e, "malformed console (%zu bytes kept of %" PRIu64 ", %" PRIu64
+			 " dropped)", c->len, c->bytes, c->dropped);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Every result checked, every console deflated, before the transaction. */
+static int results_prepare(struct db_result_rec *recs, size_t n, struct console_z *cz,
+			   struct verr *e)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < n && !rc; i++) {
+		const struct console_text *c = recs[i].console;
+
+		rc = result_check(recs[i].r, recs[i].job, recs[i].outcomes, e);
+		if (!rc && c && !(rc = console_check(c, e)) &&
+		    (rc = console_deflate(c->data, c->len, &cz[i].z, &cz[i].len)))
+			verr_set(e, "compressing the console: %s", strerror(-rc));
+		if (rc)
+			result_name_job(recs[i].job, e);
+	}
+	return rc;
+}
+
 int db_store_results(struct db *db, int64_t run_id,
 		     struct db_result_rec *recs, size_t n, struct verr *e)
 {
+	struct console_z *cz = NULL;
 	size_t i;
 	int rc;
 
-	for (i = 0; i < n; i++) {
-		rc = result_check(recs[i].r, recs[i].job, recs[i].outcomes, e);
-		if (rc) {
-			result_name_job(recs[i].job, e);
-			goto fail;
-		}
-	}
 	if (!n)
 		return 0;
+	cz = calloc(n, sizeof(*cz));
+	if (!cz) {
+		verr_set(e, "out of memory");
+		rc = -ENOMEM;
+		goto fail;
+	}
+	rc = results_prepare(recs, n, cz, e);
+	if (rc)
+		goto fail;
 	rc = db_begin(db, e);
 	if (rc)
 		goto fail;
 	for (i = 0; i < n && !rc; i++)
-		rc = result_insert(db, run_id, &recs[i], e);
+		rc = result_insert(db, run_id, &recs[i], &cz[i], e);
 	if (!rc)
 		rc = db_commit(db, e);
 	if (!rc)
-		return 0;
+		goto out;
 	db_rollback(db);
 fail:
 	for (i = 0; i < n; i++)
 		recs[i].result_id = 0;	/* nothing of the group is stored */
+out:
+	for (i = 0; cz && i < n; i++)
+		free(cz[i].z);
+	free(cz);
 	return rc;
 }
 

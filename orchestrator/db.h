@@ -14,6 +14,7 @@
 
 #include <sqlite3.h>
 
+#include "common/console_ring.h"
 #include "common/host_facts.h"
 #include "common/verr.h"
 #include "common/vm_result.h"
@@ -185,12 +186,15 @@ struct db_result_rec {
 	/* Its tries on fleet hosts, in order; none for a local job. */
 	const struct db_attempt *attempts;
 	size_t nattempts;
+	/* Its whole console (table consoles, schema 11), or NULL: none kept. */
+	const struct console_text *console;
 	int64_t result_id;			/* out: set once the group is stored */
 };
 
 /*
  * Store @n finished jobs in one transaction (group commit): each one's
- * vm_results row, one blk_counters row per disk, its metrics and outcomes.
+ * vm_results row, one blk_counters row per disk, its metrics and outcomes,
+ * and its console (compressed before the transaction begins).
  * Every result is checked before anything is written; counter values above
  * INT64_MAX are refused (-ERANGE), as the JSON codec refuses them.  If any
  * job fails, the whole group is rolled back and the message names that job
@@ -237,6 +241,16 @@ int db_run_end(struct db *db, int64_t run_id, const char *status,
  */
 int db_load_result(struct db *db, int64_t result_id, struct vm_result *out,
 		   struct verr *e);
+
+/*
+ * A result's stored console (table consoles) into @out: its text (the last
+ * bytes, bytes - dropped of them), how many bytes the guest printed and
+ * how many the cap dropped.  -ENOENT when the result has none (stored
+ * before schema 11, or run on a fleet host), -EBADMSG when the row is
+ * damaged (its stream does not inflate to its length); @e set.
+ */
+int db_console_load(struct db *db, int64_t result_id, struct console_text *out,
+		    struct verr *e);
 
 /*
  * Internal: the migrations, generated into schema_embed.c from

@@ -7,13 +7,13 @@ DB_SCHEMA_SQL = schema/001_initial.sql schema/002_run_owner.sql \
 	schema/003_host_facts.sql schema/004_attempts.sql \
 	schema/005_params_key_sorted.sql schema/006_run_meta.sql schema/007_run_uuid.sql \
 	schema/008_result_config.sql schema/009_config_index.sql \
-	schema/010_config_covering.sql
+	schema/010_config_covering.sql schema/011_console.sql
 
 noinst_LIBRARIES += orchestrator/libdb.a
 orchestrator_libdb_a_SOURCES = \
 	orchestrator/db.c orchestrator/db.h \
 	orchestrator/db_query.c orchestrator/db_query.h \
-	orchestrator/db_manage.c \
+	orchestrator/db_manage.c orchestrator/db_console.c \
 	orchestrator/sql_err.c orchestrator/sql_err.h \
 	orchestrator/jobdesc.h
 nodist_orchestrator_libdb_a_SOURCES = orchestrator/schema_embed.c
@@ -55,6 +55,11 @@ EXTRA_DIST += $(DB_SCHEMA_SQL) doc/database.md orchestrator/db.mk \
 check_PROGRAMS += tests/test_db
 tests_test_db_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
 tests_test_db_LDADD = $(DB_LIBS) $(TEST_LIBS)
+
+# Whole consoles: stored, migrated, imported, deleted.
+check_PROGRAMS += tests/test_db_console
+tests_test_db_console_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
+tests_test_db_console_LDADD = $(DB_LIBS) $(TEST_LIBS)
 
 # The read commands run as a user meets them (the vmorch binary on damaged,
 # missing or unwritable databases); no KVM needed.

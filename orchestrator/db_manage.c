@@ -24,7 +24,7 @@
 /* Parents first: the foreign keys hold at every step. */
 static const char *const import_tables[] = {
 	"runs", "run_files", "host_facts", "run_meta", "vm_results", "blk_counters",
-	"metrics", "expectations", "attempts",
+	"metrics", "expectations", "attempts", "consoles",
 };
 #define NTABLES (sizeof(import_tables) / sizeof(import_tables[0]))
 

@@ -1,7 +1,8 @@
 /*
  * test_console.c - a job's whole console: the ring the worker writes into
  * its shared region copied out in order (cap not reached, reached exactly,
- * passed, a scribbled total), and the tail a report keeps.
+ * passed, a scribbled total), the tail a report keeps, and the zlib form
+ * the database stores, which must come back byte for byte or be refused.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -15,6 +16,7 @@
 #include <cmocka.h>
 
 #include "common/console_ring.h"
+#include "common/console_zlib.h"
 #include "common/shm.h"
 
 /* What the worker's UART does with each byte: byte i at i % cap. */
@@ -165,6 +167,91 @@ static void test_shm_console_read(void **state)
 	(void)state;
 }
 
+static void round_trip(const char *data, size_t len)
+{
+	unsigned char *z;
+	size_t zlen;
+	char *back;
+
+	assert_int_equal(console_deflate(data, len, &z, &zlen), 0);
+	assert_true(zlen > 0);
+	assert_int_equal(console_inflate(z, zlen, len, &back), 0);
+	assert_memory_equal(back, data, len);
+	assert_int_equal(back[len], 0);
+	free(back);
+	free(z);
+}
+
+/* Empty, text, binary and a full MiB come back byte for byte. */
+static void test_zlib_round_trip(void **state)
+{
+	char *big = malloc(VMORCH_CONSOLE_MAX);
+	uint32_t x = 1;
+
+	assert_non_null(big);
+	round_trip("", 0);
+	round_trip("vmorch-guest: start\nVMORCH-RESULT {\"status\":\"pass\"}\n", 52);
+	round_trip("\0\x01\xff\x1b[31m\0", 8);
+	for (size_t i = 0; i < VMORCH_CONSOLE_MAX; i++) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;	/* incompressible */
+		big[i] = (char)x;
+	}
+	round_trip(big, VMORCH_CONSOLE_MAX);
+	memset(big, 'a', VMORCH_CONSOLE_MAX);
+	round_trip(big, VMORCH_CONSOLE_MAX);
+	free(big);
+	(void)state;
+}
+
+/* Text shrinks: a repetitive 64 KiB log stores in a few KiB. */
+static void test_zlib_compresses_text(void **state)
+{
+	static char log[65536];
+	unsigned char *z;
+	size_t zlen, n = 0;
+
+	while (n + 40 < sizeof(log))
+		n += (size_t)snprintf(log + n, sizeof(log) - n, "vmorch-guest: disk 0 %zu%%\n",
+				      n % 101);
+	assert_int_equal(console_deflate(log, n, &z, &zlen), 0);
+	assert_true(zlen < n / 10);
+	free(z);
+	(void)state;
+}
+
+/*
+ * A row whose length or stream disagree is refused, never trusted: a
+ * shorter or longer stream than the row says, garbage, trailing bytes, a
+ * length past the bound.
+ */
+static void test_zlib_refuses_damaged_rows(void **state)
+{
+	static const char text[] = "0123456789abcdef0123456789abcdef";
+	unsigned char *z, *junk;
+	size_t zlen;
+	char *out;
+
+	assert_int_equal(console_deflate(text, 32, &z, &zlen), 0);
+	assert_int_equal(console_inflate(z, zlen, 31, &out), -EBADMSG);
+	assert_null(out);
+	assert_int_equal(console_inflate(z, zlen, 33, &out), -EBADMSG);
+	assert_int_equal(console_inflate(z, zlen - 1, 32, &out), -EBADMSG);
+	assert_int_equal(console_inflate((const unsigned char *)"not zlib", 8, 8, &out),
+			 -EBADMSG);
+	junk = malloc(zlen + 1);
+	assert_non_null(junk);
+	memcpy(junk, z, zlen);
+	junk[zlen] = 'x';
+	assert_int_equal(console_inflate(junk, zlen + 1, 32, &out), -EBADMSG);
+	assert_int_equal(console_inflate(z, zlen, CONSOLE_STORED_MAX + 1, &out), -EFBIG);
+	assert_int_equal(console_inflate(z, zlen, 32, &out), 0);
+	assert_memory_equal(out, text, 32);
+	free(out);
+	free(junk);
+	free(z);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -175,6 +262,9 @@ int main(void)
 		cmocka_unit_test(test_ring_any_total_is_safe),
 		cmocka_unit_test(test_keep_tail),
 		cmocka_unit_test(test_shm_console_read),
+		cmocka_unit_test(test_zlib_round_trip),
+		cmocka_unit_test(test_zlib_compresses_text),
+		cmocka_unit_test(test_zlib_refuses_damaged_rows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -233,8 +233,8 @@ static void result_init_distinct(struct vm_result *r)
 /* ---- migration and refusal ---- */
 
 static const char *const tables[] = {
-	"attempts", "blk_counters", "expectations", "host_facts", "metrics", "run_meta",
-	"run_files", "runs", "vm_results",
+	"attempts", "blk_counters", "consoles", "expectations", "host_facts", "metrics",
+	"run_meta", "run_files", "runs", "vm_results",
 };
 
 /* An empty file becomes the newest schema with every table, all STRICT, in WAL mode. */
@@ -246,14 +246,14 @@ static void test_migrate_from_empty(void **state)
 
 	open_db(f);
 	h = db_sqlite(f->db);
-	assert_int_equal(db_schema_version(), 10);
-	assert_int_equal(sql_int(h, "PRAGMA user_version"), 10);
+	assert_int_equal(db_schema_version(), 11);
+	assert_int_equal(sql_int(h, "PRAGMA user_version"), 11);
 	assert_int_equal(sql_int(h, "PRAGMA application_id"), 0x766d6f72);
 	assert_sql_text(h, "PRAGMA journal_mode", "wal");
 	assert_int_equal(sql_int(h, "PRAGMA foreign_keys"), 1);
 	assert_int_equal(sql_int(h, "PRAGMA synchronous"), 1);	/* NORMAL */
 	assert_int_equal(sql_int(h, "SELECT count(*) FROM pragma_table_list"
-				 " WHERE schema = 'main' AND name NOT LIKE 'sqlite_%'"), 9);
+				 " WHERE schema = 'main' AND name NOT LIKE 'sqlite_%'"), 10);
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		snprintf(sql, sizeof(sql), "SELECT strict FROM pragma_table_list"
 			 " WHERE schema = 'main' AND name = '%s'", tables[i]);
@@ -294,7 +294,7 @@ static void test_migrations_embedded_in_order(void **state)
 {
 	char prefix[16];
 
-	assert_int_equal(db_nmigrations, 10);
+	assert_int_equal(db_nmigrations, 11);
 	for (unsigned i = 0; i < db_nmigrations; i++) {
 		assert_int_equal(db_migrations[i].version, i + 1);
 		snprintf(prefix, sizeof(prefix), "%03u_", i + 1);
@@ -347,7 +347,7 @@ static void test_newer_version_refused_untouched(void **state)
 	assert_int_equal(db_open(f->path, &f->db, &f->e), -EPROTONOSUPPORT);
 	assert_null(f->db);
 	snprintf(want, sizeof(want), "%s: schema version 99 is newer than this"
-		 " vmorch (knows 10); upgrade vmorch", f->path);
+		 " vmorch (knows 11); upgrade vmorch", f->path);
 	assert_string_equal(f->e.msg, want);
 
 	after = file_read(f->path, &na);
@@ -1398,7 +1398,7 @@ static void test_migrate_v1_keeps_results(void **state)
 	make_v1_database(f->path);
 	open_db(f);
 	h = db_sqlite(f->db);
-	assert_int_equal(sql_int(h, "PRAGMA user_version"), 10);
+	assert_int_equal(sql_int(h, "PRAGMA user_version"), 11);
 	assert_int_equal(sql_int(h, "SELECT count(*) FROM host_facts"), 0);
 	assert_int_equal(sql_int(h, "SELECT count(*) FROM attempts"), 0);
 	assert_int_equal(sql_int(h, "PRAGMA foreign_keys"), 1);
@@ -1701,11 +1701,11 @@ static void test_readonly_older_schema_refused(void **state)
 	make_v1_database(f->path);
 	assert_int_equal(db_open_readonly(f->path, &f->db, &f->e), -EPROTO);
 	snprintf(want, sizeof(want), "database at %s has schema 1, this vmorch"
-		 " needs 10: run a write command (vmorch run) to upgrade it", f->path);
+		 " needs 11: run a write command (vmorch run) to upgrade it", f->path);
 	assert_string_equal(f->e.msg, want);
 	assert_null(f->db);
 	open_db(f);
-	assert_int_equal(sql_int(db_sqlite(f->db), "PRAGMA user_version"), 10);
+	assert_int_equal(sql_int(db_sqlite(f->db), "PRAGMA user_version"), 11);
 }
 
 /* A read-only connection lists runs and cannot write. */
