@@ -9,11 +9,11 @@
 #include "text_escape.h"
 
 /*
- * Length of the valid UTF-8 sequence at @s (1..4), or 0 when the byte at
- * @s does not start one.  C1 controls (U+0080..U+009F) count as invalid
- * here so that they are escaped byte by byte.
+ * Length of the valid UTF-8 sequence at @s (1..4) within @left bytes, or 0
+ * when the byte at @s does not start one.  C1 controls (U+0080..U+009F)
+ * count as invalid here so that they are escaped byte by byte.
  */
-static size_t utf8_len(const unsigned char *s)
+static size_t utf8_len(const unsigned char *s, size_t left)
 {
 	uint32_t cp;
 	size_t n;
@@ -27,6 +27,8 @@ static size_t utf8_len(const unsigned char *s)
 	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
 		n = 4, cp = s[0] & 0x07;
 	else
+		return 0;
+	if (n > left)
 		return 0;
 	for (size_t i = 1; i < n; i++) {
 		if ((s[i] & 0xc0) != 0x80)
@@ -67,18 +69,18 @@ static int byte_printable(unsigned char c, unsigned flags)
 }
 
 /*
- * Walk @in, handing each piece (a run of printable bytes, or one escape)
- * to @emit.  Returns the total length.
+ * Walk the @len bytes at @in, handing each piece (a character, or one
+ * escape) to @emit.  Returns the total length.
  */
-static size_t text_walk(const char *in, unsigned flags,
+static size_t text_walk(const char *in, size_t len, unsigned flags,
 			void (*emit)(void *ctx, const char *p, size_t n), void *ctx)
 {
-	const unsigned char *s = (const unsigned char *)in;
+	const unsigned char *s = (const unsigned char *)in, *end = s + len;
 	size_t total = 0;
 	char buf[5];
 
-	while (*s) {
-		size_t n = utf8_len(s);
+	while (s < end) {
+		size_t n = utf8_len(s, (size_t)(end - s));
 		const char *esc;
 
 		if (n == 1 && byte_printable(*s, flags)) {
@@ -122,7 +124,7 @@ static void buf_emit(void *arg, const char *p, size_t n)
 size_t text_escape(char *out, size_t cap, const char *in, unsigned flags)
 {
 	struct buf_ctx b = { .out = out, .cap = cap };
-	size_t total = text_walk(in, flags, buf_emit, &b);
+	size_t total = text_walk(in, strlen(in), flags, buf_emit, &b);
 
 	if (cap)
 		out[b.len] = 0;
@@ -144,9 +146,14 @@ static void file_emit(void *arg, const char *p, size_t n)
 
 int text_fputs(const char *in, FILE *f, unsigned flags)
 {
+	return text_fwrite(in, strlen(in), f, flags);
+}
+
+int text_fwrite(const char *in, size_t len, FILE *f, unsigned flags)
+{
 	struct file_ctx c = { .f = f };
 
-	text_walk(in, flags, file_emit, &c);
+	text_walk(in, len, flags, file_emit, &c);
 	return c.err ? EOF : 0;
 }
 
@@ -159,5 +166,5 @@ static void null_emit(void *ctx, const char *p, size_t n)
 
 int text_is_clean(const char *in, unsigned flags)
 {
-	return text_walk(in, flags, null_emit, NULL) == strlen(in);
+	return text_walk(in, strlen(in), flags, null_emit, NULL) == strlen(in);
 }

@@ -25,6 +25,9 @@ size_t text_escape(char *out, size_t cap, const char *in, unsigned flags);
 /* fputs() of the escaped text; returns EOF on a write error. */
 int text_fputs(const char *in, FILE *f, unsigned flags);
 
+/* The same for @len bytes that may hold NULs (shown as \x00): a whole console. */
+int text_fwrite(const char *in, size_t len, FILE *f, unsigned flags);
+
 /* True when @in needs no escaping at all. */
 int text_is_clean(const char *in, unsigned flags);
 

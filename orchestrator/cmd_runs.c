@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,23 +159,69 @@ static void show_usage(FILE *f)
 		"Show one run: its jobs, verdicts, counters and failed expectations;\n"
 		"with JOB (its name as run and show print it, scenario/vm[k=v,...]#N),\n"
 		"that job in full: configuration, counters per disk, metrics,\n"
-		"expectations, attempts and its console's tail (--console: that alone).\n"
+		"expectations, attempts, how much of its console is stored and the\n"
+		"console's tail; --console prints its whole console instead (the last\n"
+		"MiB when it printed more; the tail for a fleet job).\n"
 		"RUN is a run id, a label (its newest run), `last` or `last~N`.\n\n"
 		"  -d, --db PATH   result database " CLI_DB_HELP "\n"
 		"      --json      machine-readable output\n");
 }
 
-/* One job's document as text: the fields people read, then the console. */
-static int job_print(json_t *doc, bool console_only)
+/* How much of the console is stored: all of it, its end, or only the tail. */
+static void job_print_console_size(const json_t *j)
+{
+	const json_t *c = json_object_get(j, "console");
+
+	if (!json_is_object(c)) {
+		printf("console   only its tail is stored (a fleet job, or stored"
+		       " before vmorch kept whole consoles)\n");
+		return;
+	}
+	printf("console   %" JSON_INTEGER_FORMAT " bytes", json_integer_value(json_object_get(c, "printed_bytes")));
+	if (json_integer_value(json_object_get(c, "dropped_bytes")))
+		printf(", the last %" JSON_INTEGER_FORMAT " stored (the first %" JSON_INTEGER_FORMAT
+		       " dropped by the cap)", json_integer_value(json_object_get(c, "kept_bytes")),
+		       json_integer_value(json_object_get(c, "dropped_bytes")));
+	else
+		printf(", all stored");
+	printf(" (%" JSON_INTEGER_FORMAT " compressed): --console prints it\n",
+	       json_integer_value(json_object_get(c, "compressed_bytes")));
+}
+
+/*
+ * show RUN JOB --console: the whole stored console, escaped for the
+ * terminal; a note first when the cap dropped its beginning.  A result
+ * without one (a fleet job, an older result) has its tail.
+ */
+static int job_print_console(struct db *db, json_t *doc, struct verr *e)
+{
+	json_t *j = json_object_get(doc, "job");
+	struct console_text t;
+	int rc;
+
+	rc = db_console_load(db, json_integer_value(json_object_get(j, "id")), &t, e);
+	if (rc == -ENOENT) {
+		text_fputs(json_string_value(json_object_get(j, "console_tail")), stdout,
+			   TEXT_KEEP_LINES);
+		return EXIT_OK;
+	}
+	if (rc)
+		return EXIT_INFRA;
+	if (t.dropped)
+		printf("[vmorch: the first %" PRIu64 " of %" PRIu64 " bytes were dropped;"
+		       " the last %zu follow]\n", t.dropped, t.bytes, t.len);
+	text_fwrite(t.data, t.len, stdout, TEXT_KEEP_LINES);
+	console_text_release(&t);
+	return EXIT_OK;
+}
+
+/* One job's document as text: the fields people read, then the console's tail. */
+static int job_print(json_t *doc)
 {
 	json_t *j = json_object_get(doc, "job"), *v, *d;
 	const char *key;
 	size_t i;
 
-	if (console_only) {
-		text_fputs(json_string_value(json_object_get(j, "console_tail")), stdout, TEXT_KEEP_LINES);
-		return EXIT_OK;
-	}
 	printf("job       ");
 	text_fputs(json_string_value(json_object_get(j, "name")), stdout, 0);
 	printf(" (run %" JSON_INTEGER_FORMAT ")\n", json_integer_value(json_object_get(doc, "run_id")));
@@ -224,6 +271,7 @@ static int job_print(json_t *doc, bool console_only)
 		text_fputs(json_string_value(json_object_get(d, "host")), stdout, 0);
 		printf(": %s\n", json_string_value(json_object_get(d, "outcome")));
 	}
+	job_print_console_size(j);
 	printf("console (tail):\n");
 	text_fputs(json_string_value(json_object_get(j, "console_tail")), stdout, TEXT_KEEP_LINES);
 	putchar('\n');
@@ -267,8 +315,10 @@ int cmd_show(int argc, char **argv)
 			status = cli_resolve_status(rc);	/* a job, as a run */
 		else if (o.json)
 			status = print_json(doc, &e);
+		else if (o.console)
+			status = job_print_console(db, doc, &e);
 		else
-			status = job_print(doc, o.console);
+			status = job_print(doc);
 		if (doc && !o.json)
 			json_decref(doc);
 	} else if (o.json) {

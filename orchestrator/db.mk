@@ -56,7 +56,7 @@ check_PROGRAMS += tests/test_db
 tests_test_db_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
 tests_test_db_LDADD = $(DB_LIBS) $(TEST_LIBS)
 
-# Whole consoles: stored, migrated, imported, deleted.
+# Whole consoles: stored, migrated, imported, deleted, shown (the vmorch binary).
 check_PROGRAMS += tests/test_db_console
 tests_test_db_console_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
 tests_test_db_console_LDADD = $(DB_LIBS) $(TEST_LIBS)

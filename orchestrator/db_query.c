@@ -735,6 +735,26 @@ out:
 }
 
 /*
+ * "console": what table consoles holds of the job (columns bytes, dropped
+ * and the compressed length from @col on), or null when it has no row:
+ * only the tail was kept.
+ */
+static int show_console_json(sqlite3_stmt *st, int col, json_t *r)
+{
+	int64_t bytes = sqlite3_column_int64(st, col), dropped = sqlite3_column_int64(st, col + 1);
+	json_t *c;
+
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		c = json_null();
+	else
+		c = json_pack("{s:I, s:I, s:I, s:I}", "printed_bytes", (json_int_t)bytes,
+			      "kept_bytes", (json_int_t)(bytes - dropped),
+			      "dropped_bytes", (json_int_t)dropped,
+			      "compressed_bytes", (json_int_t)sqlite3_column_int64(st, col + 2));
+	return c && !json_object_set_new(r, "console", c) ? 0 : -ENOMEM;
+}
+
+/*
  * Reads run in one transaction: a run being written while `show` reads it
  * is seen at one instant, its header counts agreeing with its results.
  */
@@ -772,8 +792,10 @@ int db_job_show_json(struct db *db, int64_t run_id, const char *name, json_t **d
 		return rc;
 	rc = show_ctx_prepare(&c, e);
 	if (!rc)
-		rc = q_prepare(db, "SELECT " RESULT_COLUMNS ", config, console_tail"
-			       " FROM vm_results WHERE run_id = ? AND scenario = ? AND vm = ?"
+		rc = q_prepare(db, "SELECT " RESULT_COLUMNS ", config, console_tail,"
+			       " c.bytes, c.dropped, length(c.zdata) FROM vm_results"
+			       " LEFT JOIN consoles c ON c.result_id = vm_results.id"
+			       " WHERE run_id = ? AND scenario = ? AND vm = ?"
 			       " AND params_key = ? AND repeat_idx = ?", &st, e);
 	if (rc)
 		goto out;
@@ -799,6 +821,11 @@ int db_job_show_json(struct db *db, int64_t run_id, const char *name, json_t **d
 	r = json_array_get(results, 0);
 	config = sqlite3_column_type(st, RS_NCOLS) == SQLITE_NULL ? json_null() :
 		 json_loads(col_text(st, RS_NCOLS), 0, NULL);
+	rc = show_console_json(st, RS_NCOLS + 2, r);
+	if (rc) {
+		json_decref(config);
+		goto out;
+	}
 	if (json_object_set_new(r, "name", json_string(name)) ||
 	    json_object_set_new(r, "config", config ? config : json_null()) ||
 	    json_object_set_new(r, "console_tail", json_string(col_text(st, RS_NCOLS + 1))) ||

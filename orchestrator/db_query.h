@@ -73,7 +73,8 @@ json_t *db_run_show_json(struct db *db, int64_t run_id, struct verr *e);
 /*
  * `vmorch show RUN JOB`: one job in full, @name as run and show print it
  * (scenario/vm[k=v,...]#repeat): its result, disks, metrics, expectations,
- * attempts, stored configuration and console tail, into *@doc.  -EINVAL
+ * attempts, stored configuration, console tail and how much of its whole
+ * console is stored ("console", null when none is), into *@doc.  -EINVAL
  * when the name is malformed, -ENOENT when the run has no such job, another
  * -errno when the database fails; @e set on each.
  */

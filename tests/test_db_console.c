@@ -3,9 +3,10 @@
  * schema 11): stored with their result in the group's transaction, read
  * back byte for byte, refused when their counts or stream disagree,
  * migrated onto a schema-10 database, copied by import, deleted with their
- * run.
+ * run; and `vmorch show RUN JOB` (--json, --console) printing them.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,16 +14,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
 
 #include "orchestrator/db.h"
+#include "orchestrator/db_query.h"
 
 struct fixture {
 	char dir[64];
 	char path[128];
+	char out[128];
+	char err[128];
 	struct db *db;
 	struct verr e;
 };
@@ -37,6 +42,8 @@ static int fixture_setup(void **state)
 	if (!mkdtemp(f->dir))
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/vmorch.db", f->dir);
+	snprintf(f->out, sizeof(f->out), "%s/stdout", f->dir);
+	snprintf(f->err, sizeof(f->err), "%s/stderr", f->dir);
 	*state = f;
 	return 0;
 }
@@ -331,6 +338,178 @@ static void test_rm_deletes_consoles(void **state)
 	console_text_release(&c);
 }
 
+/* ---- show ---- */
+
+/* show RUN JOB --json says what is stored; null for a job with a tail only. */
+static void test_show_json_says_console_size(void **state)
+{
+	struct fixture *f = *state;
+	struct console_text c = console_of("0123456789", 10, 1000);
+	json_t *doc, *con;
+	int64_t run;
+
+	open_db(f);
+	run = begin_run(f->db, NULL);
+	assert_int_equal(store_pair(f, f->db, run, &c, NULL), 0);
+	assert_int_equal(db_job_show_json(f->db, run, "smoke/whole#0", &doc, &f->e), 0);
+	con = json_object_get(json_object_get(doc, "job"), "console");
+	assert_int_equal(json_integer_value(json_object_get(con, "printed_bytes")), 1000);
+	assert_int_equal(json_integer_value(json_object_get(con, "kept_bytes")), 10);
+	assert_int_equal(json_integer_value(json_object_get(con, "dropped_bytes")), 990);
+	assert_true(json_integer_value(json_object_get(con, "compressed_bytes")) > 0);
+	json_decref(doc);
+	assert_int_equal(db_job_show_json(f->db, run, "smoke/tail#0", &doc, &f->e), 0);
+	assert_true(json_is_null(json_object_get(json_object_get(doc, "job"), "console")));
+	json_decref(doc);
+	console_text_release(&c);
+}
+
+static const char *vmorch_path(void)
+{
+	static char p[4096];
+	const char *b = getenv("VMORCH_BUILDDIR");
+
+	snprintf(p, sizeof(p), "%s/orchestrator/vmorch", b ? b : ".");
+	return p;
+}
+
+/* vmorch @args... with stdout in f->out and stderr in f->err; its exit status. */
+static int vmorch(struct fixture *f, const char *const args[])
+{
+	const char *argv[16] = { "vmorch" };
+	int status, n = 1;
+	pid_t pid;
+
+	for (; args[n - 1] && n < 15; n++)
+		argv[n] = args[n - 1];
+	argv[n] = NULL;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int o = open(f->out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int e = open(f->err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+			_exit(126);
+		alarm(60);
+		execv(vmorch_path(), (char *const *)argv);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/* The file @path, NUL-terminated; its length in *@len. */
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf = malloc(4 << 20);
+
+	assert_non_null(fp);
+	assert_non_null(buf);
+	*len = fread(buf, 1, (4 << 20) - 1, fp);
+	buf[*len] = 0;
+	fclose(fp);
+	return buf;
+}
+
+/*
+ * A console far past the 4 KiB tail: `show RUN JOB --console` prints all of
+ * it, its first line too, with control bytes and NULs made visible.
+ */
+static void test_show_console_prints_whole(void **state)
+{
+	struct fixture *f = *state;
+	size_t n = 0, len;
+	char *text = malloc(20000), *out;
+	struct console_text c;
+
+	n += (size_t)sprintf(text, "FIRST LINE \x1b]0;owned\a\n");
+	while (n < 19000)
+		n += (size_t)sprintf(text + n, "line %zu\n", n);
+	n += (size_t)sprintf(text + n, "nul:");
+	text[n++] = 0;
+	n += (size_t)sprintf(text + n, ":LAST LINE\n");
+	c = console_of(text, n, n);
+	open_db(f);
+	assert_int_equal(store_pair(f, f->db, begin_run(f->db, NULL), &c, NULL), 0);
+	db_close(f->db);
+	f->db = NULL;
+	assert_int_equal(vmorch(f, (const char *[]){ "show", "--db", f->path, "1",
+						     "smoke/whole#0", "--console", NULL }), 0);
+	out = slurp(f->out, &len);
+	assert_true(strncmp(out, "FIRST LINE \\e]0;owned\\x07\nline ", 31) == 0);
+	assert_non_null(strstr(out, "nul:\\x00:LAST LINE\n"));
+	assert_null(strchr(out, '\x1b'));
+	assert_int_equal(len, n + 1 + 3 + 3);	/* ESC, BEL, NUL became \e, \x07, \x00 */
+	free(out);
+	free(text);
+	console_text_release(&c);
+}
+
+/* Past the cap: a first line says how many bytes went; then the kept ones. */
+static void test_show_console_says_dropped(void **state)
+{
+	struct fixture *f = *state;
+	struct console_text c = console_of("kept end\n", 9, 2000009);
+	size_t len;
+	char *out;
+
+	open_db(f);
+	assert_int_equal(store_pair(f, f->db, begin_run(f->db, NULL), &c, NULL), 0);
+	assert_int_equal(vmorch(f, (const char *[]){ "show", "--db", f->path, "1",
+						     "smoke/whole#0", "--console", NULL }), 0);
+	out = slurp(f->out, &len);
+	assert_string_equal(out, "[vmorch: the first 2000000 of 2000009 bytes were dropped;"
+			    " the last 9 follow]\nkept end\n");
+	free(out);
+	console_text_release(&c);
+}
+
+/* A job with no stored console (a fleet job, an older result): its tail. */
+static void test_show_console_falls_back_to_tail(void **state)
+{
+	struct fixture *f = *state;
+	size_t len;
+	char *out;
+
+	open_db(f);
+	assert_int_equal(store_pair(f, f->db, begin_run(f->db, NULL), NULL, NULL), 0);
+	assert_int_equal(vmorch(f, (const char *[]){ "show", "--db", f->path, "1",
+						     "smoke/tail#0", "--console", NULL }), 0);
+	out = slurp(f->out, &len);
+	assert_string_equal(out, "only a tail\n");
+	free(out);
+}
+
+/* show RUN JOB as text: a line says how much of the console is stored. */
+static void test_show_text_says_console_size(void **state)
+{
+	struct fixture *f = *state;
+	struct console_text c = console_of("the last ten", 10, 3000000);
+	size_t len;
+	char *out;
+
+	open_db(f);
+	assert_int_equal(store_pair(f, f->db, begin_run(f->db, NULL), &c, NULL), 0);
+	assert_int_equal(vmorch(f, (const char *[]){ "show", "--db", f->path, "1",
+						     "smoke/whole#0", NULL }), 0);
+	out = slurp(f->out, &len);
+	assert_non_null(strstr(out, "\nconsole   3000000 bytes, the last 10 stored (the first"
+			       " 2999990 dropped by the cap) ("));
+	assert_non_null(strstr(out, " compressed): --console prints it\nconsole (tail):\n"
+			       "tail of whole\n"));
+	free(out);
+	assert_int_equal(vmorch(f, (const char *[]){ "show", "--db", f->path, "1",
+						     "smoke/tail#0", NULL }), 0);
+	out = slurp(f->out, &len);
+	assert_non_null(strstr(out, "\nconsole   only its tail is stored (a fleet job, or"
+			       " stored before vmorch kept whole consoles)\n"));
+	free(out);
+	console_text_release(&c);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fixture_setup, fixture_teardown)
@@ -342,6 +521,11 @@ int main(void)
 		T(test_schema_10_migrates),
 		T(test_import_copies_consoles),
 		T(test_rm_deletes_consoles),
+		T(test_show_json_says_console_size),
+		T(test_show_console_prints_whole),
+		T(test_show_console_says_dropped),
+		T(test_show_console_falls_back_to_tail),
+		T(test_show_text_says_console_size),
 	};
 #undef T
 

@@ -97,6 +97,25 @@ static void test_fputs_escaped_and_errors(void **state)
 	(void)state;
 }
 
+/*
+ * A whole console is bytes, not a string: a NUL is shown and the text goes
+ * on; a UTF-8 sequence cut by the end of the buffer is escaped byte by
+ * byte, never read past.
+ */
+static void test_fwrite_bytes_with_nuls(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	assert_int_equal(text_fwrite("a\0b\n\tcaf\xc3\xa9 \xe2\x82", 13, f, TEXT_KEEP_LINES), 0);
+	fclose(f);
+	assert_string_equal(buf, "a\\x00b\n\tcaf\xc3\xa9 \\xe2\\x82");
+	free(buf);
+	(void)state;
+}
+
 /* verr_errno reports the errno of the failed call, whatever runs after. */
 static void test_verr_errno_captures_first(void **state)
 {
@@ -120,6 +139,7 @@ int main(void)
 		cmocka_unit_test(test_keep_lines),
 		cmocka_unit_test(test_escape_truncates_whole),
 		cmocka_unit_test(test_fputs_escaped_and_errors),
+		cmocka_unit_test(test_fwrite_bytes_with_nuls),
 		cmocka_unit_test(test_verr_errno_captures_first),
 	};
 
