@@ -115,11 +115,25 @@ static int report_parse(int argc, char **argv, struct report_cli *c)
 	return 0;
 }
 
+static int report_console_load(void *ctx, int64_t result_id, struct console_text *out)
+{
+	struct verr e;
+
+	return db_console_load(ctx, result_id, out, &e);
+}
+
+/* Renderers that print whole consoles (JUnit) load them from @db, one at a time. */
+static void report_console_source(struct report *r, struct db *db)
+{
+	r->console_load = report_console_load;
+	r->console_ctx = db;
+}
+
 /*
  * Render into memory, then print it or replace FILE with it: a report that
  * failed to render leaves nothing behind, and FILE is never half written.
  */
-static int report_write(const struct report_cli *c, const struct report *r)
+static int report_write(const struct report_cli *c, struct db *db, struct report *r)
 {
 	struct verr e = { "" };
 	struct outbuf b;
@@ -127,6 +141,7 @@ static int report_write(const struct report_cli *c, const struct report *r)
 
 	rc = outbuf_open(&b);
 	if (!rc) {
+		report_console_source(r, db);
 		rc = report_formats[c->format].render(r, b.f);
 		if (outbuf_close(&b) && !rc)
 			rc = -ENOMEM;
@@ -165,6 +180,7 @@ int report_to_file(struct db *db, int64_t run, const char *format, const char *p
 	}
 	rc = report_build_for(db_sqlite(db), run, 0, &o, report_formats[f].want, &r, e);
 	if (!rc && !(rc = outbuf_open(&b))) {
+		report_console_source(r, db);
 		rc = report_formats[f].render(r, b.f);
 		if (outbuf_close(&b) && !rc)
 			rc = -ENOMEM;
@@ -218,7 +234,7 @@ int cmd_report(int argc, char **argv)
 					  report_formats[c.format].want, &r, &e))) {
 		fprintf(stderr, "vmorch report: %s\n", e.msg);
 		status = rc == -ENOENT ? EXIT_USAGE : EXIT_INFRA;
-	} else if (report_write(&c, r)) {
+	} else if (report_write(&c, db, r)) {
 		status = EXIT_INFRA;
 	}
 out:

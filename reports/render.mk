@@ -2,7 +2,8 @@
 # render_html.c, svg.c).  Included from Makefile.am.  The renderers are
 # compiled into the test directly, so it does not wait for libreports.a.
 # tests/junit.xsd is the Apache Ant JUnit schema (windyroad/JUnit-Schema,
-# Apache-2.0) that the JUnit output is validated against with xmllint.
+# Apache-2.0) that the JUnit output is validated against with xmllint, with
+# one change marked in it: a test case's own <system-out> (its console).
 
 check_PROGRAMS += tests/test_render_html
 tests_test_render_html_SOURCES = tests/test_render_html.c \

@@ -2,6 +2,8 @@
  * render_junit.c - `vmorch report --format junit`: a run as JUnit XML in the
  * Apache Ant layout that tests/junit.xsd describes, one <testsuite> per
  * scenario and one <testcase> per job, so that CI servers list vmorch jobs.
+ * Each test case carries its job's console in its own <system-out>, as
+ * pytest's and Jenkins' JUnit files do, at most JUNIT_CONSOLE_MAX of it.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -9,12 +11,20 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "reports/report.h"
 #include "reports/svg.h"
 
 #define JOB_NAME_MAX 320
+
+/*
+ * A test case's console: its last 64 KiB.  CI servers load the whole file
+ * into memory and show each test's output on a page; a thousand jobs that
+ * printed their 1 MiB cap would otherwise make a 1 GiB report.
+ */
+#define JUNIT_CONSOLE_MAX	(64u << 10)
 
 static const char *str_or(const char *s, const char *dflt)
 {
@@ -164,13 +174,51 @@ static void junit_failure(FILE *f, const struct report_job *j)
 		fputc('\n', f);
 	}
 	if (j->console_tail && j->console_tail[0])
-		fputs("console tail: in the suite's system-out\n", f);
+		fputs("console: in the test case's system-out\n", f);
 	fputs("</failure>\n", f);
 }
 
-static void junit_testcase(FILE *f, const struct report_job *j)
+/*
+ * The job's console: the whole stored one when the report can load it,
+ * else the tail its result row keeps (fleet jobs, older results).  0 and
+ * @t filled, or -ENOENT when there is none to show.
+ */
+static int junit_console_get(const struct report *r, const struct report_job *j,
+			     struct console_text *t)
+{
+	const char *tail = j->console_tail;
+
+	if (r->console_load && r->console_load(r->console_ctx, j->result_id, t) == 0)
+		return 0;
+	if (!tail || !tail[0])
+		return -ENOENT;
+	*t = (struct console_text){ .data = strdup(tail), .len = strlen(tail),
+				    .bytes = strlen(tail) };
+	return t->data ? 0 : -ENOENT;
+}
+
+/* <system-out>: the console's last JUNIT_CONSOLE_MAX bytes, after a note of what is cut. */
+static void junit_testcase_out(FILE *f, const struct report *r, const char *name,
+			       struct console_text *t)
+{
+	console_text_keep_tail(t, JUNIT_CONSOLE_MAX);
+	fputs("      <system-out>", f);
+	if (t->dropped) {
+		fprintf(f, "[vmorch: the first %" PRIu64 " of %" PRIu64 " console bytes are"
+			" not in this report; `vmorch show %" PRId64 " '", t->dropped, t->bytes,
+			r->run.id);
+		xml_put(f, name, XML_TEXT);
+		fputs("' --console` prints what is stored]\n", f);
+	}
+	xml_putn(f, t->data, t->len, XML_TEXT);
+	fputs("</system-out>\n", f);
+}
+
+static void junit_testcase(FILE *f, const struct report *r, const struct report_job *j)
 {
 	char name[JOB_NAME_MAX];
+	struct console_text t = { 0 };
+	bool out;
 
 	job_name_format(name, sizeof(name), j->scenario, j->vm, j->params_key, j->repeat);
 	fputs("    <testcase name=\"", f);
@@ -178,41 +226,18 @@ static void junit_testcase(FILE *f, const struct report_job *j)
 	fputs("\" classname=\"", f);
 	xml_put(f, job_scenario(j), XML_ATTR);
 	fprintf(f, "\" time=\"%.3f\"", junit_seconds(j->wall_s));
-	if (j->pass) {
+	out = junit_console_get(r, j, &t) == 0;
+	if (j->pass && !out) {
 		fputs("/>\n", f);
 		return;
 	}
 	fputs(">\n", f);
-	junit_failure(f, j);
+	if (!j->pass)
+		junit_failure(f, j);
+	if (out)
+		junit_testcase_out(f, r, name, &t);
+	console_text_release(&t);
 	fputs("    </testcase>\n", f);
-}
-
-/*
- * The Ant schema has no per-testcase output, so each job's console tail goes
- * into the suite's <system-out> under a header naming the job.
- */
-static void junit_system_out(FILE *f, const struct report *r, const char *scenario)
-{
-	char name[JOB_NAME_MAX];
-	const struct report_job *j;
-	size_t i;
-
-	fputs("    <system-out>", f);
-	for (i = 0; i < r->njobs; i++) {
-		j = &r->jobs[i];
-		if (!job_in(j, scenario) || !j->console_tail || !j->console_tail[0])
-			continue;
-		job_name_format(name, sizeof(name), j->scenario, j->vm, j->params_key, j->repeat);
-		fputs("\n===== ", f);
-		xml_put(f, name, XML_TEXT);
-		fprintf(f, ": %s, exit ", j->pass ? "pass" : "FAIL");
-		xml_put(f, str_or(j->exit_kind, "?"), XML_TEXT);
-		fputs(" =====\n", f);
-		xml_put(f, j->console_tail, XML_TEXT);
-		if (j->console_tail[strlen(j->console_tail) - 1] != '\n')
-			fputc('\n', f);
-	}
-	fputs("</system-out>\n", f);
 }
 
 static void junit_system_err(FILE *f, const struct report *r, const char *scenario)
@@ -260,8 +285,9 @@ static void junit_testsuite(FILE *f, const struct report *r, const char *scenari
 	junit_properties(f, &r->run);
 	for (i = 0; i < r->njobs; i++)
 		if (job_in(&r->jobs[i], scenario))
-			junit_testcase(f, &r->jobs[i]);
-	junit_system_out(f, r, scenario);
+			junit_testcase(f, r, &r->jobs[i]);
+	/* Each job's console is in its test case; the schema wants the element. */
+	fputs("    <system-out></system-out>\n", f);
 	junit_system_err(f, r, scenario);
 	fputs("  </testsuite>\n", f);
 }

@@ -208,6 +208,7 @@ static int job_add(struct job_list *l, sqlite3_stmt *st)
 	l->ids[l->n] = sqlite3_column_int64(st, JQ_ID);
 	j = &l->v[l->n++];
 	memset(j, 0, sizeof(*j));
+	j->result_id = l->ids[l->n - 1];
 	j->scenario = strdup(col_text(st, JQ_SCENARIO));
 	j->vm = strdup(col_text(st, JQ_VM));
 	j->params = strdup(col_text(st, JQ_PARAMS));

@@ -15,6 +15,7 @@
 
 #include <sqlite3.h>
 
+#include "common/console_ring.h"
 #include "common/metric_dirs.h"
 #include "common/vblk_counters.h"
 #include "common/verr.h"
@@ -286,6 +287,7 @@ struct report_metric {
 
 /* A run's jobs for `report`: one per result row. */
 struct report_job {
+	int64_t result_id;		/* vm_results.id: what report.console_load takes */
 	char *scenario, *vm, *params;
 	char *params_key;
 	unsigned repeat;
@@ -309,6 +311,15 @@ struct report {
 	struct run_info run;
 	size_t njobs;
 	struct report_job *jobs;
+	/*
+	 * A job's whole stored console, for the renderers that print one
+	 * (JUnit): 0 with @out filled, or -ENOENT when only its tail is stored.
+	 * Set by the caller that holds the database, and called while the
+	 * report is rendered, one job at a time, so that building a report
+	 * reads no console and rendering holds one.  NULL: tails only.
+	 */
+	int (*console_load)(void *ctx, int64_t result_id, struct console_text *out);
+	void *console_ctx;
 	struct diff *diff;		/* --vs RUN, or NULL */
 	size_t ntrends;
 	struct history **trends;	/* recent runs of each scenario, for charts */

@@ -39,6 +39,11 @@ tests_test_render_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
 tests_test_render_LDADD = $(REPORTS_LIBS) $(DB_LIBS) $(TEST_LIBS)
 # test_diff runs the real vmorch (built by `make all`, which check runs first).
 
+# JUnit's per-test-case consoles, on hand-built reports and through vmorch.
+check_PROGRAMS += tests/test_junit_console
+tests_test_junit_console_CFLAGS = $(TEST_CFLAGS) $(SQLITE_CFLAGS)
+tests_test_junit_console_LDADD = $(REPORTS_LIBS) $(DB_LIBS) $(TEST_LIBS)
+
 EXTRA_DIST += reports/reports.mk doc/reports.md \
 	tests/golden/report.txt tests/golden/report.md tests/golden/report.json \
 	tests/golden/diff.txt tests/golden/history.txt tests/golden/history.csv \
