@@ -448,6 +448,107 @@ static void test_no_disk_boots(void **state)
 	free(r);
 }
 
+/* Run a builtin job with a console ring of @cap bytes; @w kept for its region. */
+static void run_builtin_console(struct job_spec *j, uint32_t cap, struct vm_result *r,
+				struct worker_run *w)
+{
+	int rc = harness_run_console(j, cap, r, w);
+
+	if (rc)
+		fail_msg("worker did not produce a result (%d): %s", rc, w->stderr_text);
+	assert_true(WIFEXITED(w->status));
+	assert_int_equal(WEXITSTATUS(w->status), 0);
+}
+
+/* What flood=N prints: 30-byte lines, each with its own offset, cut to N. */
+static char *flood_text(size_t n)
+{
+	char *s = malloc(n + 31);
+
+	assert_non_null(s);
+	for (size_t i = 0; i < n; i += 30)
+		snprintf(s + i, 31, "vmorch-flood %016zx\n", i);
+	s[n - 1] = '\n';
+	s[n] = 0;
+	return s;
+}
+
+/*
+ * The guest's whole console reaches the region's ring, not only the 4 KiB
+ * tail: from its first line through 6000 bytes of flood, byte for byte,
+ * to its result line, nothing dropped; the VmResult's tail is its end.
+ */
+static void test_console_kept_whole(void **state)
+{
+	struct console_text t;
+	struct worker_run w;
+	struct vm_result *r;
+	struct job_spec j;
+	char *flood;
+
+	REQUIRE_KVM();
+	r = result_new();
+	harness_job(&j, "flood=6000", 0, 0);
+	run_builtin_console(&j, 65536, r, &w);
+	expect_pass(r);
+	assert_int_equal(shm_read_console(w.shm.r, 65536, &t), 0);
+	assert_int_equal(t.dropped, 0);
+	assert_true(t.bytes == t.len);
+	assert_true(t.len > 6000 + 100);
+	assert_int_equal(strncmp(t.data, "vmorch-guest: start", 19), 0);
+	flood = flood_text(6000);
+	assert_non_null(strstr(t.data, flood));
+	assert_non_null(strstr(t.data, "\nVMORCH-RESULT {\"status\":\"pass\""));
+	assert_string_equal(t.data + t.len - strlen(r->console_tail), r->console_tail);
+	free(flood);
+	console_text_release(&t);
+	harness_cleanup(&w);
+	job_spec_free(&j);
+	free(r);
+}
+
+/*
+ * A guest that floods its console far past the cap (20000 bytes into a
+ * 4 KiB ring, with no pause for the UART): exactly the cap is kept, the
+ * flood's last bytes in order and then the result line, the rest counted;
+ * the verdict is still the guest's.  A region without a ring keeps none.
+ */
+static void test_console_flood_keeps_exactly_cap(void **state)
+{
+	struct console_text t;
+	struct worker_run w;
+	struct vm_result *r;
+	struct job_spec j;
+	const char *res;
+	char *flood;
+
+	REQUIRE_KVM();
+	r = result_new();
+	harness_job(&j, "flood=20000", 0, 0);
+	run_builtin_console(&j, 4096, r, &w);
+	expect_pass(r);
+	assert_int_equal(shm_read_console(w.shm.r, 4096, &t), 0);
+	assert_int_equal(t.len, 4096);
+	assert_true(t.bytes > 20000 && t.bytes < 20000 + 1024);
+	assert_true(t.dropped == t.bytes - 4096);
+	res = strstr(t.data, "VMORCH-RESULT {\"status\":\"pass\"");
+	assert_non_null(res);
+	/* Everything before the result line is the flood's end, exactly. */
+	flood = flood_text(20000);
+	assert_memory_equal(t.data, flood + 20000 - (size_t)(res - t.data),
+			    (size_t)(res - t.data));
+	free(flood);
+	console_text_release(&t);
+	harness_cleanup(&w);
+
+	/* No ring asked for: the worker writes none. */
+	run_builtin_console(&j, 0, r, &w);
+	assert_true(atomic_load(&w.shm.r->console_total) == 0);
+	harness_cleanup(&w);
+	job_spec_free(&j);
+	free(r);
+}
+
 /*
  * VMORCH_EXIT_STATS=1: the per-port and per-page lines add up to the
  * vCPU's io and mmio exit counts, and the verdict is one debug-exit write.
@@ -1908,6 +2009,8 @@ int main(void)
 		cmocka_unit_test(test_cli_help_and_bad_input),
 		cmocka_unit_test(test_linux_bad_inputs_refused),
 		cmocka_unit_test(test_no_disk_boots),
+		cmocka_unit_test(test_console_kept_whole),
+		cmocka_unit_test(test_console_flood_keeps_exactly_cap),
 		cmocka_unit_test(test_exit_stats_add_up),
 		cmocka_unit_test(test_cli_standalone_prints_result),
 		cmocka_unit_test(test_randread_counts_exact),

@@ -58,7 +58,8 @@ static int harness_become(uid_t uid)
 	return 0;
 }
 
-int harness_start_as(struct worker_run *w, const struct job_spec *job, uid_t uid)
+static int harness_spawn(struct worker_run *w, const struct job_spec *job, uid_t uid,
+			 uint32_t console_cap)
 {
 	int in[2], err[2];
 	char fdarg[16];
@@ -70,6 +71,7 @@ int harness_start_as(struct worker_run *w, const struct job_spec *job, uid_t uid
 	w->stderr_fd = -1;
 	if (shm_create(&w->shm, NULL))
 		return -EIO;
+	w->shm.r->console_cap = console_cap;
 	text = job_spec_encode(job);
 	if (!text || pipe(in) || pipe(err)) {
 		free(text);
@@ -102,6 +104,11 @@ int harness_start_as(struct worker_run *w, const struct job_spec *job, uid_t uid
 	w->stderr_fd = err[0];
 	fcntl(w->stderr_fd, F_SETFL, O_NONBLOCK);
 	return w->pid > 0 && len ? 0 : -EIO;
+}
+
+int harness_start_as(struct worker_run *w, const struct job_spec *job, uid_t uid)
+{
+	return harness_spawn(w, job, uid, 0);
 }
 
 static void harness_drain_stderr(struct worker_run *w)
@@ -140,10 +147,16 @@ int harness_wait(struct worker_run *w, unsigned timeout_ms)
 
 int harness_run(const struct job_spec *job, struct vm_result *r, struct worker_run *w)
 {
+	return harness_run_console(job, 0, r, w);
+}
+
+int harness_run_console(const struct job_spec *job, uint32_t cap, struct vm_result *r,
+			struct worker_run *w)
+{
 	struct verr e = { "" };
 	int rc;
 
-	rc = harness_start(w, job);
+	rc = harness_spawn(w, job, 0, cap);
 	if (rc)
 		return rc;
 	rc = harness_wait(w, (unsigned)job->timeout_ms + 10000);

@@ -42,6 +42,13 @@ int harness_wait(struct worker_run *w, unsigned timeout_ms);
 /* Start, wait, read the result from the shm slot; 0 or negative. */
 int harness_run(const struct job_spec *job, struct vm_result *r, struct worker_run *w);
 
+/*
+ * The same with the region's console ring of @cap bytes, as vmorch sets
+ * it: the whole console is then in w->shm (shm_read_console).
+ */
+int harness_run_console(const struct job_spec *job, uint32_t cap, struct vm_result *r,
+			struct worker_run *w);
+
 void harness_cleanup(struct worker_run *w);
 
 /* Milliseconds of CLOCK_MONOTONIC. */

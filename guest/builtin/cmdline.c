@@ -134,6 +134,8 @@ static int apply_word(struct guest_cfg *cfg, const char *k, size_t klen,
 		if ((i = lookup(hostile_names, ARRAY_SIZE(hostile_names), v, vlen)) < 0)
 			return -1;
 		cfg->hostile = (enum hostile)i;
+	} else if (KEY("flood")) {
+		return parse_range(v, vlen, 0, 1ull << 40, &cfg->flood);
 	} else if (KEY("virtio_mmio.device")) {
 		return parse_mmio_hint(cfg, v, vlen);
 	}

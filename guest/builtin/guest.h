@@ -44,6 +44,7 @@ struct guest_cfg {
 	bool event_idx;
 	bool indirect;
 	enum hostile hostile;
+	uint64_t flood;			/* console bytes to print first */
 	unsigned nhints;
 	struct mmio_hint hints[MAX_DISKS];
 };
@@ -64,7 +65,9 @@ uint64_t mem_free_bytes(void);
 uint64_t mem_ram_end(void);		/* highest RAM address + 1 */
 
 /* serial.c */
+#define SERIAL_FLOOD_LINE	30	/* "vmorch-flood " 16 hex digits "\n" */
 void serial_write(const char *s);
+void serial_flood(uint64_t bytes);
 void serial_printf(const char *f, ...) __attribute__((format(printf, 1, 2)));
 
 /* virtqueue.c: one split virtqueue, driver side (virtio 1.2 §2.7). */

@@ -184,6 +184,7 @@ static int run(const struct hvm_start_info *si)
 	if ((rc = cfg_parse(&cfg, cmdline)))
 		return rc;
 	mem_setup(si);
+	serial_flood(cfg.flood);
 	if (cfg.hostile == HOSTILE_BAD_INSN) {
 		hostile_bad_insn();
 		return fail("bad_insn: int3 returned");
