@@ -46,6 +46,7 @@ enum db_stmt {
 	ST_EXPECT_INSERT,
 	ST_CONSOLE_INSERT,
 	ST_RESULT_SELECT,
+	ST_CONSOLE_SELECT,
 	ST_COUNTERS_SELECT,
 	ST_METRICS_SELECT,
 	ST_NR
@@ -118,6 +119,9 @@ static const char *const db_stmt_sql[ST_NR] = {
 		" VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_CONSOLE_INSERT] =
 		"INSERT INTO consoles (result_id, bytes, dropped, zdata) VALUES (?, ?, ?, ?)",
+	/* Prepared once: JUnit asks for each job's console in turn. */
+	[ST_CONSOLE_SELECT] =
+		"SELECT bytes, dropped, zdata FROM consoles WHERE result_id = ?",
 	[ST_RESULT_SELECT] =
 		"SELECT success, exit_kind, exit_code, wall_us, boot_us,"
 		" console_tail, error FROM vm_results WHERE id = ?",
@@ -1686,5 +1690,50 @@ int db_load_result(struct db *db, int64_t result_id, struct vm_result *out,
 	if (!rc)
 		rc = load_metrics(db, result_id, out, e);
 	db_rollback(db);
+	return rc;
+}
+
+/*
+ * The row's counts say 0 <= dropped <= bytes (the table's CHECKs); its
+ * stream must inflate to exactly bytes - dropped, or the row is damaged.
+ */
+static int console_row_read(struct db *db, sqlite3_stmt *st, int64_t result_id,
+			    struct console_text *out, struct verr *e)
+{
+	int64_t bytes = sqlite3_column_int64(st, 0), dropped = sqlite3_column_int64(st, 1);
+	int rc;
+
+	rc = bytes < 0 || dropped < 0 || dropped > bytes ? -EBADMSG :
+	     console_inflate(sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2),
+			     (size_t)(bytes - dropped), &out->data);
+	if (rc) {
+		verr_set(e, "%s: the console of result %" PRId64 " is damaged (%s)",
+			 db->path, result_id, strerror(-rc));
+		return rc;
+	}
+	out->len = (size_t)(bytes - dropped);
+	out->bytes = (uint64_t)bytes;
+	out->dropped = (uint64_t)dropped;
+	return 0;
+}
+
+int db_console_load(struct db *db, int64_t result_id, struct console_text *out,
+		    struct verr *e)
+{
+	sqlite3_stmt *st = db->st[ST_CONSOLE_SELECT];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	sqlite3_bind_int64(st, 1, result_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		rc = console_row_read(db, st, result_id, out, e);
+	} else if (rc == SQLITE_DONE) {
+		verr_set(e, "result %" PRId64 " has no stored console", result_id);
+		rc = -ENOENT;
+	} else {
+		rc = db_fail(db, rc, "console", e);
+	}
+	sqlite3_reset(st);
 	return rc;
 }

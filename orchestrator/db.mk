@@ -13,7 +13,7 @@ noinst_LIBRARIES += orchestrator/libdb.a
 orchestrator_libdb_a_SOURCES = \
 	orchestrator/db.c orchestrator/db.h \
 	orchestrator/db_query.c orchestrator/db_query.h \
-	orchestrator/db_manage.c orchestrator/db_console.c \
+	orchestrator/db_manage.c \
 	orchestrator/sql_err.c orchestrator/sql_err.h \
 	orchestrator/jobdesc.h
 nodist_orchestrator_libdb_a_SOURCES = orchestrator/schema_embed.c
