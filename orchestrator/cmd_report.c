@@ -21,10 +21,10 @@ static const struct {
 	int (*render)(const struct report *r, FILE *f);
 	unsigned want;
 } report_formats[] = {
-	{ "text", render_text, REPORT_WANT_TRENDS },
-	{ "markdown", render_markdown, REPORT_WANT_TRENDS },
-	{ "json", render_json, REPORT_WANT_TRENDS },
-	{ "junit", render_junit, REPORT_WANT_TRENDS },
+	{ "text", render_text, REPORT_WANT_SERIES },
+	{ "markdown", render_markdown, REPORT_WANT_SERIES },
+	{ "json", render_json, REPORT_WANT_SERIES },
+	{ "junit", render_junit, 0 },
 	{ "html", render_html, REPORT_WANT_SERIES },
 };
 
@@ -46,7 +46,7 @@ static void report_usage(FILE *f)
 {
 	fprintf(f, "Usage: vmorch report RUN [--vs RUN] [--format F] [-o FILE]\n\n"
 		"Report one run: its jobs, failures with console tails, the diff\n"
-		"against a baseline run, and recent trends of each scenario.\n\n"
+		"against a baseline run, and recent trends of each job series.\n\n"
 		"  -d, --db PATH            result database " CLI_DB_HELP "\n"
 		"      --vs RUN             compare against this run, with:\n"
 		CLI_DIFF_HELP

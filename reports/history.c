@@ -533,12 +533,12 @@ int history_query(sqlite3 *db, const struct history_opts *o, struct history **ou
 		goto out;
 	if (own_txn)
 		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-	rc = o->all_series ? 0 : history_one_series(db, o, e);
+	rc = history_one_series(db, o, e);
 	if (!rc)
 		rc = history_runs(db, &q, e);
 	if (!rc)
 		rc = history_values(db, &q, e);
-	if (!rc && !o->all_series)
+	if (!rc)
 		rc = history_configs(db, &q, e);
 	if (!rc)
 		rc = history_group(db, q.h, o->by, e);

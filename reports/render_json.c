@@ -246,8 +246,8 @@ static json_t *report_json(const struct report *r)
 
 	for (size_t i = 0; i < r->njobs; i++)
 		json_array_append_new(jobs, report_job_json(&r->jobs[i]));
-	for (size_t i = 0; i < r->ntrends; i++)
-		json_array_append_new(trends, history_json(r->trends[i]));
+	for (size_t i = 0; i < r->nseries; i++)
+		json_array_append_new(trends, history_json(r->series[i]));
 	return json_pack("{s:i, s:o, s:o, s:o, s:o}",
 			 "vmorch_report", REPORT_JSON_VERSION,
 			 "run", run_json(&r->run),

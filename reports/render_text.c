@@ -771,22 +771,28 @@ static void report_print_failures(const struct report *r, FILE *f)
 	}
 }
 
+/* One sparkline per job series and metric: never a scenario's keys together. */
 static void report_print_trends(const struct report *r, FILE *f)
 {
-	if (!r->ntrends)
+	char key[512];
+
+	if (!r->nseries)
 		return;
 	fprintf(f, "\nTRENDS (last runs up to this one)\n");
-	for (size_t i = 0; i < r->ntrends; i++) {
-		const struct history *h = r->trends[i];
+	for (size_t i = 0; i < r->nseries; i++) {
+		const struct history *h = r->series[i];
 
-		put_safe(f, h->scenario);
-		fputc(' ', f);
+		report_format_key(key, sizeof(key), h->scenario, h->vm ? h->vm : "",
+				  h->params_key);
+		fprintf(f, "%s ", key);
 		put_safe(f, h->metric);
 		fprintf(f, "%s%s%s: ", *h->unit ? " (" : "", h->unit,
 			*h->unit ? ")" : "");
 		render_sparkline(h, TEXT_SPARK_WIDTH, f);
 		history_print_range(h, f);
 	}
+	if (r->series_hidden)
+		fprintf(f, "(%zu more job series not shown)\n", r->series_hidden);
 }
 
 int render_text(const struct report *r, FILE *f)

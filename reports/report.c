@@ -1,8 +1,8 @@
 /*
  * report.c - `vmorch report RUN`: gather one run's jobs (verdicts, failed
- * expectations, console tails, for HTML also guest metrics), its diff
- * against a baseline and recent trends of each scenario (for HTML, of each
- * job series: report_series.c) into a struct report for the renderers.
+ * expectations, console tails, guest metrics), its diff against a
+ * baseline and the recent trends of each job series (report_series.c)
+ * into a struct report for the renderers.
  * Also the small helpers the compute side shares (run headers, aggregates).
  */
 #include <errno.h>
@@ -16,11 +16,6 @@
 #include "reports/report.h"
 #include "reports/stats.h"
 
-/* Trends: these series of each scenario, over its last REPORT_TREND_RUNS runs. */
-#define REPORT_TREND_RUNS 20
-static const char *const trend_metrics[] = {
-	"iops", "reads_completed", "writes_completed", "wall_us",
-};
 
 static const char *col_text(sqlite3_stmt *st, int col)
 {
@@ -414,70 +409,6 @@ static void report_job_clear(struct report_job *j)
 	free(j->metrics);
 }
 
-/* ---- trends ---- */
-
-static bool history_has_data(const struct history *h)
-{
-	for (size_t i = 0; i < h->npoints; i++)
-		if (h->points[i].value.n && h->points[i].value.mean != 0)
-			return true;
-	return false;
-}
-
-static int trend_add(struct report *r, struct history *h)
-{
-	struct history **v = realloc(r->trends, (r->ntrends + 1) * sizeof(*v));
-
-	if (!v)
-		return -ENOMEM;
-	r->trends = v;
-	r->trends[r->ntrends++] = h;
-	return 0;
-}
-
-/*
- * Each scenario of the run, all its VMs together, over its last runs up to
- * this one (not the newest: an old run's report shows the trend it ended).
- * Series without data (no iops in a hostile scenario) are left out.
- */
-static int report_trends(sqlite3 *db, struct report *r, struct verr *e)
-{
-	const char *prev = NULL;
-	int rc = 0;
-
-	for (size_t i = 0; i < r->njobs && !rc; i++) {
-		const char *sc = r->jobs[i].scenario;
-
-		if (prev && strcmp(prev, sc) == 0)
-			continue;
-		prev = sc;
-		for (size_t m = 0; m < sizeof(trend_metrics) / sizeof(*trend_metrics) && !rc; m++) {
-			struct history_opts ho = {
-				.scenario = sc,
-				.metric = trend_metrics[m],
-				.last = REPORT_TREND_RUNS,
-				.until_run = r->run.id,
-				.all_series = true,
-			};
-			struct history *h;
-
-			rc = history_query(db, &ho, &h, e);
-			if (rc)
-				break;
-			if (!history_has_data(h)) {
-				history_free(h);
-				continue;
-			}
-			rc = trend_add(r, h);
-			if (rc) {
-				history_free(h);
-				verr_set(e, "out of memory");
-			}
-		}
-	}
-	return rc;
-}
-
 static int report_collect(sqlite3 *db, struct report *r, int64_t run,
 			  int64_t vs, const struct diff_opts *o, unsigned want,
 			  struct verr *e)
@@ -497,8 +428,6 @@ static int report_collect(sqlite3 *db, struct report *r, int64_t run,
 	free(l.ids);
 	if (!rc && vs)
 		rc = diff_compute(db, vs, run, o, &r->diff, e);
-	if (!rc && (want & REPORT_WANT_TRENDS))
-		rc = report_trends(db, r, e);
 	if (!rc && (want & REPORT_WANT_SERIES))
 		rc = report_series_load(db, r, e);
 	return rc;
@@ -507,7 +436,7 @@ static int report_collect(sqlite3 *db, struct report *r, int64_t run,
 int report_build(sqlite3 *db, int64_t run, int64_t vs,
 		 const struct diff_opts *o, struct report **out, struct verr *e)
 {
-	return report_build_for(db, run, vs, o, REPORT_WANT_TRENDS, out, e);
+	return report_build_for(db, run, vs, o, REPORT_WANT_SERIES, out, e);
 }
 
 int report_build_for(sqlite3 *db, int64_t run, int64_t vs, const struct diff_opts *o,
@@ -545,9 +474,6 @@ void report_free(struct report *r)
 		report_job_clear(&r->jobs[i]);
 	free(r->jobs);
 	diff_free(r->diff);
-	for (size_t i = 0; i < r->ntrends; i++)
-		history_free(r->trends[i]);
-	free(r->trends);
 	for (size_t i = 0; i < r->nseries; i++)
 		history_free(r->series[i]);
 	free(r->series);

@@ -257,12 +257,6 @@ struct history_opts {
 	 * point, in the order of their first run; --last still counts runs.
 	 */
 	enum history_by by;
-	/*
-	 * Aggregate whatever the options select, several series or not: the
-	 * report's per-scenario trends only (per-series trends are issue 13's
-	 * HTML report work).  `vmorch history` never sets it.
-	 */
-	bool all_series;
 };
 
 /*
@@ -321,8 +315,6 @@ struct report {
 	int (*console_load)(void *ctx, int64_t result_id, struct console_text *out);
 	void *console_ctx;
 	struct diff *diff;		/* --vs RUN, or NULL */
-	size_t ntrends;
-	struct history **trends;	/* recent runs of each scenario, for charts */
 	/*
 	 * REPORT_WANT_SERIES: the recent runs of the run's job keys, one
 	 * history per key (scenario, VM, matrix point) and chart metric it
@@ -338,9 +330,11 @@ struct report {
 	struct report_commit *commits;
 };
 
-/* What report_build_for gathers besides the run, its jobs and its diff. */
-#define REPORT_WANT_TRENDS	1u	/* @trends: text and JSON */
-#define REPORT_WANT_SERIES	2u	/* @series, @commits, jobs' metrics: HTML */
+/*
+ * What report_build_for gathers besides the run, its jobs and its diff:
+ * the trends (text, Markdown, JSON, HTML; JUnit shows none).
+ */
+#define REPORT_WANT_SERIES	2u	/* @series, @commits, jobs' metrics */
 
 #define REPORT_SERIES_MAX	16	/* job keys with trend charts */
 #define REPORT_SERIES_RUNS	20	/* runs per trend, up to the reported one */
@@ -406,7 +400,7 @@ void agg_clear(struct agg *a);
 
 int report_build(sqlite3 *db, int64_t run, int64_t vs /* 0: none */,
 		 const struct diff_opts *o, struct report **out, struct verr *e);
-/* The same with REPORT_WANT_* bits; report_build wants REPORT_WANT_TRENDS. */
+/* The same with REPORT_WANT_* bits; report_build wants REPORT_WANT_SERIES. */
 int report_build_for(sqlite3 *db, int64_t run, int64_t vs, const struct diff_opts *o,
 		     unsigned want, struct report **out, struct verr *e);
 /* report_series.c: @r's series and commits, from its jobs (and diff). */

@@ -159,7 +159,6 @@ static struct report fixture_report = {
 		 .jobs_total = 5, .jobs_passed = 3, .jobs_failed = 2, .nresults = 5 },
 	.njobs = 5, .jobs = fixture_jobs,
 	.diff = &fixture_diff,
-	.ntrends = 5, .trends = fixture_trends,
 	.nseries = 5, .series = fixture_trends,
 };
 
