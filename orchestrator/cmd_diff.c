@@ -269,7 +269,7 @@ static int diff_run(const char *cmd, const struct diff_cli *c, struct db **db,
 	int64_t a, b;
 	int rc;
 
-	if (db_open_readonly(c->db_path, db, &e)) {
+	if (db_open_readonly(c->db_path, db, &e) || db_map(*db, &e)) {
 		fprintf(stderr, "vmorch %s: %s\n", cmd, e.msg);
 		return EXIT_INFRA;
 	}

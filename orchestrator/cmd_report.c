@@ -219,7 +219,7 @@ int cmd_report(int argc, char **argv)
 		status = EXIT_USAGE;
 		goto out;
 	}
-	if (db_open_readonly(c.db_path, &db, &e)) {
+	if (db_open_readonly(c.db_path, &db, &e) || db_map(db, &e)) {
 		fprintf(stderr, "vmorch report: %s\n", e.msg);
 		status = EXIT_INFRA;
 		goto out;

@@ -89,6 +89,13 @@ int db_open(const char *path, struct db **out, struct verr *e);
  * functions may be used on the result.
  */
 int db_open_readonly(const char *path, struct db **out, struct verr *e);
+/*
+ * Map the file (up to 1 GiB) for a command that reads whole runs in order
+ * (diff, report): sequential pages cost fewer kernel entries mapped than
+ * read.  A read connection is not mapped otherwise: history seeks one
+ * page per run, where each mapped page is a page fault.  0 or -errno.
+ */
+int db_map(struct db *db, struct verr *e);
 void db_close(struct db *db);
 
 /* The connection, for read-only queries (db_query.c, reports/). */

@@ -88,6 +88,12 @@ int diff_row_test(struct diff_row *r, const struct diff_opts *o, bool *small)
 	if (rc)
 		return rc;
 	r->p_value = u.p;
+	if (r->a.stddev == 0 && r->b.stddev == 0) {
+		/* Each side one value: every difference, so the interval, is one. */
+		r->has_ci = true;
+		r->hl_shift = r->ci_low = r->ci_high = r->b.mean - r->a.mean;
+		return 0;
+	}
 	rc = stats_hodges_lehmann(r->a.values, r->a.n, r->b.values, r->b.n,
 				  o->alpha, &hl);
 	/* Too many repeats to sort their pairs, or --alpha 0 or 1: no interval. */
