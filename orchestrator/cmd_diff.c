@@ -153,6 +153,7 @@ static void diff_usage(FILE *f)
 		"      --allow-missing      missing jobs and an incomplete B do not\n"
 		"                           fail --fail-on-regression\n"
 		"      --all                also list unchanged rows\n"
+		"      --ab KEY=a,KEY=b     one RUN: its jobs with KEY=b against KEY=a\n"
 		"      --json               machine-readable output (doc/reports.md)\n");
 }
 
