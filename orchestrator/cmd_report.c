@@ -22,7 +22,7 @@ static const struct {
 	unsigned want;
 } report_formats[] = {
 	{ "text", render_text, REPORT_WANT_SERIES },
-	{ "markdown", render_markdown, REPORT_WANT_SERIES },
+	{ "markdown", render_markdown, 0 },
 	{ "json", render_json, REPORT_WANT_SERIES },
 	{ "junit", render_junit, 0 },
 	{ "html", render_html, REPORT_WANT_SERIES },
