@@ -85,6 +85,7 @@ static void series_bind(sqlite3_stmt *st, const struct history_opts *o)
 
 static char *runs_sql(const struct history_opts *o)
 {
+	const char *runs_of_series;
 	char *sql = NULL;
 
 	/*
@@ -95,15 +96,17 @@ static char *runs_sql(const struct history_opts *o)
 	 * (the report's trends ask for a whole scenario's last 20 runs: a list
 	 * of all its results would be a million entries at 10M).
 	 */
+	if (o->last)
+		runs_of_series = "EXISTS (SELECT 1 FROM vm_results r"
+				 " WHERE r.run_id = ru.id AND r.scenario = ?1";
+	else
+		runs_of_series = "ru.id IN (SELECT r.run_id FROM vm_results r"
+				 " WHERE r.scenario = ?1";
 	if (asprintf(&sql, "SELECT ru.id, ru.label, ru.started_at FROM runs ru"
-		     " WHERE %s%s%s (SELECT %s FROM vm_results r"
-		     " WHERE %sr.scenario = ?1%s)"
-		     " ORDER BY ru.id DESC LIMIT ?4",
+		     " WHERE %s%s%s%s) ORDER BY ru.id DESC LIMIT ?4",
 		     o->until_run ? "ru.id <= ?3 AND " : "",
 		     o->label_like ? "ru.label GLOB ?5 AND " : "",
-		     o->last ? "EXISTS" : "ru.id IN", o->last ? "1" : "r.run_id",
-		     o->last ? "r.run_id = ru.id AND " : "",
-		     series_where(o)) < 0)
+		     runs_of_series, series_where(o)) < 0)
 		return NULL;
 	return sql;
 }
