@@ -103,6 +103,16 @@ static void mwu_rank(struct mwu_obs *o, size_t n, double *rank_sum_x,
 }
 
 /*
+ * The exact distribution for samples of @m <= @n values, or the normal
+ * approximation: one rule for the test and for its interval.
+ */
+static bool mwu_exact_ok(size_t m, size_t n, bool ties)
+{
+	return m <= MWU_EXACT_MAX_N && !ties &&
+	       (double)m * m * n * n <= MWU_EXACT_MAX_WORK;
+}
+
+/*
  * The null distribution of U for samples of m and n values: pmf[k] =
  * P(U = k), k = 0 .. m*n, built by the recurrence on the largest value:
  * p(i, j, k) = i/(i+j) p(i-1, j, k-j) + j/(i+j) p(i, j-1, k).  Working in
@@ -201,8 +211,7 @@ int stats_mann_whitney(const double *x, size_t nx, const double *y, size_t ny,
 	u1 = r1 - (double)nx * (double)(nx + 1) / 2;
 	u = fmax(u1, (double)nx * (double)ny - u1);	/* two-sided: the larger U */
 	out->u = u1;
-	out->exact = m <= MWU_EXACT_MAX_N && tie_term == 0 &&
-		     (double)m * m * big * big <= MWU_EXACT_MAX_WORK;
+	out->exact = mwu_exact_ok(m, big, tie_term != 0);
 	if (out->exact) {
 		double sf = 1;
 
@@ -309,8 +318,7 @@ int stats_hodges_lehmann(const double *x, size_t nx, const double *y, size_t ny,
 		return -EINVAL;
 	if (np > STATS_HL_MAX_PAIRS || np / nx != ny)
 		return -E2BIG;
-	exact = m <= MWU_EXACT_MAX_N && !has_ties(x, nx, y, ny) &&
-		(double)np * (double)np <= MWU_EXACT_MAX_WORK;
+	exact = mwu_exact_ok(m, np / m, has_ties(x, nx, y, ny));
 	rc = hl_rank(nx, ny, exact, alpha, &k);
 	if (rc)
 		return rc;
